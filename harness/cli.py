@@ -1,0 +1,49 @@
+"""The ``ocpp-harness`` command line (also ``python -m harness``).
+
+Each sub-command lives in its own module and is added to the group below explicitly.
+:func:`main` returns the process exit code instead of exiting, so tests can call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from harness import __version__
+from harness.logs import configure_logging
+
+__all__ = ["cli", "main"]
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="Example:\n\n\b\n  ocpp-harness run            # full suite against the built-in fleet",
+)
+@click.version_option(__version__, prog_name="ocpp-harness")
+@click.option("--log-json", is_flag=True, help="Write log events as JSON lines to stderr.")
+@click.option(
+    "--log-level",
+    default="WARNING",
+    show_default=True,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="Least severe log events to show.",
+)
+def cli(log_json: bool, log_level: str) -> None:
+    """Conformance test harness for smart and bidirectional EV charging (OCPP-J)."""
+    configure_logging(json_lines=log_json, level=log_level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,53 @@
+"""Structured logging: readable lines on a terminal, JSON lines when asked.
+
+Call :func:`configure_logging` once at program start (the CLI does); library code only
+calls :func:`get_logger` and logs key/value events.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, TextIO
+
+import structlog
+
+__all__ = ["configure_logging", "get_logger"]
+
+
+def configure_logging(
+    *, json_lines: bool = False, level: str = "INFO", stream: TextIO | None = None
+) -> None:
+    """Set up structlog for the process.
+
+    ``json_lines=True`` writes one JSON object per event (for log collectors and CI);
+    otherwise events are rendered for humans, in colour when ``stream`` is a terminal.
+    Events go to ``stream`` (standard error by default) so that standard output stays free
+    for results.
+    """
+    out = stream if stream is not None else sys.stderr
+    numeric = logging.getLevelNamesMapping().get(level.upper())
+    if numeric is None:
+        raise ValueError(f"unknown log level {level!r} (expected DEBUG, INFO, WARNING, ERROR)")
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any
+    if json_lines:
+        renderer = structlog.processors.JSONRenderer()
+        shared.append(structlog.processors.format_exc_info)
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str, **context: Any) -> Any:
+    """A structlog logger bound to ``component=name`` and any extra context."""
+    return structlog.get_logger().bind(component=name, **context)

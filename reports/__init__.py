@@ -1,0 +1,1 @@
+"""Reports: pure functions from a stored run to matrices and their renderings."""

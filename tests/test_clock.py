@@ -1,0 +1,77 @@
+"""The clock: scaled real time and manual time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from harness.clock import ManualClock, ScaledClock, utc
+
+
+def test_utc_parses_z_and_naive_values() -> None:
+    assert utc("2025-01-02T03:04:05Z") == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert utc("2025-01-02T03:04:05") == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert utc("2025-01-02T05:04:05+02:00") == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+async def test_scaled_clock_runs_faster_than_wall_time() -> None:
+    clock = ScaledClock(speed=1000.0, start=datetime(2025, 1, 1, tzinfo=UTC))
+    wall0 = time.monotonic()
+    await clock.sleep(100.0)  # 0.1 s of wall time
+    wall = time.monotonic() - wall0
+    assert clock.monotonic() >= 100.0
+    assert wall < 1.0
+    assert clock.now() >= datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=100)
+
+
+async def test_scaled_clock_wait_for_times_out_in_clock_seconds() -> None:
+    clock = ScaledClock(speed=100.0)
+    with pytest.raises(TimeoutError, match="5 s of clock time"):
+        await clock.wait_for(asyncio.sleep(10), timeout_s=5.0)
+
+
+def test_scaled_clock_rejects_bad_speed() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        ScaledClock(speed=0)
+
+
+async def test_manual_clock_wakes_sleepers_in_deadline_order() -> None:
+    clock = ManualClock()
+    woken: list[str] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woken.append(f"{name}@{clock.monotonic():g}")
+
+    tasks = [asyncio.create_task(sleeper("b", 20)), asyncio.create_task(sleeper("a", 10))]
+    await asyncio.sleep(0)
+    assert clock.next_deadline() == 10
+    clock.advance(15)
+    await asyncio.sleep(0)
+    assert woken == ["a@15"]
+    clock.advance(5)
+    await asyncio.gather(*tasks)
+    assert woken == ["a@15", "b@20"]
+    assert clock.now() == datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=20)
+
+
+async def test_manual_clock_wait_for_times_out_when_advanced() -> None:
+    clock = ManualClock()
+    never: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    waiter = asyncio.create_task(clock.wait_for(never, timeout_s=30))
+    await asyncio.sleep(0)
+    clock.advance(29)
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    clock.advance(1)
+    with pytest.raises(TimeoutError):
+        await waiter
+
+
+def test_manual_clock_cannot_go_backwards() -> None:
+    clock = ManualClock()
+    with pytest.raises(ValueError, match="backwards"):
+        clock.advance(-1)
