@@ -19,7 +19,8 @@ The opening handshake is checked in this order, each refusal logged as a
 3. Subprotocol. The server supports ``subprotocols`` (default: all three, newest first) and
    picks the first of them, in *its* order, that the client offers. When the client offers
    none of them, or sends no ``Sec-WebSocket-Protocol`` header at all (OCPP-J §3.1.2: the
-   version MUST be given), the answer depends on ``on_mismatch``:
+   version MUST be given), the answer depends on ``on_mismatch`` (a malformed header always
+   gets HTTP 400):
 
    * :attr:`SubprotocolMismatch.CLOSE_AFTER_HANDSHAKE` (default). OCPP-J 1.6 §3.2 and OCPP
      2.0.1 Part 4 §3.2 both say: "If the [CSMS] does not agree to using one of the
@@ -125,7 +126,7 @@ class OcppServer:
         self.host = host
         self._requested_port = port
         self.subprotocols = tuple(subprotocols)
-        self._wire_subprotocols = [Subprotocol(p) for p in self.subprotocols]
+        self._wire_subprotocols = [Subprotocol(p.value) for p in self.subprotocols]
         self.path_prefix = path_prefix
         self._ssl = ssl
         self._authorize = authorize
@@ -231,16 +232,22 @@ class OcppServer:
                 )
                 response.headers["WWW-Authenticate"] = 'Basic realm="ocpp", charset="UTF-8"'
                 return response
-        if self.on_mismatch is SubprotocolMismatch.REJECT_HTTP:
-            try:
-                offered = offered_subprotocols(request.headers)
-            except InvalidHeader:
-                return None  # malformed header: websockets answers 400 with its own reason
-            if not any(p in offered for p in self.subprotocols):
-                text = _mismatch_text(offered, self.subprotocols)
-                return self._refuse(
-                    connection, HTTPStatus.BAD_REQUEST, text, path=path, station_id=station_id
-                )
+        try:
+            offered = offered_subprotocols(request.headers)
+        except InvalidHeader as exc:
+            text = f"malformed Sec-WebSocket-Protocol header ({exc}); supported: " + ", ".join(
+                self._wire_subprotocols
+            )
+            return self._refuse(
+                connection, HTTPStatus.BAD_REQUEST, text, path=path, station_id=station_id
+            )
+        if self.on_mismatch is SubprotocolMismatch.REJECT_HTTP and not any(
+            p in offered for p in self._wire_subprotocols
+        ):
+            text = _mismatch_text(offered, self._wire_subprotocols)
+            return self._refuse(
+                connection, HTTPStatus.BAD_REQUEST, text, path=path, station_id=station_id
+            )
         return None
 
     def _refuse(
@@ -269,7 +276,7 @@ class OcppServer:
         station_id = station_id_from_path(request.path) or ""
         if connection.subprotocol is None:
             offered = offered_subprotocols(request.headers)
-            text = _mismatch_text(offered, self.subprotocols)
+            text = _mismatch_text(offered, self._wire_subprotocols)
             _log.warning(
                 "subprotocol_refused",
                 station_id=station_id,
