@@ -243,6 +243,10 @@ class connect_ocpp:
         parts = urlsplit(url)
         if parts.scheme not in ("ws", "wss"):
             raise ValueError(f"connect_ocpp: url {url!r} must start with ws:// or wss://")
+        if ssl is not None and parts.scheme == "ws":
+            raise ValueError(
+                f"connect_ocpp: an ssl context is incompatible with a ws:// URL ({url})"
+            )
         station_id = station_id_from_path(parts.path)
         if station_id is None:
             raise ValueError(
