@@ -67,8 +67,6 @@ memory one misbehaving peer can take. A larger message closes the connection wit
 
 USER_AGENT: Final = f"ocpp-harness/{__version__}"
 
-_log = get_logger("transport.ws")
-
 
 def station_id_from_path(path: str) -> str | None:
     """The station id in a request path: its last segment, percent-decoded.
@@ -307,7 +305,9 @@ class connect_ocpp:
         except (OSError, TimeoutError) as exc:
             raise TransportError(f"could not connect to {self.url}: {exc}") from exc
         subprotocol = await self._check_subprotocol(ws)
-        _log.debug("connected", url=self.url, station_id=self.station_id, subprotocol=subprotocol)
+        get_logger("transport.ws").debug(
+            "connected", url=self.url, station_id=self.station_id, subprotocol=subprotocol
+        )
         return WebSocketTransport(
             ws,
             station_id=self.station_id,

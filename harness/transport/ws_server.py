@@ -79,8 +79,6 @@ ConnectionHandler = Callable[[WebSocketTransport], Awaitable[None]]
 Authorizer = Callable[[str, Headers], str | Awaitable[str | None] | None]
 """``(station_id, request_headers) -> refusal reason, or None to accept``; may be async."""
 
-_log = get_logger("transport.ws_server")
-
 
 class SubprotocolMismatch(StrEnum):
     """What the server does when client and server share no OCPP subprotocol."""
@@ -133,6 +131,8 @@ class OcppServer:
         self.on_mismatch = on_mismatch
         self._options = options
         self._server: Server | None = None
+        # Bound here, not at import, so that it follows configure_logging() done at startup.
+        self._log = get_logger("transport.ws_server")
 
     @property
     def port(self) -> int:
@@ -165,7 +165,9 @@ class OcppServer:
             **self._options,
             **extra,
         )
-        _log.info("listening", host=self.host, port=self.port, subprotocols=self._wire_subprotocols)
+        self._log.info(
+            "listening", host=self.host, port=self.port, subprotocols=self._wire_subprotocols
+        )
 
     async def close(self) -> None:
         """Stop listening, close open connections with 1001 (going away), wait for handlers."""
@@ -253,7 +255,7 @@ class OcppServer:
     def _refuse(
         self, connection: ServerConnection, status: HTTPStatus, text: str, **context: Any
     ) -> Response:
-        _log.warning(
+        self._log.warning(
             "handshake_refused",
             status=int(status),
             reason=text,
@@ -277,7 +279,7 @@ class OcppServer:
         if connection.subprotocol is None:
             offered = offered_subprotocols(request.headers)
             text = _mismatch_text(offered, self._wire_subprotocols)
-            _log.warning(
+            self._log.warning(
                 "subprotocol_refused",
                 station_id=station_id,
                 offered=offered,
@@ -294,7 +296,7 @@ class OcppServer:
             request_path=request.path,
             request_headers=request.headers,
         )
-        _log.info(
+        self._log.info(
             "connection_opened",
             station_id=station_id,
             subprotocol=str(transport.subprotocol),
@@ -303,9 +305,9 @@ class OcppServer:
         try:
             await self._handler(transport)
         except TransportClosed as exc:
-            _log.info("handler_ended_by_close", station_id=station_id, code=exc.code)
+            self._log.info("handler_ended_by_close", station_id=station_id, code=exc.code)
         except Exception:
-            _log.error("handler_failed", station_id=station_id, exc_info=True)
+            self._log.error("handler_failed", station_id=station_id, exc_info=True)
             await connection.close(CloseCode.INTERNAL_ERROR, "harness connection handler failed")
 
 

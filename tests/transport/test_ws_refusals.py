@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
+import json
 import re
 import socket
 from collections.abc import Mapping
 
 import pytest
+import structlog
 from websockets.asyncio.client import connect as raw_connect
 from websockets.asyncio.server import ServerConnection
 from websockets.asyncio.server import serve as raw_serve
@@ -16,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.headers import parse_authorization_basic
 from websockets.typing import Subprotocol
 
+from harness.logs import configure_logging
 from harness.transport import (
     HandshakeRefused,
     OcppSubprotocol,
@@ -205,3 +209,24 @@ async def test_server_choosing_a_non_ocpp_subprotocol_is_refused_by_the_client()
         port = server.sockets[0].getsockname()[1]
         with pytest.raises(HandshakeRefused, match="server selected 'chat', not an OCPP-J"):
             await connect_ocpp(f"ws://127.0.0.1:{port}/CP1", subprotocols=["chat", "ocpp1.6"])
+
+
+async def test_refusals_are_logged_as_structured_events() -> None:
+    stream = io.StringIO()
+    configure_logging(json_lines=True, level="INFO", stream=stream)
+    try:
+        async with running_server(subprotocols=[OcppSubprotocol.V201]) as (server, _):
+            with pytest.raises(HandshakeRefused):
+                await connect_ocpp(server.url("CP9"), subprotocols=[OcppSubprotocol.V16])
+            with pytest.raises(InvalidStatus):
+                await raw_connect(f"ws://127.0.0.1:{server.port}/", subprotocols=V16)
+    finally:
+        structlog.reset_defaults()
+    events = {e["event"]: e for e in map(json.loads, stream.getvalue().splitlines())}
+    mismatch = events["subprotocol_refused"]
+    assert mismatch["level"] == "warning"
+    assert (mismatch["station_id"], mismatch["offered"]) == ("CP9", ["ocpp1.6"])
+    assert mismatch["supported"] == ["ocpp2.0.1"]
+    refused = events["handshake_refused"]
+    assert (refused["status"], refused["path"]) == (404, "/")
+    assert refused["reason"].startswith("no charging station id in URL path '/'")
