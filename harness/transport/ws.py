@@ -216,7 +216,9 @@ class connect_ocpp:
     preference; plain strings may be offered for negative tests, and an empty sequence sends no
     ``Sec-WebSocket-Protocol`` header. ``ssl`` is the TLS context for ``wss://`` (``None`` uses
     the system default there). Durations are seconds; ``None`` disables a timeout or the
-    keepalive pings. ``max_frame_bytes`` bounds incoming messages (``None``: no limit).
+    keepalive pings; ``close_timeout_s`` also bounds the wait for the server's close frame
+    after a 101 without subprotocol. ``max_frame_bytes`` bounds incoming messages (``None``: no
+    limit).
 
     Raises :class:`~harness.transport.base.HandshakeRefused` when the server refuses (any
     non-101 answer; its body is in the reason) or does not agree to one of the offered OCPP
@@ -267,7 +269,7 @@ class connect_ocpp:
         }
         if ssl is not None:
             self._options["ssl"] = ssl
-        self._close_wait_s = open_timeout_s
+        self._close_wait_s = close_timeout_s
         self._transport: WebSocketTransport | None = None
 
     def __await__(self) -> Generator[Any, None, WebSocketTransport]:
@@ -304,7 +306,11 @@ class connect_ocpp:
             raise HandshakeRefused(self.url, str(exc)) from exc
         except (OSError, TimeoutError) as exc:
             raise TransportError(f"could not connect to {self.url}: {exc}") from exc
-        subprotocol = await self._check_subprotocol(ws)
+        try:
+            subprotocol = await self._check_subprotocol(ws)
+        except BaseException:
+            ws.transport.abort()  # already closed after a refusal; dropped if cancelled
+            raise
         get_logger("transport.ws").debug(
             "connected", url=self.url, station_id=self.station_id, subprotocol=subprotocol
         )

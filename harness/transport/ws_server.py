@@ -217,6 +217,8 @@ class OcppServer:
                 f"station id in path {path!r} is not valid percent-encoded UTF-8",
                 path=path,
             )
+        # OCPP-J §3.2: "If the CSMS does not recognize the Charging Station identifier in the
+        # URL path, it SHOULD send an HTTP response with status 404". A missing one neither.
         if station_id is None:
             return self._refuse(
                 connection,
@@ -276,6 +278,9 @@ class OcppServer:
         request = connection.request
         assert request is not None  # the handler runs only after a successful handshake
         station_id = station_id_from_path(request.path) or ""
+        # OCPP-J §3.2: "If the CSMS does not agree to using one of the subprotocols offered by
+        # the client, it MUST complete the WebSocket handshake with a response without a
+        # Sec-WebSocket-Protocol header and then immediately close the WebSocket connection."
         if connection.subprotocol is None:
             offered = offered_subprotocols(request.headers)
             text = _mismatch_text(offered, self._wire_subprotocols)

@@ -8,7 +8,7 @@ import io
 import json
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import pytest
 import structlog
@@ -230,3 +230,25 @@ async def test_refusals_are_logged_as_structured_events() -> None:
     refused = events["handshake_refused"]
     assert (refused["status"], refused["path"]) == (404, "/")
     assert refused["reason"].startswith("no charging station id in URL path '/'")
+
+
+async def test_client_closes_itself_when_a_server_agrees_no_subprotocol_but_stays_open() -> None:
+    """A non-conforming CSMS: 101 without Sec-WebSocket-Protocol, and no close."""
+
+    async def handler(ws: ServerConnection) -> None:
+        await ws.wait_closed()
+
+    def select_none(ws: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+        return None
+
+    async with raw_serve(
+        handler, "127.0.0.1", 0, subprotocols=V16, select_subprotocol=select_none
+    ) as server:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(HandshakeRefused) as refused:
+            await connect_ocpp(f"ws://127.0.0.1:{port}/CP1", close_timeout_s=0.05)
+    assert refused.value.status_code == 101
+    assert refused.value.reason == (
+        "server agreed to none of the offered subprotocols (ocpp1.6); "
+        "close code 1002, reason 'no OCPP subprotocol agreed'"
+    )
