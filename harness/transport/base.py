@@ -125,6 +125,16 @@ class Transport(Protocol):
         """True once either side has started closing the connection."""
         ...
 
+    @property
+    def close_code(self) -> int | None:
+        """Once closed, the code of the close frame that started the close; else ``None``."""
+        ...
+
+    @property
+    def close_reason(self) -> str | None:
+        """Once closed, the reason matching :attr:`close_code`; else ``None``."""
+        ...
+
     async def send(self, text: str) -> None:
         """Send one text frame; raises :class:`TransportClosed` if the connection is closed."""
         ...

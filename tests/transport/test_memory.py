@@ -20,12 +20,14 @@ from harness.transport.base import fit_close_reason
 
 async def test_both_ends_share_station_id_and_subprotocol() -> None:
     station, csms = memory_pair("RDAM 123", OcppSubprotocol.V201)
-    for end in (station, csms):
+    ends: list[Transport] = [station, csms]  # mypy checks the structural match too
+    for end in ends:
         assert isinstance(end, Transport)
         assert end.station_id == "RDAM 123"
         assert end.subprotocol is OcppSubprotocol.V201
         assert not end.closed
         assert end.close_code is None
+        assert end.close_reason is None
     assert (station.role, csms.role) == ("station", "csms")
     defaults = memory_pair()
     assert defaults[0].station_id == "CP1"

@@ -13,7 +13,7 @@ from harness.transport import (
     connect_ocpp,
     serve_ocpp,
 )
-from tests.transport.conftest import WAIT_S, running_server
+from tests.transport.helpers import WAIT_S, running_server
 
 
 async def recv_closed(transport: WebSocketTransport) -> TransportClosed:

@@ -12,7 +12,7 @@ from harness.transport import (
     WebSocketTransport,
     connect_ocpp,
 )
-from tests.transport.conftest import WAIT_S, running_server
+from tests.transport.helpers import WAIT_S, running_server
 
 
 @pytest.mark.parametrize("subprotocol", list(OcppSubprotocol))

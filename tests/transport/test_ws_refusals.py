@@ -27,7 +27,7 @@ from harness.transport import (
     TransportError,
     connect_ocpp,
 )
-from tests.transport.conftest import WAIT_S, running_server
+from tests.transport.helpers import WAIT_S, running_server
 
 ALL = "ocpp2.1, ocpp2.0.1, ocpp1.6"
 V16 = [Subprotocol("ocpp1.6")]

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from harness.transport import OcppSubprotocol, TransportError, connect_ocpp
-from tests.transport.conftest import WAIT_S, running_server
+from tests.transport.helpers import WAIT_S, running_server
 
 # A fixed validity window around a fixed date keeps the certificate independent of the clock
 # except for the check the TLS library itself makes, which the window comfortably covers.
