@@ -27,8 +27,9 @@ async def test_each_subprotocol_is_negotiated_and_messages_flow_in_order(
         assert client.subprotocol is subprotocol
         assert csms.subprotocol is subprotocol
         assert client.station_id == csms.station_id == "CP1"
-        assert isinstance(client, Transport)
-        assert isinstance(csms, Transport)
+        ends: list[Transport] = [client, csms]  # mypy checks the structural match too
+        assert all(isinstance(end, Transport) for end in ends)
+        assert client.close_code is None
         assert csms.request_headers["Sec-WebSocket-Protocol"] == subprotocol.value
 
         up = [f'[2,"{i}","Heartbeat",{{}}]' for i in range(50)]
