@@ -175,20 +175,22 @@ class RunWriter:
     def write_result(self, result: CaseResult) -> None:
         """Append ``result`` as one line of ``results.jsonl`` (fsynced before returning).
 
-        Its trace sink, if any, is closed first (the case is over). Refused, with a
-        :class:`RunStoreError` and nothing written, when the key was already written, or a
-        check cites a frame beyond the recorded trace or a series the result does not hold
-        (both are harness defects: evidence must exist).
+        Its trace sink, if any, is then closed (the case is over). Refused, with a
+        :class:`RunStoreError` and nothing written or closed, when the key was already
+        written, or a check cites a frame beyond the recorded trace or a series the result
+        does not hold: both are harness defects (evidence must exist), so the caller should
+        store a :meth:`CaseResult.harness_error` for the case instead.
         """
         key = result.key
         with self._lock:
             self._require_open()
             if key in self._written:
                 raise RunStoreError(f"{self.run_dir}: case key {key} was already written")
-            sink = self._sinks.pop(key, None)
+            sink = self._sinks.get(key)
+            self._check_evidence(result, 0 if sink is None else sink.count)
             if sink is not None:
                 sink.close()
-            self._check_evidence(result, 0 if sink is None else sink.count)
+                del self._sinks[key]
             line = result.to_dict()
             if result.series:
                 name = f"{SERIES}/{key}.json"
