@@ -73,6 +73,21 @@ def ran(*verdicts: Verdict, **kwargs: Any) -> CaseResult:
     )
 
 
+def vehicle(i: int) -> DeviceRef:
+    return DeviceRef(DeviceKind.VEHICLE, f"ev-{i}", f"Vehicle {i}")
+
+
+def result_for(i: int, *verdicts: Verdict) -> CaseResult:
+    """VP-01 against vehicle ``i``, one check per verdict (PASS if none given)."""
+    return CaseResult(
+        info("VP-01", (STATION, vehicle(i))),
+        T0,
+        T0 + timedelta(minutes=5),
+        0.2,
+        checks=tuple(check(v) for v in verdicts or (Verdict.PASS,)),
+    )
+
+
 # -- hypothesis -------------------------------------------------------------------------------
 
 text = st.text(max_size=20)

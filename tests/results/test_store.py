@@ -15,8 +15,6 @@ from harness.results import (
     FORMAT_VERSION,
     CaseResult,
     CheckResult,
-    DeviceKind,
-    DeviceRef,
     Manifest,
     MeasurementSource,
     Phase,
@@ -34,7 +32,7 @@ from harness.results import (
 )
 from harness.transport.base import OcppSubprotocol
 
-from .strategies import MUST, STATION, T0, VEHICLE, check, info
+from .strategies import MUST, STATION, T0, VEHICLE, info, result_for
 
 
 def manifest(run_id: str = "run-1") -> Manifest:
@@ -45,20 +43,6 @@ def manifest(run_id: str = "run-1") -> Manifest:
         ocpp_versions=(OcppSubprotocol.V201,),
         options={"strict": False, "speed": 3600},
         devices=(STATION, VEHICLE),
-    )
-
-
-def vehicle(i: int) -> DeviceRef:
-    return DeviceRef(DeviceKind.VEHICLE, f"ev-{i}", f"Vehicle {i}")
-
-
-def result_for(i: int, *verdicts: Verdict) -> CaseResult:
-    return CaseResult(
-        info("VP-01", (STATION, vehicle(i))),
-        T0,
-        T0 + timedelta(minutes=5),
-        0.2,
-        checks=tuple(check(v) for v in verdicts or (Verdict.PASS,)),
     )
 
 
