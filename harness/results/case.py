@@ -145,6 +145,8 @@ class CaseResult:
             return f"all {len(judged)} judged checks passed"
         first = next(c for c in judged if c.verdict is verdict)
         r = first.requirement
+        if not first.expected:
+            return f"{r.id} ({r.level.value}): {first.actual}"
         return f"{r.id} ({r.level.value}): expected {first.expected}; actual {first.actual}"
 
     @property

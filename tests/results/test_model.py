@@ -169,6 +169,12 @@ def test_not_applicable_case_did_not_run() -> None:
         )
 
 
+def test_reason_line_of_a_check_that_raised() -> None:
+    assert ran(Verdict.PASS, Verdict.ERROR).reason == (
+        "K01.FR.31 (MUST): harness error: RuntimeError: bug in check"
+    )
+
+
 @pytest.mark.parametrize(
     ("checks", "reason"),
     [
