@@ -1,13 +1,17 @@
 """Verdicts, case results and the append-only run store.
 
-Typical use by a runner::
+Typical use by a runner (``clock`` is the run's :class:`~harness.clock.Clock`)::
 
     writer = RunStore.create("runs", Manifest(run_id=new_run_id(started_at=clock.now()),
-                              started_at=clock.now(), target="sim", ocpp_versions=(V201,)))
-    sink = writer.trace_sink(info.key)          # append frames as they happen
-    writer.write_result(CaseResult(info, t0, clock.now(), wall_s, checks=(...)))
+        started_at=clock.now(), target="sim", ocpp_versions=(OcppSubprotocol.V201,)))
+    sink = writer.trace_sink(info.key)                   # info: CaseInfo; frames as they happen
+    i = sink.append({"dir": "in", "raw": raw})           # index to cite as evidence
+    ok = CheckResult.judge(req, ok=current_a <= 6.5, expected="<= 6 A (+0.5 A)",
+                           actual=f"{current_a} A", frames=(i,))
+    writer.write_result(CaseResult(info, t0, clock.now(), wall_s, checks=(ok,)))
     writer.finish(finished_at=clock.now())
-    for result in RunStore.open(writer.run_dir).results(): ...
+    print(Summary.of((r.verdict for r in RunStore.open(writer.run_dir).results()),
+                     strict=False).line())
 
 See ``FORMAT.md`` in this package for the files of a run folder.
 """

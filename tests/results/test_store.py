@@ -348,3 +348,37 @@ async def test_concurrent_async_tasks_never_interleave_lines(tmp_path: Path) -> 
         frames = reader.trace(key)
         assert [f["k"] for f in frames] == [0, 1, 2]
         assert len({f["n"] for f in frames}) == 1
+
+
+def test_package_usage_example(tmp_path: Path) -> None:
+    """The example in ``harness.results``' docstring, run with a manual clock."""
+    from harness.clock import ManualClock
+    from harness.results import CheckResult, new_run_id
+
+    clock = ManualClock(start=T0)
+    case = info()
+    writer = RunStore.create(
+        tmp_path,
+        Manifest(
+            run_id=new_run_id(started_at=clock.now()),
+            started_at=clock.now(),
+            target="sim",
+            ocpp_versions=(OcppSubprotocol.V201,),
+        ),
+    )
+    t0 = clock.now()
+    sink = writer.trace_sink(case.key)
+    i = sink.append({"dir": "in", "raw": '[2,"7","MeterValues",{}]'})
+    clock.advance(15)
+    current_a = 7.2
+    ok = CheckResult.judge(
+        MUST, ok=current_a <= 6.5, expected="<= 6 A (+0.5 A)", actual=f"{current_a} A", frames=(i,)
+    )
+    writer.write_result(CaseResult(case, t0, clock.now(), 0.01, checks=(ok,)))
+    writer.finish(finished_at=clock.now())
+    results = list(RunStore.open(writer.run_dir).results())
+    assert Summary.of((r.verdict for r in results), strict=False).line() == (
+        "0 passed, 1 failed, 0 skipped, 0 errors"
+    )
+    assert results[0].reason == "K01.FR.31 (MUST): expected <= 6 A (+0.5 A); actual 7.2 A"
+    assert results[0].clock_duration_s == 15.0
