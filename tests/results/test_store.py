@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.clock import ManualClock
 from harness.results import (
     FORMAT_VERSION,
     CaseResult,
@@ -352,9 +353,6 @@ async def test_concurrent_async_tasks_never_interleave_lines(tmp_path: Path) -> 
 
 def test_package_usage_example(tmp_path: Path) -> None:
     """The example in ``harness.results``' docstring, run with a manual clock."""
-    from harness.clock import ManualClock
-    from harness.results import CheckResult, new_run_id
-
     clock = ManualClock(start=T0)
     case = info()
     writer = RunStore.create(
