@@ -42,7 +42,7 @@ says otherwise: 3 % and 7 % are digital, 8 % is 6 A, 10 % and 85 % use ×0.6 (85
 
 The station inverts it (:func:`current_to_duty`): 6 A → 10 %; up to 51 A → I / 0.6 %; up to
 80 A → I / 2.5 + 64 %. The standard's two tables do not quite meet: a station following the
-inverse for 51 A < I < 52.5 A signals 84.4–85 %, which a vehicle reads with the ×0.6 rule as
+inverse for 51 A < I ≤ 52.5 A signals 84.4–85 %, which a vehicle reads with the ×0.6 rule as
 50.6–51 A, i.e. up to 1.5 A *less* than intended (never more). We follow both tables exactly
 and document the gap rather than hiding it.
 

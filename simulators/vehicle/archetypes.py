@@ -56,6 +56,7 @@ class Behaviour(StrEnum):
     ONE_PHASE_HYBRID = "one_phase_hybrid"
     GIVES_UP_AFTER_CHANGES = "gives_up_after_changes"
     BIDIRECTIONAL = "bidirectional"
+    UNRELIABLE_RESUME = "unreliable_resume"
 
 
 class CatalogueError(ValueError):

@@ -146,6 +146,8 @@ class Vehicle:
 
     def _wake(self) -> None:
         """A pilot interruption long enough: the vehicle's charge controller restarts."""
+        if self._paused_since is not None:
+            self._paused_since = self._now  # a new pause starts now, if the pilot stays off
         self._asleep = False
         self._gave_up = False
         self._phase_cap = None
@@ -281,6 +283,7 @@ class Vehicle:
         self._update_timers()
         previous = self._perceived
         self._perceived = offer
+        woken = False
         if offer.line is not PilotLine.NORMAL:
             if self._interrupted_since is None:
                 self._interrupted_since = self._now
@@ -288,6 +291,7 @@ class Vehicle:
             # ISO 15118-3 wakes a vehicle with a fault-state step of about 4 s (T_step_EF).
             if self._now - self._interrupted_since >= p.wake_interrupt_s:
                 self._wake()
+                woken = True
             self._interrupted_since = None
         if p.stays_on_one_phase and p.phases == 3 and offer.energized_phases == 1:
             self._phase_cap = 1
@@ -299,6 +303,7 @@ class Vehicle:
             self._paused_since = None
             if (
                 self._started
+                and not woken  # a deliberate wake-up resumes reliably
                 and p.resume_failure_probability > 0
                 and self._rng is not None
                 and self._rng.random() < p.resume_failure_probability

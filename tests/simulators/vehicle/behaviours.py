@@ -7,6 +7,7 @@ VP-08, VP-09, VP-10), so a misbehaving archetype must fail it.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 
 import pytest
@@ -35,9 +36,11 @@ SIX_HOURS_S = 6 * 3600.0
 QUARTER_S = 15 * 60.0
 
 
-def plugged(archetype: Archetype, limit_a: float | None, *, phases: int = 3) -> Vehicle:
-    """A fresh vehicle at 10 % SoC, plugged into a station offering ``limit_a``."""
-    vehicle = Vehicle(archetype.params, soc_percent=10.0)
+def plugged(
+    archetype: Archetype, limit_a: float | None, *, phases: int = 3, seed: int = 0
+) -> Vehicle:
+    """A fresh vehicle at 10 % SoC (randomness seeded), plugged into a station at ``limit_a``."""
+    vehicle = Vehicle(archetype.params, soc_percent=10.0, rng=random.Random(seed))
     vehicle.set_pilot(offer(limit_a, phases=phases))
     vehicle.plug_in()
     return vehicle
@@ -56,10 +59,10 @@ def resumes(vehicle: Vehicle, *, within_s: float = 60.0) -> bool:
     return seconds_until(vehicle, drawing, within_s=within_s) is not None
 
 
-def check_well_behaved(archetype: Archetype) -> None:
+def check_well_behaved(archetype: Archetype, *, seed: int = 0) -> None:
     p = archetype.params
     # VP-02 step up: start at 6 A, then 10 A, then 16 A
-    vehicle = plugged(archetype, 6.0)
+    vehicle = plugged(archetype, 6.0, seed=seed)
     for limit in (6.0, 10.0, 16.0):
         vehicle.set_pilot(offer(limit))
         assert settles(vehicle, limit), f"did not settle at {limit} A within 30 s"
@@ -77,19 +80,19 @@ def check_well_behaved(archetype: Archetype) -> None:
         assert resumes(vehicle), f"intermittent: no resume in cycle {cycle + 1}"
         run(vehicle, QUARTER_S, dt_s=30.0)
     # VP-05 long pause
-    vehicle = plugged(archetype, 16.0)
+    vehicle = plugged(archetype, 16.0, seed=seed)
     run(vehicle, 600)
     vehicle.set_pilot(offer(PAUSE))
     run(vehicle, SIX_HOURS_S, dt_s=60.0)
     vehicle.set_pilot(offer(16.0))
     assert resumes(vehicle), "did not resume after a 6 h pause"
     # VP-07 long delayed start
-    vehicle = plugged(archetype, PAUSE)
+    vehicle = plugged(archetype, PAUSE, seed=seed)
     run(vehicle, SIX_HOURS_S, dt_s=60.0)
     vehicle.set_pilot(offer(16.0))
     assert resumes(vehicle), "did not start after a 6 h delay"
     # VP-10 phase switch: three → one → three (one-phase vehicles stay on L1 throughout)
-    vehicle = plugged(archetype, 16.0)
+    vehicle = plugged(archetype, 16.0, seed=seed)
     run(vehicle, 60)
     vehicle.set_pilot(offer(16.0, phases=1))
     on_one = draws_at(16.0, phases=1)
@@ -218,7 +221,7 @@ def check_gives_up_after_changes(archetype: Archetype) -> None:
 def check_bidirectional(archetype: Archetype) -> None:
     p = archetype.params
     assert p.bidirectional
-    vehicle = Vehicle(p, soc_percent=80.0)
+    vehicle = Vehicle(p, soc_percent=80.0, rng=random.Random(0))
     vehicle.set_pilot(PilotOffer(duty_percent=5.0, hlc_current_a=16.0, line=PilotLine.NORMAL))
     vehicle.plug_in()
     run(vehicle, 60)
@@ -234,7 +237,7 @@ def check_bidirectional(archetype: Archetype) -> None:
     assert vehicle.set_discharge(power_w=0.0).accepted
     assert draws_at(16.0, phases=p.phases)(run(vehicle, 60)), "no import after discharge"
     # at its minimum state of charge it stops exporting
-    low = Vehicle(p, soc_percent=p.min_soc_percent + 0.5)
+    low = Vehicle(p, soc_percent=p.min_soc_percent + 0.5, rng=random.Random(0))
     low.set_pilot(PilotOffer(duty_percent=5.0, hlc_current_a=16.0))
     low.plug_in()
     assert low.set_discharge(power_w=p.max_discharge_power_w).accepted
@@ -243,6 +246,33 @@ def check_bidirectional(archetype: Archetype) -> None:
     assert reading.idle_reason is IdleReason.MIN_SOC
     assert abs(reading.soc_percent - p.min_soc_percent) < 0.01
     assert not low.set_discharge(power_w=1000.0).accepted
+
+
+def check_unreliable_resume(archetype: Archetype) -> None:
+    p = archetype.params
+    assert 0 < p.resume_failure_probability < 1
+    cycles = 60
+
+    def outcomes(seed: int) -> list[bool]:
+        vehicle = plugged(archetype, 16.0, seed=seed)
+        resumed: list[bool] = []
+        for _ in range(cycles):
+            run(vehicle, 300, dt_s=60.0)
+            vehicle.set_pilot(offer(PAUSE))
+            run(vehicle, 20 * 60, dt_s=60.0)
+            vehicle.set_pilot(offer(16.0))
+            resumed.append(resumes(vehicle))
+            if not resumed[-1]:
+                assert vehicle.reading().idle_reason is IdleReason.ASLEEP
+                interrupt(vehicle, seconds=p.wake_interrupt_s, then=offer(16.0))
+                assert resumes(vehicle), "did not wake after a pilot interruption"
+        return resumed
+
+    first = outcomes(1)
+    assert first == outcomes(1), "same seed, different outcomes"
+    rate = first.count(False) / cycles
+    expected = p.resume_failure_probability
+    assert expected / 2 <= rate <= expected * 2, f"failed to resume in {rate:.0%} of pauses"
 
 
 CHECKS: Mapping[Behaviour, Callable[[Archetype], None]] = {
@@ -255,4 +285,5 @@ CHECKS: Mapping[Behaviour, Callable[[Archetype], None]] = {
     Behaviour.ONE_PHASE_HYBRID: check_one_phase_hybrid,
     Behaviour.GIVES_UP_AFTER_CHANGES: check_gives_up_after_changes,
     Behaviour.BIDIRECTIONAL: check_bidirectional,
+    Behaviour.UNRELIABLE_RESUME: check_unreliable_resume,
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -50,8 +51,16 @@ MISBEHAVING = [
 
 @pytest.mark.parametrize("name", MISBEHAVING)
 def test_misbehaving_archetype_fails_the_well_behaved_programme(name: str) -> None:
-    with pytest.raises(AssertionError):
-        check_well_behaved(CATALOGUE.get(name))
+    archetype = CATALOGUE.get(name)
+    # a probabilistic archetype need not fail on every seed; a deterministic one must
+    seeds = range(8) if archetype.params.resume_failure_probability > 0 else range(1)
+    failed = 0
+    for seed in seeds:
+        try:
+            check_well_behaved(archetype, seed=seed)
+        except AssertionError:
+            failed += 1
+    assert failed >= 1
 
 
 @pytest.mark.parametrize(
@@ -59,7 +68,7 @@ def test_misbehaving_archetype_fails_the_well_behaved_programme(name: str) -> No
     [n for n in CATALOGUE.names() if Behaviour.BIDIRECTIONAL not in CATALOGUE.get(n).behaviours],
 )
 def test_unidirectional_archetypes_refuse_a_discharge(name: str) -> None:
-    vehicle = Vehicle(CATALOGUE.get(name).params)
+    vehicle = Vehicle(CATALOGUE.get(name).params, rng=random.Random(0))
     vehicle.set_pilot(offer(16.0))
     vehicle.plug_in()
     run(vehicle, 30)
