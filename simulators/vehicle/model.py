@@ -10,7 +10,10 @@ How it behaves (modelling choices, each documented here once):
   station sets it; all its decisions use the perceived offer. Pause lengths, start deadlines
   and interruptions are therefore measured on the perceived timeline (shifted by a constant).
   The contactor is physical: when the station de-energizes phases (or holds E/F) the draw on
-  them stops at once.
+  them stops at once, and re-energized phases carry current at once; behaviour that depends on
+  the phase count (staying on one phase) follows the perceived offer, so a phase-stuck vehicle
+  may draw on three phases for one response delay before it falls back to one (real stations
+  switch phases during a pause, where this does not show).
 * **Target and ramp.** While allowed and willing, the per-phase target is
   min(allowed, ``max_current_a``, taper limit); the current moves towards it at
   ``ramp_up_a_per_s`` (away from zero) or ``ramp_down_a_per_s`` (towards zero), and the
