@@ -249,3 +249,21 @@ def test_invalid_parameters_name_the_field() -> None:
         Vehicle(BEV, soc_percent=120.0)
     with pytest.raises(ValueError, match="energized_phases"):
         PilotOffer(energized_phases=2)
+
+
+def test_stepping_to_the_exact_perception_time_shows_it() -> None:
+    vehicle = Vehicle(VehicleParams(response_delay_s=0.1), start_s=0.7)
+    vehicle.plug_in()
+    vehicle.set_pilot(offer(16.0))
+    assert vehicle.reading().allowed_current_a is None
+    assert vehicle.step(0.7 + 0.1).allowed_current_a == pytest.approx(16.0)
+
+
+def test_without_a_response_delay_the_offer_is_perceived_at_once() -> None:
+    vehicle = Vehicle(VehicleParams(response_delay_s=0.0))
+    vehicle.plug_in()
+    vehicle.set_pilot(offer(16.0))
+    reading = vehicle.reading()
+    assert reading.allowed_current_a == pytest.approx(16.0)
+    assert reading.pilot_state is PilotState.C
+    assert reading.idle_reason is IdleReason.STARTING
