@@ -320,3 +320,33 @@ def test_discharge_refusals_and_pauses() -> None:
     decision = sleepy.set_discharge(power_w=1000.0)
     assert not decision.accepted
     assert "not responding" in decision.reason
+
+
+def test_repeating_the_same_offer_every_tick_is_not_a_change() -> None:
+    vehicle = plugged(VehicleParams(gives_up_after_changes=2))
+    for _ in range(300):
+        vehicle.set_pilot(offer(16.0))
+        reading = vehicle.advance(1.0)
+    assert drawing(reading)
+    vehicle.set_pilot(offer(10.0))  # change 1: still follows
+    assert draws_at(10.0, phases=3, tolerance_a=0.01)(run(vehicle, 10))
+    vehicle.set_pilot(offer(12.0))  # change 2: gives up
+    reading = run(vehicle, 10)
+    assert reading.idle_reason is IdleReason.GAVE_UP
+    assert not drawing(reading)
+
+
+@pytest.mark.parametrize("line", [PilotLine.E, PilotLine.F])
+def test_either_fault_state_wakes_a_sleeping_vehicle(line: PilotLine) -> None:
+    vehicle = plugged(VehicleParams(sleep_after_pause_s=60.0))
+    run(vehicle, 30)
+    vehicle.set_pilot(offer(PAUSE))
+    run(vehicle, 120)
+    vehicle.set_pilot(offer(16.0))
+    assert not drawing(run(vehicle, 30))
+    vehicle.set_pilot(PilotOffer(line=line))
+    assert run(vehicle, 4).pilot_state is PilotState(line.value)
+    vehicle.set_pilot(offer(16.0))
+    reading = run(vehicle, 30)
+    assert drawing(reading)
+    assert reading.awake
