@@ -95,11 +95,25 @@ class ProfileStore:
         return self._items
 
     def install(
-        self, evse_id: int, profile: ChargingProfile, context: StationContext
+        self,
+        evse_id: int,
+        profile: ChargingProfile,
+        context: StationContext,
+        *,
+        from_csms: bool = True,
     ) -> Accepted | Rejected:
-        """Validate and install ``profile`` on ``evse_id`` (0 = station)."""
+        """Validate and install ``profile`` on ``evse_id`` (0 = station).
+
+        ``from_csms=False`` installs a profile set locally, e.g. ChargingStationExternalConstraints
+        from an energy management system (which a CSMS may not send, K01.FR.22).
+        """
         rejected = validate_profile(
-            profile, evse_id=evse_id, version=self.version, context=context, installed=self._items
+            profile,
+            evse_id=evse_id,
+            version=self.version,
+            context=context,
+            installed=self._items,
+            from_csms=from_csms,
         )
         if rejected is not None:
             return rejected
