@@ -135,7 +135,7 @@ class _Segment:
     end_s: int
     period: SchedulePeriod
     unit: RateUnit
-    priority: tuple[int, int]
+    priority: tuple[int, int, int]
 
 
 def _segments(
@@ -163,8 +163,10 @@ def _segments(
         anchors = [(relative_anchor_s, None)]
     else:
         anchors = [(to_epoch_s(schedule.start_schedule), None)]
-    # A profile on the EVSE itself beats a station-wide one at the same stack level.
-    priority = (profile.stack_level, 1 if item.evse_id != 0 else 0)
+    # A profile on the EVSE itself beats a station-wide one at the same stack level; two
+    # profiles the rules do not let coexist (same level, same EVSE, both valid) are settled
+    # by the higher id, so the result never depends on installation order.
+    priority = (profile.stack_level, 1 if item.evse_id != 0 else 0, profile.profile_id)
     out: list[_Segment] = []
     periods = schedule.periods
     for anchor, instance_end in anchors:
