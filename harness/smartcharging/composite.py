@@ -139,10 +139,10 @@ class _Segment:
 
 
 def _segments(
-    item: InstalledProfile, *, lo_s: int, hi_s: int, relative_anchor_s: int
+    item: InstalledProfile, *, lo_s: int, hi_s: int, relative_anchor_s: int, unit: RateUnit
 ) -> list[_Segment]:
     profile = item.profile
-    schedule = profile.schedule
+    schedule = profile.schedule_for(unit)
     if profile.valid_from is not None:
         lo_s = max(lo_s, to_epoch_s(profile.valid_from))
     if profile.valid_to is not None:
@@ -421,7 +421,7 @@ def composite_schedule(
                 and item.evse_id in where
                 and (_applies(item, evse, context))
             ):
-                out += _segments(item, lo_s=lo_s, hi_s=hi_s, relative_anchor_s=anchor)
+                out += _segments(item, lo_s=lo_s, hi_s=hi_s, relative_anchor_s=anchor, unit=unit)
         return out
 
     per_evse = {

@@ -145,12 +145,16 @@ class ChargingProfile:
 
     @property
     def schedule(self) -> ChargingSchedule:
-        """The schedule the oracle uses: the first one of the list.
-
-        2.0.1/2.1 allow up to three schedules (one per unit, for ISO 15118); the station
-        applies the first, so the oracle does too.
-        """
+        """The first schedule (1.6 has only one)."""
         return self.schedules[0]
+
+    def schedule_for(self, unit: RateUnit) -> ChargingSchedule:
+        """The schedule the composite uses when asked for ``unit``.
+
+        2.0.1/2.1 allow up to three schedules (for ISO 15118, e.g. one per unit); the oracle
+        takes the first one in the requested unit, else the first one.
+        """
+        return next((s for s in self.schedules if s.unit is unit), self.schedules[0])
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from harness.smartcharging.composite import (
     CompositeSchedule,
@@ -26,6 +27,7 @@ from harness.smartcharging.model import (
     RateUnit,
     StationContext,
 )
+from harness.smartcharging.responses import composite_response, rejected_response
 from harness.smartcharging.rules import Rejected, validate_profile
 from harness.smartcharging.units import PRECISION, convert
 
@@ -175,6 +177,35 @@ class ProfileStore:
             default_limit=default_limit,
             precision=PRECISION[self.version],
         )
+
+    def composite_response(
+        self,
+        *,
+        evse_id: int,
+        start: datetime,
+        duration_s: int,
+        unit: RateUnit,
+        context: StationContext,
+        default_limit: Decimal | None = None,
+    ) -> dict[str, Any]:
+        """The GetCompositeSchedule response payload a conforming station sends.
+
+        A unit the station does not support (OCA TC_K_42) or an EVSE it does not have
+        (TC_K_47) gives status Rejected (2.x with a statusInfo reason code).
+        """
+        if unit not in context.supported_units:
+            return rejected_response(self.version, "UnsupportedRateUnit")
+        if evse_id != 0 and evse_id not in context.evse_ids:
+            return rejected_response(self.version, "UnknownEvse")
+        schedule = self.composite(
+            evse_id=evse_id,
+            start=start,
+            duration_s=duration_s,
+            unit=unit,
+            context=context,
+            default_limit=default_limit,
+        )
+        return composite_response(schedule, self.version)
 
     def limit_at(self, *, evse_id: int, at: datetime, context: StationContext) -> InstantLimit:
         """What ``evse_id`` may draw at ``at``: current per phase and total power.
