@@ -32,7 +32,7 @@ __all__ = [
 DEFAULT_VOLTAGE_V = Decimal(230)
 """Nominal phase voltage used for A↔W conversion unless the station says otherwise."""
 DEFAULT_NUMBER_PHASES = 3
-"""numberPhases when a period does not give it (1.6 §7.9, 2.0.1 K01.FR.49)."""
+"""numberPhases when a period does not give it (1.6 ChargingSchedulePeriod, 2.x K01.FR.49)."""
 
 
 class OcppVersion(StrEnum):

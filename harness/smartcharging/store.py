@@ -127,7 +127,7 @@ class ProfileStore:
 
     def _replaces(self, evse_id: int, new: ChargingProfile, old: InstalledProfile) -> bool:
         if old.profile.profile_id == new.profile_id:
-            return True  # 1.6 §5.16.?, K01.FR.05: same id replaces.
+            return True  # 1.6 §5.16, K01.FR.05: same id replaces.
         # 1.6 §3.13.2: same stackLevel and purpose on the same connector replaces.
         return self.version is OcppVersion.V16 and (
             old.evse_id == evse_id
@@ -144,7 +144,7 @@ class ProfileStore:
         return tuple(i.profile.profile_id for i in gone)
 
     def end_transaction(self, transaction_id: str) -> tuple[int, ...]:
-        """Drop the TxProfiles of a finished transaction (1.6 §3.13.1, K01.FR.*)."""
+        """Drop the TxProfiles of a finished transaction (they live as long as it, 1.6 §3.13.1)."""
         return self._drop(
             lambda i: i.profile.purpose is Purpose.TX and i.profile.transaction_id == transaction_id
         )
