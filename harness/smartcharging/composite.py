@@ -412,7 +412,9 @@ def composite_schedule(
     evses = context.evse_ids if evse_id == 0 else (evse_id,)
 
     def layer(evse: int, purposes: tuple[Purpose, ...], where: tuple[int, ...]) -> list[_Segment]:
-        tx = context.transaction_on(evse)
+        # Relative profiles start with the EVSE's transaction; station-wide caps, which no
+        # transaction owns, and EVSEs without one start at the requested time.
+        tx = context.transaction_on(evse) if where != (0,) else None
         anchor = to_epoch_s(tx.start) if tx is not None else lo_s
         out: list[_Segment] = []
         for item in items:
