@@ -13,6 +13,8 @@ from harness.smartcharging import (
     ChargingProfile,
     CompositeSchedule,
     InstalledProfile,
+    OcppVersion,
+    ProfileStore,
     Purpose,
     RateUnit,
     StationContext,
@@ -89,7 +91,7 @@ def cap_at(item: InstalledProfile, t_s: int) -> Decimal | None:
     return period.limit / (230 * (period.number_phases or 3))
 
 
-settings_ = settings(max_examples=100, deadline=None)
+settings_ = settings(max_examples=75, deadline=None)
 evse_ids = st.sampled_from([0, 1, 2])
 durations = st.integers(1, 800)
 
@@ -116,7 +118,7 @@ def test_never_above_an_applicable_maximum(
                 assert period.limit <= limit, (t_s, period, cap)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(profile_sets(), evse_ids, durations, st.randoms(use_true_random=False))
 def test_installation_order_does_not_matter(
     items: list[InstalledProfile], evse_id: int, duration_s: int, rnd: Random
@@ -184,3 +186,32 @@ def test_watt_and_ampere_composites_agree_within_precision(
         if w == 80:  # the default limit is the same number in either unit
             continue
         assert abs(w / 690 - a) < D("0.1")
+
+
+@settings(max_examples=60, deadline=None)
+@given(profile_sets(), evse_ids, st.lists(st.integers(0, 799), min_size=1, max_size=8))
+def test_limit_at_never_exceeds_the_composite_in_either_unit(
+    items: list[InstalledProfile], evse_id: int, instants: list[int]
+) -> None:
+    store = ProfileStore(OcppVersion.V16)
+    for item in items:
+        store.install(item.evse_id, item.profile, CTX, from_csms=False)
+    exact = {
+        unit: composite_schedule(store.installed, evse_id=evse_id, start=at(0), duration_s=800,
+                                 unit=unit, context=CTX, precision=None)
+        for unit in RateUnit
+    }  # fmt: skip
+    for t_s in sorted(instants):
+        limit = store.limit_at(evse_id=evse_id, at=at(t_s), context=CTX)
+        amps = exact[RateUnit.A].period_at(at(t_s)).limit
+        watts = exact[RateUnit.W].period_at(at(t_s)).limit
+        if amps is None:
+            assert watts is None
+            assert limit.current_a is None
+            continue
+        assert limit.current_a is not None
+        assert limit.power_w is not None
+        assert limit.current_a <= amps
+        assert watts is not None
+        assert limit.power_w <= watts
+        assert limit.current_a >= min(amps, watts / (230 * limit.number_phases)) - D("0.001")
