@@ -18,7 +18,7 @@ from harness.smartcharging.checks import RuleInput
 from harness.smartcharging.composite import InstalledProfile
 from harness.smartcharging.model import ChargingProfile, OcppVersion, StationContext
 
-__all__ = ["RULES", "Rejected", "Rule", "RuleInput", "validate_profile"]
+__all__ = ["RULES", "Rejected", "Rule", "RuleInput", "validate_profile", "violations"]
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
 
@@ -159,6 +159,33 @@ RULES: tuple[Rule, ...] = (
 _CSMS_ONLY = frozenset({"external-constraints-not-settable"})
 
 
+def violations(
+    profile: ChargingProfile,
+    *,
+    evse_id: int,
+    version: OcppVersion,
+    context: StationContext,
+    installed: Sequence[InstalledProfile] = (),
+    from_csms: bool = True,
+) -> tuple[Rejected, ...]:
+    """Every rule of :data:`RULES` that ``profile`` (sent for ``evse_id``) breaks in
+    ``version``, in table order; empty when a conforming station must accept it.
+
+    A station may check its rules in another order, so when several are broken a judge
+    should accept the reason code of any of them.
+    """
+    inp = RuleInput(profile, evse_id, version, context, tuple(installed))
+    out: list[Rejected] = []
+    for rule in RULES:
+        requirement = rule.requirement(version)
+        if requirement is None or (not from_csms and rule.rule_id in _CSMS_ONLY):
+            continue
+        detail = rule.check(inp)
+        if detail is not None:
+            out.append(Rejected(rule=rule, requirement=requirement, detail=detail))
+    return tuple(out)
+
+
 def validate_profile(
     profile: ChargingProfile,
     *,
@@ -174,12 +201,12 @@ def validate_profile(
     ``from_csms=False`` validates a profile set locally (an energy management system's
     ChargingStationExternalConstraints), which K01.FR.22 does not forbid.
     """
-    inp = RuleInput(profile, evse_id, version, context, tuple(installed))
-    for rule in RULES:
-        requirement = rule.requirement(version)
-        if requirement is None or (not from_csms and rule.rule_id in _CSMS_ONLY):
-            continue
-        detail = rule.check(inp)
-        if detail is not None:
-            return Rejected(rule=rule, requirement=requirement, detail=detail)
-    return None
+    found = violations(
+        profile,
+        evse_id=evse_id,
+        version=version,
+        context=context,
+        installed=installed,
+        from_csms=from_csms,
+    )
+    return found[0] if found else None
