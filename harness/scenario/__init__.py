@@ -1,0 +1,142 @@
+"""The scenario language: YAML case files in, validated typed :class:`Case` objects out.
+
+Public API::
+
+    from harness.scenario import load_cases, resolve_parameters, selects, load_capabilities
+
+    cases = load_cases(["scenarios/ocpp16"])               # ScenarioLoadError if any problem
+    dut = load_capabilities("lab/acme-wallbox.yaml")
+    for case in cases:
+        if (applicability := selects(case, dut)).runnable:
+            params = resolve_parameters(case, overrides)     # {"pause_s": 1200.0, ...}
+
+See :mod:`.steps` for the step kinds, :mod:`.matchers` for matchers, :mod:`.values` for the
+``${...}`` syntax, :mod:`.capabilities` for declarations and needs, :mod:`.parameters` for
+overrides, and ``scenarios/schema/*.schema.json`` for the published schemas.
+"""
+
+from __future__ import annotations
+
+from harness.scenario.capabilities import (
+    Applicability,
+    Capabilities,
+    ChargingRateUnit,
+    Environment,
+    Measurand,
+    Need,
+    OperationMode,
+    ProfileKind,
+    ProfilePurpose,
+    load_capabilities,
+    selects,
+)
+from harness.scenario.errors import Problem, ScenarioLoadError, SourceLocation
+from harness.scenario.fields import LIMIT, DutRole, LimitRef, OcppVersion, Target
+from harness.scenario.loader import (
+    LoadedCase,
+    LoadResult,
+    collect_cases,
+    load_case_file,
+    load_cases,
+)
+from harness.scenario.matchers import Matcher, MatchResult, match, parse_matcher
+from harness.scenario.model import (
+    Case,
+    ParameterSpec,
+    ParamType,
+    ParamValue,
+    Requirement,
+    check_case,
+)
+from harness.scenario.parameters import (
+    ParameterOverrides,
+    check_overrides,
+    load_lab_parameters,
+    parse_param_options,
+    resolve_parameters,
+)
+from harness.scenario.schema import capabilities_json_schema, scenario_json_schema
+from harness.scenario.steps import (
+    CallErrorCode,
+    ClearProfileStep,
+    CompareCompositeStep,
+    ExpectRequestStep,
+    ExpectSettledStep,
+    Level,
+    PromptResponse,
+    PromptStep,
+    Quantity,
+    Relation,
+    SendStep,
+    SetProfileStep,
+    Step,
+    VehicleAction,
+    VehicleStep,
+    WaitStep,
+)
+from harness.scenario.values import NowRef, ParamRef, extract, parse_duration_s, substitute
+
+__all__ = [
+    "LIMIT",
+    "Applicability",
+    "CallErrorCode",
+    "Capabilities",
+    "Case",
+    "ChargingRateUnit",
+    "ClearProfileStep",
+    "CompareCompositeStep",
+    "DutRole",
+    "Environment",
+    "ExpectRequestStep",
+    "ExpectSettledStep",
+    "Level",
+    "LimitRef",
+    "LoadResult",
+    "LoadedCase",
+    "MatchResult",
+    "Matcher",
+    "Measurand",
+    "Need",
+    "NowRef",
+    "OcppVersion",
+    "OperationMode",
+    "ParamRef",
+    "ParamType",
+    "ParamValue",
+    "ParameterOverrides",
+    "ParameterSpec",
+    "Problem",
+    "ProfileKind",
+    "ProfilePurpose",
+    "PromptResponse",
+    "PromptStep",
+    "Quantity",
+    "Relation",
+    "Requirement",
+    "ScenarioLoadError",
+    "SendStep",
+    "SetProfileStep",
+    "SourceLocation",
+    "Step",
+    "Target",
+    "VehicleAction",
+    "VehicleStep",
+    "WaitStep",
+    "capabilities_json_schema",
+    "check_case",
+    "check_overrides",
+    "collect_cases",
+    "extract",
+    "load_capabilities",
+    "load_case_file",
+    "load_cases",
+    "load_lab_parameters",
+    "match",
+    "parse_duration_s",
+    "parse_matcher",
+    "parse_param_options",
+    "resolve_parameters",
+    "scenario_json_schema",
+    "selects",
+    "substitute",
+]
