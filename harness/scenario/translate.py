@@ -47,7 +47,10 @@ def problems_from_validation(
 ) -> list[Problem]:
     """One :class:`Problem` per pydantic error; ``base`` prefixes the paths (list files)."""
     problems = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    for item in items:
+        if item["type"] == "too_short" and _has_inner_error(items, tuple(item["loc"])):
+            continue  # pydantic's follow-on error: an item failed, so too few remained
         loc = tuple(item["loc"])
         ctx = item.get("ctx") or {}
         subpath = tuple(ctx.get("subpath", ()))
@@ -60,6 +63,10 @@ def problems_from_validation(
         where = located.where(yaml_path[:-1] if kind == "missing" else yaml_path, key=key)
         problems.append(Problem(where, shown, _message(item, model, loc)))
     return problems
+
+
+def _has_inner_error(items: Any, loc: FieldPath) -> bool:
+    return any(len(i["loc"]) > len(loc) and tuple(i["loc"][: len(loc)]) == loc for i in items)
 
 
 def _yaml_path(data: Any, path: FieldPath) -> FieldPath:
