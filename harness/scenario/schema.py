@@ -53,7 +53,11 @@ def _matcher_schema() -> dict[str, Any]:
             keyword("contains", matcher_list),
             keyword("all_of", matcher_list),
             keyword("any_of", matcher_list),
-            {"type": "object", "additionalProperties": ref},
+            {
+                "type": "object",
+                "propertyNames": {"not": {"enum": sorted(MATCHER_KEYWORDS)}},
+                "additionalProperties": ref,
+            },
         ],
     }
 
