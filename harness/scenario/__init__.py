@@ -39,7 +39,7 @@ from harness.scenario.loader import (
     load_case_file,
     load_cases,
 )
-from harness.scenario.matchers import Matcher, MatchResult, match, parse_matcher
+from harness.scenario.matchers import Matcher, MatchResult, describe, match, parse_matcher
 from harness.scenario.model import (
     Case,
     ParameterSpec,
@@ -74,7 +74,16 @@ from harness.scenario.steps import (
     VehicleStep,
     WaitStep,
 )
-from harness.scenario.values import NowRef, ParamRef, extract, parse_duration_s, substitute
+from harness.scenario.values import (
+    NowRef,
+    ParamRef,
+    SubstitutionError,
+    extract,
+    parse_duration_s,
+    resolve_int,
+    resolve_number,
+    substitute,
+)
 
 __all__ = [
     "LIMIT",
@@ -118,6 +127,7 @@ __all__ = [
     "SetProfileStep",
     "SourceLocation",
     "Step",
+    "SubstitutionError",
     "Target",
     "VehicleAction",
     "VehicleStep",
@@ -126,6 +136,7 @@ __all__ = [
     "check_case",
     "check_overrides",
     "collect_cases",
+    "describe",
     "extract",
     "load_capabilities",
     "load_case_file",
@@ -135,6 +146,8 @@ __all__ = [
     "parse_duration_s",
     "parse_matcher",
     "parse_param_options",
+    "resolve_int",
+    "resolve_number",
     "resolve_parameters",
     "scenario_json_schema",
     "selects",

@@ -34,8 +34,10 @@ __all__ = [
     "LimitRef",
     "MatcherField",
     "Name",
+    "NonNegative",
     "OcppVersion",
     "Payload",
+    "Percent",
     "Seconds",
     "StoreMap",
     "Target",
@@ -68,7 +70,9 @@ def _got(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _number_or_ref(value: Any, what: str, *, minimum: float | None) -> float | ParamRef:
+def _number_or_ref(
+    value: Any, what: str, *, minimum: float | None, maximum: float | None = None
+) -> float | ParamRef:
     if isinstance(value, ParamRef):
         return value
     if isinstance(value, str):
@@ -85,6 +89,10 @@ def _number_or_ref(value: Any, what: str, *, minimum: float | None) -> float | P
             raise PydanticCustomError(
                 "too_small", f"expected {what} of at least {minimum:g}, got {_got(value)}"
             )
+        if maximum is not None and value > maximum:
+            raise PydanticCustomError(
+                "too_large", f"expected {what} of at most {maximum:g}, got {_got(value)}"
+            )
         return float(value)
     raise PydanticCustomError(
         "number", f"expected {what} or a ${{parameter}} reference, got {_got(value)}"
@@ -99,6 +107,14 @@ def _amount(value: Any) -> float | ParamRef:
     return _number_or_ref(value, "a number", minimum=None)
 
 
+def _non_negative(value: Any) -> float | ParamRef:
+    return _number_or_ref(value, "a number", minimum=0.0)
+
+
+def _percent(value: Any) -> float | ParamRef:
+    return _number_or_ref(value, "a percentage", minimum=0.0, maximum=100.0)
+
+
 _NUMBER_OR_REF = {"anyOf": [{"type": "number"}, REF_SCHEMA]}
 
 Seconds = Annotated[
@@ -110,6 +126,20 @@ Seconds = Annotated[
 
 Amount = Annotated[float | ParamRef, PlainValidator(_amount), WithJsonSchema(_NUMBER_OR_REF)]
 """A number (any sign) or a ``${parameter}`` reference."""
+
+NonNegative = Annotated[
+    float | ParamRef,
+    PlainValidator(_non_negative),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, REF_SCHEMA]}),
+]
+"""A number ≥ 0 (a tolerance, a scale) or a ``${parameter}`` reference."""
+
+Percent = Annotated[
+    float | ParamRef,
+    PlainValidator(_percent),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 100}, REF_SCHEMA]}),
+]
+"""A percentage 0..100 or a ``${parameter}`` reference."""
 
 
 def _name(value: Any) -> str:

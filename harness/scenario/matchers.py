@@ -49,6 +49,7 @@ __all__ = [
     "Present",
     "Regex",
     "Subset",
+    "describe",
     "match",
     "parse_matcher",
 ]

@@ -51,6 +51,7 @@ from harness.scenario.values import (
 
 __all__ = [
     "ID_PATTERN",
+    "RESERVED_NAMES",
     "Case",
     "ParamType",
     "ParamValue",
@@ -61,6 +62,8 @@ __all__ = [
 ]
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
+RESERVED_NAMES = frozenset({"now", "limit"})
+"""Names that cannot be parameters or variables (``${now}``; ``limit`` in targets)."""
 ParamValue = bool | int | float | str
 
 
@@ -257,6 +260,8 @@ def check_case(case: Case) -> list[tuple[FieldPath, str]]:
             )
         seen.add(requirement.id)
     for name, spec in case.parameters.items():
+        if name in RESERVED_NAMES:
+            problems.append((("parameters", name), f"'{name}' is reserved (${{now}}, limit)"))
         try:
             spec.coerce(spec.default)
         except ValueError as exc:
@@ -272,6 +277,8 @@ def check_case(case: Case) -> list[tuple[FieldPath, str]]:
         for name in getattr(step, "store", {}):
             if name in case.parameters:
                 problems.append(((*here, "store", name), f"'{name}' is already a parameter"))
+            elif name in RESERVED_NAMES:
+                problems.append(((*here, "store", name), f"'{name}' is reserved"))
             stored.add(name)
     return problems
 

@@ -2,7 +2,9 @@
 
 Every step may carry ``requirement`` (the id of one of the case's requirements that the
 step checks), ``level`` (MUST/SHOULD; default: the requirement's level, else MUST — a
-failed SHOULD step gives NON_STRICT) and ``note`` (shown in reports).
+failed SHOULD step gives NON_STRICT), ``note`` (shown in reports) and ``precondition``
+(the step only brings the DUT into the state the case needs: if it fails, the verdict is
+INCONCLUSIVE, because the requirement under test was never exercised).
 
 Numbers marked *Seconds* / *Amount* accept ``${parameter}``; payloads and matchers accept
 any ``${...}`` reference (see :mod:`harness.scenario.values`).
@@ -13,14 +15,15 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from harness.scenario.fields import (
-    Amount,
     Integer,
     MatcherField,
+    NonNegative,
     OcppVersion,
     Payload,
+    Percent,
     Seconds,
     StoreMap,
     TargetField,
@@ -82,6 +85,10 @@ class _Step(BaseModel):
     requirement: str | None = Field(default=None, description="Requirement id this step checks.")
     level: Level | None = Field(default=None, description="Overrides the requirement's level.")
     note: str | None = Field(default=None, description="Free text shown in reports.")
+    precondition: StrictBool = Field(
+        default=False,
+        description="Setup, not a check: if it fails the case is INCONCLUSIVE, not FAIL.",
+    )
 
 
 class SendStep(_Step):
@@ -140,7 +147,7 @@ class VehicleStep(_Step):
     kind: Literal["vehicle"]
     action: VehicleAction
     evse: Integer = 1
-    soc_percent: Amount | None = Field(default=None, description="Only for set_soc: 0..100")
+    soc_percent: Percent | None = Field(default=None, description="Only for set_soc: 0..100")
 
     @property
     def possible_in_lab(self) -> bool:
@@ -206,9 +213,9 @@ class ExpectSettledStep(_Step):
     quantity: Quantity = Quantity.CURRENT
     evse: Integer = 1
     target: TargetField
-    scale: Amount = 1.0
+    scale: NonNegative = 1.0
     relation: Relation = Relation.NEAR
-    tolerance: Amount
+    tolerance: NonNegative
     within_s: Seconds
     hold_s: Seconds = 10.0
     phases: StrictInt | None = Field(default=None, ge=1, le=3)
@@ -223,7 +230,7 @@ class CompareCompositeStep(_Step):
     evse: Integer = Field(default=1, description="0 = the whole station")
     duration_s: Seconds
     unit: Literal["A", "W"] = "A"
-    tolerance: Amount = 0.0
+    tolerance: NonNegative = 0.0
 
 
 _ACCEPTED: Matcher = Subset((("status", Equals("Accepted")),))
@@ -265,6 +272,7 @@ class SetProfileStep(_Step):
             requirement=self.requirement,
             level=self.level,
             note=self.note,
+            precondition=self.precondition,
         )
 
 
@@ -316,6 +324,7 @@ class ClearProfileStep(_Step):
             requirement=self.requirement,
             level=self.level,
             note=self.note,
+            precondition=self.precondition,
         )
 
 

@@ -57,9 +57,11 @@ def problems_from_validation(
         shown: FieldPath = (*base, *loc, *subpath)
         yaml_path = _yaml_path(located.data, shown)
         kind = item["type"]
+        key = kind in {"extra_forbidden", "missing"}
+        if shown and shown[-1] == "[key]":  # a bad mapping key: point at the key itself
+            shown, yaml_path, key = shown[:-1], yaml_path[:-1], True
         if kind == "union_tag_invalid":
             shown, yaml_path = (*shown, "kind"), (*yaml_path, "kind")
-        key = kind in {"extra_forbidden", "missing"}
         where = located.where(yaml_path[:-1] if kind == "missing" else yaml_path, key=key)
         problems.append(Problem(where, shown, _message(item, model, loc)))
     return problems

@@ -37,6 +37,8 @@ __all__ = [
     "parse_path",
     "parse_whole_ref",
     "references_in",
+    "resolve_int",
+    "resolve_number",
     "substitute",
 ]
 
@@ -168,6 +170,29 @@ def references_in(value: object) -> list[tuple[tuple[str | int, ...], ParamRef |
 
     walk(value, ())
     return found
+
+
+def resolve_number(value: float | int | ParamRef, *, variables: Mapping[str, Any]) -> float:
+    """A number field's value: itself, or the number its ``${name}`` refers to.
+
+    Raises :class:`SubstitutionError` for an unknown name or a value that is not a number.
+    """
+    if not isinstance(value, ParamRef):
+        return float(value)
+    resolved = _lookup(value.name, variables)
+    if isinstance(resolved, bool) or not isinstance(resolved, int | float):
+        raise SubstitutionError(f"'{value}' is {resolved!r}, not a number")
+    return float(resolved)
+
+
+def resolve_int(value: int | ParamRef, *, variables: Mapping[str, Any]) -> int:
+    """An integer field's value (an EVSE or profile id), resolving ``${name}``."""
+    if not isinstance(value, ParamRef):
+        return value
+    resolved = _lookup(value.name, variables)
+    if isinstance(resolved, bool) or not isinstance(resolved, int):
+        raise SubstitutionError(f"'{value}' is {resolved!r}, not a whole number")
+    return resolved
 
 
 def format_utc(moment: datetime) -> str:

@@ -87,56 +87,87 @@ def read_yaml_text(text: str, *, file: str) -> tuple[Located | None, list[Proble
         return None, [Problem(SourceLocation(file, 1, 1), (), "the file is empty")]
     located = Located(data=None, file=file)
     problems: list[Problem] = []
-    located.data = _build(node, (), located, problems, _Loader(""))
+    located.data = _Builder(located, problems).build(node, ())
     return located, problems
 
 
-def _build(
-    node: yaml.Node, path: FieldPath, located: Located, problems: list[Problem], loader: _Loader
-) -> Any:
-    located.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
-    if isinstance(node, yaml.MappingNode):
-        explicit = {id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"}
-        loader.flatten_mapping(node)  # merged (<<) entries first, then the explicit ones
+_MAX_VALUES = 200_000  # guards against alias bombs ("billion laughs")
+
+
+class _Builder:
+    """Builds Python values from composed nodes, recording marks and problems."""
+
+    def __init__(self, located: Located, problems: list[Problem]) -> None:
+        self.located = located
+        self.problems = problems
+        self.loader = _Loader("")
+        self.active: set[int] = set()  # nodes on the current path: a repeat is a cycle
+        self.explicit: dict[int, set[int]] = {}  # per mapping node: its own (non-merged) keys
+        self.count = 0
+
+    def _problem(self, node: yaml.Node, path: FieldPath, message: str) -> None:
+        where = SourceLocation(
+            self.located.file, node.start_mark.line + 1, node.start_mark.column + 1
+        )
+        self.problems.append(Problem(where, path, message))
+
+    def build(self, node: yaml.Node, path: FieldPath) -> Any:
+        self.located.marks[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.count += 1
+        if self.count > _MAX_VALUES:
+            if self.count == _MAX_VALUES + 1:
+                self._problem(node, path, f"more than {_MAX_VALUES} values (alias expansion?)")
+            return None
+        if id(node) in self.active:
+            self._problem(node, path, "an alias refers to a value that contains it")
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            try:
+                return self.loader.construct_object(node, deep=True)
+            except yaml.YAMLError as exc:
+                self._problem(node, path, f"bad YAML value: {exc}")
+                return None
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[Any, Any]:
+        if id(node) not in self.explicit:
+            self.explicit[id(node)] = {
+                id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"
+            }
+            try:
+                self.loader.flatten_mapping(node)  # merged (<<) entries first, then explicit
+            except yaml.YAMLError as exc:
+                self._problem(node, path, f"bad YAML merge: {exc}")
+                return {}
+        explicit = self.explicit[id(node)]
         result: dict[Any, Any] = {}
         merged: set[Any] = set()
         for key_node, value_node in node.value:
-            key = _build(key_node, (*path, "<key>"), located, problems, loader)
+            key = self.build(key_node, (*path, "<key>"))
+            self.located.marks.pop((*path, "<key>"), None)
             if not isinstance(key, str | int | float | bool) and key is not None:
-                where = SourceLocation(
-                    located.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                )
-                problems.append(Problem(where, path, f"expected a text key, got {key!r}"))
+                self._problem(key_node, path, f"expected a text key, got {key!r}")
                 continue
             child = (*path, key if isinstance(key, str) else str(key))
             if key in merged and id(key_node) in explicit:
                 merged.discard(key)  # an explicit key overrides a merged one (YAML merge)
                 del result[key]
             if key in result:
-                where = SourceLocation(
-                    located.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1
-                )
-                first = located.key_marks[child]
-                problems.append(
-                    Problem(where, child, f"duplicate key '{key}' (first given at line {first[0]})")
-                )
+                first = self.located.key_marks[child]
+                message = f"duplicate key '{key}' (first given at line {first[0]})"
+                self._problem(key_node, child, message)
                 continue
-            located.key_marks[child] = (
+            self.located.key_marks[child] = (
                 key_node.start_mark.line + 1,
                 key_node.start_mark.column + 1,
             )
-            result[key] = _build(value_node, child, located, problems, loader)
+            result[key] = self.build(value_node, child)
             if id(key_node) not in explicit:
                 merged.add(key)
-        located.marks.pop((*path, "<key>"), None)
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _build(item, (*path, index), located, problems, loader)
-            for index, item in enumerate(node.value)
-        ]
-    try:
-        return loader.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        problems.append(Problem(located.where(path), path, f"bad YAML value: {exc}"))
-        return None
