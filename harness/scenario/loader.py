@@ -19,10 +19,11 @@ from pydantic import ValidationError
 
 from harness.scenario.errors import Problem, ScenarioLoadError, SourceLocation
 from harness.scenario.model import Case, check_case
-from harness.scenario.translate import problems_from_validation
+from harness.scenario.translate import problems_from_validation, yaml_path
 from harness.scenario.yamlsource import Located, read_yaml
 
 __all__ = [
+    "NOT_CASES",
     "LoadResult",
     "LoadedCase",
     "collect_cases",
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 SUFFIXES = (".yaml", ".yml")
+NOT_CASES = frozenset({"capabilities", "fleets", "labs", "schema"})
+"""Sub-directories skipped when a directory is expanded: they hold other kinds of YAML
+(capability declarations, fleets, lab parameter files). A file named explicitly is read."""
 
 
 @dataclass(frozen=True)
@@ -61,13 +65,23 @@ class LoadResult:
 
 
 def scenario_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[Problem]]:
-    """Expand files and directories into scenario files (directories: ``*.yaml`` recursively)."""
+    """Expand files and directories into scenario files.
+
+    A directory gives every ``*.yaml`` / ``*.yml`` under it, recursively and sorted, except
+    under sub-directories named in :data:`NOT_CASES`.
+    """
     files: list[Path] = []
     problems: list[Problem] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix in SUFFIXES
+                and not NOT_CASES.intersection(p.relative_to(path).parts[:-1])
+            )
             if not found:
                 problems.append(
                     Problem(
@@ -111,22 +125,10 @@ def _cases_in(located: Located) -> tuple[list[LoadedCase], list[Problem]]:
             continue
         for path, message in check_case(case):
             full = (*base, *path)
-            yaml_path = tuple(p for p in full if not _is_tag(located, full, p))
-            problems.append(Problem(located.where(yaml_path), full, message))
+            where = located.where(yaml_path(located.data, full))
+            problems.append(Problem(where, full, message))
         cases.append(LoadedCase(case, located.where(base)))
     return cases, problems
-
-
-def _is_tag(located: Located, full: tuple[str | int, ...], part: str | int) -> bool:
-    """Whether ``part`` is a step-kind tag (kept in shown paths, absent from the YAML)."""
-    index = full.index(part)
-    return (
-        index >= 2
-        and full[index - 2] == "steps"
-        and isinstance(full[index - 1], int)
-        and isinstance(part, str)
-        and (*full[:index], "kind") in located.marks
-    )
 
 
 def collect_cases(paths: Iterable[Path | str]) -> LoadResult:

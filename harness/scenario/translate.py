@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from harness.scenario.errors import FieldPath, Problem
 from harness.scenario.yamlsource import Located
 
-__all__ = ["problems_from_validation"]
+__all__ = ["problems_from_validation", "yaml_path"]
 
 _TYPE_WORDS = {
     "float_type": "a number",
@@ -55,14 +55,14 @@ def problems_from_validation(
         ctx = item.get("ctx") or {}
         subpath = tuple(ctx.get("subpath", ()))
         shown: FieldPath = (*base, *loc, *subpath)
-        yaml_path = _yaml_path(located.data, shown)
+        in_yaml = yaml_path(located.data, shown)
         kind = item["type"]
         key = kind in {"extra_forbidden", "missing"}
         if shown and shown[-1] == "[key]":  # a bad mapping key: point at the key itself
-            shown, yaml_path, key = shown[:-1], yaml_path[:-1], True
+            shown, in_yaml, key = shown[:-1], in_yaml[:-1], True
         if kind == "union_tag_invalid":
-            shown, yaml_path = (*shown, "kind"), (*yaml_path, "kind")
-        where = located.where(yaml_path[:-1] if kind == "missing" else yaml_path, key=key)
+            shown, in_yaml = (*shown, "kind"), (*in_yaml, "kind")
+        where = located.where(in_yaml[:-1] if kind == "missing" else in_yaml, key=key)
         problems.append(Problem(where, shown, _message(item, model, loc)))
     return problems
 
@@ -71,8 +71,8 @@ def _has_inner_error(items: Any, loc: FieldPath) -> bool:
     return any(len(i["loc"]) > len(loc) and tuple(i["loc"][: len(loc)]) == loc for i in items)
 
 
-def _yaml_path(data: Any, path: FieldPath) -> FieldPath:
-    """Drop discriminator tags (present in pydantic locations, absent from the data)."""
+def yaml_path(data: Any, path: FieldPath) -> FieldPath:
+    """``path`` without step-kind tags (in pydantic locations and shown paths, not in YAML)."""
     result: list[str | int] = []
     current = data
     for part in path:

@@ -233,3 +233,16 @@ def test_empty_file_and_scalar_file(problems: Problems) -> None:
     assert problems("just text\n") == [
         "case.yaml:1:1: <top>: expected a case (mapping) or a list of cases, got 'just text'"
     ]
+
+
+def test_directories_skip_capability_fleet_and_lab_files(
+    write: Callable[[str, str], Path],
+) -> None:
+    case = write(MINIMAL, "lib/ocpp16/a.yaml")
+    write("ocpp_versions: ['1.6']\nrole: station\n", "lib/capabilities/dut.yaml")
+    write("vehicles: []\n", "lib/fleets/nl.yaml")
+    write("parameters: {}\n", "lib/labs/lab.yaml")
+    result = collect_cases([case.parents[1]])
+    assert result.ok
+    assert result.files == [str(case)]
+    assert [loaded.case.id for loaded in result.cases] == ["TC_T"]
