@@ -59,8 +59,14 @@ class ParameterOverrides:
     per_case: Mapping[str, Mapping[str, Override]] = field(default_factory=dict)
 
     def then(self, higher: ParameterOverrides) -> ParameterOverrides:
-        """These overrides, with ``higher`` taking precedence where both give a value."""
-        per_case: dict[str, dict[str, Override]] = {k: dict(v) for k, v in self.per_case.items()}
+        """These overrides, with ``higher`` taking precedence where both give a value.
+
+        A value ``higher`` gives for every case also beats a per-case value given here.
+        """
+        per_case: dict[str, dict[str, Override]] = {
+            case_id: {n: o for n, o in values.items() if n not in higher.everywhere}
+            for case_id, values in self.per_case.items()
+        }
         for case_id, values in higher.per_case.items():
             per_case.setdefault(case_id, {}).update(values)
         return ParameterOverrides({**self.everywhere, **higher.everywhere}, per_case)

@@ -89,10 +89,12 @@ def test_lab_file_with_per_case_values_and_precedence(
     tc066, vp04 = sorted(both, key=lambda c: c.id)
     assert resolve_parameters(tc066, overrides)["id_tag"] == "LAB"
     assert resolve_parameters(vp04, overrides)["pause_s"] == 21600.0
+    assert resolve_parameters(vp04, overrides)["pause_s"] == 21600.0  # per case beats all
     cli = overrides.then(parse_param_options(["pause_s=1min"]))
-    assert resolve_parameters(vp04, cli)["pause_s"] == 21600.0  # per-case beats everywhere
-    cli = overrides.then(parse_param_options(["VP-04:pause_s=1min"]))
     assert resolve_parameters(vp04, cli)["pause_s"] == 60.0  # the command line wins
+    cli = overrides.then(parse_param_options(["pause_s=1min", "VP-04:pause_s=2min"]))
+    assert resolve_parameters(vp04, cli)["pause_s"] == 120.0
+    assert resolve_parameters(tc066, cli) == resolve_parameters(tc066, overrides)
 
 
 def test_lab_file_values_are_type_checked_with_lines(
