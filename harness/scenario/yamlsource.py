@@ -68,9 +68,17 @@ def read_yaml(path: Path, *, display: str | None = None) -> tuple[Located | None
 
 def read_yaml_text(text: str, *, file: str) -> tuple[Located | None, list[Problem]]:
     """Like :func:`read_yaml` for text already in memory (``file`` names it in errors)."""
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)
         node = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character
+        shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+        what = f"character {shown} is not allowed in YAML"
+        return None, [Problem(SourceLocation(file, line, column), (), f"YAML syntax: {what}")]
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -82,7 +90,8 @@ def read_yaml_text(text: str, *, file: str) -> tuple[Located | None, list[Proble
     except yaml.YAMLError as exc:
         return None, [Problem(SourceLocation(file, 1, 1), (), f"YAML syntax: {exc}")]
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if node is None:
         return None, [Problem(SourceLocation(file, 1, 1), (), "the file is empty")]
     located = Located(data=None, file=file)

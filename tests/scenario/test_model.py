@@ -185,3 +185,10 @@ def test_alias_bomb_is_cut_short() -> None:
     _, problems = read_yaml_text("\n".join(rows) + "\n", file="bomb.yaml")
     assert len(problems) == 1
     assert "alias expansion" in problems[0].message
+
+
+def test_control_characters_are_a_located_syntax_error() -> None:
+    _, problems = read_yaml_text("a: 1\nb: x\x08y\n", file="f.yaml")
+    assert [str(p) for p in problems] == [
+        "f.yaml:2:5: <top>: YAML syntax: character U+0008 is not allowed in YAML"
+    ]
