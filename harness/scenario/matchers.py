@@ -15,7 +15,8 @@ YAML syntax (the parser turns it into the frozen matcher objects below)
   ``{contains: [m1, m2]}`` (each matcher matches a different item of a list, in any order) ·
   ``{all_of: [m1, m2]}`` · ``{any_of: [m1, m2]}``.
 
-Values may be ``${name}`` references; :func:`match` resolves them from ``variables``.
+Values may hold ``${name}`` references (whole values, inside texts, or nested);
+:func:`match` resolves them from ``variables``. ``${now}`` is not allowed in a matcher.
 
 Every judgement is a :class:`MatchResult`: matched or not, the JSON path where it differed,
 ``expected`` (every acceptable outcome, in words) and ``actual``.
@@ -28,9 +29,10 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from harness.scenario.values import NowRef, ParamRef, parse_whole_ref
+from harness.scenario.values import NowRef, ParamRef, parse_whole_ref, references_in, substitute
 
 __all__ = [
     "MATCHER_KEYWORDS",
@@ -210,18 +212,23 @@ def _parse(raw: Any, path: tuple[str | int, ...]) -> Matcher:
 
 
 def _value(raw: Any, path: tuple[str | int, ...]) -> Any:
-    if isinstance(raw, str):
-        try:
-            ref = parse_whole_ref(raw)
-        except ValueError as exc:
-            raise MatcherSyntaxError(str(exc), path) from None
+    try:
+        refs = references_in(raw)
+    except ValueError as exc:
+        raise MatcherSyntaxError(str(exc), path) from None
+    for sub, ref in refs:
         if isinstance(ref, NowRef):
-            raise MatcherSyntaxError("a matcher cannot compare with ${now}", path)
-        return ref if ref is not None else raw
+            raise MatcherSyntaxError("a matcher cannot compare with ${now}", (*path, *sub))
+    if isinstance(raw, str):
+        whole = parse_whole_ref(raw)
+        return whole if whole is not None else raw
     if isinstance(raw, float) and not math.isfinite(raw):
         raise MatcherSyntaxError(f"expected a finite number, got {raw!r}", path)
     if isinstance(raw, Mapping | list | tuple):
-        return json.loads(json.dumps(raw))  # plain JSON copy for exact equality
+        try:  # a plain JSON copy, compared exactly
+            return json.loads(json.dumps(raw, allow_nan=False))
+        except (TypeError, ValueError):
+            raise MatcherSyntaxError(f"expected a JSON value, got {raw!r}", path) from None
     if raw is None or isinstance(raw, bool | int | float):
         return raw
     raise MatcherSyntaxError(f"expected a JSON value, got {raw!r}", path)
@@ -310,8 +317,9 @@ def match(
 ) -> MatchResult:
     """Judge ``actual`` (a JSON value) against ``matcher``.
 
-    ``variables`` resolves ``${name}`` references (parameters and stored variables); an
-    unknown name raises :class:`KeyError` — a harness defect, not a DUT failure.
+    ``variables`` resolves ``${name}`` references (parameters and stored variables), as
+    whole values or inside texts and nested values; an unknown name raises
+    :class:`~harness.scenario.values.SubstitutionError` — a harness defect, not a DUT failure.
     """
     return _match(matcher, actual, "$", variables or {})
 
@@ -322,10 +330,11 @@ def _show(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+_NO_NOW = datetime(1970, 1, 1, tzinfo=UTC)  # never used: parsing rejects ${now} in matchers
+
+
 def _resolve(value: Any, variables: Mapping[str, Any]) -> Any:
-    if isinstance(value, ParamRef):
-        return variables[value.name]
-    return value
+    return substitute(value, variables=variables, now=_NO_NOW)
 
 
 def _ok(path: str, expected: str, actual: Any) -> MatchResult:

@@ -209,8 +209,9 @@ def _matcher_refs(matcher: Matcher, path: FieldPath) -> Iterator[tuple[FieldPath
                 yield (*path, *sub), ref
     elif isinstance(matcher, OneOf):
         for index, option in enumerate(matcher.options):
-            if isinstance(option, ParamRef):
-                yield (*path, "one_of", index), option
+            for sub, ref in references_in(option):
+                if isinstance(ref, ParamRef):
+                    yield (*path, "one_of", index, *sub), ref
     elif isinstance(matcher, Subset):
         for key, sub_matcher in matcher.fields:
             yield from _matcher_refs(sub_matcher, (*path, key))

@@ -22,7 +22,7 @@ from harness.scenario.matchers import (
     match,
     parse_matcher,
 )
-from harness.scenario.values import ParamRef
+from harness.scenario.values import ParamRef, SubstitutionError
 
 json_scalars = (
     st.none()
@@ -195,3 +195,23 @@ def test_one_of_is_equals_to_any_option(a: Any, b: Any) -> None:
     value = b
     assert match(OneOf((a, b)), value).matched
     assert match(OneOf((a,)), value).matched == match(Equals(a), value).matched
+
+
+def test_references_inside_texts_and_nested_values_resolve() -> None:
+    matcher = parse_matcher(
+        {"idTag": "EV-${n}", "all": {"equals": {"a": ["${n}"]}}, "s": {"one_of": ["${tag}", "x"]}}
+    )
+    actual = {"idTag": "EV-7", "all": {"a": [7]}, "s": "T1"}
+    assert match(matcher, actual, variables={"n": 7, "tag": "T1"}).matched
+    assert not match(matcher, {**actual, "idTag": "EV-8"}, variables={"n": 7, "tag": "T1"})
+
+
+def test_now_is_rejected_anywhere_in_a_matcher() -> None:
+    with pytest.raises(MatcherSyntaxError, match=r"cannot compare with \$\{now\}") as caught:
+        parse_matcher({"equals": {"a": {"b": "${now}"}}})
+    assert caught.value.path == ("equals", "a", "b")
+
+
+def test_unknown_variable_at_match_time_is_a_harness_error() -> None:
+    with pytest.raises(SubstitutionError, match="unknown variable"):
+        match(parse_matcher({"a": "${missing}"}), {"a": 1})
