@@ -1,0 +1,78 @@
+"""The API as a runner uses it: every message the examples would send is valid OCPP.
+
+Each send-like step is turned into its SendStep, its payload substituted with the default
+parameters, and validated against the JSON schema the ``ocpp`` package ships for the
+action; ``respond_with`` answers are validated against the response schema.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from harness.scenario import (
+    ClearProfileStep,
+    ExpectRequestStep,
+    OcppVersion,
+    SendStep,
+    SetProfileStep,
+    extract,
+    load_cases,
+    resolve_parameters,
+    substitute,
+)
+
+CASES = Path(__file__).parent / "data" / "cases"
+NOW = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
+
+
+def _schema(name: str) -> dict[str, Any]:
+    text = (resources.files("ocpp.v16") / "schemas" / f"{name}.json").read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)  # draft-04, which jsonschema picks from $schema
+    return schema
+
+
+@pytest.mark.parametrize("name", ["tc_066_cs.yaml", "vp_04.yaml"])
+def test_every_message_of_the_examples_is_schema_valid(name: str) -> None:
+    (case,) = load_cases([CASES / name])
+    variables: dict[str, Any] = dict(resolve_parameters(case))
+    checked = 0
+    for step in case.steps:
+        if isinstance(step, SetProfileStep | ClearProfileStep):
+            step = step.as_send(OcppVersion.V16)
+        if isinstance(step, SendStep):
+            payload = substitute(step.payload, variables=variables, now=NOW)
+            jsonschema.validate(payload, _schema(step.action))
+            checked += 1
+        elif isinstance(step, ExpectRequestStep) and step.respond_with is not None:
+            answer = substitute(step.respond_with, variables=variables, now=NOW)
+            jsonschema.validate(answer, _schema(f"{step.action}Response"))
+            for variable, path in step.store.items():  # as if the DUT sent a request
+                variables[variable] = extract({"meterStart": 1200}, path)
+            checked += 1
+    assert checked >= 5
+
+
+def test_the_schema_check_can_fail() -> None:
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(
+            {"connectorId": "1", "csChargingProfiles": {}}, _schema("SetChargingProfile")
+        )
+
+
+def test_relative_times_are_written_as_utc_text() -> None:
+    (case,) = load_cases([CASES / "tc_066_cs.yaml"])
+    step = case.steps[3]
+    assert isinstance(step, SetProfileStep)
+    payload = substitute(
+        step.as_send(OcppVersion.V16).payload, variables=resolve_parameters(case), now=NOW
+    )
+    start = payload["csChargingProfiles"]["chargingSchedule"]["startSchedule"]
+    assert start == "2025-06-01T07:59:56.000Z"
+    assert payload["connectorId"] == 0
