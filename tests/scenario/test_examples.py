@@ -71,15 +71,25 @@ def test_vp_04_expresses_the_short_pause() -> None:
 
 def test_examples_run_against_the_example_capabilities() -> None:
     capabilities = load_capabilities(DUT)
-    for case in load_cases([CASES]):
-        applicability = selects(case, capabilities)
-        assert applicability.runnable, applicability.reasons
-        assert applicability.versions == ("1.6",)
+    verdicts = {case.id: selects(case, capabilities) for case in load_cases([CASES])}
+    assert verdicts["TC_066_CS"].runnable
+    assert verdicts["VP-04"].versions == ("1.6",)
+    assert verdicts["TC_K_41_CS"].reasons == ("applies to OCPP 2.0.1; the DUT declares 1.6",)
+
+
+def test_tc_k_41_cs_stores_the_transaction_id_from_the_dut() -> None:
+    (case,) = load_cases([CASES / "tc_k_41_cs.yaml"])
+    start = next(s for s in case.steps if isinstance(s, ExpectRequestStep))
+    assert start.store == {"tx_id": "transactionInfo.transactionId"}
+    tx_profile = [s for s in case.steps if isinstance(s, SetProfileStep)][-1]
+    send = tx_profile.as_send(OcppVersion.V201)
+    assert send.payload["chargingProfile"]["transactionId"] == "${tx_id}"
+    assert send.payload["evseId"] == "${evse_id}"
 
 
 def test_examples_validate_against_the_published_schemas() -> None:
     scenario = jsonschema.Draft202012Validator(scenario_json_schema())
-    for name in ("tc_066_cs.yaml", "vp_04.yaml"):
+    for name in ("tc_066_cs.yaml", "tc_k_41_cs.yaml", "vp_04.yaml"):
         document = yaml.safe_load((CASES / name).read_text(encoding="utf-8"))
         assert [e.message for e in scenario.iter_errors(document)] == []
     capabilities = jsonschema.Draft202012Validator(capabilities_json_schema())

@@ -32,29 +32,42 @@ CASES = Path(__file__).parent / "data" / "cases"
 NOW = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
 
 
-def _schema(name: str) -> dict[str, Any]:
-    text = (resources.files("ocpp.v16") / "schemas" / f"{name}.json").read_text(encoding="utf-8")
+PACKAGES = {OcppVersion.V16: ("ocpp.v16", ""), OcppVersion.V201: ("ocpp.v201", "Request")}
+# What the DUT might send, so that `store` has something to take.
+DUT_REQUESTS = {
+    "StartTransaction": {"meterStart": 1200},
+    "TransactionEvent": {"transactionInfo": {"transactionId": "tx-81"}},
+}
+
+
+def _schema(name: str, version: OcppVersion = OcppVersion.V16) -> dict[str, Any]:
+    package, suffix = PACKAGES[version]
+    if name.endswith("Response"):
+        suffix = ""
+    path = resources.files(package) / "schemas" / f"{name}{suffix}.json"
+    text = path.read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)  # draft-04, which jsonschema picks from $schema
     return schema
 
 
-@pytest.mark.parametrize("name", ["tc_066_cs.yaml", "vp_04.yaml"])
+@pytest.mark.parametrize("name", ["tc_066_cs.yaml", "tc_k_41_cs.yaml", "vp_04.yaml"])
 def test_every_message_of_the_examples_is_schema_valid(name: str) -> None:
     (case,) = load_cases([CASES / name])
+    (version,) = case.ocpp_versions
     variables: dict[str, Any] = dict(resolve_parameters(case))
     checked = 0
     for step in case.steps:
         if isinstance(step, SetProfileStep | ClearProfileStep):
-            step = step.as_send(OcppVersion.V16)
+            step = step.as_send(version)
         if isinstance(step, SendStep):
             payload = substitute(step.payload, variables=variables, now=NOW)
-            jsonschema.validate(payload, _schema(step.action))
+            jsonschema.validate(payload, _schema(step.action, version))
             checked += 1
         elif isinstance(step, ExpectRequestStep) and step.respond_with is not None:
             answer = substitute(step.respond_with, variables=variables, now=NOW)
-            jsonschema.validate(answer, _schema(f"{step.action}Response"))
-            for variable, path in step.store.items():  # as if the DUT sent a request
-                variables[variable] = extract({"meterStart": 1200}, path)
+            jsonschema.validate(answer, _schema(f"{step.action}Response", version))
+            for variable, path in step.store.items():  # as if the DUT sent its request
+                variables[variable] = extract(DUT_REQUESTS[step.action], path)
             checked += 1
     assert checked >= 5
 
