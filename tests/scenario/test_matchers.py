@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.scenario.matchers import (
@@ -162,16 +162,19 @@ def test_relative_tolerance() -> None:
     assert not match(matcher, 7029).matched
 
 
+@settings(max_examples=50, deadline=None)
 @given(json_values)
 def test_a_value_equals_itself(value: Any) -> None:
     assert match(Equals(value), value).matched
 
 
+@settings(max_examples=50, deadline=None)
 @given(json_values)
 def test_a_value_matches_its_own_yaml_form(value: Any) -> None:
     assert match(parse_matcher(value), value).matched
 
 
+@settings(max_examples=50, deadline=None)
 @given(
     st.dictionaries(st.from_regex(r"[a-z]{1,5}", fullmatch=True), json_scalars, max_size=5),
     st.dictionaries(st.from_regex(r"[A-Z]{1,5}", fullmatch=True), json_scalars, max_size=5),
@@ -190,6 +193,7 @@ def test_approx_is_symmetric(a: float, b: float, tol: float) -> None:
     assert match(Approx(a, abs_tol=tol), b).matched == (abs(a - b) <= tol)
 
 
+@settings(max_examples=50, deadline=None)
 @given(json_values, json_values)
 def test_one_of_is_equals_to_any_option(a: Any, b: Any) -> None:
     value = b
