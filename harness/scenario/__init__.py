@@ -2,13 +2,22 @@
 
 Public API::
 
-    from harness.scenario import load_cases, resolve_parameters, selects, load_capabilities
+    from harness.scenario import (load_cases, load_capabilities, parse_param_options,
+                                  resolve_parameters, selects)
 
-    cases = load_cases(["scenarios/ocpp16"])               # ScenarioLoadError if any problem
-    dut = load_capabilities("lab/acme-wallbox.yaml")
+    cases = load_cases(["scenarios/ocpp16"])            # ScenarioLoadError lists every problem
+    dut = load_capabilities("labs/acme-wallbox.yaml")
+    overrides = parse_param_options(["pause_s=6h"])     # or load_lab_parameters(path)
     for case in cases:
-        if (applicability := selects(case, dut)).runnable:
-            params = resolve_parameters(case, overrides)     # {"pause_s": 1200.0, ...}
+        applicability = selects(case, dut)              # .runnable, .reasons, .versions
+        if applicability.runnable:
+            params = resolve_parameters(case, overrides)  # {"pause_s": 21600.0, ...}
+
+A runner walks ``case.steps`` (``match step: case SendStep(): ...``), turns
+``SetProfileStep``/``ClearProfileStep`` into sends with ``step.as_send(version)``, fills
+payloads with :func:`substitute`, numbers with :func:`resolve_number`, judges answers with
+:func:`match`, saves ``store`` values with :func:`extract`, and takes each step's level
+from ``case.step_level(step)``.
 
 See :mod:`.steps` for the step kinds, :mod:`.matchers` for matchers, :mod:`.values` for the
 ``${...}`` syntax, :mod:`.capabilities` for declarations and needs, :mod:`.parameters` for

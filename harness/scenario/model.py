@@ -223,31 +223,32 @@ def _matcher_refs(matcher: Matcher, path: FieldPath) -> Iterator[tuple[FieldPath
             yield from _matcher_refs(sub_matcher, (*path, index))
 
 
-_NUMERIC_FIELDS = (
+_NUMBER_FIELDS = (
     "timeout_s", "within_s", "duration_s", "hold_s", "tolerance", "scale", "soc_percent",
-    "evse", "profile_id",
 )  # fmt: skip
+_INTEGER_FIELDS = ("evse", "profile_id")
 
 
-def _step_refs(step: Step) -> Iterator[tuple[FieldPath, ParamRef | NowRef, bool]]:
-    """(path inside the step, reference, whether a number is needed) for every reference."""
-    for name in _NUMERIC_FIELDS:
-        value = getattr(step, name, None)
-        if isinstance(value, ParamRef):
-            yield (name,), value, True
+def _step_refs(step: Step) -> Iterator[tuple[FieldPath, ParamRef | NowRef, set[ParamType] | None]]:
+    """(path inside the step, reference, parameter types allowed or None) per reference."""
+    for names, allowed in ((_NUMBER_FIELDS, _NUMERIC), (_INTEGER_FIELDS, {ParamType.INTEGER})):
+        for name in names:
+            value = getattr(step, name, None)
+            if isinstance(value, ParamRef):
+                yield (name,), value, allowed
     if isinstance(step, ExpectSettledStep):
         for term in step.target.terms:
             if isinstance(term, ParamRef):
-                yield ("target",), term, True
+                yield ("target",), term, _NUMERIC
     for name in ("payload", "respond_with", "profile"):
         value = getattr(step, name, None)
         if value is not None:
             for sub, ref in references_in(value):
-                yield (name, *sub), ref, False
+                yield (name, *sub), ref, None
     matcher = getattr(step, "expect", None)
     if matcher is not None:
         for sub, ref in _matcher_refs(matcher, ()):
-            yield ("expect", *sub), ref, False
+            yield ("expect", *sub), ref, None
 
 
 def check_case(case: Case) -> list[tuple[FieldPath, str]]:
@@ -306,9 +307,9 @@ def _check_step(case: Case, step: Step, stored: set[str]) -> list[tuple[FieldPat
         refs = list(_step_refs(step))
     except SubstitutionError as exc:
         return [*problems, ((), str(exc))]
-    for path, ref, numeric in refs:
+    for path, ref, allowed in refs:
         if isinstance(ref, NowRef):
-            if numeric:
+            if allowed is not None:
                 problems.append((path, "expected a number; ${now} is a date-time"))
             continue
         spec = case.parameters.get(ref.name)
@@ -317,6 +318,7 @@ def _check_step(case: Case, step: Step, stored: set[str]) -> list[tuple[FieldPat
             problems.append(
                 (path, f"unknown variable '{ref}' (parameters and stored so far: {known})")
             )
-        elif spec is not None and numeric and spec.type not in _NUMERIC:
-            problems.append((path, f"expected a number; parameter '{ref.name}' is a {spec.type}"))
+        elif spec is not None and allowed is not None and spec.type not in allowed:
+            wanted = "a whole number" if allowed == {ParamType.INTEGER} else "a number"
+            problems.append((path, f"expected {wanted}; parameter '{ref.name}' is a {spec.type}"))
     return problems

@@ -246,3 +246,15 @@ def test_directories_skip_capability_fleet_and_lab_files(
     assert result.ok
     assert result.files == [str(case)]
     assert [loaded.case.id for loaded in result.cases] == ["TC_T"]
+
+
+def test_integer_fields_need_integer_parameters(problems: Problems) -> None:
+    text = MINIMAL + (
+        "  - {kind: vehicle, action: plug_in, evse: '${which}'}\n"
+        "parameters:\n"
+        "  which: {type: number, default: 1}\n"
+    )
+    assert problems(text) == [
+        "case.yaml:9:44: steps[1].vehicle.evse: "
+        "expected a whole number; parameter 'which' is a number"
+    ]
