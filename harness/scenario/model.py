@@ -224,7 +224,8 @@ def _matcher_refs(matcher: Matcher, path: FieldPath) -> Iterator[tuple[FieldPath
 
 
 _NUMBER_FIELDS = (
-    "timeout_s", "within_s", "duration_s", "hold_s", "tolerance", "scale", "soc_percent",
+    "timeout_s", "within_s", "duration_s", "hold_s", "tolerance", "rel_tolerance", "scale",
+    "soc_percent",
 )  # fmt: skip
 _INTEGER_FIELDS = ("evse", "profile_id")
 

@@ -182,10 +182,32 @@ class PromptStep(_Step):
 
 
 class Quantity(StrEnum):
-    """A measured quantity, per phase."""
+    """What ``expect_settled`` measures: currents per phase (A), powers in total (W)."""
 
     CURRENT = "current"
     POWER = "power"
+    CURRENT_OFFERED = "current_offered"
+    POWER_OFFERED = "power_offered"
+    POWER_EXPORT = "power_export"
+
+    @property
+    def measurand(self) -> str:
+        """The OCPP measurand that reports it (a lab meter may stand in for the import ones)."""
+        return _MEASURANDS[self]
+
+    @property
+    def unit(self) -> str:
+        """``A`` or ``W``."""
+        return "A" if self in {Quantity.CURRENT, Quantity.CURRENT_OFFERED} else "W"
+
+
+_MEASURANDS = {
+    Quantity.CURRENT: "Current.Import",
+    Quantity.POWER: "Power.Active.Import",
+    Quantity.CURRENT_OFFERED: "Current.Offered",
+    Quantity.POWER_OFFERED: "Power.Offered",
+    Quantity.POWER_EXPORT: "Power.Active.Export",
+}
 
 
 class Relation(StrEnum):
@@ -201,11 +223,13 @@ class Relation(StrEnum):
 
 
 class ExpectSettledStep(_Step):
-    """The measured current (A per phase) or power (W) must settle by a deadline.
+    """The measured quantity must settle by a deadline.
 
-    Settled: every phase's value relates to ``scale × target`` as ``relation`` says, held
-    for ``hold_s``, starting no later than ``within_s`` after the step begins. ``phases``
-    (when given) is the number of phases that must carry it; the others must stay below
+    Settled: the value (every phase's, for currents) relates to ``scale × target`` as
+    ``relation`` says, within ``max(tolerance, rel_tolerance × |scale × target|)``, held for
+    ``hold_s``, starting no later than ``within_s`` after the step begins. ``target: limit``
+    is the oracle's limit in force, converted to the quantity's unit. ``phases`` (when
+    given) is the number of phases that must carry current; the others must stay below
     ``tolerance``.
     """
 
@@ -216,6 +240,7 @@ class ExpectSettledStep(_Step):
     scale: NonNegative = 1.0
     relation: Relation = Relation.NEAR
     tolerance: NonNegative
+    rel_tolerance: NonNegative = 0.0
     within_s: Seconds
     hold_s: Seconds = 10.0
     phases: StrictInt | None = Field(default=None, ge=1, le=3)

@@ -14,6 +14,7 @@ from harness.scenario import (
     Level,
     OcppVersion,
     ParamRef,
+    Quantity,
     SendStep,
     SetProfileStep,
     SubstitutionError,
@@ -192,3 +193,21 @@ def test_control_characters_are_a_located_syntax_error() -> None:
     assert [str(p) for p in problems] == [
         "f.yaml:2:5: <top>: YAML syntax: character U+0008 is not allowed in YAML"
     ]
+
+
+def test_quantities_name_their_measurand_and_unit(problems: Problems) -> None:
+    assert Quantity.CURRENT.measurand == "Current.Import"
+    assert Quantity.CURRENT_OFFERED.unit == "A"
+    assert Quantity.POWER_EXPORT.measurand == "Power.Active.Export"
+    assert Quantity.POWER_EXPORT.unit == "W"
+    discharge = (
+        "  - kind: expect_settled\n"
+        "    quantity: power_export\n"
+        "    target: ${setpoint_w}\n"
+        "    tolerance: 0\n"
+        "    rel_tolerance: 0.05\n"
+        "    within_s: 30\n"
+        "parameters:\n"
+        "  setpoint_w: {type: number, default: 3680, unit: W}\n"
+    )
+    assert problems(MINIMAL + discharge) == []
