@@ -39,6 +39,7 @@ from harness.scenario.capabilities import (
     load_capabilities,
     selects,
 )
+from harness.scenario.checks import check_case, check_raw_case
 from harness.scenario.errors import Problem, ScenarioLoadError, SourceLocation
 from harness.scenario.fields import LIMIT, DutRole, LimitRef, OcppVersion, Target
 from harness.scenario.loader import (
@@ -55,7 +56,6 @@ from harness.scenario.model import (
     ParamType,
     ParamValue,
     Requirement,
-    check_case,
 )
 from harness.scenario.parameters import (
     ParameterOverrides,
@@ -144,6 +144,7 @@ __all__ = [
     "capabilities_json_schema",
     "check_case",
     "check_overrides",
+    "check_raw_case",
     "collect_cases",
     "describe",
     "extract",

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from harness.scenario.checks import check_case, check_raw_case
 from harness.scenario.errors import Problem, ScenarioLoadError, SourceLocation
-from harness.scenario.model import Case, check_case
+from harness.scenario.model import Case
 from harness.scenario.translate import problems_from_validation, yaml_path
 from harness.scenario.yamlsource import Located, read_yaml
 
@@ -122,12 +123,14 @@ def _cases_in(located: Located) -> tuple[list[LoadedCase], list[Problem]]:
             case = Case.model_validate(raw)
         except ValidationError as exc:
             problems.extend(problems_from_validation(exc, located, Case, base=base))
-            continue
-        for path, message in check_case(case):
+            found = check_raw_case(raw)  # the valid parts' cross-field problems, same run
+        else:
+            found = check_case(case)
+            cases.append(LoadedCase(case, located.where(base)))
+        for path, message in found:
             full = (*base, *path)
             where = located.where(yaml_path(located.data, full))
             problems.append(Problem(where, full, message))
-        cases.append(LoadedCase(case, located.where(base)))
     return cases, problems
 
 

@@ -2,63 +2,34 @@
 
 Models are frozen pydantic models (this is the input edge). Payload dicts inside them are
 plain dicts: treat them as read-only. Build cases with :func:`harness.scenario.load_cases`,
-which also runs :func:`check_case` (cross-field rules) and reports every problem with its
-file and line; code that builds a :class:`Case` by hand should call :func:`check_case`.
+which also runs :func:`harness.scenario.checks.check_case` (cross-field rules) and reports
+every problem with its file and line; code that builds a :class:`Case` by hand should call
+``check_case`` too.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
 from enum import StrEnum
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.scenario.capabilities import NeedField
-from harness.scenario.errors import FieldPath
-from harness.scenario.fields import DutRole, Name, OcppVersion, VersionField
-from harness.scenario.matchers import (
-    AllOf,
-    AnyOf,
-    Approx,
-    Contains,
-    Equals,
-    Items,
-    Matcher,
-    OneOf,
-    Subset,
-)
-from harness.scenario.steps import (
-    ExpectRequestStep,
-    ExpectSettledStep,
-    Level,
-    SendStep,
-    Step,
-    VehicleAction,
-    VehicleStep,
-)
-from harness.scenario.values import (
-    NowRef,
-    ParamRef,
-    SubstitutionError,
-    parse_duration_s,
-    references_in,
-)
+from harness.scenario.fields import DutRole, Name, VersionField
+from harness.scenario.steps import Level, Step
+from harness.scenario.values import parse_duration_s
 
 __all__ = [
     "ID_PATTERN",
+    "NUMERIC_TYPES",
     "RESERVED_NAMES",
     "Case",
     "ParamType",
     "ParamValue",
     "ParameterSpec",
     "Requirement",
-    "check_case",
-    "known_actions",
 ]
 
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
@@ -77,7 +48,8 @@ class ParamType(StrEnum):
     DURATION = "duration"
 
 
-_NUMERIC = {ParamType.NUMBER, ParamType.INTEGER, ParamType.DURATION}
+NUMERIC_TYPES = frozenset({ParamType.NUMBER, ParamType.INTEGER, ParamType.DURATION})
+"""Parameter types a number field may refer to."""
 
 
 class ParameterSpec(BaseModel):
@@ -181,145 +153,3 @@ class Case(BaseModel):
     def default_parameters(self) -> dict[str, ParamValue]:
         """Every parameter at its default value."""
         return {name: spec.default_value for name, spec in self.parameters.items()}
-
-
-@cache
-def known_actions(version: OcppVersion) -> frozenset[str]:
-    """OCPP action names of ``version``, from the JSON schemas that the ``ocpp`` package ships."""
-    package = {
-        OcppVersion.V16: "ocpp.v16",
-        OcppVersion.V201: "ocpp.v201",
-        OcppVersion.V21: "ocpp.v21",
-    }
-    names = set()
-    for entry in (resources.files(package[version]) / "schemas").iterdir():
-        stem = entry.name.removesuffix(".json")
-        if stem == entry.name or stem.endswith("Response"):
-            continue
-        names.add(stem.removesuffix("Request") if version is not OcppVersion.V16 else stem)
-    return frozenset(names)
-
-
-def _matcher_refs(matcher: Matcher, path: FieldPath) -> Iterator[tuple[FieldPath, ParamRef]]:
-    if isinstance(matcher, Equals | Approx) and isinstance(matcher.value, ParamRef):
-        yield path, matcher.value
-    elif isinstance(matcher, Equals):
-        for sub, ref in references_in(matcher.value):
-            if isinstance(ref, ParamRef):
-                yield (*path, *sub), ref
-    elif isinstance(matcher, OneOf):
-        for index, option in enumerate(matcher.options):
-            for sub, ref in references_in(option):
-                if isinstance(ref, ParamRef):
-                    yield (*path, "one_of", index, *sub), ref
-    elif isinstance(matcher, Subset):
-        for key, sub_matcher in matcher.fields:
-            yield from _matcher_refs(sub_matcher, (*path, key))
-    elif isinstance(matcher, Items | Contains):
-        for index, sub_matcher in enumerate(matcher.items):
-            yield from _matcher_refs(sub_matcher, (*path, index))
-    elif isinstance(matcher, AllOf | AnyOf):
-        for index, sub_matcher in enumerate(matcher.matchers):
-            yield from _matcher_refs(sub_matcher, (*path, index))
-
-
-_NUMBER_FIELDS = (
-    "timeout_s", "within_s", "duration_s", "hold_s", "tolerance", "rel_tolerance", "scale",
-    "soc_percent",
-)  # fmt: skip
-_INTEGER_FIELDS = ("evse", "profile_id")
-
-
-def _step_refs(step: Step) -> Iterator[tuple[FieldPath, ParamRef | NowRef, set[ParamType] | None]]:
-    """(path inside the step, reference, parameter types allowed or None) per reference."""
-    for names, allowed in ((_NUMBER_FIELDS, _NUMERIC), (_INTEGER_FIELDS, {ParamType.INTEGER})):
-        for name in names:
-            value = getattr(step, name, None)
-            if isinstance(value, ParamRef):
-                yield (name,), value, allowed
-    if isinstance(step, ExpectSettledStep):
-        for term in step.target.terms:
-            if isinstance(term, ParamRef):
-                yield ("target",), term, _NUMERIC
-    for name in ("payload", "respond_with", "profile"):
-        value = getattr(step, name, None)
-        if value is not None:
-            for sub, ref in references_in(value):
-                yield (name, *sub), ref, None
-    matcher = getattr(step, "expect", None)
-    if matcher is not None:
-        for sub, ref in _matcher_refs(matcher, ()):
-            yield ("expect", *sub), ref, None
-
-
-def check_case(case: Case) -> list[tuple[FieldPath, str]]:
-    """Cross-field rules of one case; each problem as (field path, what was expected)."""
-    problems: list[tuple[FieldPath, str]] = []
-    seen: set[str] = set()
-    for index, requirement in enumerate(case.requirements):
-        if requirement.id in seen:
-            problems.append(
-                (("requirements", index, "id"), f"duplicate requirement '{requirement.id}'")
-            )
-        seen.add(requirement.id)
-    for name, spec in case.parameters.items():
-        if name in RESERVED_NAMES:
-            problems.append((("parameters", name), f"'{name}' is reserved (${{now}}, limit)"))
-        try:
-            spec.coerce(spec.default)
-        except ValueError as exc:
-            problems.append((("parameters", name, "default"), f"{exc} (type {spec.type})"))
-        if (spec.min is not None or spec.max is not None) and spec.type not in _NUMERIC:
-            problems.append(
-                (("parameters", name, "min"), f"min/max apply to numbers, not {spec.type}")
-            )
-    stored: set[str] = set()
-    for index, step in enumerate(case.steps):
-        here: FieldPath = ("steps", index, step.kind)
-        problems.extend(((*here, *p), m) for p, m in _check_step(case, step, stored))
-        for name in getattr(step, "store", {}):
-            if name in case.parameters:
-                problems.append(((*here, "store", name), f"'{name}' is already a parameter"))
-            elif name in RESERVED_NAMES:
-                problems.append(((*here, "store", name), f"'{name}' is reserved"))
-            stored.add(name)
-    return problems
-
-
-def _check_step(case: Case, step: Step, stored: set[str]) -> list[tuple[FieldPath, str]]:
-    problems: list[tuple[FieldPath, str]] = []
-    if step.requirement is not None and case.requirement(step.requirement) is None:
-        known = ", ".join(r.id for r in case.requirements) or "none declared"
-        problems.append(
-            (
-                ("requirement",),
-                f"unknown requirement '{step.requirement}' (the case lists: {known})",
-            )
-        )
-    if isinstance(step, SendStep | ExpectRequestStep):
-        for version in case.ocpp_versions:
-            if step.action not in known_actions(version):
-                problems.append((("action",), f"'{step.action}' is not an OCPP {version} action"))
-    if isinstance(step, VehicleStep) and (
-        (step.action is VehicleAction.SET_SOC) != (step.soc_percent is not None)
-    ):
-        problems.append((("soc_percent",), "soc_percent is required with set_soc and only there"))
-    try:
-        refs = list(_step_refs(step))
-    except SubstitutionError as exc:
-        return [*problems, ((), str(exc))]
-    for path, ref, allowed in refs:
-        if isinstance(ref, NowRef):
-            if allowed is not None:
-                problems.append((path, "expected a number; ${now} is a date-time"))
-            continue
-        spec = case.parameters.get(ref.name)
-        if spec is None and ref.name not in stored:
-            known = ", ".join(sorted({*case.parameters, *stored})) or "none"
-            problems.append(
-                (path, f"unknown variable '{ref}' (parameters and stored so far: {known})")
-            )
-        elif spec is not None and allowed is not None and spec.type not in allowed:
-            wanted = "a whole number" if allowed == {ParamType.INTEGER} else "a number"
-            problems.append((path, f"expected {wanted}; parameter '{ref.name}' is a {spec.type}"))
-    return problems

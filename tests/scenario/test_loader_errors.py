@@ -258,3 +258,42 @@ def test_integer_fields_need_integer_parameters(problems: Problems) -> None:
         "case.yaml:9:44: steps[1].vehicle.evse: "
         "expected a whole number; parameter 'which' is a number"
     ]
+
+
+def test_type_errors_and_cross_field_errors_come_in_one_run(problems: Problems) -> None:
+    text = MINIMAL + (
+        "  - kind: send\n"
+        "    action: Reset\n"
+        "    timeout_s: soon\n"
+        "  - kind: send\n"
+        "    action: Rset\n"
+        "    payload: {a: '${nope}'}\n"
+        "    requirement: R9\n"
+        "  - kind: expect_request\n"
+        "    action: StartTransaction\n"
+        "    within_s: never\n"
+        "    store: {tx: transactionId}\n"
+        "  - {kind: send, action: Reset, payload: {id: '${tx}'}}\n"
+        "requirements: [{id: R1}]\n"
+    )
+    assert problems(text) == [
+        "case.yaml:11:16: steps[1].send.timeout_s: "
+        "expected a number of seconds or a ${parameter} reference, got 'soon'",
+        "case.yaml:13:13: steps[2].send.action: 'Rset' is not an OCPP 1.6 action",
+        "case.yaml:14:18: steps[2].send.payload.a: unknown variable '${nope}' "
+        "(parameters and stored so far: tx)",
+        "case.yaml:15:18: steps[2].send.requirement: unknown requirement 'R9' (the case lists: R1)",
+        "case.yaml:18:15: steps[3].expect_request.within_s: "
+        "expected a number of seconds or a ${parameter} reference, got 'never'",
+    ]
+
+
+def test_cross_field_checks_skip_what_depends_on_a_broken_part(problems: Problems) -> None:
+    text = MINIMAL + (
+        "  - {kind: send, action: Reset, payload: {a: '${p}'}, requirement: R1}\n"
+        "requirements: [{id: R1, level: MAYBE}]\n"
+        "parameters:\n"
+        "  p: {type: number}\n"
+    )
+    found = problems(text)
+    assert [p.split(": ")[1] for p in found] == ["requirements[0].level", "parameters.p.default"]
