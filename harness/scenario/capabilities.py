@@ -31,7 +31,7 @@ Cases state their needs with a small vocabulary (:func:`parse_need`)::
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -55,6 +55,7 @@ from harness.scenario.yamlsource import read_yaml
 
 if TYPE_CHECKING:
     from harness.scenario.model import Case
+    from harness.scenario.steps import Step
 
 __all__ = [
     "FLAGS",
@@ -338,6 +339,15 @@ class Applicability:
         return f"{self.case_id}: NOT_APPLICABLE — " + "; ".join(self.reasons)
 
 
+def _walk(steps: Iterable[Step], prefix: str) -> Iterator[tuple[str, Step]]:
+    """Every step with its path, entering repeats."""
+    for index, step in enumerate(steps):
+        where = f"{prefix}steps[{index}]"
+        yield where, step
+        if step.kind == "repeat":
+            yield from _walk(step.steps, f"{where}.")
+
+
 def selects(
     case: Case,
     capabilities: Capabilities,
@@ -368,10 +378,10 @@ def selects(
         if why is not None:
             reasons.append(why)
     if environment is Environment.LAB:
-        for index, step in enumerate(case.steps):
+        for where, step in _walk(case.steps, ""):
             if step.kind == "vehicle" and not step.possible_in_lab:
                 reasons.append(
-                    f"steps[{index}] (vehicle {step.action}) needs a simulated vehicle; "
+                    f"{where} (vehicle {step.action}) needs a simulated vehicle; "
                     "this run is in a lab"
                 )
     return Applicability(case_id=case.id, reasons=tuple(reasons), versions=versions)

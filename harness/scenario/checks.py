@@ -16,7 +16,7 @@ gets its other problems reported in the same run.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -47,12 +47,19 @@ from harness.scenario.model import (
 from harness.scenario.steps import (
     ExpectRequestStep,
     ExpectSettledStep,
+    RepeatStep,
     SendStep,
     Step,
     VehicleAction,
     VehicleStep,
 )
-from harness.scenario.values import NowRef, ParamRef, SubstitutionError, references_in
+from harness.scenario.values import (
+    NowRef,
+    ParamRef,
+    SubstitutionError,
+    parse_whole_ref,
+    references_in,
+)
 
 __all__ = ["check_case", "check_raw_case", "known_actions"]
 
@@ -147,8 +154,16 @@ def _check(context: _Context, steps: Sequence[tuple[int, Step]]) -> Found:
     for name, spec in (context.parameters or {}).items():
         problems.extend((("parameters", name, *p), m) for p, m in _check_parameter(name, spec))
     stored: set[str] = set(context.assume_stored)
+    problems.extend(_check_steps(context, steps, (), stored))
+    return problems
+
+
+def _check_steps(
+    context: _Context, steps: Sequence[tuple[int, Step]], prefix: FieldPath, stored: set[str]
+) -> Found:
+    problems: Found = []
     for index, step in steps:
-        here: FieldPath = ("steps", index, step.kind)
+        here: FieldPath = (*prefix, "steps", index, step.kind)
         problems.extend(((*here, *p), m) for p, m in _check_step(context, step, stored))
         for name in getattr(step, "store", {}):
             if context.parameters is not None and name in context.parameters:
@@ -156,7 +171,64 @@ def _check(context: _Context, steps: Sequence[tuple[int, Step]]) -> Found:
             elif name in RESERVED_NAMES:
                 problems.append(((*here, "store", name), f"'{name}' is reserved"))
             stored.add(name)
+        if isinstance(step, RepeatStep):
+            problems.extend(_check_repeat(context, step, here, stored))
     return problems
+
+
+def _check_repeat(context: _Context, step: RepeatStep, here: FieldPath, stored: set[str]) -> Found:
+    """A repeat's own rules; its steps are checked with the loop variable in scope."""
+    problems: Found = []
+    if (step.times is None) == (step.for_each is None):
+        problems.append(((), "expected exactly one of 'times' and 'for_each'"))
+    inner = context
+    if step.for_each is not None:
+        if len(step.for_each) != 1:
+            problems.append((("for_each",), "expected one loop variable: {name: [values]}"))
+        for name, values in step.for_each.items():
+            if not values:
+                problems.append((("for_each", name), "expected at least one value"))
+                continue
+            if name in RESERVED_NAMES or (context.parameters or {}).get(name) is not None:
+                problems.append((("for_each", name), f"'{name}' is reserved or a parameter"))
+            if context.parameters is not None:
+                problems.extend(_loop_value_problems(context.parameters, name, values))
+                kind = _loop_type(values, context.parameters)
+                spec = ParameterSpec(type=kind, default=0 if kind in NUMERIC_TYPES else "")
+                inner = replace(inner, parameters={**context.parameters, name: spec})
+    problems.extend(_check_steps(inner, list(enumerate(step.steps)), (), stored))
+    return [((*here, *p), m) for p, m in problems]
+
+
+def _loop_value_problems(
+    parameters: Mapping[str, ParameterSpec], name: str, values: Sequence[object]
+) -> Found:
+    problems: Found = []
+    for index, value in enumerate(values):
+        ref = parse_whole_ref(value) if isinstance(value, str) else None
+        if isinstance(ref, NowRef):
+            problems.append((("for_each", name, index), "${now} cannot be a loop value"))
+        elif isinstance(ref, ParamRef) and ref.name not in parameters:
+            message = f"unknown parameter '{ref}' (loop values may only refer to parameters)"
+            problems.append((("for_each", name, index), message))
+    return problems
+
+
+def _loop_type(values: Sequence[object], parameters: Mapping[str, ParameterSpec]) -> ParamType:
+    """The parameter type a loop variable behaves as (for the number-field checks)."""
+    kinds: set[ParamType] = set()
+    for value in values:
+        ref = parse_whole_ref(value) if isinstance(value, str) else None
+        if isinstance(ref, ParamRef | NowRef):
+            if isinstance(ref, ParamRef) and ref.name in parameters:
+                kinds.add(parameters[ref.name].type)  # unknown ones are reported already
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            kinds.add(ParamType.STRING)
+        else:
+            kinds.add(ParamType.INTEGER if isinstance(value, int) else ParamType.NUMBER)
+    if kinds <= {ParamType.INTEGER}:
+        return ParamType.INTEGER
+    return ParamType.NUMBER if kinds <= NUMERIC_TYPES else ParamType.STRING
 
 
 def _check_parameter(name: str, spec: ParameterSpec) -> Found:
@@ -237,7 +309,7 @@ _NUMBER_FIELDS = (
     "timeout_s", "within_s", "duration_s", "hold_s", "tolerance", "rel_tolerance", "scale",
     "soc_percent",
 )  # fmt: skip
-_INTEGER_FIELDS = ("evse", "profile_id")
+_INTEGER_FIELDS = ("evse", "profile_id", "times")
 
 
 def _step_refs(

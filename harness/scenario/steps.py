@@ -12,6 +12,8 @@ any ``${...}`` reference (see :mod:`harness.scenario.values`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -20,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 from harness.scenario.fields import (
     Integer,
     MatcherField,
+    Name,
     NonNegative,
     OcppVersion,
     Payload,
@@ -29,7 +32,7 @@ from harness.scenario.fields import (
     TargetField,
 )
 from harness.scenario.matchers import Equals, Matcher, Subset
-from harness.scenario.values import ParamRef
+from harness.scenario.values import ParamRef, parse_whole_ref, resolve_int, substitute
 
 __all__ = [
     "CallErrorCode",
@@ -42,6 +45,7 @@ __all__ = [
     "PromptStep",
     "Quantity",
     "Relation",
+    "RepeatStep",
     "SendStep",
     "SetProfileStep",
     "Step",
@@ -353,6 +357,42 @@ class ClearProfileStep(_Step):
         )
 
 
+LoopValue = StrictBool | StrictInt | float | str
+
+
+class RepeatStep(_Step):
+    """Run ``steps`` again and again: ``times`` times, or once per value of ``for_each``.
+
+    ``for_each: {limit_a: [16, 8, 12]}`` binds ``${limit_a}`` to each value in turn (one
+    name per repeat; a value may itself be ``${parameter}``). Exactly one of ``times`` and
+    ``for_each`` is given. Variables stored inside keep the value of the latest iteration.
+    """
+
+    kind: Literal["repeat"]
+    times: Integer | None = None
+    for_each: dict[Name, list[LoopValue]] | None = None
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+    def bindings(self, *, variables: Mapping[str, Any]) -> list[dict[str, LoopValue]]:
+        """One variable binding per iteration (empty bindings for ``times``)."""
+        if self.for_each is not None:
+            ((name, values),) = self.for_each.items()
+            return [{name: _bind(value, variables)} for value in values]
+        count = resolve_int(self.times, variables=variables) if self.times is not None else 0
+        return [{} for _ in range(count)]
+
+
+def _bind(value: LoopValue, variables: Mapping[str, Any]) -> LoopValue:
+    ref = parse_whole_ref(value) if isinstance(value, str) else None
+    if isinstance(ref, ParamRef):
+        bound: LoopValue = substitute(value, variables=variables, now=_NO_NOW)
+        return bound
+    return value
+
+
+_NO_NOW = datetime(1970, 1, 1, tzinfo=UTC)  # only ${name} is resolved here, never ${now}
+
+
 Step = Annotated[
     SendStep
     | ExpectRequestStep
@@ -362,7 +402,10 @@ Step = Annotated[
     | ExpectSettledStep
     | CompareCompositeStep
     | SetProfileStep
-    | ClearProfileStep,
+    | ClearProfileStep
+    | RepeatStep,
     Field(discriminator="kind"),
 ]
 """Any step; ``match step: case SendStep(): ...`` in the runner."""
+
+RepeatStep.model_rebuild()

@@ -144,3 +144,15 @@ def test_bad_declaration_reports_every_problem_with_lines(
     assert problems[3].startswith("dut.yaml:6:1: phase_swiching: unknown field 'phase_swiching'")
     assert problems[3].endswith("did you mean 'phase_switching'?")
     assert len(problems) == 4
+
+
+def test_vehicle_steps_inside_repeats_count_in_a_lab(write: Callable[[str, str], Path]) -> None:
+    case = _case(
+        write,
+        "  - kind: repeat\n"
+        "    times: 2\n"
+        "    steps: [{kind: vehicle, action: set_soc, soc_percent: 50}]\n",
+    )
+    assert selects(case, _station(), environment=Environment.LAB).reasons == (
+        "steps[1].steps[0] (vehicle set_soc) needs a simulated vehicle; this run is in a lab",
+    )

@@ -23,7 +23,8 @@ def test_validate_prints_ok_per_file(capsys: pytest.CaptureFixture[str]) -> None
         f"OK {CASES / 'tc_066_cs.yaml'} (1 case)",
         f"OK {CASES / 'tc_k_41_cs.yaml'} (1 case)",
         f"OK {CASES / 'vp_04.yaml'} (1 case)",
-        "3 of 3 files OK",
+        f"OK {CASES / 'vp_09.yaml'} (1 case)",
+        "4 of 4 files OK",
     ]
 
 
@@ -75,8 +76,9 @@ def test_select_explains_not_applicable(
         "TC_066_CS: runnable (OCPP 1.6)",
         "TC_K_41_CS: NOT_APPLICABLE — applies to OCPP 2.0.1; the DUT declares 1.6",
         "VP-04: runnable (OCPP 1.6)",
+        "VP-09: runnable (OCPP 1.6)",
         "TC_V2X: NOT_APPLICABLE — needs v2x; the declaration says v2x: false (or omits it)",
-        "2 runnable, 2 not applicable",
+        "3 runnable, 2 not applicable",
     ]
 
 
@@ -88,4 +90,5 @@ def test_select_json_lines(capsys: pytest.CaptureFixture[str]) -> None:
         ("TC_066_CS", True, ["1.6"]),
         ("TC_K_41_CS", False, []),
         ("VP-04", True, ["1.6"]),
+        ("VP-09", True, ["1.6"]),
     ]

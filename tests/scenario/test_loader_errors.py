@@ -297,3 +297,39 @@ def test_cross_field_checks_skip_what_depends_on_a_broken_part(problems: Problem
     )
     found = problems(text)
     assert [p.split(": ")[1] for p in found] == ["requirements[0].level", "parameters.p.default"]
+
+
+def test_repeat_rules_and_nested_paths(problems: Problems) -> None:
+    text = MINIMAL + (
+        "  - kind: repeat\n"
+        "    for_each: {limit_a: [16, '${max_a}', '${nope}']}\n"
+        "    steps:\n"
+        "      - {kind: wait, duration_s: '${limit_a}'}\n"
+        "      - kind: repeat\n"
+        "        times: 2\n"
+        "        for_each: {tag: [a, b]}\n"
+        "        steps:\n"
+        "          - {kind: wait, duration_s: '${tag}'}\n"
+        "parameters:\n"
+        "  max_a: {type: number, default: 16}\n"
+    )
+    assert problems(text) == [
+        "case.yaml:10:42: steps[1].repeat.for_each.limit_a[2]: unknown parameter '${nope}' "
+        "(loop values may only refer to parameters)",
+        "case.yaml:13:9: steps[1].repeat.steps[1].repeat: "
+        "expected exactly one of 'times' and 'for_each'",
+        "case.yaml:17:38: steps[1].repeat.steps[1].repeat.steps[0].wait.duration_s: "
+        "expected a number; parameter 'tag' is a string",
+    ]
+
+
+def test_type_errors_deep_inside_repeats_suggest_fields(problems: Problems) -> None:
+    text = MINIMAL + (
+        "  - kind: repeat\n"
+        "    times: 2\n"
+        "    steps:\n"
+        "      - {kind: send, action: Reset, timout_s: 3}\n"
+    )
+    (problem,) = problems(text)
+    assert problem.startswith("case.yaml:12:37: steps[1].repeat.steps[0].send.timout_s: unknown")
+    assert problem.endswith("did you mean 'timeout_s'?")

@@ -86,7 +86,7 @@ def test_lab_file_with_per_case_values_and_precedence(
     )
     overrides = load_lab_parameters(lab)
     assert check_overrides(both, overrides) == []
-    tc066, _, vp04 = sorted(both, key=lambda c: c.id)
+    tc066, _, vp04, _ = sorted(both, key=lambda c: c.id)
     assert resolve_parameters(tc066, overrides)["id_tag"] == "LAB"
     assert resolve_parameters(vp04, overrides)["pause_s"] == 21600.0
     assert resolve_parameters(vp04, overrides)["pause_s"] == 21600.0  # per case beats all

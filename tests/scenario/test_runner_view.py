@@ -8,6 +8,7 @@ action; ``respond_with`` answers are validated against the response schema.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -20,8 +21,10 @@ from harness.scenario import (
     ClearProfileStep,
     ExpectRequestStep,
     OcppVersion,
+    RepeatStep,
     SendStep,
     SetProfileStep,
+    Step,
     extract,
     load_cases,
     resolve_parameters,
@@ -50,13 +53,14 @@ def _schema(name: str, version: OcppVersion = OcppVersion.V16) -> dict[str, Any]
     return schema
 
 
-@pytest.mark.parametrize("name", ["tc_066_cs.yaml", "tc_k_41_cs.yaml", "vp_04.yaml"])
-def test_every_message_of_the_examples_is_schema_valid(name: str) -> None:
-    (case,) = load_cases([CASES / name])
-    (version,) = case.ocpp_versions
-    variables: dict[str, Any] = dict(resolve_parameters(case))
+def _messages(steps: Iterable[Step], variables: dict[str, Any], version: OcppVersion) -> int:
+    """Validate what the steps would send; returns how many messages were checked."""
     checked = 0
-    for step in case.steps:
+    for step in steps:
+        if isinstance(step, RepeatStep):
+            for binding in step.bindings(variables=variables):
+                checked += _messages(step.steps, {**variables, **binding}, version)
+            continue
         if isinstance(step, SetProfileStep | ClearProfileStep):
             step = step.as_send(version)
         if isinstance(step, SendStep):
@@ -69,7 +73,29 @@ def test_every_message_of_the_examples_is_schema_valid(name: str) -> None:
             for variable, path in step.store.items():  # as if the DUT sent its request
                 variables[variable] = extract(DUT_REQUESTS[step.action], path)
             checked += 1
-    assert checked >= 5
+    return checked
+
+
+@pytest.mark.parametrize(
+    ("name", "messages"),
+    [("tc_066_cs.yaml", 5), ("tc_k_41_cs.yaml", 5), ("vp_04.yaml", 5), ("vp_09.yaml", 10)],
+)
+def test_every_message_of_the_examples_is_schema_valid(name: str, messages: int) -> None:
+    (case,) = load_cases([CASES / name])
+    (version,) = case.ocpp_versions
+    variables: dict[str, Any] = dict(resolve_parameters(case))
+    assert _messages(case.steps, variables, version) == messages
+
+
+def test_repeat_bindings_resolve_parameters() -> None:
+    (case,) = load_cases([CASES / "vp_09.yaml"])
+    outer = case.steps[3]
+    assert isinstance(outer, RepeatStep)
+    variables = resolve_parameters(case)
+    assert len(outer.bindings(variables=variables)) == 4
+    inner = outer.steps[0]
+    assert isinstance(inner, RepeatStep)
+    assert inner.bindings(variables=variables) == [{"step_limit_a": 0.0}, {"step_limit_a": 16.0}]
 
 
 def test_the_schema_check_can_fail() -> None:
