@@ -12,6 +12,7 @@ import click
 
 from harness import __version__
 from harness.logs import configure_logging
+from harness.scenario.cli import scenario
 from harness.smartcharging.cli import schedule_command
 
 __all__ = ["cli", "main"]
@@ -36,6 +37,7 @@ def cli(log_json: bool, log_level: str) -> None:
 
 
 cli.add_command(schedule_command)
+cli.add_command(scenario)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
