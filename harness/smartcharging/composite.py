@@ -38,6 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from harness.smartcharging.model import (
+    DEFAULT_NUMBER_PHASES,
     ChargingProfile,
     Kind,
     OperationMode,
@@ -233,23 +234,60 @@ def _max(a: Decimal | None, b: Decimal | None) -> Decimal | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _cap(demand: CompositePeriod | None, cap: CompositePeriod | None) -> CompositePeriod | None:
+def _per_phase(value: CompositePeriod) -> bool:
+    return any(
+        getattr(value, name) is not None
+        for name in ("limit_l2", "limit_l3", "discharge_limit_l2", "discharge_limit_l3")
+    )
+
+
+def _phase_values(
+    value: CompositePeriod, base: str, unit: RateUnit
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """L1, L2, L3 values of ``base`` (``limit`` or ``discharge_limit``) of one contributor.
+
+    With per-phase values, the plain field is L1 and a missing phase is taken as L1's; without,
+    an A value holds for each phase and a W value is shared by ``number_phases``.
+    """
+    total = getattr(value, base)
+    if _per_phase(value):
+        l2, l3 = getattr(value, f"{base}_l2"), getattr(value, f"{base}_l3")
+        return total, total if l2 is None else l2, total if l3 is None else l3
+    if total is None or unit is RateUnit.A:
+        return total, total, total
+    share = total / (value.number_phases or DEFAULT_NUMBER_PHASES)
+    return share, share, share
+
+
+def _cap(
+    demand: CompositePeriod | None, cap: CompositePeriod | None, unit: RateUnit
+) -> CompositePeriod | None:
     """``demand`` limited by ``cap``: min of limits, max (least negative) of discharge limits."""
     if cap is None:
         return demand
     if demand is None:
         return replace(cap, setpoint=None, setpoint_l2=None, setpoint_l3=None, operation_mode=None)
+    phases = demand.number_phases if demand.number_phases is not None else cap.number_phases
+    if _per_phase(demand) or _per_phase(cap):
+        d1, d2, d3 = _phase_values(demand, "limit", unit)
+        c1, c2, c3 = _phase_values(cap, "limit", unit)
+        e1, e2, e3 = _phase_values(demand, "discharge_limit", unit)
+        f1, f2, f3 = _phase_values(cap, "discharge_limit", unit)
+        return replace(
+            demand,
+            limit=_min(d1, c1),
+            limit_l2=_min(d2, c2),
+            limit_l3=_min(d3, c3),
+            discharge_limit=_max(e1, f1),
+            discharge_limit_l2=_max(e2, f2),
+            discharge_limit_l3=_max(e3, f3),
+            number_phases=phases,
+        )
     return replace(
         demand,
         limit=_min(demand.limit, cap.limit),
-        limit_l2=_min(demand.limit_l2, cap.limit_l2),
-        limit_l3=_min(demand.limit_l3, cap.limit_l3),
         discharge_limit=_max(demand.discharge_limit, cap.discharge_limit),
-        discharge_limit_l2=_max(demand.discharge_limit_l2, cap.discharge_limit_l2),
-        discharge_limit_l3=_max(demand.discharge_limit_l3, cap.discharge_limit_l3),
-        number_phases=demand.number_phases
-        if demand.number_phases is not None
-        else cap.number_phases,
+        number_phases=phases,
     )
 
 
@@ -413,13 +451,13 @@ def composite_schedule(
         demands: list[CompositePeriod | None] = []
         for prio, tx, tx_default, ext in per_evse.values():
             demand = val(prio, at_s) or val(tx, at_s) or val(tx_default, at_s)
-            demands.append(_cap(demand, val(ext, at_s)))
+            demands.append(_cap(demand, val(ext, at_s), unit))
         total = demands[0] if evse_id != 0 else _sum(demands)
         station_cap = val(station_max, at_s)
         generation = val(local_gen, at_s)
         if station_cap is not None and generation is not None:
             station_cap = replace(station_cap, limit=_add(station_cap.limit, generation.limit))
-        total = _cap(_cap(total, val(station_ext, at_s)), station_cap)
+        total = _cap(_cap(total, val(station_ext, at_s), unit), station_cap, unit)
         value = _rounded(_finish(total, default_limit), precision)
         value = replace(value, start_period_s=at_s - lo_s)
         if periods and replace(periods[-1], start_period_s=0) == replace(value, start_period_s=0):

@@ -576,6 +576,9 @@ RULES: tuple[Rule, ...] = (
 )  # fmt: skip
 
 
+_CSMS_ONLY = frozenset({"external-constraints-not-settable"})
+
+
 def validate_profile(
     profile: ChargingProfile,
     *,
@@ -583,13 +586,18 @@ def validate_profile(
     version: OcppVersion,
     context: StationContext,
     installed: Sequence[InstalledProfile] = (),
+    from_csms: bool = True,
 ) -> Rejected | None:
     """The first rule of :data:`RULES` that ``profile`` (sent for ``evse_id``) breaks in
-    ``version``, or ``None`` when a conforming station must accept it."""
+    ``version``, or ``None`` when a conforming station must accept it.
+
+    ``from_csms=False`` validates a profile set locally (an energy management system's
+    ChargingStationExternalConstraints), which K01.FR.22 does not forbid.
+    """
     inp = RuleInput(profile, evse_id, version, context, tuple(installed))
     for rule in RULES:
         requirement = rule.requirement(version)
-        if requirement is None:
+        if requirement is None or (not from_csms and rule.rule_id in _CSMS_ONLY):
             continue
         detail = rule.check(inp)
         if detail is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
 from harness.smartcharging.composite import (
     CompositeSchedule,
@@ -95,11 +95,25 @@ class ProfileStore:
         return self._items
 
     def install(
-        self, evse_id: int, profile: ChargingProfile, context: StationContext
+        self,
+        evse_id: int,
+        profile: ChargingProfile,
+        context: StationContext,
+        *,
+        from_csms: bool = True,
     ) -> Accepted | Rejected:
-        """Validate and install ``profile`` on ``evse_id`` (0 = station)."""
+        """Validate and install ``profile`` on ``evse_id`` (0 = station).
+
+        ``from_csms=False`` installs a profile set locally, e.g. ChargingStationExternalConstraints
+        from an energy management system (which a CSMS may not send, K01.FR.22).
+        """
         rejected = validate_profile(
-            profile, evse_id=evse_id, version=self.version, context=context, installed=self._items
+            profile,
+            evse_id=evse_id,
+            version=self.version,
+            context=context,
+            installed=self._items,
+            from_csms=from_csms,
         )
         if rejected is not None:
             return rejected
@@ -183,6 +197,7 @@ class ProfileStore:
                 number_phases=phases,
                 voltage_v=voltage,
             )
+            as_w = _clean(as_w)
             power = as_w if power is None else min(power, as_w)
         if power is not None:
             as_a = convert(
@@ -192,6 +207,7 @@ class ProfileStore:
                 number_phases=phases,
                 voltage_v=voltage,
             )
+            as_a = _clean(as_a)
             current = as_a if current is None else min(current, as_a)
         if in_w.operation_mode is OperationMode.IDLE:
             current, power = Decimal(0), Decimal(0)
@@ -241,3 +257,9 @@ class ProfileStore:
 
 def _down(value: Decimal | None, step: Decimal) -> Decimal | None:
     return None if value is None else value.quantize(step, rounding=ROUND_DOWN)
+
+
+def _clean(value: Decimal) -> Decimal:
+    # A value converted twice (W → A in the composite, A → W here) carries an error in its
+    # 28th digit; rounding to 1e-9 removes it so 7000 W does not come back as 6999.9.
+    return value.quantize(Decimal("1e-9"), rounding=ROUND_HALF_EVEN)
