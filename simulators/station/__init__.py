@@ -6,6 +6,7 @@ top. A session with a simulated vehicle::
 
     core = StationCore(StationConfig(), now=t0)
     core.plug_in(1, t0); vehicle.plug_in()
+    core.on_vehicle_reading(1, vehicle.reading())  # the meter's baseline
     core.start_transaction(1, id_token="TAG", now=t0)
     for k in range(3600):  # one hour in 1 s steps
         now = t0 + timedelta(seconds=k)

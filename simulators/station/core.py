@@ -130,6 +130,7 @@ class StationCore:
         ignores = config.has(StationFault.ACCEPTS_BUT_IGNORES)
         self._applied_store = ProfileStore(config.ocpp_version) if ignores else self._store
         self._events: list[StationEvent] = []
+        self._context: StationContext | None = None  # rebuilt when transactions change
         self._tx_counter = itertools.count(1)
         self._next_clock_sample = self._next_aligned(now)
 
@@ -169,14 +170,15 @@ class StationCore:
 
     def context(self) -> StationContext:
         """The oracle's view of the station now (EVSEs, running transactions, maxima)."""
-        ctx = self.config.context()
-        for evse in self._evses.values():
-            tx = evse.transaction
-            if tx is not None:
-                ctx = ctx.with_transaction(
-                    evse.evse_id, Transaction(tx.transaction_id, tx.started_at)
-                )
-        return ctx
+        if self._context is None:
+            ctx = self.config.context()
+            for evse in self._evses.values():
+                tx = evse.transaction
+                if tx is not None:
+                    running = Transaction(tx.transaction_id, tx.started_at)
+                    ctx = ctx.with_transaction(evse.evse_id, running)
+            self._context = ctx
+        return self._context
 
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime) -> list[StationEvent]:
@@ -222,7 +224,11 @@ class StationCore:
 
     # ------------------------------------------------------------------ cable and tokens
     def plug_in(self, evse_id: int, now: datetime) -> None:
-        """A vehicle's cable is plugged into ``evse_id``; a pending start begins now."""
+        """A vehicle's cable is plugged into ``evse_id``; a pending start begins now.
+
+        Give the core the vehicle's reading right after (:meth:`on_vehicle_reading`), before
+        any energy flows: the first reading after a plug-in is the meter's baseline.
+        """
         self._advance(now)
         evse = self._evse(evse_id)
         if evse.plugged:
@@ -331,6 +337,7 @@ class StationCore:
             remote=remote,
         )
         evse.transaction = tx
+        self._context = None
         evse.reservation = None
         evse.locked_phases = None
         evse.queue.clear()
@@ -359,6 +366,7 @@ class StationCore:
         if evse.transaction is None:
             raise ValueError(f"EVSE {evse_id}: no transaction to rename")
         evse.transaction = replace(evse.transaction, transaction_id=transaction_id)
+        self._context = None
         self._refresh()
         return evse.transaction
 
@@ -387,6 +395,7 @@ class StationCore:
         assert tx is not None
         sample = self._sample(evse, SampleReason.TRANSACTION_END)
         evse.transaction = None
+        self._context = None
         evse.queue.clear()
         evse.target = evse.applied = None
         evse.locked_phases = None

@@ -96,6 +96,7 @@ class Session:
         car = vehicle(archetype, **kw)
         core.plug_in(1, T0)
         car.plug_in()
+        core.on_vehicle_reading(1, car.reading())  # the meter's baseline at plug-in
         tx = core.start_transaction(1, id_token="TAG", now=T0)
         assert isinstance(tx, StationTransaction)
         return cls(core, car)
