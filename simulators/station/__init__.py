@@ -16,7 +16,7 @@ top. A session with a simulated vehicle::
 """
 
 from simulators.station.config import AuthorizationMode, StationConfig
-from simulators.station.core import Reservation, StationCore
+from simulators.station.core import StationCore
 from simulators.station.events import (
     AuthResult,
     AvailabilityResult,
@@ -35,6 +35,7 @@ from simulators.station.events import (
     TransactionEnded,
     TransactionStarted,
 )
+from simulators.station.evse import Reservation
 from simulators.station.faults import (
     ENDLESS_DURATION_S,
     FaultCatalogueError,

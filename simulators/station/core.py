@@ -18,8 +18,7 @@ derived from the pilot and the latest vehicle reading at every call.
 from __future__ import annotations
 
 import itertools
-from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from harness.smartcharging import (
@@ -36,16 +35,13 @@ from harness.smartcharging import (
     Transaction,
     UnknownEvse,
 )
-from harness.smartcharging.composite import to_epoch_s
 from simulators.station.config import AuthorizationMode, StationConfig
 from simulators.station.events import (
     AuthResult,
     AvailabilityResult,
     CompositeRefused,
-    LimitApplied,
     MeterSampleDue,
     PendingStartExpired,
-    ReservationEnded,
     StartPending,
     StartRefusal,
     StartRefused,
@@ -56,83 +52,37 @@ from simulators.station.events import (
     TransactionEnded,
     TransactionStarted,
 )
+from simulators.station.evse import Evse, PendingStart, Reservation
 from simulators.station.faults import StationFault
-from simulators.station.limits import (
-    AppliedLimit,
-    offered_current_a,
-    pilot_for,
-    share,
-    target_limit,
-)
-from simulators.station.metering import Meter, MeterSample, SampleReason
+from simulators.station.limits import AppliedLimit, station_targets
+from simulators.station.metering import MeterSample, SampleReason, next_aligned, next_due
 from simulators.station.schedule import station_composite
-from simulators.station.states import (
-    ENERGY_STATES,
-    ConnectorEvent,
-    ConnectorState,
-    energy_state,
-    next_state,
-)
-from simulators.vehicle import PilotLine, PilotOffer, VehicleReading
+from simulators.station.states import ENERGY_STATES, ConnectorEvent, ConnectorState, next_state
+from simulators.vehicle import PilotOffer, VehicleReading
 
-__all__ = ["Reservation", "StationCore"]
+__all__ = ["StationCore"]
 
 E, S = ConnectorEvent, ConnectorState
-
-
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    """A reservation of an EVSE for ``id_token`` until ``expires_at``."""
-
-    reservation_id: int
-    id_token: str
-    expires_at: datetime
-
-
-@dataclass(slots=True)
-class _Pending:
-    id_token: str
-    remote: bool
-    deadline: datetime
-    transaction_id: str | None
-    profile: ChargingProfile | None
-
-
-@dataclass(slots=True)
-class _Evse:
-    evse_id: int
-    state: ConnectorState = S.AVAILABLE
-    plugged: bool = False
-    transaction: StationTransaction | None = None
-    pending: _Pending | None = None
-    reservation: Reservation | None = None
-    unavailable_scheduled: bool = False
-    meter: Meter = field(default_factory=Meter)
-    queue: deque[tuple[datetime, AppliedLimit]] = field(default_factory=deque)
-    target: AppliedLimit | None = None
-    applied: AppliedLimit | None = None
-    locked_phases: int | None = None
-    next_sample_at: datetime | None = None
 
 
 class StationCore:
     """One simulated charging station (see the module docstring). ``now``: its start time."""
 
     def __init__(self, config: StationConfig, *, now: datetime) -> None:
-        if now.tzinfo is None:
-            raise ValueError("now must be an aware UTC datetime")
+        _check_aware(now)
         self.config = config
         self._now = now
-        self._evses = {e: _Evse(e) for e in config.evse_ids}
+        self._events: list[StationEvent] = []
+        self._evses = {e: Evse(e, config, self._events) for e in config.evse_ids}
         self._store = ProfileStore(config.ocpp_version)
         # accepts_but_ignores: profiles are answered and reported from _store, but the pilot
         # follows a store that never receives them.
         ignores = config.has(StationFault.ACCEPTS_BUT_IGNORES)
         self._applied_store = ProfileStore(config.ocpp_version) if ignores else self._store
-        self._events: list[StationEvent] = []
         self._context: StationContext | None = None  # rebuilt when transactions change
         self._tx_counter = itertools.count(1)
-        self._next_clock_sample = self._next_aligned(now)
+        interval = config.clock_aligned_interval_s
+        self._next_clock_sample = None if interval is None else next_aligned(now, interval)
 
     # ------------------------------------------------------------------ reading state
     @property
@@ -157,6 +107,7 @@ class StationCore:
         return self._evse(evse_id).transaction
 
     def reservation(self, evse_id: int) -> Reservation | None:
+        """The reservation holding ``evse_id``, if any."""
         return self._evse(evse_id).reservation
 
     @property
@@ -184,7 +135,8 @@ class StationCore:
     def tick(self, now: datetime) -> list[StationEvent]:
         """Let time reach ``now``; return (and forget) every event since the last tick."""
         self._advance(now)
-        events, self._events = self._events, []
+        events = list(self._events)
+        self._events.clear()
         return events
 
     def next_deadline(self) -> datetime | None:
@@ -206,8 +158,7 @@ class StationCore:
         return min(times, default=None)
 
     def _advance(self, now: datetime) -> None:
-        if now.tzinfo is None:
-            raise ValueError("now must be an aware UTC datetime")
+        _check_aware(now)
         if now < self._now:
             raise ValueError(f"time cannot go backwards: core at {self._now}, given {now}")
         self._now = now
@@ -215,10 +166,11 @@ class StationCore:
             if evse.pending is not None and now >= evse.pending.deadline:
                 token = evse.pending.id_token
                 evse.pending = None
-                self._move(evse, E.AUTHORIZATION_ENDED)
+                evse.move(E.AUTHORIZATION_ENDED, now)
                 self._events.append(PendingStartExpired(evse.evse_id, token, now))
+                evse.apply_scheduled_unavailability(now)
             if evse.reservation is not None and now >= evse.reservation.expires_at:
-                self._end_reservation(evse, expired=True)
+                evse.end_reservation(now, expired=True)
         self._refresh()
         self._samples_due()
 
@@ -235,13 +187,11 @@ class StationCore:
             raise ValueError(f"EVSE {evse_id}: a cable is already plugged in")
         evse.plugged = True
         evse.meter.plugged()
-        self._move(evse, E.PLUG_IN)
+        evse.move(E.PLUG_IN, now)
         pending = evse.pending
         if pending is not None:
             evse.pending = None
-            self._begin(
-                evse, pending.id_token, pending.remote, pending.transaction_id, pending.profile
-            )
+            self._begin(evse, pending)
         self._refresh()
 
     def unplug(self, evse_id: int, now: datetime) -> None:
@@ -253,10 +203,10 @@ class StationCore:
         if evse.transaction is not None:
             self._end(evse, StopReason.EV_DISCONNECTED, event=E.UNPLUG)
         else:
-            self._move(evse, E.UNPLUG)
+            evse.move(E.UNPLUG, now)
         evse.plugged = False
         evse.meter.unplugged()
-        self._apply_scheduled_unavailability(evse)
+        evse.apply_scheduled_unavailability(now)
 
     def authorize(self, id_token: str) -> AuthResult:
         """The station's own decision on ``id_token`` (its authorization mode)."""
@@ -290,18 +240,19 @@ class StationCore:
         refusal = self._start_refusal(evse, id_token, remote, charging_profile)
         if refusal is not None:
             return refusal
+        deadline = now + timedelta(seconds=self.config.connection_timeout_s)
+        pending = PendingStart(id_token, remote, deadline, transaction_id, charging_profile)
         if not evse.plugged:
-            deadline = now + timedelta(seconds=self.config.connection_timeout_s)
-            evse.pending = _Pending(id_token, remote, deadline, transaction_id, charging_profile)
+            evse.pending = pending
             evse.reservation = None
-            self._move(evse, E.AUTHORIZE)
+            evse.move(E.AUTHORIZE, now)
             return StartPending(evse_id, id_token, deadline)
-        tx = self._begin(evse, id_token, remote, transaction_id, charging_profile)
+        tx = self._begin(evse, pending)
         self._refresh()
         return tx
 
     def _start_refusal(
-        self, evse: _Evse, id_token: str, remote: bool, profile: ChargingProfile | None
+        self, evse: Evse, id_token: str, remote: bool, profile: ChargingProfile | None
     ) -> StartRefused | None:
         if evse.state in (S.UNAVAILABLE, S.FAULTED):
             return StartRefused(StartRefusal.UNAVAILABLE, f"EVSE {evse.evse_id} is {evse.state}")
@@ -313,50 +264,40 @@ class StationCore:
             )
         if evse.reservation is not None and evse.reservation.id_token != id_token:
             return StartRefused(StartRefusal.RESERVED, f"EVSE {evse.evse_id} is reserved")
-        # 1.6 §5.11 / 2.x F01.FR.08 (TC_060): a profile in a remote start must be a TxProfile.
+        # 1.6 §5.11 RemoteStartTransaction (TC_060) / 2.x F01.FR.08: the profile given with
+        # a remote start must be a TxProfile.
         if profile is not None and profile.purpose is not Purpose.TX:
             return StartRefused(
                 StartRefusal.INVALID_PROFILE, f"{profile.purpose} given with a remote start"
             )
         return None
 
-    def _begin(
-        self,
-        evse: _Evse,
-        id_token: str,
-        remote: bool,
-        transaction_id: str | None,
-        profile: ChargingProfile | None,
-    ) -> StationTransaction:
+    def _begin(self, evse: Evse, start: PendingStart) -> StationTransaction:
+        now = self._now
         tx = StationTransaction(
-            transaction_id=transaction_id or str(next(self._tx_counter)),
+            transaction_id=start.transaction_id or str(next(self._tx_counter)),
             evse_id=evse.evse_id,
-            id_token=id_token,
-            started_at=self._now,
+            id_token=start.id_token,
+            started_at=now,
             meter_start_wh=evse.meter.energy_import_wh,
-            remote=remote,
+            remote=start.remote,
         )
         evse.transaction = tx
         self._context = None
         evse.reservation = None
-        evse.locked_phases = None
-        evse.queue.clear()
-        evse.target = evse.applied = None
+        evse.clear_limits()
         interval = self.config.meter_interval_s
-        evse.next_sample_at = self._now + timedelta(seconds=interval) if interval else None
-        if profile is not None:
-            bound = replace(profile, transaction_id=tx.transaction_id)
-            self._install(evse.evse_id, bound)
+        evse.next_sample_at = now + timedelta(seconds=interval) if interval else None
+        if start.profile is not None:
+            self._install(evse.evse_id, replace(start.profile, transaction_id=tx.transaction_id))
         started = len(self._events)
         self._update_limits(immediate=evse.evse_id)
-        begin = self._sample(evse, SampleReason.TRANSACTION_BEGIN)
-        self._events.insert(started, TransactionStarted(tx, self._now, begin))
+        begin = evse.sample(SampleReason.TRANSACTION_BEGIN, now)
+        self._events.insert(started, TransactionStarted(tx, now, begin))
         previous = evse.state
         evse.state = next_state(evse.evse_id, evse.state, E.START_TRANSACTION)
-        evse.state = next_state(evse.evse_id, evse.state, self._energy_event(evse))
-        self._events.append(
-            StatusChanged(evse.evse_id, self._now, previous, evse.state, evse.plugged)
-        )
+        evse.state = next_state(evse.evse_id, evse.state, evse.energy_event())
+        self._events.append(StatusChanged(evse.evse_id, now, previous, evse.state, evse.plugged))
         return tx
 
     def assign_transaction_id(self, evse_id: int, transaction_id: str) -> StationTransaction:
@@ -380,33 +321,30 @@ class StationCore:
         """
         self._advance(now)
         evse = self._evse(evse_id)
+        ended = None
         if evse.pending is not None:
             evse.pending = None
-            self._move(evse, E.AUTHORIZATION_ENDED)
-            return None
-        if evse.transaction is None:
-            return None
-        ended = self._end(evse, reason, event=E.STOP_TRANSACTION)
-        self._apply_scheduled_unavailability(evse)
+            evse.move(E.AUTHORIZATION_ENDED, now)
+        elif evse.transaction is not None:
+            ended = self._end(evse, reason, event=E.STOP_TRANSACTION)
+        evse.apply_scheduled_unavailability(now)
         return ended
 
-    def _end(self, evse: _Evse, reason: StopReason, *, event: ConnectorEvent) -> TransactionEnded:
+    def _end(self, evse: Evse, reason: StopReason, *, event: ConnectorEvent) -> TransactionEnded:
         tx = evse.transaction
         assert tx is not None
-        sample = self._sample(evse, SampleReason.TRANSACTION_END)
+        sample = evse.sample(SampleReason.TRANSACTION_END, self._now)
         evse.transaction = None
         self._context = None
-        evse.queue.clear()
-        evse.target = evse.applied = None
-        evse.locked_phases = None
+        evse.clear_limits()
         evse.next_sample_at = None
-        # 1.6 §3.13.1 / K01.FR.05-ish: a TxProfile ends with its transaction.
+        # 1.6 §3.13.1 / 2.x K01: a TxProfile ends with its transaction.
         self._store.end_transaction(tx.transaction_id)
         if self._applied_store is not self._store:
             self._applied_store.end_transaction(tx.transaction_id)
         ended = TransactionEnded(tx, self._now, reason, sample)
         self._events.append(ended)
-        self._move(evse, event)
+        evse.move(event, self._now)
         self._refresh()
         return ended
 
@@ -414,49 +352,21 @@ class StationCore:
     def set_available(self, evse_id: int, *, available: bool, now: datetime) -> AvailabilityResult:
         """ChangeAvailability of one EVSE: Scheduled while a transaction runs."""
         self._advance(now)
-        evse = self._evse(evse_id)
-        if evse.state is S.FAULTED:
-            return AvailabilityResult.REJECTED
-        if not available:
-            if evse.state is S.UNAVAILABLE:
-                return AvailabilityResult.ACCEPTED
-            if evse.transaction is not None or evse.pending is not None:
-                evse.unavailable_scheduled = True
-                return AvailabilityResult.SCHEDULED
-            if evse.reservation is not None:
-                self._end_reservation(evse, expired=False)
-            self._move(evse, E.MAKE_UNAVAILABLE)
-            return AvailabilityResult.ACCEPTED
-        evse.unavailable_scheduled = False
-        if evse.state is S.UNAVAILABLE:
-            self._move(evse, E.MAKE_AVAILABLE)
-            if evse.plugged:
-                self._move(evse, E.PLUG_IN)
-        return AvailabilityResult.ACCEPTED
+        return self._evse(evse_id).set_available(available=available, now=now)
 
     def set_faulted(self, evse_id: int, *, faulted: bool, now: datetime) -> None:
         """A hardware fault appears (a running transaction ends, reason Other) or clears."""
         self._advance(now)
         evse = self._evse(evse_id)
-        if faulted:
-            if evse.state is S.FAULTED:
-                return
+        if not faulted:
+            evse.fault_cleared(now)
+        elif evse.state is not S.FAULTED:
             evse.pending = None
             if evse.transaction is not None:
                 self._end(evse, StopReason.OTHER, event=E.FAULT)
             else:
-                self._move(evse, E.FAULT)
-        elif evse.state is S.FAULTED:
-            self._move(evse, E.FAULT_CLEARED)
-            if evse.plugged:
-                self._move(evse, E.PLUG_IN)
+                evse.move(E.FAULT, now)
 
-    def _apply_scheduled_unavailability(self, evse: _Evse) -> None:
-        if evse.unavailable_scheduled and evse.transaction is None:
-            evse.unavailable_scheduled = False
-            self._move(evse, E.MAKE_UNAVAILABLE)
-
-    # ------------------------------------------------------------------ reservations
     def reserve(
         self,
         evse_id: int,
@@ -466,33 +376,20 @@ class StationCore:
         expires_at: datetime,
         now: datetime,
     ) -> bool:
-        """ReserveNow: True (Accepted) when ``evse_id`` is Available."""
+        """ReserveNow: True (Accepted) when ``evse_id`` is Available; otherwise look at
+        :meth:`state` for the reason (Occupied, Faulted, Unavailable)."""
         self._advance(now)
-        evse = self._evse(evse_id)
-        if evse.state is not S.AVAILABLE or expires_at <= now:
-            return False
-        evse.reservation = Reservation(reservation_id, id_token, expires_at)
-        self._move(evse, E.RESERVE)
-        return True
+        reservation = Reservation(reservation_id, id_token, expires_at)
+        return self._evse(evse_id).reserve(reservation, now)
 
     def cancel_reservation(self, reservation_id: int, *, now: datetime) -> bool:
         """CancelReservation: True (Accepted) when the reservation exists."""
         self._advance(now)
         for evse in self._evses.values():
             if evse.reservation is not None and evse.reservation.reservation_id == reservation_id:
-                self._end_reservation(evse, expired=False)
+                evse.end_reservation(now, expired=False)
                 return True
         return False
-
-    def _end_reservation(self, evse: _Evse, *, expired: bool) -> None:
-        reservation = evse.reservation
-        assert reservation is not None
-        evse.reservation = None
-        if evse.state is S.RESERVED:
-            self._move(evse, E.RESERVATION_ENDED)
-        self._events.append(
-            ReservationEnded(evse.evse_id, reservation.reservation_id, self._now, expired)
-        )
 
     # ------------------------------------------------------------------ smart charging
     def set_charging_profile(
@@ -531,7 +428,7 @@ class StationCore:
         """GetCompositeSchedule from ``start`` for ``duration_s`` (``unit=None``: the station's
         default). Render it with :func:`harness.smartcharging.composite_response`."""
         chosen = self.config.default_unit if unit is None else unit
-        # K01.FR.26 / TC_K_42: a unit the station does not support is Rejected.
+        # K01.FR.26 (TC_K_42) / 1.6 §5.7: a unit the station does not support is Rejected.
         if chosen not in self.config.supported_units:
             return CompositeRefused(
                 "UnsupportedRateUnit", f"chargingRateUnit {chosen} is not supported"
@@ -546,7 +443,7 @@ class StationCore:
                 unit=chosen,
                 context=self.context(),
             )
-        except UnknownEvse as exc:  # TC_K_47: unknown EVSE → Rejected
+        except UnknownEvse as exc:  # TC_K_47: an unknown EVSE is Rejected
             return CompositeRefused("UnknownEvse", str(exc))
 
     # ------------------------------------------------------------------ limits and pilot
@@ -554,86 +451,59 @@ class StationCore:
         self._update_limits()
         for evse in self._evses.values():
             if evse.state in ENERGY_STATES:
-                self._move(evse, self._energy_event(evse))
+                evse.move(evse.energy_event(), self._now)
 
     def _update_limits(self, *, immediate: int | None = None) -> None:
+        """Targets from the oracle for every EVSE with a transaction, shared under the station
+        maximum, queued to reach the pilot after the apply delay (``immediate``: a transaction
+        that starts now gets its first limit at once)."""
         config, now = self.config, self._now
         active = [e for e in self._evses.values() if e.transaction is not None]
         if not active:
             return
         context = self.context()
-        wanted: dict[int, AppliedLimit] = {}
-        for evse in active:
-            instant = self._applied_store.limit_at(evse_id=evse.evse_id, at=now, context=context)
-            wanted[evse.evse_id] = target_limit(
-                instant,
-                evse_max_a=config.max_current_per_evse_a,
-                voltage_v=config.voltage_v,
-                station_phases=config.phases,
-                phase_switching=config.phase_switching,
-                locked_phases=evse.locked_phases,
-            )
-        total = self._station_cap_a(context)
-        if total is not None:
-            shared = share({e: w.limit_a for e, w in wanted.items()}, total)
-            wanted = {e: replace(w, limit_a=shared[e]) for e, w in wanted.items()}
+        instants = {
+            e.evse_id: self._applied_store.limit_at(evse_id=e.evse_id, at=now, context=context)
+            for e in active
+        }
+        wanted = station_targets(
+            instants,
+            config=config,
+            locked_phases={e.evse_id: e.locked_phases for e in active},
+            station_cap_a=self._station_cap_a(context),
+        )
         late = config.has(StationFault.LATE_APPLY)
         delay = timedelta(seconds=config.late_apply_delay_s if late else config.apply_delay_s)
         for evse in active:
             target = wanted[evse.evse_id]
             if evse.evse_id == immediate:
-                evse.queue.clear()
+                evse.clear_limits()
                 evse.target = target
-                self._apply(evse, target)
+                evse.apply(target, now)
                 if config.has(StationFault.IGNORES_PHASE_SWITCH):
-                    evse.locked_phases = target.phases
-                continue
-            if target != evse.target:
-                evse.target = target
-                evse.queue.append((now + delay, target))
-            while evse.queue and evse.queue[0][0] <= now:
-                self._apply(evse, evse.queue.popleft()[1])
+                    evse.locked_phases = target.phases  # the defect: kept all session
+            else:
+                evse.want(target, effective_at=now + delay, now=now)
 
     def _station_cap_a(self, context: StationContext) -> float | None:
-        caps = (
-            [] if self.config.station_max_current_a is None else [self.config.station_max_current_a]
-        )
+        caps = []
+        if self.config.station_max_current_a is not None:
+            caps.append(self.config.station_max_current_a)
         if self.config.evse_count > 1:
             station = self._applied_store.limit_at(evse_id=0, at=self._now, context=context)
             if station.current_a is not None:
                 caps.append(float(station.current_a))
         return min(caps, default=None)
 
-    def _apply(self, evse: _Evse, limit: AppliedLimit) -> None:
-        if limit == evse.applied:
-            return
-        evse.applied = limit
-        offered = offered_current_a(limit, policy=self.config.below_minimum)
-        self._events.append(
-            LimitApplied(
-                evse.evse_id, self._now, limit.limit_a, limit.phases, limit.discharge_w, offered
-            )
-        )
-
     def pilot_offer(self, evse_id: int) -> PilotOffer:
         """The pilot ``evse_id`` drives now (F while Unavailable or Faulted)."""
-        evse = self._evse(evse_id)
-        line = PilotLine.F if evse.state in (S.UNAVAILABLE, S.FAULTED) else PilotLine.NORMAL
-        return pilot_for(evse.applied, policy=self.config.below_minimum, line=line)
+        return self._evse(evse_id).pilot_offer()
 
     def discharge_request(self, evse_id: int) -> float | None:
         """Power (W ≥ 0) the vehicle should export now — pass it to
         ``Vehicle.set_discharge(power_w=...)``; 0 ends discharging; ``None``: no transaction."""
         applied = self._evse(evse_id).applied
         return None if applied is None else applied.discharge_w
-
-    def _energy_event(self, evse: _Evse) -> ConnectorEvent:
-        offer = self.pilot_offer(evse.evse_id)
-        reading = evse.meter.last
-        drawing = reading is not None and reading.power_w != 0
-        return energy_state(
-            allowed=offer.oscillating and offer.physical_phases > 0, drawing=drawing
-        )
 
     # ------------------------------------------------------------------ metering
     def on_vehicle_reading(self, evse_id: int, reading: VehicleReading) -> None:
@@ -646,62 +516,30 @@ class StationCore:
 
     def meter(self, evse_id: int, *, reason: SampleReason = SampleReason.TRIGGER) -> MeterSample:
         """What the meter of ``evse_id`` shows now."""
-        return self._sample(self._evse(evse_id), reason)
-
-    def _sample(self, evse: _Evse, reason: SampleReason) -> MeterSample:
-        tx = evse.transaction
-        return evse.meter.sample(
-            evse_id=evse.evse_id,
-            timestamp=self._now,
-            reason=reason,
-            transaction_id=None if tx is None else tx.transaction_id,
-            offered_a=offered_current_a(evse.applied, policy=self.config.below_minimum),
-            phases_in_use=self.pilot_offer(evse.evse_id).physical_phases,
-            voltage_v=self.config.voltage_v,
-            report_soc=self.config.reports_soc,
-        )
+        return self._evse(evse_id).sample(reason, self._now)
 
     def _samples_due(self) -> None:
         now = self._now
-        interval = self.config.meter_interval_s
         for evse in self._evses.values():
             due = evse.next_sample_at
             if due is not None and now >= due and evse.transaction is not None:
-                self._events.append(MeterSampleDue(self._sample(evse, SampleReason.PERIODIC)))
-                skipped = (now - due) // timedelta(seconds=interval) + 1
-                evse.next_sample_at = due + skipped * timedelta(seconds=interval)
+                self._events.append(MeterSampleDue(evse.sample(SampleReason.PERIODIC, now)))
+                evse.next_sample_at = next_due(due, now, self.config.meter_interval_s)
         due = self._next_clock_sample
-        if due is not None and now >= due:
-            for evse in self._evses.values():
-                self._events.append(MeterSampleDue(self._sample(evse, SampleReason.CLOCK)))
-            self._next_clock_sample = self._next_aligned(now)
-
-    def _next_aligned(self, now: datetime) -> datetime | None:
-        """The first clock-aligned instant after ``now`` (multiples of the interval since
-        midnight UTC, as 1.6 ClockAlignedDataInterval / 2.x AlignedDataCtrlr.Interval)."""
         interval = self.config.clock_aligned_interval_s
-        if interval is None:
-            return None
-        epoch = to_epoch_s(now)
-        return (
-            now
-            + timedelta(seconds=interval - epoch % interval)
-            - timedelta(microseconds=now.microsecond)
-        )
+        if due is not None and interval is not None and now >= due:
+            for evse in self._evses.values():
+                self._events.append(MeterSampleDue(evse.sample(SampleReason.CLOCK, now)))
+            self._next_clock_sample = next_aligned(now, interval)
 
-    # ------------------------------------------------------------------ helpers
-    def _evse(self, evse_id: int) -> _Evse:
+    def _evse(self, evse_id: int) -> Evse:
         try:
             return self._evses[evse_id]
         except KeyError:
-            raise ValueError(
-                f"EVSE {evse_id} does not exist (EVSEs: {list(self._evses)})"
-            ) from None
+            known = list(self._evses)
+            raise ValueError(f"EVSE {evse_id} does not exist (EVSEs: {known})") from None
 
-    def _move(self, evse: _Evse, event: ConnectorEvent) -> None:
-        previous = evse.state
-        evse.state = next_state(evse.evse_id, previous, event)
-        if evse.state is not previous:
-            self._events.append(
-                StatusChanged(evse.evse_id, self._now, previous, evse.state, evse.plugged)
-            )
+
+def _check_aware(now: datetime) -> None:
+    if now.tzinfo is None:
+        raise ValueError(f"now must be an aware UTC datetime, got {now!r}")

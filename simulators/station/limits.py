@@ -22,7 +22,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from harness.smartcharging import InstantLimit
 from simulators.iec61851 import (
@@ -31,6 +31,7 @@ from simulators.iec61851 import (
     BelowMinimumPolicy,
     duty_for_limit,
 )
+from simulators.station.config import StationConfig
 from simulators.vehicle import PilotLine, PilotOffer
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "offered_current_a",
     "pilot_for",
     "share",
+    "station_targets",
     "target_limit",
 ]
 
@@ -107,6 +109,32 @@ def share(limits: dict[int, float], total_a: float) -> dict[int, float]:
         out[evse] = min(limits[evse], fair)
         remaining -= out[evse]
     return out
+
+
+def station_targets(
+    instants: dict[int, InstantLimit],
+    *,
+    config: StationConfig,
+    locked_phases: dict[int, int | None],
+    station_cap_a: float | None,
+) -> dict[int, AppliedLimit]:
+    """The target limit of each EVSE (by id) from the oracle's ``instants``, with the EVSEs
+    sharing ``station_cap_a`` (per phase; ``None``: no station-wide cap)."""
+    wanted = {
+        evse: target_limit(
+            instant,
+            evse_max_a=config.max_current_per_evse_a,
+            voltage_v=config.voltage_v,
+            station_phases=config.phases,
+            phase_switching=config.phase_switching,
+            locked_phases=locked_phases.get(evse),
+        )
+        for evse, instant in instants.items()
+    }
+    if station_cap_a is None:
+        return wanted
+    shared = share({e: w.limit_a for e, w in wanted.items()}, station_cap_a)
+    return {e: replace(w, limit_a=shared[e]) for e, w in wanted.items()}
 
 
 def offered_current_a(limit: AppliedLimit | None, *, policy: BelowMinimumPolicy) -> float:

@@ -10,12 +10,12 @@ sets the baseline (a new vehicle's counters may start anywhere).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from simulators.vehicle import VehicleReading
 
-__all__ = ["Meter", "MeterSample", "SampleReason"]
+__all__ = ["Meter", "MeterSample", "SampleReason", "next_aligned", "next_due"]
 
 
 class SampleReason(StrEnum):
@@ -122,3 +122,18 @@ class Meter:
             voltage_v=voltage_v,
             phases_in_use=phases_in_use,
         )
+
+
+def next_aligned(now: datetime, interval_s: int) -> datetime:
+    """The first instant after ``now`` on a multiple of ``interval_s`` since midnight UTC
+    (1.6 ClockAlignedDataInterval, 2.x AlignedDataCtrlr.Interval)."""
+    whole = now.replace(microsecond=0)
+    into = int(whole.timestamp()) % interval_s
+    return whole + timedelta(seconds=interval_s - into)
+
+
+def next_due(due: datetime, now: datetime, interval_s: int) -> datetime:
+    """The next periodic instant after ``now`` (samples missed by a coarse tick are merged
+    into the one taken at ``now``)."""
+    step = timedelta(seconds=interval_s)
+    return due + ((now - due) // step + 1) * step
