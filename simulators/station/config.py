@@ -92,9 +92,11 @@ class StationConfig:
         for name in ("apply_delay_s", "late_apply_delay_s", "connection_timeout_s"):
             if getattr(self, name) < 0:
                 raise bad(name, "a duration ≥ 0 s")
-        unknown = [f for f in self.faults if not isinstance(f, StationFault)]
-        if unknown:
-            raise bad("faults", "StationFault values")
+        try:  # accept fault names (e.g. from YAML) as well as StationFault members
+            faults = frozenset(StationFault(f) for f in self.faults)
+        except ValueError:
+            raise bad("faults", f"names among {', '.join(StationFault)}") from None
+        object.__setattr__(self, "faults", faults)
 
     @property
     def evse_ids(self) -> tuple[int, ...]:

@@ -26,6 +26,7 @@ __all__ = [
     "ConnectorState",
     "StatusTransitionError",
     "energy_state",
+    "mermaid_diagram",
     "next_state",
     "status_2x",
 ]
@@ -164,6 +165,15 @@ def next_state(evse_id: int, state: ConnectorState, event: ConnectorEvent) -> Co
         return TRANSITIONS[state][event]
     except KeyError:
         raise StatusTransitionError(evse_id, state, event) from None
+
+
+def mermaid_diagram() -> str:
+    """The transition table as a Mermaid state diagram (the table is the documentation)."""
+    lines = ["stateDiagram-v2"]
+    for state, moves in TRANSITIONS.items():
+        for event, target in moves.items():
+            lines.append(f"    {state.value} --> {target.value}: {event.value}")
+    return "\n".join(lines) + "\n"
 
 
 def energy_state(*, allowed: bool, drawing: bool) -> ConnectorEvent:

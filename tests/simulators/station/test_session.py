@@ -21,6 +21,7 @@ from simulators.station import (
     StartRefused,
     StationConfig,
     StationCore,
+    StationFault,
     StationTransaction,
     StatusChanged,
     StopReason,
@@ -294,3 +295,25 @@ def test_discharge_request_from_a_21_setpoint() -> None:
     assert s.core.state(1) is S.CHARGING
     s.run(60)
     assert s.core.meter(1).energy_export_wh > 0
+
+
+def test_next_deadline_names_the_next_change() -> None:
+    core = StationCore(StationConfig(apply_delay_s=2, meter_interval_s=60), now=T0)
+    assert core.next_deadline() is None
+    core.plug_in(1, T0)
+    tx = core.start_transaction(1, id_token="A", now=T0)
+    assert isinstance(tx, StationTransaction)
+    assert core.next_deadline() == at(60)  # the first periodic sample
+    core.set_charging_profile(1, tx_profile(tx, 8), now=at(10))
+    assert core.next_deadline() == at(12)  # the new limit reaches the pilot
+    core.tick(at(12))
+    assert core.applied_limit(1).limit_a == 8.0  # type: ignore[union-attr]
+    assert core.next_deadline() == at(60)
+
+
+def test_config_errors_name_the_field() -> None:
+    with pytest.raises(ValueError, match=r"StationConfig\.phases: expected 1 or 3, got 2"):
+        StationConfig(phases=2)
+    with pytest.raises(ValueError, match=r"StationConfig\.faults: expected names among"):
+        StationConfig(faults=frozenset({"bogus"}))  # type: ignore[arg-type]
+    assert StationConfig(faults=frozenset({"late_apply"})).faults == {StationFault.LATE_APPLY}  # type: ignore[arg-type]

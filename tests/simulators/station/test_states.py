@@ -68,3 +68,13 @@ def test_mappings_to_16_and_2x() -> None:
     assert status_2x(S.PREPARING, plugged=False) == "Available"
     assert CHARGING_STATE_2X[S.SUSPENDED_EV] == "SuspendedEV"
     assert CHARGING_STATE_2X[S.FINISHING] == "EVConnected"
+
+
+def test_mermaid_diagram_has_one_arrow_per_legal_move() -> None:
+    from simulators.station.states import mermaid_diagram
+
+    text = mermaid_diagram()
+    assert text.startswith("stateDiagram-v2\n")
+    arrows = [line for line in text.splitlines() if "-->" in line]
+    assert len(arrows) == len(LEGAL)
+    assert "    Charging --> SuspendedEVSE: evse_suspended" in arrows
