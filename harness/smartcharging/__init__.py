@@ -40,7 +40,7 @@ from harness.smartcharging.responses import (
     parse_composite_response,
     rejected_response,
 )
-from harness.smartcharging.rules import RULES, Rejected, Rule, validate_profile
+from harness.smartcharging.rules import RULES, Rejected, Rule, validate_profile, violations
 from harness.smartcharging.store import Accepted, ClearCriteria, InstantLimit, ProfileStore
 from harness.smartcharging.units import PRECISION, convert
 
@@ -79,4 +79,5 @@ __all__ = [
     "parse_set_charging_profile",
     "rejected_response",
     "validate_profile",
+    "violations",
 ]

@@ -135,14 +135,14 @@ class _Segment:
     end_s: int
     period: SchedulePeriod
     unit: RateUnit
-    priority: tuple[int, int]
+    priority: tuple[int, int, int]
 
 
 def _segments(
-    item: InstalledProfile, *, lo_s: int, hi_s: int, relative_anchor_s: int
+    item: InstalledProfile, *, lo_s: int, hi_s: int, relative_anchor_s: int, unit: RateUnit
 ) -> list[_Segment]:
     profile = item.profile
-    schedule = profile.schedule
+    schedule = profile.schedule_for(unit)
     if profile.valid_from is not None:
         lo_s = max(lo_s, to_epoch_s(profile.valid_from))
     if profile.valid_to is not None:
@@ -163,8 +163,10 @@ def _segments(
         anchors = [(relative_anchor_s, None)]
     else:
         anchors = [(to_epoch_s(schedule.start_schedule), None)]
-    # A profile on the EVSE itself beats a station-wide one at the same stack level.
-    priority = (profile.stack_level, 1 if item.evse_id != 0 else 0)
+    # A profile on the EVSE itself beats a station-wide one at the same stack level; two
+    # profiles the rules do not let coexist (same level, same EVSE, both valid) are settled
+    # by the higher id, so the result never depends on installation order.
+    priority = (profile.stack_level, 1 if item.evse_id != 0 else 0, profile.profile_id)
     out: list[_Segment] = []
     periods = schedule.periods
     for anchor, instance_end in anchors:
@@ -410,7 +412,9 @@ def composite_schedule(
     evses = context.evse_ids if evse_id == 0 else (evse_id,)
 
     def layer(evse: int, purposes: tuple[Purpose, ...], where: tuple[int, ...]) -> list[_Segment]:
-        tx = context.transaction_on(evse)
+        # Relative profiles start with the EVSE's transaction; station-wide caps, which no
+        # transaction owns, and EVSEs without one start at the requested time.
+        tx = context.transaction_on(evse) if where != (0,) else None
         anchor = to_epoch_s(tx.start) if tx is not None else lo_s
         out: list[_Segment] = []
         for item in items:
@@ -419,7 +423,7 @@ def composite_schedule(
                 and item.evse_id in where
                 and (_applies(item, evse, context))
             ):
-                out += _segments(item, lo_s=lo_s, hi_s=hi_s, relative_anchor_s=anchor)
+                out += _segments(item, lo_s=lo_s, hi_s=hi_s, relative_anchor_s=anchor, unit=unit)
         return out
 
     per_evse = {

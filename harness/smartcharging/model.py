@@ -32,7 +32,7 @@ __all__ = [
 DEFAULT_VOLTAGE_V = Decimal(230)
 """Nominal phase voltage used for A↔W conversion unless the station says otherwise."""
 DEFAULT_NUMBER_PHASES = 3
-"""numberPhases when a period does not give it (1.6 §7.9, 2.0.1 K01.FR.49)."""
+"""numberPhases when a period does not give it (1.6 ChargingSchedulePeriod, 2.x K01.FR.49)."""
 
 
 class OcppVersion(StrEnum):
@@ -145,12 +145,16 @@ class ChargingProfile:
 
     @property
     def schedule(self) -> ChargingSchedule:
-        """The schedule the oracle uses: the first one of the list.
-
-        2.0.1/2.1 allow up to three schedules (one per unit, for ISO 15118); the station
-        applies the first, so the oracle does too.
-        """
+        """The first schedule (1.6 has only one)."""
         return self.schedules[0]
+
+    def schedule_for(self, unit: RateUnit) -> ChargingSchedule:
+        """The schedule the composite uses when asked for ``unit``.
+
+        2.0.1/2.1 allow up to three schedules (for ISO 15118, e.g. one per unit); the oracle
+        takes the first one in the requested unit, else the first one.
+        """
+        return next((s for s in self.schedules if s.unit is unit), self.schedules[0])
 
 
 @dataclass(frozen=True, slots=True)

@@ -123,7 +123,10 @@ def parse_set_charging_profile(
         schema_validator(version, "SetChargingProfile")(payload)
     except fastjsonschema.JsonSchemaValueException as exc:
         path = ".".join(str(p) for p in exc.path[1:]) or "(payload)"
-        raise PayloadError(path, exc.message.replace("data.", "", 1)) from None
+        text = str(exc.message)
+        # fastjsonschema says "data.a.b must be integer"; keep "must be integer".
+        expected = text.split(" ", 1)[1] if text.startswith("data") and " " in text else text
+        raise PayloadError(path, expected) from None
     if version is OcppVersion.V16:
         evse_id = int(payload["connectorId"])
         raw = payload["csChargingProfiles"]

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from harness.smartcharging.composite import (
     CompositeSchedule,
@@ -26,6 +27,7 @@ from harness.smartcharging.model import (
     RateUnit,
     StationContext,
 )
+from harness.smartcharging.responses import composite_response, rejected_response
 from harness.smartcharging.rules import Rejected, validate_profile
 from harness.smartcharging.units import PRECISION, convert
 
@@ -125,7 +127,7 @@ class ProfileStore:
 
     def _replaces(self, evse_id: int, new: ChargingProfile, old: InstalledProfile) -> bool:
         if old.profile.profile_id == new.profile_id:
-            return True  # 1.6 §5.16.?, K01.FR.05: same id replaces.
+            return True  # 1.6 §5.16, K01.FR.05: same id replaces.
         # 1.6 §3.13.2: same stackLevel and purpose on the same connector replaces.
         return self.version is OcppVersion.V16 and (
             old.evse_id == evse_id
@@ -142,7 +144,7 @@ class ProfileStore:
         return tuple(i.profile.profile_id for i in gone)
 
     def end_transaction(self, transaction_id: str) -> tuple[int, ...]:
-        """Drop the TxProfiles of a finished transaction (1.6 §3.13.1, K01.FR.*)."""
+        """Drop the TxProfiles of a finished transaction (they live as long as it, 1.6 §3.13.1)."""
         return self._drop(
             lambda i: i.profile.purpose is Purpose.TX and i.profile.transaction_id == transaction_id
         )
@@ -175,6 +177,35 @@ class ProfileStore:
             default_limit=default_limit,
             precision=PRECISION[self.version],
         )
+
+    def composite_response(
+        self,
+        *,
+        evse_id: int,
+        start: datetime,
+        duration_s: int,
+        unit: RateUnit,
+        context: StationContext,
+        default_limit: Decimal | None = None,
+    ) -> dict[str, Any]:
+        """The GetCompositeSchedule response payload a conforming station sends.
+
+        A unit the station does not support (OCA TC_K_42) or an EVSE it does not have
+        (TC_K_47) gives status Rejected (2.x with a statusInfo reason code).
+        """
+        if unit not in context.supported_units:
+            return rejected_response(self.version, "UnsupportedRateUnit")
+        if evse_id != 0 and evse_id not in context.evse_ids:
+            return rejected_response(self.version, "UnknownEvse")
+        schedule = self.composite(
+            evse_id=evse_id,
+            start=start,
+            duration_s=duration_s,
+            unit=unit,
+            context=context,
+            default_limit=default_limit,
+        )
+        return composite_response(schedule, self.version)
 
     def limit_at(self, *, evse_id: int, at: datetime, context: StationContext) -> InstantLimit:
         """What ``evse_id`` may draw at ``at``: current per phase and total power.

@@ -247,3 +247,63 @@ def test_periods_cover_exactly_the_duration_and_merge_equal_neighbours() -> None
     got = compose(items, duration_s=150)
     assert limits(got) == [(0, 10)]
     assert got.duration_s == 150
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_relative_profile_clipped_by_its_validity() -> None:
+    """Plugged in at 10:00, valid 12:00–20:00: nothing, then 6 A (the first hour has passed)."""
+    rel = profile(
+        1,
+        Purpose.TX_DEFAULT,
+        [(0, 32), (3600, 6)],
+        kind=Kind.RELATIVE,
+        start=None,
+        valid_from=_utc("2024-01-01T12:00:00Z"),
+        valid_to=_utc("2024-01-01T20:00:00Z"),
+    )
+    ctx = NO_TX.with_transaction(1, Transaction("a", _utc("2024-01-01T10:00:00Z")))
+    got = compose(
+        [(1, rel)],
+        start=_utc("2024-01-01T10:00:00Z"),
+        duration_s=12 * 3600,
+        context=ctx,
+        default_limit=D(0),
+    )
+    assert limits(got) == [(0, 0), (7200, 6), (36000, 0)]
+
+
+def test_daily_recurrence_continues_the_previous_day_until_it_repeats() -> None:
+    daily = profile(
+        1,
+        Purpose.TX_DEFAULT,
+        [(0, 32), (3600, 6)],
+        kind=Kind.RECURRING,
+        recurrency=Recurrency.DAILY,
+        start=_utc("2024-01-01T12:00:00Z"),
+    )
+    got = compose([(1, daily)], start=_utc("2024-01-10T11:50:00Z"), duration_s=1200)
+    assert limits(got) == [(0, 6), (600, 32)]
+
+
+def test_daily_recurrence_not_before_valid_from() -> None:
+    daily = profile(
+        1,
+        Purpose.TX_DEFAULT,
+        [(0, 32), (3600, 6)],
+        kind=Kind.RECURRING,
+        recurrency=Recurrency.DAILY,
+        start=_utc("2024-01-01T12:00:00Z"),
+        duration=18000,
+        valid_from=_utc("2024-02-01T12:00:00Z"),
+    )
+    got = compose(
+        [(1, daily)], start=_utc("2024-02-01T11:50:00Z"), duration_s=3600, default_limit=D(0)
+    )
+    assert limits(got) == [(0, 0), (600, 32)]
+    later = compose(
+        [(1, daily)], start=_utc("2024-02-10T11:50:00Z"), duration_s=3600, default_limit=D(0)
+    )
+    assert limits(later) == [(0, 0), (600, 32)]

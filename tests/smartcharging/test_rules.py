@@ -20,6 +20,7 @@ from harness.smartcharging import (
     StationContext,
     Transaction,
     validate_profile,
+    violations,
 )
 from tests.smartcharging.helpers import T0, at, profile
 
@@ -226,3 +227,12 @@ def test_rule_not_in_a_version_does_not_reject_there() -> None:
         validate_profile(tx(), evse_id=1, version=V16, context=CTX, installed=(other_tx,)) is None
     )
     assert validate_profile(tx(), evse_id=1, version=V201, context=CTX, installed=(other_tx,))
+
+
+def test_violations_lists_every_broken_rule_in_table_order() -> None:
+    bad = profile(1, TXP, [(5, -1)], transaction_id="tx-9", start=None)
+    found = violations(bad, evse_id=1, version=V201, context=CTX)
+    assert [v.requirement for v in found] == ["K01.FR.33", "K01.FR.31", "K01.FR.40",
+                                              "ChargingSchedulePeriodType.limit"]  # fmt: skip
+    assert validate_profile(bad, evse_id=1, version=V201, context=CTX) == found[0]
+    assert violations(tx(), evse_id=1, version=V201, context=CTX) == ()

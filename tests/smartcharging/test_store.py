@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from harness.smartcharging import (
@@ -141,3 +142,34 @@ def test_limit_at_sees_an_install_after_the_cache_was_filled() -> None:
     assert store.limit_at(evse_id=1, at=at(50), context=CTX).current_a == 10
     store.install(0, profile(9, Purpose.STATION_MAX, [(0, 5)], stack=1), CTX)
     assert store.limit_at(evse_id=1, at=at(50), context=CTX).current_a == 5
+
+
+def test_composite_response_rejects_unknown_evse_and_unsupported_unit() -> None:
+    store = tc066_store()
+    only_a = StationContext(evse_ids=(1,), transactions=((1, TX),),
+                            supported_units=frozenset({RateUnit.A}))  # fmt: skip
+    v201 = ProfileStore(OcppVersion.V201)
+    assert v201.composite_response(
+        evse_id=1, start=T0, duration_s=60, unit=RateUnit.W, context=only_a
+    ) == {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedRateUnit"}}
+    assert v201.composite_response(
+        evse_id=3, start=T0, duration_s=60, unit=RateUnit.A, context=only_a
+    ) == {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEvse"}}
+    accepted = store.composite_response(
+        evse_id=1, start=T0, duration_s=400, unit=RateUnit.A, context=only_a
+    )
+    assert accepted["status"] == "Accepted"
+    assert accepted["chargingSchedule"]["chargingSchedulePeriod"][1] == {
+        "startPeriod": 46, "limit": 10
+    }  # fmt: skip
+
+
+def test_a_profile_with_schedules_in_both_units_uses_the_requested_one() -> None:
+    both = profile(1, Purpose.TX_DEFAULT, [(0, 16)])
+    in_w = profile(1, Purpose.TX_DEFAULT, [(0, 4000)], unit=RateUnit.W).schedule
+    both = replace(both, schedules=(both.schedule, in_w))
+    store = ProfileStore(OcppVersion.V201)
+    assert store.install(1, both, CTX) == Accepted()
+    for unit, expected in ((RateUnit.A, 16), (RateUnit.W, 4000)):
+        got = store.composite(evse_id=1, start=T0, duration_s=10, unit=unit, context=CTX)
+        assert got.periods[0].limit == expected
