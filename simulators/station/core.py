@@ -35,6 +35,7 @@ from harness.smartcharging import (
     Transaction,
     UnknownEvse,
 )
+from harness.smartcharging.composite import from_epoch_s, to_epoch_s
 from simulators.station.config import AuthorizationMode, StationConfig
 from simulators.station.events import (
     AuthResult,
@@ -56,7 +57,7 @@ from simulators.station.evse import Evse, PendingStart, Reservation
 from simulators.station.faults import StationFault
 from simulators.station.limits import AppliedLimit, station_targets
 from simulators.station.metering import MeterSample, SampleReason, next_aligned, next_due
-from simulators.station.schedule import station_composite
+from simulators.station.schedule import profile_boundaries, station_composite
 from simulators.station.states import ENERGY_STATES, ConnectorEvent, ConnectorState, next_state
 from simulators.vehicle import PilotOffer, VehicleReading
 
@@ -80,6 +81,9 @@ class StationCore:
         ignores = config.has(StationFault.ACCEPTS_BUT_IGNORES)
         self._applied_store = ProfileStore(config.ocpp_version) if ignores else self._store
         self._context: StationContext | None = None  # rebuilt when transactions change
+        # Targets from the oracle, reused until the next profile boundary (or a change).
+        self._targets: dict[int, AppliedLimit] | None = None
+        self._targets_until: datetime | None = None
         self._tx_counter = itertools.count(1)
         interval = config.clock_aligned_interval_s
         self._next_clock_sample = None if interval is None else next_aligned(now, interval)
@@ -283,7 +287,7 @@ class StationCore:
             remote=start.remote,
         )
         evse.transaction = tx
-        self._context = None
+        self._changed()
         evse.reservation = None
         evse.clear_limits()
         interval = self.config.meter_interval_s
@@ -307,7 +311,7 @@ class StationCore:
         if evse.transaction is None:
             raise ValueError(f"EVSE {evse_id}: no transaction to rename")
         evse.transaction = replace(evse.transaction, transaction_id=transaction_id)
-        self._context = None
+        self._changed()
         self._refresh()
         return evse.transaction
 
@@ -335,7 +339,7 @@ class StationCore:
         assert tx is not None
         sample = evse.sample(SampleReason.TRANSACTION_END, self._now)
         evse.transaction = None
-        self._context = None
+        self._changed()
         evse.clear_limits()
         evse.next_sample_at = None
         # 1.6 §3.13.1 / 2.x K01: a TxProfile ends with its transaction.
@@ -411,12 +415,14 @@ class StationCore:
         ):
             # The defect: the transactionId is not checked, the profile binds to what runs.
             profile = replace(profile, transaction_id=tx.transaction_id)
+        self._targets = None
         return self._store.install(evse_id, profile, context)
 
     def clear_charging_profiles(self, criteria: ClearCriteria, *, now: datetime) -> tuple[int, ...]:
         """ClearChargingProfile: the ids removed (empty: answer Unknown)."""
         self._advance(now)
         cleared = self._store.clear(criteria)
+        self._targets = None
         if self._applied_store is not self._store:
             self._applied_store.clear(criteria)
         self._refresh()
@@ -461,17 +467,11 @@ class StationCore:
         active = [e for e in self._evses.values() if e.transaction is not None]
         if not active:
             return
-        context = self.context()
-        instants = {
-            e.evse_id: self._applied_store.limit_at(evse_id=e.evse_id, at=now, context=context)
-            for e in active
-        }
-        wanted = station_targets(
-            instants,
-            config=config,
-            locked_phases={e.evse_id: e.locked_phases for e in active},
-            station_cap_a=self._station_cap_a(context),
-        )
+        wanted = self._targets
+        ids = {e.evse_id for e in active}
+        expired = self._targets_until is not None and now >= self._targets_until
+        if wanted is None or set(wanted) != ids or expired:
+            wanted = self._compute_targets(active)
         late = config.has(StationFault.LATE_APPLY)
         delay = timedelta(seconds=config.late_apply_delay_s if late else config.apply_delay_s)
         for evse in active:
@@ -484,6 +484,33 @@ class StationCore:
                     evse.locked_phases = target.phases  # the defect: kept all session
             else:
                 evse.want(target, effective_at=now + delay, now=now)
+
+    def _compute_targets(self, active: list[Evse]) -> dict[int, AppliedLimit]:
+        """Targets from the oracle now; valid until the next profile boundary."""
+        now, context = self._now, self.context()
+        instants = {
+            e.evse_id: self._applied_store.limit_at(evse_id=e.evse_id, at=now, context=context)
+            for e in active
+        }
+        wanted = station_targets(
+            instants,
+            config=self.config,
+            locked_phases={e.evse_id: e.locked_phases for e in active},
+            station_cap_a=self._station_cap_a(context),
+        )
+        asked = [e.evse_id for e in active] + ([0] if self.config.evse_count > 1 else [])
+        cuts, floating = profile_boundaries(
+            self._applied_store.installed, evse_ids=asked, at=now, context=context
+        )
+        later = [c for c in cuts if c > to_epoch_s(now)]
+        self._targets = wanted
+        self._targets_until = now if floating else (from_epoch_s(min(later)) if later else None)
+        return wanted
+
+    def _changed(self) -> None:
+        """Transactions changed: the oracle's context and the targets are out of date."""
+        self._context = None
+        self._targets = None
 
     def _station_cap_a(self, context: StationContext) -> float | None:
         caps = []

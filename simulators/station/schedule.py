@@ -32,7 +32,7 @@ from harness.smartcharging.composite import to_epoch_s
 from simulators.station.config import StationConfig
 from simulators.station.faults import ENDLESS_DURATION_S, StationFault
 
-__all__ = ["station_composite"]
+__all__ = ["profile_boundaries", "station_composite"]
 
 
 def _default_limit(config: StationConfig, evse_id: int, unit: RateUnit) -> Decimal:
@@ -48,33 +48,55 @@ def _default_limit(config: StationConfig, evse_id: int, unit: RateUnit) -> Decim
     return value
 
 
-def _boundaries(
+def profile_boundaries(
     installed: Sequence[InstalledProfile],
     *,
-    evse_id: int,
-    start: datetime,
+    evse_ids: Sequence[int],
+    at: datetime,
     context: StationContext,
-) -> set[int]:
-    """Instants (epoch s) where some installed profile's period begins or its schedule ends."""
-    lo = to_epoch_s(start)
+) -> tuple[set[int], bool]:
+    """Instants (epoch s) near ``at`` where a profile that applies to ``evse_ids`` (0: the
+    station as a whole) starts a period, ends its schedule, or becomes valid or invalid.
+
+    The second value is True when some profile is anchored at ``at`` itself (a Relative
+    profile without a transaction, or any Relative profile asked about for the station), so
+    its boundaries move with the instant asked about. Recurring profiles give the current
+    and the next repetition.
+    """
+    lo = to_epoch_s(at)
     out: set[int] = set()
-    evses = context.evse_ids if evse_id == 0 else (evse_id,)
+    floating = False
+    wanted = set(evse_ids) | {0}
     for item in installed:
-        if item.evse_id not in (0, *evses):
+        if item.evse_id not in wanted:
             continue
-        schedule = item.profile.schedule
-        if item.profile.kind is Kind.RELATIVE or schedule.start_schedule is None:
-            tx = context.transaction_on(evse_id) if evse_id else None
-            anchor = to_epoch_s(tx.start) if tx is not None else lo
-        else:
-            anchor = to_epoch_s(schedule.start_schedule)
-            if item.profile.kind is Kind.RECURRING and item.profile.recurrency is not None:
-                every = item.profile.recurrency.period_s
-                anchor += (lo - anchor) // every * every
-        out.update(anchor + p.start_period_s for p in schedule.periods)
-        if schedule.duration_s is not None:
-            out.add(anchor + schedule.duration_s)
-    return out
+        profile = item.profile
+        for instant in (profile.valid_from, profile.valid_to):
+            if instant is not None:
+                out.add(to_epoch_s(instant))
+        for schedule in profile.schedules:
+            anchors: list[int] = []
+            start = schedule.start_schedule
+            if profile.kind is Kind.RECURRING and profile.recurrency is not None and start:
+                every = profile.recurrency.period_s
+                base = to_epoch_s(start) + (lo - to_epoch_s(start)) // every * every
+                anchors = [base, base + every]
+                out.update(anchors)
+            elif profile.kind is Kind.RELATIVE or start is None:
+                for evse in evse_ids:
+                    tx = context.transaction_on(evse) if evse else None
+                    if tx is None:
+                        floating = True
+                        anchors.append(lo)
+                    else:
+                        anchors.append(to_epoch_s(tx.start))
+            else:
+                anchors = [to_epoch_s(start)]
+            for anchor in anchors:
+                out.update(anchor + p.start_period_s for p in schedule.periods)
+                if schedule.duration_s is not None:
+                    out.add(anchor + schedule.duration_s)
+    return out, floating
 
 
 def _split(schedule: CompositeSchedule, cuts: set[int]) -> CompositeSchedule:
@@ -123,9 +145,9 @@ def station_composite(
         precision=precision,
     )
     if StationFault.REDUNDANT_PERIODS in faults:
-        schedule = _split(
-            schedule, _boundaries(installed, evse_id=evse_id, start=start, context=context)
-        )
+        evses = context.evse_ids if evse_id == 0 else (evse_id,)
+        cuts, _ = profile_boundaries(installed, evse_ids=evses, at=start, context=context)
+        schedule = _split(schedule, cuts)
     if StationFault.EMPTY_COMPOSITE in faults and installed:
         schedule = replace(schedule, periods=())
     return schedule

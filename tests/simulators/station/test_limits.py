@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.smartcharging import Accepted, ProfileStore, Purpose, RateUnit
+from harness.smartcharging import Accepted, ChargingProfile, ProfileStore, Purpose, RateUnit
 from simulators.station import StationConfig, StationCore, StationTransaction
 from simulators.station.limits import share
 from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile
@@ -131,3 +131,64 @@ def test_share_never_exceeds_asks_or_total_and_wastes_nothing(
         assert got == pytest.approx(asks)
     else:
         assert sum(got.values()) == pytest.approx(total)
+
+
+_periods = st.lists(
+    st.tuples(st.integers(1, 600), st.sampled_from([0, 4, 6, 7.5, 10, 13, 16, 20, 40])),
+    min_size=1,
+    max_size=4,
+)
+
+
+@st.composite
+def _profiles(draw: st.DrawFn) -> list[tuple[int, ChargingProfile]]:
+    """A few profiles of every kind that limits an EVSE with a transaction."""
+    out: list[tuple[int, ChargingProfile]] = []
+    specs = [
+        (0, Purpose.STATION_MAX, False),
+        (1, Purpose.TX_DEFAULT, False),
+        (1, Purpose.TX_DEFAULT, True),
+        (1, Purpose.TX, True),
+    ]
+    for pid, (evse, purpose, relative) in enumerate(specs, start=1):
+        if not draw(st.booleans()):
+            continue
+        steps = draw(_periods)
+        starts = [0, *sorted({s for s, _ in steps[1:]})]
+        rows = list(zip(starts, [v for _, v in steps], strict=False))
+        start = None if relative else at(draw(st.integers(-300, 300)))
+        duration = draw(st.none() | st.integers(60, 900))
+        unit = draw(st.sampled_from([RateUnit.A, RateUnit.W]))
+        scale = 690 if unit is RateUnit.W else 1
+        out.append((evse, profile(
+            pid, purpose, [(s, v * scale) for s, v in rows], unit=unit, start=start,
+            duration=duration, stack=pid, transaction_id="1" if purpose is Purpose.TX else None,
+        )))  # fmt: skip
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(installed=_profiles(), gaps=st.lists(st.integers(1, 120), min_size=5, max_size=25))
+def test_cached_targets_never_differ_from_the_oracle(
+    installed: list[tuple[int, ChargingProfile]], gaps: list[int]
+) -> None:
+    """The core reuses the oracle's limit until the next profile boundary: at every tick the
+    limit it applies (no apply delay) is the oracle's, whatever the tick times."""
+    core = StationCore(StationConfig(apply_delay_s=0), now=at(-400))
+    core.plug_in(1, at(-400))
+    tx = core.start_transaction(1, id_token="A", now=at(-400))
+    assert isinstance(tx, StationTransaction)
+    assert tx.transaction_id == "1"
+    oracle = ProfileStore(core.config.ocpp_version)
+    for evse, p in installed:
+        if isinstance(oracle.install(evse, p, core.context()), Accepted):
+            assert isinstance(core.set_charging_profile(evse, p, now=at(-400)), Accepted)
+    t = -400
+    for gap in gaps:
+        t += gap
+        core.tick(at(t))
+        exact = oracle.limit_at(evse_id=1, at=at(t), context=core.context()).current_a
+        expected = 32.0 if exact is None else min(32.0, float(exact))
+        limit = core.applied_limit(1)
+        assert limit is not None
+        assert limit.limit_a == pytest.approx(expected), t
