@@ -5,30 +5,28 @@ fault, what it models and the public evidence (loaded and checked by :func:`load
 A :class:`~simulators.station.config.StationConfig` carries a set of faults, and the core
 changes its behaviour exactly where the real defect sits:
 
-========================== ===================================================================
-fault                      where the core changes
-========================== ===================================================================
-accepts_but_ignores        ``set_charging_profile``: answers Accepted and the composite shows
-                           the profile, but the limit applied to the pilot never follows
-                           profiles (it keeps the old current)
-late_apply                 limit pipeline: a new limit reaches the pilot after
-                           ``late_apply_delay_s`` (45 s) instead of ``apply_delay_s`` — also
-                           a late pause: keeps charging 45 s after a 0 A limit
-empty_composite            ``composite_schedule``: Accepted with no periods while profiles
-                           exist (post-processing of the oracle's answer)
-endless_composite          ``composite_schedule``: covers ``ENDLESS_DURATION_S`` (a day, or
-                           twice the request if longer) instead of the requested duration
-unit_ignored               ``composite_schedule``: answers in W when A was asked and in A when
-                           W was asked
-redundant_periods          ``composite_schedule``: adjacent equal periods are not merged; the
-                           oracle's periods are split again at every profile boundary
-accepts_unknown_transaction ``set_charging_profile``: a TxProfile whose transactionId is not
-                           the running transaction's is Accepted and applied to the running one
-too_many_decimals          ``composite_schedule``: limits are not rounded to the version's
-                           precision (7.246376811594203 A from a W → A conversion)
-ignores_phase_switch       limit pipeline: the phases energized at the start of a transaction
-                           stay for the whole session, whatever numberPhases asks
-========================== ===================================================================
+* ``accepts_but_ignores`` — ``set_charging_profile`` answers Accepted and the composite
+  shows the profile, but the limit on the pilot never follows profiles: it keeps the old
+  current (the hardware maximum).
+* ``late_apply`` — limit pipeline: a new limit reaches the pilot after
+  ``late_apply_delay_s`` (45 s) instead of ``apply_delay_s``; so also a late pause: it keeps
+  charging 45 s after a 0 A limit.
+* ``empty_composite`` — ``composite_schedule``: Accepted with no periods while any profile
+  is installed (post-processing of the oracle's answer).
+* ``endless_composite`` — ``composite_schedule``: covers :data:`ENDLESS_DURATION_S` (a day,
+  or twice the request if longer) instead of the requested duration.
+* ``unit_ignored`` — ``composite_schedule``: answers in W when A was asked and in A when W
+  was asked.
+* ``redundant_periods`` — ``composite_schedule``: the oracle's periods are split again at
+  every profile boundary, so adjacent periods may carry equal limits.
+* ``accepts_unknown_transaction`` — ``set_charging_profile``: a TxProfile whose
+  transactionId is not the running transaction's is Accepted and bound to the running one
+  (with no transaction running it is still Rejected).
+* ``too_many_decimals`` — ``composite_schedule``: limits are not rounded to the version's
+  precision (7.246376811594203 A from a W → A conversion).
+* ``ignores_phase_switch`` — limit pipeline: the phases energized when a transaction starts
+  stay for the whole session, whatever numberPhases asks; the per-phase current of the
+  profile is applied on them.
 """
 
 from __future__ import annotations
