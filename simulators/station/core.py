@@ -59,7 +59,7 @@ from simulators.station.limits import AppliedLimit, station_targets
 from simulators.station.metering import MeterSample, SampleReason, next_aligned, next_due
 from simulators.station.schedule import profile_boundaries, station_composite
 from simulators.station.states import ENERGY_STATES, ConnectorEvent, ConnectorState, next_state
-from simulators.vehicle import PilotOffer, VehicleReading
+from simulators.vehicle import PilotLine, PilotOffer, VehicleReading
 
 __all__ = ["StationCore"]
 
@@ -157,6 +157,8 @@ class StationCore:
                 times.append(evse.pending.deadline)
             if evse.reservation is not None:
                 times.append(evse.reservation.expires_at)
+            if evse.interrupted_until is not None:
+                times.append(evse.interrupted_until)
         if self._next_clock_sample is not None:
             times.append(self._next_clock_sample)
         return min(times, default=None)
@@ -175,6 +177,8 @@ class StationCore:
                 evse.apply_scheduled_unavailability(now)
             if evse.reservation is not None and now >= evse.reservation.expires_at:
                 evse.end_reservation(now, expired=True)
+            if evse.interrupted_until is not None and now >= evse.interrupted_until:
+                evse.interrupted_until = None
         self._refresh()
         self._samples_due()
 
@@ -418,6 +422,21 @@ class StationCore:
         self._targets = None
         return self._store.install(evse_id, profile, context)
 
+    def set_local_limit(
+        self, evse_id: int, profile: ChargingProfile, *, now: datetime
+    ) -> Accepted | Rejected:
+        """A limit set locally, e.g. by an energy management system: a
+        ChargingStationExternalConstraints profile (which a CSMS may not send, K01.FR.22).
+        It caps the EVSE like any external constraint; a 2.x adapter reports it with
+        NotifyChargingLimit."""
+        self._advance(now)
+        self._targets = None
+        result = self._store.install(evse_id, profile, self.context(), from_csms=False)
+        if self._applied_store is not self._store and isinstance(result, Accepted):
+            self._applied_store.install(evse_id, profile, self.context(), from_csms=False)
+        self._refresh()
+        return result
+
     def clear_charging_profiles(self, criteria: ClearCriteria, *, now: datetime) -> tuple[int, ...]:
         """ClearChargingProfile: the ids removed (empty: answer Unknown)."""
         self._advance(now)
@@ -525,6 +544,24 @@ class StationCore:
     def pilot_offer(self, evse_id: int) -> PilotOffer:
         """The pilot ``evse_id`` drives now (F while Unavailable or Faulted)."""
         return self._evse(evse_id).pilot_offer()
+
+    def interrupt_pilot(
+        self,
+        evse_id: int,
+        *,
+        now: datetime,
+        duration_s: float = 4.0,
+        line: PilotLine = PilotLine.F,
+    ) -> None:
+        """Hold the pilot in state F (or E) for ``duration_s``, then resume: the wake-up some
+        stations use for a vehicle asleep after a pause (ISO 15118-3 T_step_EF ≈ 4 s)."""
+        if line is PilotLine.NORMAL:
+            raise ValueError("an interruption holds the pilot in E or F, not normal")
+        self._advance(now)
+        evse = self._evse(evse_id)
+        evse.interrupted_until = now + timedelta(seconds=duration_s)
+        evse.interruption = line
+        self._refresh()
 
     def discharge_request(self, evse_id: int) -> float | None:
         """Power (W ≥ 0) the vehicle should export now — pass it to

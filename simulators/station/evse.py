@@ -70,6 +70,8 @@ class Evse:
     applied: AppliedLimit | None = None
     locked_phases: int | None = None
     next_sample_at: datetime | None = None
+    interrupted_until: datetime | None = None
+    interruption: PilotLine = PilotLine.F
 
     # ------------------------------------------------------------------ status
     def move(self, event: ConnectorEvent, now: datetime) -> None:
@@ -167,8 +169,11 @@ class Evse:
             self.apply(self.queue.popleft()[1], now)
 
     def pilot_offer(self) -> PilotOffer:
-        """The pilot driven now (F while Unavailable or Faulted)."""
+        """The pilot driven now (F while Unavailable or Faulted, or the line of a running
+        interruption)."""
         line = PilotLine.F if self.state in (S.UNAVAILABLE, S.FAULTED) else PilotLine.NORMAL
+        if self.interrupted_until is not None:
+            line = self.interruption
         return pilot_for(self.applied, policy=self.config.below_minimum, line=line)
 
     # ------------------------------------------------------------------ meter

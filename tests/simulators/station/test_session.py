@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.smartcharging import Accepted, Purpose
+from harness.smartcharging import Accepted, ClearCriteria, Purpose, Rejected
 from simulators.iec61851 import BelowMinimumPolicy
 from simulators.station import (
     AuthorizationMode,
@@ -317,3 +317,32 @@ def test_config_errors_name_the_field() -> None:
     with pytest.raises(ValueError, match=r"StationConfig\.faults: expected names among"):
         StationConfig(faults=frozenset({"bogus"}))  # type: ignore[arg-type]
     assert StationConfig(faults=frozenset({"late_apply"})).faults == {StationFault.LATE_APPLY}  # type: ignore[arg-type]
+
+
+def test_pilot_interruption_wakes_a_vehicle_asleep_after_a_long_pause() -> None:
+    s = Session.start(archetype="sleeps_after_long_pause")
+    s.run(30)
+    assert s.current_a() == pytest.approx((16.0,) * 3)
+    pause = tx_profile(s.tx, 0, pid=11, stack=1)
+    s.core.set_charging_profile(1, pause, now=s.now)
+    s.run(3600, dt_s=10)  # an hour at 0 A: the vehicle falls asleep
+    s.core.clear_charging_profiles(ClearCriteria(profile_id=11), now=s.now)
+    s.run(60)
+    assert s.current_a() == (0.0, 0.0, 0.0)  # current is back, the vehicle does not resume
+    assert s.core.state(1) is S.SUSPENDED_EV
+    s.core.interrupt_pilot(1, now=s.now, duration_s=4)
+    assert s.core.pilot_offer(1).line == "F"
+    assert s.core.next_deadline() == at(s.t_s + 4)
+    s.run(30)
+    assert s.core.pilot_offer(1).line == "normal"
+    assert s.current_a() == pytest.approx((16.0,) * 3)
+    assert s.core.state(1) is S.CHARGING
+
+
+def test_local_external_constraint_caps_the_evse() -> None:
+    s = Session.start()
+    ems = profile(50, Purpose.EXTERNAL_CONSTRAINTS, [(0, 8)], start=at(-10))
+    assert isinstance(s.core.set_charging_profile(1, ems, now=s.now), Rejected)  # K01.FR.22
+    assert isinstance(s.core.set_local_limit(1, ems, now=s.now), Accepted)
+    s.run(20)
+    assert s.current_a() == pytest.approx((8.0,) * 3)
