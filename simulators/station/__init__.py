@@ -52,6 +52,7 @@ from simulators.station.states import (
     ConnectorEvent,
     ConnectorState,
     StatusTransitionError,
+    mermaid_diagram,
     status_2x,
 )
 
@@ -90,5 +91,6 @@ __all__ = [
     "TransactionEnded",
     "TransactionStarted",
     "load_faults",
+    "mermaid_diagram",
     "status_2x",
 ]
