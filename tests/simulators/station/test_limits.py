@@ -192,3 +192,19 @@ def test_cached_targets_never_differ_from_the_oracle(
         limit = core.applied_limit(1)
         assert limit is not None
         assert limit.limit_a == pytest.approx(expected), t
+
+
+def test_positive_21_setpoint_caps_the_charging_current() -> None:
+    from decimal import Decimal
+
+    from harness.smartcharging import OcppVersion, OperationMode
+
+    s = Session.start(StationConfig(ocpp_version=OcppVersion.V21), archetype="bev_3ph_32a")
+    setpoint = profile(
+        10, Purpose.TX, [(0, 11040)], unit=RateUnit.W, transaction_id=s.tx.transaction_id,
+        operation_mode=OperationMode.CENTRAL_SETPOINT, setpoint=Decimal(6900),
+    )  # fmt: skip
+    assert isinstance(s.core.set_charging_profile(1, setpoint, now=s.now), Accepted)
+    s.run(30)
+    assert s.core.discharge_request(1) == 0.0
+    assert s.current_a() == pytest.approx((10.0,) * 3)
