@@ -77,7 +77,7 @@ class StationCore:
         self._evses = {e: Evse(e, config, self._events) for e in config.evse_ids}
         self._store = ProfileStore(config.ocpp_version)
         # accepts_but_ignores: profiles are answered and reported from _store, but the pilot
-        # follows a store that never receives them.
+        # follows a store that never receives them (only locally set limits).
         ignores = config.has(StationFault.ACCEPTS_BUT_IGNORES)
         self._applied_store = ProfileStore(config.ocpp_version) if ignores else self._store
         self._context: StationContext | None = None  # rebuilt when transactions change
@@ -208,11 +208,11 @@ class StationCore:
         evse = self._evse(evse_id)
         if not evse.plugged:
             raise ValueError(f"EVSE {evse_id}: no cable is plugged in")
+        evse.plugged = False
         if evse.transaction is not None:
             self._end(evse, StopReason.EV_DISCONNECTED, event=E.UNPLUG)
         else:
             evse.move(E.UNPLUG, now)
-        evse.plugged = False
         evse.meter.unplugged()
         evse.apply_scheduled_unavailability(now)
 

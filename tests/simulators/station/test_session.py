@@ -115,6 +115,8 @@ def test_unplug_during_charging_ends_transaction_ev_disconnected() -> None:
     events = s.core.tick(s.now)
     ended = [e for e in events if isinstance(e, TransactionEnded)]
     assert [e.reason for e in ended] == [StopReason.EV_DISCONNECTED]
+    last = [e for e in events if isinstance(e, StatusChanged)][-1]
+    assert (last.state, last.plugged) == (S.AVAILABLE, False)
     assert s.core.state(1) is S.AVAILABLE
     assert s.core.transaction(1) is None
 
