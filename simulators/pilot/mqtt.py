@@ -1,0 +1,431 @@
+"""The pilot link over MQTT (aiomqtt), so a vehicle can run in another process or a lab
+EV emulator can be bridged.
+
+Topics, for one EVSE, under ``{prefix}/{station_id}/{evse_id}`` (prefix default
+``ocpp-harness``):
+
+=====================  ==================  =====  ========  ================================
+topic suffix           direction           QoS    retained  payload
+=====================  ==================  =====  ========  ================================
+``/pilot``             station → vehicle   1      yes       PilotOffer
+``/plug/set``          station → vehicle   1      no        PlugCommand (test moves cable)
+``/v2x``               station → vehicle   1      no        DischargeRequest
+``/vehicle``           vehicle → station   0      no        VehicleReading
+``/plug``              vehicle → station   1      yes       PlugEvent
+``/v2x/answer``        vehicle → station   1      no        DischargeAnswer
+``/link``              vehicle → station   1      yes       LinkStatus (also the last will)
+=====================  ==================  =====  ========  ================================
+
+Why: the offer is retained so that a vehicle that (re)connects drives the current pilot at
+once; readings are frequent and superseded by the next one, so QoS 0; plug state and link
+status are retained so that a station that connects later knows them; the vehicle's last
+will marks it offline when its process dies. Requests and answers are not retained: they
+must not replay. An empty retained payload (how MQTT clears a retained message) is ignored.
+
+Payloads are the version-1 JSON of :mod:`simulators.pilot.messages`, e.g. on ``/pilot``::
+
+    {"v":1,"duty_percent":26.666666666666668,"line":"normal","energized_phases":3,
+     "hlc_current_a":null}
+
+A malformed payload (bad JSON, wrong version, unknown or missing key, wrong type or range)
+is logged as a ``pilot_link_bad_payload`` warning with the topic and the reason, counted in
+``stats.bad_payloads``, remembered in ``last_bad_payload``, and otherwise ignored; it never
+stops the link. A lost broker connection ends the link: ``receive`` raises
+:class:`~simulators.pilot.link.LinkError` (there is no automatic reconnect).
+
+Broker URLs: ``mqtt://host[:port]`` (default port 1883) or ``mqtts://host[:port]`` (TLS,
+default port 8883, the system's trusted CAs unless ``ca_file`` is given); optional
+``user:password@`` in the URL or as separate arguments. See ``simulators/PILOT_LINK.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import unquote, urlsplit
+
+import aiomqtt
+
+from harness.logs import get_logger
+from simulators.pilot.link import LinkError, LinkStats, StationEnd, VehicleEnd
+from simulators.pilot.messages import (
+    DischargeAnswer,
+    DischargeRequest,
+    LinkStatus,
+    Message,
+    PayloadError,
+    PlugCommand,
+    PlugEvent,
+    decode,
+    encode,
+)
+from simulators.vehicle.signals import PilotOffer, VehicleReading
+
+__all__ = [
+    "DEFAULT_PREFIX",
+    "MqttSettings",
+    "MqttStationEnd",
+    "MqttVehicleEnd",
+    "PilotTopics",
+]
+
+DEFAULT_PREFIX = "ocpp-harness"
+_PORTS = {"mqtt": 1883, "mqtts": 8883}
+_PREVIEW_BYTES = 200
+
+
+def _check_level(value: str, what: str) -> None:
+    if not value or any(c in value for c in "/+#\0"):
+        raise ValueError(
+            f"{what}: expected a non-empty topic level without / + # or NUL, got {value!r}"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MqttSettings:
+    """Where the broker is and how to log in; build it with :meth:`from_url`."""
+
+    host: str
+    port: int
+    tls: bool = False
+    ca_file: Path | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    prefix: str = DEFAULT_PREFIX
+
+    def __post_init__(self) -> None:
+        levels = self.prefix.split("/")
+        if self.prefix.startswith("$"):
+            raise ValueError(f"prefix: topics starting with $ are reserved, got {self.prefix!r}")
+        for level in levels:
+            _check_level(level, f"prefix {self.prefix!r}")
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port: expected 1–65535, got {self.port!r}")
+        if self.ca_file is not None and not self.tls:
+            raise ValueError("ca_file is only used with TLS (an mqtts:// URL)")
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        prefix: str = DEFAULT_PREFIX,
+        ca_file: Path | None = None,
+    ) -> Self:
+        """Parse ``mqtt://[user[:password]@]host[:port]`` (or ``mqtts://`` for TLS).
+
+        ``username``/``password`` given here win over those in the URL. Raises
+        ``ValueError`` naming what is wrong with the URL.
+        """
+        parts = urlsplit(url)
+        if parts.scheme not in _PORTS:
+            raise ValueError(
+                f"broker URL {url!r}: expected the scheme mqtt:// or mqtts://, got "
+                f"{parts.scheme + '://' if parts.scheme else 'none'}"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"broker URL {url!r}: expected a port number 1–65535") from None
+        if not parts.hostname:
+            raise ValueError(f"broker URL {url!r}: expected a host name")
+        if parts.path not in ("", "/") or parts.query or parts.fragment:
+            raise ValueError(f"broker URL {url!r}: expected no path, query or fragment")
+        return cls(
+            host=parts.hostname,
+            port=port if port is not None else _PORTS[parts.scheme],
+            tls=parts.scheme == "mqtts",
+            ca_file=ca_file,
+            username=username if username is not None else _unquoted(parts.username),
+            password=password if password is not None else _unquoted(parts.password),
+            prefix=prefix,
+        )
+
+    @property
+    def url(self) -> str:
+        """The broker URL without credentials (safe to log)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'mqtts' if self.tls else 'mqtt'}://{host}:{self.port}"
+
+
+def _unquoted(value: str | None) -> str | None:
+    return None if value is None else unquote(value)
+
+
+@dataclass(frozen=True, slots=True)
+class PilotTopics:
+    """The topics of one EVSE's link (see the module docstring for directions and QoS)."""
+
+    base: str
+
+    @classmethod
+    def for_evse(cls, *, prefix: str = DEFAULT_PREFIX, station_id: str, evse_id: int) -> Self:
+        """Topics under ``{prefix}/{station_id}/{evse_id}``; ``ValueError`` for a bad id."""
+        _check_level(station_id, "station_id")
+        if isinstance(evse_id, bool) or not isinstance(evse_id, int) or evse_id < 1:
+            raise ValueError(f"evse_id: expected an integer ≥ 1, got {evse_id!r}")
+        return cls(f"{prefix}/{station_id}/{evse_id}")
+
+    @property
+    def pilot(self) -> str:
+        return f"{self.base}/pilot"
+
+    @property
+    def plug_set(self) -> str:
+        return f"{self.base}/plug/set"
+
+    @property
+    def v2x(self) -> str:
+        return f"{self.base}/v2x"
+
+    @property
+    def vehicle(self) -> str:
+        return f"{self.base}/vehicle"
+
+    @property
+    def plug(self) -> str:
+        return f"{self.base}/plug"
+
+    @property
+    def v2x_answer(self) -> str:
+        return f"{self.base}/v2x/answer"
+
+    @property
+    def link(self) -> str:
+        return f"{self.base}/link"
+
+
+_Route = tuple[type[Message], int, Callable[[Any], None]]
+
+
+class _MqttPort:
+    """One aiomqtt client: subscribes to its routes, decodes strictly, reports problems."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        *,
+        role: str,
+        stats: LinkStats,
+        routes: Mapping[str, _Route],
+        on_lost: Callable[[LinkError], None],
+        will: aiomqtt.Will | None = None,
+    ) -> None:
+        self.settings = settings
+        self.role = role
+        self.last_bad_payload: str | None = None
+        self._stats = stats
+        self._routes = routes
+        self._on_lost = on_lost
+        self._will = will
+        self._client: aiomqtt.Client | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if not self.settings.tls:
+            return None
+        ca = self.settings.ca_file
+        try:
+            return ssl.create_default_context(cafile=None if ca is None else str(ca))
+        except (OSError, ssl.SSLError) as error:
+            raise LinkError(f"TLS: cannot load CA file {ca}: {error}") from None
+
+    async def open(self) -> None:
+        s = self.settings
+        client = aiomqtt.Client(
+            s.host,
+            s.port,
+            username=s.username,
+            password=s.password,
+            tls_context=self._tls_context(),
+            will=self._will,
+        )
+        try:
+            await client.__aenter__()
+        except aiomqtt.MqttError as error:
+            raise LinkError(f"cannot connect to the MQTT broker at {s.url}: {error}") from None
+        self._client = client
+        try:
+            for topic, (_, qos, _) in self._routes.items():
+                await client.subscribe(topic, qos=qos)
+        except aiomqtt.MqttError as error:
+            await self.close()
+            raise LinkError(f"cannot subscribe at {s.url}: {error}") from None
+        self._reader = asyncio.create_task(self._read(client), name=f"pilot-mqtt-{self.role}")
+
+    async def _read(self, client: aiomqtt.Client) -> None:
+        try:
+            async for message in client.messages:
+                self._dispatch(str(message.topic), message.payload)
+        except aiomqtt.MqttError as error:
+            url = self.settings.url
+            self._on_lost(LinkError(f"connection to the MQTT broker at {url} lost: {error}"))
+
+    def _dispatch(self, topic: str, payload: object) -> None:
+        route = self._routes.get(topic)
+        if route is None:
+            return
+        if isinstance(payload, bytes | bytearray):
+            data = bytes(payload)
+        elif payload is None:
+            data = b""
+        else:
+            data = str(payload).encode("utf-8")
+        if not data:
+            return  # a retained message being cleared
+        kind, _, deliver = route
+        try:
+            message = decode(kind, data)
+        except PayloadError as error:
+            self._stats.bad_payloads += 1
+            self.last_bad_payload = f"{topic}: {error}"
+            get_logger("pilot.mqtt", role=self.role).warning(
+                "pilot_link_bad_payload",
+                topic=topic,
+                reason=str(error),
+                payload=data[:_PREVIEW_BYTES].decode("utf-8", "replace"),
+            )
+            return
+        try:
+            deliver(message)
+        except Exception as error:  # a consumer's callback must not stop the link
+            get_logger("pilot.mqtt", role=self.role).error(
+                "pilot_link_delivery_failed", topic=topic, error=repr(error)
+            )
+
+    async def publish(self, topic: str, message: Message, *, qos: int, retain: bool) -> None:
+        if self._client is None:
+            raise LinkError("the MQTT link end is not connected (use it in `async with`)")
+        try:
+            await self._client.publish(topic, encode(message), qos=qos, retain=retain)
+        except aiomqtt.MqttError as error:
+            raise LinkError(f"cannot publish to {topic} at {self.settings.url}: {error}") from None
+
+    async def close(self, *, last: tuple[str, Message, int, bool] | None = None) -> None:
+        client, self._client = self._client, None
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
+        if client is None:
+            return
+        with contextlib.suppress(aiomqtt.MqttError):
+            if last is not None:
+                topic, message, qos, retain = last
+                await client.publish(topic, encode(message), qos=qos, retain=retain)
+        with contextlib.suppress(aiomqtt.MqttError):
+            await client.__aexit__(None, None, None)
+
+
+class MqttStationEnd(StationEnd):
+    """Station end over MQTT for one EVSE. Use as ``async with MqttStationEnd(...) as end``.
+
+    Leaving the block disconnects; the retained offer stays on the broker (a vehicle keeps
+    following the last pilot, as with a station that stops talking).
+    """
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        *,
+        station_id: str,
+        evse_id: int,
+        inbox_size: int | None = 1024,
+    ) -> None:
+        super().__init__(inbox_size=inbox_size)
+        self.topics = PilotTopics.for_evse(
+            prefix=settings.prefix, station_id=station_id, evse_id=evse_id
+        )
+        t = self.topics
+        routes: dict[str, _Route] = {
+            t.vehicle: (VehicleReading, 0, self._deliver_reading),
+            t.plug: (PlugEvent, 1, self._deliver_plug),
+            t.v2x_answer: (DischargeAnswer, 1, self._deliver_answer),
+            t.link: (LinkStatus, 1, self._deliver_status),
+        }
+        self._port = _MqttPort(
+            settings, role="station", stats=self.stats, routes=routes, on_lost=self._shut
+        )
+
+    @property
+    def last_bad_payload(self) -> str | None:
+        """Topic and reason of the newest malformed payload (``None``: none so far)."""
+        return self._port.last_bad_payload
+
+    async def __aenter__(self) -> Self:
+        await self._port.open()
+        return self
+
+    async def aclose(self) -> None:
+        await self._port.close()
+        await super().aclose()
+
+    async def _send_offer(self, offer: PilotOffer) -> None:
+        await self._port.publish(self.topics.pilot, offer, qos=1, retain=True)
+
+    async def _send_plug(self, command: PlugCommand) -> None:
+        await self._port.publish(self.topics.plug_set, command, qos=1, retain=False)
+
+    async def _send_discharge(self, request: DischargeRequest) -> None:
+        await self._port.publish(self.topics.v2x, request, qos=1, retain=False)
+
+
+class MqttVehicleEnd(VehicleEnd):
+    """Vehicle end over MQTT for one EVSE. Use as ``async with MqttVehicleEnd(...) as end``.
+
+    On connect it publishes ``{"v":1,"online":true}`` (retained) on ``/link``; on a clean
+    close ``online: false``; the broker publishes the same as its last will if the process
+    dies.
+    """
+
+    def __init__(self, settings: MqttSettings, *, station_id: str, evse_id: int) -> None:
+        super().__init__()
+        self.topics = PilotTopics.for_evse(
+            prefix=settings.prefix, station_id=station_id, evse_id=evse_id
+        )
+        t = self.topics
+        routes: dict[str, _Route] = {
+            t.pilot: (PilotOffer, 1, self._deliver),
+            t.plug_set: (PlugCommand, 1, self._deliver),
+            t.v2x: (DischargeRequest, 1, self._deliver),
+        }
+        will = aiomqtt.Will(t.link, encode(LinkStatus(online=False)), qos=1, retain=True)
+        self._port = _MqttPort(
+            settings,
+            role="vehicle",
+            stats=self.stats,
+            routes=routes,
+            on_lost=self._shut,
+            will=will,
+        )
+
+    @property
+    def last_bad_payload(self) -> str | None:
+        """Topic and reason of the newest malformed payload (``None``: none so far)."""
+        return self._port.last_bad_payload
+
+    async def __aenter__(self) -> Self:
+        await self._port.open()
+        await self._port.publish(self.topics.link, LinkStatus(online=True), qos=1, retain=True)
+        return self
+
+    async def aclose(self) -> None:
+        await self._port.close(last=(self.topics.link, LinkStatus(online=False), 1, True))
+        await super().aclose()
+
+    async def _send_reading(self, reading: VehicleReading) -> None:
+        await self._port.publish(self.topics.vehicle, reading, qos=0, retain=False)
+
+    async def _send_plug(self, event: PlugEvent) -> None:
+        await self._port.publish(self.topics.plug, event, qos=1, retain=True)
+
+    async def _send_answer(self, answer: DischargeAnswer) -> None:
+        await self._port.publish(self.topics.v2x_answer, answer, qos=1, retain=False)
