@@ -50,8 +50,8 @@ __all__ = [
     "VehicleInbound",
 ]
 
-StationInbound = VehicleReading | PlugEvent
-"""What :meth:`StationEnd.receive` returns (sent by the vehicle)."""
+StationInbound = VehicleReading | PlugEvent | LinkStatus
+"""What :meth:`StationEnd.receive` returns (sent by the vehicle side)."""
 
 VehicleInbound = PilotOffer | DischargeRequest | PlugCommand
 """What :meth:`VehicleEnd.receive` returns (sent by the station side)."""
@@ -150,8 +150,8 @@ class StationEnd(_End, ABC):
     """The station's side of the link for one EVSE.
 
     Send with :meth:`send_offer`, :meth:`send_plug` and :meth:`request_discharge`; read
-    :attr:`latest_reading`, :attr:`plugged`, :attr:`vehicle_online`, or every reading and
-    plug event in order with :meth:`receive`.
+    :attr:`latest_reading`, :attr:`plugged`, :attr:`vehicle_online`, or every reading, plug
+    event and link status in order with :meth:`receive`.
     """
 
     def __init__(self, *, inbox_size: int | None = DEFAULT_STATION_INBOX) -> None:
@@ -216,20 +216,30 @@ class StationEnd(_End, ABC):
 
     # -------------------------------------------------------------- receiving
     async def receive(self) -> StationInbound:
-        """The next reading or plug event, in arrival order (waits for one)."""
+        """The next reading, plug event or link status, in arrival order (waits for one)."""
         return await self._inbox.get()
 
     async def wait_reading(
-        self, predicate: Callable[[VehicleReading], bool] | None = None
+        self,
+        predicate: Callable[[VehicleReading], bool] | None = None,
+        *,
+        include_latest: bool = False,
     ) -> VehicleReading:
-        """The first reading that satisfies ``predicate`` (any, if ``None``), arriving from now.
+        """The first reading that satisfies ``predicate`` (any, if ``None``).
 
-        Independent of :meth:`receive`: it neither consumes nor needs the inbox. Bound it with
-        the caller's clock or ``asyncio.timeout``.
+        Only readings arriving after the call count, unless ``include_latest`` also lets
+        :attr:`latest_reading` match at once (use it to wait for a condition without the race
+        of a reading arriving between an action and this call). Independent of
+        :meth:`receive`: it neither consumes nor needs the inbox. Bound it with the caller's
+        clock or ``asyncio.timeout``.
         """
         self._check_open()
+        check = predicate or (lambda _: True)
+        latest = self._latest_reading
+        if include_latest and latest is not None and check(latest):
+            return latest
         future: asyncio.Future[VehicleReading] = asyncio.get_running_loop().create_future()
-        entry = (predicate or (lambda _: True), future)
+        entry = (check, future)
         self._reading_waiters.append(entry)
         try:
             return await future
@@ -259,6 +269,7 @@ class StationEnd(_End, ABC):
     def _deliver_status(self, status: LinkStatus) -> None:
         self.stats.received += 1
         self._vehicle_online = status.online
+        self._inbox.put(status)
 
     def _shut(self, reason: LinkError) -> None:
         super()._shut(reason)
@@ -374,7 +385,8 @@ class _InProcessVehicle(VehicleEnd):
 
     async def aclose(self) -> None:
         await super().aclose()
-        self._link.station._vehicle_online = False
+        if not self._link.station.closed:
+            self._link.station._deliver_status(LinkStatus(online=False))
 
 
 class InProcessLink:

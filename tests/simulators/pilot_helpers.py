@@ -64,7 +64,4 @@ async def reading_where(
     station: StationEnd, predicate: Callable[[VehicleReading], bool], what: str
 ) -> VehicleReading:
     """The first reading (the latest one, or one to come) satisfying ``predicate``."""
-    latest = station.latest_reading
-    if latest is not None and predicate(latest):
-        return latest
-    return await within(station.wait_reading(predicate), what)
+    return await within(station.wait_reading(predicate, include_latest=True), what)
