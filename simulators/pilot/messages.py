@@ -154,7 +154,10 @@ def _reading_fields(reading: VehicleReading) -> dict[str, Any]:
 
 
 def encode(message: Message) -> bytes:
-    """The JSON payload (UTF-8) for ``message``; ``ValueError`` for a non-finite number."""
+    """The JSON payload (UTF-8) for ``message``.
+
+    Raises ``ValueError`` for a non-finite number or text that is not valid Unicode.
+    """
     fields: dict[str, Any]
     if isinstance(message, PilotOffer):
         fields = _offer_fields(message)

@@ -30,7 +30,8 @@ Payloads are the version-1 JSON of :mod:`simulators.pilot.messages`, e.g. on ``/
 A malformed payload (bad JSON, wrong version, unknown or missing key, wrong type or range)
 is logged as a ``pilot_link_bad_payload`` warning with the topic and the reason, counted in
 ``stats.bad_payloads``, remembered in ``last_bad_payload``, and otherwise ignored; it never
-stops the link. A lost broker connection ends the link: ``receive`` raises
+stops the link. A lost broker connection (noticed by the reader or by a failed publish)
+ends the link: ``receive`` and the send methods raise
 :class:`~simulators.pilot.link.LinkError` (there is no automatic reconnect).
 
 Broker URLs: ``mqtt://host[:port]`` (default port 1883) or ``mqtts://host[:port]`` (TLS,
@@ -267,6 +268,11 @@ class _MqttPort:
         except aiomqtt.MqttError as error:
             url = self.settings.url
             self._on_lost(LinkError(f"connection to the MQTT broker at {url} lost: {error}"))
+        except Exception as error:  # a defect here must end the link visibly, not silently
+            get_logger("pilot.mqtt", role=self.role).error(
+                "pilot_link_reader_failed", error=repr(error)
+            )
+            self._on_lost(LinkError(f"the MQTT link's reader failed: {error!r}"))
 
     def _dispatch(self, topic: str, payload: object) -> None:
         route = self._routes.get(topic)
@@ -306,7 +312,9 @@ class _MqttPort:
         try:
             await self._client.publish(topic, encode(message), qos=qos, retain=retain)
         except aiomqtt.MqttError as error:
-            raise LinkError(f"cannot publish to {topic} at {self.settings.url}: {error}") from None
+            lost = LinkError(f"cannot publish to {topic} at {self.settings.url}: {error}")
+            self._on_lost(lost)  # no reconnect: any broker failure ends the link
+            raise lost from None
 
     async def close(self, *, last: tuple[str, Message, int, bool] | None = None) -> None:
         client, self._client = self._client, None
