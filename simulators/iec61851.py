@@ -73,6 +73,7 @@ __all__ = [
     "duty_for_limit",
     "duty_to_current_a",
     "next_vehicle_state",
+    "vehicle_state_diagram",
 ]
 
 MIN_SIGNALLED_CURRENT_A = 6.0
@@ -170,6 +171,15 @@ def next_vehicle_state(state: PilotState, event: PilotEvent) -> PilotState:
         return VEHICLE_TRANSITIONS[state][event]
     except KeyError:
         raise PilotTransitionError(state, event) from None
+
+
+def vehicle_state_diagram() -> str:
+    """The vehicle-side transition table as a Mermaid state diagram (for documentation)."""
+    lines = ["stateDiagram-v2"]
+    for state, moves in VEHICLE_TRANSITIONS.items():
+        lines.append(f"    {state}: {state} {PILOT_MEANING[state]}")
+        lines.extend(f"    {state} --> {target}: {event}" for event, target in moves.items())
+    return "\n".join(lines)
 
 
 class DutyBand(StrEnum):

@@ -10,7 +10,10 @@ How it behaves (modelling choices, each documented here once):
   station sets it; all its decisions use the perceived offer. Pause lengths, start deadlines
   and interruptions are therefore measured on the perceived timeline (shifted by a constant).
   The contactor is physical: when the station de-energizes phases (or holds E/F) the draw on
-  them stops at once.
+  them stops at once, and re-energized phases carry current at once; behaviour that depends on
+  the phase count (staying on one phase) follows the perceived offer, so a phase-stuck vehicle
+  may draw on three phases for one response delay before it falls back to one (real stations
+  switch phases during a pause, where this does not show).
 * **Target and ramp.** While allowed and willing, the per-phase target is
   min(allowed, ``max_current_a``, taper limit); the current moves towards it at
   ``ramp_up_a_per_s`` (away from zero) or ``ramp_down_a_per_s`` (towards zero), and the
@@ -232,18 +235,20 @@ class Vehicle:
         """Let ``dt_s`` seconds pass (any tick size) and return the reading at the end."""
         if dt_s < 0:
             raise ValueError(f"dt_s must be ≥ 0, got {dt_s!r}")
-        end = self._now + dt_s
-        while self._queue and self._queue[0][0] <= end:
-            self._integrate_until(self._queue[0][0])
-            self._drain(self._now)
-        self._integrate_until(end)
-        return self.reading()
+        return self._advance_to(self._now + dt_s)
 
     def step(self, now_s: float) -> VehicleReading:
         """Advance to the absolute time ``now_s`` (must not go backwards)."""
         if now_s < self._now:
             raise ValueError(f"time cannot go backwards: now {self._now} s, asked {now_s} s")
-        return self.advance(now_s - self._now)
+        return self._advance_to(now_s)
+
+    def _advance_to(self, end_s: float) -> VehicleReading:
+        while self._queue and self._queue[0][0] <= end_s:
+            self._integrate_until(self._queue[0][0])
+            self._drain(self._now)
+        self._integrate_until(end_s)
+        return self.reading()
 
     def _drain(self, until_s: float) -> None:
         while self._queue and self._queue[0][0] <= until_s:
@@ -267,7 +272,7 @@ class Vehicle:
             p.sleep_after_pause_s is not None
             and self._started
             and self._paused_since is not None
-            and self._now - self._paused_since >= p.sleep_after_pause_s
+            and self._now - self._paused_since > p.sleep_after_pause_s
         ):
             self._asleep = True
         if (
@@ -310,9 +315,10 @@ class Vehicle:
             ):
                 self._asleep = True
         before = None if previous is None else previous.allowed_current_a
-        if self._started and p.gives_up_after_changes is not None and _differs(before, allowed):
+        give_up_at = p.gives_up_after_changes
+        if give_up_at is not None and self._started and not woken and _differs(before, allowed):
             self._changes += 1
-            if self._changes >= p.gives_up_after_changes:
+            if self._changes >= give_up_at:
                 self._gave_up = True
 
     def _choose(self) -> tuple[IdleReason | None, float]:

@@ -130,8 +130,9 @@ class VehicleParams:
     ``max_discharge_power_w`` while SoC is above ``min_soc_percent``.
 
     Field behaviours (``None``/``False``/0 = off):
-    ``sleep_after_pause_s`` — after a pause longer than this it sleeps and only a pilot
-    interruption of ≥ ``wake_interrupt_s`` (state E/F) or a replug wakes it;
+    ``sleep_after_pause_s`` — after a pause of at least this long (once it has charged in
+    this session; a vehicle never started is the ``start_deadline_s`` case) it sleeps and only
+    a pilot interruption of ≥ ``wake_interrupt_s`` (state E/F) or a replug wakes it;
     ``start_deadline_s`` — if no usable current arrived within this time of plug-in it never
     starts (until replugged); ``stays_on_one_phase`` — after the station drops to one phase it
     stays on one phase until a pilot interruption or a replug; ``gives_up_after_changes`` —

@@ -20,6 +20,7 @@ from simulators.iec61851 import (
     duty_for_limit,
     duty_to_current_a,
     next_vehicle_state,
+    vehicle_state_diagram,
 )
 
 
@@ -186,3 +187,16 @@ def test_illegal_move_names_state_and_event(state: PilotState, event: PilotEvent
     assert str(event) in str(caught.value)
     assert caught.value.state is state
     assert caught.value.event is event
+
+
+def test_state_diagram_is_generated_from_the_table() -> None:
+    diagram = vehicle_state_diagram().splitlines()
+    assert diagram[0] == "stateDiagram-v2"
+    edges = [line.strip() for line in diagram if "-->" in line]
+    expected = [
+        f"{state} --> {target}: {event}"
+        for state, moves in VEHICLE_TRANSITIONS.items()
+        for event, target in moves.items()
+    ]
+    assert edges == expected
+    assert "    B --> C: request_energy" in diagram

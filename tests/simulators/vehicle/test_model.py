@@ -249,3 +249,104 @@ def test_invalid_parameters_name_the_field() -> None:
         Vehicle(BEV, soc_percent=120.0)
     with pytest.raises(ValueError, match="energized_phases"):
         PilotOffer(energized_phases=2)
+
+
+def test_stepping_to_the_exact_perception_time_shows_it() -> None:
+    vehicle = Vehicle(VehicleParams(response_delay_s=0.1), start_s=0.7)
+    vehicle.plug_in()
+    vehicle.set_pilot(offer(16.0))
+    assert vehicle.reading().allowed_current_a is None
+    assert vehicle.step(0.7 + 0.1).allowed_current_a == pytest.approx(16.0)
+
+
+def test_without_a_response_delay_the_offer_is_perceived_at_once() -> None:
+    vehicle = Vehicle(VehicleParams(response_delay_s=0.0))
+    vehicle.plug_in()
+    vehicle.set_pilot(offer(16.0))
+    reading = vehicle.reading()
+    assert reading.allowed_current_a == pytest.approx(16.0)
+    assert reading.pilot_state is PilotState.C
+    assert reading.idle_reason is IdleReason.STARTING
+
+
+V2X = VehicleParams(
+    phases=3,
+    max_current_a=16.0,
+    bidirectional=True,
+    max_discharge_power_w=11_000.0,
+    ramp_up_a_per_s=5.0,
+    ramp_down_a_per_s=10.0,
+)
+
+
+def test_from_import_to_export_the_current_passes_through_zero() -> None:
+    vehicle = plugged(V2X, soc_percent=60.0)
+    run(vehicle, 30)
+    before = vehicle.reading()
+    assert vehicle.set_discharge(power_w=3680.0).accepted
+    reading = vehicle.advance(10.0)
+    export_a = 3680.0 / (230.0 * 3)  # 5.333 A per phase
+    assert reading.current_a == pytest.approx((-export_a,) * 3)
+    assert reading.power_w == pytest.approx(-3680.0)
+    down_s, up_s = 16.0 / 10.0, export_a / 5.0  # to zero at 10 A/s, then out at 5 A/s
+    imported_as = 16.0 * down_s / 2
+    exported_as = export_a * up_s / 2 + export_a * (10.0 - down_s - up_s)
+    watts_per_a = 230.0 * 3 / 3600.0
+    assert reading.energy_imported_wh - before.energy_imported_wh == pytest.approx(
+        imported_as * watts_per_a
+    )
+    assert reading.energy_exported_wh == pytest.approx(exported_as * watts_per_a)
+    assert reading.pilot_state is PilotState.C
+
+
+def test_discharge_refusals_and_pauses() -> None:
+    vehicle = Vehicle(V2X, soc_percent=60.0)
+    assert "not plugged" in vehicle.set_discharge(power_w=1000.0).reason
+    with pytest.raises(ValueError, match="power_w"):
+        vehicle.set_discharge(power_w=-1.0)
+    vehicle.set_pilot(offer(PAUSE))
+    vehicle.plug_in()
+    assert vehicle.set_discharge(power_w=1000.0).accepted
+    reading = run(vehicle, 30)
+    assert reading.idle_reason is IdleReason.PAUSED  # the station offers no power transfer
+    assert reading.energy_exported_wh == 0.0
+    sleepy = plugged(
+        VehicleParams(sleep_after_pause_s=60.0, bidirectional=True, max_discharge_power_w=9e3)
+    )
+    run(sleepy, 30)
+    sleepy.set_pilot(offer(PAUSE))
+    run(sleepy, 120)
+    assert not sleepy.reading().awake
+    decision = sleepy.set_discharge(power_w=1000.0)
+    assert not decision.accepted
+    assert "not responding" in decision.reason
+
+
+def test_repeating_the_same_offer_every_tick_is_not_a_change() -> None:
+    vehicle = plugged(VehicleParams(gives_up_after_changes=2))
+    for _ in range(300):
+        vehicle.set_pilot(offer(16.0))
+        reading = vehicle.advance(1.0)
+    assert drawing(reading)
+    vehicle.set_pilot(offer(10.0))  # change 1: still follows
+    assert draws_at(10.0, phases=3, tolerance_a=0.01)(run(vehicle, 10))
+    vehicle.set_pilot(offer(12.0))  # change 2: gives up
+    reading = run(vehicle, 10)
+    assert reading.idle_reason is IdleReason.GAVE_UP
+    assert not drawing(reading)
+
+
+@pytest.mark.parametrize("line", [PilotLine.E, PilotLine.F])
+def test_either_fault_state_wakes_a_sleeping_vehicle(line: PilotLine) -> None:
+    vehicle = plugged(VehicleParams(sleep_after_pause_s=60.0))
+    run(vehicle, 30)
+    vehicle.set_pilot(offer(PAUSE))
+    run(vehicle, 120)
+    vehicle.set_pilot(offer(16.0))
+    assert not drawing(run(vehicle, 30))
+    vehicle.set_pilot(PilotOffer(line=line))
+    assert run(vehicle, 4).pilot_state is PilotState(line.value)
+    vehicle.set_pilot(offer(16.0))
+    reading = run(vehicle, 30)
+    assert drawing(reading)
+    assert reading.awake
