@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -247,6 +248,10 @@ class _MqttPort:
             password=s.password,
             tls_context=self._tls_context(),
             will=self._will,
+            # Small messages, one at a time: Nagle's algorithm with delayed ACKs adds ~40 ms to
+            # an offer → reading round trip (benchmarks/pilot_link.py). The broker needs the
+            # same (mosquitto: set_tcp_nodelay true).
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
         )
         try:
             await client.__aenter__()
