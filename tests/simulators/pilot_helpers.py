@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from harness.clock import Clock
 from simulators.iec61851 import current_to_duty
 from simulators.pilot import StationEnd, VehicleEnd, run_vehicle
 from simulators.vehicle import PilotOffer, Vehicle, VehicleReading, load_catalogue
+from tests.conftest import _find_mosquitto, _free_port
 
 T = TypeVar("T")
 
@@ -65,3 +70,38 @@ async def reading_where(
 ) -> VehicleReading:
     """The first reading (the latest one, or one to come) satisfying ``predicate``."""
     return await within(station.wait_reading(predicate, include_latest=True), what)
+
+
+@contextmanager
+def private_broker(folder: Path, *conf: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """A mosquitto of a test's own on 127.0.0.1 (``conf``: extra config lines); killed at exit.
+
+    For tests that stop the broker or need a special listener; the shared ``mosquitto``
+    fixture serves all others (request it too, so a machine without mosquitto is handled
+    the same way). ``user root`` keeps a broker started as root (CI) able to read files in
+    the test's private temporary folder; it has no effect otherwise.
+    """
+    exe = _find_mosquitto()
+    if exe is None:
+        raise AssertionError("mosquitto is not installed")
+    port = _free_port()
+    path = folder / "mosquitto.conf"
+    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "user root", *conf]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log = folder / "mosquitto.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([exe, "-c", str(path)], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + WAIT_S  # start-up of a process, as in conftest
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"mosquitto did not start: {log.read_text()}") from None
+                time.sleep(0.02)
+        yield port, proc
+    finally:
+        proc.kill()
+        proc.wait()

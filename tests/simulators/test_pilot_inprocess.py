@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -12,6 +13,7 @@ from simulators.pilot import (
     DischargeRequest,
     InProcessLink,
     LinkClosed,
+    LinkStatus,
     PlugCommand,
     PlugEvent,
     run_vehicle,
@@ -196,3 +198,29 @@ async def test_an_unread_station_inbox_keeps_the_newest_and_counts_the_dropped()
 async def test_the_runner_refuses_a_bad_step() -> None:
     with pytest.raises(ValueError, match="step_s must be a finite duration > 0 s"):
         await run_vehicle(vehicle(), InProcessLink().vehicle, clock=ManualClock(), step_s=0)
+
+
+async def test_wait_reading_can_match_the_latest_reading_at_once() -> None:
+    link = InProcessLink()
+    car = vehicle()
+    await link.vehicle.send_reading(car.reading())
+    latest = await within(
+        link.station.wait_reading(lambda r: r.time_s == 0.0, include_latest=True), "latest"
+    )
+    assert latest == car.reading()
+    later = asyncio.ensure_future(link.station.wait_reading(lambda r: r.time_s == 0.0))
+    await asyncio.sleep(0)
+    assert not later.done(), "without include_latest only new readings count"
+    await link.vehicle.send_reading(car.advance(1.0))
+    assert not later.done(), "a reading that does not match must not count"
+    replayed = dataclasses.replace(car.reading(), time_s=0.0)
+    await link.vehicle.send_reading(replayed)
+    assert await within(later, "a new matching reading") is replayed
+
+
+async def test_closing_the_vehicle_end_marks_the_vehicle_offline() -> None:
+    link = InProcessLink()
+    assert link.station.vehicle_online is True
+    await link.vehicle.aclose()
+    assert link.station.vehicle_online is False
+    assert await within(link.station.receive(), "the status") == LinkStatus(online=False)
