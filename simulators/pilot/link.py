@@ -40,6 +40,7 @@ from simulators.pilot.messages import (
 from simulators.vehicle.signals import DischargeDecision, PilotOffer, VehicleReading
 
 __all__ = [
+    "DEFAULT_STATION_INBOX",
     "InProcessLink",
     "LinkClosed",
     "LinkError",
@@ -57,6 +58,7 @@ VehicleInbound = PilotOffer | DischargeRequest | PlugCommand
 """What :meth:`VehicleEnd.receive` returns (sent by the station side)."""
 
 DEFAULT_STATION_INBOX = 1024
+"""Default bound of a station end's inbox (about 17 minutes of 1 s readings)."""
 
 T = TypeVar("T")
 

@@ -54,7 +54,13 @@ from urllib.parse import unquote, urlsplit
 import aiomqtt
 
 from harness.logs import get_logger
-from simulators.pilot.link import LinkError, LinkStats, StationEnd, VehicleEnd
+from simulators.pilot.link import (
+    DEFAULT_STATION_INBOX,
+    LinkError,
+    LinkStats,
+    StationEnd,
+    VehicleEnd,
+)
 from simulators.pilot.messages import (
     DischargeAnswer,
     DischargeRequest,
@@ -351,7 +357,7 @@ class MqttStationEnd(StationEnd):
         *,
         station_id: str,
         evse_id: int,
-        inbox_size: int | None = 1024,
+        inbox_size: int | None = DEFAULT_STATION_INBOX,
     ) -> None:
         super().__init__(inbox_size=inbox_size)
         self.topics = PilotTopics.for_evse(

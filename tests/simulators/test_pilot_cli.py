@@ -23,7 +23,7 @@ from simulators.pilot import (
     StationInbound,
 )
 from tests.conftest import Broker
-from tests.simulators.pilot_helpers import near, offer_a, reading_where, within
+from tests.simulators.pilot_helpers import near, offer_a, private_broker, reading_where, within
 
 ROOT = Path(__file__).resolve().parents[2]
 START_S = 15.0  # the child imports the harness before it connects; generous, rarely needed
@@ -185,3 +185,23 @@ def test_an_unreachable_broker_exits_with_status_1(capsys: pytest.CaptureFixture
     assert (
         f"cannot connect to the MQTT broker at mqtt://127.0.0.1:{port}" in capsys.readouterr().err
     )
+
+
+async def test_a_lost_broker_ends_the_vehicle_process_with_status_1(
+    mosquitto: Broker, tmp_path: Path
+) -> None:
+    with private_broker(tmp_path) as (port, broker_proc):
+        own = Broker(host="127.0.0.1", port=port)
+        settings = MqttSettings.from_url(own.url)
+        async with (
+            MqttStationEnd(settings, station_id="L1", evse_id=1) as station,
+            vehicle_process(own, "L1") as proc,
+        ):
+            await until_received(station, ONLINE, timeout_s=START_S)
+            broker_proc.terminate()
+            _, err = await within(proc.communicate(), "the child to exit after the broker")
+    assert proc.returncode == 1, err.decode()
+    assert f"Error: connection to the MQTT broker at {own.url} lost" in err.decode() or (
+        f"Error: cannot publish to ocpp-harness/L1/1/vehicle at {own.url}" in err.decode()
+    )
+    assert "Traceback" not in err.decode()
