@@ -109,7 +109,7 @@ class _Inbox(Generic[T]):
         item = await self._queue.get()
         if isinstance(item, LinkError):
             self._queue.put_nowait(item)  # every later reader sees the end too
-            raise item
+            raise type(item)(*item.args)
         return item
 
 
@@ -118,23 +118,25 @@ class _End:
 
     def __init__(self) -> None:
         self.stats = LinkStats()
-        self._closed = False
+        self._shut_reason: LinkError | None = None
 
     @property
     def closed(self) -> bool:
         """True after :meth:`aclose` (or after the transport failed)."""
-        return self._closed
+        return self._shut_reason is not None
 
     async def aclose(self) -> None:
         """Close this end; readers waiting in ``receive`` get :class:`LinkClosed`."""
         self._shut(LinkClosed("the link end was closed"))
 
     def _shut(self, reason: LinkError) -> None:
-        self._closed = True
+        if self._shut_reason is None:  # the first reason is the real one
+            self._shut_reason = reason
 
     def _check_open(self) -> None:
-        if self._closed:
-            raise LinkClosed("the link end is closed")
+        reason = self._shut_reason
+        if reason is not None:
+            raise type(reason)(*reason.args)
 
     async def __aenter__(self) -> Self:
         return self

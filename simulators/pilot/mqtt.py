@@ -45,7 +45,7 @@ import asyncio
 import contextlib
 import socket
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
@@ -85,6 +85,7 @@ __all__ = [
 DEFAULT_PREFIX = "ocpp-harness"
 _PORTS = {"mqtt": 1883, "mqtts": 8883}
 _PREVIEW_BYTES = 200
+_GOODBYE_TIMEOUT_S = 2.0  # wall seconds aiomqtt may wait for the broker to take the last word
 
 
 def _check_level(value: str, what: str) -> None:
@@ -234,6 +235,8 @@ class _MqttPort:
         self._on_lost = on_lost
         self._will = will
         self._client: aiomqtt.Client | None = None
+        self._lost: LinkError | None = None  # why the broker connection failed
+        self._lost_event = asyncio.Event()
         self._reader: asyncio.Task[None] | None = None
 
     def _tls_context(self) -> ssl.SSLContext | None:
@@ -278,12 +281,12 @@ class _MqttPort:
                 self._dispatch(str(message.topic), message.payload)
         except aiomqtt.MqttError as error:
             url = self.settings.url
-            self._on_lost(LinkError(f"connection to the MQTT broker at {url} lost: {error}"))
+            self._lose(LinkError(f"connection to the MQTT broker at {url} lost: {error}"))
         except Exception as error:  # a defect here must end the link visibly, not silently
             get_logger("pilot.mqtt", role=self.role).error(
                 "pilot_link_reader_failed", error=repr(error)
             )
-            self._on_lost(LinkError(f"the MQTT link's reader failed: {error!r}"))
+            self._lose(LinkError(f"the MQTT link's reader failed: {error!r}"))
 
     def _dispatch(self, topic: str, payload: object) -> None:
         route = self._routes.get(topic)
@@ -320,12 +323,46 @@ class _MqttPort:
     async def publish(self, topic: str, message: Message, *, qos: int, retain: bool) -> None:
         if self._client is None:
             raise LinkError("the MQTT link end is not connected (use it in `async with`)")
+        if self._lost is not None:
+            raise LinkError(*self._lost.args)
+        payload = encode(message)
         try:
-            await self._client.publish(topic, encode(message), qos=qos, retain=retain)
+            if qos == 0:  # nothing to wait for
+                await self._client.publish(topic, payload, qos=0, retain=retain)
+            else:
+                await self._confirmed(self._client.publish(topic, payload, qos=qos, retain=retain))
         except aiomqtt.MqttError as error:
             lost = LinkError(f"cannot publish to {topic} at {self.settings.url}: {error}")
-            self._on_lost(lost)  # no reconnect: any broker failure ends the link
+            self._lose(lost)  # no reconnect: any broker failure ends the link
             raise lost from None
+
+    async def _confirmed(self, publishing: Coroutine[Any, Any, None]) -> None:
+        """Await a QoS ≥ 1 publish, or fail as soon as the connection is seen lost.
+
+        aiomqtt would otherwise wait for the broker's acknowledgement until its own timeout,
+        even after the connection dropped.
+        """
+        sending = asyncio.ensure_future(publishing)
+        lost = asyncio.ensure_future(self._lost_event.wait())
+        try:
+            await asyncio.wait({sending, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+            if not sending.done():
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, aiomqtt.MqttError):
+                    await sending
+        if sending.done() and not sending.cancelled():
+            sending.result()
+            return
+        reason = self._lost or LinkError(f"the connection to {self.settings.url} was lost")
+        raise LinkError(*reason.args)
+
+    def _lose(self, reason: LinkError) -> None:
+        if self._lost is None:
+            self._lost = reason
+            self._lost_event.set()
+        self._on_lost(reason)
 
     async def close(self, *, last: tuple[str, Message, int, bool] | None = None) -> None:
         client, self._client = self._client, None
@@ -337,9 +374,12 @@ class _MqttPort:
         if client is None:
             return
         with contextlib.suppress(aiomqtt.MqttError):
-            if last is not None:
+            if last is not None and self._lost is None:
                 topic, message, qos, retain = last
-                await client.publish(topic, encode(message), qos=qos, retain=retain)
+                # aiomqtt's own bound: a half-dead connection must not hold up the close.
+                await client.publish(
+                    topic, encode(message), qos=qos, retain=retain, timeout=_GOODBYE_TIMEOUT_S
+                )
         with contextlib.suppress(aiomqtt.MqttError):
             await client.__aexit__(None, None, None)
 
