@@ -73,8 +73,12 @@ async def reading_where(
 
 
 @contextmanager
-def private_broker(folder: Path, *conf: str) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+def private_broker(
+    folder: Path, *conf: str, anonymous: bool = True
+) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """A mosquitto of a test's own on 127.0.0.1 (``conf``: extra config lines); killed at exit.
+
+    ``anonymous=False`` admits only clients with valid credentials (add a ``password_file``).
 
     For tests that stop the broker or need a special listener; the shared ``mosquitto``
     fixture serves all others (request it too, so a machine without mosquitto is handled
@@ -86,7 +90,8 @@ def private_broker(folder: Path, *conf: str) -> Iterator[tuple[int, subprocess.P
         raise AssertionError("mosquitto is not installed")
     port = _free_port()
     path = folder / "mosquitto.conf"
-    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "user root", *conf]
+    allow = "true" if anonymous else "false"
+    lines = [f"listener {port} 127.0.0.1", f"allow_anonymous {allow}", "user root", *conf]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     log = folder / "mosquitto.log"
     with log.open("wb") as out:
