@@ -19,6 +19,7 @@ station_id="CP1", evse_id=1)`` in one process and ``MqttVehicleEnd(...)`` in the
 ``simulators/PILOT_LINK.md``.
 """
 
+from simulators.pilot.address import DEFAULT_PREFIX, MqttSettings, PilotTopics
 from simulators.pilot.link import (
     InProcessLink,
     LinkClosed,
@@ -41,13 +42,7 @@ from simulators.pilot.messages import (
     decode,
     encode,
 )
-from simulators.pilot.mqtt import (
-    DEFAULT_PREFIX,
-    MqttSettings,
-    MqttStationEnd,
-    MqttVehicleEnd,
-    PilotTopics,
-)
+from simulators.pilot.mqtt import MqttStationEnd, MqttVehicleEnd
 from simulators.pilot.runner import run_vehicle
 
 __all__ = [
