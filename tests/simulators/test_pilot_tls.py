@@ -1,0 +1,113 @@
+"""mqtts:// links: TLS to a broker with a self-signed certificate the test trusts."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from harness.cli import main
+from simulators.pilot import LinkError, MqttSettings, MqttStationEnd, MqttVehicleEnd
+from tests.conftest import Broker
+from tests.simulators.pilot_helpers import offer_a, private_broker, within
+
+# A fixed validity window keeps the certificate independent of the clock (except for the
+# TLS library's own check, which the window comfortably covers).
+NOT_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
+NOT_AFTER = NOT_BEFORE + timedelta(days=365 * 50)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """``(cert.pem, key.pem)`` for a broker at 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ocpp-harness test broker")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOT_BEFORE)
+        .not_valid_after(NOT_AFTER)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls_broker(mosquitto: Broker, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """``(mqtts URL, CA file)`` of a TLS-only broker of this test's own."""
+    cert, key = self_signed(tmp_path)
+    with private_broker(tmp_path, f"certfile {cert}", f"keyfile {key}") as (port, _):
+        yield f"mqtts://127.0.0.1:{port}", cert
+
+
+async def test_ends_exchange_an_offer_over_tls(tls_broker: tuple[str, Path]) -> None:
+    url, ca = tls_broker
+    settings = MqttSettings.from_url(url, ca_file=ca)
+    async with (
+        MqttStationEnd(settings, station_id="CP1", evse_id=1) as station,
+        MqttVehicleEnd(settings, station_id="CP1", evse_id=1) as ev,
+    ):
+        await station.send_offer(offer_a(16.0))
+        assert await within(ev.receive(), "the offer over TLS") == offer_a(16.0)
+
+
+async def test_an_untrusted_broker_certificate_fails_the_connection(
+    tls_broker: tuple[str, Path],
+) -> None:
+    url, _ = tls_broker
+    with pytest.raises(LinkError, match="cannot connect to the MQTT broker at mqtts://"):
+        async with MqttVehicleEnd(MqttSettings.from_url(url), station_id="CP1", evse_id=1):
+            pass
+
+
+def test_a_missing_ca_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="ca_file is only used with TLS"):
+        MqttSettings.from_url("mqtt://127.0.0.1", ca_file=tmp_path / "ca.pem")
+    code = main(
+        [
+            "vehicle",
+            "--mqtt",
+            "mqtts://127.0.0.1:1",
+            "--station",
+            "CP1",
+            "--evse",
+            "1",
+            "--archetype",
+            "bev_3ph_16a",
+            "--ca-file",
+            str(tmp_path / "nowhere.pem"),
+        ]
+    )
+    assert code == 2
+
+
+async def test_an_unreadable_ca_file_is_a_link_error(tmp_path: Path) -> None:
+    garbage = tmp_path / "ca.pem"
+    garbage.write_text("not a certificate", encoding="utf-8")
+    settings = MqttSettings.from_url("mqtts://127.0.0.1:1", ca_file=garbage)
+    with pytest.raises(LinkError, match=f"TLS: cannot load CA file {garbage}"):
+        async with MqttVehicleEnd(settings, station_id="CP1", evse_id=1):
+            pass
