@@ -26,13 +26,13 @@ class Broker:
         return f"mqtt://{self.host}:{self.port}"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _find_mosquitto() -> str | None:
+def find_mosquitto() -> str | None:
     return shutil.which("mosquitto") or next(
         (p for p in ("/usr/sbin/mosquitto", "/usr/bin/mosquitto") if os.access(p, os.X_OK)),
         None,
@@ -46,16 +46,18 @@ def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     ``.ci/run`` installs mosquitto. On a developer machine without it the tests that need a
     broker are skipped with a reason; under CI (``CI`` set) a missing broker is an error.
     """
-    exe = _find_mosquitto()
+    exe = find_mosquitto()
     if exe is None:
         if os.environ.get("CI"):
             pytest.fail("mosquitto is not installed; .ci/run must install it")
         pytest.skip("mosquitto is not installed (apt-get install mosquitto)")
-    port = _free_port()
+    port = free_port()
     folder: Path = tmp_path_factory.mktemp("mosquitto")
     conf = folder / "mosquitto.conf"
     conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n", encoding="utf-8"
+        f"listener {port} 127.0.0.1\n"
+        "allow_anonymous true\npersistence false\nset_tcp_nodelay true\n",
+        encoding="utf-8",
     )
     log = (folder / "mosquitto.log").open("w", encoding="utf-8")
     proc = subprocess.Popen([exe, "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)

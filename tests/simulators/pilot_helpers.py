@@ -15,7 +15,7 @@ from harness.clock import Clock
 from simulators.iec61851 import current_to_duty
 from simulators.pilot import StationEnd, VehicleEnd, run_vehicle
 from simulators.vehicle import PilotOffer, Vehicle, VehicleReading, load_catalogue
-from tests.conftest import _find_mosquitto, _free_port
+from tests.conftest import find_mosquitto, free_port
 
 T = TypeVar("T")
 
@@ -85,10 +85,10 @@ def private_broker(
     the same way). ``user root`` keeps a broker started as root (CI) able to read files in
     the test's private temporary folder; it has no effect otherwise.
     """
-    exe = _find_mosquitto()
+    exe = find_mosquitto()
     if exe is None:
         raise AssertionError("mosquitto is not installed")
-    port = _free_port()
+    port = free_port()
     path = folder / "mosquitto.conf"
     allow = "true" if anonymous else "false"
     lines = [f"listener {port} 127.0.0.1", f"allow_anonymous {allow}", "user root", *conf]
