@@ -154,6 +154,7 @@ class Malformation(StrEnum):
     CONCURRENT_CALL = "concurrent_call"
     UNKNOWN_RESPONSE_ID = "unknown_response_id"
     UNKNOWN_ERROR_CODE = "unknown_error_code"
+    BINARY_FRAME = "binary_frame"
 
 
 _M = Malformation

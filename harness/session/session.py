@@ -83,6 +83,7 @@ _RULE = {
     ),
     Malformation.UNKNOWN_RESPONSE_ID: "a response carries the message id of an outstanding CALL",
     Malformation.UNKNOWN_ERROR_CODE: "a CALLERROR's code is one this version defines",
+    Malformation.BINARY_FRAME: "OCPP-J messages are UTF-8 JSON text frames, never binary",
 }
 
 
@@ -355,6 +356,16 @@ class OcppSession:
         assert isinstance(frame, CallResultError)
         self._record(Direction.IN, text, now, 5, frame.message_id, None, ())
         return [ResultErrorReceived(frame, text, now)]
+
+    def receive_binary(self, data: bytes, *, now: datetime) -> list[Event]:
+        """Record a binary WebSocket frame: a violation, never answered (no id to answer).
+
+        The trace keeps it as ``<binary:HEX>`` text.
+        """
+        v = self._violation(
+            Malformation.BINARY_FRAME, f"binary frame of {len(data)} bytes", message_id=None
+        )
+        return self._reject(v, f"<binary:{data.hex()}>", now, None, answer_id=None)
 
     def tick(self, *, now: datetime) -> list[Event]:
         """Expire every outstanding CALL whose deadline is at or before ``now``."""

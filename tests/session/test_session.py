@@ -246,3 +246,12 @@ def test_raw_frames_are_sent_verbatim_and_traced() -> None:
         (None, None, None),
     ]
     assert station.outstanding_calls == []
+
+
+def test_binary_frame_is_recorded_as_a_violation() -> None:
+    csms = make_session(OcppVersion.V201, Role.CSMS)
+    (event,) = csms.receive_binary(b"\x00\xff", now=T0)
+    assert isinstance(event, ProtocolViolation)
+    assert event.violation.kind is Malformation.BINARY_FRAME
+    assert csms.trace[-1].raw == "<binary:00ff>"
+    assert csms.data_to_send() == []
