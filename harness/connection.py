@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from datetime import datetime
 from types import EllipsisType, TracebackType
 from typing import Any
 
@@ -35,6 +36,7 @@ from harness.logs import get_logger
 from harness.session import (
     CallErrorReceived,
     CallReceived,
+    CallTimedOut,
     CallTimeout,
     ErrorCode,
     ErrorReceived,
@@ -107,6 +109,9 @@ class OcppConnection:
         self._waiting: dict[str, asyncio.Future[ResultReceived]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._receiver: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._ticker_target: datetime | None = None  # deadline the ticker sleeps towards
+        self._ticker_idle = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._log = get_logger("connection", station=session.station_id)
         self.violations: list[ProtocolViolation] = []
@@ -151,6 +156,7 @@ class OcppConnection:
         """Start the receive loop (idempotent)."""
         if self._receiver is None:
             self._receiver = asyncio.create_task(self._receive_loop())
+            self._ticker = asyncio.create_task(self._tick_loop())
 
     async def __aenter__(self) -> OcppConnection:
         self.start()
@@ -170,8 +176,9 @@ class OcppConnection:
         if self._receiver is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._receiver
-        for task in list(self._tasks):
-            task.cancel()
+        for task in [*self._tasks, self._ticker]:
+            if task is not None:
+                task.cancel()
         self._fail_waiting()
 
     async def wait_closed(self) -> None:
@@ -201,18 +208,10 @@ class OcppConnection:
         )
         future: asyncio.Future[ResultReceived] = asyncio.get_running_loop().create_future()
         self._waiting[call.message_id] = future
-        timeout = self.session.default_timeout_s if timeout_s is ... else timeout_s
+        self._wake_ticker()
         try:
             await self._flush()
-            if timeout is None:
-                return await future
-            assert not isinstance(timeout, EllipsisType)
-            return await self.clock.wait_for(future, timeout)
-        except TimeoutError:
-            self.session.expire_call(call.message_id, now=self.clock.now())
-            raise CallTimeout(
-                action=action, message_id=call.message_id, timeout_s=timeout
-            ) from None
+            return await future
         finally:
             self._waiting.pop(call.message_id, None)
 
@@ -236,6 +235,39 @@ class OcppConnection:
                     await self.transport.send(text)
                 except TransportClosed as exc:
                     raise ConnectionClosed(str(exc)) from exc
+
+    # --------------------------------------------------------------- timeouts
+
+    # One timer per connection instead of one per call: the ticker sleeps (on the clock)
+    # until the session's next deadline and feeds the session a tick; calls never wait on a
+    # per-call timer, which keeps the request path to one future.
+
+    def _wake_ticker(self) -> None:
+        deadline = self.session.next_deadline()
+        if deadline is None or self._ticker is None:
+            return
+        if self._ticker_target is None:
+            self._ticker_idle.set()
+        elif deadline < self._ticker_target:  # sleeping towards a later deadline: restart
+            self._ticker.cancel()
+            self._ticker_target = None
+            self._ticker = asyncio.create_task(self._tick_loop())
+
+    async def _tick_loop(self) -> None:
+        while True:
+            deadline = self.session.next_deadline()
+            if deadline is None:
+                self._ticker_idle.clear()
+                await self._ticker_idle.wait()
+                continue
+            delay_s = (deadline - self.clock.now()).total_seconds()
+            if delay_s > 0:
+                self._ticker_target = deadline
+                await self.clock.sleep(delay_s)
+                self._ticker_target = None
+                continue
+            for event in self.session.tick(now=self.clock.now()):
+                self._dispatch(event)
 
     # ------------------------------------------------------------- receiving
 
@@ -287,14 +319,39 @@ class OcppConnection:
             )
             if event.call is not None:
                 self._fail(event.call.message_id, RemoteProtocolError(event.violation))
+        elif kind is CallTimedOut:
+            assert isinstance(event, CallTimedOut)
+            self._fail(
+                event.call.message_id,
+                CallTimeout(
+                    action=event.call.action,
+                    message_id=event.call.message_id,
+                    timeout_s=event.timeout_s,
+                ),
+            )
         elif kind is SendReceived:
             assert isinstance(event, SendReceived)
             send_handler = self._send_handlers.get(event.action)
             if send_handler is not None:
-                self._spawn(send_handler(event))
+                self._spawn(self._handle_send(send_handler, event))
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
-        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` now, up to its first real suspension; continue it in a task if needed.
+
+        Most handlers answer at once, so this saves a trip through the event loop per
+        incoming CALL (Python 3.12's eager tasks do the same). The eager part runs inside the
+        receive loop's task: a handler must not use ``asyncio.timeout()`` or
+        ``asyncio.current_task()`` before its first ``await`` that suspends.
+        """
+        try:
+            first = coro.send(None)
+        except StopIteration:
+            return
+        except Exception as exc:
+            self._log.error("handler_failed", error=repr(exc))
+            self.local_errors.append(f"answering a CALL raised {exc!r}")
+            return
+        task: asyncio.Task[None] = asyncio.ensure_future(_resume(coro, first))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -309,6 +366,13 @@ class OcppConnection:
                 future.set_exception(
                     ConnectionClosed(f"connection closed before the answer to [{message_id}]")
                 )
+
+    async def _handle_send(self, handler: SendHandler, event: SendReceived) -> None:
+        try:
+            await handler(event)
+        except Exception as exc:
+            self._log.error("send_handler_failed", action=event.action, error=repr(exc))
+            self.local_errors.append(f"handler for SEND {event.action} raised {exc!r}")
 
     async def _answer(self, event: CallReceived) -> None:
         handler = self._handlers.get(event.action)
@@ -342,3 +406,40 @@ class OcppConnection:
                     )
         with contextlib.suppress(ConnectionClosed):
             await self._flush()
+
+
+class _Resumed:
+    """Awaitable that continues a coroutine already started by :meth:`OcppConnection._spawn`.
+
+    It hands the value the coroutine yielded (the future it waits on) to the task that
+    awaits it, and relays what the task sends or throws back into the coroutine.
+    """
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], first: Any) -> None:
+        self._coro = coro
+        self._first = first
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        value = self._first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                self._coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    value = self._coro.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    value = self._coro.send(sent)
+                except StopIteration:
+                    return
+
+
+async def _resume(coro: Coroutine[Any, Any, None], first: Any) -> None:
+    await _Resumed(coro, first)

@@ -13,8 +13,30 @@ from typing import Any
 
 __all__ = ["dumps", "loads"]
 
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
+_SCAN = _DECODER.scan_once
 _FAST = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _encode_string = json.encoder.encode_basestring
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# The C encoder that json.dumps builds anew on every call, built once (no circular-reference
+# check: payloads come from JSON or from dataclasses, neither can be circular).
+_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_ENCODE = (
+    _C_ENCODER(None, _no_default, _encode_string, None, ":", ",", False, False, False)
+    if _C_ENCODER is not None
+    else None
+)
+_WHITESPACE = " \t\n\r"
 
 
 def loads(text: str) -> Any:
@@ -22,7 +44,13 @@ def loads(text: str) -> Any:
 
     Raises :class:`ValueError` (``json.JSONDecodeError``) for text that is not JSON.
     """
-    return json.loads(text, parse_float=Decimal)
+    try:
+        value, end = _SCAN(text, len(text) - len(text.lstrip(_WHITESPACE)))
+    except StopIteration as exc:
+        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    if end != len(text) and text[end:].strip(_WHITESPACE):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 
 def dumps(value: Any) -> str:
@@ -31,8 +59,8 @@ def dumps(value: Any) -> str:
     Raises :class:`ValueError` for NaN or infinite numbers and :class:`TypeError` for values
     that JSON cannot express.
     """
-    try:
-        return _FAST.encode(value)  # C encoder: the common case has no Decimal in it
+    try:  # C encoder: the common case has no Decimal in it
+        return "".join(_ENCODE(value, 0)) if _ENCODE is not None else _FAST.encode(value)
     except TypeError:
         parts: list[str] = []
         _write(value, parts)

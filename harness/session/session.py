@@ -140,12 +140,17 @@ class OcppSession:
         self._incoming: dict[str, str] = {}
         self._out: list[str] = []
         self._trace: list[TraceRecord] = []
+        # Rows not yet turned into TraceRecords (built when the trace is read: cheaper per frame)
+        self._rows: list[tuple[Any, ...]] = []
 
     # ------------------------------------------------------------------ state
 
     @property
     def trace(self) -> list[TraceRecord]:
         """Every frame sent and received so far (when ``keep_trace``), oldest first."""
+        if self._rows:
+            self._trace.extend(TraceRecord(*row) for row in self._rows)
+            self._rows.clear()
         return self._trace
 
     @property
@@ -316,13 +321,11 @@ class OcppSession:
         action: str | None,
         violations: tuple[Violation, ...],
     ) -> None:
-        record = TraceRecord(
-            now, direction, text, self.station_id, message_type, message_id, action, violations
-        )
-        if self._keep_trace:
-            self._trace.append(record)
+        row = (now, direction, text, self.station_id, message_type, message_id, action, violations)
         if self._sink is not None:
-            self._sink(record)
+            self._sink(TraceRecord(*row))
+        if self._keep_trace:
+            self._rows.append(row)
 
     # -------------------------------------------------------------- receiving
 
