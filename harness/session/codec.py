@@ -19,7 +19,7 @@ def _reject_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant)
-_SCAN = _DECODER.scan_once
+_SCAN = _DECODER.scan_once  # type: ignore[attr-defined]
 _FAST = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _encode_string = json.encoder.encode_basestring
 
