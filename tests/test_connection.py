@@ -161,3 +161,93 @@ async def _next_frame(conn: OcppConnection) -> str:
         for event in conn.violations:
             return event.raw
         await asyncio.sleep(0)
+
+
+async def test_handler_that_suspends_is_continued_in_a_task() -> None:
+    gate = asyncio.Event()
+
+    async def slow(_: CallReceived) -> dict[str, Any]:
+        await gate.wait()
+        await asyncio.sleep(0)
+        return {"currentTime": NOW}
+
+    station, csms, _ = _pair(Heartbeat=slow)
+    async with csms, station:
+        task = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=None))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not task.done()
+        assert csms.session.unanswered_calls != {}
+        gate.set()
+        result = await task
+        assert result.payload == {"currentTime": NOW}
+
+
+async def test_handler_can_call_the_peer_before_answering() -> None:
+    """A handler that itself waits on the connection must not deadlock the receive loop."""
+    clock = ManualClock()
+    station_end, csms_end = fake_pair()
+    got: list[str] = []
+
+    async def boot_then_ask(event: CallReceived) -> dict[str, Any]:
+        return {"status": "Accepted", "currentTime": NOW, "interval": 300}
+
+    async def station_reset(event: CallReceived) -> dict[str, Any]:
+        got.append(event.payload["type"])
+        return {"status": "Accepted"}
+
+    csms = OcppConnection.open(
+        csms_end, role=Role.CSMS, clock=clock, handlers={"BootNotification": boot_then_ask}
+    )
+    station = OcppConnection.open(
+        station_end, role=Role.CHARGING_STATION, clock=clock, handlers={"Reset": station_reset}
+    )
+
+    async def heartbeat_then_reset(event: CallReceived) -> dict[str, Any]:
+        reply = await csms.call("Reset", {"type": "Soft"}, timeout_s=None)
+        assert reply.payload == {"status": "Accepted"}
+        return {"currentTime": NOW}
+
+    csms._handlers["Heartbeat"] = heartbeat_then_reset
+    async with csms, station:
+        beat = await station.call("Heartbeat", {}, timeout_s=None)
+    assert beat.payload == {"currentTime": NOW}
+    assert got == ["Soft"]
+
+
+async def test_shorter_timeout_fires_while_peer_stays_silent() -> None:
+    clock = ManualClock()
+    station_end, csms_end = fake_pair()
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    async with station:
+        first = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=1000))
+        sent = json.loads(await csms_end.recv())
+        await csms_end.send(json.dumps([3, sent[1], {"currentTime": NOW}]))
+        await first
+        task = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=5))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        clock.advance(5)
+        with pytest.raises(CallTimeout):
+            await asyncio.wait_for(task, 2)  # guard: a missed timeout fails, not hangs
+
+
+async def test_send_frames_reach_the_send_handler() -> None:
+    clock = ManualClock()
+    station_end, csms_end = fake_pair(OcppSubprotocol.V21)
+    seen: list[dict[str, Any]] = []
+
+    async def stream(event: Any) -> None:
+        seen.append(event.payload)
+
+    csms = OcppConnection.open(
+        csms_end, role=Role.CSMS, clock=clock, send_handlers={"NotifyPeriodicEventStream": stream}
+    )
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    payload = {"id": 1, "pending": 0, "basetime": NOW, "data": [{"t": 0, "v": "1"}]}
+    async with csms, station:
+        await station.send_send("NotifyPeriodicEventStream", payload)
+        for _ in range(10):
+            await asyncio.sleep(0)
+    assert seen == [payload]
+    assert csms_end.sent == []  # a SEND is never answered

@@ -123,3 +123,10 @@ def test_serialize_then_parse_is_identity(frame: Frame) -> None:
     parsed = parse_frame(text)
     assert _same(parsed.to_list(), frame.to_list())
     assert serialize(parsed) == text  # and serialize∘parse is identity on that text
+
+
+@pytest.mark.parametrize("text", ["[2,NaN]", '[3,"1",{"x":Infinity}]', "[1] [2]", ""])
+def test_json_extensions_and_trailing_data_are_not_json(text: str) -> None:
+    with pytest.raises(FrameError) as info:
+        parse_frame(text)
+    assert info.value.kind is Malformation.NOT_JSON
