@@ -117,7 +117,8 @@ class OcppConnection:
         self.violations: list[ProtocolViolation] = []
         """Every protocol violation of the peer seen so far."""
         self.local_errors: list[str] = []
-        """Our own mistakes made while answering (e.g. a handler's invalid response)."""
+        """Harness defects met while running: a handler that raised or built an invalid
+        response, an ``on_event`` callback that raised. Non-empty means ERROR, not FAIL."""
 
     @classmethod
     def open(
@@ -278,15 +279,23 @@ class OcppConnection:
                 events = self.session.receive_text(text, now=self.clock.now())
                 await self._flush()
                 for event in events:
-                    self._dispatch(event)
+                    try:
+                        self._dispatch(event)
+                    except Exception as exc:  # our defect (e.g. in on_event): keep receiving
+                        self.local_errors.append(f"dispatching {type(event).__name__}: {exc!r}")
         except (TransportClosed, ConnectionClosed):
             pass
         finally:
             self._fail_waiting()
 
     def _dispatch(self, event: Event) -> None:
-        if self._on_event is not None:
-            self._on_event(event)
+        try:
+            self._route(event)
+        finally:
+            if self._on_event is not None:
+                self._on_event(event)
+
+    def _route(self, event: Event) -> None:
         kind = type(event)
         if kind is ResultReceived:
             assert isinstance(event, ResultReceived)
