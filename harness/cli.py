@@ -12,6 +12,8 @@ import click
 
 from harness import __version__
 from harness.logs import configure_logging
+from harness.scenario.cli import scenario
+from harness.smartcharging.cli import schedule_command
 
 __all__ = ["cli", "main"]
 
@@ -32,6 +34,10 @@ __all__ = ["cli", "main"]
 def cli(log_json: bool, log_level: str) -> None:
     """Conformance test harness for smart and bidirectional EV charging (OCPP-J)."""
     configure_logging(json_lines=log_json, level=log_level)
+
+
+cli.add_command(schedule_command)
+cli.add_command(scenario)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

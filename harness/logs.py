@@ -15,6 +15,23 @@ import structlog
 __all__ = ["configure_logging", "get_logger"]
 
 
+class _CurrentStderr:
+    """A file-like object that writes to whatever ``sys.stderr`` is at the moment of writing.
+
+    Binding the logger to the stream object found at configuration time would keep writing to
+    a stream that was since replaced and closed (pytest's capture, a redirected CLI call).
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(
     *, json_lines: bool = False, level: str = "INFO", stream: TextIO | None = None
 ) -> None:
@@ -22,10 +39,10 @@ def configure_logging(
 
     ``json_lines=True`` writes one JSON object per event (for log collectors and CI);
     otherwise events are rendered for humans, in colour when ``stream`` is a terminal.
-    Events go to ``stream`` (standard error by default) so that standard output stays free
-    for results.
+    Events go to ``stream`` (by default whatever ``sys.stderr`` is when an event is written) so
+    that standard output stays free for results.
     """
-    out = stream if stream is not None else sys.stderr
+    out: Any = stream if stream is not None else _CurrentStderr()
     numeric = logging.getLevelNamesMapping().get(level.upper())
     if numeric is None:
         raise ValueError(f"unknown log level {level!r} (expected DEBUG, INFO, WARNING, ERROR)")

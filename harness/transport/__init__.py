@@ -1,5 +1,45 @@
-"""Transports: websockets client and server, and an in-memory pair for tests."""
+"""Transports: websockets client and server, and an in-memory pair for tests.
 
-from harness.transport.base import OcppSubprotocol, Transport, TransportClosed
+Everything the layers above need is importable from here::
 
-__all__ = ["OcppSubprotocol", "Transport", "TransportClosed"]
+    from harness.transport import connect_ocpp, serve_ocpp, memory_pair, OcppSubprotocol
+"""
+
+from harness.transport.base import (
+    BinaryFrameReceived,
+    HandshakeRefused,
+    OcppSubprotocol,
+    Transport,
+    TransportClosed,
+    TransportError,
+)
+from harness.transport.memory import MemoryTransport, memory_pair
+from harness.transport.ws import DEFAULT_MAX_FRAME_BYTES, WebSocketTransport, connect_ocpp
+from harness.transport.ws_server import (
+    DEFAULT_SUBPROTOCOLS,
+    Authorizer,
+    ConnectionHandler,
+    OcppServer,
+    SubprotocolMismatch,
+    serve_ocpp,
+)
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_BYTES",
+    "DEFAULT_SUBPROTOCOLS",
+    "Authorizer",
+    "BinaryFrameReceived",
+    "ConnectionHandler",
+    "HandshakeRefused",
+    "MemoryTransport",
+    "OcppServer",
+    "OcppSubprotocol",
+    "SubprotocolMismatch",
+    "Transport",
+    "TransportClosed",
+    "TransportError",
+    "WebSocketTransport",
+    "connect_ocpp",
+    "memory_pair",
+    "serve_ocpp",
+]

@@ -1,0 +1,291 @@
+"""The run store: one run per folder, written case by case, append-only.
+
+The on-disk format is described in ``FORMAT.md`` next to this module. In short::
+
+    <root>/<run-id>/
+        run.json                 manifest; replaced atomically (temp + os.replace) at finish
+        results.jsonl            one CaseResult per line, appended as each case ends
+        traces/<case-key>.jsonl  one wire frame per line, appended as frames happen
+        series/<case-key>.json   the case's measurement series (written before its result)
+
+Writing: :meth:`RunStore.create` returns a :class:`RunWriter`. Each result line goes out in
+one ``os.write`` on an ``O_APPEND`` descriptor under a lock, then ``fsync``; so lines never
+interleave (async tasks or threads of one process) and a crash loses at most the line being
+written. Trace frames are also written one ``os.write`` each (no user-space buffer: a killed
+process loses nothing already appended) and are fsynced when the sink closes.
+
+Reading: :meth:`RunStore.open` returns a :class:`RunReader`. A torn last line (the run died
+while writing it) is skipped with a :class:`TornLineWarning`; a bad line anywhere else, or a
+missing or unknown manifest, raises :class:`RunStoreError` naming the file and line.
+
+One process writes a run. Calls are synchronous: an ``fsync`` per result blocks the event loop
+for a moment, once per case, which is negligible next to a case's duration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from harness.results._json import dump_time
+from harness.results.case import CaseResult
+from harness.results.manifest import (
+    MANIFEST,
+    RESULTS,
+    SERIES,
+    TRACES,
+    Manifest,
+    RunStoreError,
+    check_name,
+    manifest_bytes,
+)
+from harness.results.reader import RunReader
+
+__all__ = ["RunStore", "RunWriter", "TraceSink"]
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    # A regular file takes the whole buffer in one write; loop only for the rare short write
+    # (e.g. a full disk), which then fails on the next call with a clear OSError.
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def _replace_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _dumps(value: Any) -> str:
+    def default(obj: Any) -> Any:
+        if isinstance(obj, datetime):
+            return dump_time(obj)
+        if isinstance(obj, Mapping):
+            return dict(obj)
+        if isinstance(obj, tuple):
+            return list(obj)
+        raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=default)
+
+
+class TraceSink:
+    """Appends one case's wire frames to ``traces/<case-key>.jsonl`` as they happen.
+
+    Each frame is any JSON-able mapping (the session layer's trace record: ``t``, ``dir``,
+    ``raw``, ``station``, ``type``, ``id``, ``action``); datetimes become ISO 8601 UTC.
+    :meth:`append` returns the frame's index, which checks cite as evidence.
+    """
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.key = key
+        self.path = path
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
+        self._fd: int | None = os.open(path, flags, 0o644)
+        self._count = 0
+        self._lock = threading.Lock()
+
+    @property
+    def count(self) -> int:
+        """Frames appended so far (the next frame's index)."""
+        return self._count
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._fd is None
+
+    def append(self, frame: Mapping[str, Any]) -> int:
+        """Write ``frame`` as one line now; return its index in the trace (from 0)."""
+        try:
+            line = (_dumps(dict(frame)) + "\n").encode("utf-8")
+        except (TypeError, ValueError) as exc:
+            raise RunStoreError(f"{self.path}: frame {self._count} is not JSON: {exc}") from None
+        with self._lock:
+            if self._fd is None:
+                raise RunStoreError(f"{self.path}: the trace of {self.key} is closed")
+            _write_all(self._fd, line)
+            index = self._count
+            self._count += 1
+        return index
+
+    def close(self) -> None:
+        """Flush the trace to disk and close it (idempotent)."""
+        with self._lock:
+            if self._fd is not None:
+                os.fsync(self._fd)
+                os.close(self._fd)
+                self._fd = None
+
+
+class RunWriter:
+    """Writes one run folder. Obtain it from :meth:`RunStore.create`; use it as a context
+    manager or call :meth:`finish` (or :meth:`close` to stop without marking the run finished).
+    """
+
+    def __init__(self, run_dir: Path, manifest: Manifest) -> None:
+        self.run_dir = run_dir
+        self._manifest = manifest
+        self._lock = threading.Lock()
+        self._sinks: dict[str, TraceSink] = {}
+        self._written: set[str] = set()
+        self._fd: int | None = os.open(
+            run_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+        )
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest as last written to ``run.json``."""
+        return self._manifest
+
+    def trace_sink(self, case_key: str) -> TraceSink:
+        """Open the trace of the case with key ``case_key`` (``CaseInfo.key``); one per key."""
+        check_name(case_key, "case key")
+        with self._lock:
+            self._require_open()
+            if case_key in self._sinks or case_key in self._written:
+                raise RunStoreError(f"{self.run_dir}: a trace for case key {case_key} exists")
+            sink = TraceSink(self.run_dir / TRACES / f"{case_key}.jsonl", case_key)
+            self._sinks[case_key] = sink
+        return sink
+
+    def write_result(self, result: CaseResult) -> None:
+        """Append ``result`` as one line of ``results.jsonl`` (fsynced before returning).
+
+        Its trace sink, if any, is then closed (the case is over). Refused, with a
+        :class:`RunStoreError` and nothing written or closed, when the key was already
+        written, or a check cites a frame beyond the recorded trace or a series the result
+        does not hold: both are harness defects (evidence must exist), so the caller should
+        store a :meth:`CaseResult.harness_error` for the case instead.
+        """
+        key = result.key
+        with self._lock:
+            self._require_open()
+            if key in self._written:
+                raise RunStoreError(f"{self.run_dir}: case key {key} was already written")
+            sink = self._sinks.get(key)
+            self._check_evidence(result, 0 if sink is None else sink.count)
+            if sink is not None:
+                sink.close()
+                del self._sinks[key]
+            line = result.to_dict()
+            if result.series:
+                name = f"{SERIES}/{key}.json"
+                body = {"key": key, "series": line["series"]}
+                _replace_atomically(self.run_dir / name, (_dumps(body) + "\n").encode("utf-8"))
+                line["series"] = []
+                line["series_file"] = name
+            if sink is not None:
+                line["trace_file"] = f"{TRACES}/{key}.jsonl"
+            assert self._fd is not None
+            _write_all(self._fd, (_dumps(line) + "\n").encode("utf-8"))
+            os.fsync(self._fd)
+            self._written.add(key)
+
+    def _check_evidence(self, result: CaseResult, frames: int) -> None:
+        names = {s.name for s in result.series}
+        for check in result.checks:
+            rid = check.requirement.id
+            beyond = [i for i in check.frames if i >= frames]
+            if beyond:
+                raise RunStoreError(
+                    f"case {result.key}: check {rid} cites frames {beyond} but the trace has "
+                    f"{frames} frame(s)"
+                )
+            unknown = [n for n in check.series if n not in names]
+            if unknown:
+                raise RunStoreError(
+                    f"case {result.key}: check {rid} cites series {unknown}, the result holds "
+                    f"{sorted(names)}"
+                )
+
+    def finish(self, *, finished_at: datetime) -> Manifest:
+        """Close all traces and the results file and mark the run finished in ``run.json``
+        (replaced atomically). Returns the final manifest."""
+        with self._lock:
+            self._require_open()
+            manifest = replace(self._manifest, finished_at=finished_at)
+            self._close_files()
+            _replace_atomically(self.run_dir / MANIFEST, manifest_bytes(manifest))
+            self._manifest = manifest
+        return manifest
+
+    def close(self) -> None:
+        """Close files without marking the run finished (e.g. on an aborted run)."""
+        with self._lock:
+            if self._fd is not None:
+                self._close_files()
+
+    def _close_files(self) -> None:
+        for sink in self._sinks.values():
+            sink.close()
+        self._sinks.clear()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _require_open(self) -> None:
+        if self._fd is None:
+            raise RunStoreError(f"{self.run_dir}: the run is closed")
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class RunStore:
+    """Entry points: :meth:`create` a run folder, :meth:`open` one for reading."""
+
+    @staticmethod
+    def create(root_dir: Path | str, manifest: Manifest) -> RunWriter:
+        """Create ``<root_dir>/<run_id>/`` with its manifest and return its writer.
+
+        Raises :class:`RunStoreError` if that folder already exists (runs are never reused).
+        """
+        if manifest.finished_at is not None:
+            raise RunStoreError(f"run {manifest.run_id}: a new run cannot be finished already")
+        root = Path(root_dir)
+        run_dir = root / manifest.run_id
+        root.mkdir(parents=True, exist_ok=True)
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            raise RunStoreError(f"{run_dir}: a run folder of that id exists already") from None
+        (run_dir / TRACES).mkdir()
+        (run_dir / SERIES).mkdir()
+        _replace_atomically(run_dir / MANIFEST, manifest_bytes(manifest))
+        writer = RunWriter(run_dir, manifest)
+        _fsync_dir(run_dir)
+        _fsync_dir(root)
+        return writer
+
+    @staticmethod
+    def open(run_dir: Path | str) -> RunReader:
+        """Open a run folder for reading; raises :class:`RunStoreError` if its manifest is
+        missing, unreadable or of an unknown format version."""
+        return RunReader(Path(run_dir))

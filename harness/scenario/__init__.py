@@ -1,0 +1,167 @@
+"""The scenario language: YAML case files in, validated typed :class:`Case` objects out.
+
+Public API::
+
+    from harness.scenario import (load_cases, load_capabilities, parse_param_options,
+                                  resolve_parameters, selects)
+
+    cases = load_cases(["scenarios/ocpp16"])            # ScenarioLoadError lists every problem
+    dut = load_capabilities("labs/acme-wallbox.yaml")
+    overrides = parse_param_options(["pause_s=6h"])     # or load_lab_parameters(path)
+    for case in cases:
+        applicability = selects(case, dut)              # .runnable, .reasons, .versions
+        if applicability.runnable:
+            params = resolve_parameters(case, overrides)  # {"pause_s": 21600.0, ...}
+
+A runner walks ``case.steps`` (``match step: case SendStep(): ...``), turns
+``SetProfileStep``/``ClearProfileStep`` into sends with ``step.as_send(version)``, fills
+payloads with :func:`substitute`, numbers with :func:`resolve_number`, judges answers with
+:func:`match`, saves ``store`` values with :func:`extract`, and takes each step's level
+from ``case.step_level(step)``.
+
+See :mod:`.steps` for the step kinds, :mod:`.matchers` for matchers, :mod:`.values` for the
+``${...}`` syntax, :mod:`.capabilities` for declarations and needs, :mod:`.parameters` for
+overrides, and ``scenarios/schema/*.schema.json`` for the published schemas.
+"""
+
+from __future__ import annotations
+
+from harness.scenario.capabilities import (
+    Applicability,
+    Capabilities,
+    ChargingRateUnit,
+    Environment,
+    Measurand,
+    Need,
+    OperationMode,
+    ProfileKind,
+    ProfilePurpose,
+    load_capabilities,
+    selects,
+)
+from harness.scenario.checks import check_case, check_raw_case
+from harness.scenario.errors import Problem, ScenarioLoadError, SourceLocation
+from harness.scenario.fields import LIMIT, DutRole, LimitRef, OcppVersion, Target
+from harness.scenario.loader import (
+    LoadedCase,
+    LoadResult,
+    collect_cases,
+    load_case_file,
+    load_cases,
+)
+from harness.scenario.matchers import Matcher, MatchResult, describe, match, parse_matcher
+from harness.scenario.model import (
+    Case,
+    ParameterSpec,
+    ParamType,
+    ParamValue,
+    Requirement,
+)
+from harness.scenario.parameters import (
+    ParameterOverrides,
+    check_overrides,
+    load_lab_parameters,
+    parse_param_options,
+    resolve_parameters,
+)
+from harness.scenario.schema import capabilities_json_schema, scenario_json_schema
+from harness.scenario.steps import (
+    CallErrorCode,
+    ClearProfileStep,
+    CompareCompositeStep,
+    ExpectRequestStep,
+    ExpectSettledStep,
+    Level,
+    PromptResponse,
+    PromptStep,
+    Quantity,
+    Relation,
+    RepeatStep,
+    SendStep,
+    SetProfileStep,
+    Step,
+    VehicleAction,
+    VehicleStep,
+    WaitStep,
+)
+from harness.scenario.values import (
+    NowRef,
+    ParamRef,
+    SubstitutionError,
+    extract,
+    parse_duration_s,
+    resolve_int,
+    resolve_number,
+    substitute,
+)
+
+__all__ = [
+    "LIMIT",
+    "Applicability",
+    "CallErrorCode",
+    "Capabilities",
+    "Case",
+    "ChargingRateUnit",
+    "ClearProfileStep",
+    "CompareCompositeStep",
+    "DutRole",
+    "Environment",
+    "ExpectRequestStep",
+    "ExpectSettledStep",
+    "Level",
+    "LimitRef",
+    "LoadResult",
+    "LoadedCase",
+    "MatchResult",
+    "Matcher",
+    "Measurand",
+    "Need",
+    "NowRef",
+    "OcppVersion",
+    "OperationMode",
+    "ParamRef",
+    "ParamType",
+    "ParamValue",
+    "ParameterOverrides",
+    "ParameterSpec",
+    "Problem",
+    "ProfileKind",
+    "ProfilePurpose",
+    "PromptResponse",
+    "PromptStep",
+    "Quantity",
+    "Relation",
+    "RepeatStep",
+    "Requirement",
+    "ScenarioLoadError",
+    "SendStep",
+    "SetProfileStep",
+    "SourceLocation",
+    "Step",
+    "SubstitutionError",
+    "Target",
+    "VehicleAction",
+    "VehicleStep",
+    "WaitStep",
+    "capabilities_json_schema",
+    "check_case",
+    "check_overrides",
+    "check_raw_case",
+    "collect_cases",
+    "describe",
+    "extract",
+    "load_capabilities",
+    "load_case_file",
+    "load_cases",
+    "load_lab_parameters",
+    "match",
+    "parse_duration_s",
+    "parse_matcher",
+    "parse_param_options",
+    "resolve_int",
+    "resolve_number",
+    "resolve_parameters",
+    "scenario_json_schema",
+    "selects",
+    "substitute",
+]

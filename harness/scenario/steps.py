@@ -1,0 +1,411 @@
+"""Step kinds of the scenario language (a union discriminated by ``kind``).
+
+Every step may carry ``requirement`` (the id of one of the case's requirements that the
+step checks), ``level`` (MUST/SHOULD; default: the requirement's level, else MUST — a
+failed SHOULD step gives NON_STRICT), ``note`` (shown in reports) and ``precondition``
+(the step only brings the DUT into the state the case needs: if it fails, the verdict is
+INCONCLUSIVE, because the requirement under test was never exercised).
+
+Numbers marked *Seconds* / *Amount* accept ``${parameter}``; payloads and matchers accept
+any ``${...}`` reference (see :mod:`harness.scenario.values`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from harness.scenario.fields import (
+    Integer,
+    MatcherField,
+    Name,
+    NonNegative,
+    OcppVersion,
+    Payload,
+    Percent,
+    Seconds,
+    StoreMap,
+    TargetField,
+)
+from harness.scenario.matchers import Equals, Matcher, Subset
+from harness.scenario.values import ParamRef, parse_whole_ref, resolve_int, substitute
+
+__all__ = [
+    "CallErrorCode",
+    "ClearProfileStep",
+    "CompareCompositeStep",
+    "ExpectRequestStep",
+    "ExpectSettledStep",
+    "Level",
+    "PromptResponse",
+    "PromptStep",
+    "Quantity",
+    "Relation",
+    "RepeatStep",
+    "SendStep",
+    "SetProfileStep",
+    "Step",
+    "VehicleAction",
+    "VehicleStep",
+    "WaitStep",
+]
+
+ACTION_PATTERN = r"^[A-Z][A-Za-z0-9]*$"
+
+
+class Level(StrEnum):
+    """Requirement level: a broken MUST is FAIL, a broken SHOULD is NON_STRICT."""
+
+    MUST = "MUST"
+    SHOULD = "SHOULD"
+
+
+class CallErrorCode(StrEnum):
+    """OCPP-J CALLERROR codes (1.6 and 2.x spellings both, as DUTs use either)."""
+
+    NOT_IMPLEMENTED = "NotImplemented"
+    NOT_SUPPORTED = "NotSupported"
+    INTERNAL_ERROR = "InternalError"
+    PROTOCOL_ERROR = "ProtocolError"
+    SECURITY_ERROR = "SecurityError"
+    FORMATION_VIOLATION = "FormationViolation"
+    FORMAT_VIOLATION = "FormatViolation"
+    PROPERTY_CONSTRAINT_VIOLATION = "PropertyConstraintViolation"
+    OCCURENCE_CONSTRAINT_VIOLATION = "OccurenceConstraintViolation"
+    OCCURRENCE_CONSTRAINT_VIOLATION = "OccurrenceConstraintViolation"
+    TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
+    GENERIC_ERROR = "GenericError"
+    MESSAGE_TYPE_NOT_SUPPORTED = "MessageTypeNotSupported"
+    RPC_FRAMEWORK_ERROR = "RpcFrameworkError"
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requirement: str | None = Field(default=None, description="Requirement id this step checks.")
+    level: Level | None = Field(default=None, description="Overrides the requirement's level.")
+    note: str | None = Field(default=None, description="Free text shown in reports.")
+    precondition: StrictBool = Field(
+        default=False,
+        description="Setup, not a check: if it fails the case is INCONCLUSIVE, not FAIL.",
+    )
+
+
+class SendStep(_Step):
+    """The harness sends a request and judges the answer.
+
+    ``expect`` matches the CALLRESULT payload; ``expect_call_error`` lists acceptable
+    CALLERROR codes. With both, either outcome passes; with only ``expect_call_error``, a
+    CALLERROR is required; with neither, any CALLRESULT passes (a CALLERROR fails).
+    """
+
+    kind: Literal["send"]
+    action: str = Field(pattern=ACTION_PATTERN, description="OCPP action, e.g. SetChargingProfile")
+    payload: Payload = Field(default_factory=dict)
+    expect: MatcherField | None = None
+    expect_call_error: tuple[CallErrorCode, ...] | None = Field(default=None, min_length=1)
+    timeout_s: Seconds = 30.0
+    store: StoreMap = Field(default_factory=dict, description="variable: path in the response")
+
+
+class ExpectRequestStep(_Step):
+    """The DUT must send ``action`` within ``within_s``; the harness answers ``respond_with``.
+
+    Other requests arriving meanwhile are answered by the runner's defaults and do not fail
+    the step. ``respond_with`` ``None`` means the runner's default answer for the action.
+    """
+
+    kind: Literal["expect_request"]
+    action: str = Field(pattern=ACTION_PATTERN)
+    within_s: Seconds
+    expect: MatcherField | None = None
+    respond_with: Payload | None = None
+    store: StoreMap = Field(default_factory=dict, description="variable: path in the request")
+
+
+class WaitStep(_Step):
+    """Let clock time pass (the runner keeps answering the DUT meanwhile)."""
+
+    kind: Literal["wait"]
+    duration_s: Seconds
+
+
+class VehicleAction(StrEnum):
+    """What can be done to the vehicle."""
+
+    PLUG_IN = "plug_in"
+    UNPLUG = "unplug"
+    SET_SOC = "set_soc"
+    WAKE = "wake"
+
+
+class VehicleStep(_Step):
+    """Change the vehicle. In simulation the simulated vehicle does it; in a lab, plug_in,
+    unplug and wake become an operator prompt, and set_soc makes the case NOT_APPLICABLE
+    (see :attr:`possible_in_lab` and :func:`harness.scenario.capabilities.selects`)."""
+
+    kind: Literal["vehicle"]
+    action: VehicleAction
+    evse: Integer = 1
+    soc_percent: Percent | None = Field(default=None, description="Only for set_soc: 0..100")
+
+    @property
+    def possible_in_lab(self) -> bool:
+        """Whether an operator can do this in a lab."""
+        return self.action is not VehicleAction.SET_SOC
+
+    def lab_prompt(self) -> str:
+        """The operator instruction that replaces this step in a lab."""
+        words = {
+            VehicleAction.PLUG_IN: "Plug the vehicle in at EVSE {evse}",
+            VehicleAction.UNPLUG: "Unplug the vehicle from EVSE {evse}",
+            VehicleAction.WAKE: "Wake the vehicle at EVSE {evse} (unlock it or open a door)",
+            VehicleAction.SET_SOC: "Bring the vehicle at EVSE {evse} to the state of charge",
+        }
+        return words[self.action].format(evse=self.evse) + ", then confirm."
+
+
+class PromptResponse(StrEnum):
+    """What the operator answers: an acknowledgement, or yes (pass) / no (fail)."""
+
+    ACK = "ack"
+    YES_NO = "yes_no"
+
+
+class PromptStep(_Step):
+    """Ask the lab operator. In simulation the runner acknowledges it (answers yes)."""
+
+    kind: Literal["prompt"]
+    message: str = Field(min_length=1)
+    response: PromptResponse = PromptResponse.ACK
+    timeout_s: Seconds | None = Field(default=None, description="None waits for ever")
+
+
+class Quantity(StrEnum):
+    """What ``expect_settled`` measures: currents per phase (A), powers in total (W)."""
+
+    CURRENT = "current"
+    POWER = "power"
+    CURRENT_OFFERED = "current_offered"
+    POWER_OFFERED = "power_offered"
+    POWER_EXPORT = "power_export"
+
+    @property
+    def measurand(self) -> str:
+        """The OCPP measurand that reports it (a lab meter may stand in for the import ones)."""
+        return _MEASURANDS[self]
+
+    @property
+    def unit(self) -> str:
+        """``A`` or ``W``."""
+        return "A" if self in {Quantity.CURRENT, Quantity.CURRENT_OFFERED} else "W"
+
+
+_MEASURANDS = {
+    Quantity.CURRENT: "Current.Import",
+    Quantity.POWER: "Power.Active.Import",
+    Quantity.CURRENT_OFFERED: "Current.Offered",
+    Quantity.POWER_OFFERED: "Power.Offered",
+    Quantity.POWER_EXPORT: "Power.Active.Export",
+}
+
+
+class Relation(StrEnum):
+    """How the settled value compares with the target (± ``tolerance``).
+
+    ``near``: |value − target| ≤ tolerance. ``at_or_below``: value ≤ target + tolerance
+    (the vehicle may draw less). ``at_least``: value ≥ target − tolerance.
+    """
+
+    NEAR = "near"
+    AT_OR_BELOW = "at_or_below"
+    AT_LEAST = "at_least"
+
+
+class ExpectSettledStep(_Step):
+    """The measured quantity must settle by a deadline.
+
+    Settled: the value (every phase's, for currents) relates to ``scale × target`` as
+    ``relation`` says, within ``max(tolerance, rel_tolerance × |scale × target|)``, held for
+    ``hold_s``, starting no later than ``within_s`` after the step begins. ``target: limit``
+    is the oracle's limit in force, converted to the quantity's unit. ``phases`` (when
+    given) is the number of phases that must carry current; the others must stay below
+    ``tolerance``.
+    """
+
+    kind: Literal["expect_settled"]
+    quantity: Quantity = Quantity.CURRENT
+    evse: Integer = 1
+    target: TargetField
+    scale: NonNegative = 1.0
+    relation: Relation = Relation.NEAR
+    tolerance: NonNegative
+    rel_tolerance: NonNegative = 0.0
+    within_s: Seconds
+    hold_s: Seconds = 10.0
+    phases: StrictInt | None = Field(default=None, ge=1, le=3)
+
+
+class CompareCompositeStep(_Step):
+    """GetCompositeSchedule for ``evse`` over ``duration_s`` in ``unit``; the answer must
+    equal the oracle's composite (period list compared exactly, limits within
+    ``tolerance``)."""
+
+    kind: Literal["compare_composite"]
+    evse: Integer = Field(default=1, description="0 = the whole station")
+    duration_s: Seconds
+    unit: Literal["A", "W"] = "A"
+    tolerance: NonNegative = 0.0
+
+
+_ACCEPTED: Matcher = Subset((("status", Equals("Accepted")),))
+
+
+def _template(value: int | ParamRef) -> int | str:
+    """A number field as a payload template value (a reference becomes ``${name}``)."""
+    return str(value) if isinstance(value, ParamRef) else value
+
+
+class SetProfileStep(_Step):
+    """SetChargingProfile, written once for every version: ``profile`` is the version's
+    charging-profile object. Without an expectation, ``status: Accepted`` is expected."""
+
+    kind: Literal["set_profile"]
+    evse: Integer = Field(default=1, description="connectorId (1.6) / evseId (2.x); 0 = station")
+    profile: Payload
+    expect: MatcherField | None = None
+    expect_call_error: tuple[CallErrorCode, ...] | None = Field(default=None, min_length=1)
+    timeout_s: Seconds = 30.0
+
+    def as_send(self, version: OcppVersion) -> SendStep:
+        """The equivalent :class:`SendStep` for ``version`` (what the runner executes)."""
+        if version is OcppVersion.V16:
+            payload: dict[str, Any] = {
+                "connectorId": _template(self.evse),
+                "csChargingProfiles": self.profile,
+            }
+        else:
+            payload = {"evseId": _template(self.evse), "chargingProfile": self.profile}
+        expect = self.expect if self.expect is not None or self.expect_call_error else _ACCEPTED
+        return SendStep(
+            kind="send",
+            action="SetChargingProfile",
+            payload=payload,
+            expect=expect,
+            expect_call_error=self.expect_call_error,
+            timeout_s=self.timeout_s,
+            requirement=self.requirement,
+            level=self.level,
+            note=self.note,
+            precondition=self.precondition,
+        )
+
+
+class ClearProfileStep(_Step):
+    """ClearChargingProfile by id and/or criteria (none of them: clear all). Without an
+    expectation, ``status: Accepted`` is expected."""
+
+    kind: Literal["clear_profile"]
+    profile_id: Integer | None = None
+    evse: Integer | None = None
+    purpose: str | None = Field(default=None, description="The version's purpose name")
+    stack_level: StrictInt | None = Field(default=None, ge=0)
+    expect: MatcherField | None = None
+    expect_call_error: tuple[CallErrorCode, ...] | None = Field(default=None, min_length=1)
+    timeout_s: Seconds = 30.0
+
+    def as_send(self, version: OcppVersion) -> SendStep:
+        """The equivalent :class:`SendStep` for ``version`` (what the runner executes)."""
+        criteria: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("chargingProfilePurpose", self.purpose),
+                ("stackLevel", self.stack_level),
+            )
+            if value is not None
+        }
+        payload: dict[str, Any] = {}
+        if version is OcppVersion.V16:
+            if self.profile_id is not None:
+                payload["id"] = _template(self.profile_id)
+            if self.evse is not None:
+                payload["connectorId"] = _template(self.evse)
+            payload.update(criteria)
+        else:
+            if self.profile_id is not None:
+                payload["chargingProfileId"] = _template(self.profile_id)
+            if self.evse is not None:
+                criteria = {"evseId": _template(self.evse), **criteria}
+            if criteria:
+                payload["chargingProfileCriteria"] = criteria
+        expect = self.expect if self.expect is not None or self.expect_call_error else _ACCEPTED
+        return SendStep(
+            kind="send",
+            action="ClearChargingProfile",
+            payload=payload,
+            expect=expect,
+            expect_call_error=self.expect_call_error,
+            timeout_s=self.timeout_s,
+            requirement=self.requirement,
+            level=self.level,
+            note=self.note,
+            precondition=self.precondition,
+        )
+
+
+LoopValue = StrictBool | StrictInt | float | str
+
+
+class RepeatStep(_Step):
+    """Run ``steps`` again and again: ``times`` times, or once per value of ``for_each``.
+
+    ``for_each: {limit_a: [16, 8, 12]}`` binds ``${limit_a}`` to each value in turn (one
+    name per repeat; a value may itself be ``${parameter}``). Exactly one of ``times`` and
+    ``for_each`` is given. Variables stored inside keep the value of the latest iteration.
+    """
+
+    kind: Literal["repeat"]
+    times: Integer | None = None
+    for_each: dict[Name, list[LoopValue]] | None = None
+    steps: tuple[Step, ...] = Field(min_length=1)
+
+    def bindings(self, *, variables: Mapping[str, Any]) -> list[dict[str, LoopValue]]:
+        """One variable binding per iteration (empty bindings for ``times``)."""
+        if self.for_each is not None:
+            ((name, values),) = self.for_each.items()
+            return [{name: _bind(value, variables)} for value in values]
+        count = resolve_int(self.times, variables=variables) if self.times is not None else 0
+        return [{} for _ in range(count)]
+
+
+def _bind(value: LoopValue, variables: Mapping[str, Any]) -> LoopValue:
+    ref = parse_whole_ref(value) if isinstance(value, str) else None
+    if isinstance(ref, ParamRef):
+        bound: LoopValue = substitute(value, variables=variables, now=_NO_NOW)
+        return bound
+    return value
+
+
+_NO_NOW = datetime(1970, 1, 1, tzinfo=UTC)  # only ${name} is resolved here, never ${now}
+
+
+Step = Annotated[
+    SendStep
+    | ExpectRequestStep
+    | WaitStep
+    | VehicleStep
+    | PromptStep
+    | ExpectSettledStep
+    | CompareCompositeStep
+    | SetProfileStep
+    | ClearProfileStep
+    | RepeatStep,
+    Field(discriminator="kind"),
+]
+"""Any step; ``match step: case SendStep(): ...`` in the runner."""
+
+RepeatStep.model_rebuild()

@@ -1,0 +1,476 @@
+"""The composite schedule: what an EVSE (or the whole station, EVSE 0) may draw, over time.
+
+Rules, in the order they apply at each instant:
+
+1. Each profile is laid out on the time line: Absolute from its startSchedule, Relative from
+   the start of the transaction on the EVSE (without a transaction, from the requested start,
+   as the station would when asked at that moment), Recurring from the latest daily/weekly
+   repetition of its startSchedule (also before it: startSchedule is only the anchor). A
+   schedule ends after its ``duration``; a recurring one at the latest at the next
+   repetition; and nothing applies outside validFrom/validTo.
+2. Within one purpose the profile with the highest stackLevel that is in effect wins; where
+   its schedule has ended the next lower one takes over (OCA TC_072). Between a station-wide
+   (EVSE 0) and an EVSE-specific profile at the same stack level, the EVSE-specific one wins.
+3. Demand: PriorityCharging (2.1, only while priority charging is active on the EVSE) over
+   TxProfile (only for the transaction that runs) over TxDefaultProfile.
+4. Caps: ChargingStationMaxProfile (plus 2.1 LocalGeneration on EVSE 0, which adds to the
+   station maximum) and ChargingStationExternalConstraints on EVSE 0 and on the EVSE: the
+   limit is the minimum, the discharge limit the maximum (least negative); a setpoint is
+   clamped to the limit when charging and to the discharge limit when discharging.
+5. EVSE 0 is the sum over the EVSEs of their demand (each capped by its own external
+   constraints), capped by the station-wide caps.
+6. Where no limit applies, ``default_limit`` (in the requested unit) is reported; ``None``
+   leaves the limit empty (meaning "no limit").
+7. Limits are converted to the requested unit with the period's numberPhases (default 3)
+   and the station voltage, rounded toward zero to ``precision``, and adjacent equal periods
+   are merged. The periods cover exactly the requested duration.
+
+Instants are handled in whole seconds (floored), the resolution of startPeriod.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from harness.smartcharging.model import (
+    DEFAULT_NUMBER_PHASES,
+    ChargingProfile,
+    Kind,
+    OperationMode,
+    Purpose,
+    RateUnit,
+    SchedulePeriod,
+    StationContext,
+)
+from harness.smartcharging.units import convert, round_toward_zero
+
+__all__ = [
+    "CompositePeriod",
+    "CompositeSchedule",
+    "InstalledProfile",
+    "UnknownEvse",
+    "composite_schedule",
+    "from_epoch_s",
+    "to_epoch_s",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_epoch_s(instant: datetime) -> int:
+    """Whole seconds since 1970 (floored) of an aware datetime."""
+    return (instant - _EPOCH) // timedelta(seconds=1)
+
+
+def from_epoch_s(seconds: int) -> datetime:
+    """The aware UTC datetime ``seconds`` after 1970."""
+    return _EPOCH + timedelta(seconds=seconds)
+
+
+class UnknownEvse(ValueError):
+    """The EVSE/connector asked for does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class InstalledProfile:
+    """A profile as installed on ``evse_id`` (0 = station-wide)."""
+
+    evse_id: int
+    profile: ChargingProfile
+
+
+@dataclass(frozen=True, slots=True)
+class CompositePeriod:
+    """One period of a composite schedule, values in the schedule's unit.
+
+    ``limit=None`` means no limit applies. The 2.1 fields stay ``None`` unless a profile set
+    them. With per-phase values (``limit_l2``/``limit_l3``) ``limit`` is phase L1's.
+    """
+
+    start_period_s: int
+    limit: Decimal | None
+    number_phases: int | None = None
+    phase_to_use: int | None = None
+    limit_l2: Decimal | None = None
+    limit_l3: Decimal | None = None
+    discharge_limit: Decimal | None = None
+    discharge_limit_l2: Decimal | None = None
+    discharge_limit_l3: Decimal | None = None
+    setpoint: Decimal | None = None
+    setpoint_l2: Decimal | None = None
+    setpoint_l3: Decimal | None = None
+    operation_mode: OperationMode | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeSchedule:
+    """The composite schedule of ``evse_id`` from ``schedule_start`` for ``duration_s``."""
+
+    evse_id: int
+    schedule_start: datetime
+    duration_s: int
+    unit: RateUnit
+    periods: tuple[CompositePeriod, ...]
+
+    def period_at(self, instant: datetime) -> CompositePeriod:
+        """The period in effect at ``instant`` (clamped to the schedule's span)."""
+        offset = to_epoch_s(instant) - to_epoch_s(self.schedule_start)
+        starts = [p.start_period_s for p in self.periods]
+        index = max(0, bisect.bisect_right(starts, offset) - 1)
+        return self.periods[index]
+
+
+# ---------------------------------------------------------------------------------------
+# Laying out one profile on the time line
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    start_s: int
+    end_s: int
+    period: SchedulePeriod
+    unit: RateUnit
+    priority: tuple[int, int, int]
+
+
+def _segments(
+    item: InstalledProfile, *, lo_s: int, hi_s: int, relative_anchor_s: int, unit: RateUnit
+) -> list[_Segment]:
+    profile = item.profile
+    schedule = profile.schedule_for(unit)
+    if profile.valid_from is not None:
+        lo_s = max(lo_s, to_epoch_s(profile.valid_from))
+    if profile.valid_to is not None:
+        hi_s = min(hi_s, to_epoch_s(profile.valid_to))
+    if lo_s >= hi_s or not schedule.periods:
+        return []
+    anchors: list[tuple[int, int | None]]
+    if (
+        profile.kind is Kind.RECURRING
+        and profile.recurrency is not None
+        and (schedule.start_schedule is not None)
+    ):
+        every = profile.recurrency.period_s
+        base = to_epoch_s(schedule.start_schedule)
+        first, last = (lo_s - base) // every, (hi_s - 1 - base) // every
+        anchors = [(base + k * every, base + (k + 1) * every) for k in range(first, last + 1)]
+    elif profile.kind is Kind.RELATIVE or schedule.start_schedule is None:
+        anchors = [(relative_anchor_s, None)]
+    else:
+        anchors = [(to_epoch_s(schedule.start_schedule), None)]
+    # A profile on the EVSE itself beats a station-wide one at the same stack level; two
+    # profiles the rules do not let coexist (same level, same EVSE, both valid) are settled
+    # by the higher id, so the result never depends on installation order.
+    priority = (profile.stack_level, 1 if item.evse_id != 0 else 0, profile.profile_id)
+    out: list[_Segment] = []
+    periods = schedule.periods
+    for anchor, instance_end in anchors:
+        stop = anchor + schedule.duration_s if schedule.duration_s is not None else None
+        if instance_end is not None:
+            stop = instance_end if stop is None else min(stop, instance_end)
+        for index, period in enumerate(periods):
+            start = anchor + period.start_period_s
+            end = anchor + periods[index + 1].start_period_s if index + 1 < len(periods) else stop
+            if stop is not None and end is not None:
+                end = min(end, stop)
+            a, b = max(start, lo_s), hi_s if end is None else min(end, hi_s)
+            if a < b:
+                out.append(_Segment(a, b, period, schedule.unit, priority))
+    return out
+
+
+def _winner(segments: Sequence[_Segment], at_s: int) -> _Segment | None:
+    best: _Segment | None = None
+    for seg in segments:
+        if seg.start_s <= at_s < seg.end_s and (best is None or seg.priority > best.priority):
+            best = seg
+    return best
+
+
+# ---------------------------------------------------------------------------------------
+# Values in the requested unit, and how they combine
+
+
+def _v(
+    value: Decimal | None, seg: _Segment, unit: RateUnit, phases: int | None, voltage: Decimal
+) -> Decimal | None:
+    if value is None:
+        return None
+    return convert(value, from_unit=seg.unit, to_unit=unit, number_phases=phases, voltage_v=voltage)
+
+
+def _values(seg: _Segment, unit: RateUnit, voltage: Decimal) -> CompositePeriod:
+    p = seg.period
+    per_phase = any(
+        x is not None for x in (p.limit_l2, p.limit_l3, p.discharge_limit_l2, p.setpoint_l2)
+    )
+    # Per-phase values (and an A limit, which is per phase anyway) convert with one phase.
+    phases = 1 if per_phase else p.number_phases
+    return CompositePeriod(
+        start_period_s=0,
+        limit=_v(p.limit, seg, unit, phases, voltage),
+        number_phases=p.number_phases,
+        phase_to_use=p.phase_to_use,
+        limit_l2=_v(p.limit_l2, seg, unit, 1, voltage),
+        limit_l3=_v(p.limit_l3, seg, unit, 1, voltage),
+        discharge_limit=_v(p.discharge_limit, seg, unit, phases, voltage),
+        discharge_limit_l2=_v(p.discharge_limit_l2, seg, unit, 1, voltage),
+        discharge_limit_l3=_v(p.discharge_limit_l3, seg, unit, 1, voltage),
+        setpoint=_v(p.setpoint, seg, unit, phases, voltage),
+        setpoint_l2=_v(p.setpoint_l2, seg, unit, 1, voltage),
+        setpoint_l3=_v(p.setpoint_l3, seg, unit, 1, voltage),
+        operation_mode=p.operation_mode,
+    )
+
+
+def _min(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _max(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def _per_phase(value: CompositePeriod) -> bool:
+    return any(
+        getattr(value, name) is not None
+        for name in ("limit_l2", "limit_l3", "discharge_limit_l2", "discharge_limit_l3")
+    )
+
+
+def _phase_values(
+    value: CompositePeriod, base: str, unit: RateUnit
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """L1, L2, L3 values of ``base`` (``limit`` or ``discharge_limit``) of one contributor.
+
+    With per-phase values, the plain field is L1 and a missing phase is taken as L1's; without,
+    an A value holds for each phase and a W value is shared by ``number_phases``.
+    """
+    total = getattr(value, base)
+    if _per_phase(value):
+        l2, l3 = getattr(value, f"{base}_l2"), getattr(value, f"{base}_l3")
+        return total, total if l2 is None else l2, total if l3 is None else l3
+    if total is None or unit is RateUnit.A:
+        return total, total, total
+    share = total / (value.number_phases or DEFAULT_NUMBER_PHASES)
+    return share, share, share
+
+
+def _cap(
+    demand: CompositePeriod | None, cap: CompositePeriod | None, unit: RateUnit
+) -> CompositePeriod | None:
+    """``demand`` limited by ``cap``: min of limits, max (least negative) of discharge limits."""
+    if cap is None:
+        return demand
+    if demand is None:
+        return replace(cap, setpoint=None, setpoint_l2=None, setpoint_l3=None, operation_mode=None)
+    phases = demand.number_phases if demand.number_phases is not None else cap.number_phases
+    if _per_phase(demand) or _per_phase(cap):
+        d1, d2, d3 = _phase_values(demand, "limit", unit)
+        c1, c2, c3 = _phase_values(cap, "limit", unit)
+        e1, e2, e3 = _phase_values(demand, "discharge_limit", unit)
+        f1, f2, f3 = _phase_values(cap, "discharge_limit", unit)
+        return replace(
+            demand,
+            limit=_min(d1, c1),
+            limit_l2=_min(d2, c2),
+            limit_l3=_min(d3, c3),
+            discharge_limit=_max(e1, f1),
+            discharge_limit_l2=_max(e2, f2),
+            discharge_limit_l3=_max(e3, f3),
+            number_phases=phases,
+        )
+    return replace(
+        demand,
+        limit=_min(demand.limit, cap.limit),
+        discharge_limit=_max(demand.discharge_limit, cap.discharge_limit),
+        number_phases=phases,
+    )
+
+
+def _clamp(
+    setpoint: Decimal | None, limit: Decimal | None, discharge: Decimal | None
+) -> Decimal | None:
+    if setpoint is None:
+        return None
+    if setpoint > 0 and limit is not None:
+        return min(setpoint, limit)
+    if setpoint < 0 and discharge is not None:
+        return max(setpoint, discharge)
+    return setpoint
+
+
+def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None or b is None else a + b
+
+
+def _sum(items: Sequence[CompositePeriod | None]) -> CompositePeriod | None:
+    """Station total: an EVSE without a limit makes the total unlimited."""
+    if not items or any(item is None for item in items):
+        return None
+    total: CompositePeriod | None = None
+    for item in items:
+        assert item is not None
+        if total is None:
+            total = replace(item, limit_l2=None, limit_l3=None, phase_to_use=None)
+            total = replace(total, discharge_limit_l2=None, discharge_limit_l3=None)
+            total = replace(total, setpoint_l2=None, setpoint_l3=None)
+            continue
+        setpoint = None
+        if total.setpoint is not None or item.setpoint is not None:
+            setpoint = (total.setpoint or Decimal(0)) + (item.setpoint or Decimal(0))
+        total = replace(
+            total,
+            limit=_add(total.limit, item.limit),
+            discharge_limit=_add(total.discharge_limit, item.discharge_limit),
+            setpoint=setpoint,
+            number_phases=_min_int(total.number_phases, item.number_phases),
+            operation_mode=total.operation_mode
+            if total.operation_mode == item.operation_mode
+            else None,
+        )
+    return total
+
+
+def _min_int(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _finish(value: CompositePeriod | None, default_limit: Decimal | None) -> CompositePeriod:
+    if value is None:
+        return CompositePeriod(start_period_s=0, limit=default_limit)
+    if value.limit is None and default_limit is not None:
+        value = replace(value, limit=default_limit)
+    return replace(
+        value,
+        setpoint=_clamp(value.setpoint, value.limit, value.discharge_limit),
+        setpoint_l2=_clamp(value.setpoint_l2, value.limit_l2, value.discharge_limit_l2),
+        setpoint_l3=_clamp(value.setpoint_l3, value.limit_l3, value.discharge_limit_l3),
+    )
+
+
+def _rounded(value: CompositePeriod, precision: Decimal | None) -> CompositePeriod:
+    if precision is None:
+        return value
+    changes: dict[str, Any] = {
+        f.name: round_toward_zero(getattr(value, f.name), precision)
+        for f in fields(value)
+        if isinstance(getattr(value, f.name), Decimal)
+    }
+    return replace(value, **changes)
+
+
+# ---------------------------------------------------------------------------------------
+# The composite
+
+
+def _applies(item: InstalledProfile, evse_id: int, context: StationContext) -> bool:
+    if item.evse_id not in (0, evse_id):
+        return False
+    if item.profile.purpose is Purpose.TX:
+        tx = context.transaction_on(evse_id)
+        return (
+            item.evse_id == evse_id
+            and tx is not None
+            and (item.profile.transaction_id in (None, tx.transaction_id))
+        )
+    if item.profile.purpose is Purpose.PRIORITY_CHARGING:
+        return evse_id in context.priority_charging_evse_ids
+    return True
+
+
+def composite_schedule(
+    installed: Iterable[InstalledProfile],
+    *,
+    evse_id: int,
+    start: datetime,
+    duration_s: int,
+    unit: RateUnit,
+    context: StationContext,
+    default_limit: Decimal | None = None,
+    precision: Decimal | None = Decimal("0.1"),
+) -> CompositeSchedule:
+    """The composite schedule of ``evse_id`` (0 = whole station) from ``start``.
+
+    ``default_limit`` (in ``unit``) is reported where no profile limits; ``precision`` is
+    the rounding step (toward zero) or ``None`` for exact values. Raises :class:`UnknownEvse`
+    for an EVSE that the context does not have. Installation order does not matter.
+    """
+    if evse_id != 0 and evse_id not in context.evse_ids:
+        raise UnknownEvse(f"EVSE {evse_id} does not exist (EVSEs: {list(context.evse_ids)})")
+    if duration_s < 0:
+        raise ValueError(f"duration_s must be >= 0, got {duration_s}")
+    items = tuple(installed)
+    lo_s = to_epoch_s(start)
+    hi_s = lo_s + max(duration_s, 1)
+    voltage = context.voltage_v
+    evses = context.evse_ids if evse_id == 0 else (evse_id,)
+
+    def layer(evse: int, purposes: tuple[Purpose, ...], where: tuple[int, ...]) -> list[_Segment]:
+        # Relative profiles start with the EVSE's transaction; station-wide caps, which no
+        # transaction owns, and EVSEs without one start at the requested time.
+        tx = context.transaction_on(evse) if where != (0,) else None
+        anchor = to_epoch_s(tx.start) if tx is not None else lo_s
+        out: list[_Segment] = []
+        for item in items:
+            if (
+                item.profile.purpose in purposes
+                and item.evse_id in where
+                and (_applies(item, evse, context))
+            ):
+                out += _segments(item, lo_s=lo_s, hi_s=hi_s, relative_anchor_s=anchor, unit=unit)
+        return out
+
+    per_evse = {
+        e: (
+            layer(e, (Purpose.PRIORITY_CHARGING,), (0, e)),
+            layer(e, (Purpose.TX,), (e,)),
+            layer(e, (Purpose.TX_DEFAULT,), (0, e)),
+            layer(e, (Purpose.EXTERNAL_CONSTRAINTS,), (e,)),
+        )
+        for e in evses
+    }
+    first = evses[0] if evses else 0
+    station_ext = layer(first, (Purpose.EXTERNAL_CONSTRAINTS,), (0,))
+    station_max = layer(first, (Purpose.STATION_MAX,), (0,))
+    local_gen = layer(first, (Purpose.LOCAL_GENERATION,), (0,))
+
+    cuts = {lo_s, hi_s}
+    for segs in [station_ext, station_max, local_gen, *(s for v in per_evse.values() for s in v)]:
+        for seg in segs:
+            cuts.update((seg.start_s, seg.end_s))
+    bounds = sorted(c for c in cuts if lo_s <= c <= hi_s)
+
+    def val(segs: list[_Segment], at_s: int) -> CompositePeriod | None:
+        seg = _winner(segs, at_s)
+        return None if seg is None else _values(seg, unit, voltage)
+
+    periods: list[CompositePeriod] = []
+    for at_s in bounds[:-1]:
+        demands: list[CompositePeriod | None] = []
+        for prio, tx, tx_default, ext in per_evse.values():
+            demand = val(prio, at_s) or val(tx, at_s) or val(tx_default, at_s)
+            demands.append(_cap(demand, val(ext, at_s), unit))
+        total = demands[0] if evse_id != 0 else _sum(demands)
+        station_cap = val(station_max, at_s)
+        generation = val(local_gen, at_s)
+        if station_cap is not None and generation is not None:
+            station_cap = replace(station_cap, limit=_add(station_cap.limit, generation.limit))
+        total = _cap(_cap(total, val(station_ext, at_s), unit), station_cap, unit)
+        value = _rounded(_finish(total, default_limit), precision)
+        value = replace(value, start_period_s=at_s - lo_s)
+        if periods and replace(periods[-1], start_period_s=0) == replace(value, start_period_s=0):
+            continue
+        periods.append(value)
+    return CompositeSchedule(
+        evse_id=evse_id,
+        schedule_start=from_epoch_s(lo_s),
+        duration_s=duration_s,
+        unit=unit,
+        periods=tuple(periods),
+    )

@@ -1,0 +1,168 @@
+"""Parse SetChargingProfile request payloads (as a CSMS sends them) into the model.
+
+The payload's shape is first checked against the JSON schema the ``ocpp`` package ships for
+that version; a violation becomes a :class:`PayloadError` naming the field and what was
+expected. 1.6 payloads carry ``connectorId`` + ``csChargingProfiles``; 2.x payloads
+``evseId`` + ``chargingProfile``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+import ocpp
+
+from harness.clock import utc
+from harness.smartcharging.model import (
+    ChargingProfile,
+    ChargingSchedule,
+    Kind,
+    OcppVersion,
+    OperationMode,
+    Purpose,
+    RateUnit,
+    Recurrency,
+    SchedulePeriod,
+)
+
+__all__ = ["PayloadError", "parse_set_charging_profile", "schema_validator"]
+
+_SCHEMA_DIRS = {OcppVersion.V16: "v16", OcppVersion.V201: "v201", OcppVersion.V21: "v21"}
+
+
+class PayloadError(ValueError):
+    """A payload does not have the shape its schema requires; ``field`` is a dotted path."""
+
+    def __init__(self, field: str, expected: str) -> None:
+        super().__init__(f"{field}: {expected}")
+        self.field = field
+        self.expected = expected
+
+
+@cache
+def schema_validator(version: OcppVersion, action: str) -> Any:
+    """A compiled validator for ``action`` (e.g. ``"SetChargingProfile"``, request side, or
+    ``"GetCompositeScheduleResponse"``) of ``version``, from the ``ocpp`` package's schemas."""
+    folder = Path(ocpp.__file__).parent / _SCHEMA_DIRS[version] / "schemas"
+    name = action
+    if version is not OcppVersion.V16 and not action.endswith("Response"):
+        name = f"{action}Request"
+    schema = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    schema.pop("$id", None)
+    return fastjsonschema.compile(schema)
+
+
+def _dec(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _time(value: Any, field: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return utc(str(value))
+    except ValueError:
+        raise PayloadError(field, f"an ISO 8601 date-time, got {value!r}") from None
+
+
+def _period(raw: dict[str, Any]) -> SchedulePeriod:
+    curve = tuple(
+        (Decimal(str(p["frequency"])), Decimal(str(p["power"])))
+        for p in raw.get("v2xFreqWattCurve", [])
+    )
+    mode = raw.get("operationMode")
+    return SchedulePeriod(
+        start_period_s=int(raw["startPeriod"]),
+        limit=_dec(raw.get("limit")),
+        number_phases=raw.get("numberPhases"),
+        phase_to_use=raw.get("phaseToUse"),
+        limit_l2=_dec(raw.get("limit_L2")),
+        limit_l3=_dec(raw.get("limit_L3")),
+        discharge_limit=_dec(raw.get("dischargeLimit")),
+        discharge_limit_l2=_dec(raw.get("dischargeLimit_L2")),
+        discharge_limit_l3=_dec(raw.get("dischargeLimit_L3")),
+        setpoint=_dec(raw.get("setpoint")),
+        setpoint_l2=_dec(raw.get("setpoint_L2")),
+        setpoint_l3=_dec(raw.get("setpoint_L3")),
+        setpoint_reactive=_dec(raw.get("setpointReactive")),
+        operation_mode=OperationMode(mode) if mode is not None else None,
+        v2x_baseline=_dec(raw.get("v2xBaseline")),
+        freq_watt_curve=curve,
+        evse_sleep=raw.get("evseSleep"),
+    )
+
+
+def _schedule(raw: dict[str, Any], field: str) -> ChargingSchedule:
+    return ChargingSchedule(
+        unit=RateUnit(raw["chargingRateUnit"]),
+        periods=tuple(_period(p) for p in raw["chargingSchedulePeriod"]),
+        start_schedule=_time(raw.get("startSchedule"), f"{field}.startSchedule"),
+        duration_s=raw.get("duration"),
+        min_charging_rate=_dec(raw.get("minChargingRate")),
+        schedule_id=raw.get("id"),
+        randomized_delay_s=raw.get("randomizedDelay"),
+        use_local_time=raw.get("useLocalTime"),
+        has_limit_at_soc="limitAtSoC" in raw,
+    )
+
+
+def parse_set_charging_profile(
+    payload: Any, *, version: OcppVersion
+) -> tuple[int, ChargingProfile]:
+    """Return ``(evse_id, profile)`` from a SetChargingProfile request payload.
+
+    Raises :class:`PayloadError` when the payload does not match the version's schema.
+    """
+    try:
+        schema_validator(version, "SetChargingProfile")(payload)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        path = ".".join(str(p) for p in exc.path[1:]) or "(payload)"
+        text = str(exc.message)
+        # fastjsonschema says "data.a.b must be integer"; keep "must be integer".
+        expected = text.split(" ", 1)[1] if text.startswith("data") and " " in text else text
+        raise PayloadError(path, expected) from None
+    if version is OcppVersion.V16:
+        evse_id = int(payload["connectorId"])
+        raw = payload["csChargingProfiles"]
+        prefix = "csChargingProfiles"
+        purpose_text = raw["chargingProfilePurpose"]
+        max_16 = purpose_text == "ChargePointMaxProfile"
+        purpose = Purpose.STATION_MAX if max_16 else Purpose(purpose_text)
+        schedules: tuple[ChargingSchedule, ...] = (
+            _schedule(raw["chargingSchedule"], f"{prefix}.chargingSchedule"),
+        )
+        profile_id = int(raw["chargingProfileId"])
+        tx = raw.get("transactionId")
+        transaction_id = None if tx is None else str(tx)
+    else:
+        evse_id = int(payload["evseId"])
+        raw = payload["chargingProfile"]
+        prefix = "chargingProfile"
+        purpose = Purpose(raw["chargingProfilePurpose"])
+        schedules = tuple(
+            _schedule(s, f"{prefix}.chargingSchedule.{i}")
+            for i, s in enumerate(raw["chargingSchedule"])
+        )
+        profile_id = int(raw["id"])
+        transaction_id = raw.get("transactionId")
+    recurrency = raw.get("recurrencyKind")
+    profile = ChargingProfile(
+        profile_id=profile_id,
+        stack_level=int(raw["stackLevel"]),
+        purpose=purpose,
+        kind=Kind(raw["chargingProfileKind"]),
+        schedules=schedules,
+        recurrency=Recurrency(recurrency) if recurrency is not None else None,
+        valid_from=_time(raw.get("validFrom"), f"{prefix}.validFrom"),
+        valid_to=_time(raw.get("validTo"), f"{prefix}.validTo"),
+        transaction_id=transaction_id,
+        dyn_update_interval_s=raw.get("dynUpdateInterval"),
+        dyn_update_time=_time(raw.get("dynUpdateTime"), f"{prefix}.dynUpdateTime"),
+    )
+    return evse_id, profile

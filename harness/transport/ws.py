@@ -1,0 +1,353 @@
+"""OCPP-J over WebSocket: the connection wrapper and the client (the station's side).
+
+Built on the ``websockets`` library's asyncio API. :class:`WebSocketTransport` is a thin
+adapter: ``send``/``recv`` call straight into websockets (no extra task, lock, queue or copy
+per message); only the exceptions are translated:
+
+* websockets' ``ConnectionClosed`` (OK or Error) becomes
+  :class:`~harness.transport.base.TransportClosed` with the code and reason of the close frame
+  that started the closing handshake (the peer's if it closed first, ours otherwise; ``1006``
+  when the TCP connection dropped without any close frame), so both ends report the same pair.
+* A binary frame becomes :class:`~harness.transport.base.BinaryFrameReceived` carrying the
+  bytes; the connection stays open. OCPP-J messages are UTF-8 JSON text frames, so a binary
+  frame is the peer's violation: the session layer records it as evidence and decides.
+
+The server lives in :mod:`harness.transport.ws_server`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl as ssl_lib
+from collections.abc import Generator, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Final
+from urllib.parse import unquote, urlsplit
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.asyncio.connection import Connection
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
+from websockets.frames import CloseCode
+from websockets.protocol import State
+from websockets.typing import Subprotocol
+
+from harness import __version__
+from harness.logs import get_logger
+from harness.transport.base import (
+    BinaryFrameReceived,
+    HandshakeRefused,
+    OcppSubprotocol,
+    TransportClosed,
+    TransportError,
+    fit_close_reason,
+)
+
+__all__ = [
+    "DEFAULT_MAX_FRAME_BYTES",
+    "USER_AGENT",
+    "WebSocketTransport",
+    "connect_ocpp",
+    "station_id_from_path",
+]
+
+DEFAULT_MAX_FRAME_BYTES: Final = 4 * 1024 * 1024
+"""Largest incoming message accepted (4 MiB), after reassembly and decompression.
+
+OCPP does not bound message size. Real messages stay far below this, but a harness must not
+cut off a DUT that sends a large but legitimate message (a big NotifyReport, SendLocalList or
+certificate chain): 4 MiB leaves two orders of magnitude of headroom while still bounding the
+memory one misbehaving peer can take. A larger message closes the connection with 1009.
+"""
+
+USER_AGENT: Final = f"ocpp-harness/{__version__}"
+
+
+def station_id_from_path(path: str) -> str | None:
+    """The station id in a request path: its last segment, percent-decoded.
+
+    The query string, if any, is ignored. Returns ``None`` when the last segment is empty
+    (``/`` or ``/ocpp/``). Raises :class:`UnicodeDecodeError` when the percent-encoded bytes
+    are not UTF-8.
+    """
+    segment = path.partition("?")[0].rpartition("/")[2]
+    if not segment:
+        return None
+    return unquote(segment, errors="strict")
+
+
+def transport_closed_from(exc: ConnectionClosed) -> TransportClosed:
+    """The :class:`TransportClosed` for a websockets ``ConnectionClosed``.
+
+    Reports the close frame that started the closing handshake: the received one if the peer
+    closed first (or we never sent one), the sent one if we did; 1006 if neither exists.
+    """
+    rcvd, sent = exc.rcvd, exc.sent
+    if rcvd is not None and (sent is None or exc.rcvd_then_sent):
+        return TransportClosed(rcvd.code, rcvd.reason)
+    if sent is not None:
+        return TransportClosed(sent.code, sent.reason)
+    return TransportClosed(CloseCode.ABNORMAL_CLOSURE, "")
+
+
+class WebSocketTransport:
+    """One OCPP-J WebSocket connection; satisfies :class:`~harness.transport.base.Transport`.
+
+    Made by :func:`connect_ocpp` (client) or handed to the handler of
+    :func:`~harness.transport.ws_server.serve_ocpp` (server). ``async with transport:``
+    closes it on exit.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        *,
+        station_id: str,
+        subprotocol: OcppSubprotocol,
+        request_path: str,
+        request_headers: Mapping[str, str],
+    ) -> None:
+        self._ws = connection
+        self._station_id = station_id
+        self._subprotocol = subprotocol
+        self.request_path = request_path
+        """Path (and query) of the opening HTTP request."""
+        self.request_headers = request_headers
+        """Headers of the opening HTTP request (sent by the station; case-insensitive)."""
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<WebSocketTransport {self._station_id!r} {self._subprotocol} {state}>"
+
+    @property
+    def subprotocol(self) -> OcppSubprotocol:
+        """The negotiated OCPP subprotocol."""
+        return self._subprotocol
+
+    @property
+    def station_id(self) -> str:
+        """The station id: last segment of the URL path, percent-decoded."""
+        return self._station_id
+
+    @property
+    def closed(self) -> bool:
+        """True once either side has started the closing handshake (or the link dropped)."""
+        return self._ws.state is not State.OPEN
+
+    @property
+    def remote_address(self) -> Any:
+        """The peer's socket address (``(host, port)`` for IPv4), as asyncio reports it."""
+        return self._ws.remote_address
+
+    @property
+    def close_code(self) -> int | None:
+        """Close code of the frame that started the close, once fully closed; else ``None``."""
+        closed = self._close_details()
+        return None if closed is None else closed.code
+
+    @property
+    def close_reason(self) -> str | None:
+        """Close reason matching :attr:`close_code`; ``None`` until fully closed."""
+        closed = self._close_details()
+        return None if closed is None else closed.reason
+
+    async def send(self, text: str) -> None:
+        """Send ``text`` as one text frame."""
+        try:
+            await self._ws.send(text)
+        except ConnectionClosed as exc:
+            raise transport_closed_from(exc) from None
+
+    async def send_binary(self, data: bytes) -> None:
+        """Send one binary frame (not OCPP-J: for negative tests against a DUT)."""
+        try:
+            await self._ws.send(bytes(data))
+        except ConnectionClosed as exc:
+            raise transport_closed_from(exc) from None
+
+    async def recv(self) -> str:
+        """The next text frame; see :class:`~harness.transport.base.Transport`."""
+        try:
+            message = await self._ws.recv()
+        except ConnectionClosed as exc:
+            raise transport_closed_from(exc) from None
+        if isinstance(message, str):
+            return message
+        raise BinaryFrameReceived(message)
+
+    async def close(self, *, code: int = 1000, reason: str = "") -> None:
+        """Start (or join) the closing handshake and wait for it to end (idempotent)."""
+        await self._ws.close(code, fit_close_reason(reason))
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is closed, by either side."""
+        await self._ws.wait_closed()
+
+    async def __aenter__(self) -> WebSocketTransport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _close_details(self) -> TransportClosed | None:
+        if self._ws.state is not State.CLOSED:
+            return None
+        return transport_closed_from(self._ws.protocol.close_exc)
+
+
+class connect_ocpp:
+    """Open an OCPP-J connection to ``url`` as a charging station would.
+
+    Either ``async with connect_ocpp(url) as transport: ...`` (closed on exit) or
+    ``transport = await connect_ocpp(url)`` (the caller closes it).
+
+    ``url`` is ``ws://`` or ``wss://`` and ends with the percent-encoded station id
+    (``ws://127.0.0.1:9000/ocpp/CP%201``). ``subprotocols`` are offered in order of
+    preference; plain strings may be offered for negative tests, and an empty sequence sends no
+    ``Sec-WebSocket-Protocol`` header. ``ssl`` is the TLS context for ``wss://`` (``None`` uses
+    the system default there). Durations are seconds; ``None`` disables a timeout or the
+    keepalive pings; ``close_timeout_s`` also bounds the wait for the server's close frame
+    after a 101 without subprotocol. ``max_frame_bytes`` bounds incoming messages (``None``: no
+    limit).
+
+    Raises :class:`~harness.transport.base.HandshakeRefused` when the server refuses (any
+    non-101 answer; its body is in the reason) or does not agree to one of the offered OCPP
+    subprotocols, :class:`~harness.transport.base.TransportError` when the server cannot be
+    reached or the handshake times out, and :class:`ValueError` for a bad URL.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        subprotocols: Sequence[OcppSubprotocol | str] = (OcppSubprotocol.V16,),
+        ssl: ssl_lib.SSLContext | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        open_timeout_s: float | None = 10.0,
+        close_timeout_s: float | None = 10.0,
+        ping_interval_s: float | None = 20.0,
+        ping_timeout_s: float | None = 20.0,
+        max_frame_bytes: int | None = DEFAULT_MAX_FRAME_BYTES,
+        compression: bool = True,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("ws", "wss"):
+            raise ValueError(f"connect_ocpp: url {url!r} must start with ws:// or wss://")
+        if ssl is not None and parts.scheme == "ws":
+            raise ValueError(
+                f"connect_ocpp: an ssl context is incompatible with a ws:// URL ({url})"
+            )
+        station_id = station_id_from_path(parts.path)
+        if station_id is None:
+            raise ValueError(
+                f"connect_ocpp: url {url!r} has no station id: expected ws://host:port/…/{{id}}"
+            )
+        self.url = url
+        self.station_id = station_id
+        self.subprotocols = tuple(str(p) for p in subprotocols)
+        self._options: dict[str, Any] = {
+            "subprotocols": [Subprotocol(p) for p in self.subprotocols] or None,
+            "additional_headers": dict(extra_headers) if extra_headers else None,
+            "user_agent_header": USER_AGENT,
+            "proxy": None,  # never route through a proxy from the environment
+            "compression": "deflate" if compression else None,
+            "open_timeout": open_timeout_s,
+            "close_timeout": close_timeout_s,
+            "ping_interval": ping_interval_s,
+            "ping_timeout": ping_timeout_s,
+            "max_size": max_frame_bytes,
+        }
+        if ssl is not None:
+            self._options["ssl"] = ssl
+        self._close_wait_s = close_timeout_s
+        self._transport: WebSocketTransport | None = None
+
+    def __await__(self) -> Generator[Any, None, WebSocketTransport]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> WebSocketTransport:
+        if self._transport is not None:
+            raise RuntimeError("connect_ocpp(...) is not reentrant; call it again instead")
+        self._transport = await self._open()
+        return self._transport
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            await transport.close()
+
+    async def _open(self) -> WebSocketTransport:
+        try:
+            ws = await ws_connect(self.url, **self._options)
+        except InvalidStatus as exc:
+            response = exc.response
+            body = response.body.decode("utf-8", errors="replace").strip()
+            raise HandshakeRefused(
+                self.url, body or response.reason_phrase, status_code=response.status_code
+            ) from None
+        except InvalidURI as exc:
+            raise ValueError(f"connect_ocpp: {exc}") from None
+        except InvalidHandshake as exc:
+            raise HandshakeRefused(self.url, str(exc)) from exc
+        except (OSError, TimeoutError) as exc:
+            raise TransportError(f"could not connect to {self.url}: {exc}") from exc
+        try:
+            subprotocol = await self._check_subprotocol(ws)
+        except BaseException:
+            ws.transport.abort()  # already closed after a refusal; dropped if cancelled
+            raise
+        get_logger("transport.ws").debug(
+            "connected", url=self.url, station_id=self.station_id, subprotocol=subprotocol
+        )
+        return WebSocketTransport(
+            ws,
+            station_id=self.station_id,
+            subprotocol=subprotocol,
+            request_path=ws.request.path if ws.request is not None else "",
+            request_headers=ws.request.headers if ws.request is not None else {},
+        )
+
+    async def _check_subprotocol(self, ws: ClientConnection) -> OcppSubprotocol:
+        offered = ", ".join(self.subprotocols) or "none"
+        chosen = ws.subprotocol
+        if chosen is None:
+            # OCPP-J 1.6 §3.2 and OCPP 2.0.1 Part 4 §3.2: a server that does not agree to any
+            # offered subprotocol completes the handshake without Sec-WebSocket-Protocol and
+            # closes at once. Wait briefly for its close frame: its reason is the evidence.
+            try:
+                async with asyncio.timeout(self._close_wait_s):
+                    await ws.wait_closed()
+            except TimeoutError:
+                pass
+            await ws.close(CloseCode.PROTOCOL_ERROR, "no OCPP subprotocol agreed")
+            said = transport_closed_from(ws.protocol.close_exc)
+            raise HandshakeRefused(
+                self.url,
+                f"server agreed to none of the offered subprotocols ({offered}); "
+                f"close code {said.code}, reason {said.reason!r}",
+                status_code=101,
+            )
+        try:
+            return OcppSubprotocol(chosen)
+        except ValueError:
+            await ws.close(CloseCode.PROTOCOL_ERROR, f"{chosen} is not an OCPP-J subprotocol")
+            raise HandshakeRefused(
+                self.url,
+                f"server selected {chosen!r}, not an OCPP-J subprotocol (offered: {offered})",
+                status_code=101,
+            ) from None

@@ -1,0 +1,130 @@
+"""The station fault catalogue: misbehaviours seen in the field, switchable one by one.
+
+:class:`StationFault` is the closed set; ``faults.yaml`` (next to this module) says, for each
+fault, what it models and the public evidence (loaded and checked by :func:`load_faults`).
+A :class:`~simulators.station.config.StationConfig` carries a set of faults, and the core
+changes its behaviour exactly where the real defect sits:
+
+* ``accepts_but_ignores`` — ``set_charging_profile`` answers Accepted and the composite
+  shows the profile, but the limit on the pilot never follows profiles: it keeps the old
+  current (the hardware maximum).
+* ``late_apply`` — limit pipeline: a new limit reaches the pilot after
+  ``late_apply_delay_s`` (45 s) instead of ``apply_delay_s``; so also a late pause: it keeps
+  charging 45 s after a 0 A limit.
+* ``empty_composite`` — ``composite_schedule``: Accepted with no periods while any profile
+  is installed (post-processing of the oracle's answer).
+* ``endless_composite`` — ``composite_schedule``: covers :data:`ENDLESS_DURATION_S` (a day,
+  or twice the request if longer) instead of the requested duration.
+* ``unit_ignored`` — ``composite_schedule``: answers in W when A was asked and in A when W
+  was asked.
+* ``redundant_periods`` — ``composite_schedule``: the oracle's periods are split again at
+  every profile boundary, so adjacent periods may carry equal limits.
+* ``accepts_unknown_transaction`` — ``set_charging_profile``: a TxProfile whose
+  transactionId is not the running transaction's is Accepted and bound to the running one
+  (with no transaction running it is still Rejected).
+* ``too_many_decimals`` — ``composite_schedule``: limits are not rounded to the version's
+  precision (7.246376811594203 A from a W → A conversion).
+* ``ignores_phase_switch`` — limit pipeline: the phases energized when a transaction starts
+  stay for the whole session, whatever numberPhases asks; the per-phase current of the
+  profile is applied on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "ENDLESS_DURATION_S",
+    "FaultCatalogueError",
+    "FaultEntry",
+    "StationFault",
+    "load_faults",
+]
+
+ENDLESS_DURATION_S = 86_400
+"""Duration (s) an ``endless_composite`` station answers with (or twice the request if longer)."""
+
+
+class StationFault(StrEnum):
+    """A switchable station misbehaviour (see the module table for what each one changes)."""
+
+    ACCEPTS_BUT_IGNORES = "accepts_but_ignores"
+    LATE_APPLY = "late_apply"
+    EMPTY_COMPOSITE = "empty_composite"
+    ENDLESS_COMPOSITE = "endless_composite"
+    UNIT_IGNORED = "unit_ignored"
+    REDUNDANT_PERIODS = "redundant_periods"
+    ACCEPTS_UNKNOWN_TRANSACTION = "accepts_unknown_transaction"
+    TOO_MANY_DECIMALS = "too_many_decimals"
+    IGNORES_PHASE_SWITCH = "ignores_phase_switch"
+
+
+class FaultCatalogueError(ValueError):
+    """The fault catalogue file is malformed: names the file, the entry and what was expected."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaultEntry:
+    """One catalogue entry: the fault, what it models, and the public evidence for it."""
+
+    fault: StationFault
+    models: str
+    evidence: tuple[str, ...]
+
+
+def _entry(source: str, name: str, raw: Any) -> FaultEntry:
+    where = f"{source}, fault {name!r}"
+    try:
+        fault = StationFault(name)
+    except ValueError:
+        known = ", ".join(StationFault)
+        raise FaultCatalogueError(f"{where}: expected one of {known}") from None
+    if not isinstance(raw, dict):
+        raise FaultCatalogueError(f"{where}: expected a mapping with models and evidence")
+    extra = sorted(set(raw) - {"models", "evidence"})
+    if extra:
+        raise FaultCatalogueError(f"{where}: unknown field {extra[0]!r}")
+    models = raw.get("models")
+    if not isinstance(models, str) or not models.strip():
+        raise FaultCatalogueError(f"{where}, models: expected a sentence, got {models!r}")
+    evidence = raw.get("evidence")
+    if (
+        not isinstance(evidence, list)
+        or not evidence
+        or not all(isinstance(e, str) and e.strip() for e in evidence)
+    ):
+        raise FaultCatalogueError(
+            f"{where}, evidence: expected a non-empty list of sentences, got {evidence!r}"
+        )
+    return FaultEntry(fault, " ".join(models.split()), tuple(evidence))
+
+
+def load_faults(
+    text: str | None = None, *, source: str = "faults.yaml"
+) -> dict[StationFault, FaultEntry]:
+    """The catalogue (by default the packaged ``faults.yaml``), one entry per fault.
+
+    Raises :class:`FaultCatalogueError` on a malformed file, an unknown fault, or a fault of
+    :class:`StationFault` that has no entry.
+    """
+    if text is None:
+        text = resources.files(__package__).joinpath("faults.yaml").read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FaultCatalogueError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("faults"), dict):
+        raise FaultCatalogueError(f"{source}: expected a top-level mapping 'faults:'")
+    entries: dict[StationFault, FaultEntry] = {}
+    for name, raw in data["faults"].items():
+        entry = _entry(source, str(name), raw)
+        entries[entry.fault] = entry
+    missing = [f for f in StationFault if f not in entries]
+    if missing:
+        raise FaultCatalogueError(f"{source}: no entry for fault {missing[0]!s}")
+    return entries

@@ -1,0 +1,153 @@
+"""The station's answer to GetCompositeSchedule: the oracle's composite, or a faulty one.
+
+A well-behaved station answers exactly the oracle's composite (rounded to its OCPP
+version's precision; where no profile limits, its hardware maximum). Each composite fault of
+:class:`~simulators.station.faults.StationFault` changes one thing:
+
+* ``unit_ignored`` — computed in the other unit (W when A was asked, A when W was asked);
+* ``endless_composite`` — computed over ``ENDLESS_DURATION_S`` (or twice the request);
+* ``too_many_decimals`` — not rounded (exact values become floats such as 7.246376811594203);
+* ``redundant_periods`` — the oracle's periods split again at every profile boundary, so
+  adjacent periods may carry equal values;
+* ``empty_composite`` — no periods at all while any profile is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from harness.smartcharging import (
+    PRECISION,
+    CompositeSchedule,
+    InstalledProfile,
+    Kind,
+    RateUnit,
+    StationContext,
+    composite_schedule,
+)
+from harness.smartcharging.composite import to_epoch_s
+from simulators.station.config import StationConfig
+from simulators.station.faults import ENDLESS_DURATION_S, StationFault
+
+__all__ = ["profile_boundaries", "station_composite"]
+
+
+def _default_limit(config: StationConfig, evse_id: int, unit: RateUnit) -> Decimal:
+    """The hardware maximum, reported where no profile limits."""
+    amps = config.max_current_per_evse_a
+    if evse_id == 0:
+        amps *= config.evse_count
+        if config.station_max_current_a is not None:
+            amps = min(amps, config.station_max_current_a)
+    value = Decimal(str(amps))
+    if unit is RateUnit.W:
+        value *= Decimal(str(config.voltage_v)) * config.phases
+    return value
+
+
+def profile_boundaries(
+    installed: Sequence[InstalledProfile],
+    *,
+    evse_ids: Sequence[int],
+    at: datetime,
+    context: StationContext,
+) -> tuple[set[int], bool]:
+    """Instants (epoch s) near ``at`` where a profile that applies to ``evse_ids`` (0: the
+    station as a whole) starts a period, ends its schedule, or becomes valid or invalid.
+
+    The second value is True when some profile is anchored at ``at`` itself (a Relative
+    profile without a transaction, or any Relative profile asked about for the station), so
+    its boundaries move with the instant asked about. Recurring profiles give the current
+    and the next repetition.
+    """
+    lo = to_epoch_s(at)
+    out: set[int] = set()
+    floating = False
+    wanted = set(evse_ids) | {0}
+    for item in installed:
+        if item.evse_id not in wanted:
+            continue
+        profile = item.profile
+        for instant in (profile.valid_from, profile.valid_to):
+            if instant is not None:
+                out.add(to_epoch_s(instant))
+        for schedule in profile.schedules:
+            anchors: list[int] = []
+            start = schedule.start_schedule
+            if profile.kind is Kind.RECURRING and profile.recurrency is not None and start:
+                every = profile.recurrency.period_s
+                base = to_epoch_s(start) + (lo - to_epoch_s(start)) // every * every
+                anchors = [base, base + every]
+                out.update(anchors)
+            elif profile.kind is Kind.RELATIVE or start is None:
+                for evse in evse_ids:
+                    tx = context.transaction_on(evse) if evse else None
+                    if tx is None:
+                        floating = True
+                        anchors.append(lo)
+                    else:
+                        anchors.append(to_epoch_s(tx.start))
+            else:
+                anchors = [to_epoch_s(start)]
+            for anchor in anchors:
+                out.update(anchor + p.start_period_s for p in schedule.periods)
+                if schedule.duration_s is not None:
+                    out.add(anchor + schedule.duration_s)
+    return out, floating
+
+
+def _split(schedule: CompositeSchedule, cuts: set[int]) -> CompositeSchedule:
+    lo = to_epoch_s(schedule.schedule_start)
+    offsets = sorted(c - lo for c in cuts if 0 < c - lo < schedule.duration_s)
+    periods = list(schedule.periods)
+    for offset in offsets:
+        if any(p.start_period_s == offset for p in periods):
+            continue
+        current = max(
+            (p for p in periods if p.start_period_s < offset), key=lambda p: p.start_period_s
+        )
+        periods.append(replace(current, start_period_s=offset))
+    periods.sort(key=lambda p: p.start_period_s)
+    return replace(schedule, periods=tuple(periods))
+
+
+def station_composite(
+    installed: Sequence[InstalledProfile],
+    *,
+    config: StationConfig,
+    evse_id: int,
+    start: datetime,
+    duration_s: int,
+    unit: RateUnit,
+    context: StationContext,
+) -> CompositeSchedule:
+    """The composite schedule the station answers (see the module docstring).
+
+    Raises :class:`~harness.smartcharging.UnknownEvse` for an EVSE the station lacks.
+    """
+    faults = config.faults
+    if StationFault.UNIT_IGNORED in faults:
+        unit = RateUnit.W if unit is RateUnit.A else RateUnit.A
+    if StationFault.ENDLESS_COMPOSITE in faults:
+        duration_s = max(ENDLESS_DURATION_S, 2 * duration_s)
+    precision = None if StationFault.TOO_MANY_DECIMALS in faults else PRECISION[config.ocpp_version]
+    schedule = composite_schedule(
+        installed,
+        evse_id=evse_id,
+        start=start,
+        duration_s=duration_s,
+        unit=unit,
+        context=context,
+        default_limit=_default_limit(config, evse_id, unit),
+        precision=precision,
+    )
+    if StationFault.REDUNDANT_PERIODS in faults:
+        evses = context.evse_ids if evse_id == 0 else (evse_id,)
+        cuts, _ = profile_boundaries(installed, evse_ids=evses, at=start, context=context)
+        schedule = _split(schedule, cuts)
+    if StationFault.EMPTY_COMPOSITE in faults and installed:
+        schedule = replace(schedule, periods=())
+    return schedule

@@ -1,0 +1,1 @@
+"""The built-in vehicle behaviour catalogue (YAML data, loaded by simulators.vehicle.archetypes)."""

@@ -1,0 +1,243 @@
+"""Each station fault shows the behaviour it claims, against the well-behaved core.
+
+:data:`DEMONSTRATIONS` maps every :class:`StationFault` to a demonstration; the test is
+parametrized over the enum, so a new fault without a demonstration fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+
+from harness.smartcharging import (
+    Accepted,
+    CompositeSchedule,
+    OcppVersion,
+    Purpose,
+    RateUnit,
+    Rejected,
+    composite_response,
+)
+from simulators.station import (
+    ENDLESS_DURATION_S,
+    FaultCatalogueError,
+    StationConfig,
+    StationCore,
+    StationFault,
+    StationTransaction,
+    load_faults,
+)
+from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile
+
+F = StationFault
+TC066_EXPECTED = [(0, 8), (46, 10), (196, 6), (236, 10), (260, 8), (300, 10)]
+
+
+def pair(config: StationConfig, fault: F, **kw: object) -> tuple[Session, Session]:
+    """A well-behaved session and one with ``fault``, otherwise identical."""
+    good = Session.start(config, **kw)  # type: ignore[arg-type]
+    bad = Session.start(replace(config, faults=frozenset({fault})), **kw)  # type: ignore[arg-type]
+    return good, bad
+
+
+def tc066_core(faults: frozenset[F] = frozenset()) -> StationCore:
+    """The OCA TC_066 set-up (1.6) on a running transaction; the request instant is T0."""
+    core = StationCore(StationConfig(ocpp_version=OcppVersion.V16, faults=faults), now=at(-10))
+    core.plug_in(1, at(-10))
+    tx = core.start_transaction(1, id_token="A", now=at(-10))
+    assert isinstance(tx, StationTransaction)
+    s = at(-4)
+    for evse, p in [
+        (0, profile(1, Purpose.STATION_MAX, [(0, 10)], start=s, duration=86404)),
+        (1, profile(2, Purpose.TX_DEFAULT, [(0, 6), (60, 10), (120, 8), (180, 15), (260, 8)],
+                    start=s, duration=304)),
+        (1, profile(3, Purpose.TX, [(0, 8), (50, 11), (140, 16), (200, 6), (240, 12)],
+                    start=s, duration=264, transaction_id=tx.transaction_id)),
+    ]:  # fmt: skip
+        assert isinstance(core.set_charging_profile(evse, p, now=at(-10)), Accepted)
+    core.tick(T0)
+    return core
+
+
+def composite(
+    core: StationCore, unit: RateUnit | None = RateUnit.A, duration_s: int = 400
+) -> CompositeSchedule:
+    got = core.composite_schedule(1, start=core.now, duration_s=duration_s, unit=unit)
+    assert isinstance(got, CompositeSchedule)
+    return got
+
+
+def periods(schedule: CompositeSchedule) -> list[tuple[int, float]]:
+    return [(p.start_period_s, float(p.limit or 0)) for p in schedule.periods]
+
+
+# ----------------------------------------------------------------------------- demonstrations
+
+
+def accepts_but_ignores() -> None:
+    good, bad = pair(StationConfig(), F.ACCEPTS_BUT_IGNORES)
+    for s in (good, bad):
+        s.run(20)
+        assert isinstance(s.core.set_charging_profile(1, tx_profile(s.tx, 10), now=s.now), Accepted)
+        s.run(30)
+        assert periods(composite(s.core))[0] == (0, 10.0)  # both report the profile
+    assert good.current_a() == pytest.approx((10.0, 10.0, 10.0))
+    assert bad.current_a() == pytest.approx((16.0, 16.0, 16.0))  # keeps the old current
+    assert bad.core.meter(1).current_offered_a == 32.0
+
+
+def late_apply() -> None:
+    good, bad = pair(StationConfig(), F.LATE_APPLY)
+    for s in (good, bad):
+        s.run(20)
+        s.core.set_charging_profile(1, tx_profile(s.tx, 0), now=s.now)
+    stops = []
+    for s in (good, bad):
+        start = s.t_s
+        while s.current_a() != (0.0, 0.0, 0.0) and s.t_s - start < 120:
+            s.step()
+        stops.append(s.t_s - start)
+    assert stops[0] <= 10  # normal delay + the vehicle's response
+    assert stops[1] >= 40  # late pause: 40+ s after the 0 A limit
+    assert stops[1] - stops[0] == pytest.approx(45 - 1, abs=1)
+
+
+def empty_composite() -> None:
+    good, bad = tc066_core(), tc066_core(frozenset({F.EMPTY_COMPOSITE}))
+    assert periods(composite(good)) == TC066_EXPECTED
+    answer = composite(bad)  # Accepted, not refused...
+    assert answer.periods == ()  # ...but without periods
+    assert (
+        composite_response(answer, OcppVersion.V16)["chargingSchedule"]["chargingSchedulePeriod"]
+        == []
+    )
+
+
+def endless_composite() -> None:
+    good, bad = tc066_core(), tc066_core(frozenset({F.ENDLESS_COMPOSITE}))
+    assert composite(good).duration_s == 400
+    answer = composite(bad)
+    assert answer.duration_s == ENDLESS_DURATION_S
+    assert periods(answer) == TC066_EXPECTED  # right periods, wrong (endless) duration
+
+
+def unit_ignored() -> None:
+    good, bad = tc066_core(), tc066_core(frozenset({F.UNIT_IGNORED}))
+    assert composite(good, RateUnit.A).unit is RateUnit.A
+    assert composite(good, RateUnit.W).unit is RateUnit.W
+    in_w = composite(bad, RateUnit.A)
+    assert in_w.unit is RateUnit.W
+    assert periods(in_w)[0] == (0, 8 * 230 * 3)
+    assert composite(bad, RateUnit.W).unit is RateUnit.A
+
+
+def redundant_periods() -> None:
+    good, bad = tc066_core(), tc066_core(frozenset({F.REDUNDANT_PERIODS}))
+    assert periods(composite(good)) == TC066_EXPECTED
+    split = periods(composite(bad))
+    assert (136, 10.0) in split  # the TxProfile's 11 → 16 A step, both capped at 10 A
+    merged = [p for i, p in enumerate(split) if i == 0 or p[1] != split[i - 1][1]]
+    assert merged == TC066_EXPECTED  # same limits, only not merged
+
+
+def accepts_unknown_transaction() -> None:
+    good, bad = pair(StationConfig(), F.ACCEPTS_UNKNOWN_TRANSACTION)
+    for s in (good, bad):
+        s.run(10)
+    wrong = profile(10, Purpose.TX, [(0, 10)], transaction_id="not-running")
+    refused = good.core.set_charging_profile(1, wrong, now=good.now)
+    assert isinstance(refused, Rejected)
+    assert refused.requirement == "K01.FR.33"
+    assert isinstance(bad.core.set_charging_profile(1, wrong, now=bad.now), Accepted)
+    for s in (good, bad):
+        s.run(20)
+    assert good.current_a() == pytest.approx((16.0,) * 3)
+    assert bad.current_a() == pytest.approx((10.0,) * 3)  # applied to the running transaction
+
+
+def too_many_decimals() -> None:
+    config = StationConfig(ocpp_version=OcppVersion.V16)
+    good, bad = pair(config, F.TOO_MANY_DECIMALS)
+    for s in (good, bad):
+        s.core.set_charging_profile(1, tx_profile(s.tx, 5000, unit=RateUnit.W), now=s.now)
+    assert composite(good.core).periods[0].limit == Decimal("7.2")
+    payload = composite_response(composite(bad.core), OcppVersion.V16)
+    assert payload["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 7.246376811594203
+
+
+def ignores_phase_switch() -> None:
+    config = StationConfig(phase_switching=True)
+    good, bad = pair(config, F.IGNORES_PHASE_SWITCH, archetype="bev_3ph_32a")
+    for s in (good, bad):
+        s.run(20)
+        assert s.current_a() == pytest.approx((32.0,) * 3)
+        s.core.set_charging_profile(1, tx_profile(s.tx, 16, phases=1), now=s.now)
+        s.run(30)
+    assert good.core.pilot_offer(1).energized_phases == 1
+    assert good.current_a() == pytest.approx((16.0, 0.0, 0.0))
+    assert bad.core.pilot_offer(1).energized_phases == 3
+    assert bad.current_a() == pytest.approx((16.0, 16.0, 16.0))
+    assert bad.core.meter(1).phases_in_use == 3
+
+
+DEMONSTRATIONS: dict[F, Callable[[], None]] = {
+    F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
+    F.LATE_APPLY: late_apply,
+    F.EMPTY_COMPOSITE: empty_composite,
+    F.ENDLESS_COMPOSITE: endless_composite,
+    F.UNIT_IGNORED: unit_ignored,
+    F.REDUNDANT_PERIODS: redundant_periods,
+    F.ACCEPTS_UNKNOWN_TRANSACTION: accepts_unknown_transaction,
+    F.TOO_MANY_DECIMALS: too_many_decimals,
+    F.IGNORES_PHASE_SWITCH: ignores_phase_switch,
+}
+
+
+@pytest.mark.parametrize("fault", list(StationFault))
+def test_fault_shows_its_behaviour(fault: F) -> None:
+    assert fault in DEMONSTRATIONS, f"fault {fault} has no behaviour demonstration"
+    DEMONSTRATIONS[fault]()
+
+
+@pytest.mark.parametrize("fault", list(StationFault))
+def test_fault_has_a_catalogue_entry_with_evidence(fault: F) -> None:
+    entry = load_faults()[fault]
+    assert entry.models.endswith(".")
+    assert entry.evidence
+
+
+def test_empty_composite_without_profiles_still_answers_the_maximum() -> None:
+    core = StationCore(StationConfig(faults=frozenset({F.EMPTY_COMPOSITE})), now=T0)
+    assert periods(composite(core)) == [(0, 32.0)]
+
+
+def test_composite_refusals() -> None:
+    core = StationCore(StationConfig(supported_units=frozenset({RateUnit.A})), now=T0)
+    refused = core.composite_schedule(1, start=T0, duration_s=60, unit=RateUnit.W)
+    assert not isinstance(refused, CompositeSchedule)
+    assert refused.reason_code == "UnsupportedRateUnit"
+    unknown = core.composite_schedule(7, start=T0, duration_s=60, unit=RateUnit.A)
+    assert not isinstance(unknown, CompositeSchedule)
+    assert unknown.reason_code == "UnknownEvse"
+    assert composite(core, unit=None).unit is RateUnit.A
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("faults: {nope: {models: x., evidence: [y]}}", "fault 'nope': expected one of"),
+        ("faults: {late_apply: {models: x., evidence: []}}", "evidence: expected a non-empty list"),
+        ("faults: {late_apply: {models: '', evidence: [y]}}", "models: expected a sentence"),
+        ("faults: {late_apply: {models: x., evidence: [y], why: z}}", "unknown field 'why'"),
+        ("faults: {late_apply: {models: x., evidence: [y]}}", "no entry for fault"),
+        ("faults: [", "not valid YAML"),
+        ("- a", "expected a top-level mapping"),
+    ],
+)
+def test_catalogue_errors_name_the_file_and_entry(text: str, message: str) -> None:
+    with pytest.raises(FaultCatalogueError, match=message) as info:
+        load_faults(text, source="mine.yaml")
+    assert str(info.value).startswith("mine.yaml")

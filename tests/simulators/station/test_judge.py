@@ -1,0 +1,82 @@
+"""The oracle's judge tells the well-behaved station's composite answers from the faulty ones.
+
+This is the point of the fault catalogue: each composite fault must be caught by the harness
+(the judge), and the well-behaved core must pass.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from harness.smartcharging import (
+    Accepted,
+    CompositeSchedule,
+    OcppVersion,
+    ProfileStore,
+    Purpose,
+    RateUnit,
+    compare_composite,
+    composite_response,
+)
+from simulators.station import StationConfig, StationCore, StationFault, StationTransaction
+from tests.simulators.station.helpers import T0, profile
+
+F = StationFault
+
+
+def setup(version: OcppVersion, faults: frozenset[F]) -> tuple[StationCore, CompositeSchedule]:
+    """A core with a TxDefault in A (with a redundant 200 s step) and a TxProfile in W
+    (5000 W → 7.246… A) on a running transaction, and the oracle's own expected composite
+    for the next 400 s in A."""
+    core = StationCore(StationConfig(ocpp_version=version, faults=faults), now=T0)
+    core.plug_in(1, T0)
+    tx = core.start_transaction(1, id_token="A", now=T0)
+    assert isinstance(tx, StationTransaction)
+    oracle = ProfileStore(version)
+    default = profile(1, Purpose.TX_DEFAULT, [(0, 16), (100, 10), (200, 10)], start=T0)
+    tx_limit = profile(9, Purpose.TX, [(0, 5000), (300, 5000)], unit=RateUnit.W,
+                       start=T0, duration=350, transaction_id=tx.transaction_id)  # fmt: skip
+    for p in (default, tx_limit):
+        assert isinstance(core.set_charging_profile(1, p, now=T0), Accepted)
+        assert isinstance(oracle.install(1, p, core.context()), Accepted)
+    expected = oracle.composite(
+        evse_id=1, start=T0, duration_s=400, unit=RateUnit.A, context=core.context(),
+        default_limit=Decimal(32),
+    )  # fmt: skip
+    assert [(p.start_period_s, p.limit) for p in expected.periods] == [
+        (0, Decimal("7.2")), (350, Decimal(10)),
+    ]  # fmt: skip
+    return core, expected
+
+
+def judge(version: OcppVersion, faults: frozenset[F]) -> set[str]:
+    core, expected = setup(version, faults)
+    answer = core.composite_schedule(1, start=T0, duration_s=400, unit=RateUnit.A)
+    assert isinstance(answer, CompositeSchedule)
+    verdict = compare_composite(
+        expected, composite_response(answer, version), version=version, time_tolerance_s=0
+    )
+    return {d.where.split(" ")[0] if d.where.startswith("period") else d.where
+            for d in verdict.differences}  # fmt: skip
+
+
+@pytest.mark.parametrize("version", [OcppVersion.V16, OcppVersion.V201])
+def test_well_behaved_station_passes_the_judge(version: OcppVersion) -> None:
+    assert judge(version, frozenset()) == set()
+
+
+@pytest.mark.parametrize(
+    ("fault", "caught_as"),
+    [
+        (F.EMPTY_COMPOSITE, "number of periods"),
+        (F.ENDLESS_COMPOSITE, "duration"),
+        (F.UNIT_IGNORED, "chargingRateUnit"),
+        (F.REDUNDANT_PERIODS, "number of periods"),
+        (F.TOO_MANY_DECIMALS, "response schema"),
+    ],
+)
+def test_each_composite_fault_is_caught_by_the_judge_in_16(fault: F, caught_as: str) -> None:
+    differences = judge(OcppVersion.V16, frozenset({fault}))
+    assert caught_as in differences, differences

@@ -1,0 +1,122 @@
+"""``ocpp-harness schedule``: errors name the profile and field; rejections go to stderr."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import main
+from tests.smartcharging.helpers import T0, at, iso, oca_tc066_16, payload2x
+
+
+def run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: Any, *extra: str
+) -> tuple[int, str, str]:
+    path = tmp_path / "p.json"
+    path.write_text(content if isinstance(content, str) else json.dumps(content), "utf-8")
+    code = main(["schedule", str(path), "--duration", "400", *extra])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_wrong_field_type_names_profile_index_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payloads = oca_tc066_16()
+    payloads[1]["csChargingProfiles"]["stackLevel"] = "zero"
+    code, out, err = run(tmp_path, capsys, payloads, "--at", iso(T0))
+    assert code != 0
+    assert out == ""
+    assert "profile [1]" in err
+    assert "csChargingProfiles.stackLevel" in err
+    assert "integer" in err
+    assert "Traceback" not in err
+
+
+def test_missing_field_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    payloads = [payload2x(evse=1, pid=1, purpose="TxDefaultProfile", stack=0,
+                          periods=[(0, 8)], start=T0)]  # fmt: skip
+    del payloads[0]["chargingProfile"]["chargingSchedule"][0]["chargingRateUnit"]
+    code, _, err = run(tmp_path, capsys, payloads, "--ocpp", "2.0.1")
+    assert code != 0
+    assert "profile [0]" in err
+    assert "chargingRateUnit" in err
+
+
+def test_bad_enum_and_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    payloads = oca_tc066_16()
+    payloads[2]["csChargingProfiles"]["chargingProfileKind"] = "Sometimes"
+    code, _, err = run(tmp_path, capsys, payloads)
+    assert code != 0
+    assert "profile [2]" in err
+    assert "chargingProfileKind" in err
+    payloads = oca_tc066_16()
+    payloads[0]["csChargingProfiles"]["chargingSchedule"]["startSchedule"] = "yesterday"
+    code, _, err = run(tmp_path, capsys, payloads)
+    assert code != 0
+    assert "profile [0]" in err
+    assert "startSchedule" in err
+    assert "field csChargingProfiles.chargingSchedule.startSchedule: must be date-time" in err
+
+
+def test_not_a_list_and_not_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(tmp_path, capsys, {"connectorId": 1})
+    assert code != 0
+    assert "expected a JSON list" in err
+    code, _, err = run(tmp_path, capsys, "[{")
+    assert code != 0
+    assert "not JSON (line 1" in err
+
+
+def test_rejected_profile_is_reported_with_rule_and_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payloads = [payload2x(evse=1, pid=1, purpose="TxProfile", stack=0, periods=[(0, 8)],
+                          start=T0, transaction_id="nope")]  # fmt: skip
+    code, out, err = run(tmp_path, capsys, payloads, "--ocpp", "2.0.1", "--default-limit", "32")
+    assert code == 1
+    assert (
+        "profile [0] (id 1) Rejected: K01.FR.09 [tx-needs-transaction, reasonCode TxNotFound]"
+        in err
+    )
+    assert json.loads(out)["schedule"]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 32}
+    ]
+
+
+def test_a_gap_needs_a_default_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(tmp_path, capsys, oca_tc066_16()[1:2], "--duration", "400")
+    assert code != 0
+    assert "default_limit" in err
+
+
+def test_at_defaults_to_the_transaction_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(tmp_path, capsys, oca_tc066_16(), "--transaction-start", iso(at(-4)))
+    assert code == 0, err
+    payload = json.loads(out)
+    assert payload["scheduleStart"] == iso(at(-4))
+    assert payload["chargingSchedule"]["chargingSchedulePeriod"][0] == {
+        "startPeriod": 0,
+        "limit": 8,
+    }
+
+
+def test_watts_for_the_station(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        tmp_path, capsys, oca_tc066_16(), "--at", iso(T0), "--unit", "W", "--evse", "0",
+        "--transaction-start", iso(at(-60)),
+    )  # fmt: skip
+    assert code == 0, err
+    periods = json.loads(out)["chargingSchedule"]["chargingSchedulePeriod"]
+    assert periods[0] == {"startPeriod": 0, "limit": 5520}  # 8 A × 230 V × 3
+
+
+def test_bad_option_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(tmp_path, capsys, oca_tc066_16(), "--at", "noon")
+    assert code == 2
+    assert "--at" in err
