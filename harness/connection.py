@@ -51,7 +51,7 @@ from harness.session import (
     Role,
     SendReceived,
 )
-from harness.transport.base import Transport, TransportClosed
+from harness.transport.base import BinaryFrameReceived, Transport, TransportClosed
 
 __all__ = ["CallErrorReply", "ConnectionClosed", "Handler", "OcppConnection"]
 
@@ -275,8 +275,12 @@ class OcppConnection:
     async def _receive_loop(self) -> None:
         try:
             while True:
-                text = await self.transport.recv()
-                events = self.session.receive_text(text, now=self.clock.now())
+                try:
+                    text = await self.transport.recv()
+                except BinaryFrameReceived as binary:
+                    events = self.session.receive_binary(binary.data, now=self.clock.now())
+                else:
+                    events = self.session.receive_text(text, now=self.clock.now())
                 await self._flush()
                 for event in events:
                     try:
