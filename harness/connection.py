@@ -202,7 +202,9 @@ class OcppConnection:
 
         ``timeout_s`` is in clock seconds; it defaults to the session's ``default_timeout_s``.
         """
-        if self.transport.closed:
+        if self._receiver is None:
+            raise LocalProtocolError("start() the connection (or use `async with`) before call()")
+        if self.transport.closed or self._receiver.done():
             raise ConnectionClosed(f"cannot send {action}: the connection is closed")
         call = self.session.send_call(
             action, payload, now=self.clock.now(), timeout_s=timeout_s, message_id=message_id
@@ -290,6 +292,8 @@ class OcppConnection:
         except (TransportClosed, ConnectionClosed):
             pass
         finally:
+            if self._ticker is not None:
+                self._ticker.cancel()
             self._fail_waiting()
 
     def _dispatch(self, event: Event) -> None:

@@ -269,3 +269,10 @@ async def test_a_failing_event_callback_is_our_error_and_does_not_stop_the_conne
     assert result.payload == {"currentTime": NOW}
     assert csms.local_errors
     assert "observer bug" in csms.local_errors[0]
+
+
+async def test_call_before_start_is_our_error() -> None:
+    station_end, _ = fake_pair()
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=ManualClock())
+    with pytest.raises(LocalProtocolError, match="start"):
+        await station.call("Heartbeat", {})
