@@ -26,6 +26,7 @@ from harness.scenario.values import (
     parse_path,
     parse_whole_ref,
 )
+from harness.versions import OcppVersion
 
 __all__ = [
     "LIMIT",
@@ -46,14 +47,6 @@ __all__ = [
 
 REF_SCHEMA = {"type": "string", "pattern": r"^\$\{" + NAME_PATTERN + r"\}$"}
 _NAME = re.compile(NAME_PATTERN)
-
-
-class OcppVersion(StrEnum):
-    """OCPP-J protocol versions (YAML may write ``1.6`` and ``2.1`` unquoted)."""
-
-    V16 = "1.6"
-    V201 = "2.0.1"
-    V21 = "2.1"
 
 
 def _version_text(value: Any) -> Any:

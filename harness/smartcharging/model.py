@@ -13,6 +13,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from harness.versions import OcppVersion
+
 __all__ = [
     "DEFAULT_NUMBER_PHASES",
     "DEFAULT_VOLTAGE_V",
@@ -33,12 +35,6 @@ DEFAULT_VOLTAGE_V = Decimal(230)
 """Nominal phase voltage used for A↔W conversion unless the station says otherwise."""
 DEFAULT_NUMBER_PHASES = 3
 """numberPhases when a period does not give it (1.6 ChargingSchedulePeriod, 2.x K01.FR.49)."""
-
-
-class OcppVersion(StrEnum):
-    V16 = "1.6"
-    V201 = "2.0.1"
-    V21 = "2.1"
 
 
 class Purpose(StrEnum):
