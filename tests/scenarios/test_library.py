@@ -11,6 +11,7 @@ import yaml
 
 from harness.scenario import (
     CompareCompositeStep,
+    ExpectRequestStep,
     Level,
     OcppVersion,
     ParamRef,
@@ -228,3 +229,23 @@ def test_vp_03_starts_the_session_at_the_minimum_current() -> None:
     assert profile["chargingProfilePurpose"] == "TxProfile"
     assert profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == "${limit_a}"
     assert resolve_parameters(case)["limit_a"] == 6.0
+
+
+@pytest.mark.parametrize("case_id", ALL_IDS)
+def test_setup_is_a_precondition_and_teardown_is_should(case_id: str) -> None:
+    """Each case starts from a station without profiles and leaves it idle again."""
+    steps = load_case(case_id).steps
+    first = steps[0]
+    assert first.kind == "clear_profile"
+    assert first.precondition
+    plugged = any(getattr(s, "action", None) == "plug_in" for s in steps)
+    if plugged:
+        last = steps[-1]
+        assert (last.kind, getattr(last, "action", None)) == ("vehicle", "unplug")
+    started = any(
+        isinstance(s, ExpectRequestStep) and s.action == "StartTransaction" for s in steps
+    )
+    stops = [s for s in steps if isinstance(s, ExpectRequestStep) and s.action == "StopTransaction"]
+    assert len(stops) == (1 if started else 0)
+    for stop in stops:
+        assert stop.level is Level.SHOULD
