@@ -249,3 +249,11 @@ def test_setup_is_a_precondition_and_teardown_is_should(case_id: str) -> None:
     assert len(stops) == (1 if started else 0)
     for stop in stops:
         assert stop.level is Level.SHOULD
+
+
+@pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
+def test_every_parameter_is_referenced(path: Any) -> None:
+    """A lab override must change something: each parameter appears as ${name}."""
+    (case,) = load_cases([path])
+    text = path.read_text(encoding="utf-8")
+    assert [name for name in case.parameters if "${" + name + "}" not in text] == []
