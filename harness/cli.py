@@ -12,6 +12,7 @@ import click
 
 from harness import __version__
 from harness.logs import configure_logging
+from reports.cli import report_command
 
 __all__ = ["cli", "main"]
 
@@ -32,6 +33,9 @@ __all__ = ["cli", "main"]
 def cli(log_json: bool, log_level: str) -> None:
     """Conformance test harness for smart and bidirectional EV charging (OCPP-J)."""
     configure_logging(json_lines=log_json, level=log_level)
+
+
+cli.add_command(report_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
