@@ -74,9 +74,10 @@ class Comparison:
     changes: tuple[CaseChange, ...]
     figures: tuple[FigureChange, ...]
 
-    def of_kind(self, kind: ChangeKind) -> tuple[CaseChange, ...]:
-        """The case changes of one kind."""
-        return tuple(c for c in self.changes if c.kind is kind)
+    def of_kind(self, kind: ChangeKind | str) -> tuple[CaseChange, ...]:
+        """The case changes of one kind (a :class:`ChangeKind` or its value)."""
+        wanted = ChangeKind(kind)
+        return tuple(c for c in self.changes if c.kind is wanted)
 
     @property
     def new_failures(self) -> tuple[CaseChange, ...]:

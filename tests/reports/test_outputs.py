@@ -1,0 +1,108 @@
+"""JSON (against the shipped schema), Markdown and CSV outputs."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from harness.results import Manifest, Verdict
+from harness.transport.base import OcppSubprotocol
+from reports import ReportFormat, build_report, markdown_summary, report_schema
+
+from .builders import CP1, T0, ev, result
+
+
+def validator() -> jsonschema.Draft202012Validator:
+    schema = report_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_json_validates_against_the_documented_schema(rendered: dict[ReportFormat, Path]) -> None:
+    document = json.loads(rendered[ReportFormat.JSON].read_text(encoding="utf-8"))
+    validator().validate(document)
+    assert document["summary"]["line"] == "5 passed, 2 failed, 2 skipped, 2 errors"
+    keys = {case["key"] for case in document["cases"]}
+    assert len(keys) == 11
+    cells = [c for m in document["matrices"] for r in m["rows"] for c in r["cells"] if c]
+    assert {c["key"] for c in cells} == keys  # every case is in exactly one matrix
+    assert all(c["href"] == f"cases/{c['key']}.html" for c in cells)
+    cp1 = document["matrices"][0]
+    assert cp1["overall"] == {
+        "passed": 1,
+        "counted": 3,
+        "by_count": pytest.approx(1 / 3),
+        "weighted": pytest.approx(0.1),
+    }
+    assert [r["share"] for r in cp1["rows"]] == pytest.approx([0.6, 0.3, 0.1])
+
+
+def test_schema_is_not_vacuous(rendered: dict[ReportFormat, Path]) -> None:
+    document = json.loads(rendered[ReportFormat.JSON].read_text(encoding="utf-8"))
+    for mutate in (
+        lambda d: d["cases"][0].__setitem__("verdict", "OK"),
+        lambda d: d["matrices"][0]["rows"][0].__setitem__("outcome", "great"),
+        lambda d: d["matrices"][0]["overall"].__setitem__("weighted", 1.5),
+        lambda d: d.pop("summary"),
+        lambda d: d["cases"][0].__setitem__("surprise", 1),
+    ):
+        broken = copy.deepcopy(document)
+        mutate(broken)
+        assert not validator().is_valid(broken)
+
+
+def test_markdown_summary(rendered: dict[ReportFormat, Path]) -> None:
+    text = rendered[ReportFormat.MARKDOWN].read_text(encoding="utf-8")
+    assert "**5 passed, 2 failed, 2 skipped, 2 errors**" in text
+    assert "### Vehicles at station CP-1 (Acme Wallbox)" in text
+    assert (
+        "**vehicles covering 10 % of the tested market share passed (1 of 3 models, 33.3 %)**"
+    ) in text
+    # VP-01 at CP-1: ev-a PASS, ev-b FAIL, ev-c NON_STRICT (a pass): 2 of 3; share 0.6 + 0.1
+    assert "| VP-01 | case VP-01 | 2/3 | 66.7 % | 70 % | 1 | 1 | 0 | 0 | 0 |" in text
+    assert (
+        "- **VP-01** CP-1 + ev-b — FAIL: K01.FR.31 (MUST): expected \\<= 6 A within 15 s; "
+        "actual 16 A after 15 s"
+    ) in text
+    assert "INCONCLUSIVE" in text
+
+
+def test_markdown_escapes_table_breaking_text() -> None:
+    manifest = Manifest(
+        run_id="r", started_at=T0, target="sim", ocpp_versions=(OcppSubprotocol.V201,)
+    )
+    case = result("VP|01", (CP1, ev("ev-a")), Verdict.PASS, title="a | b\nc")
+    text = markdown_summary(build_report(manifest, [case]))
+    assert "| VP\\|01 | a \\| b c |" in text
+
+
+def test_csv_matrix(rendered: dict[ReportFormat, Path]) -> None:
+    with rendered[ReportFormat.CSV].open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 3 + 2 + 2
+    first = rows[0]
+    assert (first["matrix"], first["device_id"], first["outcome"]) == (
+        "vehicles-at-CP-1",
+        "ev-a",
+        "failed",
+    )
+    assert (first["VP-01"], first["VP-14"], first["TC_066_CS"]) == ("PASS", "FAIL", "")
+    assert float(first["market_share"]) == pytest.approx(0.6)
+    ev_c = rows[2]
+    assert (ev_c["device_label"], ev_c["VP-01"], ev_c["passed"]) == (
+        "Model ev-c <C> & co",
+        "NON_STRICT",
+        "2",
+    )
+    station = rows[5]
+    assert (station["device_kind"], station["TC_066_CS"], station["TC_070_CS"]) == (
+        "station",
+        "PASS",
+        "NOT_APPLICABLE",
+    )
+    assert station["market_share"] == ""
