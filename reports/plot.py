@@ -109,7 +109,7 @@ def _step_segments(
     times: Sequence[float],
     values: Sequence[float | None],
     step: bool,
-    x_scale: float,
+    xpos: Callable[[float], float],
     ypos: Callable[[float], float],
     x_end: float,
 ) -> list[list[str]]:
@@ -126,7 +126,7 @@ def _step_segments(
             continue
         if step and prev is not None and v == prev:
             continue
-        x = LEFT + t * x_scale
+        x = xpos(t)
         y = ypos(v)
         if step and prev is not None:
             segments[-1].append(f"{x:.1f},{prev_y:.1f}")
@@ -142,12 +142,13 @@ def _panel(
     *,
     y_unit: str,
     y_label: str,
+    t_min: float,
     t_max: float,
     top: float,
 ) -> list[str]:
-    t_unit, t_div = _time_unit(t_max)
-    x_ticks = nice_ticks(0.0, t_max / t_div)
-    x_hi = x_ticks[-1] * t_div
+    t_unit, t_div = _time_unit(t_max - t_min)
+    x_ticks = nice_ticks(t_min / t_div, t_max / t_div)
+    x_lo, x_hi = x_ticks[0] * t_div, x_ticks[-1] * t_div
     present = [v for line in lines for v in line.values if v is not None]
     y_lo = min([0.0, *present])
     y_hi = max([0.0, *present])
@@ -155,7 +156,8 @@ def _panel(
     y_min, y_max = y_ticks[0], y_ticks[-1]
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = PANEL_HEIGHT - BOTTOM
-    x_scale = plot_w / x_hi if x_hi > 0 else 1.0
+    x_scale = plot_w / (x_hi - x_lo)
+    x0 = LEFT - x_lo * x_scale  # x = x0 + t * x_scale
     y_scale = plot_h / (y_max - y_min)
     bottom = top + plot_h
 
@@ -167,7 +169,7 @@ def _panel(
         f'<rect x="{LEFT}" y="{top:.1f}" width="{plot_w}" height="{plot_h}" class="frame"/>',
     ]
     for tick in x_ticks:
-        x = LEFT + tick * t_div * x_scale
+        x = x0 + tick * t_div * x_scale
         out.append(
             f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" class="grid"/>'
         )
@@ -199,12 +201,12 @@ def _panel(
         times, values = _decimate(line.times, line.values)
         if line.step or None in values:
             segments = _step_segments(
-                times, values, line.step, x_scale, ypos, LEFT + t_max * x_scale
+                times, values, line.step, lambda t: x0 + t * x_scale, ypos, x0 + t_max * x_scale
             )
         else:
             xs = x_text.get(id(times))
             if xs is None:
-                xs = x_text[id(times)] = [f"{LEFT + t * x_scale:.1f}" for t in times]
+                xs = x_text[id(times)] = [f"{x0 + t * x_scale:.1f}" for t in times]
             ys = [f"{bottom - (v - y_min) * y_scale:.1f}" for v in values if v is not None]
             segments = [[f"{a},{b}" for a, b in zip(xs, ys, strict=True)]]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
@@ -258,8 +260,12 @@ def render_plot(series: Sequence[PlotSeries], *, title: str) -> Markup:
     ]
     if not panels:
         return Markup("")
-    t_max = max(max(line.times) for lines, _, _ in panels for line in lines)
-    t_max = max(t_max, 1.0)
+    # the axis starts at the case start, or earlier if a sample is older
+    t_min = min(0.0, *(min(line.times) for lines, _, _ in panels for line in lines))
+    t_max = max(
+        line_max for lines, _, _ in panels for line in lines for line_max in line.times[-1:]
+    )
+    t_max = max(t_max, t_min + 1.0)
     height = TOP + len(panels) * (PANEL_HEIGHT + TOP)
     parts = [
         f'<svg class="plot" width="{WIDTH}" height="{height}" '
@@ -268,7 +274,7 @@ def render_plot(series: Sequence[PlotSeries], *, title: str) -> Markup:
     ]
     top = float(TOP)
     for lines, unit, label in panels:
-        parts.extend(_panel(lines, y_unit=unit, y_label=label, t_max=t_max, top=top))
+        parts.extend(_panel(lines, y_unit=unit, y_label=label, t_min=t_min, t_max=t_max, top=top))
         top += PANEL_HEIGHT + TOP
     parts.append("</svg>")
     return Markup("\n".join(parts))

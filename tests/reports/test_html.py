@@ -48,6 +48,24 @@ def key_of(sample_run: Path, case_id: str, device_id: str, station: str = "CP-1"
     raise AssertionError(f"no {case_id} for {device_id}")
 
 
+def assert_points_inside_their_panel(svg: ET.Element) -> int:
+    """Every plotted point lies inside its panel's frame; returns how many were checked."""
+    checked = 0
+    for panel in svg.iter("g"):
+        rect = panel.find("rect")
+        assert rect is not None
+        x0, y0 = float(rect.get("x", "nan")), float(rect.get("y", "nan"))
+        x1 = x0 + float(rect.get("width", "nan"))
+        y1 = y0 + float(rect.get("height", "nan"))
+        for line in panel.iter("polyline"):
+            for point in line.get("points", "").split():
+                x, y = (float(v) for v in point.split(","))
+                assert x0 - 0.1 <= x <= x1 + 0.1, (line.get("data-series"), x, x0, x1)
+                assert y0 - 0.1 <= y <= y1 + 0.1, (line.get("data-series"), y, y0, y1)
+                checked += 1
+    return checked
+
+
 def test_raw_frames_and_labels_are_escaped(
     rendered: dict[ReportFormat, Path], sample_run: Path
 ) -> None:
@@ -179,6 +197,7 @@ def test_detail_page_has_requirement_expected_actual_steps_frames_and_plot(
         "current_import.L3",
         "power_import",
     }
+    assert assert_points_inside_their_panel(root) > 6 * 61 / 2
     labels = {t.text for t in root.iter("text")}
     assert {
         "current (A)",
@@ -197,6 +216,8 @@ def test_export_power_is_drawn_below_zero(
     svg = re.search(r"<svg class=\"plot\".*?</svg>", text, re.S)
     assert svg is not None
     root = ET.fromstring(svg.group(0))
+    # this case started 30 minutes after its samples: the axis must reach back to them
+    assert assert_points_inside_their_panel(root) > 6 * 61 / 2
     power = next(g for g in root.iter("g") if g.get("data-unit") == "W")
     zero = next(line for line in power.iter("line") if line.get("class") == "zero")
     zero_y = float(zero.get("y1", "nan"))
