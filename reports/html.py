@@ -9,6 +9,9 @@ Templates are jinja2 with autoescaping, compiled once per render.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import multiprocessing.queues
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
@@ -21,7 +24,7 @@ from markupsafe import Markup
 
 from harness.results import CaseResult, RunReader, Verdict
 from reports.compare import Comparison
-from reports.load import read_plot_series, read_trace
+from reports.load import ReportError, read_plot_series, read_trace
 from reports.model import Column, Report, case_href, percent
 from reports.plot import render_plot
 
@@ -132,25 +135,92 @@ def _case_page(
     )
 
 
+PARALLEL_FROM = 200
+"""Runs with at least this many cases render their detail pages in several processes."""
+
+
+def _render_pages(
+    template: Template,
+    report: Report,
+    reader: RunReader,
+    cases_dir: Path,
+    results: Sequence[CaseResult],
+) -> None:
+    for result in results:
+        key = result.key
+        page = _case_page(template, report, reader, result, key)
+        (cases_dir / f"{key}.html").write_text(page, encoding="utf-8")
+
+
+def _child(
+    template: Template,
+    report: Report,
+    reader: RunReader,
+    cases_dir: Path,
+    results: Sequence[CaseResult],
+    errors: multiprocessing.queues.SimpleQueue[str],
+) -> None:
+    """Body of a forked worker: render its share; report a failure through ``errors``."""
+    try:
+        _render_pages(template, report, reader, cases_dir, results)
+    except BaseException as exc:  # the parent re-raises it as a ReportError
+        errors.put(str(exc) if isinstance(exc, ReportError) else f"{type(exc).__name__}: {exc}")
+        raise SystemExit(1) from None
+
+
+def _default_workers(cases: int) -> int:
+    if cases < PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def render_html(
     report: Report,
     reader: RunReader,
     out_dir: Path,
     *,
     comparison: Comparison | None = None,
+    workers: int | None = None,
 ) -> Path:
     """Write ``index.html`` and ``cases/<case-key>.html`` for every case into ``out_dir``
     (created if needed); return the index's path. ``reader`` is the run the report was built
-    from (for traces and series)."""
+    from (for traces and series).
+
+    ``workers``: processes that render the detail pages (default: up to 4, one per CPU, for
+    runs of :data:`PARALLEL_FROM` cases or more where ``fork`` exists; else 1). The workers
+    are forked, so they share the compiled templates and the report without pickling; the
+    pages are the same whatever the number. A worker's failure raises :class:`ReportError`.
+    """
     env = _environment()
     index = env.get_template("index.html.j2")
     case = env.get_template("case.html.j2")
     cases_dir = out_dir / "cases"
     cases_dir.mkdir(parents=True, exist_ok=True)
-    for result in report.results:
-        key = result.key
-        page = _case_page(case, report, reader, result, key)
-        (cases_dir / f"{key}.html").write_text(page, encoding="utf-8")
+    count = _default_workers(len(report.results)) if workers is None else max(1, workers)
+    if count == 1:
+        _render_pages(case, report, reader, cases_dir, report.results)
+    else:
+        context = multiprocessing.get_context("fork")
+        errors: multiprocessing.queues.SimpleQueue[str] = context.SimpleQueue()
+        children = [
+            context.Process(
+                target=_child,
+                args=(case, report, reader, cases_dir, report.results[i::count], errors),
+                daemon=True,
+            )
+            for i in range(1, count)
+        ]
+        for child in children:
+            child.start()
+        try:
+            _render_pages(case, report, reader, cases_dir, report.results[0::count])
+        finally:
+            for child in children:
+                child.join()
+        failed = [c.exitcode for c in children if c.exitcode != 0]
+        if failed:
+            detail = errors.get() if not errors.empty() else f"exit codes {failed}"
+            raise ReportError(f"rendering the detail pages failed: {detail}")
     suites = sorted({c.suite for m in report.matrices for c in m.columns})
     path = out_dir / "index.html"
     path.write_text(

@@ -8,8 +8,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+
 from harness.results import RunStore
-from reports import ReportFormat, load_report
+from reports import ReportError, ReportFormat, load_report, render_html
 
 from .conftest import EV_A, SCRIPT
 
@@ -244,3 +246,32 @@ def test_report_model_counts_match_the_html(sample_run: Path) -> None:
     assert report.summary.total == 11
     assert [m.id for m in report.matrices] == ["vehicles-at-CP-1", "vehicles-at-CP-2", "stations"]
     assert EV_A.attributes["market_share"] == 60.0
+
+
+def test_pages_are_the_same_rendered_in_one_or_several_processes(
+    sample_run: Path, tmp_path: Path
+) -> None:
+    report = load_report(sample_run)
+    reader = RunStore.open(sample_run)
+    render_html(report, reader, tmp_path / "one", workers=1)
+    render_html(report, reader, tmp_path / "three", workers=3)
+    one = {
+        p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*.html")
+    }
+    three = {
+        p.relative_to(tmp_path / "three"): p.read_bytes()
+        for p in (tmp_path / "three").rglob("*.html")
+    }
+    assert len(one) == 12
+    assert one == three
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_corrupt_trace_is_a_clear_error(sample_run: Path, tmp_path: Path, workers: int) -> None:
+    report = load_report(sample_run)
+    victim = report.results[1].key  # rendered by the forked worker when workers == 2
+    trace = sample_run / "traces" / f"{victim}.jsonl"
+    lines = trace.read_text(encoding="utf-8").splitlines(keepends=True)
+    trace.write_text(lines[0] + "{oops\n" + "".join(lines[1:]), encoding="utf-8")
+    with pytest.raises(ReportError, match=re.escape(f"{victim}.jsonl:2: not a valid JSON line")):
+        render_html(report, RunStore.open(sample_run), tmp_path / "out", workers=workers)
