@@ -179,6 +179,13 @@ class Matrix:
         """True when rows carry market-share weights."""
         return self.overall.weighted is not None or any(r.share is not None for r in self.rows)
 
+    def stats(self, case_id: str) -> ColumnStats | None:
+        """The totals and pass rate of case ``case_id`` (``None`` if not in this matrix)."""
+        for stats in self.column_stats:
+            if stats.column.case_id == case_id:
+                return stats
+        return None
+
     def headline(self) -> str:
         """The matrix's headline, e.g. ``"vehicles covering 96.3 % of the tested market share
         passed (17 of 20 models, 85 %)"``."""
@@ -225,12 +232,18 @@ class Report:
     notes: tuple[str, ...] = ()
     """Remarks on the run that the renderings show (run unfinished, torn line...)."""
 
-    def result(self, key: str) -> CaseResult:
-        """The result with case key ``key`` (``KeyError`` if the run has none)."""
-        for result in self.results:
-            if result.key == key:
-                return result
-        raise KeyError(key)
+    @property
+    def vehicle_matrices(self) -> tuple[Matrix, ...]:
+        """The vehicles × cases matrices (one per station)."""
+        return tuple(m for m in self.matrices if m.row_kind is DeviceKind.VEHICLE)
+
+    def vehicle_case_ids(self) -> list[str]:
+        """The case ids of the vehicle matrices, in column order (for the station × case
+        summary across stations)."""
+        ids: list[str] = []
+        for matrix in self.vehicle_matrices:
+            ids.extend(c.case_id for c in matrix.columns if c.case_id not in ids)
+        return ids
 
 
 # -- building ------------------------------------------------------------------------------

@@ -72,12 +72,14 @@ def write_reports(
     *,
     strict: bool = False,
     compare_with: Path | str | None = None,
+    workers: int | None = None,
 ) -> dict[ReportFormat, Path]:
     """Write the reports of the run in ``run_dir`` into ``out_dir`` (created if needed).
 
     ``formats``: any of :class:`ReportFormat` (or their values); ``strict``: NON_STRICT counts
     as FAIL; ``compare_with``: a baseline run folder whose differences (new failures, fixed
-    cases, changed figures) go into the HTML, JSON and Markdown outputs. Returns the main file
+    cases, changed figures) go into the HTML, JSON and Markdown outputs; ``workers``: processes
+    for the HTML detail pages (see :func:`~reports.html.render_html`). Returns the main file
     of each format written (see :data:`FILE_NAMES`). Raises :class:`ReportError` for a missing
     or corrupt run folder.
     """
@@ -85,7 +87,9 @@ def write_reports(
     comparison: Comparison | None = None
     if compare_with is not None:
         comparison = compare_reports(load_report(compare_with, strict=strict), report)
-    return write_report_files(report, run_dir, out_dir, formats, comparison=comparison)
+    return write_report_files(
+        report, run_dir, out_dir, formats, comparison=comparison, workers=workers
+    )
 
 
 def write_report_files(
@@ -95,6 +99,7 @@ def write_report_files(
     formats: Iterable[ReportFormat | str] = DEFAULT_FORMATS,
     *,
     comparison: Comparison | None = None,
+    workers: int | None = None,
 ) -> dict[ReportFormat, Path]:
     """Like :func:`write_reports` for a report already built from ``run_dir`` (the HTML
     pages read that run's traces and series)."""
@@ -106,7 +111,7 @@ def write_report_files(
     for fmt in chosen:
         path = out / FILE_NAMES[fmt]
         if fmt is ReportFormat.HTML:
-            written[fmt] = render_html(report, reader, out, comparison=comparison)
+            written[fmt] = render_html(report, reader, out, comparison=comparison, workers=workers)
         elif fmt is ReportFormat.JUNIT:
             written[fmt] = write_junit(report, path)
         elif fmt is ReportFormat.JSON:
