@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from markupsafe import Markup, escape
 
@@ -207,8 +208,9 @@ def _panel(
             xs = x_text.get(id(times))
             if xs is None:
                 xs = x_text[id(times)] = [f"{x0 + t * x_scale:.1f}" for t in times]
-            ys = [f"{bottom - (v - y_min) * y_scale:.1f}" for v in values if v is not None]
-            segments = [[f"{a},{b}" for a, b in zip(xs, ys, strict=True)]]
+            base = bottom + y_min * y_scale  # y = base - v * y_scale
+            numbers = cast(Sequence[float], values)  # no None on this path
+            segments = [[f"{x},{base - v * y_scale:.1f}" for x, v in zip(xs, numbers, strict=True)]]
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         for points in segments:
             if points:
