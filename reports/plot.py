@@ -48,14 +48,10 @@ def nice_ticks(low: float, high: float, *, count: int = 5) -> list[float]:
     raw = (high - low) / max(count, 1)
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    start = math.floor(low / step) * step
-    ticks = []
-    value = start
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 10))
-        value += step
-    if ticks[-1] < high:
-        ticks.append(round(value, 10))
+    first = math.floor(low / step)
+    last = math.ceil(high / step)
+    digits = max(0, 2 - math.floor(math.log10(step)))  # enough decimals to keep steps exact
+    ticks = [round(i * step, digits) for i in range(first, max(last, first + 1) + 1)]
     return ticks
 
 

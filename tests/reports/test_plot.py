@@ -21,8 +21,9 @@ def test_ticks_cover_the_range_evenly(low: float, high: float) -> None:
     ticks = nice_ticks(low, high)
     assert ticks[0] <= min(low, high) + 1e-9
     assert ticks[-1] >= max(low, high) - 1e-9
-    steps = {round(b - a, 6) for a, b in itertools.pairwise(ticks)}
-    assert len(steps) == 1
+    steps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert steps == pytest.approx([steps[0]] * len(steps), rel=1e-6)
+    assert steps[0] > 0
     assert 2 <= len(ticks) <= 13
 
 
