@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from harness.results import Verdict
 from reports.compare import compare_reports
 from reports.load import ReportError, load_report
+from reports.model import Report
 from reports.write import ReportFormat, parse_formats, write_report_files
 
 __all__ = ["report_command"]
@@ -73,5 +75,29 @@ def report_command(
             f"compared with {comparison.old_run_id}: {len(comparison.new_failures)} new "
             f"failures, {len(comparison.fixed)} fixed, {len(comparison.figures)} changed figures"
         )
+    _recap(report)
     click.echo(report.summary.line())
     return 0
+
+
+RECAP_LIMIT = 10
+
+
+def _recap(report: Report) -> None:
+    """Failures and errors with Requirement / Expected / Actual (the first few)."""
+    bad = [
+        r
+        for r in report.results
+        if r.effective_verdict(strict=report.strict)
+        in (Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE)
+    ]
+    for result in bad[:RECAP_LIMIT]:
+        devices = " + ".join(d.id for d in result.info.devices)
+        click.echo(f"{result.verdict.value} {result.info.case_id} [{devices}]: {result.reason}")
+        for check in result.checks:
+            if check.verdict.effective(strict=report.strict) is not Verdict.PASS and (
+                check.verdict is not Verdict.NOT_APPLICABLE
+            ):
+                click.echo("    " + check.explain().replace("\n", "\n    "))
+    if len(bad) > RECAP_LIMIT:
+        click.echo(f"... and {len(bad) - RECAP_LIMIT} more (see the reports)")

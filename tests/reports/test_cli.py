@@ -38,6 +38,11 @@ def test_report_writes_the_chosen_formats(
         "market share passed (1 of 3 models, 33.3 %)"
     ) in stdout
     assert f"junit: {out / 'junit.xml'}" in stdout
+    # a recap of what failed, with Expected/Actual, then the summary line last
+    assert "FAIL VP-01 [CP-1 + ev-b]: K01.FR.31 (MUST)" in stdout
+    assert "    Expected: <= 6 A within 15 s\n    Actual: 16 A after 15 s" in stdout
+    assert "ERROR TC_066_CS [CP-2]" in stdout
+    assert stdout.rstrip().splitlines()[-1] == "5 passed, 2 failed, 2 skipped, 2 errors"
 
 
 def test_default_is_html_and_junit_in_the_run_folder(sample_run: Path) -> None:
