@@ -9,10 +9,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.results import Manifest, Verdict
 from harness.transport.base import OcppSubprotocol
-from reports import ReportFormat, build_report, markdown_summary, report_schema
+from reports import ReportFormat, build_report, markdown_summary, report_dict, report_schema
 
 from .builders import CP1, T0, ev, result
 
@@ -106,3 +108,30 @@ def test_csv_matrix(rendered: dict[ReportFormat, Path]) -> None:
         "NOT_APPLICABLE",
     )
     assert station["market_share"] == ""
+
+
+VERDICT = st.sampled_from(list(Verdict))
+SHARE = st.one_of(st.none(), st.floats(min_value=0, max_value=1e9))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    grid=st.lists(st.tuples(SHARE, VERDICT, VERDICT), min_size=1, max_size=6), strict=st.booleans()
+)
+def test_any_report_validates_against_the_schema(
+    grid: list[tuple[float | None, Verdict, Verdict]], strict: bool
+) -> None:
+    results = []
+    for i, (share, *verdicts) in enumerate(grid):
+        vehicle = ev(f"ev-{i}", share)
+        for case_id, verdict in zip(("VP-01", "VP-02"), verdicts, strict=True):
+            results.append(result(case_id, (CP1, vehicle), verdict))
+        if i == 0:
+            results.append(result("TC_066_CS", (CP1,), verdicts[0], suite="oca-2.0.1"))
+    manifest = Manifest(
+        run_id="r", started_at=T0, target="sim", ocpp_versions=(OcppSubprotocol.V201,)
+    )
+    report = build_report(manifest, results, strict=strict)
+    document = json.loads(json.dumps(report_dict(report)))
+    validator().validate(document)
+    assert len(document["cases"]) == len(results)
