@@ -25,12 +25,14 @@ PANEL_HEIGHT = 230
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 16, 70
 _MAX_POINTS = 2 * (WIDTH - LEFT - RIGHT)
 
+# (colour, dash pattern, legend label); the phases differ in dash too, so that phases drawing
+# the same current stay visible on top of each other.
 _STYLE = {
     "limit": ("#d62728", "6 3", "limit set"),
     "current_offered": ("#ff7f0e", "2 2", "current offered"),
     "current_import.L1": ("#1f77b4", "", "measured L1"),
-    "current_import.L2": ("#2ca02c", "", "measured L2"),
-    "current_import.L3": ("#9467bd", "", "measured L3"),
+    "current_import.L2": ("#2ca02c", "7 4", "measured L2"),
+    "current_import.L3": ("#9467bd", "2 3", "measured L3"),
     "current_import": ("#1f77b4", "", "measured"),
     "power_import": ("#1f77b4", "", "import power"),
     "power_export": ("#17becf", "", "export power (shown below 0)"),
