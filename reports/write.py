@@ -103,7 +103,7 @@ def write_report_files(
 ) -> dict[ReportFormat, Path]:
     """Like :func:`write_reports` for a report already built from ``run_dir`` (the HTML
     pages read that run's traces and series)."""
-    chosen = tuple(dict.fromkeys(ReportFormat(f) for f in formats))
+    chosen = parse_formats(",".join(str(f) for f in formats))
     reader = open_run(run_dir)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

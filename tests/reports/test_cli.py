@@ -11,6 +11,7 @@ import pytest
 
 from harness.cli import main
 from harness.results import Verdict
+from reports import ReportError, ReportFormat, write_reports
 
 from .builders import CP1, ev, result, store_run
 
@@ -133,3 +134,11 @@ def test_help_via_python_dash_m_shows_an_example() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "ocpp-harness report runs/" in proc.stdout
     assert "--compare" in proc.stdout
+
+
+def test_write_reports_names_an_unknown_format(sample_run: Path, tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match="unknown format 'pdf'; choose from html, junit"):
+        write_reports(sample_run, tmp_path / "out", ["html", "pdf"])
+    assert write_reports(sample_run, tmp_path / "out", ["csv", ReportFormat.CSV]) == {
+        ReportFormat.CSV: tmp_path / "out" / "matrix.csv"
+    }
