@@ -14,9 +14,16 @@ from hypothesis import strategies as st
 
 from harness.results import Manifest, Verdict
 from harness.transport.base import OcppSubprotocol
-from reports import ReportFormat, build_report, markdown_summary, report_dict, report_schema
+from reports import (
+    ReportFormat,
+    build_report,
+    markdown_summary,
+    report_dict,
+    report_schema,
+    write_reports,
+)
 
-from .builders import CP1, T0, ev, result
+from .builders import CP1, T0, ev, result, store_run
 
 
 def validator() -> jsonschema.Draft202012Validator:
@@ -135,3 +142,16 @@ def test_any_report_validates_against_the_schema(
     document = json.loads(json.dumps(report_dict(report)))
     validator().validate(document)
     assert len(document["cases"]) == len(results)
+
+
+def test_a_run_without_results_still_reports(tmp_path: Path) -> None:
+    run = store_run(tmp_path / "runs", [], finished=False)
+    paths = write_reports(run, tmp_path / "out", list(ReportFormat))
+    validator().validate(json.loads(paths[ReportFormat.JSON].read_text(encoding="utf-8")))
+    index = paths[ReportFormat.HTML].read_text(encoding="utf-8")
+    assert "0 passed, 0 failed, 0 skipped, 0 errors" in index
+    assert "the run did not finish" in index
+    assert 'tests="0"' in paths[ReportFormat.JUNIT].read_text(encoding="utf-8")
+    assert paths[ReportFormat.CSV].read_text(encoding="utf-8").splitlines() == [
+        "matrix,device_kind,device_id,device_label,market_share,outcome,passed,failed,skipped,errors"
+    ]
