@@ -116,7 +116,12 @@ def _citations(result: CaseResult) -> dict[int, list[str]]:
 
 
 def _case_page(
-    template: Template, report: Report, reader: RunReader, result: CaseResult, key: str
+    template: Template,
+    report: Report,
+    reader: RunReader,
+    result: CaseResult,
+    key: str,
+    matrix_of: dict[str, str],
 ) -> str:
     frames = read_trace(reader, key)
     series = read_plot_series(reader, key, origin=result.started_at)
@@ -128,6 +133,7 @@ def _case_page(
         effective=result.effective_verdict(strict=report.strict),
         strict=report.strict,
         key=key,
+        back=f"../index.html#{matrix_of[key]}" if key in matrix_of else "../index.html",
         frame_count=len(frames),
         frame_rows=_frame_rows(frames, _citations(result)),
         plot=plot,
@@ -146,9 +152,12 @@ def _render_pages(
     cases_dir: Path,
     results: Sequence[CaseResult],
 ) -> None:
+    matrix_of = {
+        cell.key: m.id for m in report.matrices for row in m.rows for cell in row.cells if cell
+    }
     for result in results:
         key = result.key
-        page = _case_page(template, report, reader, result, key)
+        page = _case_page(template, report, reader, result, key, matrix_of)
         (cases_dir / f"{key}.html").write_text(page, encoding="utf-8")
 
 

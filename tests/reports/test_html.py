@@ -184,6 +184,8 @@ def test_detail_page_has_requirement_expected_actual_steps_frames_and_plot(
     assert "Expected <= 6 A within 15 s" in plain
     assert "Actual 16 A after 15 s" in plain
     assert "SetChargingProfile 6 A" in plain  # the step log
+    back = [a["href"] for t, a in parsed.tags if t == "a" and a.get("id") == "back"]
+    assert back == ["../index.html#vehicles-at-CP-1"]
     cited = [a for t, a in parsed.tags if t == "tr" and "cited" in a.get("class", "")]
     assert [a["id"] for a in cited] == ["frame-2"]
     assert [a["data-verdict"] for a in parsed.with_class("badge") if "id" in a] == ["FAIL"]
