@@ -15,6 +15,7 @@ from harness.logs import configure_logging
 from harness.scenario.cli import scenario
 from harness.smartcharging.cli import schedule_command
 from harness.smoke import run_command
+from reports.cli import report_command
 from simulators.pilot.command import vehicle_command
 
 __all__ = ["cli", "main"]
@@ -42,6 +43,7 @@ cli.add_command(schedule_command)
 cli.add_command(scenario)
 cli.add_command(vehicle_command)
 cli.add_command(run_command)
+cli.add_command(report_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
