@@ -1,0 +1,445 @@
+"""The async OCPP-J connection: an :class:`~harness.session.OcppSession` over a transport.
+
+It runs the receive loop, feeds the session, sends what the session queues, answers the
+peer's CALLs through explicitly passed handlers, and offers ``await conn.call(...)``, which
+returns the response or raises — it never returns ``None`` for a CALLERROR:
+
+=======================================  ===================================================
+outcome of ``call()``                    result
+=======================================  ===================================================
+valid CALLRESULT                         returns :class:`~harness.session.ResultReceived`
+CALLERROR                                raises :class:`~harness.session.CallErrorReceived`
+invalid CALLRESULT (schema)              raises :class:`~harness.session.RemoteProtocolError`
+no answer within ``timeout_s``           raises :class:`~harness.session.CallTimeout`
+connection closed first                  raises :class:`ConnectionClosed`
+our own mistake (bad payload, 2nd CALL)  raises :class:`~harness.session.LocalProtocolError`
+=======================================  ===================================================
+
+Example::
+
+    async with OcppConnection.open(transport, role=Role.CHARGING_STATION, clock=clock) as conn:
+        result = await conn.call("Heartbeat", {}, timeout_s=30)
+        print(result.payload["currentTime"], result.typed().value)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
+from datetime import datetime
+from types import EllipsisType, TracebackType
+from typing import Any
+
+from harness.clock import Clock
+from harness.logs import get_logger
+from harness.session import (
+    CallErrorReceived,
+    CallReceived,
+    CallTimedOut,
+    CallTimeout,
+    ErrorCode,
+    ErrorReceived,
+    Event,
+    LocalProtocolError,
+    OcppError,
+    OcppSession,
+    OcppVersion,
+    ProtocolViolation,
+    RemoteProtocolError,
+    ResultReceived,
+    Role,
+    SendReceived,
+)
+from harness.transport.base import Transport, TransportClosed
+
+__all__ = ["CallErrorReply", "ConnectionClosed", "Handler", "OcppConnection"]
+
+Handler = Callable[[CallReceived], Awaitable[Any]]
+"""Answers one incoming CALL: returns the response payload (a JSON object or an ``ocpp``
+dataclass), or raises :class:`CallErrorReply` to answer with a CALLERROR."""
+
+SendHandler = Callable[[SendReceived], Awaitable[None]]
+
+
+class ConnectionClosed(OcppError):
+    """The connection closed before the operation completed."""
+
+
+class CallErrorReply(Exception):
+    """Raise in a handler to answer the CALL with this CALLERROR."""
+
+    def __init__(
+        self,
+        code: ErrorCode | str,
+        description: str = "",
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.code = code
+        self.description = description
+        self.details = dict(details or {})
+        super().__init__(f"{code}: {description}")
+
+
+class OcppConnection:
+    """One live OCPP-J connection: receive loop, request/response, handlers.
+
+    ``handlers`` maps an action to the coroutine that answers the peer's CALL of it (a CALL
+    without a handler gets CALLERROR ``NotImplemented``); ``send_handlers`` does the same for
+    2.1 SEND frames. ``on_event`` sees every session event (including violations) as it
+    happens. Use it as an async context manager, or call :meth:`start` and :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        session: OcppSession,
+        clock: Clock,
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        send_handlers: Mapping[str, SendHandler] | None = None,
+        on_event: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.transport = transport
+        self.session = session
+        self.clock = clock
+        self._handlers = dict(handlers or {})
+        self._send_handlers = dict(send_handlers or {})
+        self._on_event = on_event
+        self._waiting: dict[str, asyncio.Future[ResultReceived]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._receiver: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._ticker_target: datetime | None = None  # deadline the ticker sleeps towards
+        self._ticker_idle = asyncio.Event()
+        self._send_lock = asyncio.Lock()
+        self._log = get_logger("connection", station=session.station_id)
+        self.violations: list[ProtocolViolation] = []
+        """Every protocol violation of the peer seen so far."""
+        self.local_errors: list[str] = []
+        """Our own mistakes made while answering (e.g. a handler's invalid response)."""
+
+    @classmethod
+    def open(
+        cls,
+        transport: Transport,
+        *,
+        role: Role,
+        clock: Clock,
+        handlers: Mapping[str, Handler] | None = None,
+        send_handlers: Mapping[str, SendHandler] | None = None,
+        on_event: Callable[[Event], None] | None = None,
+        **session_options: Any,
+    ) -> OcppConnection:
+        """A connection with a fresh session for the transport's subprotocol and station id.
+
+        ``session_options`` go to :class:`OcppSession` (``allow_concurrent_calls``, ...).
+        """
+        session = OcppSession(
+            version=OcppVersion.from_subprotocol(transport.subprotocol),
+            role=role,
+            station_id=transport.station_id,
+            **session_options,
+        )
+        return cls(
+            transport,
+            session,
+            clock,
+            handlers=handlers,
+            send_handlers=send_handlers,
+            on_event=on_event,
+        )
+
+    # ------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        """Start the receive loop (idempotent)."""
+        if self._receiver is None:
+            self._receiver = asyncio.create_task(self._receive_loop())
+            self._ticker = asyncio.create_task(self._tick_loop())
+
+    async def __aenter__(self) -> OcppConnection:
+        self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self, *, code: int = 1000, reason: str = "") -> None:
+        """Close the transport and wait for the receive loop and handlers to finish."""
+        await self.transport.close(code=code, reason=reason)
+        if self._receiver is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._receiver
+        for task in [*self._tasks, self._ticker]:
+            if task is not None:
+                task.cancel()
+        self._fail_waiting()
+
+    async def wait_closed(self) -> None:
+        """Wait until the receive loop ends (the peer or we closed the connection)."""
+        if self._receiver is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._receiver
+
+    # --------------------------------------------------------------- sending
+
+    async def call(
+        self,
+        action: str,
+        payload: Mapping[str, Any] | Any,
+        *,
+        timeout_s: float | EllipsisType | None = ...,
+        message_id: str | None = None,
+    ) -> ResultReceived:
+        """Send a CALL and wait for its answer (see the module's table for the outcomes).
+
+        ``timeout_s`` is in clock seconds; it defaults to the session's ``default_timeout_s``.
+        """
+        if self.transport.closed:
+            raise ConnectionClosed(f"cannot send {action}: the connection is closed")
+        call = self.session.send_call(
+            action, payload, now=self.clock.now(), timeout_s=timeout_s, message_id=message_id
+        )
+        future: asyncio.Future[ResultReceived] = asyncio.get_running_loop().create_future()
+        self._waiting[call.message_id] = future
+        self._wake_ticker()
+        try:
+            await self._flush()
+            return await future
+        finally:
+            self._waiting.pop(call.message_id, None)
+
+    async def send_send(self, action: str, payload: Mapping[str, Any] | Any) -> None:
+        """Send an OCPP 2.1 SEND frame (nothing comes back)."""
+        self.session.send_send(action, payload, now=self.clock.now())
+        await self._flush()
+
+    async def send_raw(self, text: str) -> None:
+        """Send ``text`` exactly as given (deliberately malformed frames); it is traced."""
+        self.session.send_raw(text, now=self.clock.now())
+        await self._flush()
+
+    async def _flush(self) -> None:
+        texts = self.session.data_to_send()
+        if not texts:
+            return
+        async with self._send_lock:
+            for text in texts:
+                try:
+                    await self.transport.send(text)
+                except TransportClosed as exc:
+                    raise ConnectionClosed(str(exc)) from exc
+
+    # --------------------------------------------------------------- timeouts
+
+    # One timer per connection instead of one per call: the ticker sleeps (on the clock)
+    # until the session's next deadline and feeds the session a tick; calls never wait on a
+    # per-call timer, which keeps the request path to one future.
+
+    def _wake_ticker(self) -> None:
+        deadline = self.session.next_deadline()
+        if deadline is None or self._ticker is None:
+            return
+        if self._ticker_target is None:
+            self._ticker_idle.set()
+        elif deadline < self._ticker_target:  # sleeping towards a later deadline: restart
+            self._ticker.cancel()
+            self._ticker_target = None
+            self._ticker = asyncio.create_task(self._tick_loop())
+
+    async def _tick_loop(self) -> None:
+        while True:
+            deadline = self.session.next_deadline()
+            if deadline is None:
+                self._ticker_idle.clear()
+                await self._ticker_idle.wait()
+                continue
+            delay_s = (deadline - self.clock.now()).total_seconds()
+            if delay_s > 0:
+                self._ticker_target = deadline
+                await self.clock.sleep(delay_s)
+                self._ticker_target = None
+                continue
+            for event in self.session.tick(now=self.clock.now()):
+                self._dispatch(event)
+
+    # ------------------------------------------------------------- receiving
+
+    async def _receive_loop(self) -> None:
+        try:
+            while True:
+                text = await self.transport.recv()
+                events = self.session.receive_text(text, now=self.clock.now())
+                await self._flush()
+                for event in events:
+                    self._dispatch(event)
+        except (TransportClosed, ConnectionClosed):
+            pass
+        finally:
+            self._fail_waiting()
+
+    def _dispatch(self, event: Event) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+        kind = type(event)
+        if kind is ResultReceived:
+            assert isinstance(event, ResultReceived)
+            future = self._waiting.get(event.message_id)
+            if future is not None and not future.done():
+                future.set_result(event)
+        elif kind is CallReceived:
+            assert isinstance(event, CallReceived)
+            self._spawn(self._answer(event))
+        elif kind is ErrorReceived:
+            assert isinstance(event, ErrorReceived)
+            self._fail(
+                event.message_id,
+                CallErrorReceived(
+                    action=event.action,
+                    message_id=event.message_id,
+                    code=event.error.error_code,
+                    description=event.error.error_description,
+                    details=event.error.error_details,
+                ),
+            )
+        elif kind is ProtocolViolation:
+            assert isinstance(event, ProtocolViolation)
+            self.violations.append(event)
+            self._log.warning(
+                "protocol_violation",
+                kind=event.violation.kind.value,
+                detail=event.violation.detail,
+                raw=event.raw[:200],
+            )
+            if event.call is not None:
+                self._fail(event.call.message_id, RemoteProtocolError(event.violation))
+        elif kind is CallTimedOut:
+            assert isinstance(event, CallTimedOut)
+            self._fail(
+                event.call.message_id,
+                CallTimeout(
+                    action=event.call.action,
+                    message_id=event.call.message_id,
+                    timeout_s=event.timeout_s,
+                ),
+            )
+        elif kind is SendReceived:
+            assert isinstance(event, SendReceived)
+            send_handler = self._send_handlers.get(event.action)
+            if send_handler is not None:
+                self._spawn(self._handle_send(send_handler, event))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run ``coro`` now, up to its first real suspension; continue it in a task if needed.
+
+        Most handlers answer at once, so this saves a trip through the event loop per
+        incoming CALL (Python 3.12's eager tasks do the same). The eager part runs inside the
+        receive loop's task: a handler must not use ``asyncio.timeout()`` or
+        ``asyncio.current_task()`` before its first ``await`` that suspends.
+        """
+        try:
+            first = coro.send(None)
+        except StopIteration:
+            return
+        except Exception as exc:
+            self._log.error("handler_failed", error=repr(exc))
+            self.local_errors.append(f"answering a CALL raised {exc!r}")
+            return
+        task: asyncio.Task[None] = asyncio.ensure_future(_resume(coro, first))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _fail(self, message_id: str, exc: BaseException) -> None:
+        future = self._waiting.get(message_id)
+        if future is not None and not future.done():
+            future.set_exception(exc)
+
+    def _fail_waiting(self) -> None:
+        for message_id, future in list(self._waiting.items()):
+            if not future.done():
+                future.set_exception(
+                    ConnectionClosed(f"connection closed before the answer to [{message_id}]")
+                )
+
+    async def _handle_send(self, handler: SendHandler, event: SendReceived) -> None:
+        try:
+            await handler(event)
+        except Exception as exc:
+            self._log.error("send_handler_failed", action=event.action, error=repr(exc))
+            self.local_errors.append(f"handler for SEND {event.action} raised {exc!r}")
+
+    async def _answer(self, event: CallReceived) -> None:
+        handler = self._handlers.get(event.action)
+        mid = event.message_id
+        now = self.clock.now
+        if handler is None:
+            self.session.send_error(
+                mid, ErrorCode.NOT_IMPLEMENTED, f"no handler for {event.action}", now=now()
+            )
+        else:
+            try:
+                payload = await handler(event)
+            except CallErrorReply as reply:
+                self.session.send_error(
+                    mid, reply.code, reply.description, reply.details, now=now()
+                )
+            except Exception as exc:  # a handler bug must not leave the peer waiting
+                self._log.error("handler_failed", action=event.action, error=repr(exc))
+                self.local_errors.append(f"handler for {event.action} raised {exc!r}")
+                self.session.send_error(
+                    mid, ErrorCode.INTERNAL_ERROR, "the handler failed", now=now()
+                )
+            else:
+                try:
+                    self.session.send_result(mid, payload, now=now())
+                except LocalProtocolError as exc:
+                    self._log.error("invalid_response", action=event.action, error=str(exc))
+                    self.local_errors.append(str(exc))
+                    self.session.send_error(
+                        mid, ErrorCode.INTERNAL_ERROR, "invalid response built", now=now()
+                    )
+        with contextlib.suppress(ConnectionClosed):
+            await self._flush()
+
+
+class _Resumed:
+    """Awaitable that continues a coroutine already started by :meth:`OcppConnection._spawn`.
+
+    It hands the value the coroutine yielded (the future it waits on) to the task that
+    awaits it, and relays what the task sends or throws back into the coroutine.
+    """
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Coroutine[Any, Any, None], first: Any) -> None:
+        self._coro = coro
+        self._first = first
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        value = self._first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                self._coro.close()
+                raise
+            except BaseException as exc:
+                try:
+                    value = self._coro.throw(exc)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    value = self._coro.send(sent)
+                except StopIteration:
+                    return
+
+
+async def _resume(coro: Coroutine[Any, Any, None], first: Any) -> None:
+    await _Resumed(coro, first)

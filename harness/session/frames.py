@@ -1,0 +1,230 @@
+"""The RPC frames of OCPP-J: parse text into frames, serialise frames into text.
+
+=================  ==========================================  =========
+frame              wire form                                   versions
+=================  ==========================================  =========
+CALL               ``[2, id, action, {payload}]``              all
+CALLRESULT         ``[3, id, {payload}]``                      all
+CALLERROR          ``[4, id, code, description, {details}]``   all
+CALLRESULTERROR    ``[5, id, code, description, {details}]``   2.1
+SEND               ``[6, id, action, {payload}]``              2.1
+=================  ==========================================  =========
+
+:func:`parse_frame` checks the RPC structure only (not payload schemas, not whether the
+message type exists in a given version); a structural fault raises :class:`FrameError`
+naming the :class:`~harness.session.errors.Malformation` and whatever could be read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any, ClassVar
+
+from harness.session.codec import dumps, loads
+from harness.session.errors import Malformation
+
+__all__ = [
+    "Call",
+    "CallError",
+    "CallResult",
+    "CallResultError",
+    "Frame",
+    "FrameError",
+    "MessageType",
+    "Send",
+    "parse_frame",
+    "serialize",
+]
+
+
+class MessageType(IntEnum):
+    """The MessageTypeId, the first element of every frame."""
+
+    CALL = 2
+    CALLRESULT = 3
+    CALLERROR = 4
+    CALLRESULTERROR = 5
+    SEND = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request: ``[2, message_id, action, payload]``."""
+
+    message_type: ClassVar[MessageType] = MessageType.CALL
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+    def to_list(self) -> list[Any]:
+        """The frame as the JSON array it is sent as."""
+        return [2, self.message_id, self.action, self.payload]
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """A successful response: ``[3, message_id, payload]``."""
+
+    message_type: ClassVar[MessageType] = MessageType.CALLRESULT
+    message_id: str
+    payload: dict[str, Any]
+
+    def to_list(self) -> list[Any]:
+        """The frame as the JSON array it is sent as."""
+        return [3, self.message_id, self.payload]
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    """An error response: ``[4, message_id, error_code, error_description, error_details]``."""
+
+    message_type: ClassVar[MessageType] = MessageType.CALLERROR
+    message_id: str
+    error_code: str
+    error_description: str
+    error_details: dict[str, Any]
+
+    def to_list(self) -> list[Any]:
+        """The frame as the JSON array it is sent as."""
+        return [4, self.message_id, self.error_code, self.error_description, self.error_details]
+
+
+@dataclass(frozen=True, slots=True)
+class CallResultError:
+    """OCPP 2.1's error about a CALLRESULT: ``[5, message_id, code, description, details]``."""
+
+    message_type: ClassVar[MessageType] = MessageType.CALLRESULTERROR
+    message_id: str
+    error_code: str
+    error_description: str
+    error_details: dict[str, Any]
+
+    def to_list(self) -> list[Any]:
+        """The frame as the JSON array it is sent as."""
+        return [5, self.message_id, self.error_code, self.error_description, self.error_details]
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """OCPP 2.1's unconfirmed message: ``[6, message_id, action, payload]`` (never answered)."""
+
+    message_type: ClassVar[MessageType] = MessageType.SEND
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+    def to_list(self) -> list[Any]:
+        """The frame as the JSON array it is sent as."""
+        return [6, self.message_id, self.action, self.payload]
+
+
+Frame = Call | CallResult | CallError | CallResultError | Send
+
+
+class FrameError(ValueError):
+    """Text that is not a well-formed OCPP-J frame.
+
+    ``message_id`` and ``message_type`` hold what could be read (``None`` otherwise), so the
+    receiver can decide whether and how to answer.
+    """
+
+    def __init__(
+        self,
+        kind: Malformation,
+        detail: str,
+        *,
+        message_id: str | None = None,
+        message_type: int | None = None,
+    ) -> None:
+        self.kind = kind
+        self.detail = detail
+        self.message_id = message_id
+        self.message_type = message_type
+        super().__init__(detail)
+
+
+def serialize(frame: Frame) -> str:
+    """The compact JSON text of ``frame`` (decimals written exactly)."""
+    return dumps(frame.to_list())
+
+
+_LENGTH = {2: 4, 3: 3, 4: 5, 5: 5, 6: 4}
+
+
+def parse_frame(text: str) -> Frame:
+    """Parse one OCPP-J frame; raise :class:`FrameError` if its RPC structure is wrong."""
+    try:
+        data = loads(text)
+    except ValueError as exc:
+        raise FrameError(Malformation.NOT_JSON, f"not valid JSON: {exc}") from None
+    if type(data) is not list:
+        raise FrameError(
+            Malformation.NOT_ARRAY, f"an OCPP-J frame is a JSON array, got {type(data).__name__}"
+        )
+    if len(data) < 2 or type(data[1]) is not str:
+        raise FrameError(
+            Malformation.UNREADABLE_ID,
+            "the second element, the message id, is missing or not a string",
+            message_type=data[0] if data and type(data[0]) is int else None,
+        )
+    message_id: str = data[1]
+    # OCPP-J: "The message ID ... maximum length of 36 characters"
+    if len(message_id) > 36:
+        raise FrameError(
+            Malformation.UNREADABLE_ID,
+            f"message id of {len(message_id)} characters (at most 36 allowed)",
+            message_type=data[0] if type(data[0]) is int else None,
+        )
+    type_id = data[0]
+    if type(type_id) is not int or type_id not in _LENGTH:
+        raise FrameError(
+            Malformation.BAD_MESSAGE_TYPE,
+            f"unknown MessageTypeId {type_id!r}",
+            message_id=message_id,
+        )
+    expected = _LENGTH[type_id]
+    if len(data) != expected:
+        raise FrameError(
+            Malformation.BAD_FRAME,
+            f"{MessageType(type_id).name} has {expected} elements, got {len(data)}",
+            message_id=message_id,
+            message_type=type_id,
+        )
+    if type_id == 3:
+        if type(data[2]) is not dict:
+            raise FrameError(
+                Malformation.FORMAT,
+                "CALLRESULT payload is not a JSON object",
+                message_id=message_id,
+                message_type=type_id,
+            )
+        return CallResult(message_id, data[2])
+    if type_id in (2, 6):
+        if type(data[2]) is not str:
+            raise FrameError(
+                Malformation.BAD_FRAME,
+                "the action (third element) is not a string",
+                message_id=message_id,
+                message_type=type_id,
+            )
+        if type(data[3]) is not dict:
+            raise FrameError(
+                Malformation.FORMAT,
+                "the payload (fourth element) is not a JSON object",
+                message_id=message_id,
+                message_type=type_id,
+            )
+        if type_id == 2:
+            return Call(message_id, data[2], data[3])
+        return Send(message_id, data[2], data[3])
+    if type(data[2]) is not str or type(data[3]) is not str or type(data[4]) is not dict:
+        raise FrameError(
+            Malformation.BAD_FRAME,
+            "error code and description must be strings and details a JSON object",
+            message_id=message_id,
+            message_type=type_id,
+        )
+    if type_id == 4:
+        return CallError(message_id, data[2], data[3], data[4])
+    return CallResultError(message_id, data[2], data[3], data[4])

@@ -1,0 +1,593 @@
+"""The OCPP-J session: one connection's protocol state, with no I/O and no clock reads.
+
+Feed received text to :meth:`OcppSession.receive_text` and clock ticks to
+:meth:`OcppSession.tick`; read what to send from :meth:`OcppSession.data_to_send`. Every
+frame in either direction is recorded as a :class:`~harness.session.trace.TraceRecord`.
+
+>>> s = OcppSession(version=OcppVersion.V16, role=Role.CHARGING_STATION, station_id="CS1")
+>>> call = s.send_call("Heartbeat", {}, now=t0)
+>>> s.data_to_send()                                  # ['[2,"…-1","Heartbeat",{}]']
+>>> s.receive_text('[3,"…-1",{"currentTime":"2025-01-01T00:00:00Z"}]', now=t1)
+[ResultReceived(...)]
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import EllipsisType
+from typing import Any
+
+from harness.session.errors import (
+    CODE_FOR,
+    UNREADABLE_ID,
+    ErrorCode,
+    LocalProtocolError,
+    Malformation,
+    Violation,
+    error_codes,
+)
+from harness.session.events import (
+    CallReceived,
+    CallTimedOut,
+    ErrorReceived,
+    Event,
+    ProtocolViolation,
+    ResultErrorReceived,
+    ResultReceived,
+    SendReceived,
+)
+from harness.session.frames import (
+    Call,
+    CallError,
+    CallResult,
+    CallResultError,
+    FrameError,
+    MessageType,
+    Send,
+    parse_frame,
+    serialize,
+)
+from harness.session.payloads import to_payload
+from harness.session.schemas import PayloadKind, schema_set
+from harness.session.trace import Direction, TraceRecord, TraceSink
+from harness.session.versions import OcppVersion, Role, initiators
+
+__all__ = ["OcppSession"]
+
+_SPEC = {
+    OcppVersion.V16: "OCPP-J 1.6 §4",
+    OcppVersion.V201: "OCPP 2.0.1 Part 4 §4",
+    OcppVersion.V21: "OCPP 2.1 Part 4 §4",
+}
+
+# What each rule says, in a few words (quoted in every Violation).
+_RULE = {
+    Malformation.NOT_JSON: "a message is a JSON array (RPC framework)",
+    Malformation.NOT_ARRAY: "a message is a JSON array (RPC framework)",
+    Malformation.UNREADABLE_ID: "element 2 is the message id, a string of at most 36 characters",
+    Malformation.BAD_MESSAGE_TYPE: "element 1 is a MessageTypeId this version defines",
+    Malformation.BAD_FRAME: "each message type has a fixed number of elements of fixed types",
+    Malformation.UNKNOWN_ACTION: "NotImplemented: requested Action is not known by receiver",
+    Malformation.WRONG_DIRECTION: "NotSupported: the Action may not be sent by this party",
+    Malformation.OCCURRENCE: "payload must satisfy the schema's occurrence constraints",
+    Malformation.TYPE: "payload fields must have the schema's data types",
+    Malformation.PROPERTY: "payload field values must satisfy the schema's constraints",
+    Malformation.FORMAT: "payload must conform to the PDU structure of the Action",
+    Malformation.DUPLICATE_ID: "a message id must be unique for every CALL of the sender",
+    Malformation.CONCURRENT_CALL: (
+        "a party SHALL NOT send a CALL until all CALLs it sent were answered or timed out"
+    ),
+    Malformation.UNKNOWN_RESPONSE_ID: "a response carries the message id of an outstanding CALL",
+    Malformation.UNKNOWN_ERROR_CODE: "a CALLERROR's code is one this version defines",
+    Malformation.BINARY_FRAME: "OCPP-J messages are UTF-8 JSON text frames, never binary",
+}
+
+
+@dataclass(slots=True)
+class _Pending:
+    call: Call
+    deadline: datetime | None
+    timeout_s: float | None
+
+
+def _default_ids() -> Iterator[str]:
+    prefix = secrets.token_hex(4)  # unique per session, so ids never repeat across reconnects
+    return (f"{prefix}-{n}" for n in itertools.count(1))
+
+
+class OcppSession:
+    """The protocol state of one OCPP-J connection, as CSMS or as charging station.
+
+    * ``validate_outgoing``: check what *we* send (schema, direction, error codes) and raise
+      :class:`LocalProtocolError` on a mistake. Use :meth:`send_raw` for deliberately bad frames.
+    * ``allow_concurrent_calls``: break the one-outstanding-CALL rule on purpose (negative tests).
+    * ``default_timeout_s``: deadline of a CALL unless :meth:`send_call` says otherwise
+      (``None``: no deadline).
+    * ``trace_sink`` receives each :class:`TraceRecord`; ``keep_trace`` also keeps them in
+      :attr:`trace`.
+    """
+
+    def __init__(
+        self,
+        *,
+        version: OcppVersion,
+        role: Role,
+        station_id: str,
+        validate_outgoing: bool = True,
+        allow_concurrent_calls: bool = False,
+        default_timeout_s: float | None = 30.0,
+        trace_sink: TraceSink | None = None,
+        keep_trace: bool = True,
+        message_ids: Iterator[str] | None = None,
+    ) -> None:
+        self.version = version
+        self.role = role
+        self.station_id = station_id
+        self.validate_outgoing = validate_outgoing
+        self.allow_concurrent_calls = allow_concurrent_calls
+        self.default_timeout_s = default_timeout_s
+        self._schemas = schema_set(version)
+        self._codes = CODE_FOR[version]
+        self._known_codes = frozenset(code.value for code in error_codes(version))
+        self._sink = trace_sink
+        self._keep_trace = keep_trace
+        self._ids = message_ids if message_ids is not None else _default_ids()
+        self._outgoing: dict[str, _Pending] = {}
+        self._incoming: dict[str, str] = {}
+        self._out: list[str] = []
+        self._trace: list[TraceRecord] = []
+        # Rows not yet turned into TraceRecords (built when the trace is read: cheaper per frame)
+        self._rows: list[tuple[Any, ...]] = []
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def trace(self) -> list[TraceRecord]:
+        """Every frame sent and received so far (when ``keep_trace``), oldest first."""
+        if self._rows:
+            self._trace.extend(TraceRecord(*row) for row in self._rows)
+            self._rows.clear()
+        return self._trace
+
+    @property
+    def outstanding_calls(self) -> list[Call]:
+        """Our CALLs still waiting for a response."""
+        return [p.call for p in self._outgoing.values()]
+
+    @property
+    def unanswered_calls(self) -> dict[str, str]:
+        """The peer's CALLs we have not answered yet: message id → action."""
+        return dict(self._incoming)
+
+    def next_deadline(self) -> datetime | None:
+        """When the earliest outstanding CALL times out (``None``: nothing to wait for)."""
+        deadlines = [p.deadline for p in self._outgoing.values() if p.deadline is not None]
+        return min(deadlines) if deadlines else None
+
+    def data_to_send(self) -> list[str]:
+        """Take the frames queued for sending, oldest first."""
+        out, self._out = self._out, []
+        return out
+
+    # ---------------------------------------------------------------- sending
+
+    def send_call(
+        self,
+        action: str,
+        payload: Mapping[str, Any] | Any,
+        *,
+        now: datetime,
+        timeout_s: float | EllipsisType | None = ...,
+        message_id: str | None = None,
+    ) -> Call:
+        """Queue a CALL and start its timeout; return the frame (its id correlates the answer).
+
+        ``timeout_s`` defaults to the session's ``default_timeout_s``; ``None`` never expires.
+
+        ``payload`` is a JSON object or an ``ocpp`` dataclass. Raises
+        :class:`LocalProtocolError` if our role may not send ``action``, the payload fails
+        its schema, or (unless ``allow_concurrent_calls``) a CALL is still outstanding.
+        """
+        data = payload if type(payload) is dict else to_payload(payload)
+        if self.validate_outgoing:
+            self._check_outgoing_action(action, sent_as=MessageType.CALL)
+            self._check_outgoing_payload(action, PayloadKind.REQUEST, data)
+        # OCPP-J 1.6 §4.1.1 / 2.0.1 Part 4 §4.1.1: a party SHALL NOT send a CALL until all
+        # CALLs it sent before were answered or timed out.
+        if self._outgoing and not self.allow_concurrent_calls:
+            waiting = next(iter(self._outgoing.values())).call
+            raise LocalProtocolError(
+                f"cannot send {action}: {waiting.action} [{waiting.message_id}] is still "
+                "outstanding (allow_concurrent_calls=True breaks this rule on purpose)"
+            )
+        mid = message_id if message_id is not None else next(self._ids)
+        if mid in self._outgoing:
+            raise LocalProtocolError(f"message id {mid!r} is already used by an outstanding CALL")
+        call = Call(mid, action, data)
+        text = serialize(call)
+        timeout = self.default_timeout_s if isinstance(timeout_s, EllipsisType) else timeout_s
+        deadline = None if timeout is None else now + timedelta(seconds=timeout)
+        self._outgoing[mid] = _Pending(call, deadline, timeout)
+        self._emit(text, now, MessageType.CALL, mid, action)
+        return call
+
+    def send_result(
+        self, message_id: str, payload: Mapping[str, Any] | Any, *, now: datetime
+    ) -> CallResult:
+        """Answer the peer's CALL ``message_id`` with a CALLRESULT.
+
+        Raises :class:`LocalProtocolError` if no such CALL waits for an answer or the payload
+        fails the response schema (when ``validate_outgoing``).
+        """
+        action = self._incoming.get(message_id)
+        if action is None:
+            raise LocalProtocolError(f"no CALL with id {message_id!r} is waiting for an answer")
+        data = payload if type(payload) is dict else to_payload(payload)
+        if self.validate_outgoing:
+            self._check_outgoing_payload(action, PayloadKind.RESPONSE, data)
+        del self._incoming[message_id]
+        result = CallResult(message_id, data)
+        self._emit(serialize(result), now, MessageType.CALLRESULT, message_id, action)
+        return result
+
+    def send_error(
+        self,
+        message_id: str,
+        code: ErrorCode | str,
+        description: str = "",
+        details: Mapping[str, Any] | None = None,
+        *,
+        now: datetime,
+    ) -> CallError:
+        """Answer the peer's CALL ``message_id`` with a CALLERROR.
+
+        Raises :class:`LocalProtocolError` if no such CALL waits, or ``code`` is not one of
+        this version's codes (when ``validate_outgoing``).
+        """
+        action = self._incoming.get(message_id)
+        if action is None:
+            raise LocalProtocolError(f"no CALL with id {message_id!r} is waiting for an answer")
+        if self.validate_outgoing and str(code) not in self._known_codes:
+            raise LocalProtocolError(f"{code!r} is not a CALLERROR code of OCPP {self.version}")
+        del self._incoming[message_id]
+        error = CallError(message_id, str(code), description, dict(details or {}))
+        self._emit(serialize(error), now, MessageType.CALLERROR, message_id, action)
+        return error
+
+    def send_send(
+        self,
+        action: str,
+        payload: Mapping[str, Any] | Any,
+        *,
+        now: datetime,
+        message_id: str | None = None,
+    ) -> Send:
+        """Queue an OCPP 2.1 SEND (no response expected; not subject to the one-CALL rule)."""
+        data = payload if type(payload) is dict else to_payload(payload)
+        if self.validate_outgoing:
+            if self.version is not OcppVersion.V21:
+                raise LocalProtocolError(f"SEND does not exist in OCPP {self.version}")
+            self._check_outgoing_action(action, sent_as=MessageType.SEND)
+            self._check_outgoing_payload(action, PayloadKind.REQUEST, data)
+        send = Send(message_id if message_id is not None else next(self._ids), action, data)
+        self._emit(serialize(send), now, MessageType.SEND, send.message_id, action)
+        return send
+
+    def send_raw(self, text: str, *, now: datetime) -> None:
+        """Queue ``text`` exactly as given — for deliberately malformed frames.
+
+        The session's state does not change (a raw CALL is not tracked as outstanding).
+        """
+        message_type, message_id, action = _summary(text)
+        self._emit(text, now, message_type, message_id, action)
+
+    def _check_outgoing_action(self, action: str, *, sent_as: MessageType) -> None:
+        if action not in self._schemas.actions:
+            raise LocalProtocolError(f"OCPP {self.version} has no action {action!r}")
+        if (action in self._schemas.send_actions) != (sent_as is MessageType.SEND):
+            raise LocalProtocolError(f"{action} is not sent as a {sent_as.name} frame")
+        if self.role not in initiators(self.version, action):
+            raise LocalProtocolError(f"a {self.role.value} may not send {action}")
+
+    def _check_outgoing_payload(self, action: str, kind: PayloadKind, data: Any) -> None:
+        fault = self._schemas.check(action, kind, data)
+        if fault is not None:
+            raise LocalProtocolError(
+                f"our {action} {kind.value} fails its OCPP {self.version} schema: {fault.detail}"
+            )
+
+    def _emit(
+        self,
+        text: str,
+        now: datetime,
+        message_type: int | None,
+        message_id: str | None,
+        action: str | None,
+    ) -> None:
+        self._out.append(text)
+        self._record(Direction.OUT, text, now, message_type, message_id, action, ())
+
+    def _record(
+        self,
+        direction: Direction,
+        text: str,
+        now: datetime,
+        message_type: int | None,
+        message_id: str | None,
+        action: str | None,
+        violations: tuple[Violation, ...],
+    ) -> None:
+        row = (now, direction, text, self.station_id, message_type, message_id, action, violations)
+        if self._sink is not None:
+            self._sink(TraceRecord(*row))
+        if self._keep_trace:
+            self._rows.append(row)
+
+    # -------------------------------------------------------------- receiving
+
+    def receive_text(self, text: str, *, now: datetime) -> list[Event]:
+        """Process one received frame; return what happened (at least one event)."""
+        try:
+            frame = parse_frame(text)
+        except FrameError as exc:
+            return self._malformed(exc, text, now)
+        kind = type(frame)
+        if kind is CallResult:
+            return self._on_result(frame, text, now)  # type: ignore[arg-type]
+        if kind is Call:
+            return self._on_call(frame, text, now)  # type: ignore[arg-type]
+        if kind is CallError:
+            return self._on_error(frame, text, now)  # type: ignore[arg-type]
+        if self.version is not OcppVersion.V21:
+            # CALLRESULTERROR and SEND exist from OCPP 2.1 on.
+            return self._malformed(
+                FrameError(
+                    Malformation.BAD_MESSAGE_TYPE,
+                    f"MessageTypeId {frame.message_type.value} does not exist in "
+                    f"OCPP {self.version}",
+                    message_id=frame.message_id,
+                ),
+                text,
+                now,
+            )
+        if kind is Send:
+            return self._on_send(frame, text, now)  # type: ignore[arg-type]
+        assert isinstance(frame, CallResultError)
+        self._record(Direction.IN, text, now, 5, frame.message_id, None, ())
+        return [ResultErrorReceived(frame, text, now)]
+
+    def receive_binary(self, data: bytes, *, now: datetime) -> list[Event]:
+        """Record a binary WebSocket frame: a violation, never answered (no id to answer).
+
+        The trace keeps it as ``<binary:HEX>`` text.
+        """
+        v = self._violation(
+            Malformation.BINARY_FRAME, f"binary frame of {len(data)} bytes", message_id=None
+        )
+        return self._reject(v, f"<binary:{data.hex()}>", now, None, answer_id=None)
+
+    def tick(self, *, now: datetime) -> list[Event]:
+        """Expire every outstanding CALL whose deadline is at or before ``now``."""
+        expired = [
+            mid for mid, p in self._outgoing.items() if p.deadline is not None and p.deadline <= now
+        ]
+        events: list[Event] = []
+        for mid in expired:
+            pending = self._outgoing.pop(mid)
+            events.append(CallTimedOut(pending.call, now, pending.timeout_s))
+        return events
+
+    def expire_call(self, message_id: str, *, now: datetime) -> CallTimedOut | None:
+        """Give up on our CALL ``message_id`` now (an I/O layer whose own timer fired)."""
+        pending = self._outgoing.pop(message_id, None)
+        if pending is None:
+            return None
+        return CallTimedOut(pending.call, now, pending.timeout_s)
+
+    def _violation(
+        self,
+        kind: Malformation,
+        detail: str,
+        *,
+        message_id: str | None,
+        action: str | None = None,
+        path: str | None = None,
+    ) -> Violation:
+        return Violation(
+            kind=kind,
+            requirement=f"{_SPEC[self.version]}: {_RULE[kind]}",
+            detail=detail,
+            message_id=message_id,
+            action=action,
+            error_code=self._codes.get(kind),
+            path=path,
+        )
+
+    def _reject(
+        self,
+        violation: Violation,
+        text: str,
+        now: datetime,
+        message_type: int | None,
+        *,
+        answer_id: str | None,
+        call: Call | None = None,
+        answer_type: type[CallError | CallResultError] = CallError,
+    ) -> list[Event]:
+        """Record a faulty frame; answer it when ``answer_id`` is given."""
+        self._record(
+            Direction.IN,
+            text,
+            now,
+            message_type,
+            violation.message_id,
+            violation.action,
+            (violation,),
+        )
+        reply = None
+        if answer_id is not None and violation.error_code is not None:
+            error = answer_type(answer_id, violation.error_code.value, violation.detail[:255], {})
+            reply = serialize(error)
+            self._emit(reply, now, error.message_type, answer_id, violation.action)
+        return [ProtocolViolation(violation, text, now, call=call, reply=reply)]
+
+    def _malformed(self, exc: FrameError, text: str, now: datetime) -> list[Event]:
+        violation = self._violation(exc.kind, exc.detail, message_id=exc.message_id)
+        # A response or a SEND is never answered (a CALLERROR must not answer a response);
+        # OCPP 2.0.1 Part 4 §4.2.3: when the message id cannot be read, answer with "-1".
+        answerable = exc.message_type not in (3, 4, 5, 6) or (
+            exc.kind is Malformation.BAD_MESSAGE_TYPE
+        )
+        answer_id = (exc.message_id or UNREADABLE_ID) if answerable else None
+        return self._reject(violation, text, now, exc.message_type, answer_id=answer_id)
+
+    def _on_call(self, call: Call, text: str, now: datetime) -> list[Event]:
+        mid, action = call.message_id, call.action
+        if mid in self._incoming:
+            v = self._violation(
+                Malformation.DUPLICATE_ID,
+                f"a CALL with id {mid!r} ({self._incoming[mid]}) is still being processed",
+                message_id=mid,
+                action=action,
+            )
+            return self._reject(v, text, now, 2, answer_id=mid)
+        if action not in self._schemas.actions:
+            v = self._violation(
+                Malformation.UNKNOWN_ACTION,
+                f"OCPP {self.version} has no action {action!r}",
+                message_id=mid,
+                action=action,
+            )
+            return self._reject(v, text, now, 2, answer_id=mid)
+        if action in self._schemas.send_actions:
+            v = self._violation(
+                Malformation.WRONG_DIRECTION,
+                f"{action} is sent as SEND, not as CALL",
+                message_id=mid,
+                action=action,
+            )
+            return self._reject(v, text, now, 2, answer_id=mid)
+        if self.role.peer not in initiators(self.version, action):
+            v = self._violation(
+                Malformation.WRONG_DIRECTION,
+                f"a {self.role.peer.value} may not send {action}",
+                message_id=mid,
+                action=action,
+            )
+            return self._reject(v, text, now, 2, answer_id=mid)
+        fault = self._schemas.check(action, PayloadKind.REQUEST, call.payload)
+        if fault is not None:
+            v = self._violation(
+                fault.kind, fault.detail, message_id=mid, action=action, path=fault.path
+            )
+            return self._reject(v, text, now, 2, answer_id=mid)
+        events: list[Event] = []
+        violations: tuple[Violation, ...] = ()
+        if self._incoming:
+            # The peer broke the one-outstanding-CALL rule; the CALL is still delivered so
+            # that the exchange can go on and the fault is on record.
+            v = self._violation(
+                Malformation.CONCURRENT_CALL,
+                f"{action} [{mid}] arrived while {sorted(self._incoming)} were unanswered",
+                message_id=mid,
+                action=action,
+            )
+            violations = (v,)
+            events.append(ProtocolViolation(v, text, now))
+        self._incoming[mid] = action
+        self._record(Direction.IN, text, now, 2, mid, action, violations)
+        events.append(CallReceived(call, text, now, self.version))
+        return events
+
+    def _on_result(self, result: CallResult, text: str, now: datetime) -> list[Event]:
+        mid = result.message_id
+        pending = self._outgoing.pop(mid, None)
+        if pending is None:
+            v = self._violation(
+                Malformation.UNKNOWN_RESPONSE_ID,
+                f"CALLRESULT for {mid!r}, which is not an outstanding CALL of ours",
+                message_id=mid,
+            )
+            return self._reject(v, text, now, 3, answer_id=None)
+        call = pending.call
+        fault = self._schemas.check(call.action, PayloadKind.RESPONSE, result.payload)
+        if fault is not None:
+            v = self._violation(
+                fault.kind, fault.detail, message_id=mid, action=call.action, path=fault.path
+            )
+            # OCPP 2.1 answers an invalid CALLRESULT with CALLRESULTERROR; earlier versions
+            # have no answer for it.
+            answer = mid if self.version is OcppVersion.V21 else None
+            return self._reject(
+                v, text, now, 3, answer_id=answer, call=call, answer_type=CallResultError
+            )
+        self._record(Direction.IN, text, now, 3, mid, call.action, ())
+        return [ResultReceived(call, result, text, now, self.version)]
+
+    def _on_error(self, error: CallError, text: str, now: datetime) -> list[Event]:
+        mid = error.message_id
+        pending = self._outgoing.pop(mid, None)
+        if pending is None:
+            v = self._violation(
+                Malformation.UNKNOWN_RESPONSE_ID,
+                f"CALLERROR for {mid!r}, which is not an outstanding CALL of ours",
+                message_id=mid,
+            )
+            return self._reject(v, text, now, 4, answer_id=None)
+        action = pending.call.action
+        events: list[Event] = []
+        violations: tuple[Violation, ...] = ()
+        if error.error_code not in self._known_codes:
+            v = self._violation(
+                Malformation.UNKNOWN_ERROR_CODE,
+                f"CALLERROR code {error.error_code!r} is not defined in OCPP {self.version}",
+                message_id=mid,
+                action=action,
+            )
+            violations = (v,)
+            events.append(ProtocolViolation(v, text, now))
+        self._record(Direction.IN, text, now, 4, mid, action, violations)
+        events.append(ErrorReceived(pending.call, error, text, now))
+        return events
+
+    def _on_send(self, send: Send, text: str, now: datetime) -> list[Event]:
+        mid, action = send.message_id, send.action
+        v: Violation | None = None
+        if action not in self._schemas.send_actions:
+            v = self._violation(
+                Malformation.UNKNOWN_ACTION,
+                f"{action!r} is not an action OCPP {self.version} sends as SEND",
+                message_id=mid,
+                action=action,
+            )
+        elif self.role.peer not in initiators(self.version, action):
+            v = self._violation(
+                Malformation.WRONG_DIRECTION,
+                f"a {self.role.peer.value} may not send {action}",
+                message_id=mid,
+                action=action,
+            )
+        else:
+            fault = self._schemas.check(action, PayloadKind.REQUEST, send.payload)
+            if fault is not None:
+                v = self._violation(
+                    fault.kind, fault.detail, message_id=mid, action=action, path=fault.path
+                )
+        if v is not None:
+            return self._reject(v, text, now, 6, answer_id=None)  # SEND is never answered
+        self._record(Direction.IN, text, now, 6, mid, action, ())
+        return [SendReceived(send, text, now, self.version)]
+
+
+def _summary(text: str) -> tuple[int | None, str | None, str | None]:
+    """Best-effort type, id and action of a (possibly malformed) frame, for the trace."""
+    try:
+        frame = parse_frame(text)
+    except FrameError as exc:
+        return exc.message_type, exc.message_id, None
+    action = frame.action if isinstance(frame, Call | Send) else None
+    return int(frame.message_type), frame.message_id, action

@@ -1,0 +1,253 @@
+"""OcppConnection: request/response over a transport, handlers, errors, timeouts, closing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from harness.clock import ManualClock
+from harness.connection import CallErrorReply, ConnectionClosed, OcppConnection
+from harness.session import (
+    CallErrorReceived,
+    CallReceived,
+    CallTimeout,
+    LocalProtocolError,
+    Malformation,
+    RemoteProtocolError,
+    Role,
+)
+from harness.transport.base import OcppSubprotocol
+from tests.fake_transport import fake_pair
+
+NOW = "2025-01-01T00:00:00Z"
+
+
+async def heartbeat(_: CallReceived) -> dict[str, Any]:
+    return {"currentTime": NOW}
+
+
+async def boot(event: CallReceived) -> dict[str, Any]:
+    return {"status": "Accepted", "currentTime": NOW, "interval": 300}
+
+
+def _pair(
+    subprotocol: OcppSubprotocol = OcppSubprotocol.V16, **csms_handlers: Any
+) -> tuple[OcppConnection, OcppConnection, ManualClock]:
+    clock = ManualClock()
+    station_end, csms_end = fake_pair(subprotocol)
+    csms = OcppConnection.open(csms_end, role=Role.CSMS, clock=clock, handlers=csms_handlers)
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    return station, csms, clock
+
+
+async def test_call_returns_the_validated_response() -> None:
+    station, csms, _ = _pair(Heartbeat=heartbeat, BootNotification=boot)
+    async with csms, station:
+        result = await station.call(
+            "BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"}
+        )
+        assert result.payload["interval"] == 300
+        assert result.typed().value.interval == 300
+        beat = await station.call("Heartbeat", {})
+        assert beat.payload == {"currentTime": NOW}
+    assert [r.direction.value for r in station.session.trace] == ["out", "in", "out", "in"]
+    assert [r.direction.value for r in csms.session.trace] == ["in", "out", "in", "out"]
+
+
+async def test_missing_handler_answers_not_implemented_and_call_raises() -> None:
+    station, csms, _ = _pair()
+    async with csms, station:
+        with pytest.raises(CallErrorReceived) as info:
+            await station.call("Heartbeat", {})
+    assert info.value.code == "NotImplemented"
+    assert info.value.action == "Heartbeat"
+
+
+async def test_handler_can_refuse_with_a_specific_callerror() -> None:
+    async def refuse(_: CallReceived) -> dict[str, Any]:
+        raise CallErrorReply("SecurityError", "not you")
+
+    station, csms, _ = _pair(Heartbeat=refuse)
+    async with csms, station:
+        with pytest.raises(CallErrorReceived, match="SecurityError"):
+            await station.call("Heartbeat", {})
+
+
+async def test_handler_returning_an_invalid_response_is_our_error() -> None:
+    async def broken(_: CallReceived) -> dict[str, Any]:
+        return {"currentTime": 12}
+
+    station, csms, _ = _pair(Heartbeat=broken)
+    async with csms, station:
+        with pytest.raises(CallErrorReceived, match="InternalError"):
+            await station.call("Heartbeat", {})
+    assert len(csms.local_errors) == 1
+    assert "schema" in csms.local_errors[0]
+
+
+async def test_invalid_response_from_the_peer_raises_remote_protocol_error() -> None:
+    clock = ManualClock()
+    station_end, csms_end = fake_pair(OcppSubprotocol.V201)
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    async with station:
+        task = asyncio.create_task(station.call("Heartbeat", {}))
+        sent = await csms_end.recv()
+        await csms_end.send(json.dumps([3, json.loads(sent)[1], {"currentTime": "yesterday"}]))
+        with pytest.raises(RemoteProtocolError) as info:
+            await task
+    assert info.value.violation.kind is Malformation.PROPERTY
+    assert len(station.violations) == 1
+
+
+async def test_call_times_out_on_clock_time() -> None:
+    clock = ManualClock()
+    station_end, _csms_end = fake_pair()
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    async with station:
+        task = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=30))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        clock.advance(29)
+        await asyncio.sleep(0)
+        assert not task.done()
+        clock.advance(1)
+        with pytest.raises(CallTimeout) as info:
+            await task
+        assert info.value.timeout_s == 30
+        assert station.session.outstanding_calls == []  # the slot is free again
+
+
+async def test_second_concurrent_call_is_refused_unless_allowed() -> None:
+    clock = ManualClock()
+    station_end, _csms_end = fake_pair()
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    async with station:
+        first = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=None))
+        await asyncio.sleep(0)
+        with pytest.raises(LocalProtocolError):
+            await station.call("Heartbeat", {})
+        first.cancel()
+
+
+async def test_closing_fails_the_waiting_call() -> None:
+    clock = ManualClock()
+    station_end, csms_end = fake_pair()
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    async with station:
+        task = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=None))
+        await csms_end.recv()
+        await csms_end.close()
+        with pytest.raises(ConnectionClosed):
+            await task
+    with pytest.raises(ConnectionClosed):
+        await station.call("Heartbeat", {})
+
+
+async def test_malformed_frames_reach_the_peer_and_come_back_as_callerror() -> None:
+    station, csms, _ = _pair(Heartbeat=heartbeat)
+    async with csms, station:
+        await station.send_raw("this is not json")
+        reply = await asyncio.wait_for(_next_frame(station), 1)
+        assert json.loads(reply)[:3] == [4, "-1", "FormationViolation"]
+    assert csms.violations[0].violation.kind is Malformation.NOT_JSON
+    assert station.session.trace[0].raw == "this is not json"
+
+
+async def _next_frame(conn: OcppConnection) -> str:
+    while True:
+        for event in conn.violations:
+            return event.raw
+        await asyncio.sleep(0)
+
+
+async def test_handler_that_suspends_is_continued_in_a_task() -> None:
+    gate = asyncio.Event()
+
+    async def slow(_: CallReceived) -> dict[str, Any]:
+        await gate.wait()
+        await asyncio.sleep(0)
+        return {"currentTime": NOW}
+
+    station, csms, _ = _pair(Heartbeat=slow)
+    async with csms, station:
+        task = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=None))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert not task.done()
+        assert csms.session.unanswered_calls != {}
+        gate.set()
+        result = await task
+        assert result.payload == {"currentTime": NOW}
+
+
+async def test_handler_can_call_the_peer_before_answering() -> None:
+    """A handler that itself waits on the connection must not deadlock the receive loop."""
+    clock = ManualClock()
+    station_end, csms_end = fake_pair()
+    got: list[str] = []
+
+    async def boot_then_ask(event: CallReceived) -> dict[str, Any]:
+        return {"status": "Accepted", "currentTime": NOW, "interval": 300}
+
+    async def station_reset(event: CallReceived) -> dict[str, Any]:
+        got.append(event.payload["type"])
+        return {"status": "Accepted"}
+
+    csms = OcppConnection.open(
+        csms_end, role=Role.CSMS, clock=clock, handlers={"BootNotification": boot_then_ask}
+    )
+    station = OcppConnection.open(
+        station_end, role=Role.CHARGING_STATION, clock=clock, handlers={"Reset": station_reset}
+    )
+
+    async def heartbeat_then_reset(event: CallReceived) -> dict[str, Any]:
+        reply = await csms.call("Reset", {"type": "Soft"}, timeout_s=None)
+        assert reply.payload == {"status": "Accepted"}
+        return {"currentTime": NOW}
+
+    csms._handlers["Heartbeat"] = heartbeat_then_reset
+    async with csms, station:
+        beat = await station.call("Heartbeat", {}, timeout_s=None)
+    assert beat.payload == {"currentTime": NOW}
+    assert got == ["Soft"]
+
+
+async def test_shorter_timeout_fires_while_peer_stays_silent() -> None:
+    clock = ManualClock()
+    station_end, csms_end = fake_pair()
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    async with station:
+        first = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=1000))
+        sent = json.loads(await csms_end.recv())
+        await csms_end.send(json.dumps([3, sent[1], {"currentTime": NOW}]))
+        await first
+        task = asyncio.create_task(station.call("Heartbeat", {}, timeout_s=5))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        clock.advance(5)
+        with pytest.raises(CallTimeout):
+            await asyncio.wait_for(task, 2)  # guard: a missed timeout fails, not hangs
+
+
+async def test_send_frames_reach_the_send_handler() -> None:
+    clock = ManualClock()
+    station_end, csms_end = fake_pair(OcppSubprotocol.V21)
+    seen: list[dict[str, Any]] = []
+
+    async def stream(event: Any) -> None:
+        seen.append(event.payload)
+
+    csms = OcppConnection.open(
+        csms_end, role=Role.CSMS, clock=clock, send_handlers={"NotifyPeriodicEventStream": stream}
+    )
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    payload = {"id": 1, "pending": 0, "basetime": NOW, "data": [{"t": 0, "v": "1"}]}
+    async with csms, station:
+        await station.send_send("NotifyPeriodicEventStream", payload)
+        for _ in range(10):
+            await asyncio.sleep(0)
+    assert seen == [payload]
+    assert csms_end.sent == []  # a SEND is never answered
