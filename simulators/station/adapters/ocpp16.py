@@ -14,6 +14,7 @@ CSMS's id) and maps ids when a queued message is built.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from harness.connection import CallErrorReply, Handler
@@ -139,9 +140,18 @@ class Ocpp16Adapter:
             csms_id = int(result.payload["transactionId"])
             self._tx_ids[tx.transaction_id] = csms_id
             self._tx_ids[str(csms_id)] = csms_id
-            running = self.host.core.transaction(tx.evse_id)
-            if running is not None and running.transaction_id == tx.transaction_id:
-                self.host.core.assign_transaction_id(tx.evse_id, str(csms_id))
+            core = self.host.core
+            running = core.transaction(tx.evse_id)
+            if running is None or running.transaction_id != tx.transaction_id:
+                return
+            core.assign_transaction_id(tx.evse_id, str(csms_id))
+            # A TxProfile given with RemoteStartTransaction was bound to the station's own
+            # id; it belongs to the transaction whatever the CSMS calls it.
+            for item in core.installed_profiles:
+                if item.profile.transaction_id == tx.transaction_id:
+                    renamed = replace(item.profile, transaction_id=str(csms_id))
+                    core.set_charging_profile(item.evse_id, renamed, now=self.host.now())
+            self.host.poke()
 
         self.host.enqueue("StartTransaction", lambda: payload, on_result=assigned)
 
