@@ -14,6 +14,7 @@ from harness import __version__
 from harness.logs import configure_logging
 from harness.scenario.cli import scenario
 from harness.smartcharging.cli import schedule_command
+from simulators.station.cli import simulate_command
 
 __all__ = ["cli", "main"]
 
@@ -38,6 +39,7 @@ def cli(log_json: bool, log_level: str) -> None:
 
 cli.add_command(schedule_command)
 cli.add_command(scenario)
+cli.add_command(simulate_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,78 @@
+"""``ocpp-harness simulate`` as a subprocess against the test CSMS on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.simulators.station.csms import run_csms
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def simulate(*args: str, timeout_s: float = 30.0) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "harness", "simulate", *args,
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), timeout_s)
+    assert proc.returncode is not None
+    return proc.returncode, err.decode()
+
+
+@pytest.mark.parametrize(("version", "subprotocol"), [("1.6", "ocpp1.6"), ("2.0.1", "ocpp2.0.1")])
+async def test_two_stations_boot_and_charge(version: str, subprotocol: str) -> None:
+    async with run_csms(subprotocol) as csms:
+        code, err = await simulate(
+            "--csms", csms.url, "--ocpp", version, "--stations", "2",
+            "--speed", "300", "--duration", "300", "--meter-interval", "60",
+        )  # fmt: skip
+        assert code == 0, err
+        assert set(csms.stations) == {"SIM-1", "SIM-2"}
+        for cp in csms.stations.values():
+            assert cp.calls("BootNotification")
+            if subprotocol == "ocpp1.6":
+                assert cp.calls("StartTransaction")
+                assert cp.calls("MeterValues")
+            else:
+                events = [e["eventType"] for e in cp.calls("TransactionEvent")]
+                assert events[0] == "Started"
+                assert "Updated" in events
+    assert "done: 2 stations" in err
+    assert "2 booted" in err
+
+
+def test_unknown_archetype_is_a_clear_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "simulate", "--csms", "ws://127.0.0.1:9/x",
+         "--vehicle", "no_such_car"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "unknown vehicle archetype 'no_such_car'" in proc.stderr
+    assert "bev_3ph_16a" in proc.stderr  # the valid names are listed
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_fault_lists_the_valid_ones() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "simulate", "--csms", "ws://127.0.0.1:9/x",
+         "--fault", "explodes"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "late_apply" in proc.stderr
+
+
+async def test_no_station_can_connect_exits_1() -> None:
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code, err = await simulate("--csms", f"ws://127.0.0.1:{port}/ocpp", "--duration", "5")
+    assert code == 1
+    assert "no station could connect" in err
