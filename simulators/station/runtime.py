@@ -14,11 +14,12 @@ connects to a CSMS (:meth:`SimulatedStation.connect`) or runs over any transport
     ...
     await station.stop()                           # closes with 1001, ``task`` ends
 
-Time: the simulation loop steps the core and the vehicles every ``step_s`` clock seconds,
-sooner when the core has a deadline (a limit reaching the pilot, a meter sample) or when a
-CSMS request changed something, and never more often than once per ``min_wall_step_s`` of
-wall time — at speed 36 000 a step covers 3 clock minutes, so the number of wakeups stays
-bounded. The vehicle integrates exactly between steps, so metered energy does not depend on
+Time: the simulation loop steps the core and the vehicles every ``step_s`` clock seconds but
+never more often than once per ``min_wall_step_s`` of wall time (at speed 36 000 a periodic
+step covers 3 clock minutes, so the number of wakeups stays bounded), and also exactly at
+the core's deadlines (a limit reaching the pilot, a meter sample), at profile period
+boundaries of running transactions, and when a CSMS request changed something. The vehicle
+integrates exactly between steps, so metered energy does not depend on
 the step. Call timeouts are in clock seconds but never shorter than ``min_wall_timeout_s``
 of wall time.
 """
@@ -47,6 +48,7 @@ from harness.session import (
     Role,
 )
 from harness.smartcharging import OcppVersion
+from harness.smartcharging.composite import from_epoch_s, to_epoch_s
 from harness.transport import OcppSubprotocol, Transport, connect_ocpp
 from simulators.station.adapters import make_adapter
 from simulators.station.adapters.common import (
@@ -64,10 +66,14 @@ from simulators.station.events import (
     StationTransaction,
     StopReason,
 )
+from simulators.station.schedule import profile_boundaries
 from simulators.station.states import ConnectorState
 from simulators.vehicle import Vehicle, VehicleParams
 
 __all__ = ["RuntimeOptions", "SimulatedStation", "StationStats", "subprotocol_for"]
+
+MAX_CATCH_UP_STEPS = 1000
+"""At most this many late deadlines are replayed at one wakeup (then the loop moves on)."""
 
 _SUBPROTOCOLS = {
     OcppVersion.V16: OcppSubprotocol.V16,
@@ -144,6 +150,8 @@ class SimulatedStation:
         self._seed = seed
         self._plug_count = 0
         self._slots: dict[int, _Slot] = {}
+        self._boundary: datetime | None = None
+        self._boundary_key: object = None
         self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._booted = asyncio.Event()
@@ -379,21 +387,62 @@ class SimulatedStation:
 
     async def _simulate(self) -> None:
         while True:
+            self._catch_up()
             self._step()
-            wait_s = self.options.step_s
-            deadline = self._core.next_deadline()
-            if deadline is not None:
-                wait_s = min(wait_s, (deadline - self.clock.now()).total_seconds())
-            wait_s = max(wait_s, self._min_step_s())
+            now = self.clock.now()
+            # Periodic steps are floored at min_wall_step_s of wall time; deadlines (a limit
+            # reaching the pilot, a sample, a profile boundary) are finite and kept exact.
+            wait_s = max(self.options.step_s, self._min_step_s())
+            for deadline in (self._core.next_deadline(), self._next_boundary(now)):
+                if deadline is not None:
+                    wait_s = min(wait_s, max(0.0, (deadline - now).total_seconds()))
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await self.clock.wait_for(self._wake.wait(), wait_s)
 
-    def _step(self) -> None:
-        """Vehicles up to now (under the pilot they had), the core's tick, then the new
-        pilot and discharge request to each vehicle; events become OCPP messages."""
-        now = self.clock.now()
-        now = max(now, self._core.now)
+    def _catch_up(self) -> None:
+        """Step at every deadline the loop woke up late for, in order, before stepping at
+        now: what the vehicle and the meter do then does not depend on how late the event
+        loop ran (at speed 36 000, 5 ms late is three clock minutes)."""
+        core = self._core
+        for _ in range(MAX_CATCH_UP_STEPS):
+            now = self.clock.now()
+            due = [
+                d
+                for d in (core.next_deadline(), self._next_boundary(core.now))
+                if d is not None and core.now < d <= now
+            ]
+            if not due:
+                return
+            self._step(min(due))
+
+    def _next_boundary(self, now: datetime) -> datetime | None:
+        """The next profile period boundary that may change a running transaction's limit
+        (the core's :meth:`~StationCore.next_deadline` leaves these out)."""
+        core = self._core
+        running = tuple(
+            (e, tx.transaction_id) for e in core.evse_ids if (tx := core.transaction(e)) is not None
+        )
+        if not running:
+            return None
+        key = (core.installed_profiles, running)
+        due = self._boundary
+        if key != self._boundary_key or (due is not None and now >= due):
+            cuts, _ = profile_boundaries(
+                core.installed_profiles,
+                evse_ids=[e for e, _ in running],
+                at=now,
+                context=core.context(),
+            )
+            later = [c for c in cuts if c > to_epoch_s(now)]
+            self._boundary = from_epoch_s(min(later)) if later else None
+            self._boundary_key = key
+        return self._boundary
+
+    def _step(self, at: datetime | None = None) -> None:
+        """Vehicles up to now (or ``at``; under the pilot they had), the core's tick, then
+        the new pilot and discharge request to each vehicle; events become OCPP messages."""
+        now = max(self.clock.now() if at is None else at, self._core.now)
         core = self._core
         for evse_id, slot in self._slots.items():
             dt_s = (now - slot.last).total_seconds()

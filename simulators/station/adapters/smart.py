@@ -7,6 +7,7 @@ in protocol-neutral terms; the version modules render the answer.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from harness.smartcharging import (
@@ -25,7 +26,20 @@ from harness.smartcharging import (
 from simulators.station.core import StationCore
 from simulators.station.events import CompositeRefused
 
-__all__ = ["clear_profiles", "composite", "install_profile", "parse_profile"]
+__all__ = ["clear_profiles", "composite", "install_profile", "parse_profile", "plain"]
+
+
+def plain(value: Any) -> Any:
+    """``value`` with every :class:`~decimal.Decimal` (how the session reads a number with a
+    fraction) as a float: the oracle's schema check (fastjsonschema's ``multipleOf``) cannot
+    take Decimals, and a float's repr keeps the one decimal 1.6 allows exactly."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
 
 
 def parse_profile(
@@ -35,7 +49,8 @@ def parse_profile(
     key = "csChargingProfiles" if version is OcppVersion.V16 else "chargingProfile"
     id_key = "connectorId" if version is OcppVersion.V16 else "evseId"
     try:
-        return parse_set_charging_profile({id_key: evse_id, key: raw}, version=version)[1]
+        payload = {id_key: evse_id, key: plain(raw)}
+        return parse_set_charging_profile(payload, version=version)[1]
     except PayloadError as exc:
         return exc
 
@@ -45,7 +60,7 @@ def install_profile(
 ) -> Accepted | Rejected | PayloadError:
     """SetChargingProfile: parse (the version's schema) and install through the core."""
     try:
-        evse_id, profile = parse_set_charging_profile(payload, version=version)
+        evse_id, profile = parse_set_charging_profile(plain(payload), version=version)
     except PayloadError as exc:
         return exc
     if evse_id != 0 and evse_id not in core.evse_ids:
