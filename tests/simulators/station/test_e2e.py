@@ -232,3 +232,84 @@ async def test_21_central_setpoint_negative_makes_the_vehicle_export() -> None:
         assert rq.latest(cp, rq.V21, "Power.Active.Import")[None] == 0
         export_a = rq.latest(cp, rq.V21, "Current.Export")
         assert export_a == {} or export_a["L1"] > 0  # Current.Export is not in the default set
+
+
+@pytest.mark.parametrize("subprotocol", [rq.V201, rq.V21])
+async def test_2x_get_charging_profiles_reports_what_is_installed(subprotocol: str) -> None:
+    module = rq._CALLS[subprotocol]
+    async with live(subprotocol) as (station, cp, _clock):
+        tx_id = await started(station, cp, subprotocol)
+        profile = rq.tx_profile(subprotocol, tx_id=tx_id, limit=12, pid=21)
+        assert (await cp.ask(rq.set_profile(subprotocol, profile)))["status"] == "Accepted"
+        answer = await cp.ask(
+            module.GetChargingProfiles(request_id=5, charging_profile={"stackLevel": 0})
+        )
+        assert answer["status"] == "Accepted"
+        reports = await cp.wait_for(lambda: cp.calls("ReportChargingProfiles"))
+        assert reports[0]["requestId"] == 5
+        assert reports[0]["evseId"] == 1
+        assert reports[0]["tbc"] is False
+        assert [p["id"] for p in reports[0]["chargingProfile"]] == [21]
+        answer = await cp.ask(
+            module.GetChargingProfiles(request_id=6, charging_profile={"stackLevel": 3})
+        )
+        assert answer["status"] == "NoProfiles"
+
+
+@pytest.mark.parametrize("subprotocol", rq.VERSIONS)
+async def test_remote_stop_then_unplug(subprotocol: str) -> None:
+    async with live(subprotocol) as (station, cp, clock):
+        tx_id = await started(station, cp, subprotocol)
+        await clock.sleep(30)
+        if subprotocol == rq.V16:
+            answer = await cp.ask(rq.c16.RemoteStopTransaction(transaction_id=int(tx_id)))
+        else:
+            module = rq._CALLS[subprotocol]
+            answer = await cp.ask(module.RequestStopTransaction(transaction_id=tx_id))
+        assert answer["status"] == "Accepted"
+        if subprotocol == rq.V16:
+            stop = (await cp.wait_for(lambda: cp.calls("StopTransaction")))[0]
+            assert stop["reason"] == "Remote"
+            assert stop["transactionId"] == int(tx_id)
+        else:
+            ended = await cp.wait_for(
+                lambda: [e for e in cp.calls("TransactionEvent") if e["eventType"] == "Ended"]
+            )
+            assert ended[0]["transactionInfo"]["stoppedReason"] == "Remote"
+            assert ended[0]["triggerReason"] == "RemoteStop"
+            seq = [e["seqNo"] for e in cp.calls("TransactionEvent")]
+            assert seq == list(range(len(seq)))
+        assert rq.energy_wh(cp, subprotocol) > 0
+        await station.unplug(1)
+        available = "Available"
+        await cp.wait_for(
+            lambda: (
+                cp.calls("StatusNotification")[-1].get("status", available) == available
+                and cp.calls("StatusNotification")[-1].get("connectorStatus", available)
+                == available
+            )
+        )
+
+
+async def test_21_allowed_energy_transfer_without_bpt_stops_export() -> None:
+    async with live(rq.V21, archetype="bev_bidirectional") as (station, cp, clock):
+        tx_id = await started(station, cp, rq.V21)
+        answer = await cp.ask(
+            rq.c21.NotifyAllowedEnergyTransfer(
+                transaction_id=tx_id, allowed_energy_transfer=["AC_three_phase"]
+            )
+        )
+        assert answer["status"] == "Accepted"
+        profile = rq.tx_profile(
+            rq.V21, tx_id=tx_id, limit=11000, unit="W",
+            operationMode="CentralSetpoint", setpoint=-5000, dischargeLimit=-11000,
+        )  # fmt: skip
+        assert (await cp.ask(rq.set_profile(rq.V21, profile)))["status"] == "Accepted"
+        await clock.sleep(15)
+        assert rq.latest(cp, rq.V21, "Power.Active.Export")[None] == 0
+        answer = await cp.ask(
+            rq.c21.NotifyAllowedEnergyTransfer(
+                transaction_id="nope", allowed_energy_transfer=["AC_BPT"]
+            )
+        )
+        assert answer["status"] == "Rejected"
