@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import subprocess
 import sys
@@ -76,3 +77,25 @@ async def test_no_station_can_connect_exits_1() -> None:
     code, err = await simulate("--csms", f"ws://127.0.0.1:{port}/ocpp", "--duration", "5")
     assert code == 1
     assert "no station could connect" in err
+
+
+async def test_sigterm_closes_every_connection_with_1001() -> None:
+    async with run_csms("ocpp2.1") as csms:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "harness", "simulate", "--csms", csms.url, "--ocpp", "2.1",
+            "--stations", "2", "--speed", "60", "--vehicle", "bev_bidirectional",
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        first = await csms.station("SIM-1", timeout_s=20)
+        second = await csms.station("SIM-2", timeout_s=20)
+        for cp in (first, second):
+            await cp.wait_for(lambda c=cp: c.calls("TransactionEvent"), timeout_s=20)
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 20)
+        assert proc.returncode == 0, err.decode()
+        for _ in range(200):  # the server may see the close frame a moment later
+            if all(cp._connection.close_code is not None for cp in (first, second)):
+                break
+            await asyncio.sleep(0.01)
+        assert [cp._connection.close_code for cp in (first, second)] == [1001, 1001]
+        assert first.calls("NotifyEVChargingNeeds")  # a bidirectional vehicle says so
