@@ -44,6 +44,10 @@ async def live(
         finally:
             await station.stop()
             await task
+        # everything the station sent passed its own schema check and was answered
+        assert station.stats.errors == 0
+        assert station.connection is not None
+        assert station.connection.local_errors == []
 
 
 async def started(station: SimulatedStation, cp: Any, subprotocol: str) -> str:
