@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import fastjsonschema
 import ocpp.exceptions
 import pytest
 
@@ -317,3 +318,27 @@ async def test_21_allowed_energy_transfer_without_bpt_stops_export() -> None:
             )
         )
         assert answer["status"] == "Rejected"
+
+
+@pytest.mark.parametrize(
+    ("subprotocol", "fault"),
+    [(rq.V16, "too_many_decimals"), (rq.V201, "empty_composite"), (rq.V21, "empty_composite")],
+)
+async def test_the_ocpp_package_really_validates_the_composite_answer(
+    subprotocol: str, fault: str
+) -> None:
+    """The control for the schema checks above: a composite that breaks the schema (1.6: a
+    limit with more than one decimal; 2.x: no periods — a station fault) is refused by the
+    ``ocpp`` package's validation and by the shipped schema file."""
+    async with live(subprotocol, faults=frozenset({fault})) as (station, cp, _):
+        tx_id = await started(station, cp, subprotocol)
+        profile = rq.tx_profile(subprotocol, tx_id=tx_id, limit=5000, unit="W")
+        assert (await cp.ask(rq.set_profile(subprotocol, profile)))["status"] == "Accepted"
+        request = rq.composite(subprotocol, duration_s=300, unit="A")
+        with pytest.raises(ocpp.exceptions.OCPPError):
+            await cp.call(request, suppress=False)
+        answer = cp.last_result()
+        periods = rq.composite_periods(subprotocol, answer)
+        assert periods == [] if fault == "empty_composite" else periods[0]["limit"] == 5000 / 690
+        with pytest.raises(fastjsonschema.JsonSchemaValueException):
+            rq.schema_validate(subprotocol, "GetCompositeScheduleResponse", answer)
