@@ -145,6 +145,13 @@ class Ocpp16Adapter:
             if running is None or running.transaction_id != tx.transaction_id:
                 return
             core.assign_transaction_id(tx.evse_id, str(csms_id))
+            # 1.6 §4.8 (StopTransactionOnInvalidId, true here): a start the CSMS does not
+            # authorize is stopped at once, reason DeAuthorized.
+            if result.payload["idTagInfo"]["status"] != "Accepted":
+                now = self.host.now()
+                core.stop_transaction(tx.evse_id, now=now, reason=StopReason.DE_AUTHORIZED)
+                self.host.poke()
+                return
             # A TxProfile given with RemoteStartTransaction was bound to the station's own
             # id; it belongs to the transaction whatever the CSMS calls it.
             for item in core.installed_profiles:

@@ -99,3 +99,26 @@ async def test_sigterm_closes_every_connection_with_1001() -> None:
             await asyncio.sleep(0.01)
         assert [cp._connection.close_code for cp in (first, second)] == [1001, 1001]
         assert first.calls("NotifyEVChargingNeeds")  # a bidirectional vehicle says so
+
+
+async def test_no_auto_start_waits_for_a_remote_start() -> None:
+    from ocpp.v16 import call
+
+    async with run_csms("ocpp1.6") as csms:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "harness", "simulate", "--csms", csms.url, "--ocpp", "1.6",
+            "--no-auto-start", "--speed", "20", "--duration", "40", "--meter-interval", "10",
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        cp = await csms.station("SIM-1", timeout_s=20)
+        await cp.wait_for(
+            lambda: [s for s in cp.calls("StatusNotification") if s["status"] == "Preparing"],
+            timeout_s=20,
+        )
+        assert cp.calls("StartTransaction") == []  # plugged in, waiting
+        answer = await cp.ask(call.RemoteStartTransaction(id_tag="CSMS-TAG", connector_id=1))
+        assert answer["status"] == "Accepted"
+        start = (await cp.wait_for(lambda: cp.calls("StartTransaction")))[0]
+        assert start["idTag"] == "CSMS-TAG"
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, err.decode()
