@@ -31,6 +31,7 @@ __all__ = [
     "ResultHook",
     "StationHost",
     "StationSettings",
+    "availability",
     "fixed",
     "iso",
     "parse_measurands",
@@ -146,6 +147,15 @@ class OcppAdapter(Protocol):
 
     def discharge_allowed(self, evse_id: int) -> bool:
         """True when the vehicle on ``evse_id`` may export (2.1 only)."""
+
+
+def availability(results: set[str]) -> str:
+    """One ChangeAvailability status for several EVSEs: Rejected if any refused, Scheduled if
+    any waits for its transaction to end, else Accepted."""
+    for status in ("Rejected", "Scheduled"):
+        if status in results:
+            return status
+    return "Accepted"
 
 
 def fixed(payload: Mapping[str, Any]) -> Builder:

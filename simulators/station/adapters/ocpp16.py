@@ -23,6 +23,7 @@ from harness.smartcharging import Accepted, OcppVersion, PayloadError
 from simulators.station.adapters.common import (
     Measurand,
     StationHost,
+    availability,
     fixed,
     iso,
     parse_measurands,
@@ -370,7 +371,7 @@ class Ocpp16Adapter:
         now = self.host.now()
         results = {str(core.set_available(e, available=available, now=now)) for e in evses}
         self.host.poke()
-        return {"status": "Scheduled" if "Scheduled" in results else min(results)}
+        return {"status": availability(results)}
 
 
 def _text(value: float) -> str:

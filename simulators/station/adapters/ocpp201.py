@@ -21,6 +21,7 @@ from harness.smartcharging import Accepted, OcppVersion, PayloadError, Rejected
 from simulators.station.adapters.common import (
     Measurand,
     StationHost,
+    availability,
     fixed,
     iso,
     sampled_values,
@@ -159,8 +160,10 @@ class Ocpp201Adapter:
 
     def _sample(self, sample: MeterSample) -> None:
         tx = self.host.core.transaction(sample.evse_id)
-        if sample.reason is SampleReason.PERIODIC and tx is not None:
-            self._transaction_event("Updated", "MeterValuePeriodic", tx, sample=sample)
+        periodic = sample.reason is SampleReason.PERIODIC
+        if tx is not None and (periodic or sample.reason is SampleReason.CLOCK):
+            trigger = "MeterValuePeriodic" if periodic else "MeterValueClock"
+            self._transaction_event("Updated", trigger, tx, sample=sample)
         else:
             payload = {"evseId": sample.evse_id, "meterValue": [self.meter_value(sample)]}
             self.host.enqueue("MeterValues", fixed(payload))
@@ -418,7 +421,7 @@ class Ocpp201Adapter:
         now = self.host.now()
         results = {str(core.set_available(e, available=available, now=now)) for e in evses}
         self.host.poke()
-        return {"status": "Scheduled" if "Scheduled" in results else min(results)}
+        return {"status": availability(results)}
 
     def discharge_allowed(self, evse_id: int) -> bool:
         """2.0.1 has no discharging."""

@@ -342,3 +342,19 @@ async def test_the_ocpp_package_really_validates_the_composite_answer(
         assert periods == [] if fault == "empty_composite" else periods[0]["limit"] == 5000 / 690
         with pytest.raises(fastjsonschema.JsonSchemaValueException):
             rq.schema_validate(subprotocol, "GetCompositeScheduleResponse", answer)
+
+
+@pytest.mark.parametrize("subprotocol", rq.VERSIONS)
+async def test_change_availability(subprotocol: str) -> None:
+    module = rq._CALLS[subprotocol]
+    async with live(subprotocol) as (station, cp, _clock):
+        if subprotocol == rq.V16:
+            request = module.ChangeAvailability(connector_id=1, type="Inoperative")
+        else:
+            request = module.ChangeAvailability(operational_status="Inoperative", evse={"id": 1})
+        assert (await cp.ask(request))["status"] == "Accepted"
+        key = "status" if subprotocol == rq.V16 else "connectorStatus"
+        await cp.wait_for(lambda: cp.calls("StatusNotification")[-1][key] == "Unavailable")
+        await station.plug_in(1)
+        answer = await cp.ask(rq.remote_start(subprotocol, profile=None))
+        assert answer["status"] == "Rejected"
