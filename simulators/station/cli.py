@@ -46,6 +46,7 @@ class _Plan:
     duration_s: float | None
     auto_start: bool
     id_token: str
+    report_soc: bool
     meter_interval_s: int
     stagger_s: float
 
@@ -115,6 +116,12 @@ EXAMPLE = """Examples:
 )
 @click.option("--id-token", default="SIM-TOKEN", show_default=True)
 @click.option(
+    "--report-soc/--no-report-soc",
+    default=False,
+    show_default=True,
+    help="Meter values include the vehicle's SoC (as with ISO 15118).",
+)
+@click.option(
     "--meter-interval",
     "meter_interval_s",
     type=click.IntRange(min=0),
@@ -144,6 +151,7 @@ def simulate_command(
     duration_s: float | None,
     auto_start: bool,
     id_token: str,
+    report_soc: bool,
     meter_interval_s: int,
     stagger_s: float,
 ) -> int:
@@ -172,6 +180,7 @@ def simulate_command(
         duration_s=duration_s,
         auto_start=auto_start,
         id_token=id_token,
+        report_soc=report_soc,
         meter_interval_s=meter_interval_s,
         stagger_s=stagger_s,
     )
@@ -188,6 +197,7 @@ async def _run(plan: _Plan) -> int:
                 ocpp_version=plan.version,
                 evse_count=plan.evses,
                 meter_interval_s=plan.meter_interval_s,
+                reports_soc=plan.report_soc,
                 faults=plan.faults,
             ),
             clock=clock,

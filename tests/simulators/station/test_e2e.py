@@ -220,7 +220,11 @@ async def test_unsupported_action_gets_not_implemented(subprotocol: str) -> None
 
 
 async def test_21_central_setpoint_negative_makes_the_vehicle_export() -> None:
-    async with live(rq.V21, archetype="bev_bidirectional") as (station, cp, clock):
+    async with live(rq.V21, archetype="bev_bidirectional", reports_soc=True) as (
+        station,
+        cp,
+        clock,
+    ):
         tx_id = await started(station, cp, rq.V21)
         needs = await cp.wait_for(lambda: cp.calls("NotifyEVChargingNeeds"))
         v2x = needs[0]["chargingNeeds"]["v2xChargingParameters"]
@@ -235,6 +239,8 @@ async def test_21_central_setpoint_negative_makes_the_vehicle_export() -> None:
         await clock.sleep(15)
         assert rq.latest(cp, rq.V21, "Power.Active.Export")[None] == pytest.approx(5000, rel=0.05)
         assert rq.latest(cp, rq.V21, "Power.Active.Import")[None] == 0
+        soc = rq.latest(cp, rq.V21, "SoC")[None]
+        assert 59 < soc < 61  # it started at 60 %: a few seconds of charge and export
         export_a = rq.latest(cp, rq.V21, "Current.Export")
         assert export_a == {} or export_a["L1"] > 0  # Current.Export is not in the default set
 
