@@ -66,6 +66,7 @@ from simulators.station.events import (
     StationTransaction,
     StopReason,
 )
+from simulators.station.link import DirectVehicle, VehicleLink
 from simulators.station.schedule import profile_boundaries
 from simulators.station.states import ConnectorState
 from simulators.vehicle import Vehicle, VehicleParams
@@ -119,8 +120,7 @@ class _Outgoing:
 
 @dataclass(slots=True)
 class _Slot:
-    vehicle: Vehicle
-    last: datetime
+    link: VehicleLink
     discharge_w: float = 0.0
 
 
@@ -185,9 +185,9 @@ class SimulatedStation:
         """Queue a station → CSMS CALL (sent in order, one at a time, once booted)."""
         self._queue.put_nowait(_Outgoing(action, build, on_result, None))
 
-    def vehicle(self, evse_id: int) -> Vehicle | None:
+    def vehicle(self, evse_id: int) -> VehicleLink | None:
         slot = self._slots.get(evse_id)
-        return None if slot is None else slot.vehicle
+        return None if slot is None else slot.link
 
     def set_meter_interval(self, interval_s: int) -> None:
         # The core reads its configuration's interval when it schedules the next sample.
@@ -212,26 +212,31 @@ class SimulatedStation:
         """Wait until the CSMS accepted the BootNotification (``timeout_s`` clock seconds)."""
         await self.clock.wait_for(self._booted.wait(), timeout_s)
 
-    async def plug_in(self, evse_id: int, vehicle: Vehicle | None = None) -> Vehicle:
-        """Plug ``vehicle`` (default: a new one with ``vehicle_params``) into ``evse_id``."""
+    async def plug_in(
+        self, evse_id: int, vehicle: Vehicle | VehicleLink | None = None
+    ) -> VehicleLink:
+        """Plug a vehicle into ``evse_id``: a :class:`~simulators.vehicle.Vehicle` (stepped
+        in-process), any :class:`~simulators.station.link.VehicleLink`, or by default a new
+        vehicle with ``vehicle_params`` and a ``random.Random`` seeded from ``seed``."""
+        now = self.clock.now()
         if vehicle is None:
             self._plug_count += 1
             rng = random.Random(f"{self._seed}:{self.config.station_id}:{self._plug_count}")
             vehicle = Vehicle(self._vehicle_params, rng=rng)
-        now = self.clock.now()
+        link = DirectVehicle(vehicle, now=now) if isinstance(vehicle, Vehicle) else vehicle
         self._core.plug_in(evse_id, now)
-        vehicle.plug_in()
-        self._core.on_vehicle_reading(evse_id, vehicle.reading())
-        self._slots[evse_id] = _Slot(vehicle, now)
+        if link.latest is not None:
+            self._core.on_vehicle_reading(evse_id, link.latest)  # the meter's baseline
+        self._slots[evse_id] = _Slot(link)
         self._step()
-        return vehicle
+        return link
 
     async def unplug(self, evse_id: int) -> None:
         """The cable leaves ``evse_id`` (a running transaction ends, EVDisconnected)."""
         self._step()
         slot = self._slots.pop(evse_id, None)
         if slot is not None:
-            slot.vehicle.unplug()
+            slot.link.unplug()
         self._core.unplug(evse_id, self.clock.now())
         self._step()
 
@@ -445,23 +450,23 @@ class SimulatedStation:
         now = max(self.clock.now() if at is None else at, self._core.now)
         core = self._core
         for evse_id, slot in self._slots.items():
-            dt_s = (now - slot.last).total_seconds()
-            if dt_s > 0:
-                core.on_vehicle_reading(evse_id, slot.vehicle.advance(dt_s))
-                slot.last = now
+            reading = slot.link.advance_to(now)
+            if reading is not None:
+                core.on_vehicle_reading(evse_id, reading)
         for event in core.tick(now):
             self.adapter.on_event(event)
         for evse_id, slot in self._slots.items():
-            slot.vehicle.set_pilot(core.pilot_offer(evse_id))
+            slot.link.set_pilot(core.pilot_offer(evse_id))
             self._discharge(evse_id, slot)
 
     def _discharge(self, evse_id: int, slot: _Slot) -> None:
         wanted = self._core.discharge_request(evse_id) or 0.0
         if not self.adapter.discharge_allowed(evse_id):
             wanted = 0.0
-        if not slot.vehicle.params.bidirectional or wanted == slot.discharge_w:
+        params = slot.link.params
+        if not params.bidirectional or wanted == slot.discharge_w:
             return
-        power_w = min(wanted, slot.vehicle.params.max_discharge_power_w)
-        decision = slot.vehicle.set_discharge(power_w=power_w)
+        power_w = min(wanted, params.max_discharge_power_w)
+        decision = slot.link.set_discharge(power_w=power_w)
         slot.discharge_w = wanted
         self._log.info("discharge", evse=evse_id, power_w=power_w, reason=decision.reason)

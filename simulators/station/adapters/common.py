@@ -20,8 +20,8 @@ from harness.session import ResultReceived
 from harness.smartcharging import OcppVersion
 from simulators.station.core import StationCore
 from simulators.station.events import StationEvent
+from simulators.station.link import VehicleLink
 from simulators.station.metering import MeterSample
-from simulators.vehicle import Vehicle
 
 __all__ = [
     "ALL_MEASURANDS",
@@ -114,7 +114,7 @@ class StationHost(Protocol):
         """Send ``action`` after the queued messages and wait for the answer (``None``: the
         CSMS answered with a CALLERROR, did not answer, or the connection closed)."""
 
-    def vehicle(self, evse_id: int) -> Vehicle | None:
+    def vehicle(self, evse_id: int) -> VehicleLink | None:
         """The vehicle plugged into ``evse_id``, if any."""
 
     def set_meter_interval(self, interval_s: int) -> None:

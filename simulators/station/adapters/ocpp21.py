@@ -51,7 +51,8 @@ class Ocpp21Adapter(Ocpp201Adapter):
         per_amp_w = p.voltage_v * p.phases
         capacity_wh = p.battery_capacity_wh
         soc = event.sample.soc_percent
-        soc_now = vehicle.reading().soc_percent if soc is None else soc
+        latest = vehicle.latest
+        soc_now = soc if soc is not None else (latest.soc_percent if latest else 50.0)
         ac_mode = "AC_three_phase" if p.phases == 3 else "AC_single_phase"
         payload = {
             "evseId": evse_id,

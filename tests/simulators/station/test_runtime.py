@@ -17,7 +17,9 @@ from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol, memory_pair
 from simulators.station import StationConfig
 from simulators.station.adapters.common import iso
+from simulators.station.link import DirectVehicle
 from simulators.station.runtime import SimulatedStation, subprotocol_for
+from simulators.vehicle import PilotOffer, Vehicle, VehicleParams
 
 SPEED = 100.0
 
@@ -121,3 +123,48 @@ async def test_16_start_not_authorized_by_the_csms_is_stopped_deauthorized() -> 
     assert stops[0]["reason"] == "DeAuthorized"
     assert stops[0]["transactionId"] == 7
     assert station.core.transaction(1) is None
+
+
+class RecordingLink(DirectVehicle):
+    """A vehicle link that remembers every pilot the station drove."""
+
+    def __init__(self, vehicle: Vehicle, *, now: datetime) -> None:
+        super().__init__(vehicle, now=now)
+        self.offers: list[PilotOffer] = []
+
+    def set_pilot(self, offer: PilotOffer) -> None:
+        self.offers.append(offer)
+        super().set_pilot(offer)
+
+
+async def test_any_vehicle_link_can_be_plugged_in() -> None:
+    clock = ScaledClock(speed=SPEED)
+    station_end, csms_end = memory_pair("CP1", OcppSubprotocol.V201)
+
+    async def answer(event: CallReceived) -> dict[str, Any]:
+        now = iso(clock.now())
+        return {
+            "BootNotification": {"currentTime": now, "interval": 300, "status": "Accepted"},
+            "Authorize": {"idTokenInfo": {"status": "Accepted"}},
+        }.get(event.action, {})
+
+    actions = ["BootNotification", "Authorize", "TransactionEvent", "StatusNotification"]
+    station = SimulatedStation(
+        StationConfig(station_id="CP1", max_current_per_evse_a=20), clock=clock
+    )
+    async with OcppConnection.open(
+        csms_end, role=Role.CSMS, clock=clock, handlers=dict.fromkeys(actions, answer)
+    ):
+        task = asyncio.create_task(station.run(station_end))
+        await station.wait_booted(timeout_s=60)
+        link = RecordingLink(Vehicle(VehicleParams()), now=clock.now())
+        assert await station.plug_in(1, link) is link
+        assert station.vehicle(1) is link
+        await station.present_token(1, "TAG")
+        await clock.sleep(10)
+        await station.stop()
+        await task
+    assert link.offers[-1].allowed_current_a == pytest.approx(20)
+    assert link.latest is not None
+    assert link.latest.current_a == pytest.approx((16.0, 16.0, 16.0))
+    assert station.core.meter(1).energy_import_wh > 0
