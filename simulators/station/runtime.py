@@ -1,7 +1,8 @@
 """The async simulated charging station: core + vehicles + clock + an OCPP adapter.
 
 :class:`SimulatedStation` owns a :class:`~simulators.station.StationCore`, the vehicles
-plugged into its EVSEs (coupled in-process, stepped with the core so runs are
+plugged into its EVSEs (each behind a :class:`~simulators.station.link.VehicleLink`; by
+default a :class:`~simulators.station.link.DirectVehicle` stepped with the core, so runs are
 deterministic), a :class:`~harness.clock.Clock`, and the adapter of its OCPP version. It
 connects to a CSMS (:meth:`SimulatedStation.connect`) or runs over any transport
 (:meth:`SimulatedStation.run`, e.g. one end of :func:`harness.transport.memory_pair`)::
