@@ -17,6 +17,7 @@ from harness.smartcharging.cli import schedule_command
 from harness.smoke import run_command
 from reports.cli import report_command
 from simulators.pilot.command import vehicle_command
+from simulators.station.cli import simulate_command
 
 __all__ = ["cli", "main"]
 
@@ -44,6 +45,7 @@ cli.add_command(scenario)
 cli.add_command(vehicle_command)
 cli.add_command(run_command)
 cli.add_command(report_command)
+cli.add_command(simulate_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
