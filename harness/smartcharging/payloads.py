@@ -8,17 +8,14 @@ expected. 1.6 payloads carry ``connectorId`` + ``csChargingProfiles``; 2.x paylo
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import fastjsonschema
-import ocpp
 
 from harness.clock import utc
+from harness.session.schemas import PayloadKind, schema_set
 from harness.smartcharging.model import (
     ChargingProfile,
     ChargingSchedule,
@@ -33,8 +30,6 @@ from harness.smartcharging.model import (
 
 __all__ = ["PayloadError", "parse_set_charging_profile", "schema_validator"]
 
-_SCHEMA_DIRS = {OcppVersion.V16: "v16", OcppVersion.V201: "v201", OcppVersion.V21: "v21"}
-
 
 class PayloadError(ValueError):
     """A payload does not have the shape its schema requires; ``field`` is a dotted path."""
@@ -45,17 +40,17 @@ class PayloadError(ValueError):
         self.expected = expected
 
 
-@cache
 def schema_validator(version: OcppVersion, action: str) -> Any:
     """A compiled validator for ``action`` (e.g. ``"SetChargingProfile"``, request side, or
-    ``"GetCompositeScheduleResponse"``) of ``version``, from the ``ocpp`` package's schemas."""
-    folder = Path(ocpp.__file__).parent / _SCHEMA_DIRS[version] / "schemas"
-    name = action
-    if version is not OcppVersion.V16 and not action.endswith("Response"):
-        name = f"{action}Request"
-    schema = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
-    schema.pop("$id", None)
-    return fastjsonschema.compile(schema)
+    ``"GetCompositeScheduleResponse"``) of ``version``, from the ``ocpp`` package's schemas.
+
+    The session layer's compiled schemas are reused, so payloads read with exact decimals
+    (``Decimal``) validate, ``multipleOf`` included.
+    """
+    schemas = schema_set(version)
+    if action.endswith("Response"):
+        return schemas.validator(action.removesuffix("Response"), PayloadKind.RESPONSE)
+    return schemas.validator(action, PayloadKind.REQUEST)
 
 
 def _dec(value: Any) -> Decimal | None:

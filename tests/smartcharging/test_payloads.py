@@ -85,3 +85,34 @@ def test_cli_21_output_carries_discharge_and_passes_the_schema(
         {"startPeriod": 0, "limit": 7000, "dischargeLimit": -4000, "setpoint": -4000,
          "operationMode": "CentralSetpoint"}
     ]  # fmt: skip
+
+
+def test_exact_decimals_from_the_session_parse_and_multiple_of_is_exact() -> None:
+    """The session reads numbers with a fraction as Decimal; the oracle takes them as they are
+    (regression: fastjsonschema's multipleOf used to raise InvalidOperation on a Decimal)."""
+    from decimal import Decimal
+
+    from harness.smartcharging import PayloadError, parse_set_charging_profile
+    from harness.versions import OcppVersion
+
+    def payload(limit: Decimal) -> dict[str, object]:
+        schedule = {
+            "startSchedule": "2025-01-01T00:00:00Z",
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit}],
+        }
+        return {
+            "connectorId": 1,
+            "csChargingProfiles": {
+                "chargingProfileId": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": schedule,
+            },
+        }
+
+    _, profile = parse_set_charging_profile(payload(Decimal("7.5")), version=OcppVersion.V16)
+    assert profile.schedules[0].periods[0].limit == Decimal("7.5")
+    with pytest.raises(PayloadError, match=r"multiple of 0\.1"):
+        parse_set_charging_profile(payload(Decimal("7.25")), version=OcppVersion.V16)

@@ -7,7 +7,6 @@ in protocol-neutral terms; the version modules render the answer.
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from harness.smartcharging import (
@@ -26,20 +25,7 @@ from harness.smartcharging import (
 from simulators.station.core import StationCore
 from simulators.station.events import CompositeRefused
 
-__all__ = ["clear_profiles", "composite", "install_profile", "parse_profile", "plain"]
-
-
-def plain(value: Any) -> Any:
-    """``value`` with every :class:`~decimal.Decimal` (how the session reads a number with a
-    fraction) as a float: the oracle's schema check (fastjsonschema's ``multipleOf``) cannot
-    take Decimals, and a float's repr keeps the one decimal 1.6 allows exactly."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
+__all__ = ["clear_profiles", "composite", "install_profile", "parse_profile"]
 
 
 def parse_profile(
@@ -49,7 +35,7 @@ def parse_profile(
     key = "csChargingProfiles" if version is OcppVersion.V16 else "chargingProfile"
     id_key = "connectorId" if version is OcppVersion.V16 else "evseId"
     try:
-        payload = {id_key: evse_id, key: plain(raw)}
+        payload = {id_key: evse_id, key: raw}
         return parse_set_charging_profile(payload, version=version)[1]
     except PayloadError as exc:
         return exc
@@ -60,7 +46,7 @@ def install_profile(
 ) -> Accepted | Rejected | PayloadError:
     """SetChargingProfile: parse (the version's schema) and install through the core."""
     try:
-        evse_id, profile = parse_set_charging_profile(plain(payload), version=version)
+        evse_id, profile = parse_set_charging_profile(payload, version=version)
     except PayloadError as exc:
         return exc
     if evse_id != 0 and evse_id not in core.evse_ids:
