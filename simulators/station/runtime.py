@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -72,7 +73,17 @@ from simulators.station.schedule import profile_boundaries
 from simulators.station.states import ConnectorState
 from simulators.vehicle import Vehicle, VehicleParams
 
-__all__ = ["RuntimeOptions", "SimulatedStation", "StationStats", "subprotocol_for"]
+__all__ = [
+    "RuntimeOptions",
+    "SimulatedStation",
+    "StationStats",
+    "VehicleLinkFactory",
+    "subprotocol_for",
+]
+
+VehicleLinkFactory = Callable[[int], Awaitable[VehicleLink]]
+"""Makes the vehicle link :meth:`SimulatedStation.plug_in` uses for an EVSE id when no
+vehicle is given (e.g. :meth:`simulators.station.pilot_vehicle.MqttPilotVehicles.factory`)."""
 
 MAX_CATCH_UP_STEPS = 1000
 """At most this many late deadlines are replayed at one wakeup (then the loop moves on)."""
@@ -130,7 +141,9 @@ class SimulatedStation:
 
     ``vehicle_params`` is what :meth:`plug_in` plugs in when no vehicle is given; ``seed``
     seeds the vehicles' randomness (each plug-in gets its own ``random.Random`` derived from
-    it), so runs are reproducible.
+    it), so runs are reproducible. With ``vehicle_link_factory``, :meth:`plug_in` without a
+    vehicle plugs in the link the factory makes for the EVSE instead (e.g. a vehicle over
+    an MQTT pilot link, :mod:`simulators.station.pilot_vehicle`).
     """
 
     def __init__(
@@ -141,8 +154,10 @@ class SimulatedStation:
         vehicle_params: VehicleParams | None = None,
         seed: int = 0,
         options: RuntimeOptions | None = None,
+        vehicle_link_factory: VehicleLinkFactory | None = None,
     ) -> None:
         self.config = config
+        self._link_factory = vehicle_link_factory
         self.clock = clock
         self.options = options or RuntimeOptions()
         self._core = StationCore(config, now=clock.now())
@@ -218,7 +233,10 @@ class SimulatedStation:
     ) -> VehicleLink:
         """Plug a vehicle into ``evse_id``: a :class:`~simulators.vehicle.Vehicle` (stepped
         in-process), any :class:`~simulators.station.link.VehicleLink`, or by default a new
-        vehicle with ``vehicle_params`` and a ``random.Random`` seeded from ``seed``."""
+        vehicle with ``vehicle_params`` and a ``random.Random`` seeded from ``seed`` (or the
+        link ``vehicle_link_factory`` makes)."""
+        if vehicle is None and self._link_factory is not None:
+            vehicle = await self._link_factory(evse_id)
         now = self.clock.now()
         if vehicle is None:
             self._plug_count += 1
