@@ -4,6 +4,12 @@ Each station connects to ``{--csms}/{--id-prefix}{n}`` (n = 1 … ``--stations``
 — with ``--auto-start`` (the default) — plugs a vehicle into every EVSE and presents an id
 token (Authorize, then a local start). With ``--no-auto-start`` the vehicles are plugged in
 and the stations wait for the CSMS's RemoteStartTransaction / RequestStartTransaction.
+
+With ``--pilot-mqtt URL`` the vehicles are not simulated in this process: each EVSE drives
+the vehicle on the MQTT pilot link ``{--pilot-prefix}/{station id}/{evse id}`` (run one
+``ocpp-harness vehicle --mqtt URL --station ID --evse N`` per EVSE, at the same ``--speed``);
+``--vehicle`` then names the archetype the stations assume for those vehicles (the link does
+not carry the vehicle's parameters). See ``simulators/PILOT_LINK.md``.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ import click
 from harness.clock import Clock, ScaledClock
 from harness.smartcharging import OcppVersion
 from harness.transport import TransportError
+from simulators.pilot import DEFAULT_PREFIX, LinkError, MqttSettings
 from simulators.station.config import StationConfig
 from simulators.station.faults import StationFault
+from simulators.station.pilot_vehicle import MqttPilotVehicles
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import CatalogueError, VehicleParams, load_catalogue
 
@@ -49,6 +57,7 @@ class _Plan:
     report_soc: bool
     meter_interval_s: int
     stagger_s: float
+    pilot: MqttSettings | None
 
 
 EXAMPLE = """Examples:
@@ -57,6 +66,13 @@ EXAMPLE = """Examples:
   ocpp-harness simulate --csms ws://127.0.0.1:9000/ocpp --ocpp 2.0.1 --stations 10
   ocpp-harness simulate --csms ws://127.0.0.1:9000/ocpp --vehicle bev_bidirectional \\
       --ocpp 2.1 --fault late_apply --speed 60 --duration 21600
+
+\b
+  # the vehicle in another process, over an MQTT pilot link (same --speed on both):
+  ocpp-harness vehicle --mqtt mqtt://127.0.0.1:1883 --station SIM-1 --evse 1 \\
+      --archetype bev_3ph_16a --speed 60 &
+  ocpp-harness simulate --csms ws://127.0.0.1:9000/ocpp --speed 60 \\
+      --pilot-mqtt mqtt://127.0.0.1:1883
 """
 
 
@@ -83,7 +99,8 @@ EXAMPLE = """Examples:
     "archetype",
     default=DEFAULT_ARCHETYPE,
     show_default=True,
-    help="Vehicle archetype from the catalogue plugged into every EVSE.",
+    help="Vehicle archetype from the catalogue plugged into every EVSE (with --pilot-mqtt: "
+    "what the stations assume about the remote vehicles; give the vehicle processes the same).",
 )
 @click.option(
     "--fault",
@@ -137,6 +154,21 @@ EXAMPLE = """Examples:
     show_default=True,
     help="Wall seconds between two stations' start-up.",
 )
+@click.option(
+    "--pilot-mqtt",
+    "pilot_url",
+    default=None,
+    metavar="URL",
+    help="MQTT broker (mqtt://host:port or mqtts://…): each EVSE drives a vehicle running "
+    "elsewhere (e.g. `ocpp-harness vehicle`) over the pilot link on topics "
+    "PREFIX/STATION_ID/EVSE_ID/… instead of an in-process vehicle.",
+)
+@click.option(
+    "--pilot-prefix",
+    default=DEFAULT_PREFIX,
+    show_default=True,
+    help="Topic prefix of the MQTT pilot links (with --pilot-mqtt).",
+)
 def simulate_command(
     *,
     csms: str,
@@ -154,6 +186,8 @@ def simulate_command(
     report_soc: bool,
     meter_interval_s: int,
     stagger_s: float,
+    pilot_url: str | None,
+    pilot_prefix: str,
 ) -> int:
     """Run simulated charging stations with vehicles against a CSMS.
 
@@ -167,6 +201,12 @@ def simulate_command(
         params = load_catalogue().get(archetype).vehicle_params()
     except CatalogueError as exc:
         raise click.BadParameter(str(exc), param_hint="--vehicle") from None
+    pilot: MqttSettings | None = None
+    if pilot_url is not None:
+        try:
+            pilot = MqttSettings.from_url(pilot_url, prefix=pilot_prefix)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--pilot-mqtt/--pilot-prefix") from None
     plan = _Plan(
         csms=csms.rstrip("/"),
         version=OcppVersion(version),
@@ -183,12 +223,18 @@ def simulate_command(
         report_soc=report_soc,
         meter_interval_s=meter_interval_s,
         stagger_s=stagger_s,
+        pilot=pilot,
     )
     return asyncio.run(_run(plan))
 
 
 async def _run(plan: _Plan) -> int:
     clock = ScaledClock(speed=plan.speed)
+    remote = (
+        None
+        if plan.pilot is None
+        else MqttPilotVehicles(plan.pilot, params=plan.params, clock=clock)
+    )
     stations = [
         SimulatedStation(
             StationConfig(
@@ -203,6 +249,7 @@ async def _run(plan: _Plan) -> int:
             clock=clock,
             vehicle_params=plan.params,
             seed=plan.seed,
+            vehicle_link_factory=None if remote is None else remote.factory(f"{plan.prefix}{n}"),
         )
         for n in range(1, plan.stations + 1)
     ]
@@ -237,6 +284,9 @@ async def _run(plan: _Plan) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(sig)
+    if remote is not None:
+        await remote.aclose()
+        _line(f"pilot links: {len(remote.links)} vehicles, {remote.send_failures} failed sends")
     _line(_summary(stations, clock, final=True))
     if not ever_connected:
         _line(f"no station could connect to {plan.csms}")
@@ -282,7 +332,11 @@ async def _drive(
 async def _start_charging(station: SimulatedStation, plan: _Plan) -> None:
     await station.wait_booted()
     for evse_id in station.core.evse_ids:
-        await station.plug_in(evse_id)
+        try:
+            await station.plug_in(evse_id)
+        except LinkError as exc:  # --pilot-mqtt: the broker cannot be reached
+            _line(f"{station.config.station_id}: EVSE {evse_id}: pilot link: {exc}")
+            continue
         if plan.auto_start:
             await station.present_token(evse_id, plan.id_token)
 
