@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import subprocess
 import sys
 import uuid
 from asyncio.subprocess import Process
@@ -22,7 +23,7 @@ from simulators.station import StationConfig
 from simulators.station.pilot_vehicle import MqttPilotVehicles, PilotLinkVehicle
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import load_catalogue
-from tests.conftest import Broker
+from tests.conftest import Broker, free_port
 from tests.simulators.station import requests as rq
 from tests.simulators.station.csms import run_csms
 from tests.simulators.station.test_e2e import phase_currents, started
@@ -44,6 +45,7 @@ async def vehicle_process(broker: Broker, station_id: str) -> AsyncIterator[Proc
         cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
+        await asyncio.wait_for(ready(proc), START_S)
         yield proc
         assert proc.returncode is None, "the vehicle process ended early"
         proc.send_signal(signal.SIGTERM)
@@ -53,6 +55,14 @@ async def vehicle_process(broker: Broker, station_id: str) -> AsyncIterator[Proc
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def ready(proc: Process) -> None:
+    """Read the vehicle process's stderr until it says it is connected."""
+    assert proc.stderr is not None
+    while b"vehicle ready" not in (line := await proc.stderr.readline()):
+        if not line:
+            raise AssertionError(f"the vehicle process exited: {proc.returncode}")
 
 
 async def currents_near(cp: Any, limit_a: float, what: str, *, timeout_s: float = WAIT_S) -> None:
@@ -103,3 +113,50 @@ async def test_station_charges_a_vehicle_running_in_another_process(mosquitto: B
             await task
             await remote.aclose()
     assert station.stats.errors == 0
+
+
+async def test_simulate_command_with_pilot_mqtt_drives_the_vehicle_process(
+    mosquitto: Broker,
+) -> None:
+    prefix = f"MQ{uuid.uuid4().hex[:8]}-"
+    async with vehicle_process(mosquitto, f"{prefix}1"), run_csms(rq.V16) as csms:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "harness", "simulate", "--csms", csms.url,
+            "--id-prefix", prefix, "--speed", str(SPEED), "--duration", "40",
+            "--meter-interval", "5", "--pilot-mqtt", mosquitto.url,
+            cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(), START_S)
+        text = err.decode()
+        assert proc.returncode == 0, text
+        cp = csms.stations[f"{prefix}1"]
+        assert cp.calls("StartTransaction"), text
+        assert phase_currents(cp, rq.V16) == pytest.approx([16, 16, 16], abs=0.3), text
+    assert "pilot links: 1 vehicles, 0 failed sends" in text
+
+
+def test_simulate_refuses_a_bad_pilot_broker_url() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "simulate", "--csms", "ws://127.0.0.1:9/x",
+         "--pilot-mqtt", "http://127.0.0.1:1883"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "--pilot-mqtt" in proc.stderr
+    assert "expected the scheme mqtt:// or mqtts://" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+async def test_simulate_says_when_the_pilot_broker_cannot_be_reached() -> None:
+    nobody = f"mqtt://127.0.0.1:{free_port()}"
+    async with run_csms(rq.V16) as csms:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "harness", "simulate", "--csms", csms.url,
+            "--speed", str(SPEED), "--duration", "20", "--pilot-mqtt", nobody,
+            cwd=ROOT, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(proc.communicate(), START_S)
+    text = err.decode()
+    assert proc.returncode == 0, text  # the station itself connected to the CSMS
+    assert f"SIM-1: EVSE 1: pilot link: cannot connect to the MQTT broker at {nobody}" in text
+    assert "Traceback" not in text
