@@ -2,8 +2,9 @@
 
 :class:`VehicleLink` is the small interface the station's simulation loop uses; the default
 :class:`DirectVehicle` couples a :class:`~simulators.vehicle.Vehicle` in-process and steps it
-with the station (deterministic). A link over the pilot-link package (in-process queues or
-MQTT, where the vehicle runs on its own) can implement the same four members.
+with the station (deterministic). :class:`~simulators.station.pilot_vehicle.PilotLinkVehicle`
+implements it over the pilot-link package (in-process queues or MQTT, where the vehicle runs
+on its own clock, possibly in another process).
 """
 
 from __future__ import annotations
