@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+
 from harness.clock import ManualClock
 from simulators.pilot import InProcessLink
 from simulators.station.pilot_vehicle import PENDING_DISCHARGE, PilotLinkVehicle
@@ -80,6 +82,28 @@ async def test_discharge_answers_pending_then_keeps_the_vehicles_answer() -> Non
         answer = ev.last_discharge_answer
         assert answer is not None
         assert not answer.accepted, answer
+        assert answer.reason == "vehicle is not bidirectional"
+        await ev.aclose()
+
+
+async def test_an_accepted_discharge_shows_in_the_readings() -> None:
+    clock, link = ManualClock(), InProcessLink()
+    async with running(vehicle("bev_bidirectional"), link.vehicle, clock):
+        ev = PilotLinkVehicle(link.station, params=params("bev_bidirectional"), clock=clock)
+        ev.set_pilot(offer_a(16.0))
+        await ev.drain()
+        assert ev.set_discharge(power_w=5520.0) == PENDING_DISCHARGE
+        await until(lambda: ev.last_discharge_answer is not None, "the discharge answer")
+        answer = ev.last_discharge_answer
+        assert answer is not None
+        assert answer.accepted, answer.reason
+        for second in range(1, 7):
+            clock.advance(1.0)
+            await until(lambda: caught_up(ev, clock), f"the reading of second {second}")
+        reading = ev.advance_to(clock.now())
+        assert reading is not None
+        assert reading.power_w == pytest.approx(-5520.0)
+        assert ev.send_failures == 0
         await ev.aclose()
 
 
