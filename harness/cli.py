@@ -13,6 +13,7 @@ import click
 from harness import __version__
 from harness.logs import configure_logging
 from harness.scenario.cli import scenario
+from harness.security.cli import certs
 from harness.smartcharging.cli import schedule_command
 from harness.smoke import run_command
 from simulators.pilot.command import vehicle_command
@@ -42,6 +43,7 @@ cli.add_command(schedule_command)
 cli.add_command(scenario)
 cli.add_command(vehicle_command)
 cli.add_command(run_command)
+cli.add_command(certs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
