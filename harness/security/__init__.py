@@ -11,7 +11,7 @@ Usage (the harness as CSMS, a simulated station connecting with profile 3)::
         transport = await connect_ocpp(server.url("CP1"), **connect_options(station))
 
 Certificates: :mod:`harness.security.certs` (and ``ocpp-harness certs``); redaction:
-:mod:`harness.security.redact`.
+:mod:`harness.security.redaction`.
 """
 
 from harness.security.certs import (
@@ -39,7 +39,7 @@ from harness.security.profiles import (
     server_ssl_context,
     tls_refusal,
 )
-from harness.security.redact import REDACTED, RedactProcessor, redact, redact_frame
+from harness.security.redaction import REDACTED, RedactProcessor, redact, redact_frame
 
 __all__ = [
     "MAX_PASSWORD_CHARS",

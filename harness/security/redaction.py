@@ -179,11 +179,6 @@ def redact(value: Any, *, secrets: Iterable[str] = ()) -> Any:
     return _value(value, _secret_list(secrets))
 
 
-def _leaks(obj: Any) -> bool:
-    """True when a parsed frame still holds a secret value somewhere."""
-    return _mapping({"_": obj}, ()) != {"_": obj}
-
-
 def redact_frame(raw: str, *, secrets: Iterable[str] = ()) -> str:
     """One OCPP-J frame's text with its secrets hidden; unchanged if it has none.
 
@@ -199,25 +194,28 @@ def redact_frame(raw: str, *, secrets: Iterable[str] = ()) -> str:
     except ValueError:
         return _unparsed(raw, listed)
     hidden = _mapping({"_": parsed}, listed)["_"]
-    if hidden == parsed and not any(s in raw for s in listed):
+    if hidden == parsed:
         return raw
-    values = set(listed)
+    values: set[str] = set()
     _collect_secret_strings({"_": parsed}, values)
     out = raw
+    # Whole string literals first (exact values), then configured secrets inside strings.
     for secret in sorted(values, key=len, reverse=True):
+        for spelled in {json.dumps(secret), json.dumps(secret, ensure_ascii=False)}:
+            out = out.replace(spelled, f'"{REDACTED}"')
+    for secret in listed:
         for spelled in {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
-            if spelled:
-                out = out.replace(spelled, REDACTED)
+            out = out.replace(spelled, REDACTED)
     out = _PEM_PRIVATE.sub(REDACTED, out)
     out = _HTTP_CREDENTIALS.sub(_credentials, out)
     try:
-        again = json.loads(out)
+        if json.loads(out) == hidden:
+            return out
     except ValueError:
-        again = None
-    if again is None or _leaks(again):
-        # The in-place edit did not take (odd escaping): write the redacted structure.
-        return json.dumps(hidden, ensure_ascii=False, separators=(",", ":"))
-    return out
+        pass
+    # The in-place edit hit something else too (a secret equal to another value, odd
+    # escaping): write the redacted structure instead.
+    return json.dumps(hidden, ensure_ascii=False, separators=(",", ":"))
 
 
 def _collect_secret_strings(obj: Any, into: set[str]) -> None:
