@@ -47,12 +47,12 @@ def configure_logging(
     Events go to ``stream`` (by default whatever ``sys.stderr`` is when an event is written) so
     that standard output stays free for results.
 
-    Every event is redacted (:class:`harness.security.redact.RedactProcessor`): Authorization
+    Every event is redacted (:class:`harness.security.redaction.RedactProcessor`): Authorization
     headers, password fields, OCPP AuthorizationKey / BasicAuthPassword values, PEM private
     keys and the literal ``secrets`` given (configured passwords) never reach the output.
     """
     # Imported here: harness.security imports the transport, which imports this module.
-    from harness.security.redact import RedactProcessor
+    from harness.security.redaction import RedactProcessor
 
     out: Any = stream if stream is not None else _CurrentStderr()
     numeric = logging.getLevelNamesMapping().get(level.upper())

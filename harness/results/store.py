@@ -46,7 +46,7 @@ from harness.results.manifest import (
     manifest_bytes,
 )
 from harness.results.reader import RunReader
-from harness.security.redact import redact_frame
+from harness.security.redaction import redact_frame
 
 __all__ = ["RunStore", "RunWriter", "TraceSink"]
 
@@ -100,7 +100,7 @@ class TraceSink:
     ``raw``, ``station``, ``type``, ``id``, ``action``); datetimes become ISO 8601 UTC.
     :meth:`append` returns the frame's index, which checks cite as evidence.
 
-    Each frame's ``raw`` text goes through :func:`harness.security.redact.redact_frame`
+    Each frame's ``raw`` text goes through :func:`harness.security.redaction.redact_frame`
     first: passwords (OCPP AuthorizationKey, BasicAuthPassword, credential fields), private
     keys and the given ``secrets`` never reach the disk; a frame without them is stored as is.
     """
@@ -175,7 +175,7 @@ class RunWriter:
         """Open the trace of the case with key ``case_key`` (``CaseInfo.key``); one per key.
 
         ``secrets`` (e.g. ``SecurityProfile.secrets()``) are hidden wherever they appear in a
-        frame, on top of the fields :func:`~harness.security.redact.redact_frame` always hides.
+        frame, on top of the fields :func:`~harness.security.redaction.redact_frame` always hides.
         """
         check_name(case_key, "case key")
         with self._lock:

@@ -17,6 +17,7 @@ from harness.security import (
     basic_auth_header,
     csms_authorizer,
     password_problem,
+    server_ssl_context,
 )
 from harness.transport import HandshakeRequest
 from tests.security.conftest import PASSWORD, Lab
@@ -92,8 +93,6 @@ def test_missing_pieces_are_named(profile: SecurityProfile, side: str, missing: 
 
 
 def test_unreadable_files_give_a_clear_error(tmp_path: Path, lab: Lab) -> None:
-    from harness.security import server_ssl_context
-
     profile = SecurityProfile(
         profile=ProfileLevel.TLS_BASIC,
         passwords={"CP1": PASSWORD},
