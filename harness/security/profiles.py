@@ -44,6 +44,7 @@ __all__ = [
     "ProfileLevel",
     "SecurityProfile",
     "SecurityProfileError",
+    "authorization_key_hex",
     "basic_auth_header",
     "client_ssl_context",
     "connect_options",
@@ -246,6 +247,21 @@ def client_ssl_context(profile: SecurityProfile) -> ssl.SSLContext | None:
             context, profile.client_cert_file, profile.client_key_file, "client certificate"
         )
     return context
+
+
+def authorization_key_hex(password: str) -> str:
+    """The OCPP 1.6 ``AuthorizationKey`` value for ``password``: its UTF-8 bytes, hex-encoded.
+
+    OCPP 1.6 security whitepaper (ed. 2), configuration key AuthorizationKey: the Basic-auth
+    password is 16–20 bytes and is sent hex-encoded (at most 40 hex characters) in
+    ChangeConfiguration.req. Raises :class:`SecurityProfileError` outside 16–20 bytes.
+    """
+    data = password.encode()
+    if not 16 <= len(data) <= 20:
+        raise SecurityProfileError(
+            f"an OCPP 1.6 AuthorizationKey password is 16–20 bytes, got {len(data)}"
+        )
+    return data.hex()
 
 
 def basic_auth_header(station_id: str, password: str) -> dict[str, str]:

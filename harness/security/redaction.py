@@ -21,8 +21,9 @@ What counts as a secret:
 * OCPP 2.0.1/2.1 variable ``SecurityCtrlr.BasicAuthPassword``: the ``attributeValue`` (or
   ``variableAttribute[].value``) of an object whose ``variable.name`` is
   ``BasicAuthPassword`` (SetVariables, GetVariables, NotifyReport);
-* HTTP credentials in text (``Basic <token>``, ``Bearer <token>``) and PEM private key
-  blocks (``-----BEGIN … PRIVATE KEY-----`` … ``END``);
+* HTTP credentials in text (``Basic <token>``, ``Bearer <token>``, the password of a URL
+  ``ws://user:password@host``) and PEM private key blocks (``-----BEGIN … PRIVATE
+  KEY-----`` … ``END``);
 * any literal string passed in ``secrets`` (configured passwords), wherever it appears.
 """
 
@@ -59,6 +60,7 @@ _PEM_PRIVATE = re.compile(
     r"(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[^\"]*)",
     re.DOTALL,
 )
+_URL_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@\"]+:)[^/\s@\"]+@", re.IGNORECASE)
 _HTTP_CREDENTIALS = re.compile(r"\b(Basic|Bearer)(\s+)([A-Za-z0-9+/._~-]{6,}=*)", re.IGNORECASE)
 # Text that mentions an OCPP password (or, in logs, any frame cut short) but is not parseable
 # JSON: every value-like string field is hidden, which may over-redact, never under.
@@ -110,6 +112,7 @@ def _secret_list(secrets: Iterable[str]) -> tuple[str, ...]:
 
 def _text(text: str, secrets: tuple[str, ...]) -> str:
     out = _PEM_PRIVATE.sub(REDACTED, text)
+    out = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", out)
     out = _HTTP_CREDENTIALS.sub(_credentials, out)
     for secret in secrets:
         out = out.replace(secret, REDACTED)

@@ -14,6 +14,7 @@ from harness.security import (
     ProfileLevel,
     SecurityProfile,
     SecurityProfileError,
+    authorization_key_hex,
     basic_auth_header,
     csms_authorizer,
     password_problem,
@@ -144,3 +145,11 @@ def test_authorizer_rules_without_a_network() -> None:
     assert cert(request({}, tls=False, cn="CP1")) == "security profile 3 requires TLS (wss://)"
     none = csms_authorizer(SecurityProfile())
     assert none(request({})) is None
+
+
+def test_authorization_key_hex_for_ocpp_16() -> None:
+    assert authorization_key_hex("0123456789abcdef") == b"0123456789abcdef".hex()
+    assert len(authorization_key_hex("x" * 20)) == 40
+    for bad in ("x" * 15, "x" * 21, "é" * 11):  # 22 bytes
+        with pytest.raises(SecurityProfileError, match="16–20 bytes"):
+            authorization_key_hex(bad)

@@ -188,3 +188,9 @@ def test_frames_with_no_secret_fields_are_unchanged(payload: dict[str, Any]) -> 
     markers = ("uthorization", "ecret", "rivate", "simPin", "vpn", "Basic ", "Bearer ")
     assume(all(m not in raw for m in markers))
     assert redact_frame(raw) == raw
+
+
+def test_url_passwords_are_hidden_user_kept() -> None:
+    out = redact({"url": "wss://CP1:Pw-123456789abcdef@127.0.0.1:9000/ocpp/CP1"})
+    assert out["url"] == f"wss://CP1:{REDACTED}@127.0.0.1:9000/ocpp/CP1"
+    assert redact("see https://example.invalid/a:b@c") == "see https://example.invalid/a:b@c"
