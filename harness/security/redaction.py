@@ -190,7 +190,11 @@ def redact_frame(raw: str, *, secrets: Iterable[str] = ()) -> str:
     Text that is not JSON gets the pattern-based treatment of :func:`redact`.
     """
     listed = _secret_list(secrets)
-    if not any(marker in raw for marker in _FRAME_MARKERS) and not any(s in raw for s in listed):
+    if (
+        not any(marker in raw for marker in _FRAME_MARKERS)
+        and not any(s in raw for s in listed)
+        and ("@" not in raw or not _URL_USERINFO.search(raw))
+    ):
         return raw
     try:
         parsed = json.loads(raw)
@@ -210,6 +214,7 @@ def redact_frame(raw: str, *, secrets: Iterable[str] = ()) -> str:
         for spelled in {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}:
             out = out.replace(spelled, REDACTED)
     out = _PEM_PRIVATE.sub(REDACTED, out)
+    out = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", out)
     out = _HTTP_CREDENTIALS.sub(_credentials, out)
     try:
         if json.loads(out) == hidden:
@@ -249,6 +254,7 @@ def _collect_secret_strings(obj: Any, into: set[str]) -> None:
 
 def _unparsed(text: str, secrets: tuple[str, ...], *, every_value: bool = False) -> str:
     out = _PEM_PRIVATE.sub(REDACTED, text)
+    out = _URL_USERINFO.sub(lambda m: f"{m.group(1)}{REDACTED}@", out)
     out = _HTTP_CREDENTIALS.sub(_credentials, out)
     for secret in secrets:
         out = out.replace(secret, REDACTED)

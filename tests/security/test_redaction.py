@@ -194,3 +194,12 @@ def test_url_passwords_are_hidden_user_kept() -> None:
     out = redact({"url": "wss://CP1:Pw-123456789abcdef@127.0.0.1:9000/ocpp/CP1"})
     assert out["url"] == f"wss://CP1:{REDACTED}@127.0.0.1:9000/ocpp/CP1"
     assert redact("see https://example.invalid/a:b@c") == "see https://example.invalid/a:b@c"
+
+
+def test_a_csms_url_with_credentials_in_a_frame_is_hidden() -> None:
+    data = {"ocppCsmsUrl": "wss://CP1:Pw-123456789abcdef@csms.lab/ocpp", "securityProfile": 2}
+    out = redact_frame(frame(2, "1", "SetNetworkProfile", {"connectionData": data}))
+    assert "Pw-123456789abcdef" not in out
+    assert json.loads(out)[3]["connectionData"]["ocppCsmsUrl"] == (
+        f"wss://CP1:{REDACTED}@csms.lab/ocpp"
+    )
