@@ -52,8 +52,9 @@ def configure_logging(
     keys and the literal ``secrets`` given (configured passwords) never reach the output.
     """
     # Imported here: harness.security imports the transport, which imports this module.
-    from harness.security.redaction import RedactProcessor
+    from harness.security.redaction import RedactProcessor, redacting_exception_formatter
 
+    secrets = tuple(secrets)
     out: Any = stream if stream is not None else _CurrentStderr()
     numeric = logging.getLevelNamesMapping().get(level.upper())
     if numeric is None:
@@ -70,7 +71,13 @@ def configure_logging(
         # Tracebacks are rendered before redaction, so they are redacted too.
         shared.insert(-1, structlog.processors.format_exc_info)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
+        colors = out.isatty()
+        plain = structlog.dev.default_monochrome_exception_formatter
+        formatter = structlog.dev.default_exception_formatter if colors else plain
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=colors,
+            exception_formatter=redacting_exception_formatter(formatter, secrets=secrets),
+        )
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -29,12 +29,19 @@ What counts as a secret:
 
 from __future__ import annotations
 
+import io
 import json
 import re
-from collections.abc import Iterable, Mapping, MutableMapping
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import Any, Final, TextIO
 
-__all__ = ["REDACTED", "RedactProcessor", "redact", "redact_frame"]
+__all__ = [
+    "REDACTED",
+    "RedactProcessor",
+    "redact",
+    "redact_frame",
+    "redacting_exception_formatter",
+]
 
 REDACTED: Final = "«redacted»"
 
@@ -277,3 +284,18 @@ class RedactProcessor:
         self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
         return _mapping(event_dict, self._secrets)
+
+
+def redacting_exception_formatter(
+    formatter: Callable[[TextIO, Any], None], *, secrets: Iterable[str] = ()
+) -> Callable[[TextIO, Any], None]:
+    """Wrap a structlog ``ConsoleRenderer`` exception formatter so its traceback text is
+    redacted too (the console renderer formats ``exc_info`` after the processors ran)."""
+    listed = _secret_list(secrets)
+
+    def format_exception(sio: TextIO, exc_info: Any) -> None:
+        buffer = io.StringIO()
+        formatter(buffer, exc_info)
+        sio.write(_text(buffer.getvalue(), listed))
+
+    return format_exception

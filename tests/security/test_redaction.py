@@ -6,6 +6,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
@@ -203,3 +204,18 @@ def test_a_csms_url_with_credentials_in_a_frame_is_hidden() -> None:
     assert json.loads(out)[3]["connectionData"]["ocppCsmsUrl"] == (
         f"wss://CP1:{REDACTED}@csms.lab/ocpp"
     )
+
+
+@pytest.mark.parametrize("json_lines", [True, False])
+def test_tracebacks_in_logs_are_redacted(json_lines: bool) -> None:
+    buffer = io.StringIO()
+    configure_logging(json_lines=json_lines, level="INFO", stream=buffer, secrets=[SECRET])
+    try:
+        raise ValueError(f"bad header Basic Q1AxOnNlY3JldA== for {SECRET}")
+    except ValueError:
+        get_logger("t").error("failed", exc_info=True)
+    text = buffer.getvalue()
+    assert "ValueError" in text
+    assert "failed" in text
+    assert SECRET not in text
+    assert "Q1AxOnNlY3JldA==" not in text
