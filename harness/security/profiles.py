@@ -27,13 +27,14 @@ from __future__ import annotations
 import base64
 import hmac
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Final
 
+from harness.logs import get_logger
 from harness.transport import HandshakeRequest, TransportError
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "ProfileLevel",
     "SecurityProfile",
     "SecurityProfileError",
+    "TlsFailureHook",
     "authorization_key_hex",
     "basic_auth_header",
     "client_ssl_context",
@@ -211,16 +213,80 @@ def _load_ca(context: ssl.SSLContext, ca_file: Path) -> None:
         raise SecurityProfileError(f"ca_file: cannot load {ca_file}: {exc}") from None
 
 
-def server_ssl_context(profile: SecurityProfile) -> ssl.SSLContext | None:
+TlsFailureHook = Callable[[str], None]
+"""Called with the OpenSSL reason (``"TLSV1_ALERT_UNKNOWN_CA"``, ``"CERTIFICATE_VERIFY_FAILED"``,
+``"PEER_DID_NOT_RETURN_A_CERTIFICATE"`` …) each time a TLS handshake on the server fails."""
+
+
+class _ObservedSSLObject(ssl.SSLObject):
+    """An ``SSLObject`` that reports a failed server-side TLS setup (asyncio drops it).
+
+    Failures count until the first application byte arrives: with TLS 1.3 the server's
+    handshake is over before the client has checked the server's certificate, so a station
+    that refuses it sends its alert where the server first *reads*.
+    """
+
+    on_failure: TlsFailureHook | None = None
+    _set_up = False
+
+    def _report(self, exc: ssl.SSLError) -> None:
+        if self.on_failure is not None and not self._set_up:
+            self._set_up = True  # once per connection
+            self.on_failure(exc.reason or type(exc).__name__)
+
+    def do_handshake(self) -> None:
+        try:
+            super().do_handshake()
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            raise  # the normal "need more bytes" of a non-blocking handshake
+        except ssl.SSLError as exc:
+            self._report(exc)
+            raise
+
+    def read(self, len: int = 1024, buffer: Any = None) -> Any:
+        try:
+            data = super().read(len, buffer)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError, ssl.SSLZeroReturnError):
+            raise
+        except ssl.SSLError as exc:
+            self._report(exc)
+            raise
+        if data:
+            self._set_up = True
+        return data
+
+
+def server_ssl_context(
+    profile: SecurityProfile, *, on_tls_failure: TlsFailureHook | None = None
+) -> ssl.SSLContext | None:
     """The CSMS's TLS context (``None`` for profiles 0 and 1).
 
     Profile 3 requires a client certificate that chains to ``ca_file``: a station without one,
     or with one from another CA, fails the TLS handshake (the server sends a TLS alert).
+
+    asyncio discards failed TLS handshakes silently, so ``on_tls_failure`` (if given) is
+    called with the reason of each one: the CSMS's evidence that a station tried and was
+    refused, or — ``"TLSV1_ALERT_UNKNOWN_CA"``, ``"SSLV3_ALERT_BAD_CERTIFICATE"`` — that the
+    station refused *our* certificate. Each failure is also logged (``tls_handshake_failed``).
+    A station that drops the connection without sending a TLS alert (an asyncio client does
+    that when it rejects our certificate) leaves no trace here: asyncio gives the server no
+    hook for a handshake that ends in a bare close.
     """
     profile.check_server()
     if not profile.uses_tls:
         return None
     context = _tls12_or_newer(ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER))
+    log = get_logger("security.tls")
+
+    def failed(reason: str) -> None:
+        log.warning("tls_handshake_failed", reason=reason, profile=int(profile.profile))
+        if on_tls_failure is not None:
+            on_tls_failure(reason)
+
+    observed = type(
+        "ObservedSSLObject", (_ObservedSSLObject,), {"on_failure": staticmethod(failed)}
+    )
+    context.sslobject_class = observed
     assert profile.server_cert_file is not None
     assert profile.server_key_file is not None
     _load_chain(context, profile.server_cert_file, profile.server_key_file, "server certificate")
@@ -358,10 +424,16 @@ def csms_authorizer(profile: SecurityProfile) -> CsmsAuthorizer:
     return CsmsAuthorizer(profile)
 
 
-def serve_options(profile: SecurityProfile) -> dict[str, Any]:
+def serve_options(
+    profile: SecurityProfile, *, on_tls_failure: TlsFailureHook | None = None
+) -> dict[str, Any]:
     """Keyword arguments for :func:`~harness.transport.serve_ocpp`: ``ssl`` and
-    ``authorize_handshake`` for ``profile`` (CSMS side)."""
-    return {"ssl": server_ssl_context(profile), "authorize_handshake": csms_authorizer(profile)}
+    ``authorize_handshake`` for ``profile`` (CSMS side); ``on_tls_failure`` as in
+    :func:`server_ssl_context`."""
+    return {
+        "ssl": server_ssl_context(profile, on_tls_failure=on_tls_failure),
+        "authorize_handshake": csms_authorizer(profile),
+    }
 
 
 def connect_options(profile: SecurityProfile) -> dict[str, Any]:
