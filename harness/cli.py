@@ -13,6 +13,7 @@ import click
 from harness import __version__
 from harness.logs import configure_logging
 from harness.scenario.cli import scenario
+from harness.security.cli import certs
 from harness.smartcharging.cli import schedule_command
 from harness.smoke import run_command
 from reports.cli import report_command
@@ -46,6 +47,7 @@ cli.add_command(vehicle_command)
 cli.add_command(run_command)
 cli.add_command(report_command)
 cli.add_command(simulate_command)
+cli.add_command(certs)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

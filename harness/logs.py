@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable
 from typing import Any, TextIO
 
 import structlog
@@ -33,7 +34,11 @@ class _CurrentStderr:
 
 
 def configure_logging(
-    *, json_lines: bool = False, level: str = "INFO", stream: TextIO | None = None
+    *,
+    json_lines: bool = False,
+    level: str = "INFO",
+    stream: TextIO | None = None,
+    secrets: Iterable[str] = (),
 ) -> None:
     """Set up structlog for the process.
 
@@ -41,7 +46,15 @@ def configure_logging(
     otherwise events are rendered for humans, in colour when ``stream`` is a terminal.
     Events go to ``stream`` (by default whatever ``sys.stderr`` is when an event is written) so
     that standard output stays free for results.
+
+    Every event is redacted (:class:`harness.security.redaction.RedactProcessor`): Authorization
+    headers, password fields, OCPP AuthorizationKey / BasicAuthPassword values, PEM private
+    keys and the literal ``secrets`` given (configured passwords) never reach the output.
     """
+    # Imported here: harness.security imports the transport, which imports this module.
+    from harness.security.redaction import RedactProcessor, redacting_exception_formatter
+
+    secrets = tuple(secrets)
     out: Any = stream if stream is not None else _CurrentStderr()
     numeric = logging.getLevelNamesMapping().get(level.upper())
     if numeric is None:
@@ -50,13 +63,21 @@ def configure_logging(
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        RedactProcessor(secrets=secrets),
     ]
     renderer: Any
     if json_lines:
         renderer = structlog.processors.JSONRenderer()
-        shared.append(structlog.processors.format_exc_info)
+        # Tracebacks are rendered before redaction, so they are redacted too.
+        shared.insert(-1, structlog.processors.format_exc_info)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=out.isatty())
+        colors = out.isatty()
+        plain = structlog.dev.default_monochrome_exception_formatter
+        formatter = structlog.dev.default_exception_formatter if colors else plain
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=colors,
+            exception_formatter=redacting_exception_formatter(formatter, secrets=secrets),
+        )
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,7 @@ from harness.results.manifest import (
     manifest_bytes,
 )
 from harness.results.reader import RunReader
+from harness.security.redaction import redact_frame
 
 __all__ = ["RunStore", "RunWriter", "TraceSink"]
 
@@ -98,11 +99,16 @@ class TraceSink:
     Each frame is any JSON-able mapping (the session layer's trace record: ``t``, ``dir``,
     ``raw``, ``station``, ``type``, ``id``, ``action``); datetimes become ISO 8601 UTC.
     :meth:`append` returns the frame's index, which checks cite as evidence.
+
+    Each frame's ``raw`` text goes through :func:`harness.security.redaction.redact_frame`
+    first: passwords (OCPP AuthorizationKey, BasicAuthPassword, credential fields), private
+    keys and the given ``secrets`` never reach the disk; a frame without them is stored as is.
     """
 
-    def __init__(self, path: Path, key: str) -> None:
+    def __init__(self, path: Path, key: str, *, secrets: Iterable[str] = ()) -> None:
         self.key = key
         self.path = path
+        self._secrets = tuple(secrets)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
         self._fd: int | None = os.open(path, flags, 0o644)
         self._count = 0
@@ -120,8 +126,12 @@ class TraceSink:
 
     def append(self, frame: Mapping[str, Any]) -> int:
         """Write ``frame`` as one line now; return its index in the trace (from 0)."""
+        record = dict(frame)
+        raw = record.get("raw")
+        if isinstance(raw, str):
+            record["raw"] = redact_frame(raw, secrets=self._secrets)
         try:
-            line = (_dumps(dict(frame)) + "\n").encode("utf-8")
+            line = (_dumps(record) + "\n").encode("utf-8")
         except (TypeError, ValueError) as exc:
             raise RunStoreError(f"{self.path}: frame {self._count} is not JSON: {exc}") from None
         with self._lock:
@@ -161,14 +171,18 @@ class RunWriter:
         """The manifest as last written to ``run.json``."""
         return self._manifest
 
-    def trace_sink(self, case_key: str) -> TraceSink:
-        """Open the trace of the case with key ``case_key`` (``CaseInfo.key``); one per key."""
+    def trace_sink(self, case_key: str, *, secrets: Iterable[str] = ()) -> TraceSink:
+        """Open the trace of the case with key ``case_key`` (``CaseInfo.key``); one per key.
+
+        ``secrets`` (e.g. ``SecurityProfile.secrets()``) are hidden wherever they appear in a
+        frame, on top of the fields :func:`~harness.security.redaction.redact_frame` always hides.
+        """
         check_name(case_key, "case key")
         with self._lock:
             self._require_open()
             if case_key in self._sinks or case_key in self._written:
                 raise RunStoreError(f"{self.run_dir}: a trace for case key {case_key} exists")
-            sink = TraceSink(self.run_dir / TRACES / f"{case_key}.jsonl", case_key)
+            sink = TraceSink(self.run_dir / TRACES / f"{case_key}.jsonl", case_key, secrets=secrets)
             self._sinks[case_key] = sink
         return sink
 

@@ -13,7 +13,8 @@ The opening handshake is checked in this order, each refusal logged as a
    path must be exactly ``{path_prefix}/{stationId}``. A missing id or an unknown prefix gets
    HTTP 404 (OCPP-J §3.2: an unrecognised identity in the path SHOULD get 404), an id that is
    not valid percent-encoded UTF-8 gets HTTP 400.
-2. ``authorize(station_id, request_headers)``, if given: a returned string refuses with
+2. ``authorize(station_id, request_headers)`` and then ``authorize_handshake(request)``
+   (which also sees the verified TLS client certificate), if given: a returned string refuses with
    HTTP 401 (with a ``WWW-Authenticate: Basic`` header) and that string as the body; ``None``
    accepts. Security profiles build on this hook.
 3. Subprotocol. The server supports ``subprotocols`` (default: all three, newest first) and
@@ -38,7 +39,8 @@ from __future__ import annotations
 
 import inspect
 import ssl as ssl_lib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
 from types import TracebackType
@@ -66,6 +68,8 @@ __all__ = [
     "DEFAULT_SUBPROTOCOLS",
     "Authorizer",
     "ConnectionHandler",
+    "HandshakeAuthorizer",
+    "HandshakeRequest",
     "OcppServer",
     "SubprotocolMismatch",
     "serve_ocpp",
@@ -78,6 +82,28 @@ ConnectionHandler = Callable[[WebSocketTransport], Awaitable[None]]
 
 Authorizer = Callable[[str, Headers], str | Awaitable[str | None] | None]
 """``(station_id, request_headers) -> refusal reason, or None to accept``; may be async."""
+
+
+@dataclass(frozen=True, slots=True)
+class HandshakeRequest:
+    """What :data:`HandshakeAuthorizer` sees of an opening handshake.
+
+    ``peer_certificate`` is the client certificate as :meth:`ssl.SSLSocket.getpeercert`
+    returns it (``subject``, ``issuer``, ``notAfter``, ...): present only on a TLS connection
+    whose client sent a certificate that the server's SSL context *verified*; ``None``
+    otherwise. ``tls`` tells whether the connection is TLS at all.
+    """
+
+    station_id: str
+    headers: Headers
+    tls: bool
+    peer_certificate: Mapping[str, object] | None
+    remote_address: object
+
+
+HandshakeAuthorizer = Callable[[HandshakeRequest], str | Awaitable[str | None] | None]
+"""Like :data:`Authorizer`, but sees the TLS side too (security profile 3 needs the client
+certificate); returns a refusal reason (HTTP 401) or ``None`` to accept; may be async."""
 
 
 class SubprotocolMismatch(StrEnum):
@@ -119,6 +145,7 @@ class OcppServer:
         authorize: Authorizer | None,
         on_mismatch: SubprotocolMismatch,
         options: dict[str, Any],
+        authorize_handshake: HandshakeAuthorizer | None = None,
     ) -> None:
         self._handler = handler
         self.host = host
@@ -128,6 +155,7 @@ class OcppServer:
         self.path_prefix = path_prefix
         self._ssl = ssl
         self._authorize = authorize
+        self._authorize_handshake = authorize_handshake
         self.on_mismatch = on_mismatch
         self._options = options
         self._server: Server | None = None
@@ -226,8 +254,7 @@ class OcppServer:
                 f"no charging station id in URL path {path!r}; expected {expected}",
                 path=path,
             )
-        if self._authorize is not None:
-            verdict = self._authorize(station_id, request.headers)
+        for verdict in self._authorizations(connection, station_id, request.headers):
             if inspect.isawaitable(verdict):
                 verdict = await verdict
             if verdict is not None:
@@ -253,6 +280,25 @@ class OcppServer:
                 connection, HTTPStatus.BAD_REQUEST, text, path=path, station_id=station_id
             )
         return None
+
+    def _authorizations(
+        self, connection: ServerConnection, station_id: str, headers: Headers
+    ) -> Iterator[str | Awaitable[str | None] | None]:
+        """The verdicts of the configured authorizers, lazily (the first refusal wins)."""
+        if self._authorize is not None:
+            yield self._authorize(station_id, headers)
+        if self._authorize_handshake is not None:
+            ssl_object = connection.transport.get_extra_info("ssl_object")
+            peer = ssl_object.getpeercert() if ssl_object is not None else None
+            yield self._authorize_handshake(
+                HandshakeRequest(
+                    station_id=station_id,
+                    headers=headers,
+                    tls=ssl_object is not None,
+                    peer_certificate=peer or None,
+                    remote_address=connection.remote_address,
+                )
+            )
 
     def _refuse(
         self, connection: ServerConnection, status: HTTPStatus, text: str, **context: Any
@@ -325,6 +371,7 @@ def serve_ocpp(
     path_prefix: str | None = None,
     ssl: ssl_lib.SSLContext | None = None,
     authorize: Authorizer | None = None,
+    authorize_handshake: HandshakeAuthorizer | None = None,
     on_mismatch: SubprotocolMismatch = SubprotocolMismatch.CLOSE_AFTER_HANDSHAKE,
     max_frame_bytes: int | None = DEFAULT_MAX_FRAME_BYTES,
     open_timeout_s: float | None = 10.0,
@@ -339,7 +386,9 @@ def serve_ocpp(
     in the server's order of preference. ``path_prefix`` (``"/ocpp"``) makes the server accept
     only ``/ocpp/{stationId}``; ``None`` accepts any path and takes its last segment. ``ssl``
     turns on TLS (``wss://``). ``authorize`` and ``on_mismatch`` are described in the module
-    docstring. Durations are seconds, ``None`` disables a timeout or the keepalive pings;
+    docstring; ``authorize_handshake`` is checked right after ``authorize``, the same way, and
+    also sees the verified client certificate (see :class:`HandshakeRequest`). Durations are
+    seconds, ``None`` disables a timeout or the keepalive pings;
     ``max_frame_bytes`` bounds incoming messages (larger ones close with 1009). Compression
     (permessage-deflate, RFC 7692) is offered by default: OCPP 2.0.1 requires a CSMS to
     support it.
@@ -374,4 +423,5 @@ def serve_ocpp(
         authorize=authorize,
         on_mismatch=on_mismatch,
         options=options,
+        authorize_handshake=authorize_handshake,
     )

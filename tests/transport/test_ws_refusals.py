@@ -22,6 +22,7 @@ from websockets.typing import Subprotocol
 from harness.logs import configure_logging
 from harness.transport import (
     HandshakeRefused,
+    HandshakeRequest,
     OcppSubprotocol,
     SubprotocolMismatch,
     TransportError,
@@ -190,6 +191,33 @@ async def test_async_authorize_hook_is_awaited() -> None:
         async with connect_ocpp(server.url("good")) as client:
             assert client.station_id == "good"
     assert seen == ["bad", "good"]
+
+
+async def test_handshake_authorizer_runs_after_authorize_and_sees_the_request() -> None:
+    seen: list[HandshakeRequest] = []
+    order: list[str] = []
+
+    def first(station_id: str, headers: Mapping[str, str]) -> str | None:
+        order.append("authorize")
+        return "refused first" if station_id == "early" else None
+
+    async def second(request: HandshakeRequest) -> str | None:
+        order.append("authorize_handshake")
+        seen.append(request)
+        return None if request.headers.get("X-Ok") == "yes" else "no X-Ok header"
+
+    async with running_server(authorize=first, authorize_handshake=second) as (server, _):
+        with pytest.raises(HandshakeRefused, match="HTTP 401: refused first"):
+            await connect_ocpp(server.url("early"))
+        with pytest.raises(HandshakeRefused, match="HTTP 401: no X-Ok header"):
+            await connect_ocpp(server.url("CP1"))
+        async with connect_ocpp(server.url("CP 2"), extra_headers={"X-Ok": "yes"}):
+            pass
+    both = ["authorize", "authorize_handshake"]
+    assert order == ["authorize", *both, *both]
+    assert [r.station_id for r in seen] == ["CP1", "CP 2"]
+    assert all(r.tls is False and r.peer_certificate is None for r in seen)
+    assert seen[0].remote_address[0] == "127.0.0.1"
 
 
 async def test_unreachable_server_is_a_transport_error_not_a_refusal() -> None:
