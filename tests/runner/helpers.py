@@ -1,0 +1,90 @@
+"""Helpers: run YAML cases against the fake station through the public run API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from harness.clock import ScaledClock
+from harness.results import CaseResult, Manifest, RunStore, Verdict, new_run_id
+from harness.runner import (
+    AutoOperator,
+    FleetVehicle,
+    PlannedCase,
+    RunOptions,
+    SimProvider,
+    SimSpec,
+    run_cases,
+)
+from harness.scenario import Capabilities, load_case_file, resolve_parameters
+from harness.transport import OcppSubprotocol
+from tests.runner.fake_station import FakeBehaviour, FakeStation
+
+CAPS = Capabilities.model_validate(
+    {
+        "ocpp_versions": ["1.6"],
+        "role": "station",
+        "smart_charging": True,
+        "purposes": ["station_max", "tx_default", "tx"],
+        "profile_kinds": ["absolute", "recurring", "relative"],
+        "units": ["A"],
+        "max_stack_level": 8,
+        "max_periods": 24,
+        "number_of_evses": 1,
+        "max_current_a": 32.0,
+        "measurands": ["Current.Import", "Power.Active.Import"],
+    }
+)
+
+
+def write_cases(tmp_path: Path, text: str, name: str = "cases.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+async def run_yaml(
+    tmp_path: Path,
+    text: str,
+    *,
+    behaviours: list[FakeBehaviour] | None = None,
+    capabilities: Capabilities = CAPS,
+    speed: float = 400.0,
+    params: Mapping[str, Any] | None = None,
+) -> tuple[list[CaseResult], Path, list[FakeStation]]:
+    """Run every case in ``text`` on fake stations (a new one per (re)connection)."""
+    cases = load_case_file(write_cases(tmp_path, text))
+    clock = ScaledClock(speed=speed, start=datetime(2026, 1, 1, tzinfo=UTC))
+    queue = list(behaviours or [FakeBehaviour()])
+    stations: list[FakeStation] = []
+
+    def factory(spec: SimSpec) -> FakeStation:
+        behaviour = queue.pop(0) if len(queue) > 1 else queue[0]
+        station = FakeStation(spec.clock, behaviour)
+        stations.append(station)
+        return station
+
+    vehicle = FleetVehicle("ev-1", "bev_3ph_16a")
+    provider = SimProvider(factory, SimSpec("CP1", OcppSubprotocol.V16, clock, vehicle))
+    manifest = Manifest(
+        new_run_id(started_at=clock.now()), clock.now(), "sim", (OcppSubprotocol.V16,)
+    )
+    planned = [PlannedCase(c, {**resolve_parameters(c), **(params or {})}) for c in cases]
+    with RunStore.create(tmp_path / "runs", manifest) as writer:
+        results = await run_cases(
+            planned,
+            provider=provider,
+            writer=writer,
+            clock=clock,
+            operator=AutoOperator(),
+            capabilities=capabilities,
+            options=RunOptions(connect_timeout_s=30, boot_wait_s=5),
+        )
+        writer.finish(finished_at=clock.now())
+    return results, writer.run_dir, stations
+
+
+def verdicts(results: list[CaseResult]) -> dict[str, Verdict]:
+    return {r.info.case_id: r.verdict for r in results}
