@@ -12,6 +12,7 @@ import click
 
 from harness import __version__
 from harness.logs import configure_logging
+from harness.runner.cli import list_command, run_command
 from harness.scenario.cli import scenario
 from harness.smartcharging.cli import schedule_command
 
@@ -38,6 +39,8 @@ def cli(log_json: bool, log_level: str) -> None:
 
 cli.add_command(schedule_command)
 cli.add_command(scenario)
+cli.add_command(run_command)
+cli.add_command(list_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

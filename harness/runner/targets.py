@@ -149,7 +149,7 @@ class SimProvider:
             station_label or f"built-in station ({spec.subprotocol.value})",
             attributes,
         )
-        self.devices = (station, spec.vehicle.device())
+        self.devices: tuple[DeviceRef, ...] = (station, spec.vehicle.device())
 
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
         await self.close()
