@@ -70,9 +70,13 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
         phases=step.phases,
     )
     band = f"± {tolerance:g} {unit}" + (f" or {rel_tolerance:.0%}" if rel_tolerance else "")
+    if step.target.uses_limit:
+        target_desc = f"{step.target} (the oracle's limit in force)"
+    else:
+        target_desc = f"{step.target.evaluate(limit=None, variables=variables):g} {unit}"
     expected = (
         f"{quantity.value} ({quantity.measurand}) on EVSE {evse} {step.relation.value} "
-        f"{step.target}{f' × {scale:g}' if scale != 1 else ''} ({band}), held {hold_s:g} s, "
+        f"{target_desc}{f' × {scale:g}' if scale != 1 else ''} ({band}), held {hold_s:g} s, "
         f"within {within_s:g} s"
     )
     engine.note(f"expect_settled: {expected}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from harness.clock import ScaledClock
+from harness.clock import Clock, ManualClock, ScaledClock
 from harness.results import CaseResult, Manifest, RunStore, Verdict, new_run_id
 from harness.runner import (
     AutoOperator,
@@ -40,6 +41,7 @@ CAPS = Capabilities.model_validate(
 
 
 def write_cases(tmp_path: Path, text: str, name: str = "cases.yaml") -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / name
     path.write_text(text)
     return path
@@ -51,12 +53,19 @@ async def run_yaml(
     *,
     behaviours: list[FakeBehaviour] | None = None,
     capabilities: Capabilities = CAPS,
-    speed: float = 400.0,
+    speed: float | None = None,
     params: Mapping[str, Any] | None = None,
+    operator: Any = None,
 ) -> tuple[list[CaseResult], Path, list[FakeStation]]:
-    """Run every case in ``text`` on fake stations (a new one per (re)connection)."""
+    """Run every case in ``text`` on fake stations (a new one per (re)connection).
+
+    With ``speed=None`` the clock is a :class:`ManualClock` that moves only when every task
+    waits on it (discrete-event time: deterministic, no sleeping)."""
     cases = load_case_file(write_cases(tmp_path, text))
-    clock = ScaledClock(speed=speed, start=datetime(2026, 1, 1, tzinfo=UTC))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    clock: Clock = (
+        ManualClock(start=start) if speed is None else ScaledClock(speed=speed, start=start)
+    )
     queue = list(behaviours or [FakeBehaviour()])
     stations: list[FakeStation] = []
 
@@ -73,18 +82,34 @@ async def run_yaml(
     )
     planned = [PlannedCase(c, {**resolve_parameters(c), **(params or {})}) for c in cases]
     with RunStore.create(tmp_path / "runs", manifest) as writer:
-        results = await run_cases(
+        job = run_cases(
             planned,
             provider=provider,
             writer=writer,
             clock=clock,
-            operator=AutoOperator(),
+            operator=operator or AutoOperator(),
             capabilities=capabilities,
             options=RunOptions(connect_timeout_s=30, boot_wait_s=5),
         )
+        results = await drive(clock, job) if isinstance(clock, ManualClock) else await job
         writer.finish(finished_at=clock.now())
     return results, writer.run_dir, stations
 
 
 def verdicts(results: list[CaseResult]) -> dict[str, Verdict]:
     return {r.info.case_id: r.verdict for r in results}
+
+
+async def drive(clock: ManualClock, job: Any) -> Any:
+    """Run ``job``, moving ``clock`` to the next sleeper's deadline whenever all is idle."""
+    task = asyncio.ensure_future(job)
+    while not task.done():
+        for _ in range(300):
+            await asyncio.sleep(0)
+            if task.done():
+                break
+        else:
+            deadline = clock.next_deadline()
+            if deadline is not None:
+                clock.advance_to(deadline)
+    return task.result()
