@@ -46,6 +46,7 @@ from ocpp.v16.enums import Action
 
 from harness.clock import ScaledClock
 from harness.connection import OcppConnection
+from harness.logs import configure_logging
 from harness.session import CallReceived, Role
 from harness.transport import OcppSubprotocol, connect_ocpp, serve_ocpp
 
@@ -170,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     logging.getLogger("ocpp").setLevel(logging.CRITICAL)
+    configure_logging(level="WARNING")
 
     rows: dict[str, dict[int, list[dict[str, float]]]] = {m: {} for m in args.modes}
     for _ in range(args.repeats):

@@ -15,6 +15,7 @@ from harness.logs import configure_logging
 from harness.runner.cli import list_command, run_command
 from harness.scenario.cli import scenario
 from harness.smartcharging.cli import schedule_command
+from harness.smoke import run_command as smoke_command
 
 __all__ = ["cli", "main"]
 
@@ -41,6 +42,7 @@ cli.add_command(schedule_command)
 cli.add_command(scenario)
 cli.add_command(run_command)
 cli.add_command(list_command)
+cli.add_command(smoke_command, name="smoke")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

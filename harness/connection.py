@@ -51,7 +51,7 @@ from harness.session import (
     Role,
     SendReceived,
 )
-from harness.transport.base import Transport, TransportClosed
+from harness.transport.base import BinaryFrameReceived, Transport, TransportClosed
 
 __all__ = ["CallErrorReply", "ConnectionClosed", "Handler", "OcppConnection"]
 
@@ -117,7 +117,8 @@ class OcppConnection:
         self.violations: list[ProtocolViolation] = []
         """Every protocol violation of the peer seen so far."""
         self.local_errors: list[str] = []
-        """Our own mistakes made while answering (e.g. a handler's invalid response)."""
+        """Harness defects met while running: a handler that raised or built an invalid
+        response, an ``on_event`` callback that raised. Non-empty means ERROR, not FAIL."""
 
     @classmethod
     def open(
@@ -201,7 +202,9 @@ class OcppConnection:
 
         ``timeout_s`` is in clock seconds; it defaults to the session's ``default_timeout_s``.
         """
-        if self.transport.closed:
+        if self._receiver is None:
+            raise LocalProtocolError("start() the connection (or use `async with`) before call()")
+        if self.transport.closed or self._receiver.done():
             raise ConnectionClosed(f"cannot send {action}: the connection is closed")
         call = self.session.send_call(
             action, payload, now=self.clock.now(), timeout_s=timeout_s, message_id=message_id
@@ -274,19 +277,33 @@ class OcppConnection:
     async def _receive_loop(self) -> None:
         try:
             while True:
-                text = await self.transport.recv()
-                events = self.session.receive_text(text, now=self.clock.now())
+                try:
+                    text = await self.transport.recv()
+                except BinaryFrameReceived as binary:
+                    events = self.session.receive_binary(binary.data, now=self.clock.now())
+                else:
+                    events = self.session.receive_text(text, now=self.clock.now())
                 await self._flush()
                 for event in events:
-                    self._dispatch(event)
+                    try:
+                        self._dispatch(event)
+                    except Exception as exc:  # our defect (e.g. in on_event): keep receiving
+                        self.local_errors.append(f"dispatching {type(event).__name__}: {exc!r}")
         except (TransportClosed, ConnectionClosed):
             pass
         finally:
+            if self._ticker is not None:
+                self._ticker.cancel()
             self._fail_waiting()
 
     def _dispatch(self, event: Event) -> None:
-        if self._on_event is not None:
-            self._on_event(event)
+        try:
+            self._route(event)
+        finally:
+            if self._on_event is not None:
+                self._on_event(event)
+
+    def _route(self, event: Event) -> None:
         kind = type(event)
         if kind is ResultReceived:
             assert isinstance(event, ResultReceived)

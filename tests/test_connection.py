@@ -251,3 +251,28 @@ async def test_send_frames_reach_the_send_handler() -> None:
             await asyncio.sleep(0)
     assert seen == [payload]
     assert csms_end.sent == []  # a SEND is never answered
+
+
+async def test_a_failing_event_callback_is_our_error_and_does_not_stop_the_connection() -> None:
+    clock = ManualClock()
+    station_end, csms_end = fake_pair()
+
+    def explode(_: Any) -> None:
+        raise RuntimeError("observer bug")
+
+    csms = OcppConnection.open(
+        csms_end, role=Role.CSMS, clock=clock, handlers={"Heartbeat": heartbeat}, on_event=explode
+    )
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    async with csms, station:
+        result = await station.call("Heartbeat", {}, timeout_s=None)
+    assert result.payload == {"currentTime": NOW}
+    assert csms.local_errors
+    assert "observer bug" in csms.local_errors[0]
+
+
+async def test_call_before_start_is_our_error() -> None:
+    station_end, _ = fake_pair()
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=ManualClock())
+    with pytest.raises(LocalProtocolError, match="start"):
+        await station.call("Heartbeat", {})

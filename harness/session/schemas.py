@@ -127,6 +127,11 @@ class SchemaSet:
         self.send_actions: frozenset[str] = frozenset(send_only)
         """Actions carried by SEND frames (they have no response schema)."""
         self._validators: dict[tuple[str, PayloadKind], Callable[[Any], Any]] = {}
+        # Per-kind lookups by action name alone: the hot path avoids building a tuple key.
+        self._by_kind: dict[PayloadKind, dict[str, Callable[[Any], Any]]] = {
+            PayloadKind.REQUEST: {},
+            PayloadKind.RESPONSE: {},
+        }
 
     def schema(self, action: str, kind: PayloadKind) -> dict[str, Any]:
         """The parsed JSON schema; :class:`KeyError` if the version has no such action."""
@@ -142,6 +147,7 @@ class SchemaSet:
         validate = self._validators.get(key)
         if validate is None:
             validate = self._validators[key] = _compile(self.schema(action, kind))
+            self._by_kind[kind][action] = validate
         return validate
 
     def check(self, action: str, kind: PayloadKind, payload: Any) -> SchemaFault | None:
@@ -149,7 +155,7 @@ class SchemaSet:
 
         Raises :class:`KeyError` if the version has no such action.
         """
-        validate = self._validators.get((action, kind)) or self.validator(action, kind)
+        validate = self._by_kind[kind].get(action) or self.validator(action, kind)
         try:
             validate(payload)
         except fastjsonschema.JsonSchemaValueException as exc:

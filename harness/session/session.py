@@ -4,11 +4,14 @@ Feed received text to :meth:`OcppSession.receive_text` and clock ticks to
 :meth:`OcppSession.tick`; read what to send from :meth:`OcppSession.data_to_send`. Every
 frame in either direction is recorded as a :class:`~harness.session.trace.TraceRecord`.
 
->>> s = OcppSession(version=OcppVersion.V16, role=Role.CHARGING_STATION, station_id="CS1")
->>> call = s.send_call("Heartbeat", {}, now=t0)
->>> s.data_to_send()                                  # ['[2,"…-1","Heartbeat",{}]']
->>> s.receive_text('[3,"…-1",{"currentTime":"2025-01-01T00:00:00Z"}]', now=t1)
-[ResultReceived(...)]
+Example::
+
+    s = OcppSession(version=OcppVersion.V16, role=Role.CHARGING_STATION, station_id="CS1")
+    call = s.send_call("Heartbeat", {}, now=clock.now())
+    for text in s.data_to_send():             # ['[2,"…-1","Heartbeat",{}]']
+        await transport.send(text)
+    events = s.receive_text(await transport.recv(), now=clock.now())  # [ResultReceived(...)]
+    events += s.tick(now=clock.now())         # [CallTimedOut(...)] once a deadline passed
 """
 
 from __future__ import annotations
@@ -519,8 +522,9 @@ class OcppSession:
             v = self._violation(
                 fault.kind, fault.detail, message_id=mid, action=call.action, path=fault.path
             )
-            # OCPP 2.1 answers an invalid CALLRESULT with CALLRESULTERROR; earlier versions
-            # have no answer for it.
+            # OCPP 2.1 Part 2 FR.06: "When the Charging Station/CSMS receives an invalid OCPP
+            # response message ... SHALL respond with ... CALLRESULTERROR". Earlier versions
+            # have no frame for that answer, so nothing is sent (the fault is recorded).
             answer = mid if self.version is OcppVersion.V21 else None
             return self._reject(
                 v, text, now, 3, answer_id=answer, call=call, answer_type=CallResultError
