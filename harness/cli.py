@@ -16,6 +16,7 @@ from harness.runner.cli import list_command, run_command
 from harness.scenario.cli import scenario
 from harness.smartcharging.cli import schedule_command
 from harness.smoke import run_command as smoke_command
+from simulators.station.cli import simulate_command
 
 __all__ = ["cli", "main"]
 
@@ -43,6 +44,7 @@ cli.add_command(scenario)
 cli.add_command(run_command)
 cli.add_command(list_command)
 cli.add_command(smoke_command, name="smoke")
+cli.add_command(simulate_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

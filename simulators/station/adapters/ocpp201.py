@@ -1,0 +1,435 @@
+"""OCPP 2.0.1 adapter of the simulated station (blocks B, C, E, F, G, J, K of the spec).
+
+CSMS → station: RequestStart/StopTransaction, SetChargingProfile, ClearChargingProfile,
+GetCompositeSchedule, GetChargingProfiles (answered with ReportChargingProfiles),
+Get/SetVariables (:mod:`~simulators.station.adapters.variables`), TriggerMessage,
+ChangeAvailability; anything else gets CALLERROR NotImplemented. Station → CSMS:
+BootNotification, Heartbeat, StatusNotification (when the connector status changes),
+Authorize, TransactionEvent Started/Updated/Ended (meter values inside) and MeterValues for
+clock-aligned or triggered samples outside a transaction.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from harness.connection import Handler
+from harness.session import CallReceived
+from harness.smartcharging import Accepted, OcppVersion, PayloadError, Rejected
+from simulators.station.adapters.common import (
+    Measurand,
+    StationHost,
+    availability,
+    fixed,
+    iso,
+    sampled_values,
+)
+from simulators.station.adapters.smart import (
+    clear_profiles,
+    composite,
+    install_profile,
+    parse_profile,
+)
+from simulators.station.adapters.variables import device_model
+from simulators.station.events import (
+    MeterSampleDue,
+    StartRefused,
+    StationEvent,
+    StationTransaction,
+    StatusChanged,
+    StopReason,
+    TransactionEnded,
+    TransactionStarted,
+)
+from simulators.station.metering import MeterSample, SampleReason
+from simulators.station.states import CHARGING_STATE_2X, ENERGY_STATES, status_2x
+
+__all__ = ["Ocpp201Adapter"]
+
+_STOP_TRIGGER = {
+    StopReason.REMOTE: "RemoteStop",
+    StopReason.LOCAL: "StopAuthorized",
+    StopReason.EV_DISCONNECTED: "EVCommunicationLost",
+    StopReason.DE_AUTHORIZED: "Deauthorized",
+}
+
+
+class Ocpp201Adapter:
+    """The 2.0.1 view of a :class:`~simulators.station.adapters.common.StationHost`."""
+
+    version = OcppVersion.V201
+
+    def __init__(self, host: StationHost) -> None:
+        self.host = host
+        self._seq: dict[str, itertools.count[int]] = {}
+        self._remote_ids: dict[int, int] = {}  # EVSE → remoteStartId of its pending start
+        self._tx_remote_ids: dict[str, int] = {}
+        self._connector_status: dict[int, str] = {}
+        self._raw_profiles: dict[tuple[int, int], dict[str, Any]] = {}
+        self._variables = device_model(host)
+        self._handlers: dict[str, Handler] = {
+            "RequestStartTransaction": self._request_start,
+            "RequestStopTransaction": self._request_stop,
+            "SetChargingProfile": self._set_profile,
+            "ClearChargingProfile": self._clear_profile,
+            "GetCompositeSchedule": self._composite,
+            "GetChargingProfiles": self._get_profiles,
+            "GetVariables": self._get_variables,
+            "SetVariables": self._set_variables,
+            "TriggerMessage": self._trigger,
+            "ChangeAvailability": self._change_availability,
+        }
+
+    @property
+    def handlers(self) -> Mapping[str, Handler]:
+        return self._handlers
+
+    # ------------------------------------------------------------------ station → CSMS
+    def boot_request(self) -> dict[str, Any]:
+        c = self.host.core.config
+        return {
+            "reason": "PowerUp",
+            "chargingStation": {
+                "vendorName": c.vendor,
+                "model": c.model,
+                "serialNumber": c.serial_number,
+                "firmwareVersion": c.firmware_version,
+            },
+        }
+
+    def after_boot(self) -> None:
+        core = self.host.core
+        self._connector_status.clear()
+        for evse_id in core.evse_ids:
+            self._status(evse_id, status_2x(core.state(evse_id), plugged=core.plugged(evse_id)))
+
+    def _status(self, evse_id: int, status: str, *, force: bool = True) -> None:
+        if not force and self._connector_status.get(evse_id) == status:
+            return
+        self._connector_status[evse_id] = status
+        payload = {
+            "timestamp": iso(self.host.now()),
+            "connectorStatus": status,
+            "evseId": evse_id,
+            "connectorId": 1,
+        }
+        self.host.enqueue("StatusNotification", fixed(payload))
+
+    def on_event(self, event: StationEvent) -> None:
+        if isinstance(event, StatusChanged):
+            self._status(event.evse_id, status_2x(event.state, plugged=event.plugged), force=False)
+            tx = self.host.core.transaction(event.evse_id)
+            if tx is not None and event.state in ENERGY_STATES and event.previous in ENERGY_STATES:
+                self._transaction_event(
+                    "Updated", "ChargingStateChanged", tx, charging_state=event.state
+                )
+        elif isinstance(event, TransactionStarted):
+            self._started(event)
+        elif isinstance(event, TransactionEnded):
+            self._ended(event)
+        elif isinstance(event, MeterSampleDue):
+            self._sample(event.sample)
+
+    def _started(self, event: TransactionStarted) -> None:
+        tx = event.transaction
+        remote_id = self._remote_ids.pop(tx.evse_id, None)
+        if remote_id is not None:
+            self._tx_remote_ids[tx.transaction_id] = remote_id
+        info: dict[str, Any] = {}
+        if remote_id is not None:
+            info["remoteStartId"] = remote_id
+        self._transaction_event(
+            "Started",
+            "RemoteStart" if tx.remote else "Authorized",
+            tx,
+            sample=event.sample,
+            extra_info=info,
+            id_token=tx.id_token,
+        )
+
+    def _ended(self, event: TransactionEnded) -> None:
+        self._transaction_event(
+            "Ended",
+            _STOP_TRIGGER.get(event.reason, "AbnormalCondition"),
+            event.transaction,
+            sample=event.sample,
+            extra_info={"stoppedReason": str(event.reason)},
+        )
+
+    def _sample(self, sample: MeterSample) -> None:
+        tx = self.host.core.transaction(sample.evse_id)
+        periodic = sample.reason is SampleReason.PERIODIC
+        if tx is not None and (periodic or sample.reason is SampleReason.CLOCK):
+            trigger = "MeterValuePeriodic" if periodic else "MeterValueClock"
+            self._transaction_event("Updated", trigger, tx, sample=sample)
+        else:
+            payload = {"evseId": sample.evse_id, "meterValue": [self.meter_value(sample)]}
+            self.host.enqueue("MeterValues", fixed(payload))
+
+    def _transaction_event(
+        self,
+        event_type: str,
+        trigger: str,
+        tx: StationTransaction,
+        *,
+        sample: MeterSample | None = None,
+        charging_state: Any = None,
+        extra_info: dict[str, Any] | None = None,
+        id_token: str | None = None,
+    ) -> None:
+        seq = self._seq.setdefault(tx.transaction_id, itertools.count())
+        state = charging_state or self.host.core.state(tx.evse_id)
+        info = {
+            "transactionId": tx.transaction_id,
+            "chargingState": CHARGING_STATE_2X[state],
+            **(extra_info or {}),
+        }
+        payload: dict[str, Any] = {
+            "eventType": event_type,
+            "timestamp": iso(sample.timestamp if sample is not None else self.host.now()),
+            "triggerReason": trigger,
+            "seqNo": next(seq),
+            "transactionInfo": info,
+        }
+        if event_type == "Started":
+            payload["evse"] = {"id": tx.evse_id, "connectorId": 1}
+        if id_token is not None:
+            kind = "Central" if tx.remote else "ISO14443"
+            payload["idToken"] = {"idToken": id_token, "type": kind}
+        if sample is not None:
+            payload["meterValue"] = [self.meter_value(sample)]
+        if event_type == "Ended":
+            self._seq.pop(tx.transaction_id, None)
+        self.host.enqueue("TransactionEvent", fixed(payload))
+
+    def meter_value(self, sample: MeterSample) -> dict[str, Any]:
+        """A 2.x MeterValueType of ``sample`` with the chosen measurands."""
+        values = []
+        for measurand, phase, value, unit in sampled_values(sample, self.host.settings.measurands):
+            item: dict[str, Any] = {
+                "value": value,
+                "context": str(sample.reason),
+                "measurand": str(measurand),
+                "location": "EV" if measurand is Measurand.SOC else "Outlet",
+                "unitOfMeasure": {"unit": unit},
+            }
+            if phase is not None:
+                item["phase"] = phase
+            values.append(item)
+        return {"timestamp": iso(sample.timestamp), "sampledValue": values}
+
+    async def authorize(self, id_token: str) -> bool:
+        result = await self.host.call(
+            "Authorize", {"idToken": {"idToken": id_token, "type": "ISO14443"}}
+        )
+        return result is not None and result.payload["idTokenInfo"]["status"] == "Accepted"
+
+    # ------------------------------------------------------------------ CSMS → station
+    async def _request_start(self, call: CallReceived) -> dict[str, Any]:
+        p, host = call.payload, self.host
+        core = host.core
+        evse_id = p.get("evseId")
+        if evse_id is None:
+            free = [e for e in core.evse_ids if core.transaction(e) is None]
+            evse_id = free[0] if free else None
+        if evse_id is None or evse_id not in core.evse_ids:
+            return _status("Rejected", "UnknownEvse")
+        profile = None
+        if "chargingProfile" in p:
+            parsed = parse_profile(self.version, evse_id, p["chargingProfile"])
+            if isinstance(parsed, PayloadError):
+                return _status("Rejected", "InvalidProfile")
+            profile = parsed
+        self._remote_ids[evse_id] = int(p["remoteStartId"])
+        token = p["idToken"]["idToken"]
+        result = core.start_transaction(
+            evse_id, id_token=token, now=host.now(), remote=True, charging_profile=profile
+        )
+        host.poke()
+        if isinstance(result, StartRefused):
+            self._remote_ids.pop(evse_id, None)
+            return _status("Rejected", str(result.reason))
+        if profile is not None:
+            raw = dict(p["chargingProfile"])
+            tx = core.transaction(evse_id)
+            if tx is not None:
+                raw["transactionId"] = tx.transaction_id
+            self._raw_profiles[(evse_id, profile.profile_id)] = raw
+        answer: dict[str, Any] = {"status": "Accepted"}
+        if isinstance(result, StationTransaction):
+            answer["transactionId"] = result.transaction_id
+        return answer
+
+    async def _request_stop(self, call: CallReceived) -> dict[str, Any]:
+        wanted = call.payload["transactionId"]
+        core = self.host.core
+        for evse_id in core.evse_ids:
+            tx = core.transaction(evse_id)
+            if tx is not None and tx.transaction_id == wanted:
+                core.stop_transaction(evse_id, now=self.host.now(), reason=StopReason.REMOTE)
+                self.host.poke()
+                return {"status": "Accepted"}
+        return {"status": "Rejected"}
+
+    async def _set_profile(self, call: CallReceived) -> dict[str, Any]:
+        p = call.payload
+        outcome = install_profile(self.host.core, self.version, p, now=self.host.now())
+        self.host.poke()
+        if isinstance(outcome, Accepted):
+            raw = p["chargingProfile"]
+            self._raw_profiles[(int(p["evseId"]), int(raw["id"]))] = raw
+            return {"status": "Accepted"}
+        if isinstance(outcome, Rejected):
+            return _status("Rejected", outcome.reason_code, outcome.describe())
+        return _status("Rejected", "InvalidValue", str(outcome))
+
+    async def _clear_profile(self, call: CallReceived) -> dict[str, Any]:
+        p = call.payload
+        criteria = p.get("chargingProfileCriteria") or {}
+        cleared = clear_profiles(
+            self.host.core,
+            profile_id=p.get("chargingProfileId"),
+            evse_id=criteria.get("evseId"),
+            purpose=criteria.get("chargingProfilePurpose"),
+            stack_level=criteria.get("stackLevel"),
+            now=self.host.now(),
+        )
+        self.host.poke()
+        return {"status": "Accepted" if cleared else "Unknown"}
+
+    async def _composite(self, call: CallReceived) -> dict[str, Any]:
+        p = call.payload
+        return composite(
+            self.host.core,
+            self.version,
+            evse_id=int(p["evseId"]),
+            duration_s=int(p["duration"]),
+            unit=p.get("chargingRateUnit"),
+            now=self.host.now(),
+        )
+
+    async def _get_profiles(self, call: CallReceived) -> dict[str, Any]:
+        p = call.payload
+        crit = p["chargingProfile"]
+        ids = crit.get("chargingProfileId")
+        sources = crit.get("chargingLimitSource")
+        found: dict[int, list[dict[str, Any]]] = {}
+        for item in self.host.core.installed_profiles:
+            prof = item.profile
+            raw = self._raw_profiles.get((item.evse_id, prof.profile_id))
+            if (
+                raw is None
+                or ("evseId" in p and item.evse_id != p["evseId"])
+                or (crit.get("chargingProfilePurpose") not in (None, str(prof.purpose)))
+                or (crit.get("stackLevel") not in (None, prof.stack_level))
+                or (ids is not None and prof.profile_id not in ids)
+                or (sources is not None and "CSO" not in sources)
+            ):
+                continue
+            found.setdefault(item.evse_id, []).append(raw)
+        if not found:
+            return {"status": "NoProfiles"}
+        request_id = p["requestId"]
+        groups = sorted(found.items())
+        for n, (evse_id, raws) in enumerate(groups):
+            report = {
+                "requestId": request_id,
+                "chargingLimitSource": "CSO",
+                "evseId": evse_id,
+                "chargingProfile": raws,
+                "tbc": n < len(groups) - 1,
+            }
+            self.host.enqueue("ReportChargingProfiles", fixed(report))
+        return {"status": "Accepted"}
+
+    async def _get_variables(self, call: CallReceived) -> dict[str, Any]:
+        results = []
+        for item in call.payload["getVariableData"]:
+            component, variable = item["component"], item["variable"]
+            result: dict[str, Any] = {"component": component, "variable": variable}
+            found = self._variables.get((component["name"], variable["name"]))
+            if item.get("attributeType", "Actual") != "Actual":
+                result["attributeStatus"] = "NotSupportedAttributeType"
+            elif found is None:
+                known = {c for c, _ in self._variables}
+                unknown = "UnknownVariable" if component["name"] in known else "UnknownComponent"
+                result["attributeStatus"] = unknown
+            else:
+                result["attributeStatus"] = "Accepted"
+                result["attributeValue"] = found.read()
+            results.append(result)
+        return {"getVariableResult": results}
+
+    async def _set_variables(self, call: CallReceived) -> dict[str, Any]:
+        results = []
+        for item in call.payload["setVariableData"]:
+            component, variable = item["component"], item["variable"]
+            result: dict[str, Any] = {"component": component, "variable": variable}
+            found = self._variables.get((component["name"], variable["name"]))
+            if item.get("attributeType", "Actual") != "Actual":
+                result["attributeStatus"] = "NotSupportedAttributeType"
+            elif found is None:
+                known = {c for c, _ in self._variables}
+                unknown = "UnknownVariable" if component["name"] in known else "UnknownComponent"
+                result["attributeStatus"] = unknown
+            elif found.write is None or not found.write(str(item["attributeValue"])):
+                result["attributeStatus"] = "Rejected"
+            else:
+                result["attributeStatus"] = "Accepted"
+            results.append(result)
+        return {"setVariableResult": results}
+
+    async def _trigger(self, call: CallReceived) -> dict[str, Any]:
+        p, host = call.payload, self.host
+        core = host.core
+        evse = p.get("evse")
+        evses = core.evse_ids if evse is None else (int(evse["id"]),)
+        if any(e not in core.evse_ids for e in evses):
+            return _status("Rejected", "UnknownEvse")
+        wanted = p["requestedMessage"]
+        if wanted == "BootNotification":
+            host.enqueue("BootNotification", self.boot_request)
+        elif wanted == "Heartbeat":
+            host.enqueue("Heartbeat", dict)
+        elif wanted == "StatusNotification":
+            for e in evses:
+                self._status(e, status_2x(core.state(e), plugged=core.plugged(e)))
+        elif wanted == "MeterValues":
+            for e in evses:
+                sample = core.meter(e, reason=SampleReason.TRIGGER)
+                payload = {"evseId": e, "meterValue": [self.meter_value(sample)]}
+                host.enqueue("MeterValues", fixed(payload))
+        elif wanted == "TransactionEvent":
+            running = [(e, core.transaction(e)) for e in evses]
+            for e, tx in running:
+                if tx is not None:
+                    sample = core.meter(e, reason=SampleReason.TRIGGER)
+                    self._transaction_event("Updated", "Trigger", tx, sample=sample)
+        else:
+            return {"status": "NotImplemented"}
+        return {"status": "Accepted"}
+
+    async def _change_availability(self, call: CallReceived) -> dict[str, Any]:
+        p, core = call.payload, self.host.core
+        evse = p.get("evse")
+        evses = core.evse_ids if evse is None or evse["id"] == 0 else (int(evse["id"]),)
+        if any(e not in core.evse_ids for e in evses):
+            return _status("Rejected", "UnknownEvse")
+        available = p["operationalStatus"] == "Operative"
+        now = self.host.now()
+        results = {str(core.set_available(e, available=available, now=now)) for e in evses}
+        self.host.poke()
+        return {"status": availability(results)}
+
+    def discharge_allowed(self, evse_id: int) -> bool:
+        """2.0.1 has no discharging."""
+        return False
+
+
+def _status(status: str, reason_code: str, detail: str = "") -> dict[str, Any]:
+    info: dict[str, Any] = {"reasonCode": reason_code[:20]}
+    if detail:
+        info["additionalInfo"] = detail[:512]
+    return {"status": status, "statusInfo": info}

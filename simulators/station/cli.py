@@ -1,0 +1,314 @@
+"""``ocpp-harness simulate``: simulated stations with vehicles against any CSMS.
+
+Each station connects to ``{--csms}/{--id-prefix}{n}`` (n = 1 … ``--stations``), boots, and
+— with ``--auto-start`` (the default) — plugs a vehicle into every EVSE and presents an id
+token (Authorize, then a local start). With ``--no-auto-start`` the vehicles are plugged in
+and the stations wait for the CSMS's RemoteStartTransaction / RequestStartTransaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from harness.clock import Clock, ScaledClock
+from harness.smartcharging import OcppVersion
+from harness.transport import TransportError
+from simulators.station.config import StationConfig
+from simulators.station.faults import StationFault
+from simulators.station.runtime import SimulatedStation
+from simulators.vehicle import CatalogueError, VehicleParams, load_catalogue
+
+__all__ = ["simulate_command"]
+
+DEFAULT_ARCHETYPE = "bev_3ph_16a"
+SUMMARY_EVERY_S = 5.0  # wall seconds between summary lines
+CONNECT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Plan:
+    csms: str
+    version: OcppVersion
+    stations: int
+    evses: int
+    params: VehicleParams
+    faults: frozenset[StationFault]
+    speed: float
+    prefix: str
+    seed: int
+    duration_s: float | None
+    auto_start: bool
+    id_token: str
+    report_soc: bool
+    meter_interval_s: int
+    stagger_s: float
+
+
+EXAMPLE = """Examples:
+
+\b
+  ocpp-harness simulate --csms ws://127.0.0.1:9000/ocpp --ocpp 2.0.1 --stations 10
+  ocpp-harness simulate --csms ws://127.0.0.1:9000/ocpp --vehicle bev_bidirectional \\
+      --ocpp 2.1 --fault late_apply --speed 60 --duration 21600
+"""
+
+
+@click.command("simulate", epilog=EXAMPLE)
+@click.option("--csms", required=True, help="CSMS WebSocket URL; the station id is appended.")
+@click.option(
+    "--ocpp",
+    "version",
+    type=click.Choice([str(v) for v in OcppVersion]),
+    default=str(OcppVersion.V16),
+    show_default=True,
+    help="OCPP version the stations speak.",
+)
+@click.option("--stations", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "--evses",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="EVSEs per station (one connector each).",
+)
+@click.option(
+    "--vehicle",
+    "archetype",
+    default=DEFAULT_ARCHETYPE,
+    show_default=True,
+    help="Vehicle archetype from the catalogue plugged into every EVSE.",
+)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    type=click.Choice([str(f) for f in StationFault]),
+    help="Station fault to switch on (repeatable).",
+)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Clock speed: 60 runs an hour in a minute.",
+)
+@click.option("--id-prefix", "prefix", default="SIM-", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness.")
+@click.option(
+    "--duration",
+    "duration_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Stop after this many clock seconds (default: Ctrl-C).",
+)
+@click.option(
+    "--auto-start/--no-auto-start",
+    default=True,
+    show_default=True,
+    help="Start charging at once (local authorization) or wait for a remote start.",
+)
+@click.option("--id-token", default="SIM-TOKEN", show_default=True)
+@click.option(
+    "--report-soc/--no-report-soc",
+    default=False,
+    show_default=True,
+    help="Meter values include the vehicle's SoC (as with ISO 15118).",
+)
+@click.option(
+    "--meter-interval",
+    "meter_interval_s",
+    type=click.IntRange(min=0),
+    default=60,
+    show_default=True,
+    help="Sampled meter interval (clock seconds, 0: off).",
+)
+@click.option(
+    "--stagger",
+    "stagger_s",
+    type=click.FloatRange(min=0),
+    default=0.1,
+    show_default=True,
+    help="Wall seconds between two stations' start-up.",
+)
+def simulate_command(
+    *,
+    csms: str,
+    version: str,
+    stations: int,
+    evses: int,
+    archetype: str,
+    faults: tuple[str, ...],
+    speed: float,
+    prefix: str,
+    seed: int,
+    duration_s: float | None,
+    auto_start: bool,
+    id_token: str,
+    report_soc: bool,
+    meter_interval_s: int,
+    stagger_s: float,
+) -> int:
+    """Run simulated charging stations with vehicles against a CSMS.
+
+    Exit status: 0 when at least one station connected, 1 when none could.
+    """
+    if not csms.startswith(("ws://", "wss://")):
+        raise click.BadParameter(
+            f"expected a ws:// or wss:// URL, got {csms!r}", param_hint="--csms"
+        )
+    try:
+        params = load_catalogue().get(archetype).vehicle_params()
+    except CatalogueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--vehicle") from None
+    plan = _Plan(
+        csms=csms.rstrip("/"),
+        version=OcppVersion(version),
+        stations=stations,
+        evses=evses,
+        params=params,
+        faults=frozenset(StationFault(f) for f in faults),
+        speed=speed,
+        prefix=prefix,
+        seed=seed,
+        duration_s=duration_s,
+        auto_start=auto_start,
+        id_token=id_token,
+        report_soc=report_soc,
+        meter_interval_s=meter_interval_s,
+        stagger_s=stagger_s,
+    )
+    return asyncio.run(_run(plan))
+
+
+async def _run(plan: _Plan) -> int:
+    clock = ScaledClock(speed=plan.speed)
+    stations = [
+        SimulatedStation(
+            StationConfig(
+                station_id=f"{plan.prefix}{n}",
+                serial_number=f"{plan.prefix}{n}",
+                ocpp_version=plan.version,
+                evse_count=plan.evses,
+                meter_interval_s=plan.meter_interval_s,
+                reports_soc=plan.report_soc,
+                faults=plan.faults,
+            ),
+            clock=clock,
+            vehicle_params=plan.params,
+            seed=plan.seed,
+        )
+        for n in range(1, plan.stations + 1)
+    ]
+    stop = asyncio.Event()
+    close_code = 1000
+    loop = asyncio.get_running_loop()
+
+    def interrupted() -> None:
+        nonlocal close_code
+        close_code = 1001  # going away
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, interrupted)
+    ever_connected: set[str] = set()
+    tasks = [
+        asyncio.create_task(_drive(s, plan, clock, i * plan.stagger_s, ever_connected))
+        for i, s in enumerate(stations)
+    ]
+    summary = asyncio.create_task(_summaries(stations, clock))
+    timer = asyncio.create_task(_after(clock, plan.duration_s, stop))
+    all_done = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
+    stopped = asyncio.ensure_future(stop.wait())
+    waiting: set[asyncio.Future[Any]] = {all_done, stopped}
+    await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    for station in stations:
+        await station.stop(code=close_code)
+    await all_done
+    for task in (summary, timer, stopped):
+        task.cancel()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+    _line(_summary(stations, clock, final=True))
+    if not ever_connected:
+        _line(f"no station could connect to {plan.csms}")
+        return 1
+    return 0
+
+
+async def _after(clock: Clock, duration_s: float | None, stop: asyncio.Event) -> None:
+    if duration_s is not None:
+        await clock.sleep(duration_s)
+        stop.set()
+
+
+async def _drive(
+    station: SimulatedStation,
+    plan: _Plan,
+    clock: Clock,
+    delay_s: float,
+    connected: set[str],
+) -> None:
+    """Connect (a few attempts), plug in, start; run until stopped or closed by the CSMS."""
+    await asyncio.sleep(delay_s)
+    sid = station.config.station_id
+    url = f"{plan.csms}/{sid}"
+    starter = asyncio.create_task(_start_charging(station, plan))
+    try:
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                await station.connect(url)
+            except (TransportError, OSError, ValueError) as exc:
+                _line(f"{sid}: cannot connect to {url} (attempt {attempt}): {exc}")
+                await asyncio.sleep(0.5)
+                continue
+            return
+    finally:
+        if station.stats.booted or station.connection is not None:
+            connected.add(sid)
+        starter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starter
+
+
+async def _start_charging(station: SimulatedStation, plan: _Plan) -> None:
+    await station.wait_booted()
+    for evse_id in station.core.evse_ids:
+        await station.plug_in(evse_id)
+        if plan.auto_start:
+            await station.present_token(evse_id, plan.id_token)
+
+
+async def _summaries(stations: list[SimulatedStation], clock: Clock) -> None:
+    while True:
+        await asyncio.sleep(SUMMARY_EVERY_S)
+        _line(_summary(stations, clock, final=False))
+
+
+def _summary(stations: list[SimulatedStation], clock: Clock, *, final: bool) -> str:
+    elapsed = int(clock.monotonic())
+    hours, rest = divmod(elapsed, 3600)
+    stamp = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    connected = sum(s.stats.connected for s in stations)
+    booted = sum(s.stats.booted for s in stations)
+    charging = sum(s.charging for s in stations)
+    sent = sum(s.stats.sent for s in stations)
+    received = sum(s.stats.received for s in stations)
+    errors = sum(s.stats.errors for s in stations)
+    head = "done" if final else f"t+{stamp}"
+    return (
+        f"{head}: {len(stations)} stations, {connected} connected, {booted} booted, "
+        f"{charging} charging; messages sent {sent}, received {received}; errors {errors}"
+    )
+
+
+def _line(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)

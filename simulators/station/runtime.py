@@ -1,0 +1,467 @@
+"""The async simulated charging station: core + vehicles + clock + an OCPP adapter.
+
+:class:`SimulatedStation` owns a :class:`~simulators.station.StationCore`, the vehicles
+plugged into its EVSEs (coupled in-process, stepped with the core so runs are
+deterministic), a :class:`~harness.clock.Clock`, and the adapter of its OCPP version. It
+connects to a CSMS (:meth:`SimulatedStation.connect`) or runs over any transport
+(:meth:`SimulatedStation.run`, e.g. one end of :func:`harness.transport.memory_pair`)::
+
+    station = SimulatedStation(StationConfig(ocpp_version=OcppVersion.V16), clock=clock)
+    task = asyncio.create_task(station.connect("ws://127.0.0.1:9000/ocpp"))
+    await station.wait_booted(timeout_s=60)
+    await station.plug_in(1)                       # the default vehicle
+    await station.present_token(1, "TAG")          # Authorize, then a local start
+    ...
+    await station.stop()                           # closes with 1001, ``task`` ends
+
+Time: the simulation loop steps the core and the vehicles every ``step_s`` clock seconds but
+never more often than once per ``min_wall_step_s`` of wall time (at speed 36 000 a periodic
+step covers 3 clock minutes, so the number of wakeups stays bounded), and also exactly at
+the core's deadlines (a limit reaching the pilot, a meter sample), at profile period
+boundaries of running transactions, and when a CSMS request changed something. The vehicle
+integrates exactly between steps, so metered energy does not depend on
+the step. Call timeouts are in clock seconds but never shorter than ``min_wall_timeout_s``
+of wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from harness.clock import Clock
+from harness.connection import ConnectionClosed, OcppConnection
+from harness.logs import get_logger
+from harness.session import (
+    CallErrorReceived,
+    CallReceived,
+    CallTimeout,
+    ErrorReceived,
+    Event,
+    OcppError,
+    ProtocolViolation,
+    ResultReceived,
+    Role,
+)
+from harness.smartcharging import OcppVersion
+from harness.smartcharging.composite import from_epoch_s, to_epoch_s
+from harness.transport import OcppSubprotocol, Transport, connect_ocpp
+from simulators.station.adapters import make_adapter
+from simulators.station.adapters.common import (
+    Builder,
+    OcppAdapter,
+    ResultHook,
+    StationSettings,
+)
+from simulators.station.config import StationConfig
+from simulators.station.core import StationCore
+from simulators.station.events import (
+    StartPending,
+    StartRefusal,
+    StartRefused,
+    StationTransaction,
+    StopReason,
+)
+from simulators.station.schedule import profile_boundaries
+from simulators.station.states import ConnectorState
+from simulators.vehicle import Vehicle, VehicleParams
+
+__all__ = ["RuntimeOptions", "SimulatedStation", "StationStats", "subprotocol_for"]
+
+MAX_CATCH_UP_STEPS = 1000
+"""At most this many late deadlines are replayed at one wakeup (then the loop moves on)."""
+
+_SUBPROTOCOLS = {
+    OcppVersion.V16: OcppSubprotocol.V16,
+    OcppVersion.V201: OcppSubprotocol.V201,
+    OcppVersion.V21: OcppSubprotocol.V21,
+}
+
+
+def subprotocol_for(version: OcppVersion) -> OcppSubprotocol:
+    """The WebSocket subprotocol of ``version``."""
+    return _SUBPROTOCOLS[version]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RuntimeOptions:
+    """How the station's loops run (durations in clock seconds unless they say wall)."""
+
+    step_s: float = 1.0
+    min_wall_step_s: float = 0.005
+    call_timeout_s: float = 30.0
+    min_wall_timeout_s: float = 5.0
+    boot_retry_s: float = 30.0
+
+
+@dataclass(slots=True)
+class StationStats:
+    """Counters for a live summary."""
+
+    connected: bool = False
+    booted: bool = False
+    sent: int = 0
+    received: int = 0
+    errors: int = 0
+
+
+@dataclass(slots=True)
+class _Outgoing:
+    action: str
+    build: Builder
+    on_result: ResultHook | None
+    done: asyncio.Future[ResultReceived | None] | None
+
+
+@dataclass(slots=True)
+class _Slot:
+    vehicle: Vehicle
+    last: datetime
+    discharge_w: float = 0.0
+
+
+class SimulatedStation:
+    """One simulated charging station with vehicles, speaking ``config.ocpp_version``.
+
+    ``vehicle_params`` is what :meth:`plug_in` plugs in when no vehicle is given; ``seed``
+    seeds the vehicles' randomness (each plug-in gets its own ``random.Random`` derived from
+    it), so runs are reproducible.
+    """
+
+    def __init__(
+        self,
+        config: StationConfig,
+        *,
+        clock: Clock,
+        vehicle_params: VehicleParams | None = None,
+        seed: int = 0,
+        options: RuntimeOptions | None = None,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.options = options or RuntimeOptions()
+        self._core = StationCore(config, now=clock.now())
+        self._settings = StationSettings()
+        self._vehicle_params = vehicle_params or VehicleParams()
+        self._seed = seed
+        self._plug_count = 0
+        self._slots: dict[int, _Slot] = {}
+        self._boundary: datetime | None = None
+        self._boundary_key: object = None
+        self._queue: asyncio.Queue[_Outgoing] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._booted = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._conn: OcppConnection | None = None
+        self._close_code = 1001
+        self.stats = StationStats()
+        self._log = get_logger("station", station=config.station_id)
+        self.adapter: OcppAdapter = make_adapter(config.ocpp_version, self)
+
+    # ------------------------------------------------------------------ host interface
+    @property
+    def core(self) -> StationCore:
+        """The protocol-neutral core (read it; change it through this object's methods)."""
+        return self._core
+
+    @property
+    def settings(self) -> StationSettings:
+        """Run-time settings the CSMS may change."""
+        return self._settings
+
+    @property
+    def connection(self) -> OcppConnection | None:
+        """The live OCPP connection, if any (its session holds the wire trace)."""
+        return self._conn
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def enqueue(self, action: str, build: Builder, *, on_result: ResultHook | None = None) -> None:
+        """Queue a station → CSMS CALL (sent in order, one at a time, once booted)."""
+        self._queue.put_nowait(_Outgoing(action, build, on_result, None))
+
+    def vehicle(self, evse_id: int) -> Vehicle | None:
+        slot = self._slots.get(evse_id)
+        return None if slot is None else slot.vehicle
+
+    def set_meter_interval(self, interval_s: int) -> None:
+        # The core reads its configuration's interval when it schedules the next sample.
+        self._core.config = replace(self._core.config, meter_interval_s=interval_s)
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def call(self, action: str, payload: dict[str, Any]) -> ResultReceived | None:
+        """Send a CALL after the queued ones and wait for its answer (``None``: it failed)."""
+        done: asyncio.Future[ResultReceived | None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Outgoing(action, lambda: payload, None, done))
+        return await done
+
+    # ------------------------------------------------------------------ driving it
+    @property
+    def charging(self) -> int:
+        """How many EVSEs are in state Charging now."""
+        return sum(1 for e in self._core.evse_ids if self._core.state(e) is ConnectorState.CHARGING)
+
+    async def wait_booted(self, *, timeout_s: float | None = None) -> None:
+        """Wait until the CSMS accepted the BootNotification (``timeout_s`` clock seconds)."""
+        await self.clock.wait_for(self._booted.wait(), timeout_s)
+
+    async def plug_in(self, evse_id: int, vehicle: Vehicle | None = None) -> Vehicle:
+        """Plug ``vehicle`` (default: a new one with ``vehicle_params``) into ``evse_id``."""
+        if vehicle is None:
+            self._plug_count += 1
+            rng = random.Random(f"{self._seed}:{self.config.station_id}:{self._plug_count}")
+            vehicle = Vehicle(self._vehicle_params, rng=rng)
+        now = self.clock.now()
+        self._core.plug_in(evse_id, now)
+        vehicle.plug_in()
+        self._core.on_vehicle_reading(evse_id, vehicle.reading())
+        self._slots[evse_id] = _Slot(vehicle, now)
+        self._step()
+        return vehicle
+
+    async def unplug(self, evse_id: int) -> None:
+        """The cable leaves ``evse_id`` (a running transaction ends, EVDisconnected)."""
+        self._step()
+        slot = self._slots.pop(evse_id, None)
+        if slot is not None:
+            slot.vehicle.unplug()
+        self._core.unplug(evse_id, self.clock.now())
+        self._step()
+
+    async def present_token(
+        self, evse_id: int, id_token: str
+    ) -> StationTransaction | StartPending | StartRefused:
+        """A driver presents ``id_token`` at ``evse_id``: Authorize with the CSMS, then start."""
+        if not await self.adapter.authorize(id_token):
+            return StartRefused(StartRefusal.NOT_AUTHORIZED, "the CSMS did not accept the token")
+        result = self._core.start_transaction(evse_id, id_token=id_token, now=self.clock.now())
+        self._step()
+        return result
+
+    async def stop_transaction(
+        self, evse_id: int, *, reason: StopReason = StopReason.LOCAL
+    ) -> None:
+        """Stop the transaction on ``evse_id`` at the station (the cable stays in)."""
+        self._step()
+        self._core.stop_transaction(evse_id, now=self.clock.now(), reason=reason)
+        self._step()
+
+    async def stop(self, *, code: int = 1001) -> None:
+        """End :meth:`run`: close the connection with ``code`` (1000 normal, 1001 going away)."""
+        self._close_code = code
+        self._stopped.set()
+
+    # ------------------------------------------------------------------ running
+    async def connect(self, url: str, **options: Any) -> None:
+        """Connect to the CSMS at ``url`` (ending with the station id) and :meth:`run`.
+
+        Raises :class:`~harness.transport.TransportError` when the CSMS cannot be reached.
+        ``options`` go to :func:`~harness.transport.connect_ocpp`.
+        """
+        transport = await connect_ocpp(
+            url, subprotocols=(subprotocol_for(self.config.ocpp_version),), **options
+        )
+        await self.run(transport)
+
+    async def run(self, transport: Transport) -> None:
+        """Speak OCPP over ``transport`` until :meth:`stop` or until the CSMS closes."""
+        conn = OcppConnection.open(
+            transport,
+            role=Role.CHARGING_STATION,
+            clock=self.clock,
+            handlers=self.adapter.handlers,
+            on_event=self._count,
+            # A station with faults may answer outside the schema on purpose (an empty or
+            # over-precise composite schedule): the CSMS must see it, not our refusal.
+            validate_outgoing=not self.config.faults,
+            default_timeout_s=self._timeout_s,
+        )
+        self._conn = conn
+        self.stats.connected = True
+        tasks = [
+            asyncio.create_task(self._simulate()),
+            asyncio.create_task(self._send_loop(conn)),
+            asyncio.create_task(self._boot_and_heartbeat(conn)),
+        ]
+        try:
+            async with conn:
+                closed = asyncio.ensure_future(conn.wait_closed())
+                stopped = asyncio.ensure_future(self._stopped.wait())
+                await asyncio.wait({closed, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in (closed, stopped):
+                    waiter.cancel()
+                await conn.close(code=self._close_code)
+        finally:
+            self.stats.connected = False
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self._fail_queue()
+
+    def _count(self, event: Event) -> None:
+        if isinstance(event, CallReceived):
+            self.stats.received += 1
+            self.stats.sent += 1  # its answer
+        elif isinstance(event, ResultReceived | ErrorReceived):
+            self.stats.received += 1
+        elif isinstance(event, ProtocolViolation):
+            self.stats.errors += 1
+
+    @property
+    def _timeout_s(self) -> float:
+        opts = self.options
+        return max(opts.call_timeout_s, self.clock.speed * opts.min_wall_timeout_s)
+
+    def _min_step_s(self) -> float:
+        return self.clock.speed * self.options.min_wall_step_s
+
+    async def _call(self, conn: OcppConnection, action: str, payload: Any) -> ResultReceived | None:
+        self.stats.sent += 1
+        try:
+            return await conn.call(action, payload, timeout_s=self._timeout_s)
+        except (CallErrorReceived, CallTimeout, OcppError) as exc:
+            if isinstance(exc, ConnectionClosed):
+                raise
+            self.stats.errors += 1
+            self._log.warning("call_failed", action=action, error=str(exc))
+            return None
+
+    async def _boot_and_heartbeat(self, conn: OcppConnection) -> None:
+        """BootNotification until Accepted (retry after the interval the CSMS gives, also
+        while Pending/Rejected), then Heartbeat at the interval the CSMS gave."""
+        while True:
+            result = await self._call(conn, "BootNotification", self.adapter.boot_request())
+            payload = {} if result is None else result.payload
+            interval = int(payload.get("interval", 0))
+            if payload.get("status") == "Accepted":
+                if interval > 0:
+                    self._settings.heartbeat_interval_s = interval
+                break
+            # 1.6 §4.2 / 2.x B02.FR.01: Pending/Rejected — retry after ``interval``.
+            await self.clock.sleep(interval if interval > 0 else self.options.boot_retry_s)
+        self._booted.set()
+        self.stats.booted = True
+        self.adapter.after_boot()
+        self.poke()
+        while True:
+            wait_s = max(self._settings.heartbeat_interval_s, self._min_step_s())
+            await self.clock.sleep(wait_s)
+            self.enqueue("Heartbeat", dict)
+
+    async def _send_loop(self, conn: OcppConnection) -> None:
+        await self._booted.wait()
+        while True:
+            item = await self._queue.get()
+            payload = item.build()
+            if payload is None:
+                if item.done is not None and not item.done.done():
+                    item.done.set_result(None)
+                continue
+            try:
+                result = await self._call(conn, item.action, payload)
+            except ConnectionClosed:
+                if item.done is not None and not item.done.done():
+                    item.done.set_result(None)
+                return
+            if item.done is not None and not item.done.done():
+                item.done.set_result(result)
+            if result is not None and item.on_result is not None:
+                outcome = item.on_result(result)
+                if outcome is not None:
+                    await outcome
+
+    def _fail_queue(self) -> None:
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item.done is not None and not item.done.done():
+                item.done.set_result(None)
+
+    async def _simulate(self) -> None:
+        while True:
+            self._catch_up()
+            self._step()
+            now = self.clock.now()
+            # Periodic steps are floored at min_wall_step_s of wall time; deadlines (a limit
+            # reaching the pilot, a sample, a profile boundary) are finite and kept exact.
+            wait_s = max(self.options.step_s, self._min_step_s())
+            for deadline in (self._core.next_deadline(), self._next_boundary(now)):
+                if deadline is not None:
+                    wait_s = min(wait_s, max(0.0, (deadline - now).total_seconds()))
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await self.clock.wait_for(self._wake.wait(), wait_s)
+
+    def _catch_up(self) -> None:
+        """Step at every deadline the loop woke up late for, in order, before stepping at
+        now: what the vehicle and the meter do then does not depend on how late the event
+        loop ran (at speed 36 000, 5 ms late is three clock minutes)."""
+        core = self._core
+        for _ in range(MAX_CATCH_UP_STEPS):
+            now = self.clock.now()
+            due = [
+                d
+                for d in (core.next_deadline(), self._next_boundary(core.now))
+                if d is not None and core.now < d <= now
+            ]
+            if not due:
+                return
+            self._step(min(due))
+
+    def _next_boundary(self, now: datetime) -> datetime | None:
+        """The next profile period boundary that may change a running transaction's limit
+        (the core's :meth:`~StationCore.next_deadline` leaves these out)."""
+        core = self._core
+        running = tuple(
+            (e, tx.transaction_id) for e in core.evse_ids if (tx := core.transaction(e)) is not None
+        )
+        if not running:
+            return None
+        key = (core.installed_profiles, running)
+        due = self._boundary
+        if key != self._boundary_key or (due is not None and now >= due):
+            cuts, _ = profile_boundaries(
+                core.installed_profiles,
+                evse_ids=[e for e, _ in running],
+                at=now,
+                context=core.context(),
+            )
+            later = [c for c in cuts if c > to_epoch_s(now)]
+            self._boundary = from_epoch_s(min(later)) if later else None
+            self._boundary_key = key
+        return self._boundary
+
+    def _step(self, at: datetime | None = None) -> None:
+        """Vehicles up to now (or ``at``; under the pilot they had), the core's tick, then
+        the new pilot and discharge request to each vehicle; events become OCPP messages."""
+        now = max(self.clock.now() if at is None else at, self._core.now)
+        core = self._core
+        for evse_id, slot in self._slots.items():
+            dt_s = (now - slot.last).total_seconds()
+            if dt_s > 0:
+                core.on_vehicle_reading(evse_id, slot.vehicle.advance(dt_s))
+                slot.last = now
+        for event in core.tick(now):
+            self.adapter.on_event(event)
+        for evse_id, slot in self._slots.items():
+            slot.vehicle.set_pilot(core.pilot_offer(evse_id))
+            self._discharge(evse_id, slot)
+
+    def _discharge(self, evse_id: int, slot: _Slot) -> None:
+        wanted = self._core.discharge_request(evse_id) or 0.0
+        if not self.adapter.discharge_allowed(evse_id):
+            wanted = 0.0
+        if not slot.vehicle.params.bidirectional or wanted == slot.discharge_w:
+            return
+        power_w = min(wanted, slot.vehicle.params.max_discharge_power_w)
+        decision = slot.vehicle.set_discharge(power_w=power_w)
+        slot.discharge_w = wanted
+        self._log.info("discharge", evse=evse_id, power_w=power_w, reason=decision.reason)
