@@ -154,11 +154,12 @@ def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
             click.echo(f"  Interrupted: {result.interruption.reason}")
 
 
-def _station_factory() -> Any:
-    from harness.runner.simstation import builtin_factory
+def _station_factory(faults: tuple[str, ...]) -> Any:
+    from harness.runner import simstation
 
     try:
-        return builtin_factory()
+        simstation.check_faults(faults)
+        return simstation.builtin_factory()
     except RunnerInputError as exc:
         raise InputProblem(str(exc)) from None
 
@@ -232,7 +233,7 @@ def run_command(
         vehicles = load_fleet(fleet) if fleet else _default_fleet()
     except ScenarioLoadError as exc:
         raise InputProblem(str(exc)) from None
-    factory = _station_factory()
+    factory = _station_factory(faults)
     return asyncio.run(
         _sim(
             planned,

@@ -36,7 +36,13 @@ from harness.session import (
 )
 from harness.transport import Transport
 
-__all__ = ["CallOutcome", "CsmsEndpoint", "Received", "Waiter"]
+__all__ = ["MIN_WALL_TIMEOUT_S", "CallOutcome", "CsmsEndpoint", "Received", "Waiter"]
+
+MIN_WALL_TIMEOUT_S = 5.0
+"""On an accelerated clock, a wait for the DUT (an answer, a request) is never shorter than
+this many *wall* seconds: a simulated DUT's reaction time is processing time, not clock
+time, so a 30 s timeout must not shrink to 16 ms at speed 1800. Real time (speed 1) and
+discrete-event time (a manual clock) are unaffected."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +94,10 @@ class CsmsEndpoint:
         clock: Clock,
         observations: ObservationLog | None = None,
         heartbeat_interval_s: int = 300,
+        min_wall_timeout_s: float = MIN_WALL_TIMEOUT_S,
     ) -> None:
         self.clock = clock
+        self.min_wall_timeout_s = min_wall_timeout_s
         self.observations = observations or ObservationLog()
         self._sink: TraceSink | None = None
         self._frames_by_id: dict[str, list[int]] = {}
@@ -170,13 +178,23 @@ class CsmsEndpoint:
 
     # ------------------------------------------------------------------- calling
 
+    def patience_s(self, timeout_s: float) -> float:
+        """``timeout_s`` (clock), raised to :attr:`min_wall_timeout_s` of wall time on a
+        clock faster than real time (see :data:`MIN_WALL_TIMEOUT_S`)."""
+        speed = self.clock.speed
+        if 1.0 < speed < float("inf"):
+            return max(timeout_s, self.min_wall_timeout_s * speed)
+        return timeout_s
+
     async def call(
         self, action: str, payload: Mapping[str, Any], *, timeout_s: float
     ) -> CallOutcome:
         """Send a CALL; every outcome comes back as a :class:`CallOutcome` (never raises for
         the DUT's faults; raises :class:`~harness.session.LocalProtocolError` for ours)."""
         try:
-            result = await self.connection.call(action, dict(payload), timeout_s=timeout_s)
+            result = await self.connection.call(
+                action, dict(payload), timeout_s=self.patience_s(timeout_s)
+            )
         except CallErrorReceived as exc:
             return CallOutcome(
                 error_code=str(exc.code),

@@ -415,7 +415,8 @@ class CaseEngine:
         received = early
         if waiter is not None:
             try:
-                got = await self._wait_or_closed(waiter.future, within_s)
+                patience_s = self.endpoint.patience_s(within_s)
+                got = await self._wait_or_closed(waiter.future, patience_s)
             finally:
                 self.endpoint.disarm(waiter)
             if got is None:

@@ -7,6 +7,7 @@ The simulator is imported when a sim run starts; a build without it gives a clea
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import Any
 
@@ -15,14 +16,17 @@ from harness.runner.operator import SimulationControl
 from harness.runner.targets import SimSpec, StationFactory
 from harness.transport import Transport
 
-__all__ = ["builtin_factory"]
+__all__ = ["METER_INTERVAL_S", "builtin_factory", "check_faults"]
+
+METER_INTERVAL_S = 5
+"""MeterValues interval of the built-in station in a run (clock seconds): short enough for
+``expect_settled`` holds of 10 s."""
 
 
 class _Control:
-    def __init__(self, station: Any, catalogue: Any, spec: SimSpec) -> None:
+    def __init__(self, station: Any, params: Any) -> None:
         self._station = station
-        self._catalogue = catalogue
-        self._spec = spec
+        self._params = params
 
     async def plug_in(self, *, evse: int) -> None:
         if self._station.vehicle(evse) is None:
@@ -33,15 +37,16 @@ class _Control:
             await self._station.unplug(evse)
 
     async def set_soc(self, *, evse: int, soc_percent: float) -> None:
-        vehicle = self._station.vehicle(evse)
-        if vehicle is None:
-            raise RuntimeError(f"set_soc: no vehicle at EVSE {evse}")
-        vehicle.set_soc(soc_percent)
+        # The simulated vehicle takes its state of charge at plug-in: plug in a fresh one.
+        vehicle_pkg = importlib.import_module("simulators.vehicle")
+        params = dataclasses.replace(self._params, initial_soc_percent=soc_percent)
+        await self.unplug(evse=evse)
+        await self._station.plug_in(evse, vehicle_pkg.Vehicle(params))
 
     async def wake(self, *, evse: int) -> None:
-        vehicle = self._station.vehicle(evse)
-        if vehicle is not None and hasattr(vehicle, "wake"):
-            vehicle.wake()
+        # A pilot interruption (state F for ~4 s) wakes a vehicle asleep after a pause.
+        self._station.core.interrupt_pilot(evse, now=self._station.clock.now())
+        self._station.poke()
 
 
 class _Builtin:
@@ -53,19 +58,19 @@ class _Builtin:
             params = catalogue.get(spec.vehicle.archetype).vehicle_params(
                 dict(spec.vehicle.params) or None, source=f"fleet vehicle {spec.vehicle.id}"
             )
+            faults = frozenset(
+                station_pkg.StationFault(name) for name in (spec.fault or "").split(",") if name
+            )
         except ValueError as exc:
             raise RunnerInputError(f"fleet vehicle {spec.vehicle.id}: {exc}") from None
-        faults = frozenset(
-            station_pkg.StationFault(name) for name in (spec.fault or "").split(",") if name
-        )
         config = station_pkg.StationConfig(
             station_id=spec.station_id,
             ocpp_version=_oracle_version(spec),
-            meter_interval_s=1,
+            meter_interval_s=METER_INTERVAL_S,
             faults=faults,
         )
         self._station = runtime.SimulatedStation(config, clock=spec.clock, vehicle_params=params)
-        self._control = _Control(self._station, catalogue, spec)
+        self._control = _Control(self._station, params)
 
     @property
     def control(self) -> SimulationControl:
@@ -101,3 +106,17 @@ def builtin_factory() -> StationFactory:
         return _Builtin(runtime, station_pkg, vehicle_pkg, spec)
 
     return factory
+
+
+def check_faults(names: tuple[str, ...]) -> None:
+    """Raise :class:`RunnerInputError` naming the known faults if a name is not one."""
+    try:
+        station_pkg = importlib.import_module("simulators.station")
+    except ImportError:
+        return
+    known = [str(f) for f in station_pkg.StationFault]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise RunnerInputError(
+            f"--station-fault: unknown {', '.join(unknown)} (known: {', '.join(known)})"
+        )
