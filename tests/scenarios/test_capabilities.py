@@ -1,0 +1,66 @@
+"""The built-in simulated station's declaration matches the simulator and runs the library."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import yaml
+
+from harness.scenario import load_capabilities, load_cases, selects
+from harness.smartcharging import OcppVersion, RateUnit
+from simulators.station.config import StationConfig
+from tests.scenarios.library import SCENARIOS, SCHEMA_DIR, SIM_STATION
+
+# How the case library runs the simulator (the declaration's header says the same).
+SIM_CONFIG = StationConfig(ocpp_version=OcppVersion.V16, phase_switching=True)
+
+
+def test_the_declaration_validates_against_the_published_schema() -> None:
+    schema = json.loads((SCHEMA_DIR / "capabilities.schema.json").read_text(encoding="utf-8"))
+    document = yaml.safe_load(SIM_STATION.read_text(encoding="utf-8"))
+    assert [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(document)] == []
+
+
+def test_the_declaration_states_the_simulator_figures() -> None:
+    declared = load_capabilities(SIM_STATION)
+    assert declared.ocpp_versions == (SIM_CONFIG.ocpp_version.value,)
+    assert declared.smart_charging
+    assert {unit.value for unit in declared.units} == {u.value for u in SIM_CONFIG.supported_units}
+    assert set(SIM_CONFIG.supported_units) == {RateUnit.A, RateUnit.W}
+    assert declared.max_stack_level == SIM_CONFIG.max_stack_level
+    assert declared.max_periods == SIM_CONFIG.max_periods
+    assert SIM_CONFIG.max_profiles is None  # no limit: the declaration's large number stands
+    assert declared.max_profiles is not None
+    assert declared.max_profiles >= 100
+    assert declared.number_of_evses == SIM_CONFIG.evse_count
+    assert declared.supply_phases == SIM_CONFIG.phases
+    assert declared.max_current_a == SIM_CONFIG.max_current_per_evse_a
+    assert declared.phase_switching is SIM_CONFIG.phase_switching
+    assert not declared.v2x
+
+
+def test_the_simulated_station_runs_the_whole_library() -> None:
+    declared = load_capabilities(SIM_STATION)
+    verdicts = {case.id: selects(case, declared) for case in load_cases([SCENARIOS])}
+    assert len(verdicts) == 23
+    assert {case_id: v.reasons for case_id, v in verdicts.items() if not v.runnable} == {}
+
+
+def test_without_phase_switching_vp_10_is_not_applicable_with_a_reason() -> None:
+    declared = load_capabilities(SIM_STATION).model_copy(update={"phase_switching": False})
+    verdicts = {case.id: selects(case, declared) for case in load_cases([SCENARIOS])}
+    assert [case_id for case_id, v in verdicts.items() if not v.runnable] == ["VP-10"]
+    assert any("phase_switching" in reason for reason in verdicts["VP-10"].reasons)
+
+
+def test_a_station_without_w_or_current_offered_skips_exactly_vp_11_and_vp_13() -> None:
+    declared = load_capabilities(SIM_STATION)
+    narrow = declared.model_copy(
+        update={
+            "units": tuple(u for u in declared.units if u.value == "A"),
+            "measurands": tuple(m for m in declared.measurands if m.value != "Current.Offered"),
+        }
+    )
+    skipped = sorted(c.id for c in load_cases([SCENARIOS]) if not selects(c, narrow).runnable)
+    assert skipped == ["VP-11", "VP-13"]
