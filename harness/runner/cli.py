@@ -25,9 +25,9 @@ from harness.results import CaseResult, Manifest, RunStore, Summary, Verdict, ne
 from harness.runner.inputs import (
     DEFAULT_VEHICLE,
     RunnerInputError,
+    default_fleet_file,
     load_fleet,
     resolve_suites,
-    scenarios_root,
     sim_capabilities,
 )
 from harness.runner.operator import AutoOperator, TerminalOperator
@@ -251,10 +251,10 @@ def run_command(
 
 def _default_fleet() -> list[FleetVehicle]:
     try:
-        path = scenarios_root() / "fleets" / "default.yaml"
+        path = default_fleet_file()
     except RunnerInputError:
         return [DEFAULT_VEHICLE]
-    return load_fleet(path) if path.is_file() else [DEFAULT_VEHICLE]
+    return load_fleet(path) if path is not None else [DEFAULT_VEHICLE]
 
 
 def _manifest(

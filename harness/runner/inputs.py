@@ -9,17 +9,16 @@ location, and a clear error says so when neither is found.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
-
 from harness.runner.targets import FleetVehicle
-from harness.scenario import Capabilities, Problem, ScenarioLoadError, SourceLocation
+from harness.scenario import Capabilities, load_capabilities
+from harness.scenario.fleet import load_fleet as load_fleet_file
 
 __all__ = [
     "DEFAULT_VEHICLE",
     "RunnerInputError",
+    "default_fleet_file",
     "load_fleet",
     "resolve_suites",
     "scenarios_root",
@@ -68,74 +67,44 @@ def resolve_suites(names: tuple[str, ...]) -> list[Path]:
 
 
 def load_fleet(path: Path) -> list[FleetVehicle]:
-    """Read a fleet file::
-
-        vehicles:
-          - {id: model-y-2023, archetype: bev_3ph_16a, label: ..., market_share: 0.12,
-             params: {max_current_a: 16}}
-
-    Raises :class:`ScenarioLoadError` with file:line for a bad file.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioLoadError([Problem(SourceLocation(str(path), 0, 0), (), str(exc))]) from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        column = mark.column + 1 if mark is not None else 0
-        where = SourceLocation(str(path), line, column)
-        raise ScenarioLoadError([Problem(where, (), f"not valid YAML: {exc}")]) from None
-    top = SourceLocation(str(path), 1, 1)
-    if not isinstance(data, Mapping) or not isinstance(data.get("vehicles"), list):
-        raise ScenarioLoadError([Problem(top, ("vehicles",), "expected a list of vehicles")])
-    items = _item_nodes(node)
-    problems: list[Problem] = []
-    vehicles: list[FleetVehicle] = []
-    for index, raw in enumerate(data["vehicles"]):
-        line = items[index] if index < len(items) else 1
-        where = SourceLocation(str(path), line, 1)
-        if not isinstance(raw, Mapping) or not raw.get("id") or not raw.get("archetype"):
-            problems.append(
-                Problem(where, ("vehicles", index), "expected a mapping with id and archetype")
-            )
-            continue
-        share = raw.get("market_share")
-        if share is not None and (isinstance(share, bool) or not isinstance(share, int | float)):
-            problems.append(
-                Problem(where, ("vehicles", index, "market_share"), "expected a number")
-            )
-            continue
-        params = raw.get("params") or {}
-        vehicles.append(
-            FleetVehicle(
-                id=str(raw["id"]),
-                archetype=str(raw["archetype"]),
-                label=str(raw.get("label", "")),
-                market_share=None if share is None else float(share),
-                params=dict(params) if isinstance(params, Mapping) else {},
-            )
+    """The models of a fleet file (:func:`harness.scenario.fleet.load_fleet`: format, checks
+    and file:line errors, as :class:`~harness.scenario.ScenarioLoadError`) as run vehicles."""
+    fleet = load_fleet_file(path)
+    return [
+        FleetVehicle(
+            id=model.id,
+            archetype=model.archetype,
+            label=model.label,
+            market_share=model.market_share,
+            params=dict(model.overrides),
         )
-    if problems:
-        raise ScenarioLoadError(problems)
-    return vehicles
+        for model in fleet.models
+    ]
 
 
-def _item_nodes(node: yaml.Node | None) -> list[int]:
-    """Line numbers of the items of the top-level ``vehicles`` list."""
-    if not isinstance(node, yaml.MappingNode):
-        return []
-    for key, value in node.value:
-        if getattr(key, "value", None) == "vehicles" and isinstance(value, yaml.SequenceNode):
-            return [item.start_mark.line + 1 for item in value.value]
-    return []
+def default_fleet_file() -> Path | None:
+    """The built-in fleet: ``scenarios/fleets/default.yaml``, else the first fleet file there."""
+    folder = scenarios_root() / "fleets"
+    if not folder.is_dir():
+        return None
+    default = folder / "default.yaml"
+    if default.is_file():
+        return default
+    files = sorted(folder.glob("*.yaml"))
+    return files[0] if files else None
 
 
 def sim_capabilities(versions: tuple[str, ...]) -> Capabilities:
-    """What the built-in station simulator supports (its capability declaration)."""
+    """What the built-in station simulator supports: ``scenarios/capabilities/sim-station.yaml``
+    when it covers ``versions``, else a declaration built here."""
+    try:
+        path = scenarios_root() / "capabilities" / "sim-station.yaml"
+    except RunnerInputError:
+        path = None
+    if path is not None and path.is_file():
+        declared = load_capabilities(path)
+        if set(versions) <= {str(v) for v in declared.ocpp_versions}:
+            return declared
     v21 = "2.1" in versions
     return Capabilities.model_validate(
         {

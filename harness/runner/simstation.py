@@ -67,6 +67,7 @@ class _Builtin:
             station_id=spec.station_id,
             ocpp_version=_oracle_version(spec),
             meter_interval_s=METER_INTERVAL_S,
+            phase_switching=True,  # as scenarios/capabilities/sim-station.yaml declares
             faults=faults,
         )
         self._station = runtime.SimulatedStation(config, clock=spec.clock, vehicle_params=params)

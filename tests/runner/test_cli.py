@@ -30,6 +30,15 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def one_vehicle(tmp_path: Path) -> str:
+    fleet = tmp_path / "one.yaml"
+    fleet.write_text(
+        "synthetic: true\nname: one\nmodels:\n"
+        "  - {id: ev1, label: EV 1, archetype: bev_3ph_16a, market_share: 100}\n"
+    )
+    return str(fleet)
+
+
 def run_folder(out: str) -> Path:
     match = re.search(r"^Run folder: (.+)$", out, re.MULTILINE)
     assert match is not None, out
@@ -40,7 +49,17 @@ def test_run_passes_with_summary_line_and_exit_0(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], install
 ) -> None:
     install("ok")
-    code, out, _ = run(capsys, "run", str(TC066), "--speed", "50", "--out", str(tmp_path))
+    code, out, _ = run(
+        capsys,
+        "run",
+        str(TC066),
+        "--speed",
+        "50",
+        "--out",
+        str(tmp_path / "r"),
+        "--fleet",
+        one_vehicle(tmp_path),
+    )
     assert code == 0, out
     assert "\n1 passed, 0 failed, 0 skipped, 0 errors" in out
     assert re.search(r"^TC_066_CS\s+SIM-\S+\s+PASS\s+clock", out, re.MULTILINE)
@@ -53,7 +72,17 @@ def test_faulty_station_fails_with_recap_and_exit_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], install
 ) -> None:
     install("empty_composite")
-    code, out, _ = run(capsys, "run", str(TC066), "--speed", "50", "--out", str(tmp_path))
+    code, out, _ = run(
+        capsys,
+        "run",
+        str(TC066),
+        "--speed",
+        "50",
+        "--out",
+        str(tmp_path / "r"),
+        "--fleet",
+        one_vehicle(tmp_path),
+    )
     assert code == 1
     assert "0 passed, 1 failed, 0 skipped, 0 errors" in out
     recap = out.split("Recap of cases that did not pass:")[1]
@@ -69,7 +98,15 @@ def test_not_applicable_counts_as_skipped(
     caps = tmp_path / "caps.yaml"
     caps.write_text('ocpp_versions: ["1.6"]\nrole: station\nsmart_charging: false\n')
     code, out, _ = run(
-        capsys, "run", str(TC066), "--capabilities", str(caps), "--out", str(tmp_path / "r")
+        capsys,
+        "run",
+        str(TC066),
+        "--capabilities",
+        str(caps),
+        "--out",
+        str(tmp_path / "r"),
+        "--fleet",
+        one_vehicle(tmp_path),
     )
     assert code == 0
     assert "0 passed, 0 failed, 1 skipped, 0 errors" in out
@@ -104,10 +141,14 @@ def test_bad_fleet_file_exits_2_with_file_and_line(
 ) -> None:
     install("ok")
     fleet = tmp_path / "fleet.yaml"
-    fleet.write_text("vehicles:\n  - {id: a, archetype: bev_3ph_16a}\n  - {id: b}\n")
+    fleet.write_text(
+        "synthetic: true\nname: f\nmodels:\n"
+        "  - {id: a, label: A, archetype: bev_3ph_16a, market_share: 50}\n"
+        "  - {id: b, label: B, market_share: 50}\n"
+    )
     code, _, err = run(capsys, "run", str(TC066), "--fleet", str(fleet), "--out", str(tmp_path))
     assert code == 2
-    assert f"{fleet}:3" in err
+    assert f"{fleet}:5" in err
     assert "archetype" in err
 
 
