@@ -24,7 +24,7 @@ from harness.clock import Clock
 from harness.connection import ConnectionClosed, OcppConnection
 from harness.results import TraceSink
 from harness.runner.handlers import DefaultAnswers
-from harness.runner.observations import ObservationLog
+from harness.runner.observations import ObservationLog, ObservedTransaction
 from harness.session import (
     CallErrorReceived,
     CallReceived,
@@ -119,7 +119,7 @@ class CsmsEndpoint:
             trace_sink=self._trace,
             keep_trace=False,
         )
-        self.on_transaction_ended: Callable[[str], None] | None = None
+        self.on_transaction_ended: Callable[[ObservedTransaction], None] | None = None
         self._closed_task: asyncio.Future[None] | None = None
         self.answers.on_transaction_ended = self._transaction_ended
 
@@ -274,6 +274,6 @@ class CsmsEndpoint:
 
         return handle
 
-    def _transaction_ended(self, transaction_id: str) -> None:
+    def _transaction_ended(self, transaction: ObservedTransaction) -> None:
         if self.on_transaction_ended is not None:
-            self.on_transaction_ended(transaction_id)
+            self.on_transaction_ended(transaction)

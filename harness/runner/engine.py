@@ -386,6 +386,8 @@ class CaseEngine:
             self.mirror.accepted_set(payload)
         elif action == "ClearChargingProfile":
             self.mirror.accepted_clear(payload)
+        elif action in {"RemoteStartTransaction", "RequestStartTransaction"}:
+            self.mirror.accepted_start(payload)
         else:
             return
         self._record_limits()

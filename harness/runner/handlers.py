@@ -14,7 +14,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.clock import Clock
-from harness.runner.observations import ObservationLog, ObservedTransaction, meter_samples
+from harness.runner.observations import (
+    ObservationLog,
+    ObservedTransaction,
+    dut_time,
+    meter_samples,
+)
 from harness.scenario.values import format_utc
 from harness.session import CallReceived, OcppVersion, Role, initiators
 
@@ -74,7 +79,7 @@ class DefaultAnswers:
         self.heartbeat_interval_s = heartbeat_interval_s
         self._frames_of = frames_of
         self._transaction_ids = itertools.count(1)
-        self.on_transaction_ended: Callable[[str], None] | None = None
+        self.on_transaction_ended: Callable[[ObservedTransaction], None] | None = None
 
     def actions(self) -> list[str]:
         """Every action the DUT (a charging station) may send in this version."""
@@ -140,7 +145,8 @@ class DefaultAnswers:
             accepted = (response.get("idTagInfo") or {}).get("status") == "Accepted"
             if tx is not None and accepted:
                 evse = int(payload.get("connectorId", 1))
-                log.start_transaction(ObservedTransaction(str(tx), evse, now))
+                start = dut_time(payload.get("timestamp"), arrival=now)
+                log.start_transaction(ObservedTransaction(str(tx), evse, start))
         elif action == "StopTransaction":
             self._ended(str(payload.get("transactionId")))
         elif action == "MeterValues":
@@ -161,7 +167,8 @@ class DefaultAnswers:
             evse = known.evse
         event_type = payload.get("eventType")
         if event_type in ("Started", "Updated") and known is None and evse is not None:
-            log.start_transaction(ObservedTransaction(tx_id, int(evse), now))
+            start = dut_time(payload.get("timestamp"), arrival=now)
+            log.start_transaction(ObservedTransaction(tx_id, int(evse), start))
         if payload.get("meterValue"):
             log.add_samples(
                 meter_samples(payload["meterValue"], evse=int(evse or 0), at=now, frame=frame)
@@ -172,4 +179,4 @@ class DefaultAnswers:
     def _ended(self, transaction_id: str) -> None:
         ended = self.observations.end_transaction(transaction_id)
         if ended is not None and self.on_transaction_ended is not None:
-            self.on_transaction_ended(transaction_id)
+            self.on_transaction_ended(ended)

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from harness.runner.observations import ObservationLog
+from harness.runner.observations import ObservationLog, ObservedTransaction
 from harness.smartcharging import (
     ClearCriteria,
     CompositeSchedule,
@@ -105,9 +105,35 @@ class MirrorStore:
             )
         self._store.clear(criteria)
 
-    def transaction_ended(self, transaction_id: str) -> None:
-        """TxProfiles live as long as their transaction (1.6 §3.13.1, K01.FR.26 in 2.x)."""
-        self._store.end_transaction(transaction_id)
+    def transaction_ended(self, transaction: ObservedTransaction) -> None:
+        """TxProfiles live as long as their transaction (1.6 §3.13.1, K01.FR.26 in 2.x);
+        one given with the start request (no transactionId) belongs to the EVSE's transaction."""
+        self._store.end_transaction(transaction.transaction_id)
+        kept = tuple(
+            i
+            for i in self._store.installed
+            if not (
+                i.profile.purpose is Purpose.TX
+                and i.profile.transaction_id is None
+                and i.evse_id == transaction.evse
+            )
+        )
+        if kept != self._store.installed:
+            self._store._items = kept
+            self._store._cache.clear()
+
+    def accepted_start(self, payload: Mapping[str, Any]) -> None:
+        """The DUT accepted RemoteStartTransaction / RequestStartTransaction: a
+        ``chargingProfile`` in it is the new transaction's TxProfile (1.6 §5.11, 2.x F01.FR.08)."""
+        profile = payload.get("chargingProfile")
+        if not isinstance(profile, Mapping):
+            return
+        if self.version is OracleVersion.V16:
+            evse = payload.get("connectorId", 1)
+            self.accepted_set({"connectorId": evse, "csChargingProfiles": profile})
+        else:
+            evse = payload.get("evseId", 1)
+            self.accepted_set({"evseId": evse, "chargingProfile": profile})
 
     def limit_at(self, *, evse_id: int, at: datetime) -> InstantLimit:
         """The oracle's limit on ``evse_id`` at ``at``."""

@@ -16,7 +16,30 @@ from typing import Any
 
 from harness.results import Phase, Quantity, Series, Unit
 
-__all__ = ["MeterSample", "ObservationLog", "ObservedTransaction", "meter_samples"]
+__all__ = ["MeterSample", "ObservationLog", "ObservedTransaction", "dut_time", "meter_samples"]
+
+TRUSTED_OFFSET_S = 120.0
+"""A DUT timestamp within this many clock seconds of the arrival time is used as the time of
+the observation (it is exact, while the arrival lags by the processing time — which an
+accelerated clock stretches); further off, the DUT's clock is not trusted and the arrival
+time is used."""
+
+
+def dut_time(text: object, *, arrival: datetime) -> datetime:
+    """The DUT's timestamp ``text`` if it is plausible (see :data:`TRUSTED_OFFSET_S`), else
+    ``arrival``."""
+    if not isinstance(text, str):
+        return arrival
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return arrival
+    if stamp.tzinfo is None:
+        return arrival
+    if abs((stamp - arrival).total_seconds()) > TRUSTED_OFFSET_S:
+        return arrival
+    return stamp
+
 
 _PHASES = {"L1": Phase.L1, "L2": Phase.L2, "L3": Phase.L3}
 _PHASE_ALIASES = {"L1-N": "L1", "L2-N": "L2", "L3-N": "L3"}
@@ -51,7 +74,8 @@ def _unit_factor(unit: str | None) -> float:
 def meter_samples(
     meter_value: Iterable[Mapping[str, Any]], *, evse: int, at: datetime, frame: int | None
 ) -> list[MeterSample]:
-    """The samples of a MeterValues ``meterValue`` list (1.6 and 2.x shapes), stamped ``at``.
+    """The samples of a MeterValues ``meterValue`` list (1.6 and 2.x shapes), stamped with
+    their own timestamp (or ``at``, the arrival time, see :func:`dut_time`).
 
     1.6 values are text (``"16.0"``), 2.x numbers; ``kW`` is converted to W. The measurand
     defaults to ``Energy.Active.Import.Register`` as both versions say. Unreadable values are
@@ -59,6 +83,7 @@ def meter_samples(
     """
     out: list[MeterSample] = []
     for entry in meter_value:
+        when = dut_time(entry.get("timestamp"), arrival=at)
         for sampled in entry.get("sampledValue", ()) or ():
             if not isinstance(sampled, Mapping):
                 continue
@@ -72,7 +97,7 @@ def meter_samples(
             phase = sampled.get("phase")
             phase = _PHASE_ALIASES.get(phase, phase) if isinstance(phase, str) else None
             measurand = str(sampled.get("measurand") or "Energy.Active.Import.Register")
-            out.append(MeterSample(at, evse, measurand, phase, value * _unit_factor(unit), frame))
+            out.append(MeterSample(when, evse, measurand, phase, value * _unit_factor(unit), frame))
     return out
 
 
@@ -132,12 +157,18 @@ class ObservationLog:
         """The case's measurement series (limit, offered, per-phase current, powers)."""
         chosen = [s for s in self.samples if evse is None or s.evse == evse]
         out: list[Series] = []
-        limits = [(t, v) for t, e, v, u in self.limits if u == "A" and (evse in (None, e))]
+        limits = sorted(
+            ((t, v) for t, e, v, u in self.limits if u == "A" and (evse in (None, e))),
+            key=lambda p: p[0],
+        )
         if limits:
             out.append(Series.of(Quantity.LIMIT, unit=Unit.A, points=limits))
 
         def points(measurand: str, phase: str | None) -> list[tuple[datetime, float | None]]:
-            return [(s.t, s.value) for s in chosen if s.measurand == measurand and s.phase == phase]
+            found = [
+                (s.t, s.value) for s in chosen if s.measurand == measurand and s.phase == phase
+            ]
+            return sorted(found, key=lambda p: p[0])
 
         offered = points("Current.Offered", None)
         if offered:

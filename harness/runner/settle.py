@@ -65,6 +65,8 @@ class SettleJudge:
     last_values: tuple[float, ...] = ()
     last_target: float | None = None
     last_t_s: float | None = None
+    uncertain: str | None = None
+    """Why the sampling could not decide (with state NO_DATA)."""
     run_frames: list[int] = field(default_factory=list)
     recent_frames: list[int] = field(default_factory=list)
 
@@ -103,13 +105,23 @@ class SettleJudge:
         if self.state is not SettleState.WAITING:
             return self.state
         self.samples_seen += 1
+        previous_s = self.last_t_s
         self.last_values, self.last_target, self.last_t_s = tuple(values), target, t_s
         if frame is not None:
             self.recent_frames = [*self.recent_frames[-4:], frame]
         if self.good(values, target):
             if self.run_start_s is None:
                 if t_s > self.deadline_s:
-                    self.state = SettleState.NOT_SETTLED
+                    # The change happened after the last sample that missed the target; if that
+                    # one came before the deadline, the samples cannot tell whether it was late.
+                    before = previous_s if previous_s is not None else self.start_s
+                    self.uncertain = (
+                        f"the samples are too sparse to decide: "
+                        f"{'not met at' if previous_s is not None else 'step began at'} "
+                        f"+{before - self.start_s:.1f} s, met at +{t_s - self.start_s:.1f} s, "
+                        f"deadline +{self.within_s:g} s"
+                    )
+                    self.state = SettleState.NO_DATA
                     return self.state
                 self.run_start_s = t_s
                 self.run_frames = []

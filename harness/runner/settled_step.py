@@ -8,6 +8,7 @@ each sample's arrival time. See :mod:`harness.runner.settle` for the rule.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from harness.runner.observations import MeterSample
@@ -37,10 +38,10 @@ def _values(group: Sequence[MeterSample], quantity: Quantity) -> list[float]:
     return total[:1] or ([sum(phased)] if phased else [])
 
 
-def _limit(engine: CaseEngine, quantity: Quantity, evse: int) -> float | None:
-    limit = engine.mirror.limit_at(evse_id=evse, at=engine.clock.now())
+def _limit(engine: CaseEngine, quantity: Quantity, evse: int, at: datetime) -> float | None:
+    limit = engine.mirror.limit_at(evse_id=evse, at=at)
     engine.endpoint.observations.record_limit(
-        engine.clock.now(), evse, None if limit.current_a is None else float(limit.current_a), "A"
+        at, evse, None if limit.current_a is None else float(limit.current_a), "A"
     )
     if quantity is Quantity.POWER_EXPORT:
         setpoint = limit.setpoint_w
@@ -60,11 +61,20 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
     scale = resolve_number(step.scale, variables=variables)
     quantity, unit = step.quantity, step.quantity.unit
     clock, log = engine.clock, engine.endpoint.observations
+    start_s, start_at = clock.monotonic(), clock.now()
+    # Samples carry the DUT's time (see observations.dut_time); on an accelerated clock they
+    # arrive late by the processing time, so the deadline is judged with some patience.
+    speed = clock.speed
+    lag_s = (
+        0.0
+        if speed == float("inf")
+        else max(2.0, min(engine.endpoint.patience_s(0.0), 0.2 * speed))
+    )
     judge = SettleJudge(
         relation=step.relation,
         tolerance=tolerance,
         rel_tolerance=rel_tolerance,
-        start_s=clock.monotonic(),
+        start_s=start_s,
         within_s=within_s,
         hold_s=hold_s,
         phases=step.phases,
@@ -96,7 +106,8 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
             values = _values(group, quantity)
             if not values:
                 continue
-            limit = _limit(engine, quantity, evse) if step.target.uses_limit else None
+            at = group[0].t
+            limit = _limit(engine, quantity, evse, at) if step.target.uses_limit else None
             try:
                 target = step.target.evaluate(limit=limit, variables=variables) * scale
             except ValueError:
@@ -106,14 +117,14 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
                     reason="the target is 'limit' and the oracle has no limit in force",
                 )
                 return
-            judge.feed(clock.monotonic(), values, target, group[0].frame)
+            judge.feed(start_s + (at - start_at).total_seconds(), values, target, group[0].frame)
             if judge.state is not SettleState.WAITING:
                 break
-        if judge.state is not SettleState.WAITING or judge.at_time(clock.monotonic()) is not (
-            SettleState.WAITING
-        ):
+        if judge.state is not SettleState.WAITING or judge.at_time(
+            clock.monotonic() - lag_s
+        ) is not (SettleState.WAITING):
             break
-        wait_s = max(0.0, judge.next_decision_s() - clock.monotonic())
+        wait_s = max(0.0, judge.next_decision_s() + lag_s - clock.monotonic())
         await engine.wait_closed_or(log.changed.wait(), wait_s + 1e-6)
         if engine.endpoint.closed and log.changed.is_set() is False:
             engine.judge(
@@ -125,7 +136,7 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
             )
             return
     values_text = ", ".join(f"{v:g}" for v in judge.last_values) or "none"
-    at = "" if judge.last_t_s is None else f" at +{judge.last_t_s - judge.start_s:.1f} s"
+    at_text = "" if judge.last_t_s is None else f" at +{judge.last_t_s - judge.start_s:.1f} s"
     target_text = "n/a" if judge.last_target is None else f"{judge.last_target:g} {unit}"
     if judge.state is SettleState.SETTLED:
         assert judge.run_start_s is not None
@@ -143,7 +154,7 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
         )
     elif judge.state is SettleState.NOT_SETTLED:
         actual = (
-            f"not settled within {within_s:g} s: last {values_text} {unit}{at} "
+            f"not settled within {within_s:g} s: last {values_text} {unit}{at_text} "
             f"(target {target_text}); {judge.samples_seen} sample(s) seen"
         )
         engine.judge(
@@ -155,11 +166,11 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
             series=series,
         )
     else:
-        reason = (
+        reason = judge.uncertain or (
             "no MeterValues with " + quantity.measurand + f" on EVSE {evse}"
             if judge.samples_seen == 0
             else f"no later sample confirmed the hold of {hold_s:g} s (last {values_text} "
-            f"{unit}{at})"
+            f"{unit}{at_text})"
         )
         engine.unjudgeable(
             step, expected=expected, reason=reason, frames=tuple(judge.recent_frames), series=series
