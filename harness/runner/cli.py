@@ -344,7 +344,7 @@ async def _listen(
             clock=clock,
             operator=TerminalOperator(stdin=sys.stdin, stdout=sys.stdout),
             capabilities=caps,
-            options=RunOptions(connect_timeout_s=None),
+            options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
             on_result=lambda r: _progress(r, strict=strict),
         )
         writer.finish(finished_at=clock.now())

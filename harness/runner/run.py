@@ -60,7 +60,10 @@ class RunOptions:
     """Timing of a run (clock seconds)."""
 
     connect_timeout_s: float | None = 120.0
-    """How long to wait for the DUT to (re)connect; ``None``: for ever."""
+    """How long to wait for the DUT's first connection; ``None``: for ever."""
+    reconnect_timeout_s: float | None = 300.0
+    """How long to wait for the DUT to come back after a disconnection (the cases in between
+    are INCONCLUSIVE if it does not)."""
     boot_wait_s: float = 10.0
     """How long to wait for a BootNotification after a connection opens."""
     reset_timeout_s: float = 60.0
@@ -96,13 +99,18 @@ async def run_cases(
     opts = options or RunOptions()
     results: list[CaseResult] = []
     dut: _Dut | None = None
+    connected_once = False
     try:
         for item in planned:
             case = item.case
             wall0 = time.perf_counter()  # wall time of the case, for the report only
             applicability = selects(case, capabilities, environment=provider.environment)
             if dut is None or dut.endpoint.closed:
-                dut = await _connect(provider, clock, operator, capabilities, opts)
+                if dut is not None:
+                    await dut.endpoint.close()
+                timeout_s = opts.reconnect_timeout_s if connected_once else opts.connect_timeout_s
+                dut = await _connect(provider, clock, operator, capabilities, opts, timeout_s)
+                connected_once = connected_once or dut is not None
             if dut is not None:
                 version = str(dut.endpoint.version)
             else:
@@ -169,8 +177,9 @@ async def _connect(
     operator: Operator,
     capabilities: Capabilities,
     opts: RunOptions,
+    timeout_s: float | None,
 ) -> _Dut | None:
-    transport = await provider.connect(timeout_s=opts.connect_timeout_s)
+    transport = await provider.connect(timeout_s=timeout_s)
     if transport is None:
         return None
     endpoint = CsmsEndpoint(transport, clock=clock, heartbeat_interval_s=opts.heartbeat_interval_s)
