@@ -43,7 +43,8 @@ def test_a_run_broken_after_the_deadline_is_not_settled() -> None:
 def test_sparse_samples_around_the_deadline_cannot_decide() -> None:
     j = judge()
     assert feed(j, [(10.0, [20.0] * 3), (20.0, [16.0] * 3)], 16.0) is SettleState.NO_DATA
-    assert j.uncertain is not None and "too sparse" in j.uncertain
+    assert j.uncertain is not None
+    assert "too sparse" in j.uncertain
 
 
 def test_silence_is_no_data_and_a_miss_is_not_settled() -> None:
