@@ -38,6 +38,7 @@ from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import Operator, SimulationControl
 from harness.runner.settled_step import run_settled
+from harness.runner.stall import StallMonitor
 from harness.scenario import (
     Capabilities,
     Case,
@@ -116,8 +117,12 @@ class CaseEngine:
         control: SimulationControl | None,
         capabilities: Capabilities | None = None,
         time_tolerance_s: int = DEFAULT_TIME_TOLERANCE_S,
+        stall_monitor: StallMonitor | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.stall_monitor = stall_monitor
+        """Set on an accelerated clock: timing failures a machine stall explains are
+        INCONCLUSIVE (see :mod:`harness.runner.stall`)."""
         self.clock = clock
         self.operator = operator
         self.control = control

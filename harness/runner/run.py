@@ -29,11 +29,13 @@ from harness.results import (
     DeviceKind,
     DeviceRef,
     Interruption,
+    RunStoreError,
     RunWriter,
 )
 from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.engine import CaseEngine
 from harness.runner.operator import Operator
+from harness.runner.stall import StallMonitor
 from harness.runner.targets import DutProvider
 from harness.scenario import Capabilities, Case, OcppVersion, selects
 from harness.transport import OcppSubprotocol
@@ -81,6 +83,11 @@ class _Dut:
         self.endpoint = endpoint
         self.engine = engine
 
+    async def close(self) -> None:
+        await self.endpoint.close()
+        if self.engine.stall_monitor is not None:
+            await self.engine.stall_monitor.stop()
+
 
 async def run_cases(
     planned: Sequence[PlannedCase],
@@ -107,7 +114,7 @@ async def run_cases(
             applicability = selects(case, capabilities, environment=provider.environment)
             if dut is None or dut.endpoint.closed:
                 if dut is not None:
-                    await dut.endpoint.close()
+                    await dut.close()
                 timeout_s = opts.reconnect_timeout_s if connected_once else opts.connect_timeout_s
                 dut = await _connect(provider, clock, operator, capabilities, opts, timeout_s)
                 connected_once = connected_once or dut is not None
@@ -140,16 +147,30 @@ async def run_cases(
                     ),
                 )
             else:
-                result = await _run_one(item, info, dut, writer, clock, opts, wall0)
-            writer.write_result(result)
+                try:
+                    result = await _run_one(item, info, dut, writer, clock, opts, wall0)
+                except Exception as exc:  # a harness defect: ERROR for this case, go on
+                    result = _error(info, exc, clock, wall0)
+            try:
+                writer.write_result(result)
+            except RunStoreError as exc:  # e.g. a check cites evidence that is not there
+                result = _error(info, exc, clock, wall0)
+                writer.write_result(result)
             results.append(result)
             if on_result is not None:
                 on_result(result)
     finally:
         if dut is not None:
-            await dut.endpoint.close()
+            await dut.close()
         await provider.close()
     return results
+
+
+def _error(info: CaseInfo, exc: Exception, clock: Clock, wall0: float) -> CaseResult:
+    now = clock.now()
+    return CaseResult.harness_error(
+        info, exc, started_at=now, finished_at=now, wall_duration_s=time.perf_counter() - wall0
+    )
 
 
 def _info(
@@ -184,8 +205,13 @@ async def _connect(
         return None
     endpoint = CsmsEndpoint(transport, clock=clock, heartbeat_interval_s=opts.heartbeat_interval_s)
     endpoint.start()
+    monitor: StallMonitor | None = None
+    if 1.0 < clock.speed < float("inf"):
+        monitor = StallMonitor(speed=clock.speed)
+        monitor.start()
     engine = CaseEngine(
         endpoint,
+        stall_monitor=monitor,
         clock=clock,
         operator=operator,
         control=provider.control,

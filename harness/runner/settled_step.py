@@ -62,6 +62,8 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
     quantity, unit = step.quantity, step.quantity.unit
     clock, log = engine.clock, engine.endpoint.observations
     start_s, start_at = clock.monotonic(), clock.now()
+    monitor = engine.stall_monitor
+    wall_mark = monitor.wall_now() if monitor is not None else 0.0
     # Samples carry the DUT's time (see observations.dut_time); on an accelerated clock they
     # arrive late by the processing time, so the deadline is judged with some patience.
     speed = clock.speed
@@ -150,6 +152,19 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
             expected=expected,
             actual=actual,
             frames=tuple(judge.run_frames),
+            series=series,
+        )
+    elif judge.state is SettleState.NOT_SETTLED and (
+        stall_s := monitor.worst_clock_stall_s(wall_mark) if monitor is not None else 0.0
+    ) > max(1.0, 0.2 * within_s):
+        engine.unjudgeable(
+            step,
+            expected=expected,
+            reason=(
+                f"not settled within {within_s:g} s, but the machine stalled for {stall_s:.1f} s "
+                f"of clock time (speed {clock.speed:g}) meanwhile; rerun with a lower --speed"
+            ),
+            frames=tuple(judge.recent_frames),
             series=series,
         )
     elif judge.state is SettleState.NOT_SETTLED:
