@@ -71,3 +71,19 @@ def test_unknown_station_fault_is_an_input_error(capsys: pytest.CaptureFixture[s
     assert code == 2
     assert "no_such_fault" in err
     assert "empty_composite" in err
+
+
+@pytest.mark.parametrize(
+    ("fault", "verdict"), [(None, Verdict.PASS), ("empty_composite", Verdict.FAIL)]
+)
+def test_ocpp201_composite_case_on_the_built_in_station(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], fault: str | None, verdict: Verdict
+) -> None:
+    case = ROOT / "tests" / "scenario" / "data" / "cases" / "tc_k_41_cs.yaml"
+    argv = ["run", str(case), "--fleet", fleet(tmp_path), "--out", str(tmp_path / "r")]
+    code = main(argv + (["--station-fault", fault] if fault else []))
+    out = capsys.readouterr().out
+    (result,) = RunStore.open(run_dir(out)).results()
+    assert result.info.ocpp_version.value == "ocpp2.0.1"
+    assert result.verdict is verdict
+    assert code == (0 if verdict is Verdict.PASS else 1)
