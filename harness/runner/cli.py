@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -294,29 +295,33 @@ async def _sim(
     wall0 = time.perf_counter()
     clock = ScaledClock(speed=speed, start=datetime.now(UTC))
     options = {"speed": speed, "faults": list(faults), "strict": strict}
-    manifest = _manifest(clock, "sim", versions, options)
+    fault = ",".join(faults) or None
+    providers = [
+        SimProvider(
+            factory,
+            SimSpec(f"SIM-{vehicle.id}-{version}", _SUBPROTOCOL[version], clock, vehicle, fault),
+        )
+        for vehicle in vehicles
+        for version in versions
+    ]
+    devices = {(d.kind, d.id): d for p in providers for d in p.devices}
+    manifest = replace(_manifest(clock, "sim", versions, options), devices=tuple(devices.values()))
     results: list[CaseResult] = []
     with RunStore.create(out, manifest) as writer:
         click.echo(
             f"Run {manifest.run_id}: {len(planned)} case(s) × {len(vehicles)} vehicle(s) "
             f"× OCPP {', '.join(versions)} on the built-in station (speed {speed:g})"
         )
-        for vehicle in vehicles:
-            for version in versions:
-                fault = ",".join(faults) or None
-                spec = SimSpec(
-                    f"SIM-{vehicle.id}-{version}", _SUBPROTOCOL[version], clock, vehicle, fault
-                )
-                provider = SimProvider(factory, spec)
-                results += await run_cases(
-                    planned,
-                    provider=provider,
-                    writer=writer,
-                    clock=clock,
-                    operator=AutoOperator(),
-                    capabilities=caps,
-                    on_result=lambda r: _progress(r, strict=strict),
-                )
+        for provider in providers:
+            results += await run_cases(
+                planned,
+                provider=provider,
+                writer=writer,
+                clock=clock,
+                operator=AutoOperator(),
+                capabilities=caps,
+                on_result=lambda r: _progress(r, strict=strict),
+            )
         writer.finish(finished_at=clock.now())
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
 
