@@ -12,10 +12,11 @@ import click
 
 from harness import __version__
 from harness.logs import configure_logging
+from harness.runner.cli import list_command, run_command
 from harness.scenario.cli import scenario
 from harness.security.cli import certs
 from harness.smartcharging.cli import schedule_command
-from harness.smoke import run_command
+from harness.smoke import run_command as smoke_command
 from reports.cli import report_command
 from simulators.pilot.command import vehicle_command
 from simulators.station.cli import simulate_command
@@ -43,11 +44,13 @@ def cli(log_json: bool, log_level: str) -> None:
 
 cli.add_command(schedule_command)
 cli.add_command(scenario)
-cli.add_command(vehicle_command)
 cli.add_command(run_command)
+cli.add_command(list_command)
 cli.add_command(report_command)
 cli.add_command(simulate_command)
+cli.add_command(vehicle_command)
 cli.add_command(certs)
+cli.add_command(smoke_command, name="smoke")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,376 @@
+"""``ocpp-harness run`` and ``ocpp-harness list``.
+
+``run`` prints one progress line per case (case id, device, verdict, clock and wall time),
+then a recap of every FAIL/ERROR/INCONCLUSIVE case with Requirement / Expected / Actual, the
+summary line (``N passed, N failed, N skipped, N errors``) and the run folder. Exit status:
+0 when nothing failed, 1 on any FAIL or ERROR (INCONCLUSIVE counts as an error; NON_STRICT
+as a pass unless ``--strict``), 2 for bad input (with file:line, never a traceback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness.clock import Clock, ScaledClock
+from harness.results import CaseResult, Manifest, RunStore, Summary, Verdict, new_run_id
+from harness.runner.inputs import (
+    DEFAULT_VEHICLE,
+    RunnerInputError,
+    default_fleet_file,
+    load_fleet,
+    resolve_suites,
+    sim_capabilities,
+)
+from harness.runner.operator import AutoOperator, TerminalOperator
+from harness.runner.run import PlannedCase, RunOptions, run_cases
+from harness.runner.targets import FleetVehicle, ListenProvider, SimProvider, SimSpec
+from harness.scenario import (
+    Capabilities,
+    Case,
+    ParameterOverrides,
+    ScenarioLoadError,
+    check_overrides,
+    load_capabilities,
+    load_cases,
+    load_lab_parameters,
+    parse_param_options,
+    resolve_parameters,
+)
+from harness.transport import OcppSubprotocol
+
+__all__ = ["DEFAULT_SIM_SPEED", "list_command", "run_command"]
+
+DEFAULT_SIM_SPEED = 600.0
+"""Clock speed of ``--target sim``: a six-hour pause takes 36 s of wall time. Faster is
+faster but less robust: the built-in station steps at most every 5 ms of wall time, so on a
+loaded machine its reactions lag by (wall stall × speed) clock seconds, which the settle
+deadlines (5–15 s) cannot absorb above ~1000."""
+
+_SUBPROTOCOL = {
+    "1.6": OcppSubprotocol.V16,
+    "2.0.1": OcppSubprotocol.V201,
+    "2.1": OcppSubprotocol.V21,
+}
+_ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}$")
+
+
+class InputProblem(click.ClickException):
+    """Bad input: shown as the message, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _load(paths: list[Path]) -> list[Case]:
+    try:
+        return load_cases(paths)
+    except ScenarioLoadError as exc:
+        raise InputProblem(str(exc)) from None
+
+
+def _split_target(target: str, suites: tuple[str, ...]) -> tuple[str, str | None, tuple[str, ...]]:
+    """``--target sim`` / ``--target listen HOST:PORT`` (the address may also be attached as
+    ``listen=HOST:PORT`` or ``listen:HOST:PORT``)."""
+    kind, attached = target.strip(), ""
+    for prefix in ("listen=", "listen:", "listen "):
+        if kind.startswith(prefix):
+            kind, attached = "listen", kind[len(prefix) :].strip()
+    if kind == "sim":
+        return "sim", None, suites
+    if kind != "listen":
+        raise InputProblem(f"--target: expected sim or listen HOST:PORT, got {target!r}")
+    if attached:
+        return "listen", attached, suites
+    rest = list(suites)
+    for i, item in enumerate(rest):
+        if _ADDRESS.fullmatch(item) and not Path(item).exists():
+            del rest[i]
+            return "listen", item, tuple(rest)
+    raise InputProblem("--target listen needs an address: --target listen HOST:PORT")
+
+
+def _overrides(params: tuple[str, ...], params_file: Path | None) -> ParameterOverrides:
+    try:
+        lab = load_lab_parameters(params_file) if params_file else ParameterOverrides()
+        return lab.then(parse_param_options(list(params)))
+    except ScenarioLoadError as exc:
+        raise InputProblem(str(exc)) from None
+
+
+def _capabilities(path: Path | None, versions: tuple[str, ...]) -> Capabilities:
+    if path is None:
+        return sim_capabilities(versions)
+    try:
+        return load_capabilities(path)
+    except ScenarioLoadError as exc:
+        raise InputProblem(str(exc)) from None
+
+
+def _progress(result: CaseResult, *, strict: bool) -> None:
+    devices = "+".join(d.id for d in result.info.devices)
+    verdict = result.verdict.value
+    if result.verdict is Verdict.NON_STRICT:
+        verdict += " (counts as FAIL)" if strict else " (counts as pass)"
+    click.echo(
+        f"{result.info.case_id:<16} {devices:<36} {verdict:<14} "
+        f"clock {result.clock_duration_s:8.1f} s  wall {result.wall_duration_s:6.2f} s"
+    )
+
+
+def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
+    bad = [
+        r
+        for r in results
+        if r.effective_verdict(strict=strict) in {Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE}
+    ]
+    if not bad:
+        return
+    click.echo("\nRecap of cases that did not pass:")
+    for result in bad:
+        devices = "+".join(d.id for d in result.info.devices)
+        click.echo(
+            f"\n{result.info.case_id} on {devices}: {result.verdict.value} — {result.reason}"
+        )
+        shown = {Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE}
+        if strict:
+            shown.add(Verdict.NON_STRICT)
+        for check in result.checks:
+            if check.verdict in shown:
+                click.echo("  " + check.explain().replace("\n", "\n  "))
+                if check.frames:
+                    click.echo(f"  Frames: {', '.join(map(str, check.frames))}")
+        if (
+            result.interruption is not None
+            and result.interruption.verdict is not Verdict.NOT_APPLICABLE
+        ):
+            click.echo(f"  Interrupted: {result.interruption.reason}")
+
+
+def _station_factory(faults: tuple[str, ...]) -> Any:
+    from harness.runner import simstation
+
+    try:
+        simstation.check_faults(faults)
+        return simstation.builtin_factory()
+    except RunnerInputError as exc:
+        raise InputProblem(str(exc)) from None
+
+
+@click.command(
+    "run",
+    epilog=(
+        "Examples:\n\n\b\n"
+        "  ocpp-harness run                                  # everything, built-in fleet\n"
+        "  ocpp-harness run ocpp16 --param pause_s=6h        # one suite, one parameter\n"
+        "  ocpp-harness run vehicle-programme --target listen 0.0.0.0:9000 \\\n"
+        "      --capabilities my-station.yaml               # a real station connects"
+    ),
+)
+@click.argument("suites", nargs=-1)
+@click.option("--target", default="sim", show_default=True, help="sim, or listen HOST:PORT.")
+@click.option(
+    "--ocpp",
+    "versions",
+    multiple=True,
+    type=click.Choice(["1.6", "2.0.1", "2.1"]),
+    help="OCPP version(s) of the simulated stations (default: what the cases use).",
+)
+@click.option("--fleet", type=click.Path(path_type=Path), help="Fleet file (vehicle models).")
+@click.option(
+    "--station-fault", "faults", multiple=True, help="Make the simulated station misbehave."
+)
+@click.option("--capabilities", type=click.Path(path_type=Path), help="The DUT's declaration.")
+@click.option("--param", "params", multiple=True, help="[CASE_ID:]NAME=VALUE (repeatable).")
+@click.option(
+    "--params", "params_file", type=click.Path(path_type=Path), help="Lab parameter file."
+)
+@click.option(
+    "--speed", type=float, default=None, help=f"Clock speed (sim default {DEFAULT_SIM_SPEED:g})."
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+@click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
+def run_command(
+    suites: tuple[str, ...],
+    target: str,
+    versions: tuple[str, ...],
+    fleet: Path | None,
+    faults: tuple[str, ...],
+    capabilities: Path | None,
+    params: tuple[str, ...],
+    params_file: Path | None,
+    speed: float | None,
+    out: Path,
+    strict: bool,
+) -> int:
+    """Run cases (suites under scenarios/, files or folders) against a DUT."""
+    kind, address, suites = _split_target(target, suites)
+    try:
+        cases = _load(resolve_suites(suites))
+    except RunnerInputError as exc:
+        raise InputProblem(str(exc)) from None
+    overrides = _overrides(params, params_file)
+    problems = check_overrides(cases, overrides)
+    if problems:
+        raise InputProblem(str(ScenarioLoadError(problems)))
+    planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
+    if kind == "listen":
+        if capabilities is None:
+            raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
+        caps = _capabilities(capabilities, ())
+        assert address is not None
+        return asyncio.run(_listen(planned, caps, address, speed or 1.0, out, strict))
+    used = versions or tuple(sorted({str(v) for c in cases for v in c.ocpp_versions}))
+    caps = _capabilities(capabilities, used or ("1.6",))
+    try:
+        vehicles = load_fleet(fleet) if fleet else _default_fleet()
+    except ScenarioLoadError as exc:
+        raise InputProblem(str(exc)) from None
+    factory = _station_factory(faults)
+    return asyncio.run(
+        _sim(
+            planned,
+            caps,
+            vehicles,
+            used or ("1.6",),
+            faults,
+            factory,
+            speed or DEFAULT_SIM_SPEED,
+            out,
+            strict,
+        )
+    )
+
+
+def _default_fleet() -> list[FleetVehicle]:
+    try:
+        path = default_fleet_file()
+    except RunnerInputError:
+        return [DEFAULT_VEHICLE]
+    return load_fleet(path) if path is not None else [DEFAULT_VEHICLE]
+
+
+def _manifest(
+    clock: Clock, target: str, versions: Sequence[str], options: dict[str, Any]
+) -> Manifest:
+    return Manifest(
+        run_id=new_run_id(started_at=clock.now()),
+        started_at=clock.now(),
+        target=target,
+        ocpp_versions=tuple(_SUBPROTOCOL[v] for v in versions),
+        options=options,
+    )
+
+
+def _finish(results: list[CaseResult], run_dir: Path, *, strict: bool, wall_s: float) -> int:
+    _recap(results, strict=strict)
+    summary = Summary.of((r.verdict for r in results), strict=strict)
+    click.echo(f"\n{summary.line()}  ({summary.breakdown()}; {wall_s:.1f} s)")
+    click.echo(f"Run folder: {run_dir}")
+    return 0 if summary.ok else 1
+
+
+async def _sim(
+    planned: list[PlannedCase],
+    caps: Capabilities,
+    vehicles: list[FleetVehicle],
+    versions: tuple[str, ...],
+    faults: tuple[str, ...],
+    factory: Any,
+    speed: float,
+    out: Path,
+    strict: bool,
+) -> int:
+    wall0 = time.perf_counter()
+    clock = ScaledClock(speed=speed, start=datetime.now(UTC))
+    options = {"speed": speed, "faults": list(faults), "strict": strict}
+    fault = ",".join(faults) or None
+    providers = [
+        SimProvider(
+            factory,
+            SimSpec(f"SIM-{vehicle.id}-{version}", _SUBPROTOCOL[version], clock, vehicle, fault),
+        )
+        for vehicle in vehicles
+        for version in versions
+    ]
+    devices = {(d.kind, d.id): d for p in providers for d in p.devices}
+    manifest = replace(_manifest(clock, "sim", versions, options), devices=tuple(devices.values()))
+    results: list[CaseResult] = []
+    with RunStore.create(out, manifest) as writer:
+        click.echo(
+            f"Run {manifest.run_id}: {len(planned)} case(s) × {len(vehicles)} vehicle(s) "
+            f"× OCPP {', '.join(versions)} on the built-in station (speed {speed:g})"
+        )
+        for provider in providers:
+            results += await run_cases(
+                planned,
+                provider=provider,
+                writer=writer,
+                clock=clock,
+                operator=AutoOperator(),
+                capabilities=caps,
+                on_result=lambda r: _progress(r, strict=strict),
+            )
+        writer.finish(finished_at=clock.now())
+    return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+
+
+async def _listen(
+    planned: list[PlannedCase],
+    caps: Capabilities,
+    address: str,
+    speed: float,
+    out: Path,
+    strict: bool,
+) -> int:
+    wall0 = time.perf_counter()
+    host, _, port_text = address.rpartition(":")
+    clock = ScaledClock(speed=speed)
+    provider = ListenProvider(
+        host=host.strip("[]") or "127.0.0.1", port=int(port_text), clock=clock
+    )
+    server = await provider.start()
+    click.echo(f"Waiting for a station at ws://{provider.host}:{server.port}/<station-id> ...")
+    versions = [str(v) for v in caps.ocpp_versions]
+    manifest = _manifest(clock, provider.target, versions, {"strict": strict})
+    with RunStore.create(out, manifest) as writer:
+        results = await run_cases(
+            planned,
+            provider=provider,
+            writer=writer,
+            clock=clock,
+            operator=TerminalOperator(stdin=sys.stdin, stdout=sys.stdout),
+            capabilities=caps,
+            options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
+            on_result=lambda r: _progress(r, strict=strict),
+        )
+        writer.finish(finished_at=clock.now())
+    return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+
+
+@click.command("list")
+@click.argument("suites", nargs=-1)
+def list_command(suites: tuple[str, ...]) -> int:
+    """List cases: id, OCPP versions, title, requirement ids."""
+    try:
+        cases = _load(resolve_suites(suites))
+    except RunnerInputError as exc:
+        raise InputProblem(str(exc)) from None
+    for case in sorted(cases, key=lambda c: (c.suite, c.id)):
+        versions = ",".join(str(v) for v in case.ocpp_versions)
+        requirements = ", ".join(f"{r.id} ({r.level.value})" for r in case.requirements) or "-"
+        click.echo(f"{case.id:<16} {versions:<12} {case.title}")
+        click.echo(f"{'':<16} {case.suite:<12} requirements: {requirements}")
+    click.echo(f"{len(cases)} case(s)")
+    return 0

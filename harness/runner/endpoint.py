@@ -1,0 +1,279 @@
+"""The harness's CSMS end of one DUT connection.
+
+:class:`CsmsEndpoint` wraps an :class:`~harness.connection.OcppConnection` in the CSMS role
+and adds what the runner needs on top:
+
+* every frame goes to the current case's trace sink as it happens, and the endpoint
+  remembers which trace indices belong to which message id (evidence for checks);
+* the DUT's own requests get default answers (:mod:`harness.runner.handlers`) that also feed
+  the :class:`~harness.runner.observations.ObservationLog`;
+* ``expect_request`` steps *arm* a waiter before the step that provokes the request runs,
+  so the request is answered with the scenario's ``respond_with``;
+* :meth:`call` turns every outcome (result, CALLERROR, timeout, closed) into a value.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.clock import Clock
+from harness.connection import ConnectionClosed, OcppConnection
+from harness.results import TraceSink
+from harness.runner.handlers import DefaultAnswers
+from harness.runner.observations import ObservationLog, ObservedTransaction
+from harness.session import (
+    CallErrorReceived,
+    CallReceived,
+    CallTimeout,
+    OcppVersion,
+    RemoteProtocolError,
+    Role,
+    TraceRecord,
+)
+from harness.transport import Transport
+
+__all__ = ["MIN_WALL_TIMEOUT_S", "CallOutcome", "CsmsEndpoint", "Received", "Waiter"]
+
+MIN_WALL_TIMEOUT_S = 5.0
+"""On an accelerated clock, a wait for the DUT (an answer, a request) is never shorter than
+this many *wall* seconds: a simulated DUT's reaction time is processing time, not clock
+time, so a 30 s timeout must not shrink to 16 ms at speed 1800. Real time (speed 1) and
+discrete-event time (a manual clock) are unaffected."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallOutcome:
+    """What came of one CALL the harness sent. Exactly one of the first four is set."""
+
+    payload: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_description: str = ""
+    failure: str | None = None
+    """No valid answer: ``"timeout"``, ``"closed"`` or ``"invalid"`` (see ``detail``)."""
+    detail: str = ""
+    frames: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A request of the DUT consumed by an ``expect_request`` step."""
+
+    payload: dict[str, Any]
+    message_id: str
+    frames: tuple[int, ...]
+    response: dict[str, Any] | None
+    answered_by_default: bool
+
+
+ResponseBuilder = Callable[[CallReceived], dict[str, Any] | None]
+"""Gives the scenario's answer for an armed request (``None``: the default answer)."""
+
+
+@dataclass
+class Waiter:
+    """An armed ``expect_request``: the first matching request fills :attr:`future`."""
+
+    action: str
+    respond: ResponseBuilder
+    future: asyncio.Future[Received] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class CsmsEndpoint:
+    """The harness as CSMS on one connection to the DUT (see the module docstring)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        clock: Clock,
+        observations: ObservationLog | None = None,
+        heartbeat_interval_s: int = 300,
+        min_wall_timeout_s: float = MIN_WALL_TIMEOUT_S,
+    ) -> None:
+        self.clock = clock
+        self.min_wall_timeout_s = min_wall_timeout_s
+        self.observations = observations or ObservationLog()
+        self._sink: TraceSink | None = None
+        self._frames_by_id: dict[str, list[int]] = {}
+        self._waiters: list[Waiter] = []
+        self._unclaimed: list[tuple[str, Received]] = []
+        self.answers = DefaultAnswers(
+            version=OcppVersion.from_subprotocol(transport.subprotocol),
+            clock=clock,
+            observations=self.observations,
+            heartbeat_interval_s=heartbeat_interval_s,
+            frames_of=self.frames_of,
+        )
+        handlers = {action: self._handler(action) for action in self.answers.actions()}
+        self.connection = OcppConnection.open(
+            transport,
+            role=Role.CSMS,
+            clock=clock,
+            handlers=handlers,
+            trace_sink=self._trace,
+            keep_trace=False,
+        )
+        self.on_transaction_ended: Callable[[ObservedTransaction], None] | None = None
+        self._closed_task: asyncio.Future[None] | None = None
+        self.answers.on_transaction_ended = self._transaction_ended
+
+    # ----------------------------------------------------------------- properties
+
+    @property
+    def version(self) -> OcppVersion:
+        """The OCPP version negotiated on the connection."""
+        return self.connection.session.version
+
+    @property
+    def station_id(self) -> str:
+        """The DUT's station id (from the connection path)."""
+        return self.connection.session.station_id
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is closed."""
+        return self.connection.transport.closed
+
+    def start(self) -> None:
+        """Start answering the DUT."""
+        self.connection.start()
+        if self._closed_task is None:
+            self._closed_task = asyncio.ensure_future(self.connection.wait_closed())
+
+    def closed_waiter(self) -> asyncio.Future[None]:
+        """A future that completes when the connection closes (cancel it freely)."""
+        if self._closed_task is None:
+            self.start()
+        assert self._closed_task is not None
+        return asyncio.shield(self._closed_task)
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.connection.close()
+
+    # ---------------------------------------------------------------------- trace
+
+    def set_trace(self, sink: TraceSink | None) -> None:
+        """Send frames to ``sink`` from now on (a new case); forget old frame indices."""
+        self._sink = sink
+        self._frames_by_id.clear()
+        self._unclaimed.clear()
+
+    def _trace(self, record: TraceRecord) -> None:
+        if self._sink is None or self._sink.closed:
+            return
+        index = self._sink.append(record.to_json())
+        if record.message_id is not None:
+            self._frames_by_id.setdefault(record.message_id, []).append(index)
+
+    def frames_of(self, message_id: str) -> tuple[int, ...]:
+        """Trace indices (current case) of the frames with this message id."""
+        return tuple(self._frames_by_id.get(message_id, ()))
+
+    # ------------------------------------------------------------------- calling
+
+    def patience_s(self, timeout_s: float) -> float:
+        """``timeout_s`` (clock), raised to :attr:`min_wall_timeout_s` of wall time on a
+        clock faster than real time (see :data:`MIN_WALL_TIMEOUT_S`)."""
+        speed = self.clock.speed
+        if 1.0 < speed < float("inf"):
+            return max(timeout_s, self.min_wall_timeout_s * speed)
+        return timeout_s
+
+    async def call(
+        self, action: str, payload: Mapping[str, Any], *, timeout_s: float
+    ) -> CallOutcome:
+        """Send a CALL; every outcome comes back as a :class:`CallOutcome` (never raises for
+        the DUT's faults; raises :class:`~harness.session.LocalProtocolError` for ours)."""
+        try:
+            result = await self.connection.call(
+                action, dict(payload), timeout_s=self.patience_s(timeout_s)
+            )
+        except CallErrorReceived as exc:
+            return CallOutcome(
+                error_code=str(exc.code),
+                error_description=str(exc.description or ""),
+                frames=self.frames_of(exc.message_id),
+            )
+        except CallTimeout as exc:
+            return CallOutcome(
+                failure="timeout",
+                detail=f"no answer to {action} within {timeout_s:g} s",
+                frames=self.frames_of(exc.message_id),
+            )
+        except RemoteProtocolError as exc:
+            return CallOutcome(failure="invalid", detail=f"invalid answer to {action}: {exc}")
+        except ConnectionClosed:
+            return CallOutcome(failure="closed", detail=self._closed_text(action))
+        return CallOutcome(payload=dict(result.payload), frames=self.frames_of(result.message_id))
+
+    def _closed_text(self, action: str) -> str:
+        transport = self.connection.transport
+        code = transport.close_code
+        reason = transport.close_reason or ""
+        how = f" (close code {code}{', ' + reason if reason else ''})" if code else ""
+        return f"the DUT's connection closed before it answered {action}{how}"
+
+    # ------------------------------------------------------------------ requests
+
+    def arm(self, action: str, respond: ResponseBuilder) -> Waiter:
+        """Wait for the DUT's next ``action`` request, to be answered by ``respond``."""
+        waiter = Waiter(action, respond)
+        self._waiters.append(waiter)
+        return waiter
+
+    def disarm(self, waiter: Waiter) -> None:
+        """Stop waiting (the step ended)."""
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+
+    def take_unclaimed(self, action: str) -> Received | None:
+        """A request of ``action`` that arrived with no waiter armed (answered by default)."""
+        for i, (name, received) in enumerate(self._unclaimed):
+            if name == action:
+                del self._unclaimed[i]
+                return received
+        return None
+
+    def forget_unclaimed(self) -> None:
+        """Drop remembered requests (called when a step begins that did not arm them)."""
+        self._unclaimed.clear()
+
+    def _handler(self, action: str) -> Callable[[CallReceived], Any]:
+        async def handle(event: CallReceived) -> dict[str, Any]:
+            waiter = next((w for w in self._waiters if w.action == action), None)
+            response: dict[str, Any] | None = None
+            if waiter is not None:
+                self._waiters.remove(waiter)
+                try:
+                    response = waiter.respond(event)
+                except Exception as exc:  # scenario value could not be built: harness side
+                    if not waiter.future.done():
+                        waiter.future.set_exception(exc)
+                    waiter = None
+            answer = self.answers.answer(event, override=response)
+            received = Received(
+                payload=dict(event.payload),
+                message_id=event.message_id,
+                frames=self.frames_of(event.message_id),
+                response=answer,
+                answered_by_default=response is None,
+            )
+            if waiter is not None:
+                if not waiter.future.done():
+                    waiter.future.set_result(received)
+            else:
+                self._unclaimed.append((action, received))
+            return answer
+
+        return handle
+
+    def _transaction_ended(self, transaction: ObservedTransaction) -> None:
+        if self.on_transaction_ended is not None:
+            self.on_transaction_ended(transaction)

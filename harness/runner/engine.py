@@ -1,0 +1,641 @@
+"""Runs one :class:`~harness.scenario.Case` against a DUT, with the harness as CSMS.
+
+:class:`CaseEngine` walks the steps on the run's clock and turns every judged step into a
+:class:`~harness.results.CheckResult` (requirement, expected, actual, frames):
+
+* a step that fails its MUST gives FAIL, its SHOULD NON_STRICT;
+* a failing ``precondition: true`` step gives INCONCLUSIVE and ends the case (what the case
+  checks was never exercised);
+* the DUT closing the connection or not answering fails the step that needed it (or makes a
+  precondition INCONCLUSIVE), and ends the case — never ERROR;
+* an exception in harness code ends the case with ERROR (the checks so far are kept).
+
+A step without ``requirement`` is judged against the case's first requirement (or, if the
+case lists none, the case id), at the step's level.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from harness.clock import Clock
+from harness.results import (
+    CheckResult,
+    Interruption,
+    Level,
+    MeasurementSource,
+    Requirement,
+    Series,
+    StepRecord,
+)
+from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
+from harness.runner.mirror import MirrorStore
+from harness.runner.operator import Operator, SimulationControl
+from harness.runner.settled_step import run_settled
+from harness.runner.stall import StallMonitor
+from harness.scenario import (
+    Capabilities,
+    Case,
+    ClearProfileStep,
+    CompareCompositeStep,
+    ExpectRequestStep,
+    ExpectSettledStep,
+    OcppVersion,
+    PromptResponse,
+    PromptStep,
+    RepeatStep,
+    SendStep,
+    SetProfileStep,
+    Step,
+    VehicleAction,
+    VehicleStep,
+    WaitStep,
+    describe,
+    extract,
+    match,
+    resolve_int,
+    resolve_number,
+    substitute,
+)
+from harness.smartcharging import OcppVersion as OracleVersion
+from harness.smartcharging import compare_composite, parse_composite_response
+
+__all__ = ["CaseEngine", "EngineOutcome"]
+
+DEFAULT_TIME_TOLERANCE_S = 2
+"""How far a composite schedule's start and period starts may be off (clock seconds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOutcome:
+    """Everything one case run produced (the run turns it into a CaseResult)."""
+
+    checks: tuple[CheckResult, ...]
+    steps: tuple[StepRecord, ...]
+    interruption: Interruption | None
+    series: tuple[Series, ...]
+    measurement_source: MeasurementSource
+    dut_closed: bool
+
+
+class _Stop(Exception):
+    """The case cannot go on (DUT gone, precondition failed); the reason is already recorded."""
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` with :class:`~decimal.Decimal` numbers (the session's exact decoding) as
+    ``int``/``float``, the form the oracle's schema validators take."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain_json(v) for v in value]
+    return value
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    text = json.dumps(value, separators=(",", ":"), default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class CaseEngine:
+    """Executes cases on one :class:`CsmsEndpoint`; one :meth:`run` at a time."""
+
+    def __init__(
+        self,
+        endpoint: CsmsEndpoint,
+        *,
+        clock: Clock,
+        operator: Operator,
+        control: SimulationControl | None,
+        capabilities: Capabilities | None = None,
+        time_tolerance_s: int = DEFAULT_TIME_TOLERANCE_S,
+        stall_monitor: StallMonitor | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.stall_monitor = stall_monitor
+        """Set on an accelerated clock: timing failures a machine stall explains are
+        INCONCLUSIVE (see :mod:`harness.runner.stall`)."""
+        self.clock = clock
+        self.operator = operator
+        self.control = control
+        self.capabilities = capabilities
+        self.time_tolerance_s = time_tolerance_s
+        evses = capabilities.number_of_evses if capabilities is not None else 1
+        phases = capabilities.supply_phases if capabilities is not None else 3
+        self.mirror = MirrorStore(
+            str(endpoint.version),
+            endpoint.observations,
+            evse_ids=tuple(range(1, evses + 1)),
+            supply_phases=phases,
+        )
+        endpoint.on_transaction_ended = self.mirror.transaction_ended
+        # per-run state
+        self._case: Case | None = None
+        self._version = OcppVersion(str(endpoint.version))
+        self._variables: dict[str, Any] = {}
+        self._checks: list[CheckResult] = []
+        self._log: list[StepRecord] = []
+        self._counter = 0
+        self._armed: dict[int, Waiter] = {}
+
+    # ------------------------------------------------------------------ running
+
+    async def run(self, case: Case, *, parameters: Mapping[str, Any]) -> EngineOutcome:
+        """Run ``case`` with resolved ``parameters``; never raises for the DUT's faults."""
+        self._case = case
+        self._variables = dict(parameters)
+        self._checks, self._log, self._counter, self._armed = [], [], 0, {}
+        self.endpoint.observations.clear_case()
+        interruption: Interruption | None = None
+        try:
+            await self._steps(case.steps)
+        except _Stop:
+            pass
+        except Exception as exc:
+            interruption = Interruption.harness_error(exc)
+        finally:
+            for waiter in self._armed.values():
+                self.endpoint.disarm(waiter)
+            self._armed.clear()
+        series = self.endpoint.observations.series()
+        names = {s.name for s in series}
+        checks = tuple(
+            replace(c, series=tuple(n for n in c.series if n in names)) for c in self._checks
+        )
+        measured = any(s.quantity.value != "limit" for s in series)
+        return EngineOutcome(
+            checks=checks,
+            steps=tuple(self._log),
+            interruption=interruption,
+            series=series,
+            measurement_source=MeasurementSource.METER_VALUES
+            if measured
+            else MeasurementSource.NONE,
+            dut_closed=self.endpoint.closed,
+        )
+
+    async def _steps(self, steps: Sequence[Step]) -> None:
+        for position, step in enumerate(steps):
+            if not isinstance(step, ExpectRequestStep):
+                self.endpoint.forget_unclaimed()
+                self._arm_following(steps, position)
+            await self._step(step)
+
+    def _arm_following(self, steps: Sequence[Step], position: int) -> None:
+        """Arm the expect_request steps that directly follow ``position`` (their requests
+        may arrive while the current step runs)."""
+        for later in steps[position + 1 :]:
+            if not isinstance(later, ExpectRequestStep):
+                break
+            if id(later) not in self._armed:
+                self._armed[id(later)] = self._arm(later)
+
+    def _arm(self, step: ExpectRequestStep) -> Waiter:
+        def respond(_: Any) -> dict[str, Any] | None:
+            if step.respond_with is None:
+                return None
+            built: dict[str, Any] = substitute(
+                step.respond_with, variables=self._variables, now=self.clock.now()
+            )
+            return built
+
+        return self.endpoint.arm(step.action, respond)
+
+    async def _step(self, step: Step) -> None:
+        self._counter += 1
+        match step:
+            case SetProfileStep() | ClearProfileStep():
+                await self._send(step.as_send(self._version), kind=step.kind)
+            case SendStep():
+                await self._send(step, kind="send")
+            case ExpectRequestStep():
+                await self._expect_request(step)
+            case WaitStep():
+                seconds = resolve_number(step.duration_s, variables=self._variables)
+                self._note(f"wait {seconds:g} s")
+                await self.clock.sleep(seconds)
+            case VehicleStep():
+                await self._vehicle(step)
+            case PromptStep():
+                await self._prompt(step)
+            case ExpectSettledStep():
+                await self._settled(step)
+            case CompareCompositeStep():
+                await self._composite(step)
+            case RepeatStep():
+                for binding in step.bindings(variables=self._variables):
+                    self._variables.update(binding)
+                    self._note(f"repeat {_short(binding) if binding else ''}".strip())
+                    await self._steps(step.steps)
+
+    # ------------------------------------------------------------------ verdicts
+
+    def _note(self, text: str) -> None:
+        self._log.append(StepRecord(self.clock.now(), self._counter - 1, text))
+
+    def _requirement(self, step: Step) -> Requirement:
+        case = self._case
+        assert case is not None
+        level = Level(case.step_level(step).value)
+        if step.requirement is not None:
+            found = case.requirement(step.requirement)
+            return Requirement(step.requirement, level, found.text if found else "")
+        if case.requirements:
+            first = case.requirements[0]
+            return Requirement(first.id, level, first.text)
+        return Requirement(case.id, level, case.title)
+
+    def _judge(
+        self,
+        step: Step,
+        *,
+        ok: bool,
+        expected: str,
+        actual: str,
+        frames: tuple[int, ...] = (),
+        series: tuple[str, ...] = (),
+    ) -> None:
+        requirement = self._requirement(step)
+        where = f"step {self._counter}"
+        if ok:
+            self._note(f"{where}: ok — {actual}"[:500])
+            if not step.precondition:
+                self._checks.append(
+                    CheckResult.passed(
+                        requirement, expected=expected, actual=actual, frames=frames, series=series
+                    )
+                )
+            return
+        self._note(f"{where}: not met — {actual}"[:500])
+        if step.precondition:
+            self._checks.append(
+                CheckResult.inconclusive(
+                    requirement,
+                    expected=expected,
+                    reason=f"setup ({where}) failed: {actual}",
+                    frames=frames,
+                    series=series,
+                )
+            )
+            raise _Stop
+        self._checks.append(
+            CheckResult.failed(
+                requirement, expected=expected, actual=actual, frames=frames, series=series
+            )
+        )
+
+    def _unjudgeable(
+        self,
+        step: Step,
+        *,
+        expected: str,
+        reason: str,
+        frames: tuple[int, ...] = (),
+        series: tuple[str, ...] = (),
+    ) -> None:
+        self._note(f"step {self._counter}: cannot judge — {reason}"[:500])
+        self._checks.append(
+            CheckResult.inconclusive(
+                self._requirement(step),
+                expected=expected,
+                reason=reason,
+                frames=frames,
+                series=series,
+            )
+        )
+
+    # ------------------------------------------------------------------- send
+
+    async def _send(self, step: SendStep, *, kind: str) -> None:
+        payload = substitute(step.payload, variables=self._variables, now=self.clock.now())
+        timeout_s = resolve_number(step.timeout_s, variables=self._variables)
+        self._note(f"{kind}: {step.action} {_short(payload, 200)}")
+        outcome = await self.endpoint.call(step.action, payload, timeout_s=timeout_s)
+        expected = self._expected_answer(step)
+        if outcome.payload is not None and outcome.payload.get("status") == "Accepted":
+            self._mirror(step.action, payload)
+        if outcome.failure is not None:
+            self._judge(
+                step, ok=False, expected=expected, actual=outcome.detail, frames=outcome.frames
+            )
+            if outcome.failure == "closed":
+                raise _Stop
+            return
+        if outcome.error_code is not None:
+            ok = step.expect_call_error is not None and outcome.error_code in {
+                str(c) for c in step.expect_call_error
+            }
+            actual = f"CALLERROR {outcome.error_code}" + (
+                f" ({outcome.error_description})" if outcome.error_description else ""
+            )
+            self._judge(step, ok=ok, expected=expected, actual=actual, frames=outcome.frames)
+            return
+        await self._judge_payload(step, outcome, expected)
+
+    async def _judge_payload(self, step: SendStep, outcome: CallOutcome, expected: str) -> None:
+        answer = outcome.payload or {}
+        if step.expect is None and step.expect_call_error is not None:
+            self._judge(
+                step,
+                ok=False,
+                expected=expected,
+                actual=f"CALLRESULT {_short(answer)}",
+                frames=outcome.frames,
+            )
+            return
+        if step.expect is not None:
+            result = match(step.expect, answer, variables=self._variables)
+            if not result.matched:
+                actual = (
+                    f"{_short(answer)} — at {result.path}: expected {result.expected}, "
+                    f"got {result.actual}"
+                )
+                self._judge(step, ok=False, expected=expected, actual=actual, frames=outcome.frames)
+                return
+        stored = self._store(step.store, answer)
+        if stored is not None:
+            self._judge(step, ok=False, expected=expected, actual=stored, frames=outcome.frames)
+            return
+        self._judge(step, ok=True, expected=expected, actual=_short(answer), frames=outcome.frames)
+
+    def _expected_answer(self, step: SendStep) -> str:
+        parts = []
+        if step.expect is not None:
+            parts.append(f"{step.action} answered with {describe(step.expect, self._variables)}")
+        elif step.expect_call_error is None:
+            parts.append(f"a valid answer to {step.action}")
+        if step.expect_call_error is not None:
+            codes = ", ".join(str(c) for c in step.expect_call_error)
+            parts.append(f"CALLERROR one of [{codes}]")
+        return " or ".join(parts)
+
+    def _store(self, store: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        """Save variables; return what was missing, if anything."""
+        for name, path in store.items():
+            try:
+                self._variables[name] = extract(payload, path)
+            except LookupError as exc:
+                return f"the payload has no {path} to store as {name} ({exc})"
+        return None
+
+    def _mirror(self, action: str, payload: Mapping[str, Any]) -> None:
+        if action == "SetChargingProfile":
+            self.mirror.accepted_set(payload)
+        elif action == "ClearChargingProfile":
+            self.mirror.accepted_clear(payload)
+        elif action in {"RemoteStartTransaction", "RequestStartTransaction"}:
+            self.mirror.accepted_start(payload)
+        else:
+            return
+        self._record_limits()
+
+    def _record_limits(self) -> None:
+        now = self.clock.now()
+        for evse in self.mirror.context().evse_ids:
+            limit = self.mirror.limit_at(evse_id=evse, at=now).current_a
+            self.endpoint.observations.record_limit(
+                now, evse, None if limit is None else float(limit), "A"
+            )
+
+    # --------------------------------------------------------- expect_request
+
+    async def _expect_request(self, step: ExpectRequestStep) -> None:
+        within_s = resolve_number(step.within_s, variables=self._variables)
+        expected = f"the DUT sends {step.action} within {within_s:g} s" + (
+            f", matching {describe(step.expect, self._variables)}" if step.expect else ""
+        )
+        self._note(f"expect_request: {step.action} within {within_s:g} s")
+        waiter = self._armed.pop(id(step), None)
+        early: Received | None = None
+        if waiter is None:
+            early = self.endpoint.take_unclaimed(step.action)
+            if early is None:
+                waiter = self._arm(step)
+        received = early
+        if waiter is not None:
+            try:
+                patience_s = self.endpoint.patience_s(within_s)
+                got = await self._wait_or_closed(waiter.future, patience_s)
+            finally:
+                self.endpoint.disarm(waiter)
+            if got is None:
+                gone = self.endpoint.closed
+                actual = (
+                    f"the DUT closed the connection before sending {step.action}"
+                    if gone
+                    else f"no {step.action} within {within_s:g} s"
+                )
+                self._judge(step, ok=False, expected=expected, actual=actual)
+                if gone:
+                    raise _Stop
+                return
+            received = got
+        assert received is not None
+        frames = self.endpoint.frames_of(received.message_id)
+        if step.expect is not None:
+            result = match(step.expect, received.payload, variables=self._variables)
+            if not result.matched:
+                actual = (
+                    f"{_short(received.payload)} — at {result.path}: expected "
+                    f"{result.expected}, got {result.actual}"
+                )
+                self._judge(step, ok=False, expected=expected, actual=actual, frames=frames)
+                return
+        missing = self._store(step.store, received.payload)
+        if missing is not None:
+            self._judge(step, ok=False, expected=expected, actual=missing, frames=frames)
+            return
+        note = (
+            ""
+            if step.respond_with is None or not received.answered_by_default
+            else (" (it arrived before the step; answered with the default)")
+        )
+        self._judge(
+            step,
+            ok=True,
+            expected=expected,
+            actual=f"{step.action} {_short(received.payload)}{note}",
+            frames=frames,
+        )
+
+    async def _wait_or_closed(
+        self, future: asyncio.Future[Received], timeout_s: float
+    ) -> Received | None:
+        """The future's result, or ``None`` on timeout or when the connection closes."""
+        closed = self.endpoint.closed_waiter()
+
+        async def first() -> None:
+            pending: set[asyncio.Future[Any]] = {future, closed}
+            await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+
+        try:
+            await self.clock.wait_for(first(), timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            closed.cancel()
+        return future.result() if future.done() else None
+
+    # ----------------------------------------------------------- vehicle, prompt
+
+    async def _vehicle(self, step: VehicleStep) -> None:
+        evse = resolve_int(step.evse, variables=self._variables)
+        self._note(f"vehicle {step.action} at EVSE {evse}")
+        if self.control is None:
+            ok = await self._ask(step, step.lab_prompt(), yes_no=False, timeout_s=None)
+            if not ok:
+                self._unjudgeable(
+                    step,
+                    expected="the operator does it",
+                    reason=f"the operator did not confirm: {step.lab_prompt()}",
+                )
+                raise _Stop
+            return
+        if step.action is VehicleAction.PLUG_IN:
+            await self.control.plug_in(evse=evse)
+        elif step.action is VehicleAction.UNPLUG:
+            await self.control.unplug(evse=evse)
+        elif step.action is VehicleAction.WAKE:
+            await self.control.wake(evse=evse)
+        else:
+            soc = resolve_number(step.soc_percent or 0.0, variables=self._variables)
+            await self.control.set_soc(evse=evse, soc_percent=soc)
+
+    async def _ask(
+        self, step: Step, message: str, *, yes_no: bool, timeout_s: float | None
+    ) -> bool:
+        try:
+            return await self.clock.wait_for(self.operator.ask(message, yes_no=yes_no), timeout_s)
+        except TimeoutError:
+            return False
+
+    async def _prompt(self, step: PromptStep) -> None:
+        message = str(substitute(step.message, variables=self._variables, now=self.clock.now()))
+        timeout_s = (
+            None
+            if step.timeout_s is None
+            else resolve_number(step.timeout_s, variables=self._variables)
+        )
+        yes_no = step.response is PromptResponse.YES_NO
+        self._note(f"prompt: {message}")
+        answer = await self._ask(step, message, yes_no=yes_no, timeout_s=timeout_s)
+        if not yes_no:
+            if not answer:
+                self._unjudgeable(
+                    step,
+                    expected="the operator acknowledges",
+                    reason=f"no acknowledgement of: {message}",
+                )
+                raise _Stop
+            return
+        self._judge(
+            step,
+            ok=answer,
+            expected=f"the operator answers yes to: {message}",
+            actual="yes" if answer else "no",
+        )
+
+    # -------------------------------------------------------------- settled
+
+    async def _settled(self, step: ExpectSettledStep) -> None:
+        await run_settled(self, step)
+
+    # ------------------------------------------------------------ composite
+
+    async def _composite(self, step: CompareCompositeStep) -> None:
+        evse = resolve_int(step.evse, variables=self._variables)
+        duration = int(resolve_number(step.duration_s, variables=self._variables))
+        tolerance = resolve_number(step.tolerance, variables=self._variables)
+        key = "connectorId" if self._version is OcppVersion.V16 else "evseId"
+        payload = {key: evse, "duration": duration, "chargingRateUnit": step.unit}
+        self._note(f"compare_composite: GetCompositeSchedule {_short(payload)}")
+        sent_at = self.clock.now()
+        outcome = await self.endpoint.call("GetCompositeSchedule", payload, timeout_s=30.0)
+        received_at = self.clock.now()
+        base = f"GetCompositeSchedule of EVSE {evse} over {duration} s in {step.unit}"
+        if outcome.payload is None:
+            actual = outcome.detail if outcome.failure else f"CALLERROR {outcome.error_code}"
+            self._judge(
+                step,
+                ok=False,
+                expected=f"{base} answered with the oracle's schedule",
+                actual=actual,
+                frames=outcome.frames,
+            )
+            if outcome.failure == "closed":
+                raise _Stop
+            return
+        version = OracleVersion(str(self._version))
+        answer = plain_json(outcome.payload)
+        start = sent_at
+        try:
+            reported = parse_composite_response(answer, version)
+        except Exception:  # a malformed answer: compare_composite reports it
+            reported = None
+        tol = self.time_tolerance_s
+        if reported is not None and (
+            (sent_at - reported.schedule_start).total_seconds() <= tol
+            and (reported.schedule_start - received_at).total_seconds() <= tol
+        ):
+            start = reported.schedule_start  # the instant the DUT computed it for
+        expected = self.mirror.composite(
+            evse_id=evse,
+            start=start,
+            duration_s=duration,
+            unit=step.unit,
+            default_limit=self._default_limit(step.unit),
+        )
+        comparison = compare_composite(
+            expected,
+            answer,
+            version=version,
+            time_tolerance_s=tol,
+            precision=Decimal(str(tolerance)) if tolerance > 0 else None,
+        )
+        actual = comparison.actual_text
+        if comparison.differences:
+            actual += " — " + "; ".join(d.describe() for d in comparison.differences)
+        self._judge(
+            step,
+            ok=comparison.ok,
+            expected=comparison.expected_text,
+            actual=actual,
+            frames=outcome.frames,
+        )
+
+    def _default_limit(self, unit: str) -> Decimal | None:
+        caps = self.capabilities
+        if caps is None or caps.max_current_a is None:
+            return None
+        amps = Decimal(str(caps.max_current_a))
+        return amps if unit == "A" else amps * 230 * caps.supply_phases
+
+    # helpers for settled_step
+    def variables(self) -> Mapping[str, Any]:
+        """The current parameters and stored variables."""
+        return self._variables
+
+    def judge(self, step: Step, **kwargs: Any) -> None:
+        """Record a judged step (see :meth:`_judge`)."""
+        self._judge(step, **kwargs)
+
+    def unjudgeable(self, step: Step, **kwargs: Any) -> None:
+        """Record a step the harness could not judge (INCONCLUSIVE)."""
+        self._unjudgeable(step, **kwargs)
+
+    def note(self, text: str) -> None:
+        """Add a line to the step log."""
+        self._note(text)
+
+    async def wait_closed_or(self, awaitable: Awaitable[Any], timeout_s: float) -> None:
+        """Wait for ``awaitable`` at most ``timeout_s`` (clock)."""
+        with contextlib.suppress(TimeoutError):
+            await self.clock.wait_for(awaitable, timeout_s)

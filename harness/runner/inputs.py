@@ -1,0 +1,135 @@
+"""Inputs of a run: where the case library is, fleet files, built-in declarations.
+
+The case library (``scenarios/``) is located relative to the checkout: the folder next to the
+``harness`` package (``pip install -e .`` — the supported installation — keeps it there).
+A non-editable wheel does not ship it; ``OCPP_HARNESS_SCENARIOS`` (a path) overrides the
+location, and a clear error says so when neither is found.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.runner.targets import FleetVehicle
+from harness.scenario import Capabilities, load_capabilities
+from harness.scenario.fleet import load_fleet as load_fleet_file
+
+__all__ = [
+    "DEFAULT_VEHICLE",
+    "RunnerInputError",
+    "default_fleet_file",
+    "load_fleet",
+    "resolve_suites",
+    "scenarios_root",
+    "sim_capabilities",
+]
+
+DEFAULT_VEHICLE = FleetVehicle("reference-bev-3ph-16a", "bev_3ph_16a", "reference BEV 11 kW")
+"""The vehicle of the built-in fleet when no fleet file exists."""
+
+
+class RunnerInputError(Exception):
+    """A bad input the user can fix (message names the file and what was expected)."""
+
+
+def scenarios_root() -> Path:
+    """The case library folder (see the module docstring)."""
+    override = os.environ.get("OCPP_HARNESS_SCENARIOS")
+    root = Path(override) if override else Path(__file__).resolve().parents[2] / "scenarios"
+    if not root.is_dir():
+        raise RunnerInputError(
+            f"the case library was not found at {root}; set OCPP_HARNESS_SCENARIOS to the "
+            "scenarios/ folder of an ocpp-harness checkout"
+        )
+    return root
+
+
+def resolve_suites(names: tuple[str, ...]) -> list[Path]:
+    """Each ``SUITE`` (a folder under ``scenarios/``) or path; none: the whole library."""
+    if not names:
+        return [scenarios_root()]
+    out: list[Path] = []
+    for name in names:
+        path = Path(name)
+        if path.exists():
+            out.append(path)
+            continue
+        candidate = scenarios_root() / name
+        if candidate.is_dir():
+            out.append(candidate)
+            continue
+        known = sorted(p.name for p in scenarios_root().iterdir() if p.is_dir())
+        raise RunnerInputError(
+            f"{name}: neither a file/folder nor a suite (suites: {', '.join(known) or 'none'})"
+        )
+    return out
+
+
+def load_fleet(path: Path) -> list[FleetVehicle]:
+    """The models of a fleet file (:func:`harness.scenario.fleet.load_fleet`: format, checks
+    and file:line errors, as :class:`~harness.scenario.ScenarioLoadError`) as run vehicles."""
+    fleet = load_fleet_file(path)
+    return [
+        FleetVehicle(
+            id=model.id,
+            archetype=model.archetype,
+            label=model.label,
+            market_share=model.market_share,
+            params=dict(model.overrides),
+        )
+        for model in fleet.models
+    ]
+
+
+def default_fleet_file() -> Path | None:
+    """The built-in fleet: ``scenarios/fleets/default.yaml``, else the first fleet file there."""
+    folder = scenarios_root() / "fleets"
+    if not folder.is_dir():
+        return None
+    default = folder / "default.yaml"
+    if default.is_file():
+        return default
+    files = sorted(folder.glob("*.yaml"))
+    return files[0] if files else None
+
+
+def sim_capabilities(versions: tuple[str, ...]) -> Capabilities:
+    """What the built-in station simulator supports: ``scenarios/capabilities/sim-station.yaml``
+    when it covers ``versions``, else a declaration built here."""
+    try:
+        path = scenarios_root() / "capabilities" / "sim-station.yaml"
+    except RunnerInputError:
+        path = None
+    if path is not None and path.is_file():
+        declared = load_capabilities(path)
+        if set(versions) <= {str(v) for v in declared.ocpp_versions}:
+            return declared
+    v21 = "2.1" in versions
+    return Capabilities.model_validate(
+        {
+            "name": "built-in station simulator",
+            "ocpp_versions": list(versions),
+            "role": "station",
+            "smart_charging": True,
+            "purposes": ["station_max", "tx_default", "tx"],
+            "profile_kinds": ["absolute", "recurring", "relative"],
+            "units": ["A", "W"],
+            "max_stack_level": 8,
+            "max_periods": 24,
+            "max_profiles": 16,
+            "number_of_evses": 1,
+            "supply_phases": 3,
+            "max_current_a": 32.0,
+            "phase_switching": True,
+            "v2x": v21,
+            "v2x_modes": ["CentralSetpoint", "Idle"] if v21 else [],
+            "measurands": [
+                "Current.Import",
+                "Current.Offered",
+                "Power.Active.Import",
+                "Energy.Active.Import.Register",
+                *(["Power.Active.Export"] if v21 else []),
+            ],
+        }
+    )

@@ -1,0 +1,167 @@
+"""The mirror: the profiles the harness installed and the DUT accepted, as the oracle sees them.
+
+The harness never asks the DUT what it holds; it mirrors what it sent. A SetChargingProfile
+answered ``Accepted`` is installed into an oracle :class:`ProfileStore` (without the
+oracle's own validation: the DUT decided), a ClearChargingProfile answered ``Accepted``
+clears the same criteria. Limits and composites are then computed with the transactions the
+harness observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from harness.runner.observations import ObservationLog, ObservedTransaction
+from harness.smartcharging import (
+    ClearCriteria,
+    CompositeSchedule,
+    InstantLimit,
+    ProfileStore,
+    Purpose,
+    RateUnit,
+    StationContext,
+    Transaction,
+    parse_set_charging_profile,
+)
+from harness.smartcharging import OcppVersion as OracleVersion
+from harness.smartcharging.composite import InstalledProfile
+
+__all__ = ["MirrorStore"]
+
+
+class MirrorStore:
+    """What the DUT should hold, according to what it accepted."""
+
+    def __init__(
+        self,
+        version: str,
+        observations: ObservationLog,
+        *,
+        evse_ids: tuple[int, ...] = (1,),
+        supply_phases: int = 3,
+    ) -> None:
+        self.version = OracleVersion(version)
+        self._observations = observations
+        self._evse_ids = evse_ids
+        self._supply_phases = supply_phases
+        self._store = ProfileStore(self.version)
+
+    def reset(self) -> None:
+        """Forget every profile (the reset between cases cleared them on the DUT)."""
+        self._store = ProfileStore(self.version)
+
+    @property
+    def installed(self) -> tuple[InstalledProfile, ...]:
+        """The mirrored profiles."""
+        return self._store.installed
+
+    def context(self) -> StationContext:
+        """The station state for the oracle: EVSEs and the observed transactions."""
+        evses = tuple(sorted({*self._evse_ids, *self._observations.transactions}))
+        transactions = tuple(
+            (evse, Transaction(tx.transaction_id, tx.start))
+            for evse, tx in sorted(self._observations.transactions.items())
+        )
+        return StationContext(
+            evse_ids=evses, transactions=transactions, supply_phases=self._supply_phases
+        )
+
+    def accepted_set(self, payload: Mapping[str, Any]) -> None:
+        """The DUT accepted this SetChargingProfile request: mirror it.
+
+        Raises :class:`~harness.smartcharging.PayloadError` if the payload is not a valid
+        request (the harness sent it, so that is the scenario's or the harness's mistake).
+        """
+        evse_id, profile = parse_set_charging_profile(dict(payload), version=self.version)
+        items = self._store.installed
+        kept = [i for i in items if not self._replaces(evse_id, profile, i)]
+        # Install without the oracle's validation: the DUT has decided to accept it.
+        self._store._items = (*kept, InstalledProfile(evse_id, profile))
+        self._store._cache.clear()
+
+    def _replaces(self, evse_id: int, new: Any, old: InstalledProfile) -> bool:
+        return self._store._replaces(evse_id, new, old)
+
+    def accepted_clear(self, payload: Mapping[str, Any]) -> None:
+        """The DUT accepted this ClearChargingProfile request: clear the same profiles."""
+        if self.version is OracleVersion.V16:
+            purpose = payload.get("chargingProfilePurpose")
+            criteria = ClearCriteria(
+                profile_id=payload.get("id"),
+                evse_id=payload.get("connectorId"),
+                purpose=_purpose(purpose),
+                stack_level=payload.get("stackLevel"),
+            )
+        else:
+            raw = payload.get("chargingProfileCriteria") or {}
+            criteria = ClearCriteria(
+                profile_id=payload.get("chargingProfileId"),
+                evse_id=raw.get("evseId"),
+                purpose=_purpose(raw.get("chargingProfilePurpose")),
+                stack_level=raw.get("stackLevel"),
+            )
+        self._store.clear(criteria)
+
+    def transaction_ended(self, transaction: ObservedTransaction) -> None:
+        """TxProfiles live as long as their transaction (1.6 §3.13.1, K01.FR.26 in 2.x);
+        one given with the start request (no transactionId) belongs to the EVSE's transaction."""
+        self._store.end_transaction(transaction.transaction_id)
+        kept = tuple(
+            i
+            for i in self._store.installed
+            if not (
+                i.profile.purpose is Purpose.TX
+                and i.profile.transaction_id is None
+                and i.evse_id == transaction.evse
+            )
+        )
+        if kept != self._store.installed:
+            self._store._items = kept
+            self._store._cache.clear()
+
+    def accepted_start(self, payload: Mapping[str, Any]) -> None:
+        """The DUT accepted RemoteStartTransaction / RequestStartTransaction: a
+        ``chargingProfile`` in it is the new transaction's TxProfile (1.6 §5.11, 2.x F01.FR.08)."""
+        profile = payload.get("chargingProfile")
+        if not isinstance(profile, Mapping):
+            return
+        if self.version is OracleVersion.V16:
+            evse = payload.get("connectorId", 1)
+            self.accepted_set({"connectorId": evse, "csChargingProfiles": profile})
+        else:
+            evse = payload.get("evseId", 1)
+            self.accepted_set({"evseId": evse, "chargingProfile": profile})
+
+    def limit_at(self, *, evse_id: int, at: datetime) -> InstantLimit:
+        """The oracle's limit on ``evse_id`` at ``at``."""
+        return self._store.limit_at(evse_id=evse_id, at=at, context=self.context())
+
+    def composite(
+        self,
+        *,
+        evse_id: int,
+        start: datetime,
+        duration_s: int,
+        unit: str,
+        default_limit: Decimal | None,
+    ) -> CompositeSchedule:
+        """The oracle's composite schedule for the mirrored profiles."""
+        return self._store.composite(
+            evse_id=evse_id,
+            start=start,
+            duration_s=duration_s,
+            unit=RateUnit(unit),
+            context=self.context(),
+            default_limit=default_limit,
+        )
+
+
+def _purpose(text: object) -> Purpose | None:
+    if text is None:
+        return None
+    if text == "ChargePointMaxProfile":
+        return Purpose.STATION_MAX
+    return Purpose(str(text))

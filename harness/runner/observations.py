@@ -1,0 +1,189 @@
+"""What the harness (as CSMS) has seen of the DUT during one case.
+
+The default handlers feed an :class:`ObservationLog`: connector/EVSE status, running
+transactions, and meter samples stamped with the clock time they arrived. Steps read it
+(``expect_settled`` judges the samples, the mirror store needs the transactions), and at the
+end of a case it becomes the case's measurement series (:meth:`ObservationLog.series`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from harness.results import Phase, Quantity, Series, Unit
+
+__all__ = ["MeterSample", "ObservationLog", "ObservedTransaction", "dut_time", "meter_samples"]
+
+TRUSTED_OFFSET_S = 120.0
+"""A DUT timestamp within this many clock seconds of the arrival time is used as the time of
+the observation (it is exact, while the arrival lags by the processing time — which an
+accelerated clock stretches); further off, the DUT's clock is not trusted and the arrival
+time is used."""
+
+
+def dut_time(text: object, *, arrival: datetime) -> datetime:
+    """The DUT's timestamp ``text`` if it is plausible (see :data:`TRUSTED_OFFSET_S`), else
+    ``arrival``."""
+    if not isinstance(text, str):
+        return arrival
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return arrival
+    if stamp.tzinfo is None:
+        return arrival
+    if abs((stamp - arrival).total_seconds()) > TRUSTED_OFFSET_S:
+        return arrival
+    return stamp
+
+
+_PHASES = {"L1": Phase.L1, "L2": Phase.L2, "L3": Phase.L3}
+_PHASE_ALIASES = {"L1-N": "L1", "L2-N": "L2", "L3-N": "L3"}
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSample:
+    """One sampled value: when it arrived (clock time), where, what, on which phase."""
+
+    t: datetime
+    evse: int
+    measurand: str
+    phase: str | None
+    value: float
+    frame: int | None = None
+    """Index of the trace frame that carried it (evidence)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedTransaction:
+    """A transaction the harness saw start (StartTransaction / TransactionEvent Started)."""
+
+    transaction_id: str
+    evse: int
+    start: datetime
+
+
+def _unit_factor(unit: str | None) -> float:
+    return 1000.0 if unit in {"kW", "kWh", "kvar", "kVA"} else 1.0
+
+
+def meter_samples(
+    meter_value: Iterable[Mapping[str, Any]], *, evse: int, at: datetime, frame: int | None
+) -> list[MeterSample]:
+    """The samples of a MeterValues ``meterValue`` list (1.6 and 2.x shapes), stamped with
+    their own timestamp (or ``at``, the arrival time, see :func:`dut_time`).
+
+    1.6 values are text (``"16.0"``), 2.x numbers; ``kW`` is converted to W. The measurand
+    defaults to ``Energy.Active.Import.Register`` as both versions say. Unreadable values are
+    skipped (the schema check of the session reports malformed frames).
+    """
+    out: list[MeterSample] = []
+    for entry in meter_value:
+        when = dut_time(entry.get("timestamp"), arrival=at)
+        for sampled in entry.get("sampledValue", ()) or ():
+            if not isinstance(sampled, Mapping):
+                continue
+            try:
+                value = float(sampled.get("value"))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                continue
+            unit = sampled.get("unit")
+            if unit is None and isinstance(sampled.get("unitOfMeasure"), Mapping):
+                unit = sampled["unitOfMeasure"].get("unit")
+            phase = sampled.get("phase")
+            phase = _PHASE_ALIASES.get(phase, phase) if isinstance(phase, str) else None
+            measurand = str(sampled.get("measurand") or "Energy.Active.Import.Register")
+            out.append(MeterSample(when, evse, measurand, phase, value * _unit_factor(unit), frame))
+    return out
+
+
+@dataclass
+class ObservationLog:
+    """Status, transactions and meter samples seen during the current case."""
+
+    status: dict[int, str] = field(default_factory=dict)
+    transactions: dict[int, ObservedTransaction] = field(default_factory=dict)
+    samples: list[MeterSample] = field(default_factory=list)
+    limits: list[tuple[datetime, int, float | None, str]] = field(default_factory=list)
+    """``(time, evse, limit, unit)`` each time the mirror's limit was evaluated."""
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    booted: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the DUT sent BootNotification on this connection."""
+
+    def notify(self) -> None:
+        """Wake whoever waits for a new observation."""
+        self.changed.set()
+
+    def add_samples(self, samples: Iterable[MeterSample]) -> None:
+        """Record meter samples and wake waiters."""
+        self.samples.extend(samples)
+        self.notify()
+
+    def start_transaction(self, transaction: ObservedTransaction) -> None:
+        """Record a transaction start."""
+        self.transactions[transaction.evse] = transaction
+        self.notify()
+
+    def end_transaction(self, transaction_id: str) -> ObservedTransaction | None:
+        """Record a transaction end; return it if it was known."""
+        for evse, tx in list(self.transactions.items()):
+            if tx.transaction_id == transaction_id:
+                del self.transactions[evse]
+                self.notify()
+                return tx
+        return None
+
+    def set_status(self, evse: int, status: str) -> None:
+        """Record a connector/EVSE status."""
+        self.status[evse] = status
+        self.notify()
+
+    def record_limit(self, t: datetime, evse: int, limit: float | None, unit: str) -> None:
+        """Record the limit the oracle says is in force (for the ``limit`` series)."""
+        if self.limits and self.limits[-1][1:] == (evse, limit, unit):
+            return
+        self.limits.append((t, evse, limit, unit))
+
+    def clear_case(self) -> None:
+        """Forget samples and limits (a new case starts); status and transactions stay."""
+        self.samples.clear()
+        self.limits.clear()
+
+    def series(self, *, evse: int | None = None) -> tuple[Series, ...]:
+        """The case's measurement series (limit, offered, per-phase current, powers)."""
+        chosen = [s for s in self.samples if evse is None or s.evse == evse]
+        out: list[Series] = []
+        limits = sorted(
+            ((t, v) for t, e, v, u in self.limits if u == "A" and (evse in (None, e))),
+            key=lambda p: p[0],
+        )
+        if limits:
+            out.append(Series.of(Quantity.LIMIT, unit=Unit.A, points=limits))
+
+        def points(measurand: str, phase: str | None) -> list[tuple[datetime, float | None]]:
+            found = [
+                (s.t, s.value) for s in chosen if s.measurand == measurand and s.phase == phase
+            ]
+            return sorted(found, key=lambda p: p[0])
+
+        offered = points("Current.Offered", None)
+        if offered:
+            out.append(Series.of(Quantity.CURRENT_OFFERED, unit=Unit.A, points=offered))
+        for name, phase in _PHASES.items():
+            current = points("Current.Import", name)
+            if current:
+                out.append(
+                    Series.of(Quantity.CURRENT_IMPORT, unit=Unit.A, points=current, phase=phase)
+                )
+        for measurand, quantity in (
+            ("Power.Active.Import", Quantity.POWER_IMPORT),
+            ("Power.Active.Export", Quantity.POWER_EXPORT),
+        ):
+            total = points(measurand, None)
+            if total:
+                out.append(Series.of(quantity, unit=Unit.W, points=total))
+        return tuple(out)

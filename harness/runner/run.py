@@ -1,0 +1,322 @@
+"""A run: cases one after another on one DUT connection, each result stored as it is judged.
+
+:func:`run_cases` takes the cases, a :class:`~harness.runner.targets.DutProvider` and an
+open :class:`~harness.results.RunWriter`. Per case it
+
+1. decides applicability (:func:`~harness.scenario.selects` with the capability declaration,
+   and the OCPP version the DUT connected with) — NOT_APPLICABLE with every reason;
+2. makes sure the DUT is connected (after a disconnection: the provider restarts the
+   simulated station, or waits a bounded time for the real one) — INCONCLUSIVE if not;
+3. resets the DUT (stop transactions, unplug in simulation, clear all profiles), traced into
+   the case's own trace — a failed reset makes the case INCONCLUSIVE, never FAIL;
+4. runs the :class:`~harness.runner.engine.CaseEngine` and writes the
+   :class:`~harness.results.CaseResult` at once (fsynced: a crash loses nothing judged).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from harness.clock import Clock
+from harness.results import (
+    CaseInfo,
+    CaseResult,
+    DeviceKind,
+    DeviceRef,
+    Interruption,
+    RunStoreError,
+    RunWriter,
+)
+from harness.runner.endpoint import CsmsEndpoint
+from harness.runner.engine import CaseEngine
+from harness.runner.operator import Operator
+from harness.runner.stall import StallMonitor
+from harness.runner.targets import DutProvider
+from harness.scenario import Capabilities, Case, OcppVersion, selects
+from harness.transport import OcppSubprotocol
+
+__all__ = ["PlannedCase", "RunOptions", "run_cases"]
+
+_SUBPROTOCOL = {
+    "1.6": OcppSubprotocol.V16,
+    "2.0.1": OcppSubprotocol.V201,
+    "2.1": OcppSubprotocol.V21,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCase:
+    """A case with its resolved parameters."""
+
+    case: Case
+    parameters: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Timing of a run (clock seconds)."""
+
+    connect_timeout_s: float | None = 120.0
+    """How long to wait for the DUT's first connection; ``None``: for ever."""
+    reconnect_timeout_s: float | None = 300.0
+    """How long to wait for the DUT to come back after a disconnection (the cases in between
+    are INCONCLUSIVE if it does not)."""
+    boot_wait_s: float = 10.0
+    """How long to wait for a BootNotification after a connection opens."""
+    reset_timeout_s: float = 60.0
+    """How long a reset may take (stop transactions, clear profiles)."""
+    heartbeat_interval_s: int = 300
+
+
+ResultCallback = Callable[[CaseResult], None]
+
+
+class _Dut:
+    """The current connection and its engine."""
+
+    def __init__(self, endpoint: CsmsEndpoint, engine: CaseEngine) -> None:
+        self.endpoint = endpoint
+        self.engine = engine
+
+    async def close(self) -> None:
+        await self.endpoint.close()
+        if self.engine.stall_monitor is not None:
+            await self.engine.stall_monitor.stop()
+
+
+async def run_cases(
+    planned: Sequence[PlannedCase],
+    *,
+    provider: DutProvider,
+    writer: RunWriter,
+    clock: Clock,
+    operator: Operator,
+    capabilities: Capabilities,
+    options: RunOptions | None = None,
+    on_result: ResultCallback | None = None,
+    extra_devices: Sequence[DeviceRef] = (),
+) -> list[CaseResult]:
+    """Run ``planned`` cases against the DUT from ``provider``; return the results (also
+    written to ``writer`` one by one). Never raises for the DUT's faults."""
+    opts = options or RunOptions()
+    results: list[CaseResult] = []
+    dut: _Dut | None = None
+    connected_once = False
+    try:
+        for item in planned:
+            case = item.case
+            wall0 = time.perf_counter()  # wall time of the case, for the report only
+            applicability = selects(case, capabilities, environment=provider.environment)
+            if dut is None or dut.endpoint.closed:
+                if dut is not None:
+                    await dut.close()
+                timeout_s = opts.reconnect_timeout_s if connected_once else opts.connect_timeout_s
+                dut = await _connect(provider, clock, operator, capabilities, opts, timeout_s)
+                connected_once = connected_once or dut is not None
+            if dut is not None:
+                version = str(dut.endpoint.version)
+            else:
+                version = (applicability.versions or tuple(map(str, case.ocpp_versions)))[0]
+            info = _info(item, provider, extra_devices, version)
+            reasons = list(applicability.reasons)
+            if (
+                dut is not None
+                and not reasons
+                and str(dut.endpoint.version) not in {str(v) for v in case.ocpp_versions}
+            ):
+                reasons.append(
+                    f"applies to OCPP {', '.join(map(str, case.ocpp_versions))}; the DUT "
+                    f"connected with OCPP {dut.endpoint.version}"
+                )
+            if reasons:
+                result = CaseResult.not_applicable(info, reason="; ".join(reasons), at=clock.now())
+            elif dut is None:
+                now = clock.now()
+                result = CaseResult(
+                    info,
+                    now,
+                    now,
+                    time.perf_counter() - wall0,
+                    interruption=Interruption.inconclusive(
+                        "the DUT did not connect (or reconnect) in time"
+                    ),
+                )
+            else:
+                try:
+                    result = await _run_one(item, info, dut, writer, clock, opts, wall0)
+                except Exception as exc:  # a harness defect: ERROR for this case, go on
+                    result = _error(info, exc, clock, wall0)
+            try:
+                writer.write_result(result)
+            except RunStoreError as exc:  # e.g. a check cites evidence that is not there
+                result = _error(info, exc, clock, wall0)
+                writer.write_result(result)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        if dut is not None:
+            await dut.close()
+        await provider.close()
+    return results
+
+
+def _error(info: CaseInfo, exc: Exception, clock: Clock, wall0: float) -> CaseResult:
+    now = clock.now()
+    return CaseResult.harness_error(
+        info, exc, started_at=now, finished_at=now, wall_duration_s=time.perf_counter() - wall0
+    )
+
+
+def _info(
+    item: PlannedCase,
+    provider: DutProvider,
+    extra: Sequence[DeviceRef],
+    version: str,
+) -> CaseInfo:
+    case = item.case
+    devices = provider.devices or (DeviceRef(DeviceKind.STATION, "DUT", "not connected"),)
+    return CaseInfo(
+        case_id=case.id,
+        title=case.title,
+        suite=case.suite,
+        category=case.category or "",
+        ocpp_version=_SUBPROTOCOL[version],
+        devices=(*devices, *extra),
+        parameters=dict(item.parameters),
+    )
+
+
+async def _connect(
+    provider: DutProvider,
+    clock: Clock,
+    operator: Operator,
+    capabilities: Capabilities,
+    opts: RunOptions,
+    timeout_s: float | None,
+) -> _Dut | None:
+    transport = await provider.connect(timeout_s=timeout_s)
+    if transport is None:
+        return None
+    endpoint = CsmsEndpoint(transport, clock=clock, heartbeat_interval_s=opts.heartbeat_interval_s)
+    endpoint.start()
+    monitor: StallMonitor | None = None
+    if 1.0 < clock.speed < float("inf"):
+        monitor = StallMonitor(speed=clock.speed)
+        monitor.start()
+    engine = CaseEngine(
+        endpoint,
+        stall_monitor=monitor,
+        clock=clock,
+        operator=operator,
+        control=provider.control,
+        capabilities=capabilities,
+    )
+    # A station that was already booted need not send BootNotification again.
+    with contextlib.suppress(TimeoutError):
+        await clock.wait_for(endpoint.observations.booted.wait(), opts.boot_wait_s)
+    return _Dut(endpoint, engine)
+
+
+async def _run_one(
+    item: PlannedCase,
+    info: CaseInfo,
+    dut: _Dut,
+    writer: RunWriter,
+    clock: Clock,
+    opts: RunOptions,
+    wall0: float,
+) -> CaseResult:
+    started = clock.now()
+    sink = writer.trace_sink(info.key)
+    dut.endpoint.set_trace(sink)
+    try:
+        problem = await reset(dut.endpoint, dut.engine, clock=clock, timeout_s=opts.reset_timeout_s)
+    except Exception as exc:
+        dut.endpoint.set_trace(None)
+        return CaseResult.harness_error(
+            info,
+            exc,
+            started_at=started,
+            finished_at=clock.now(),
+            wall_duration_s=time.perf_counter() - wall0,
+        )
+    if problem is not None:
+        dut.endpoint.set_trace(None)
+        return CaseResult(
+            info,
+            started,
+            clock.now(),
+            time.perf_counter() - wall0,
+            interruption=Interruption.inconclusive(f"the reset before the case failed: {problem}"),
+        )
+    outcome = await dut.engine.run(item.case, parameters=item.parameters)
+    dut.endpoint.set_trace(None)
+    interruption = outcome.interruption
+    return CaseResult(
+        info,
+        started,
+        clock.now(),
+        time.perf_counter() - wall0,
+        checks=outcome.checks,
+        steps=outcome.steps,
+        interruption=interruption,
+        measurement_source=outcome.measurement_source,
+        series=outcome.series,
+    )
+
+
+async def reset(
+    endpoint: CsmsEndpoint, engine: CaseEngine, *, clock: Clock, timeout_s: float
+) -> str | None:
+    """Bring the DUT back to a clean state; return what went wrong, or ``None``.
+
+    Stops the transactions the harness observed (RemoteStopTransaction in 1.6,
+    RequestStopTransaction in 2.x), unplugs the simulated vehicle, and clears every
+    charging profile (ClearChargingProfile without criteria; ``Unknown`` — nothing to
+    clear — is fine).
+    """
+    log = endpoint.observations
+    v16 = str(endpoint.version) == OcppVersion.V16.value
+    for tx in list(log.transactions.values()):
+        if v16:
+            try:
+                tx_value: Any = int(tx.transaction_id)
+            except ValueError:
+                tx_value = tx.transaction_id
+            outcome = await endpoint.call(
+                "RemoteStopTransaction", {"transactionId": tx_value}, timeout_s=timeout_s
+            )
+        else:
+            outcome = await endpoint.call(
+                "RequestStopTransaction", {"transactionId": tx.transaction_id}, timeout_s=timeout_s
+            )
+        if outcome.failure is not None:
+            return outcome.detail
+    if engine.control is not None:
+        for evse in engine.mirror.context().evse_ids:
+            await engine.control.unplug(evse=evse)
+    deadline = clock.monotonic() + timeout_s
+    while log.transactions and clock.monotonic() < deadline:
+        log.changed.clear()
+        try:
+            await clock.wait_for(log.changed.wait(), deadline - clock.monotonic())
+        except TimeoutError:
+            break
+    if log.transactions:
+        ids = ", ".join(t.transaction_id for t in log.transactions.values())
+        return f"transaction(s) {ids} did not stop within {timeout_s:g} s"
+    outcome = await endpoint.call("ClearChargingProfile", {}, timeout_s=timeout_s)
+    if outcome.payload is None:
+        return f"ClearChargingProfile: {outcome.detail or 'CALLERROR ' + str(outcome.error_code)}"
+    if outcome.payload.get("status") not in {"Accepted", "Unknown"}:
+        return f"ClearChargingProfile answered {outcome.payload.get('status')}"
+    engine.mirror.reset()
+    log.clear_case()
+    await asyncio.sleep(0)
+    return None

@@ -1,0 +1,123 @@
+"""The built-in station simulator as a ``sim`` DUT (:data:`~harness.runner.targets.StationFactory`).
+
+Wraps ``simulators.station.runtime.SimulatedStation`` (station core + vehicle + OCPP
+adapters) so that the runner can serve it over an in-memory transport and drive its vehicle.
+The simulator is imported when a sim run starts; a build without it gives a clear error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from typing import Any
+
+from harness.runner.inputs import RunnerInputError
+from harness.runner.operator import SimulationControl
+from harness.runner.targets import SimSpec, StationFactory
+from harness.transport import Transport
+
+__all__ = ["METER_INTERVAL_S", "builtin_factory", "check_faults"]
+
+METER_INTERVAL_S = 2
+"""MeterValues interval of the built-in station in a run (clock seconds): fine enough for
+``expect_settled`` deadlines of 5 s and holds of 10 s."""
+
+
+class _Control:
+    def __init__(self, station: Any, params: Any) -> None:
+        self._station = station
+        self._params = params
+
+    async def plug_in(self, *, evse: int) -> None:
+        if self._station.vehicle(evse) is None:
+            await self._station.plug_in(evse)
+
+    async def unplug(self, *, evse: int) -> None:
+        if self._station.vehicle(evse) is not None:
+            await self._station.unplug(evse)
+
+    async def set_soc(self, *, evse: int, soc_percent: float) -> None:
+        # The simulated vehicle takes its state of charge at plug-in: plug in a fresh one.
+        vehicle_pkg = importlib.import_module("simulators.vehicle")
+        params = dataclasses.replace(self._params, initial_soc_percent=soc_percent)
+        await self.unplug(evse=evse)
+        await self._station.plug_in(evse, vehicle_pkg.Vehicle(params))
+
+    async def wake(self, *, evse: int) -> None:
+        # A pilot interruption (state F for ~4 s) wakes a vehicle asleep after a pause.
+        self._station.core.interrupt_pilot(evse, now=self._station.clock.now())
+        self._station.poke()
+
+
+class _Builtin:
+    """One built-in simulated station with its vehicle model."""
+
+    def __init__(self, runtime: Any, station_pkg: Any, vehicle_pkg: Any, spec: SimSpec) -> None:
+        catalogue = vehicle_pkg.load_catalogue()
+        try:
+            params = catalogue.get(spec.vehicle.archetype).vehicle_params(
+                dict(spec.vehicle.params) or None, source=f"fleet vehicle {spec.vehicle.id}"
+            )
+            faults = frozenset(
+                station_pkg.StationFault(name) for name in (spec.fault or "").split(",") if name
+            )
+        except ValueError as exc:
+            raise RunnerInputError(f"fleet vehicle {spec.vehicle.id}: {exc}") from None
+        config = station_pkg.StationConfig(
+            station_id=spec.station_id,
+            ocpp_version=_oracle_version(spec),
+            meter_interval_s=METER_INTERVAL_S,
+            phase_switching=True,  # as scenarios/capabilities/sim-station.yaml declares
+            faults=faults,
+        )
+        self._station = runtime.SimulatedStation(config, clock=spec.clock, vehicle_params=params)
+        self._control = _Control(self._station, params)
+
+    @property
+    def control(self) -> SimulationControl:
+        return self._control
+
+    async def serve(self, transport: Transport) -> None:
+        await self._station.run(transport)
+
+    async def stop(self) -> None:
+        await self._station.stop()
+
+
+def _oracle_version(spec: SimSpec) -> Any:
+    from harness.smartcharging import OcppVersion
+
+    return OcppVersion(spec.subprotocol.value.removeprefix("ocpp"))
+
+
+def builtin_factory() -> StationFactory:
+    """The factory of built-in simulated stations; :class:`RunnerInputError` if this build has
+    no station simulator runtime."""
+    try:
+        runtime = importlib.import_module("simulators.station.runtime")
+    except ImportError:
+        raise RunnerInputError(
+            "the built-in station simulator (simulators.station.runtime) is not part of this "
+            "build; use --target listen HOST:PORT with a real station"
+        ) from None
+    station_pkg = importlib.import_module("simulators.station")
+    vehicle_pkg = importlib.import_module("simulators.vehicle")
+
+    def factory(spec: SimSpec) -> _Builtin:
+        return _Builtin(runtime, station_pkg, vehicle_pkg, spec)
+
+    return factory
+
+
+def check_faults(names: tuple[str, ...]) -> None:
+    """Raise :class:`RunnerInputError` naming the known faults if a name is not one."""
+    try:
+        station_pkg = importlib.import_module("simulators.station")
+    except ImportError:
+        return
+    known = [str(f) for f in station_pkg.StationFault]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise RunnerInputError(
+            f"--station-fault: unknown {', '.join(unknown)} (known: {', '.join(known)})"
+        )

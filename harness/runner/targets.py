@@ -1,0 +1,220 @@
+"""Where the DUT comes from: a simulated station in process (``sim``) or a real one (``listen``).
+
+A :class:`DutProvider` hands the run the DUT's connection (a transport on which the harness
+plays the CSMS), again after a disconnection, and says which devices the results are about.
+
+* :class:`SimProvider` builds a station with a :data:`StationFactory` (the built-in
+  simulator from :mod:`harness.runner.simstation`, or a test double) and connects it over
+  :func:`~harness.transport.memory_pair`; after a disconnection it restarts the station.
+* :class:`ListenProvider` listens with :func:`~harness.transport.serve_ocpp` and waits for a
+  station to connect to ``ws://HOST:PORT/{id}``; after a disconnection it waits (bounded) for
+  the station to come back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from harness.clock import Clock
+from harness.results import DeviceKind, DeviceRef
+from harness.runner.operator import SimulationControl
+from harness.scenario import Environment
+from harness.transport import OcppServer, OcppSubprotocol, Transport, memory_pair, serve_ocpp
+
+__all__ = [
+    "DutProvider",
+    "FleetVehicle",
+    "ListenProvider",
+    "SimProvider",
+    "SimSpec",
+    "SimStation",
+    "StationFactory",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FleetVehicle:
+    """A vehicle model of a fleet: its id, label, archetype and market share."""
+
+    id: str
+    archetype: str
+    label: str = ""
+    market_share: float | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def device(self) -> DeviceRef:
+        """The vehicle as a device of the results."""
+        attributes: dict[str, Any] = {"archetype": self.archetype}
+        if self.market_share is not None:
+            attributes["market_share"] = self.market_share
+        return DeviceRef(DeviceKind.VEHICLE, self.id, self.label or self.archetype, attributes)
+
+
+class DutProvider(Protocol):
+    """Gives the run its DUT connection (see the module docstring)."""
+
+    target: str
+    """For the manifest: ``sim`` or ``listen ws://HOST:PORT``."""
+    environment: Environment
+    control: SimulationControl | None
+    devices: tuple[DeviceRef, ...]
+
+    async def connect(self, *, timeout_s: float | None) -> Transport | None:
+        """The DUT's next connection, or ``None`` if none came within ``timeout_s``."""
+        ...
+
+    async def close(self) -> None:
+        """Stop whatever the provider started."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SimSpec:
+    """What a simulated station is built from."""
+
+    station_id: str
+    subprotocol: OcppSubprotocol
+    clock: Clock
+    vehicle: FleetVehicle
+    fault: str | None = None
+
+
+class SimStation(Protocol):
+    """A simulated DUT: serves one transport until it closes; drives its vehicle."""
+
+    @property
+    def control(self) -> SimulationControl:
+        """The vehicle side (``vehicle`` steps)."""
+        ...
+
+    async def serve(self, transport: Transport) -> None:
+        """Speak OCPP on ``transport`` (as the station) until it closes."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop the station and close its connection."""
+        ...
+
+
+StationFactory = Callable[[SimSpec], SimStation]
+
+
+class _ControlProxy:
+    """Forwards vehicle actions to whichever station instance is current (restarts)."""
+
+    def __init__(self, provider: SimProvider) -> None:
+        self._provider = provider
+
+    def _control(self) -> SimulationControl:
+        station = self._provider.station
+        if station is None:
+            raise RuntimeError("no simulated station is running")
+        return station.control
+
+    async def plug_in(self, *, evse: int) -> None:
+        await self._control().plug_in(evse=evse)
+
+    async def unplug(self, *, evse: int) -> None:
+        await self._control().unplug(evse=evse)
+
+    async def set_soc(self, *, evse: int, soc_percent: float) -> None:
+        await self._control().set_soc(evse=evse, soc_percent=soc_percent)
+
+    async def wake(self, *, evse: int) -> None:
+        await self._control().wake(evse=evse)
+
+
+class SimProvider:
+    """One simulated station (with one vehicle model) connected in process."""
+
+    environment = Environment.SIMULATION
+    target = "sim"
+
+    def __init__(self, factory: StationFactory, spec: SimSpec, *, station_label: str = "") -> None:
+        self._factory = factory
+        self.spec = spec
+        self.station: SimStation | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.control: SimulationControl | None = _ControlProxy(self)
+        attributes: dict[str, Any] = {"simulated": True}
+        if spec.fault:
+            attributes["fault"] = spec.fault
+        station = DeviceRef(
+            DeviceKind.STATION,
+            spec.station_id,
+            station_label or f"built-in station ({spec.subprotocol.value})",
+            attributes,
+        )
+        self.devices: tuple[DeviceRef, ...] = (station, spec.vehicle.device())
+
+    async def connect(self, *, timeout_s: float | None) -> Transport | None:
+        await self.close()
+        station_end, csms_end = memory_pair(self.spec.station_id, self.spec.subprotocol)
+        station = self._factory(self.spec)
+        self.station = station
+        self._task = asyncio.create_task(station.serve(station_end))
+        return csms_end
+
+    async def close(self) -> None:
+        station, task = self.station, self._task
+        self.station, self._task = None, None
+        if station is not None:
+            with contextlib.suppress(Exception):
+                await station.stop()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+class ListenProvider:
+    """A real station connecting to ``ws://HOST:PORT/{id}``; the operator is on the terminal."""
+
+    environment = Environment.LAB
+    control: SimulationControl | None = None
+
+    def __init__(self, *, host: str, port: int, clock: Clock, station_label: str = "") -> None:
+        self.host, self.port, self.clock = host, port, clock
+        self._queue: asyncio.Queue[Transport] = asyncio.Queue()
+        self._server: OcppServer | None = None
+        self._label = station_label
+        self.devices: tuple[DeviceRef, ...] = ()
+        self.target = f"listen ws://{host}:{port}"
+
+    async def start(self) -> OcppServer:
+        """Start listening; returns the server (its ``port`` is the real one for port 0)."""
+        server = serve_ocpp(self._handle, host=self.host, port=self.port)
+        await server.start()
+        self._server = server
+        self.port = server.port
+        self.target = f"listen ws://{self.host}:{server.port}"
+        return server
+
+    async def _handle(self, transport: Transport) -> None:
+        await self._queue.put(transport)
+        while not transport.closed:  # keep the connection open while the run uses it
+            await self.clock.sleep(0.5)
+
+    async def connect(self, *, timeout_s: float | None) -> Transport | None:
+        if self._server is None:
+            await self.start()
+        try:
+            transport = await self.clock.wait_for(self._queue.get(), timeout_s)
+        except TimeoutError:
+            return None
+        if not self.devices:
+            self.devices = (
+                DeviceRef(
+                    DeviceKind.STATION, transport.station_id, self._label or transport.station_id
+                ),
+            )
+        return transport
+
+    async def close(self) -> None:
+        if self._server is not None:
+            await self._server.close()
+            self._server = None

@@ -1,0 +1,257 @@
+"""A small scripted OCPP 1.6 station for runner tests (over memory_pair, on any clock).
+
+It boots, answers RemoteStart/RemoteStop, SetChargingProfile, ClearChargingProfile and
+GetCompositeSchedule (with the oracle, or faulty on purpose), and reports MeterValues of a
+vehicle that follows the limit, every ``meter_interval_s`` of clock time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from harness.clock import Clock
+from harness.connection import OcppConnection
+from harness.runner.engine import plain_json
+from harness.scenario.values import format_utc
+from harness.session import CallReceived, Role
+from harness.smartcharging import (
+    Accepted,
+    ClearCriteria,
+    ProfileStore,
+    Purpose,
+    RateUnit,
+    StationContext,
+    Transaction,
+    parse_set_charging_profile,
+)
+from harness.smartcharging import OcppVersion as OV
+from harness.transport import Transport
+
+
+@dataclass
+class FakeBehaviour:
+    """Knobs for misbehaving."""
+
+    ignore_limit: bool = False
+    """Accept profiles but keep drawing the vehicle's maximum."""
+    empty_composite: bool = False
+    reject_profiles: bool = False
+    silent_actions: set[str] = field(default_factory=set)
+    """Actions it never answers."""
+    disconnect_on: str | None = None
+    """Close the connection when this action arrives."""
+    vehicle_max_a: float = 16.0
+    meter_interval_s: float = 1.0
+    max_current_a: float = 32.0
+
+
+class FakeControl:
+    def __init__(self, station: FakeStation) -> None:
+        self._station = station
+
+    async def plug_in(self, *, evse: int) -> None:
+        self._station.plugged = True
+
+    async def unplug(self, *, evse: int) -> None:
+        self._station.plugged = False
+        await self._station.end_transaction()
+
+    async def set_soc(self, *, evse: int, soc_percent: float) -> None:
+        self._station.soc = soc_percent
+
+    async def wake(self, *, evse: int) -> None:
+        return None
+
+
+class FakeStation:
+    def __init__(self, clock: Clock, behaviour: FakeBehaviour | None = None) -> None:
+        self.clock = clock
+        self.b = behaviour or FakeBehaviour()
+        self.store = ProfileStore(OV.V16)
+        self.plugged = False
+        self.soc = 50.0
+        self.tx: Transaction | None = None
+        self.conn: OcppConnection | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.control = FakeControl(self)
+        self.received: list[str] = []
+
+    def context(self) -> StationContext:
+        txs = ((1, self.tx),) if self.tx is not None else ()
+        return StationContext(
+            evse_ids=(1,), transactions=txs, supported_units=frozenset({RateUnit.A})
+        )
+
+    # ---- serving
+    async def serve(self, transport: Transport) -> None:
+        handlers = {
+            name: self._handler(name)
+            for name in (
+                "RemoteStartTransaction",
+                "RemoteStopTransaction",
+                "SetChargingProfile",
+                "ClearChargingProfile",
+                "GetCompositeSchedule",
+                "ChangeConfiguration",
+            )
+        }
+        self.conn = OcppConnection.open(
+            transport, role=Role.CHARGING_STATION, clock=self.clock, handlers=handlers
+        )
+        self.conn.start()
+        await self.conn.call(
+            "BootNotification",
+            {"chargePointVendor": "Fake", "chargePointModel": "F1"},
+            timeout_s=30,
+        )
+        await self.conn.call(
+            "StatusNotification",
+            {"connectorId": 1, "errorCode": "NoError", "status": "Available"},
+            timeout_s=30,
+        )
+        self._tasks.append(asyncio.create_task(self._meter_loop()))
+        await self.conn.wait_closed()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self.conn is not None:
+            await self.conn.close()
+
+    def _handler(self, action: str) -> Any:
+        async def handle(event: CallReceived) -> dict[str, Any]:
+            self.received.append(action)
+            if action == self.b.disconnect_on:
+                assert self.conn is not None
+                asyncio.get_running_loop().call_soon(
+                    lambda: asyncio.ensure_future(self.conn.transport.close(code=1001))  # type: ignore[union-attr]
+                )
+                await asyncio.sleep(3600)
+            if action in self.b.silent_actions:
+                await asyncio.sleep(3600)
+            return await getattr(self, "_" + action)(event.payload)
+
+        return handle
+
+    async def _ChangeConfiguration(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {"status": "Accepted"}
+
+    async def _RemoteStartTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        asyncio.get_running_loop().call_soon(lambda: self._spawn(self._start(p["idTag"])))
+        return {"status": "Accepted"}
+
+    def _spawn(self, coro: Any) -> None:
+        self._tasks.append(asyncio.ensure_future(coro))
+
+    async def _start(self, tag: str) -> None:
+        assert self.conn is not None
+        res = await self.conn.call(
+            "StartTransaction",
+            {
+                "connectorId": 1,
+                "idTag": tag,
+                "meterStart": 0,
+                "timestamp": format_utc(self.clock.now()),
+            },
+            timeout_s=30,
+        )
+        self.tx = Transaction(str(res.payload["transactionId"]), self.clock.now())
+
+    async def end_transaction(self) -> None:
+        if self.tx is None or self.conn is None:
+            return
+        tx, self.tx = self.tx, None
+        self.store.end_transaction(tx.transaction_id)
+        with contextlib.suppress(Exception):
+            await self.conn.call(
+                "StopTransaction",
+                {
+                    "transactionId": int(tx.transaction_id),
+                    "meterStop": 0,
+                    "timestamp": format_utc(self.clock.now()),
+                },
+                timeout_s=30,
+            )
+
+    async def _RemoteStopTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.tx is None or str(p["transactionId"]) != self.tx.transaction_id:
+            return {"status": "Rejected"}
+        self._spawn(self.end_transaction())
+        return {"status": "Accepted"}
+
+    async def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.b.reject_profiles:
+            return {"status": "Rejected"}
+        evse, profile = parse_set_charging_profile(plain_json(p), version=OV.V16)
+        out = self.store.install(evse, profile, self.context())
+        return {"status": "Accepted" if isinstance(out, Accepted) else "Rejected"}
+
+    async def _ClearChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
+        purpose = p.get("chargingProfilePurpose")
+        gone = self.store.clear(
+            ClearCriteria(
+                profile_id=p.get("id"),
+                evse_id=p.get("connectorId"),
+                purpose=None
+                if purpose is None
+                else (
+                    Purpose.STATION_MAX if purpose == "ChargePointMaxProfile" else Purpose(purpose)
+                ),
+                stack_level=p.get("stackLevel"),
+            )
+        )
+        return {"status": "Accepted" if gone else "Unknown"}
+
+    async def _GetCompositeSchedule(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.b.empty_composite:
+            return {"status": "Accepted", "connectorId": p["connectorId"]}
+        return self.store.composite_response(
+            evse_id=p["connectorId"],
+            start=self.clock.now(),
+            duration_s=p["duration"],
+            unit=RateUnit(p.get("chargingRateUnit", "A")),
+            context=self.context(),
+            default_limit=Decimal(str(self.b.max_current_a)),
+        )
+
+    # ---- metering
+    def current_a(self, at: datetime) -> float:
+        if self.tx is None or not self.plugged:
+            return 0.0
+        if self.b.ignore_limit:
+            return self.b.vehicle_max_a
+        limit = self.store.limit_at(evse_id=1, at=at, context=self.context()).current_a
+        cap = self.b.max_current_a if limit is None else float(limit)
+        value = min(cap, self.b.vehicle_max_a)
+        return value if value >= 6 else 0.0
+
+    async def _meter_loop(self) -> None:
+        assert self.conn is not None
+        while not self.conn.transport.closed:
+            await self.clock.sleep(self.b.meter_interval_s)
+            if self.tx is None:
+                continue
+            now = self.clock.now()
+            amps = self.current_a(now)
+            sampled = [
+                {"value": f"{amps:.1f}", "measurand": "Current.Import", "phase": ph, "unit": "A"}
+                for ph in ("L1", "L2", "L3")
+            ]
+            sampled.append(
+                {"value": f"{amps * 230 * 3:.0f}", "measurand": "Power.Active.Import", "unit": "W"}
+            )
+            with contextlib.suppress(Exception):
+                await self.conn.call(
+                    "MeterValues",
+                    {
+                        "connectorId": 1,
+                        "transactionId": int(self.tx.transaction_id),
+                        "meterValue": [{"timestamp": format_utc(now), "sampledValue": sampled}],
+                    },
+                    timeout_s=30,
+                )

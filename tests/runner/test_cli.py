@@ -1,0 +1,175 @@
+"""``ocpp-harness run`` / ``list``: summary line, recap, exit codes, input errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import harness.runner.simstation as simstation
+from harness.cli import main
+from harness.results import RunStore, Verdict
+from tests.runner.cli_child import fake_factory
+
+DATA = Path(__file__).parents[1] / "scenario" / "data"
+TC066 = DATA / "cases" / "tc_066_cs.yaml"
+
+
+@pytest.fixture
+def install(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    def use(fault: str) -> None:
+        monkeypatch.setattr(simstation, "builtin_factory", fake_factory(fault))
+
+    return use
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def one_vehicle(tmp_path: Path) -> str:
+    fleet = tmp_path / "one.yaml"
+    fleet.write_text(
+        "synthetic: true\nname: one\nmodels:\n"
+        "  - {id: ev1, label: EV 1, archetype: bev_3ph_16a, market_share: 100}\n"
+    )
+    return str(fleet)
+
+
+def run_folder(out: str) -> Path:
+    match = re.search(r"^Run folder: (.+)$", out, re.MULTILINE)
+    assert match is not None, out
+    return Path(match.group(1))
+
+
+def test_run_passes_with_summary_line_and_exit_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], install
+) -> None:
+    install("ok")
+    code, out, _ = run(
+        capsys,
+        "run",
+        str(TC066),
+        "--speed",
+        "50",
+        "--out",
+        str(tmp_path / "r"),
+        "--fleet",
+        one_vehicle(tmp_path),
+    )
+    assert code == 0, out
+    assert "\n1 passed, 0 failed, 0 skipped, 0 errors" in out
+    assert re.search(r"^TC_066_CS\s+SIM-\S+\s+PASS\s+clock", out, re.MULTILINE)
+    reader = RunStore.open(run_folder(out))
+    assert reader.finished
+    assert [d.id for d in reader.manifest.devices] == ["SIM-ev1-1.6", "ev1"]
+    assert [r.verdict for r in reader.results()] == [Verdict.PASS]
+
+
+def test_faulty_station_fails_with_recap_and_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], install
+) -> None:
+    install("empty_composite")
+    code, out, _ = run(
+        capsys,
+        "run",
+        str(TC066),
+        "--speed",
+        "50",
+        "--out",
+        str(tmp_path / "r"),
+        "--fleet",
+        one_vehicle(tmp_path),
+    )
+    assert code == 1
+    assert "0 passed, 1 failed, 0 skipped, 0 errors" in out
+    recap = out.split("Recap of cases that did not pass:")[1]
+    assert "Requirement: TC_066_CS (MUST)" in recap
+    assert "Expected: EVSE 1 from" in recap
+    assert "Actual:" in recap
+
+
+def test_not_applicable_counts_as_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], install
+) -> None:
+    install("ok")
+    caps = tmp_path / "caps.yaml"
+    caps.write_text('ocpp_versions: ["1.6"]\nrole: station\nsmart_charging: false\n')
+    code, out, _ = run(
+        capsys,
+        "run",
+        str(TC066),
+        "--capabilities",
+        str(caps),
+        "--out",
+        str(tmp_path / "r"),
+        "--fleet",
+        one_vehicle(tmp_path),
+    )
+    assert code == 0
+    assert "0 passed, 0 failed, 1 skipped, 0 errors" in out
+    assert "NOT_APPLICABLE" in out
+
+
+def test_list_shows_ids_versions_titles_requirements(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "list", str(DATA / "cases"))
+    assert code == 0
+    assert re.search(r"^TC_066_CS\s+1\.6\s+Composite schedule combines", out, re.MULTILINE)
+    assert "requirements: TC_066_CS (MUST), GetCompositeSchedule (MUST)" in out
+    assert re.search(r"^TC_K_41_CS\s+2\.0\.1\s+", out, re.MULTILINE)
+    assert out.rstrip().endswith("4 case(s)")
+
+
+def test_bad_scenario_file_exits_2_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "id: X1\ntitle: t\nsuite: s\nocpp_versions: ['1.6']\ndut_role: station\n"
+        "steps:\n  - kind: sned\n"
+    )
+    code, out, err = run(capsys, "run", str(bad), "--out", str(tmp_path))
+    assert code == 2
+    assert f"{bad}:7" in err
+    assert "Traceback" not in err + out
+
+
+def test_bad_fleet_file_exits_2_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], install
+) -> None:
+    install("ok")
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        "synthetic: true\nname: f\nmodels:\n"
+        "  - {id: a, label: A, archetype: bev_3ph_16a, market_share: 50}\n"
+        "  - {id: b, label: B, market_share: 50}\n"
+    )
+    code, _, err = run(capsys, "run", str(TC066), "--fleet", str(fleet), "--out", str(tmp_path))
+    assert code == 2
+    assert f"{fleet}:5" in err
+    assert "archetype" in err
+
+
+def test_bad_capabilities_and_unknown_param_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    caps = tmp_path / "caps.yaml"
+    caps.write_text('ocpp_versions: ["1.6"]\nrole: station\nsmart_charging: maybe\n')
+    code, _, err = run(capsys, "run", str(TC066), "--capabilities", str(caps))
+    assert code == 2
+    assert f"{caps}:3" in err
+    code, _, err = run(capsys, "run", str(TC066), "--param", "no_such_param=3")
+    assert code == 2
+    assert "no_such_param" in err
+
+
+def test_listen_needs_capabilities_and_an_address(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "run", str(TC066), "--target", "listen", "127.0.0.1:0")
+    assert code == 2
+    assert "--capabilities" in err
+    code, _, err = run(capsys, "run", str(TC066), "--target", "listen")
+    assert code == 2
+    assert "HOST:PORT" in err
