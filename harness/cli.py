@@ -12,6 +12,7 @@ import click
 
 from harness import __version__
 from harness.logs import configure_logging
+from harness.proxy.cli import proxy_command
 from harness.scenario.cli import scenario
 from harness.smartcharging.cli import schedule_command
 from harness.smoke import run_command
@@ -42,6 +43,7 @@ cli.add_command(schedule_command)
 cli.add_command(scenario)
 cli.add_command(vehicle_command)
 cli.add_command(run_command)
+cli.add_command(proxy_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
