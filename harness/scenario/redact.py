@@ -173,8 +173,8 @@ class ValueMapper:
             secret_setting = _secret_setting(value)
             out: dict[str, Any] = {}
             for key, sub in value.items():
-                if secret_setting and key in ("value", "attributeValue"):
-                    out[key] = {"present": True}
+                if secret_setting and key in ("value", "attributeValue") and isinstance(sub, str):
+                    out[key] = f"${{{self.personal('secret', sub)}}}"
                 else:
                     out[key] = self.matcher(sub, name=str(key), fresh=fresh)
             return out

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from harness.clock import ScaledClock
+from harness.clock import Clock, ScaledClock
 from harness.proxy import RecordingProxy
 from harness.results import Manifest, RunStore, RunWriter
 from harness.results.manifest import new_run_id
@@ -18,8 +18,8 @@ from tests.transport.helpers import WAIT_S, Accepted, running_server
 __all__ = ["WAIT_S", "new_writer", "proxied", "recv_any"]
 
 
-def new_writer(root: Path, target: str) -> RunWriter:
-    clock = ScaledClock()
+def new_writer(root: Path, target: str, clock: Clock | None = None) -> RunWriter:
+    clock = clock or ScaledClock()
     manifest = Manifest(
         run_id=new_run_id(started_at=clock.now()),
         started_at=clock.now(),
