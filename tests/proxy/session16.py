@@ -70,15 +70,17 @@ async def record_session(root: Path) -> Path:
     async with running_server() as (server, accepted):
         upstream = server.url("x").rpartition("/")[0]
         writer = new_writer(root, f"proxy {upstream}", clock)
-        async with RecordingProxy(upstream_url=upstream, writer=writer, clock=clock) as proxy:
-            async with connect_ocpp(proxy.url("CP1"), subprotocols=["ocpp1.6"]) as station:
-                csms: WebSocketTransport = await accepted.next()
-                for advance_s, sender, frame in EXCHANGES:
-                    clock.advance(advance_s)
-                    text = _text(frame, clock)
-                    source, target = (station, csms) if sender == "station" else (csms, station)
-                    await source.send(text)
-                    assert await recv_any(target) == text
+        async with (
+            RecordingProxy(upstream_url=upstream, writer=writer, clock=clock) as proxy,
+            connect_ocpp(proxy.url("CP1"), subprotocols=["ocpp1.6"]) as station,
+        ):
+            csms: WebSocketTransport = await accepted.next()
+            for advance_s, sender, frame in EXCHANGES:
+                clock.advance(advance_s)
+                text = _text(frame, clock)
+                source, target = (station, csms) if sender == "station" else (csms, station)
+                await source.send(text)
+                assert await recv_any(target) == text
         writer.finish(finished_at=clock.now())
     (trace,) = (writer.run_dir / "traces").iterdir()
     return trace
