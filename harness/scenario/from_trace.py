@@ -16,7 +16,8 @@ compared (steps have none); RFC 3339 timestamps only need to be present in what 
 sends and become ``${now±Ns}`` (the recorded offset from the frame's own time) in what the
 harness sends; texts (``status`` and every enumeration) exact; integers in fields named
 ``…Id``/``…Level``/``…Number``/``…Count``/``…Interval`` exact, other numbers ``approx`` within
-the tolerance. A transaction id (``transactionId`` anywhere, so 1.6 ``transactionId`` and
+the tolerance, decimal texts in ``value`` fields (1.6 sampled values) any decimal. A
+transaction id (``transactionId`` anywhere, so 1.6 ``transactionId`` and
 2.x ``transactionInfo.transactionId``) the DUT assigns is stored (``store:``) and referred to
 afterwards; one the harness assigns becomes a parameter. Personal data — idTag /
 parentIdTag / idToken, any field named like *password*, *token*, *secret*, the

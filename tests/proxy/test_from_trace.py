@@ -109,6 +109,10 @@ async def test_station_role_replays_the_csms(trace: Path, tmp_path: Path) -> Non
     recorded_meter = by_id["station:m1"][0][3]
     assert match(meter.expect, recorded_meter, variables=variables)
     assert not match(meter.expect, {**recorded_meter, "transactionId": 1}, variables=variables)
+    other_reading = json.loads(json.dumps(recorded_meter).replace("1234.5", "2000.25"))
+    assert match(meter.expect, other_reading, variables=variables)
+    not_a_number = json.loads(json.dumps(recorded_meter).replace("1234.5", "lots"))
+    assert not match(meter.expect, not_a_number, variables=variables)
     composite = steps[("SendStep", "GetCompositeSchedule")]
     assert isinstance(composite, SendStep)
     assert composite.expect is not None
@@ -185,3 +189,64 @@ def test_from_trace_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixtu
     code = main(["scenario", "from-trace", str(empty), "--role", "csms", "--out", "x.yaml"])
     assert code == 1
     assert "no OCPP-J CALL" in capsys.readouterr().err
+
+
+def test_ocpp201_transaction_id_is_stored_and_tokens_and_passwords_redacted(
+    tmp_path: Path,
+) -> None:
+    tx_event = {
+        "eventType": "Started",
+        "timestamp": "2026-11-28T03:00:01Z",
+        "triggerReason": "Authorized",
+        "seqNo": 0,
+        "transactionInfo": {"transactionId": "TX-0815"},
+        "idToken": {"idToken": "RFID-SECRET-99", "type": "ISO14443"},
+        "evse": {"id": 1, "connectorId": 1},
+    }
+    set_password = {
+        "setVariableData": [
+            {
+                "attributeValue": "HUNTER2-SECRET",
+                "component": {"name": "SecurityCtrlr"},
+                "variable": {"name": "BasicAuthPassword"},
+            }
+        ]
+    }
+    accepted = {"status": "Accepted"}
+    lines = [
+        ["station→csms", "2026-11-28T03:00:01Z", [2, "1", "TransactionEvent", tx_event]],
+        ["csms→station", "2026-11-28T03:00:01.1Z", [3, "1", {"idTokenInfo": accepted}]],
+        ["csms→station", "2026-11-28T03:00:05Z", [2, "2", "SetVariables", set_password]],
+        ["station→csms", "2026-11-28T03:00:05.2Z", [3, "2", {"setVariableResult": [{
+            "attributeStatus": "Accepted", "component": {"name": "SecurityCtrlr"},
+            "variable": {"name": "BasicAuthPassword"}}]}]],
+        ["csms→station", "2026-11-28T03:00:09Z", [2, "3", "RequestStopTransaction",
+                                                  {"transactionId": "TX-0815"}]],
+        ["station→csms", "2026-11-28T03:00:09.1Z", [3, "3", {"status": "Accepted"}]],
+    ]  # fmt: skip
+    log = tmp_path / "csms-tool.jsonl"
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    out = tmp_path / "replay201.yaml"
+    text = generate(log, out, "--role", "station", "--case-id", "R201")
+    for secret in ("RFID-SECRET-99", "HUNTER2-SECRET", "TX-0815"):
+        assert secret not in text
+    (case,) = load_cases([out])
+    assert case.ocpp_versions == (OcppVersion.V201,)
+    first, _wait, password, _wait2, stop = case.steps
+    assert isinstance(first, ExpectRequestStep)
+    assert first.store == {"tx": "transactionInfo.transactionId"}
+    assert first.expect is not None
+    variables = {**case.default_parameters(), "tx": "TX-NEW"}
+    placeholder = {"idToken": "ID-TAG-1", "type": "ISO14443"}
+    assert match(first.expect, {**tx_event, "idToken": placeholder}, variables=variables)
+    assert not match(first.expect, tx_event, variables=variables)
+    assert isinstance(password, SendStep)
+    sent = fill(password.payload, variables)
+    assert sent["setVariableData"][0]["attributeValue"] == "SECRET-1"
+    assert isinstance(stop, SendStep)
+    assert fill(stop.payload, variables) == {"transactionId": "TX-NEW"}
+    schemas = schema_set(OcppVersion.V201)
+    for step in (password, stop):
+        assert (
+            schemas.check(step.action, PayloadKind.REQUEST, fill(step.payload, variables)) is None
+        )
