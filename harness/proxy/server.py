@@ -129,6 +129,7 @@ class RecordingProxy:
             self.host,
             self._port,
             process_request=self._open_upstream,
+            process_response=self._after_handshake,
             select_subprotocol=self._select_subprotocol,
             server_header=USER_AGENT,
             max_size=None,
@@ -214,6 +215,17 @@ class RecordingProxy:
             code, reason = _close_pair(upstream)
             self._refusals[conn] = (code, f"upstream refused: {reason}")
         return None
+
+    async def _after_handshake(
+        self, conn: ServerConnection, request: Request, response: Response
+    ) -> None:
+        # The station's upgrade failed after the upstream was opened (e.g. a malformed
+        # WebSocket key): do not leave the upstream connection behind.
+        if response.status_code != 101:
+            upstream = self._upstreams.pop(conn, None)
+            self._refusals.pop(conn, None)
+            if upstream is not None:
+                await upstream.close(CloseCode.GOING_AWAY, "station handshake failed")
 
     def _select_subprotocol(
         self, conn: ServerConnection, offered: Sequence[Subprotocol]

@@ -223,3 +223,22 @@ def test_trace_lines_are_json_objects(tmp_path: Path) -> None:
     )
     assert json.loads(json.dumps(line))["raw"] == "[3,"
     assert line["t"] == "2026-01-01T00:00:00.000000Z"
+
+
+async def test_a_failed_station_upgrade_closes_the_upstream_it_opened(tmp_path: Path) -> None:
+    async with proxied(tmp_path) as (proxy, _server, accepted):
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+        writer.write(
+            b"GET /CP1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: not-a-key\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n"
+        )
+        async with asyncio.timeout(WAIT_S):
+            status = await reader.readline()
+        writer.close()
+        assert status.startswith(b"HTTP/1.1 400")
+        csms = await accepted.next()  # the upstream was opened during the handshake ...
+        async with asyncio.timeout(WAIT_S):
+            await csms.wait_closed()  # ... and closed again
+        assert csms.close_code == 1001
+        assert proxy.stats.connections == 0
