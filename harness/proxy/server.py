@@ -69,9 +69,9 @@ def _close_pair(conn: Connection) -> tuple[int, str]:
 class RecordingProxy:
     """Relays OCPP-J connections from stations to ``upstream_url`` and records every frame.
 
-    ``writer`` is the run the traces go to (``None``: forward without recording, counted as
-    not recorded). ``ssl`` turns on TLS on the listening side (TLS terminated here);
-    ``upstream_ssl`` is the context for a ``wss://`` upstream. ``clock`` stamps the frames.
+    ``writer`` is the run the traces go to (``None``: forward without recording). ``ssl``
+    turns on TLS on the listening side (TLS terminated here); ``upstream_ssl`` is the context
+    for a ``wss://`` upstream. ``clock`` stamps the frames.
     Use ``async with`` (or :meth:`start`/:meth:`close`); :attr:`stats` counts frames.
     """
 
