@@ -88,6 +88,11 @@ _PEM = click.Path(exists=True, dir_okay=False, path_type=Path)
     default=None,
     help="Stop after this many seconds (default: at Ctrl-C).",
 )
+@click.option(
+    "--compression",
+    is_flag=True,
+    help="Negotiate permessage-deflate on both hops (off: less added latency).",
+)
 def proxy_command(
     listen: str,
     upstream: str,
@@ -96,6 +101,7 @@ def proxy_command(
     tls_key: Path | None,
     upstream_ca: Path | None,
     stop_after_s: float | None,
+    compression: bool,
 ) -> int:
     """Relay stations to a real CSMS, forwarding every frame unchanged and recording it.
 
@@ -142,6 +148,7 @@ def proxy_command(
         port=port,
         ssl=listen_ssl,
         upstream_ssl=upstream_ssl,
+        compression=compression,
     )
     try:
         asyncio.run(run_proxy(proxy=proxy, clock=clock, stop_after_s=stop_after_s))

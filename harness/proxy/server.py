@@ -71,7 +71,9 @@ class RecordingProxy:
 
     ``writer`` is the run the traces go to (``None``: forward without recording). ``ssl``
     turns on TLS on the listening side (TLS terminated here); ``upstream_ssl`` is the context
-    for a ``wss://`` upstream. ``clock`` stamps the frames.
+    for a ``wss://`` upstream. ``clock`` stamps the frames. ``compression`` negotiates
+    permessage-deflate on both hops (each hop on its own; messages are unchanged either way);
+    off by default because (de)compressing every frame twice is most of the proxy's cost.
     Use ``async with`` (or :meth:`start`/:meth:`close`); :attr:`stats` counts frames.
     """
 
@@ -87,6 +89,7 @@ class RecordingProxy:
         upstream_ssl: ssl_lib.SSLContext | None = None,
         open_timeout_s: float | None = 10.0,
         close_timeout_s: float | None = 10.0,
+        compression: bool = False,
     ) -> None:
         if not upstream_url.startswith(("ws://", "wss://")):
             raise ValueError(f"upstream URL {upstream_url!r} must start with ws:// or wss://")
@@ -101,6 +104,7 @@ class RecordingProxy:
         self._clock = clock
         self._open_timeout_s = open_timeout_s
         self._close_timeout_s = close_timeout_s
+        self._compression = "deflate" if compression else None
         self.stats = RecordingStats()
         self._upstreams: dict[ServerConnection, ClientConnection] = {}
         self._refusals: dict[ServerConnection, tuple[int, str]] = {}
@@ -133,7 +137,7 @@ class RecordingProxy:
             select_subprotocol=self._select_subprotocol,
             server_header=USER_AGENT,
             max_size=None,
-            compression="deflate",
+            compression=self._compression,
             open_timeout=self._open_timeout_s,
             close_timeout=self._close_timeout_s,
             **extra,
@@ -193,7 +197,7 @@ class RecordingProxy:
                 additional_headers=headers or None,
                 user_agent_header=request.headers.get("User-Agent", USER_AGENT),
                 proxy=None,
-                compression="deflate",
+                compression=self._compression,
                 max_size=None,
                 open_timeout=self._open_timeout_s,
                 close_timeout=self._close_timeout_s,
