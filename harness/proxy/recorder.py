@@ -1,10 +1,11 @@
 """Recording of proxied frames, off the forwarding path.
 
 The proxy hands each frame to :meth:`ConnectionRecorder.record`, which only puts a tuple on a
-queue (no parsing, no I/O). A writer task drains the queue, summarises each frame (message
-type, id, action: parsed here, never on the forwarding path) and appends it to the
-connection's trace in the run store, in a worker thread. If the store fails (disk full,
-permission, folder removed), the failure is logged once per proxy session and
+queue (no parsing, no I/O). One writer thread per proxy session (:class:`TraceWriter`)
+drains the queue, summarises each frame (message type, id, action: parsed there, never on
+the forwarding path) and appends it to the connection's trace in the run store. If the
+store fails (disk full, permission, folder removed), the failure is logged once per proxy
+session and
 :attr:`RecordingStats.frames_not_recorded` counts every frame that could not be written;
 forwarding is never affected.
 """
@@ -14,6 +15,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import queue
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -23,7 +26,7 @@ from harness.logs import get_logger
 from harness.results.devices import DeviceKind, DeviceRef, case_key
 from harness.results.store import RunWriter, TraceSink
 
-__all__ = ["ConnectionRecorder", "FrameSource", "RecordingStats", "trace_line"]
+__all__ = ["ConnectionRecorder", "FrameSource", "RecordingStats", "TraceWriter", "trace_line"]
 
 
 class FrameSource(StrEnum):
@@ -85,43 +88,79 @@ def trace_line(
     return out
 
 
+_Item = tuple["ConnectionRecorder", datetime, FrameSource, str | bytes]
+
+
+class TraceWriter:
+    """One writer thread per proxy session; every connection's frames go through its queue.
+
+    A thread rather than an asyncio task: handing a frame over is one ``SimpleQueue.put``
+    (no event-loop wake-up per frame), and a slow or blocked disk never stalls forwarding.
+    """
+
+    def __init__(self, writer: RunWriter, stats: RecordingStats) -> None:
+        self.writer = writer
+        self.stats = stats
+        self._queue: queue.SimpleQueue[_Item | tuple[ConnectionRecorder, threading.Event] | None]
+        self._queue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="proxy-trace-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, item: _Item) -> None:
+        """Queue one frame (never blocks)."""
+        self._queue.put(item)
+
+    async def flush_and_close(self, recorder: ConnectionRecorder) -> None:
+        """Wait until ``recorder``'s queued frames are written and its trace is closed."""
+        done = threading.Event()
+        self._queue.put((recorder, done))
+        await asyncio.to_thread(done.wait)
+
+    async def stop(self) -> None:
+        """Write what is queued and end the thread."""
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if len(item) == 2:
+                recorder, done = item
+                recorder._close_sink()
+                done.set()
+                continue
+            recorder, t, source, frame = item
+            recorder._write(t, source, frame)
+
+
 class ConnectionRecorder:
     """Records one station connection's frames into ``traces/<key>.jsonl`` of a run.
 
-    ``record()`` is synchronous and cheap; call :meth:`close` (awaited) when the connection
-    ends, which writes what is queued and closes the trace.
+    ``record()`` is synchronous and cheap (a queue put); await :meth:`close` when the
+    connection ends, which waits until what is queued is written and closes the trace.
     """
 
-    def __init__(
-        self, writer: RunWriter | None, *, station_id: str, serial: int, stats: RecordingStats
-    ) -> None:
+    def __init__(self, writer: TraceWriter | None, *, station_id: str, serial: int) -> None:
         self.station_id = station_id
         self.key = case_key(
             f"proxy-{serial:04d}", [DeviceRef(DeviceKind.STATION, station_id or "-")]
         )
         self._writer = writer
-        self._stats = stats
-        self._queue: asyncio.Queue[tuple[datetime, FrameSource, str | bytes] | None] = (
-            asyncio.Queue()
-        )
         self._sink: TraceSink | None = None
-        self._task: asyncio.Task[None] | None = None
-        if writer is not None:
-            self._task = asyncio.create_task(self._run(), name=f"proxy-recorder-{self.key}")
 
     def record(self, t: datetime, source: FrameSource, frame: str | bytes) -> None:
         """Queue one frame for writing (never blocks, never raises; no-op without a run)."""
-        if self._task is not None:
-            self._queue.put_nowait((t, source, frame))
+        if self._writer is not None:
+            self._writer.put((self, t, source, frame))
 
     async def close(self) -> None:
         """Write every queued frame, then close the trace."""
-        if self._task is not None:
-            self._queue.put_nowait(None)
-            await self._task
+        if self._writer is not None:
+            await self._writer.flush_and_close(self)
 
+    # -- in the writer thread ------------------------------------------------------------
     def _fail(self, count: int, exc: BaseException) -> None:
-        stats = self._stats
+        assert self._writer is not None
+        stats = self._writer.stats
         stats.frames_not_recorded += count
         if stats.first_failure is None:
             stats.first_failure = f"{type(exc).__name__}: {exc}"
@@ -134,42 +173,20 @@ class ConnectionRecorder:
                 action="forwarding continues; frames are counted as not recorded",
             )
 
-    def _open(self) -> TraceSink | None:
-        if self._writer is None:
-            return None
-        if self._sink is None:
-            self._sink = self._writer.trace_sink(self.key)
-        return self._sink
+    def _write(self, t: datetime, source: FrameSource, frame: str | bytes) -> None:
+        assert self._writer is not None
+        try:
+            if self._sink is None:
+                self._sink = self._writer.writer.trace_sink(self.key)
+            self._sink.append(trace_line(t=t, source=source, frame=frame, station=self.station_id))
+        except Exception as exc:  # any store failure: count, warn once, go on
+            self._fail(1, exc)
+        else:
+            self._writer.stats.frames_recorded += 1
 
-    def _write(self, lines: list[dict[str, Any]]) -> None:
-        sink = self._open()
-        assert sink is not None  # the writer task only runs with a run writer
-        for line in lines:
-            sink.append(line)
-
-    async def _run(self) -> None:
-        done = False
-        while not done:
-            first = await self._queue.get()
-            batch = [first]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            items = [item for item in batch if item is not None]
-            done = len(items) != len(batch)
-            if not items:
-                continue
-            lines = [
-                trace_line(t=t, source=src, frame=frame, station=self.station_id)
-                for t, src, frame in items
-            ]
-            try:
-                await asyncio.to_thread(self._write, lines)
-            except Exception as exc:  # any store failure: count, warn once, go on
-                self._fail(len(lines), exc)
-            else:
-                self._stats.frames_recorded += len(lines)
+    def _close_sink(self) -> None:
         if self._sink is not None:
             try:
-                await asyncio.to_thread(self._sink.close)
+                self._sink.close()
             except Exception as exc:
                 self._fail(0, exc)

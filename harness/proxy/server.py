@@ -42,7 +42,7 @@ from websockets.typing import Subprotocol
 
 from harness.clock import Clock
 from harness.logs import get_logger
-from harness.proxy.recorder import ConnectionRecorder, FrameSource, RecordingStats
+from harness.proxy.recorder import ConnectionRecorder, FrameSource, RecordingStats, TraceWriter
 from harness.results.store import RunWriter
 from harness.transport.base import fit_close_reason
 from harness.transport.ws import USER_AGENT, station_id_from_path, transport_closed_from
@@ -109,6 +109,7 @@ class RecordingProxy:
         self._upstreams: dict[ServerConnection, ClientConnection] = {}
         self._refusals: dict[ServerConnection, tuple[int, str]] = {}
         self._server: Server | None = None
+        self._trace_writer: TraceWriter | None = None
         self._log = get_logger("proxy")
 
     @property
@@ -128,6 +129,8 @@ class RecordingProxy:
     async def start(self) -> None:
         """Start listening."""
         extra: dict[str, Any] = {"ssl": self._ssl} if self._ssl is not None else {}
+        if self._writer is not None:
+            self._trace_writer = TraceWriter(self._writer, self.stats)
         self._server = await serve(
             self._handle,
             self.host,
@@ -153,6 +156,9 @@ class RecordingProxy:
         for upstream in list(self._upstreams.values()):
             await upstream.close(CloseCode.GOING_AWAY, "proxy stopping")
         self._upstreams.clear()
+        trace_writer, self._trace_writer = self._trace_writer, None
+        if trace_writer is not None:
+            await trace_writer.stop()
 
     async def __aenter__(self) -> RecordingProxy:
         await self.start()
@@ -251,7 +257,7 @@ class RecordingProxy:
         station_id = station_id_from_path(conn.request.path) or ""
         self.stats.connections += 1
         recorder = ConnectionRecorder(
-            self._writer, station_id=station_id, serial=self.stats.connections, stats=self.stats
+            self._trace_writer, station_id=station_id, serial=self.stats.connections
         )
         self._log.info("relay_opened", station_id=station_id, subprotocol=conn.subprotocol)
         try:
