@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import queue
 import threading
@@ -88,6 +89,10 @@ def trace_line(
     return out
 
 
+BATCH_PAUSE_S = 0.02
+"""How long the writer thread lets frames gather after the first one (a bound on how stale
+the trace on disk can be while the proxy runs)."""
+
 _Item = tuple["ConnectionRecorder", datetime, FrameSource, str | bytes]
 
 
@@ -103,6 +108,7 @@ class TraceWriter:
         self.stats = stats
         self._queue: queue.SimpleQueue[_Item | tuple[ConnectionRecorder, threading.Event] | None]
         self._queue = queue.SimpleQueue()
+        self._pause = threading.Event()  # never set: only used for its timed wait
         self._thread = threading.Thread(target=self._run, name="proxy-trace-writer", daemon=True)
         self._thread.start()
 
@@ -122,14 +128,24 @@ class TraceWriter:
         await asyncio.to_thread(self._thread.join)
 
     def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if len(item) == 2:
-                recorder, done = item
-                recorder._close_sink()
-                done.set()
-                continue
-            recorder, t, source, frame = item
-            recorder._write(t, source, frame)
+        while True:
+            batch = [self._queue.get()]
+            # Let frames accumulate briefly: one wake-up per batch instead of per frame keeps
+            # the thread from contending with the forwarding loop for the interpreter.
+            self._pause.wait(BATCH_PAUSE_S)
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    batch.append(self._queue.get_nowait())
+            for item in batch:
+                if item is None:
+                    return
+                if len(item) == 2:
+                    recorder, done = item
+                    recorder._close_sink()
+                    done.set()
+                    continue
+                recorder, t, source, frame = item
+                recorder._write(t, source, frame)
 
 
 class ConnectionRecorder:
