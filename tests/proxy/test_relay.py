@@ -242,3 +242,16 @@ async def test_a_failed_station_upgrade_closes_the_upstream_it_opened(tmp_path: 
             await csms.wait_closed()  # ... and closed again
         assert csms.close_code == 1001
         assert proxy.stats.connections == 0
+
+
+async def test_an_unreachable_upstream_refuses_the_station_with_502(tmp_path: Path) -> None:
+    from harness.clock import ScaledClock
+    from harness.proxy import RecordingProxy
+    from tests.conftest import free_port
+
+    upstream = f"ws://127.0.0.1:{free_port()}/ocpp"
+    async with RecordingProxy(upstream_url=upstream, writer=None, clock=ScaledClock()) as proxy:
+        with pytest.raises(HandshakeRefused) as refused:
+            await connect_ocpp(proxy.url("CP1"), subprotocols=["ocpp1.6"])
+    assert refused.value.status_code == 502
+    assert f"upstream {upstream}/CP1 unreachable" in refused.value.reason
