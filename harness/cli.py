@@ -12,6 +12,7 @@ import click
 
 from harness import __version__
 from harness.logs import configure_logging
+from harness.proxy.cli import proxy_command
 from harness.runner.cli import list_command, run_command
 from harness.scenario.cli import scenario
 from harness.security.cli import certs
@@ -51,6 +52,7 @@ cli.add_command(simulate_command)
 cli.add_command(vehicle_command)
 cli.add_command(certs)
 cli.add_command(smoke_command, name="smoke")
+cli.add_command(proxy_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -7,16 +7,21 @@ from pathlib import Path
 
 import click
 
+from harness.proxy.importers import RecordingFormatError, Sender, load_recording
 from harness.scenario.capabilities import Environment, load_capabilities, selects
 from harness.scenario.errors import ScenarioLoadError
-from harness.scenario.loader import collect_cases
+from harness.scenario.fields import DutRole
+from harness.scenario.from_trace import FromTraceOptions, scenario_from_recording, scenario_yaml
+from harness.scenario.loader import collect_cases, load_case_file
 from harness.scenario.parameters import (
     ParameterOverrides,
     check_overrides,
     load_lab_parameters,
     parse_param_options,
 )
+from harness.scenario.redact import Tolerance
 from harness.scenario.schema import capabilities_json_schema, dump_schema, scenario_json_schema
+from harness.versions import OcppVersion
 
 __all__ = ["scenario"]
 
@@ -135,4 +140,72 @@ def select(paths: tuple[Path, ...], capabilities_file: Path, lab: bool, as_json:
     if not as_json:
         total = len(result.cases)
         click.echo(f"{runnable} runnable, {total - runnable} not applicable")
+    return 0
+
+
+@scenario.command("from-trace")
+@click.argument("trace", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["station", "csms"]),
+    help="What the device under test is; the harness replays the other side.",
+)
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--time-scale",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Multiply the recorded gaps (0.1 = ten times faster).",
+)
+@click.option(
+    "--perspective",
+    type=click.Choice(["station", "csms"]),
+    help="Who wrote the log, for in/out directions.",
+)
+@click.option("--ocpp-version", type=click.Choice(["1.6", "2.0.1", "2.1"]), help="(inferred)")
+@click.option("--case-id", help="Id of the generated case (default: REPLAY-<file name>).")
+@click.option("--tolerance", type=float, default=0.5, show_default=True, help="Absolute.")
+@click.option("--rel-tolerance", type=float, default=0.05, show_default=True, help="Relative.")
+@click.option("--redact-serials", is_flag=True, help="Also replace serial numbers, ICCID, IMSI.")
+def from_trace(
+    trace: Path,
+    role: str,
+    out_file: Path,
+    time_scale: float,
+    perspective: str | None,
+    ocpp_version: str | None,
+    case_id: str | None,
+    tolerance: float,
+    rel_tolerance: float,
+    redact_serials: bool,
+) -> int:
+    """Write a scenario file that replays the recording TRACE against a DUT of --role.
+
+    TRACE is a harness trace (traces/<key>.jsonl of a run, e.g. from ocpp-harness proxy) or
+    JSON lines [direction, timestamp, frame]. The written file is checked like validate.
+    """
+    try:
+        recording = load_recording(
+            trace, perspective=Sender(perspective) if perspective is not None else None
+        )
+        options = FromTraceOptions(
+            role=DutRole(role),
+            version=OcppVersion(ocpp_version) if ocpp_version is not None else None,
+            time_scale=time_scale,
+            case_id=case_id,
+            tolerance=Tolerance(abs=tolerance, rel=rel_tolerance),
+            redact_serials=redact_serials,
+        )
+        case = scenario_from_recording(recording, options)
+    except (RecordingFormatError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    out_file.write_text(scenario_yaml(case), encoding="utf-8")
+    try:
+        load_case_file(out_file)
+    except ScenarioLoadError as exc:
+        raise click.ClickException(f"the generated scenario does not load:\n{exc}") from None
+    steps = len(case["steps"])
+    click.echo(f"wrote {out_file}: case {case['id']}, {steps} steps")
     return 0

@@ -1,0 +1,246 @@
+"""A scenario file from a recording (``ocpp-harness scenario from-trace``).
+
+The device under test is one side of the recording (``role``); the harness plays the
+other side as recorded:
+
+* the harness side's CALLs become ``send`` steps, whose ``expect`` is built from the DUT's
+  recorded CALLRESULT (or ``expect_call_error`` from its CALLERROR);
+* the DUT's CALLs become ``expect_request`` steps with an ``expect`` built from the recorded
+  request and the harness side's recorded answer as ``respond_with``;
+* the gaps before the harness's sends become ``wait`` steps (recorded gap × ``time_scale``;
+  each step's note gives its recorded offset from the start), and each ``expect_request``
+  waits for the recorded gap plus ``within_slack_s``.
+
+Default matchers (see :class:`~harness.scenario.redact.ValueMapper`): message ids are never
+compared (steps have none); RFC 3339 timestamps only need to be present in what the DUT
+sends and become ``${now±Ns}`` (the recorded offset from the frame's own time) in what the
+harness sends; texts (``status`` and every enumeration) exact; integers in fields named
+``…Id``/``…Level``/``…Number``/``…Count``/``…Interval`` exact, other numbers ``approx`` within
+the tolerance, decimal texts in ``value`` fields (1.6 sampled values) any decimal. A
+transaction id (``transactionId`` anywhere, so 1.6 ``transactionId`` and
+2.x ``transactionInfo.transactionId``) the DUT assigns is stored (``store:``) and referred to
+afterwards; one the harness assigns becomes a parameter. Personal data — idTag /
+parentIdTag / idToken, any field named like *password*, *token*, *secret*, the
+AuthorizationKey and BasicAuthPassword settings, and with ``redact_serials`` serial numbers,
+ICCID and IMSI — becomes a string parameter with a placeholder default (``ID-TAG-1``); the
+recorded value is never written. Frames that are not OCPP-J CALL/CALLRESULT/CALLERROR
+arrays (invalid or binary) are skipped and counted in the description.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from harness.proxy.importers import RecordedFrame, Recording, Sender
+from harness.scenario.checks import known_actions
+from harness.scenario.fields import DutRole
+from harness.scenario.redact import Tolerance, ValueMapper
+from harness.scenario.steps import CallErrorCode
+from harness.versions import OcppVersion
+
+__all__ = ["FromTraceOptions", "scenario_from_recording", "scenario_yaml"]
+
+REQUIREMENT_ID: Final = "REPLAY"
+_VALID_ERRORS: Final = frozenset(code.value for code in CallErrorCode)
+
+
+@dataclass(frozen=True, slots=True)
+class FromTraceOptions:
+    """How to turn a recording into a case. ``version`` ``None``: inferred from the actions."""
+
+    role: DutRole
+    version: OcppVersion | None = None
+    time_scale: float = 1.0
+    case_id: str | None = None
+    title: str | None = None
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    redact_serials: bool = False
+    min_wait_s: float = 0.05
+    within_slack_s: float = 30.0
+
+
+@dataclass(slots=True)
+class _Call:
+    frame: RecordedFrame
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+    answer: RecordedFrame | None = None
+    result: dict[str, Any] | None = None
+    error_code: str | None = None
+
+
+def _calls(recording: Recording) -> tuple[list[_Call], int]:
+    """CALLs in order, each with its answer; and how many frames were skipped."""
+    calls: list[_Call] = []
+    open_calls: dict[tuple[Sender, str], _Call] = {}
+    skipped = 0
+    for frame in recording.frames:
+        message = frame.message()
+        kind = message[0] if message else None
+        if (
+            message is not None
+            and kind == 2
+            and len(message) == 4
+            and isinstance(message[1], str)
+            and isinstance(message[2], str)
+            and isinstance(message[3], dict)
+        ):
+            call = _Call(frame, message[1], message[2], message[3])
+            calls.append(call)
+            open_calls[(frame.sender, call.message_id)] = call
+            continue
+        answered = None
+        if message is not None and kind in (3, 4) and len(message) > 1:
+            answered = open_calls.pop((frame.sender.other, str(message[1])), None)
+        if answered is None or message is None:
+            skipped += 1
+        elif kind == 3 and len(message) == 3 and isinstance(message[2], dict):
+            answered.answer, answered.result = frame, message[2]
+        elif kind == 4 and len(message) >= 3 and isinstance(message[2], str):
+            answered.answer, answered.error_code = frame, message[2]
+        else:
+            skipped += 1
+    return calls, skipped
+
+
+def infer_version(actions: set[str]) -> OcppVersion:
+    """The first OCPP version (1.6, 2.0.1, 2.1) that knows every recorded action."""
+    for version in OcppVersion:
+        if actions <= known_actions(version):
+            return version
+    raise ValueError(
+        f"no single OCPP version knows all recorded actions ({', '.join(sorted(actions))}); "
+        "give the version explicitly"
+    )
+
+
+def _id_paths(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    """``(payload path, value)`` of every ``transactionId`` field in ``value``."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "transactionId" and isinstance(sub, int | str) and not isinstance(sub, bool):
+                found.append((here, sub))
+            else:
+                found.extend(_id_paths(sub, here))
+    elif isinstance(value, list):
+        for index, sub in enumerate(value):
+            found.extend(_id_paths(sub, f"{path}[{index}]"))
+    return found
+
+
+def _stores(mapper: ValueMapper, payload: Any) -> dict[str, str]:
+    """Variables for transaction ids the DUT assigns in ``payload`` (first sight only)."""
+    stores: dict[str, str] = {}
+    for path, value in _id_paths(payload):
+        if mapper.known_id(value) is None:
+            stores[mapper.id_variable(value)] = path
+    return stores
+
+
+def _case_id(recording: Recording, options: FromTraceOptions) -> str:
+    if options.case_id is not None:
+        return options.case_id
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(recording.source).stem).strip("-")
+    return f"REPLAY-{stem or 'recording'}"[:80]
+
+
+def scenario_from_recording(recording: Recording, options: FromTraceOptions) -> dict[str, Any]:
+    """The case (a YAML-ready mapping) replaying ``recording`` against a DUT of ``role``."""
+    if options.time_scale <= 0:
+        raise ValueError(f"time_scale must be positive, got {options.time_scale}")
+    calls, skipped = _calls(recording)
+    if not calls:
+        raise ValueError(f"{recording.source}: the recording has no OCPP-J CALL to replay")
+    version = options.version or infer_version({c.action for c in calls})
+    dut = Sender(options.role.value)
+    mapper = ValueMapper(serials=options.redact_serials, tolerance=options.tolerance)
+    scale = options.time_scale
+    steps: list[dict[str, Any]] = []
+    previous_s = 0.0
+    for call in calls:
+        at_s = call.frame.offset_s
+        gap_s = max(0.0, at_s - previous_s) * scale
+        sent_at = recording.started_at + timedelta(seconds=at_s)
+        where = f"recorded at +{at_s:.3f} s (line {call.frame.line})"
+        if call.frame.sender is not dut:
+            if gap_s >= options.min_wait_s:
+                steps.append({"kind": "wait", "duration_s": round(gap_s, 3), "note": where})
+            step: dict[str, Any] = {
+                "kind": "send",
+                "requirement": REQUIREMENT_ID,
+                "note": where,
+                "action": call.action,
+                "payload": mapper.payload(call.payload, sent_at=sent_at),
+            }
+            if call.result is not None:
+                stores = _stores(mapper, call.result)
+                step["expect"] = mapper.matcher(call.result, fresh=frozenset(stores))
+                if stores:
+                    step["store"] = stores
+            elif call.error_code is not None and call.error_code in _VALID_ERRORS:
+                step["expect_call_error"] = [call.error_code]
+            else:
+                step["note"] = f"{where}; no answer was recorded"
+        else:
+            stores = _stores(mapper, call.payload)
+            step = {
+                "kind": "expect_request",
+                "requirement": REQUIREMENT_ID,
+                "note": where,
+                "action": call.action,
+                "within_s": round(gap_s + options.within_slack_s, 3),
+                "expect": mapper.matcher(call.payload, fresh=frozenset(stores)),
+            }
+            if call.result is not None and call.answer is not None:
+                answered_at = recording.started_at + timedelta(seconds=call.answer.offset_s)
+                step["respond_with"] = mapper.payload(call.result, sent_at=answered_at)
+            elif call.error_code is not None:
+                step["note"] = (
+                    f"{where}; recorded answer CALLERROR {mapper.scrub_text(call.error_code)} "
+                    "(the runner's default answer is used)"
+                )
+            if stores:
+                step["store"] = stores
+        steps.append(step)
+        previous_s = call.answer.offset_s if call.answer is not None else at_s
+    source = Path(recording.source).name
+    description = (
+        f"Generated by ocpp-harness scenario from-trace from {source}: {len(calls)} calls "
+        f"replayed, {skipped} other frames skipped (invalid, binary or unanswered answers); "
+        f"recorded gaps scaled by {scale:g}. Personal data is replaced by parameters."
+    )
+    role_word = "charging station" if options.role is DutRole.STATION else "CSMS"
+    return {
+        "id": _case_id(recording, options),
+        "title": options.title or f"Replay of {source} against the {role_word}",
+        "description": mapper.scrub_text(description),
+        "suite": "recorded",
+        "category": "replay",
+        "ocpp_versions": [version.value],
+        "dut_role": options.role.value,
+        "requirements": [
+            {
+                "id": REQUIREMENT_ID,
+                "level": "MUST",
+                "text": "the DUT requests and answers as it did in the recording",
+            }
+        ],
+        "parameters": mapper.parameters,
+        "steps": steps,
+    }
+
+
+def scenario_yaml(case: dict[str, Any]) -> str:
+    """The case as YAML text, with a comment saying where it came from."""
+    header = "# Generated from a recording by `ocpp-harness scenario from-trace`; edit freely.\n"
+    body = yaml.safe_dump(case, sort_keys=False, allow_unicode=True, width=100)
+    return header + body
