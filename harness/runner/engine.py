@@ -184,19 +184,23 @@ class CaseEngine:
 
     async def _steps(self, steps: Sequence[Step]) -> None:
         for position, step in enumerate(steps):
-            if not isinstance(step, ExpectRequestStep):
+            if not isinstance(step, ExpectRequestStep | RepeatStep):
                 self.endpoint.forget_unclaimed()
-                self._arm_following(steps, position)
+            if not isinstance(step, ExpectRequestStep):
+                self._arm_following(steps[position + 1 :])
             await self._step(step)
 
-    def _arm_following(self, steps: Sequence[Step], position: int) -> None:
-        """Arm the expect_request steps that directly follow ``position`` (their requests
-        may arrive while the current step runs)."""
-        for later in steps[position + 1 :]:
-            if not isinstance(later, ExpectRequestStep):
-                break
-            if id(later) not in self._armed:
-                self._armed[id(later)] = self._arm(later)
+    def _arm_following(self, later: Sequence[Step]) -> None:
+        """Arm the expect_request steps that directly follow (also the first ones inside a
+        following repeat): their requests may arrive while the current step runs."""
+        for step in later:
+            if isinstance(step, RepeatStep):
+                self._arm_following(step.steps)
+                return
+            if not isinstance(step, ExpectRequestStep):
+                return
+            if id(step) not in self._armed:
+                self._armed[id(step)] = self._arm(step)
 
     def _arm(self, step: ExpectRequestStep) -> Waiter:
         def respond(_: Any) -> dict[str, Any] | None:
@@ -453,16 +457,24 @@ class CaseEngine:
         if missing is not None:
             self._judge(step, ok=False, expected=expected, actual=missing, frames=frames)
             return
-        note = (
-            ""
-            if step.respond_with is None or not received.answered_by_default
-            else (" (it arrived before the step; answered with the default)")
-        )
+        if step.respond_with is not None and received.answered_by_default:
+            # The request came before the harness was ready to give the scenario's answer:
+            # the DUT was answered otherwise, so what follows would not test the case.
+            self._unjudgeable(
+                step,
+                expected=expected,
+                reason=(
+                    f"{step.action} arrived before the step and got the default answer "
+                    f"{_short(received.response)}, not the scenario's"
+                ),
+                frames=frames,
+            )
+            raise _Stop
         self._judge(
             step,
             ok=True,
             expected=expected,
-            actual=f"{step.action} {_short(received.payload)}{note}",
+            actual=f"{step.action} {_short(received.payload)}",
             frames=frames,
         )
 

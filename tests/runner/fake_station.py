@@ -45,6 +45,8 @@ class FakeBehaviour:
     """Actions it never answers."""
     disconnect_on: str | None = None
     """Close the connection when this action arrives."""
+    start_before_answer: bool = False
+    """Send StartTransaction before answering RemoteStartTransaction."""
     vehicle_max_a: float = 16.0
     meter_interval_s: float = 1.0
     max_current_a: float = 32.0
@@ -142,6 +144,9 @@ class FakeStation:
         return {"status": "Accepted"}
 
     async def _RemoteStartTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.b.start_before_answer:
+            await self._start(p["idTag"])
+            return {"status": "Accepted"}
         asyncio.get_running_loop().call_soon(lambda: self._spawn(self._start(p["idTag"])))
         return {"status": "Accepted"}
 

@@ -382,3 +382,56 @@ async def test_settled_phases_rule(tmp_path: Path, phases: int) -> None:
 
 def test_caps_fixture_is_a_declaration() -> None:
     assert isinstance(CAPS, Capabilities)
+
+
+async def test_expect_request_first_in_a_repeat_is_armed_ahead(tmp_path: Path) -> None:
+    steps = """
+  - kind: vehicle
+    action: plug_in
+  - kind: send
+    action: RemoteStartTransaction
+    payload: {connectorId: 1, idTag: TAG1}
+    expect: {status: Accepted}
+  - kind: repeat
+    times: 1
+    steps:
+      - kind: expect_request
+        requirement: R1
+        action: StartTransaction
+        within_s: 60
+        respond_with: {idTagInfo: {status: Accepted}, transactionId: 4242}
+"""
+    early = [FakeBehaviour(start_before_answer=True)]
+    results, _, stations = await run_yaml(tmp_path, case("ARMED", steps), behaviours=early)
+    assert results[0].verdict is Verdict.PASS
+    assert stations[0].tx is not None
+    assert stations[0].tx.transaction_id == "4242"  # the scenario's answer, not the default
+
+
+async def test_consecutive_expect_requests_are_armed_together(tmp_path: Path) -> None:
+    steps = """
+  - kind: vehicle
+    action: plug_in
+  - kind: send
+    action: RemoteStartTransaction
+    payload: {connectorId: 1, idTag: TAG1}
+  - kind: expect_request
+    requirement: R1
+    action: StatusNotification
+    within_s: 60
+  - kind: expect_request
+    requirement: R1
+    action: StartTransaction
+    within_s: 60
+    respond_with: {idTagInfo: {status: Accepted}, transactionId: 4242}
+"""
+    # Both expect_requests are armed by the send step: the StartTransaction that came during
+    # the send got the scenario's answer although the StatusNotification step came first.
+    early = [FakeBehaviour(start_before_answer=True)]
+    results, _, stations = await run_yaml(tmp_path, case("EARLY", steps), behaviours=early)
+    sent, status, start = results[0].checks
+    assert sent.verdict is Verdict.PASS
+    assert status.verdict is Verdict.FAIL  # no StatusNotification
+    assert start.verdict is Verdict.PASS
+    assert stations[0].tx is not None
+    assert stations[0].tx.transaction_id == "4242"
