@@ -283,7 +283,8 @@ class OcppConnection:
                     events = self.session.receive_binary(binary.data, now=self.clock.now())
                 else:
                     events = self.session.receive_text(text, now=self.clock.now())
-                await self._flush()
+                if self.session.has_data_to_send:  # e.g. a CALLERROR for a malformed frame
+                    await self._flush()
                 for event in events:
                     try:
                         self._dispatch(event)

@@ -171,6 +171,11 @@ class OcppSession:
         deadlines = [p.deadline for p in self._outgoing.values() if p.deadline is not None]
         return min(deadlines) if deadlines else None
 
+    @property
+    def has_data_to_send(self) -> bool:
+        """True when frames wait to be taken by :meth:`data_to_send`."""
+        return bool(self._out)
+
     def data_to_send(self) -> list[str]:
         """Take the frames queued for sending, oldest first."""
         out, self._out = self._out, []
