@@ -47,6 +47,7 @@ from harness.scenario import (
     resolve_parameters,
 )
 from harness.transport import OcppSubprotocol
+from reports import DEFAULT_FORMATS, ReportError, ReportFormat, write_reports
 
 __all__ = ["DEFAULT_SIM_SPEED", "list_command", "run_command"]
 
@@ -278,7 +279,24 @@ def _finish(results: list[CaseResult], run_dir: Path, *, strict: bool, wall_s: f
     summary = Summary.of((r.verdict for r in results), strict=strict)
     click.echo(f"\n{summary.line()}  ({summary.breakdown()}; {wall_s:.1f} s)")
     click.echo(f"Run folder: {run_dir}")
+    _write_reports(run_dir, strict=strict)
     return 0 if summary.ok else 1
+
+
+def _write_reports(run_dir: Path, *, strict: bool) -> None:
+    """Write the HTML report and JUnit XML into ``RUN_DIR/report`` and name them.
+
+    A report that cannot be written costs no result: the run folder is complete already, and
+    ``ocpp-harness report RUN_DIR`` can try again; the verdicts decide the exit code.
+    """
+    try:
+        paths = write_reports(run_dir, run_dir / "report", DEFAULT_FORMATS, strict=strict)
+    except (ReportError, OSError) as exc:
+        click.echo(f"warning: the report could not be written: {exc}", err=True)
+        return
+    for fmt, path in paths.items():
+        label = {ReportFormat.HTML: "Report", ReportFormat.JUNIT: "JUnit"}.get(fmt, str(fmt.value))
+        click.echo(f"{label}: {path}")
 
 
 async def _sim(

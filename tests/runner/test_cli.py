@@ -67,6 +67,14 @@ def test_run_passes_with_summary_line_and_exit_0(
     assert reader.finished
     assert [d.id for d in reader.manifest.devices] == ["SIM-ev1-1.6", "ev1"]
     assert [r.verdict for r in reader.results()] == [Verdict.PASS]
+    # the run writes its HTML report and JUnit XML and names them
+    index = re.search(r"^Report: (.+)$", out, re.MULTILINE)
+    junit = re.search(r"^JUnit: (.+)$", out, re.MULTILINE)
+    assert index is not None, out
+    assert junit is not None, out
+    assert Path(index.group(1)) == run_folder(out) / "report" / "index.html"
+    assert "TC_066_CS" in Path(index.group(1)).read_text(encoding="utf-8")
+    assert 'tests="1"' in Path(junit.group(1)).read_text(encoding="utf-8")
 
 
 def test_faulty_station_fails_with_recap_and_exit_1(
