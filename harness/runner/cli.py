@@ -318,6 +318,7 @@ async def _sim(
         SimProvider(
             factory,
             SimSpec(f"SIM-{vehicle.id}-{version}", _SUBPROTOCOL[version], clock, vehicle, fault),
+            station_device_id=f"SIM-{version}",
         )
         for vehicle in vehicles
         for version in versions

@@ -129,12 +129,24 @@ class _ControlProxy:
 
 
 class SimProvider:
-    """One simulated station (with one vehicle model) connected in process."""
+    """One simulated station (with one vehicle model) connected in process.
+
+    ``station_device_id`` names the station in results and reports (default: the station id on
+    the wire). A fleet run gives every vehicle its own station instance, but they are one
+    station model, so they share this id and the report shows one vehicles × cases matrix.
+    """
 
     environment = Environment.SIMULATION
     target = "sim"
 
-    def __init__(self, factory: StationFactory, spec: SimSpec, *, station_label: str = "") -> None:
+    def __init__(
+        self,
+        factory: StationFactory,
+        spec: SimSpec,
+        *,
+        station_label: str = "",
+        station_device_id: str | None = None,
+    ) -> None:
         self._factory = factory
         self.spec = spec
         self.station: SimStation | None = None
@@ -145,7 +157,7 @@ class SimProvider:
             attributes["fault"] = spec.fault
         station = DeviceRef(
             DeviceKind.STATION,
-            spec.station_id,
+            station_device_id or spec.station_id,
             station_label or f"built-in station ({spec.subprotocol.value})",
             attributes,
         )

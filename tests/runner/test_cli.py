@@ -65,7 +65,7 @@ def test_run_passes_with_summary_line_and_exit_0(
     assert re.search(r"^TC_066_CS\s+SIM-\S+\s+PASS\s+clock", out, re.MULTILINE)
     reader = RunStore.open(run_folder(out))
     assert reader.finished
-    assert [d.id for d in reader.manifest.devices] == ["SIM-ev1-1.6", "ev1"]
+    assert [d.id for d in reader.manifest.devices] == ["SIM-1.6", "ev1"]
     assert [r.verdict for r in reader.results()] == [Verdict.PASS]
     # the run writes its HTML report and JUnit XML and names them
     index = re.search(r"^Report: (.+)$", out, re.MULTILINE)
