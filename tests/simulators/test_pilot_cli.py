@@ -200,7 +200,9 @@ async def test_a_lost_broker_ends_the_vehicle_process_with_status_1(
         ):
             await until_received(station, ONLINE, timeout_s=START_S)
             broker_proc.terminate()
-            _, err = await within(proc.communicate(), "the child to exit after the broker")
+            _, err = await within(
+                proc.communicate(), "the child to exit after the broker", timeout_s=START_S
+            )
     assert proc.returncode == 1, err.decode()
     url = re.escape(own.url)
     assert re.search(
