@@ -2,63 +2,22 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from harness.cli import main
 from simulators.pilot import LinkError, MqttSettings, MqttStationEnd, MqttVehicleEnd
 from tests.conftest import Broker
 from tests.simulators.pilot_helpers import offer_a, private_broker, within
-
-# A fixed validity window keeps the certificate independent of the clock (except for the
-# TLS library's own check, which the window comfortably covers).
-NOT_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
-NOT_AFTER = NOT_BEFORE + timedelta(days=365 * 50)
-
-
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """``(cert.pem, key.pem)`` for a broker at 127.0.0.1."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ocpp-harness test broker")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(NOT_BEFORE)
-        .not_valid_after(NOT_AFTER)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
+from tests.tls_helpers import self_signed
 
 
 @pytest.fixture
 def tls_broker(mosquitto: Broker, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """``(mqtts URL, CA file)`` of a TLS-only broker of this test's own."""
-    cert, key = self_signed(tmp_path)
+    cert, key = self_signed(tmp_path, common_name="ocpp-harness test broker")
     with private_broker(tmp_path, f"certfile {cert}", f"keyfile {key}") as (port, _):
         yield f"mqtts://127.0.0.1:{port}", cert
 
