@@ -8,6 +8,11 @@ frame takes a :class:`Clock`. Two kinds exist:
   which is what a lab uses with real stations.
 * :class:`ManualClock` moves only when told to (:meth:`ManualClock.advance`). Sans-I/O tests
   and deterministic simulations use it: no sleeping, no flakiness.
+* :class:`LoopClock` reads the running event loop's time. Under a :class:`VirtualTimeLoop`
+  (see :func:`run_virtual`) that time is *virtual*: it stands still while any task can run
+  and jumps to the next timer when every task waits. A simulation in one process (harness,
+  station and vehicle on in-memory transports) then runs as fast as the CPU allows, and
+  its outcome does not depend on how loaded the machine is: computing takes no clock time.
 
 All durations given to or returned by a clock are in *clock seconds* (scenario time), not wall
 seconds. ``clock.now()`` is always a timezone-aware UTC datetime.
@@ -19,15 +24,25 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import selectors
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-__all__ = ["Clock", "ManualClock", "ScaledClock", "utc"]
+__all__ = [
+    "Clock",
+    "LoopClock",
+    "ManualClock",
+    "ScaledClock",
+    "VirtualTimeLoop",
+    "run_virtual",
+    "utc",
+    "wall_floor",
+]
 
 
 def utc(text: str) -> datetime:
@@ -187,3 +202,144 @@ class ManualClock(Clock):
         while self._sleepers and self._sleepers[0][2].done():
             heapq.heappop(self._sleepers)
         return self._sleepers[0][0] if self._sleepers else None
+
+
+def wall_floor(clock: Clock, wall_s: float) -> float:
+    """``wall_s`` seconds of wall time in clock seconds: ``wall_s × speed`` on a scaled clock,
+    0 on a clock where computing takes no clock time (manual or virtual, ``speed = inf``).
+
+    Code that must leave a minimum of *wall* time to other tasks (a periodic step on a fast
+    clock, the patience of a timeout) uses it so that infinite speeds do not make the floor
+    infinite.
+    """
+    speed = clock.speed
+    if speed == float("inf"):
+        return 0.0
+    return wall_s * speed
+
+
+class LoopClock(Clock):
+    """Clock seconds are the running event loop's seconds (``loop.time()``).
+
+    Meant for a :class:`VirtualTimeLoop`, where loop time is virtual and ``speed`` is
+    infinite: a sleep costs no wall time, only the computing in between does, and that costs
+    no clock time. On an ordinary loop it is simply real time — but then use
+    :class:`ScaledClock`, whose ``speed`` says so.
+
+    Create it inside the loop (it reads the loop's time at creation as its origin).
+    """
+
+    def __init__(self, *, start: datetime | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._t0 = self._loop.time()
+        self._start = start if start is not None else datetime.now(UTC)
+        if self._start.tzinfo is None:
+            raise ValueError("clock start must be timezone-aware")
+
+    @property
+    def speed(self) -> float:
+        return float("inf") if isinstance(self._loop, VirtualTimeLoop) else 1.0
+
+    def monotonic(self) -> float:
+        return self._loop.time() - self._t0
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.monotonic())
+
+    async def sleep_until(self, deadline: float) -> None:
+        await asyncio.sleep(max(0.0, deadline - self.monotonic()))
+
+    async def wait_for(self, awaitable: Awaitable[T], timeout_s: float | None) -> T:
+        if timeout_s is None:
+            return await awaitable
+        try:
+            return await asyncio.wait_for(awaitable, timeout_s)
+        except TimeoutError:
+            raise TimeoutError(f"no result within {timeout_s:g} s of clock time") from None
+
+
+class _VirtualSelector(selectors.BaseSelector):
+    """Wraps the loop's selector: a wait with nothing to do moves virtual time instead."""
+
+    def __init__(self, inner: selectors.BaseSelector, loop: VirtualTimeLoop) -> None:
+        self._inner = inner
+        self._loop = loop
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        events = self._inner.select(0)
+        if events or timeout == 0:
+            return events
+        loop = self._loop
+        if loop.threads_busy or timeout is None:
+            # Work in a thread (or nothing scheduled at all: only I/O or a thread can wake
+            # us): wait for real, and let virtual time follow the wall time that passes.
+            wall0 = time.monotonic()
+            real_timeout = None if timeout is None else min(timeout, 0.05)
+            events = self._inner.select(real_timeout)
+            loop.advance(time.monotonic() - wall0 if timeout is not None else 0.0)
+            return events
+        loop.advance(timeout)  # idle: jump to the next timer
+        return []
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.register(fileobj, events, data)
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.unregister(fileobj)
+
+    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.modify(fileobj, events, data)
+
+    def get_map(self) -> Any:
+        return self._inner.get_map()
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class VirtualTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop whose ``time()`` is virtual: it advances only when every task waits.
+
+    When the ready queue is empty the loop would block in ``select`` until the next timer;
+    this loop instead polls without blocking and, if nothing happened, moves its time to that
+    timer. While work runs in an executor thread (``asyncio.to_thread``) or no timer is
+    pending, it waits for real and virtual time follows wall time.
+
+    Only for code whose peers all live in the same loop (in-memory transports): a real
+    network peer answers in wall time, which a virtual loop outruns.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._vtime = 0.0
+        self.threads_busy = 0
+        self._selector = _VirtualSelector(self._selector, self)  # type: ignore[has-type]
+
+    def time(self) -> float:
+        return self._vtime
+
+    def advance(self, seconds: float) -> None:
+        """Move virtual time forward (never backwards)."""
+        if seconds > 0:
+            self._vtime += seconds
+
+    def run_in_executor(  # type: ignore[override]
+        self, executor: Any, func: Callable[..., T], *args: Any
+    ) -> asyncio.Future[T]:
+        future = super().run_in_executor(executor, func, *args)
+        self.threads_busy += 1
+
+        def _done(_: asyncio.Future[T]) -> None:
+            self.threads_busy -= 1
+
+        future.add_done_callback(_done)
+        return future
+
+
+def run_virtual(main: Coroutine[Any, Any, T]) -> T:
+    """Run ``main`` to completion on a fresh :class:`VirtualTimeLoop` (like ``asyncio.run``).
+
+    Inside, create the clock with :class:`LoopClock`.
+    """
+    with asyncio.Runner(loop_factory=VirtualTimeLoop) as runner:
+        return runner.run(main)

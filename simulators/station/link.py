@@ -46,6 +46,11 @@ class VehicleLink(Protocol):
     def unplug(self) -> None:
         """The cable is removed."""
 
+    @property
+    def quiescent(self) -> bool:
+        """Whether the vehicle will show no change before the next pilot change (then the
+        station need not step it between its own deadlines); ``False`` when unsure."""
+
 
 class DirectVehicle:
     """A :class:`~simulators.vehicle.Vehicle` stepped in-process, plugged in at ``now``."""
@@ -81,3 +86,7 @@ class DirectVehicle:
 
     def unplug(self) -> None:
         self.vehicle.unplug()
+
+    @property
+    def quiescent(self) -> bool:
+        return self.vehicle.quiescent

@@ -137,6 +137,11 @@ class PilotLinkVehicle:
         """Queue ``PlugCommand(plugged=False)``: the cable leaves the vehicle."""
         self._enqueue("plug", lambda: self.end.send_plug(PlugCommand(plugged=False)))
 
+    @property
+    def quiescent(self) -> bool:
+        """Always ``False``: the vehicle runs on its own clock and may report at any time."""
+        return False
+
     # ------------------------------------------------------------------ lifecycle
     @property
     def pending(self) -> int:

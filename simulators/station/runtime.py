@@ -15,7 +15,8 @@ connects to a CSMS (:meth:`SimulatedStation.connect`) or runs over any transport
     ...
     await station.stop()                           # closes with 1001, ``task`` ends
 
-Time: the simulation loop steps the core and the vehicles every ``step_s`` clock seconds but
+Time: the simulation loop steps the core and the vehicles every ``step_s`` clock seconds
+(``idle_step_s`` while every vehicle is quiescent: idle, with no pilot change pending) but
 never more often than once per ``min_wall_step_s`` of wall time (at speed 36 000 a periodic
 step covers 3 clock minutes, so the number of wakeups stays bounded), and also exactly at
 the core's deadlines (a limit reaching the pilot, a meter sample), at profile period
@@ -35,7 +36,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from harness.clock import Clock
+from harness.clock import Clock, wall_floor
 from harness.connection import ConnectionClosed, OcppConnection
 from harness.logs import get_logger
 from harness.session import (
@@ -105,6 +106,10 @@ class RuntimeOptions:
     """How the station's loops run (durations in clock seconds unless they say wall)."""
 
     step_s: float = 1.0
+    idle_step_s: float = 30.0
+    """The periodic step while every plugged vehicle is quiescent (nothing drawn, nothing
+    pending): the vehicles show no change before the next pilot change, and the core's
+    deadlines (samples, limits, timeouts) and profile boundaries are still kept exactly."""
     min_wall_step_s: float = 0.005
     call_timeout_s: float = 30.0
     min_wall_timeout_s: float = 5.0
@@ -343,10 +348,10 @@ class SimulatedStation:
     @property
     def _timeout_s(self) -> float:
         opts = self.options
-        return max(opts.call_timeout_s, self.clock.speed * opts.min_wall_timeout_s)
+        return max(opts.call_timeout_s, wall_floor(self.clock, opts.min_wall_timeout_s))
 
     def _min_step_s(self) -> float:
-        return self.clock.speed * self.options.min_wall_step_s
+        return wall_floor(self.clock, self.options.min_wall_step_s)
 
     async def _call(self, conn: OcppConnection, action: str, payload: Any) -> ResultReceived | None:
         self.stats.sent += 1
@@ -416,7 +421,10 @@ class SimulatedStation:
             now = self.clock.now()
             # Periodic steps are floored at min_wall_step_s of wall time; deadlines (a limit
             # reaching the pilot, a sample, a profile boundary) are finite and kept exact.
-            wait_s = max(self.options.step_s, self._min_step_s())
+            period = self.options.step_s
+            if all(slot.link.quiescent for slot in self._slots.values()):
+                period = max(period, self.options.idle_step_s)
+            wait_s = max(period, self._min_step_s())
             for deadline in (self._core.next_deadline(), self._next_boundary(now)):
                 if deadline is not None:
                     wait_s = min(wait_s, max(0.0, (deadline - now).total_seconds()))
@@ -477,6 +485,9 @@ class SimulatedStation:
         for evse_id, slot in self._slots.items():
             slot.link.set_pilot(core.pilot_offer(evse_id))
             self._discharge(evse_id, slot)
+        # A step from outside the loop (a plug-in, a token, a CSMS request) may have ended a
+        # quiescent spell: the loop re-plans its next step (its own steps clear this).
+        self._wake.set()
 
     def _discharge(self, evse_id: int, slot: _Slot) -> None:
         wanted = self._core.discharge_request(evse_id) or 0.0

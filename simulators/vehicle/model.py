@@ -194,6 +194,9 @@ class Vehicle:
         if offer.physical_phases == 0:
             self._current_a = 0.0  # contactor open: no current, whatever the vehicle wants
         if self.plugged:
+            last = self._queue[-1][1] if self._queue else self._perceived
+            if offer == last:
+                return  # the same pilot again: nothing new to perceive
             self._queue.append((self._now + self.params.response_delay_s, offer))
             self._drain(self._now)
             self._decide()
@@ -229,6 +232,22 @@ class Vehicle:
         self._full = False
         self._decide()
         return DischargeDecision(True, f"exporting {power_w} W")
+
+    @property
+    def quiescent(self) -> bool:
+        """Nothing observable will change until the next input: no pilot change is waiting
+        for the response delay, and the vehicle neither draws, exports nor wants to.
+
+        Timers may still run (sleeping after a long pause, a missed start deadline), but
+        they only show at the next pilot change, so a station may step such a vehicle at
+        its own deadlines only, however far apart.
+        """
+        return (
+            not self._queue
+            and self._current_a == 0.0
+            and self._target_a == 0.0
+            and self._discharge_w == 0.0
+        )
 
     # ----------------------------------------------------------------- time
     def advance(self, dt_s: float) -> VehicleReading:
