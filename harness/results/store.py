@@ -299,6 +299,21 @@ class RunStore:
         return writer
 
     @staticmethod
+    def attach(run_dir: Path | str, manifest: Manifest) -> RunWriter:
+        """A further writer of an existing, unfinished run folder (e.g. in a worker process
+        of a parallel fleet run). Each writer appends its own results and traces; only the
+        run's creator should :meth:`RunWriter.finish` it (the others :meth:`~RunWriter.close`).
+
+        Raises :class:`RunStoreError` when the folder is not a run in progress.
+        """
+        folder = Path(run_dir)
+        if not (folder / MANIFEST).is_file() or not (folder / TRACES).is_dir():
+            raise RunStoreError(f"{folder}: not a run folder (no {MANIFEST} or {TRACES}/)")
+        if manifest.finished_at is not None:
+            raise RunStoreError(f"run {manifest.run_id}: finished runs take no more results")
+        return RunWriter(folder, manifest)
+
+    @staticmethod
     def open(run_dir: Path | str) -> RunReader:
         """Open a run folder for reading; raises :class:`RunStoreError` if its manifest is
         missing, unreadable or of an unknown format version."""

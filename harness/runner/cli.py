@@ -15,14 +15,14 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from harness.clock import Clock, LoopClock, ScaledClock, run_virtual
+from harness.clock import Clock, ScaledClock
 from harness.results import CaseResult, Manifest, RunStore, Summary, Verdict, new_run_id
+from harness.runner.fleet import FleetJob, default_jobs, run_fleet
 from harness.runner.inputs import (
     DEFAULT_VEHICLE,
     RunnerInputError,
@@ -31,7 +31,7 @@ from harness.runner.inputs import (
     resolve_suites,
     sim_capabilities,
 )
-from harness.runner.operator import AutoOperator, TerminalOperator
+from harness.runner.operator import TerminalOperator
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.targets import FleetVehicle, ListenProvider, SimProvider, SimSpec
 from harness.scenario import (
@@ -205,6 +205,13 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     default=None,
     help="Clock speed (sim default: virtual time, as fast as the CPU allows; listen: 1).",
 )
+@click.option(
+    "--jobs",
+    type=int,
+    default=None,
+    help="Worker processes for a sim run (default: one per CPU); the fleet's vehicles are "
+    "shared among them.",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
 def run_command(
@@ -217,6 +224,7 @@ def run_command(
     params: tuple[str, ...],
     params_file: Path | None,
     speed: float | None,
+    jobs: int | None,
     out: Path,
     strict: bool,
 ) -> int:
@@ -246,7 +254,9 @@ def run_command(
     factory = _station_factory(faults)
     if speed is not None and not speed > 0:
         raise InputProblem(f"--speed must be positive, got {speed:g}")
-    main = _sim(
+    if jobs is not None and jobs < 1:
+        raise InputProblem(f"--jobs must be at least 1, got {jobs}")
+    return _sim(
         planned,
         caps,
         vehicles,
@@ -256,10 +266,8 @@ def run_command(
         speed or DEFAULT_SIM_SPEED,
         out,
         strict,
+        jobs,
     )
-    if speed is None and DEFAULT_SIM_SPEED is None:
-        return run_virtual(main)
-    return asyncio.run(main)
 
 
 def _default_fleet() -> list[FleetVehicle]:
@@ -307,7 +315,7 @@ def _write_reports(run_dir: Path, *, strict: bool) -> None:
         click.echo(f"{label}: {path}")
 
 
-async def _sim(
+def _sim(
     planned: list[PlannedCase],
     caps: Capabilities,
     vehicles: list[FleetVehicle],
@@ -317,44 +325,49 @@ async def _sim(
     speed: float | None,
     out: Path,
     strict: bool,
+    jobs: int | None,
 ) -> int:
     wall0 = time.perf_counter()
-    clock: Clock
-    if speed is None:
-        clock = LoopClock(start=datetime.now(UTC))
-    else:
-        clock = ScaledClock(speed=speed, start=datetime.now(UTC))
-    speed_label = "virtual time" if speed is None else f"speed {speed:g}"
-    options = {"speed": speed or "virtual", "faults": list(faults), "strict": strict}
+    wall = ScaledClock()  # the run's start and end in the manifest; cases use their own clocks
     fault = ",".join(faults) or None
-    providers = [
-        SimProvider(
-            factory,
-            SimSpec(f"SIM-{vehicle.id}-{version}", _SUBPROTOCOL[version], clock, vehicle, fault),
-            station_device_id=f"SIM-{version}",
-        )
-        for vehicle in vehicles
-        for version in versions
-    ]
-    devices = {(d.kind, d.id): d for p in providers for d in p.devices}
-    manifest = replace(_manifest(clock, "sim", versions, options), devices=tuple(devices.values()))
-    results: list[CaseResult] = []
+
+    def fleet_job(vehicle: FleetVehicle, version: str) -> FleetJob:
+        def make(clock: Clock) -> SimProvider:
+            spec = SimSpec(
+                f"SIM-{vehicle.id}-{version}", _SUBPROTOCOL[version], clock, vehicle, fault
+            )
+            return SimProvider(factory, spec, station_device_id=f"SIM-{version}")
+
+        return FleetJob(f"{vehicle.id} (OCPP {version})", make, _SUBPROTOCOL[version])
+
+    fleet = [fleet_job(vehicle, version) for vehicle in vehicles for version in versions]
+    workers = default_jobs(jobs, len(fleet))
+    speed_label = "virtual time" if speed is None else f"speed {speed:g}"
+    options = {
+        "speed": speed or "virtual",
+        "faults": list(faults),
+        "strict": strict,
+        "jobs": workers,
+    }
+    devices = {(d.kind, d.id): d for job in fleet for d in job.make_provider(wall).devices}
+    manifest = replace(_manifest(wall, "sim", versions, options), devices=tuple(devices.values()))
     with RunStore.create(out, manifest) as writer:
         click.echo(
             f"Run {manifest.run_id}: {len(planned)} case(s) × {len(vehicles)} vehicle(s) "
-            f"× OCPP {', '.join(versions)} on the built-in station ({speed_label})"
+            f"× OCPP {', '.join(versions)} on the built-in station ({speed_label}, "
+            f"{workers} worker{'s' if workers > 1 else ''})"
         )
-        for provider in providers:
-            results += await run_cases(
-                planned,
-                provider=provider,
-                writer=writer,
-                clock=clock,
-                operator=AutoOperator(),
-                capabilities=caps,
-                on_result=lambda r: _progress(r, strict=strict),
-            )
-        writer.finish(finished_at=clock.now())
+        results = run_fleet(
+            fleet,
+            planned,
+            writer=writer,
+            manifest=manifest,
+            capabilities=caps,
+            speed=speed,
+            jobs=workers,
+            on_result=lambda r: _progress(r, strict=strict),
+        )
+        writer.finish(finished_at=wall.now())
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
 
 

@@ -114,6 +114,9 @@ class RuntimeOptions:
     call_timeout_s: float = 30.0
     min_wall_timeout_s: float = 5.0
     boot_retry_s: float = 30.0
+    keep_trace: bool = False
+    """Keep every frame in memory (``station.connection.session.trace``): for tests; a
+    station that runs for hours would grow without bound."""
 
 
 @dataclass(slots=True)
@@ -311,6 +314,7 @@ class SimulatedStation:
             # over-precise composite schedule): the CSMS must see it, not our refusal.
             validate_outgoing=not self.config.faults,
             default_timeout_s=self._timeout_s,
+            keep_trace=self.options.keep_trace,
         )
         self._conn = conn
         self.stats.connected = True

@@ -47,6 +47,8 @@ def test_killed_run_keeps_finished_cases(tmp_path: Path) -> None:
         str(cases),
         "--speed",
         "50",
+        "--jobs",
+        "1",
         "--out",
         str(out),
     ]

@@ -1,0 +1,303 @@
+"""Running a fleet on simulated stations: one vehicle model after another, or in parallel.
+
+A ``--target sim`` run plays every case with every vehicle model of the fleet (and every OCPP
+version asked for), each vehicle on its own simulated station. Vehicles are independent, so
+:func:`run_fleet` shares them among ``jobs`` worker processes (forked, so nothing is imported
+twice); every worker pulls the next vehicle from a queue, runs its cases on its own event loop
+— virtual time (:func:`~harness.clock.run_virtual`) unless a speed is given — and appends
+each result to the run folder itself (``results.jsonl`` is opened ``O_APPEND`` and every line
+is one ``write``, so the lines of several writers never interleave; see
+``harness/results/FORMAT.md``). The parent only prints progress, from the results the
+workers send back.
+
+A worker that dies (killed, out of memory) loses only the case it was running: the parent
+writes an ERROR result, naming the worker's exit, for every case of that vehicle that did not
+come back, and the other workers go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from harness.clock import Clock, LoopClock, ScaledClock, run_virtual
+from harness.results import (
+    CaseInfo,
+    CaseResult,
+    Interruption,
+    Manifest,
+    RunStore,
+    RunWriter,
+    Verdict,
+)
+from harness.runner.operator import AutoOperator
+from harness.runner.run import PlannedCase, run_cases
+from harness.runner.targets import SimProvider
+from harness.scenario import Capabilities
+from harness.transport import OcppSubprotocol
+
+__all__ = ["FleetJob", "default_jobs", "run_fleet"]
+
+ProviderFactory = Callable[[Clock], SimProvider]
+"""Builds the provider of one fleet vehicle (one station instance) on the given clock."""
+
+
+@dataclass(frozen=True, slots=True)
+class FleetJob:
+    """One vehicle model on one station version: a provider factory and its label."""
+
+    label: str
+    make_provider: ProviderFactory
+    ocpp_version: OcppSubprotocol
+
+
+def default_jobs(jobs: int | None, count: int) -> int:
+    """How many worker processes to use: ``jobs`` if given, else the CPUs this process may
+    use; never more than there are fleet jobs, never fewer than one."""
+    if jobs is None:
+        try:
+            jobs = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):
+            jobs = os.cpu_count() or 1
+    return max(1, min(jobs, count))
+
+
+def _clock(speed: float | None, start: datetime) -> Clock:
+    if speed is None:
+        return LoopClock(start=start)
+    return ScaledClock(speed=speed, start=start)
+
+
+async def _run_job(
+    job: FleetJob,
+    planned: Sequence[PlannedCase],
+    *,
+    writer: RunWriter,
+    capabilities: Capabilities,
+    speed: float | None,
+    on_result: Callable[[CaseResult], None],
+) -> None:
+    clock = _clock(speed, datetime.now(UTC))
+    await run_cases(
+        planned,
+        provider=job.make_provider(clock),
+        writer=writer,
+        clock=clock,
+        operator=AutoOperator(),
+        capabilities=capabilities,
+        on_result=on_result,
+    )
+
+
+def _run_in_loop(speed: float | None, main: Any) -> None:
+    if speed is None:
+        run_virtual(main)
+    else:
+        asyncio.run(main)
+
+
+def run_fleet(
+    jobs_list: Sequence[FleetJob],
+    planned: Sequence[PlannedCase],
+    *,
+    writer: RunWriter,
+    manifest: Manifest,
+    capabilities: Capabilities,
+    speed: float | None,
+    jobs: int,
+    on_result: Callable[[CaseResult], None],
+) -> list[CaseResult]:
+    """Run ``planned`` for every fleet job, ``jobs`` at a time; return every result.
+
+    ``writer`` is the run's writer (created by the caller); results are written as they are
+    judged, by whichever process judged them. ``on_result`` is called in this process, in
+    the order results arrive. With ``jobs == 1`` everything runs in this process.
+    """
+    results: list[CaseResult] = []
+
+    def collect(result: CaseResult) -> None:
+        results.append(result)
+        on_result(result)
+
+    if jobs <= 1:
+        for job in jobs_list:
+            _run_in_loop(
+                speed,
+                _run_job(
+                    job,
+                    planned,
+                    writer=writer,
+                    capabilities=capabilities,
+                    speed=speed,
+                    on_result=collect,
+                ),
+            )
+        return results
+    _Parallel(jobs_list, planned, writer, manifest, capabilities, speed, jobs, on_result).run()
+    # The run folder is the authority: a result a worker wrote just before it died may never
+    # have reached this process as an event.
+    return list(RunStore.open(writer.run_dir).results(with_series=False))
+
+
+class _Parallel:
+    """The parent's side of a parallel fleet run."""
+
+    def __init__(
+        self,
+        jobs_list: Sequence[FleetJob],
+        planned: Sequence[PlannedCase],
+        writer: RunWriter,
+        manifest: Manifest,
+        capabilities: Capabilities,
+        speed: float | None,
+        jobs: int,
+        on_result: Callable[[CaseResult], None],
+    ) -> None:
+        self.jobs_list, self.planned, self.writer = jobs_list, planned, writer
+        self.manifest, self.capabilities, self.speed = manifest, capabilities, speed
+        self.jobs, self.on_result = jobs, on_result
+        ctx = multiprocessing.get_context("fork")
+        self.ctx = ctx
+        self.tasks: multiprocessing.Queue[int | None] = ctx.Queue()
+        self.events: multiprocessing.Queue[dict[str, Any]] = ctx.Queue()
+        # Which job each worker is inside (-1: none), written before it starts one and after
+        # it finished: shared memory, so it is current even when a worker dies abruptly.
+        self.current = ctx.Array("i", [-1] * jobs, lock=False)
+
+    def run(self) -> None:
+        for index in range(len(self.jobs_list)):
+            self.tasks.put(index)
+        for _ in range(self.jobs):
+            self.tasks.put(None)
+        # Nothing buffered in this process may be written a second time by a forked child.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        workers: dict[int, BaseProcess] = {}
+        for number in range(self.jobs):
+            process = self.ctx.Process(
+                target=_worker,
+                args=(number, self, os.getpid()),
+                name=f"ocpp-harness-fleet-{number}",
+                daemon=True,
+            )
+            process.start()
+            workers[number] = process
+        try:
+            self._watch(workers)
+        except BaseException:
+            for worker in workers.values():
+                worker.terminate()
+            for worker in workers.values():
+                worker.join(5)
+            raise
+
+    def _watch(self, workers: dict[int, BaseProcess]) -> None:
+        alive = dict(workers)
+        while alive:
+            try:
+                self._show(self.events.get(timeout=0.2))
+                continue
+            except queue.Empty:
+                pass
+            for number, process in list(alive.items()):
+                if not process.is_alive():
+                    process.join()
+                    del alive[number]
+                    self._drain()
+                    self._lost(number, process.exitcode)
+        self._drain()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._show(self.events.get(timeout=0.05))
+            except queue.Empty:
+                return
+
+    def _show(self, event: dict[str, Any]) -> None:
+        self.on_result(CaseResult.from_dict(event))
+
+    def _lost(self, number: int, exitcode: int | None) -> None:
+        """Worker ``number`` ended; if it was inside a job, the cases of that job that are
+        not in the run folder become ERRORs naming the worker's exit."""
+        index = self.current[number]
+        if index < 0:
+            return
+        self.current[number] = -1
+        job = self.jobs_list[index]
+        provider = job.make_provider(ScaledClock())
+        written = {r.key for r in RunStore.open(self.writer.run_dir).results(with_series=False)}
+        now = datetime.now(UTC)
+        reason = (
+            f"the worker process running {job.label} ended (exit code {exitcode}) before "
+            "this case was judged; the other results are kept"
+        )
+        for item in self.planned:
+            case = item.case
+            info = CaseInfo(
+                case_id=case.id,
+                title=case.title,
+                suite=case.suite,
+                category=case.category or "",
+                ocpp_version=job.ocpp_version,
+                devices=provider.devices,
+                parameters=dict(item.parameters),
+            )
+            if info.key in written:
+                continue
+            result = CaseResult(
+                info, now, now, 0.0, interruption=Interruption(Verdict.ERROR, reason, None)
+            )
+            self.writer.write_result(result)
+            self.on_result(result)
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """End this worker as soon as the parent is gone (killed: nobody would read the results,
+    and an orphan would keep a CPU busy for nothing). What it judged is already stored."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker(number: int, parent: _Parallel, parent_pid: int) -> None:
+    """A forked worker: run jobs from the queue until the sentinel."""
+    _exit_with_parent(parent_pid)
+    writer = RunStore.attach(parent.writer.run_dir, parent.manifest)
+    events = parent.events
+    try:
+        while True:
+            index = parent.tasks.get()
+            if index is None:
+                break
+            parent.current[number] = index
+            _run_in_loop(
+                parent.speed,
+                _run_job(
+                    parent.jobs_list[index],
+                    parent.planned,
+                    writer=writer,
+                    capabilities=parent.capabilities,
+                    speed=parent.speed,
+                    on_result=lambda result: events.put(result.to_dict()),
+                ),
+            )
+            parent.current[number] = -1
+    finally:
+        writer.close()
+        events.close()
+        events.join_thread()  # every event reaches the parent before the exit shows
