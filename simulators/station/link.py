@@ -47,9 +47,10 @@ class VehicleLink(Protocol):
         """The cable is removed."""
 
     @property
-    def quiescent(self) -> bool:
-        """Whether the vehicle will show no change before the next pilot change (then the
-        station need not step it between its own deadlines); ``False`` when unsure."""
+    def steady_s(self) -> float:
+        """Seconds during which the vehicle shows no change but linear energy growth (the
+        station need not step it in between); ``inf`` until the next pilot change, 0 when
+        unsure."""
 
 
 class DirectVehicle:
@@ -88,5 +89,5 @@ class DirectVehicle:
         self.vehicle.unplug()
 
     @property
-    def quiescent(self) -> bool:
-        return self.vehicle.quiescent
+    def steady_s(self) -> float:
+        return self.vehicle.steady_s

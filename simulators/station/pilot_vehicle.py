@@ -138,9 +138,9 @@ class PilotLinkVehicle:
         self._enqueue("plug", lambda: self.end.send_plug(PlugCommand(plugged=False)))
 
     @property
-    def quiescent(self) -> bool:
-        """Always ``False``: the vehicle runs on its own clock and may report at any time."""
-        return False
+    def steady_s(self) -> float:
+        """Always 0: the vehicle runs on its own clock and may report at any time."""
+        return 0.0
 
     # ------------------------------------------------------------------ lifecycle
     @property

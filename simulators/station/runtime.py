@@ -16,7 +16,7 @@ connects to a CSMS (:meth:`SimulatedStation.connect`) or runs over any transport
     await station.stop()                           # closes with 1001, ``task`` ends
 
 Time: the simulation loop steps the core and the vehicles every ``step_s`` clock seconds
-(``idle_step_s`` while every vehicle is quiescent: idle, with no pilot change pending) but
+(up to ``idle_step_s`` while every vehicle is steady: no pilot change pending, no ramp) but
 never more often than once per ``min_wall_step_s`` of wall time (at speed 36 000 a periodic
 step covers 3 clock minutes, so the number of wakeups stays bounded), and also exactly at
 the core's deadlines (a limit reaching the pilot, a meter sample), at profile period
@@ -34,6 +34,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from math import inf
 from typing import Any
 
 from harness.clock import Clock, wall_floor
@@ -107,9 +108,9 @@ class RuntimeOptions:
 
     step_s: float = 1.0
     idle_step_s: float = 30.0
-    """The periodic step while every plugged vehicle is quiescent (nothing drawn, nothing
-    pending): the vehicles show no change before the next pilot change, and the core's
-    deadlines (samples, limits, timeouts) and profile boundaries are still kept exactly."""
+    """The longest periodic step, taken while every plugged vehicle is steady (idle, or
+    drawing a constant current: ``VehicleLink.steady_s``); the core's deadlines (samples,
+    limits, timeouts) and profile boundaries are still kept exactly."""
     min_wall_step_s: float = 0.005
     call_timeout_s: float = 30.0
     min_wall_timeout_s: float = 5.0
@@ -426,8 +427,9 @@ class SimulatedStation:
             # Periodic steps are floored at min_wall_step_s of wall time; deadlines (a limit
             # reaching the pilot, a sample, a profile boundary) are finite and kept exact.
             period = self.options.step_s
-            if all(slot.link.quiescent for slot in self._slots.values()):
-                period = max(period, self.options.idle_step_s)
+            steady_s = min((slot.link.steady_s for slot in self._slots.values()), default=inf)
+            if steady_s > period:
+                period = min(steady_s, self.options.idle_step_s)
             wait_s = max(period, self._min_step_s())
             for deadline in (self._core.next_deadline(), self._next_boundary(now)):
                 if deadline is not None:

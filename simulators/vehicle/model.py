@@ -242,12 +242,46 @@ class Vehicle:
         they only show at the next pilot change, so a station may step such a vehicle at
         its own deadlines only, however far apart.
         """
-        return (
-            not self._queue
-            and self._current_a == 0.0
-            and self._target_a == 0.0
-            and self._discharge_w == 0.0
+        return self.steady_s == float("inf")
+
+    @property
+    def steady_s(self) -> float:
+        """Seconds during which, without new input, nothing observable changes but the
+        energy and state of charge, which grow linearly (``inf``: until the next input; 0:
+        unsure, step finely).
+
+        Steady means: no pilot change waiting for the response delay (else: until it is
+        perceived), not ramping, not exporting; while drawing a constant current, until the
+        battery's taper or fullness would lower it. A station may step the vehicle that
+        seldom: readings are integrated exactly over any step.
+        """
+        if self._queue:
+            return max(0.0, self._queue[0][0] - self._now)
+        if self._discharge_w or self._current_a != self._target_a:
+            return 0.0
+        if self._target_a == 0.0:
+            return float("inf")
+        p = self.params
+        phases = self._usable_phases(self._offer.physical_phases)
+        rate = (  # state of charge, percent per second
+            p.voltage_v
+            * phases
+            * self._current_a
+            * p.charging_efficiency
+            / p.battery_capacity_wh
+            * 100.0
+            / 3600.0
         )
+        if rate <= 0:
+            return 0.0
+        soc_limit = 100.0  # full: the vehicle stops
+        if p.taper_start_soc_percent < 100 and p.max_current_a > 0:
+            # the taper lowers the accepted current below the target at this state of charge
+            fraction = (1.0 - self._target_a / p.max_current_a) / (1.0 - p.taper_end_fraction)
+            if p.taper_end_fraction < 1.0:
+                span = 100.0 - p.taper_start_soc_percent
+                soc_limit = min(soc_limit, p.taper_start_soc_percent + max(0.0, fraction) * span)
+        return max(0.0, (soc_limit - self._soc) / rate)
 
     # ----------------------------------------------------------------- time
     def advance(self, dt_s: float) -> VehicleReading:

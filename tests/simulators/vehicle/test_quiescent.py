@@ -7,6 +7,7 @@ same pilot again is a no-op.
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -46,17 +47,16 @@ def _fine(name: str) -> list[VehicleReading]:
 
 
 def _coarse(name: str) -> dict[float, VehicleReading]:
-    """1 s steps while not quiescent, else straight to the next pilot change (or 60 s)."""
+    """Steps as long as ``steady_s`` allows (whole seconds, at most 60 s, never past the next
+    pilot change); 1 s steps when it is shorter."""
     vehicle, readings, plan = _vehicle(name), {}, list(PLAN)
     t = 0.0
     while t <= END_S:
         readings[t] = vehicle.step(t)
         while plan and plan[0][0] <= t:
             vehicle.set_pilot(plan.pop(0)[1])
-        if vehicle.quiescent:
-            t = min(plan[0][0] if plan else END_S + 1, t + 60.0)
-        else:
-            t += 1.0
+        step = max(1.0, math.floor(min(60.0, vehicle.steady_s)))
+        t = min(plan[0][0] if plan else END_S + 1, t + step)
     return readings
 
 
@@ -84,3 +84,19 @@ def test_idle_vehicle_is_quiescent_and_a_pending_pilot_is_not() -> None:
     assert vehicle.quiescent
     vehicle.set_pilot(offer(None))  # the same pilot again: nothing new
     assert vehicle.quiescent
+
+
+def test_steady_while_drawing_lasts_until_the_taper_or_full_battery() -> None:
+    base = CATALOGUE.get("bev_3ph_16a").params
+    vehicle = Vehicle(base, soc_percent=50.0)
+    vehicle.plug_in()
+    vehicle.set_pilot(offer(16.0))
+    assert vehicle.steady_s == pytest.approx(base.response_delay_s)  # until perceived
+    vehicle.advance(60.0)
+    assert vehicle.reading().current_a[0] == pytest.approx(16.0)
+    steady = vehicle.steady_s
+    assert 0 < steady < float("inf")
+    vehicle.advance(steady - 1.0)
+    assert vehicle.reading().current_a[0] == pytest.approx(16.0)  # still the same current
+    vehicle.advance(600.0)
+    assert vehicle.reading().current_a[0] < 16.0  # the taper (or a full battery) lowered it
