@@ -27,6 +27,7 @@ from harness.runner.inputs import (
     DEFAULT_VEHICLE,
     RunnerInputError,
     default_fleet_file,
+    is_vehicle_case,
     load_fleet,
     resolve_suites,
     sim_capabilities,
@@ -327,20 +328,32 @@ def _sim(
     strict: bool,
     jobs: int | None,
 ) -> int:
+    """A sim run: the vehicle programme's cases with every fleet vehicle, the other cases
+    once per station version with the fleet's reference vehicle (its first model)."""
+    reference = vehicles[0] if vehicles else DEFAULT_VEHICLE
     wall0 = time.perf_counter()
     wall = ScaledClock()  # the run's start and end in the manifest; cases use their own clocks
     fault = ",".join(faults) or None
 
-    def fleet_job(vehicle: FleetVehicle, version: str) -> FleetJob:
+    def fleet_job(vehicle: FleetVehicle, version: str, cases: list[PlannedCase]) -> FleetJob:
         def make(clock: Clock) -> SimProvider:
-            spec = SimSpec(
-                f"SIM-{vehicle.id}-{version}", _SUBPROTOCOL[version], clock, vehicle, fault
-            )
+            station_id = f"SIM-{vehicle.id}-{version}"
+            spec = SimSpec(station_id, _SUBPROTOCOL[version], clock, vehicle, fault)
             return SimProvider(factory, spec, station_device_id=f"SIM-{version}")
 
-        return FleetJob(f"{vehicle.id} (OCPP {version})", make, _SUBPROTOCOL[version])
+        return FleetJob(f"{vehicle.id} (OCPP {version})", make, _SUBPROTOCOL[version], cases)
 
-    fleet = [fleet_job(vehicle, version) for vehicle in vehicles for version in versions]
+    # The vehicle programme judges vehicles: its cases run with every fleet model. Every other
+    # suite judges the station: once per station version, with the reference vehicle.
+    per_vehicle = [p for p in planned if is_vehicle_case(p.case)]
+    per_station = [p for p in planned if not is_vehicle_case(p.case)]
+    fleet = [
+        fleet_job(vehicle, version, per_vehicle)
+        for vehicle in (vehicles if per_vehicle else [])
+        for version in versions
+    ]
+    if per_station:
+        fleet[:0] = [fleet_job(reference, version, per_station) for version in versions]
     workers = default_jobs(jobs, len(fleet))
     speed_label = "virtual time" if speed is None else f"speed {speed:g}"
     options = {
@@ -353,13 +366,13 @@ def _sim(
     manifest = replace(_manifest(wall, "sim", versions, options), devices=tuple(devices.values()))
     with RunStore.create(out, manifest) as writer:
         click.echo(
-            f"Run {manifest.run_id}: {len(planned)} case(s) × {len(vehicles)} vehicle(s) "
-            f"× OCPP {', '.join(versions)} on the built-in station ({speed_label}, "
+            f"Run {manifest.run_id}: {len(per_station)} station case(s) with "
+            f"{reference.id}, {len(per_vehicle)} vehicle case(s) × {len(vehicles)} vehicle(s); "
+            f"OCPP {', '.join(versions)} on the built-in station ({speed_label}, "
             f"{workers} worker{'s' if workers > 1 else ''})"
         )
         results = run_fleet(
             fleet,
-            planned,
             writer=writer,
             manifest=manifest,
             capabilities=caps,

@@ -54,11 +54,13 @@ ProviderFactory = Callable[[Clock], SimProvider]
 
 @dataclass(frozen=True, slots=True)
 class FleetJob:
-    """One vehicle model on one station version: a provider factory and its label."""
+    """Cases to run on one simulated station with one vehicle model: the station's provider
+    factory, its label for messages, and the cases (with their parameters)."""
 
     label: str
     make_provider: ProviderFactory
     ocpp_version: OcppSubprotocol
+    planned: Sequence[PlannedCase]
 
 
 def default_jobs(jobs: int | None, count: int) -> int:
@@ -80,7 +82,6 @@ def _clock(speed: float | None, start: datetime) -> Clock:
 
 async def _run_job(
     job: FleetJob,
-    planned: Sequence[PlannedCase],
     *,
     writer: RunWriter,
     capabilities: Capabilities,
@@ -89,7 +90,7 @@ async def _run_job(
 ) -> None:
     clock = _clock(speed, datetime.now(UTC))
     await run_cases(
-        planned,
+        job.planned,
         provider=job.make_provider(clock),
         writer=writer,
         clock=clock,
@@ -108,7 +109,6 @@ def _run_in_loop(speed: float | None, main: Any) -> None:
 
 def run_fleet(
     jobs_list: Sequence[FleetJob],
-    planned: Sequence[PlannedCase],
     *,
     writer: RunWriter,
     manifest: Manifest,
@@ -117,7 +117,7 @@ def run_fleet(
     jobs: int,
     on_result: Callable[[CaseResult], None],
 ) -> list[CaseResult]:
-    """Run ``planned`` for every fleet job, ``jobs`` at a time; return every result.
+    """Run every fleet job's cases, ``jobs`` processes at a time; return every result.
 
     ``writer`` is the run's writer (created by the caller); results are written as they are
     judged, by whichever process judged them. ``on_result`` is called in this process, in
@@ -135,7 +135,6 @@ def run_fleet(
                 speed,
                 _run_job(
                     job,
-                    planned,
                     writer=writer,
                     capabilities=capabilities,
                     speed=speed,
@@ -143,7 +142,7 @@ def run_fleet(
                 ),
             )
         return results
-    _Parallel(jobs_list, planned, writer, manifest, capabilities, speed, jobs, on_result).run()
+    _Parallel(jobs_list, writer, manifest, capabilities, speed, jobs, on_result).run()
     # The run folder is the authority: a result a worker wrote just before it died may never
     # have reached this process as an event.
     return list(RunStore.open(writer.run_dir).results(with_series=False))
@@ -155,7 +154,6 @@ class _Parallel:
     def __init__(
         self,
         jobs_list: Sequence[FleetJob],
-        planned: Sequence[PlannedCase],
         writer: RunWriter,
         manifest: Manifest,
         capabilities: Capabilities,
@@ -163,7 +161,7 @@ class _Parallel:
         jobs: int,
         on_result: Callable[[CaseResult], None],
     ) -> None:
-        self.jobs_list, self.planned, self.writer = jobs_list, planned, writer
+        self.jobs_list, self.writer = jobs_list, writer
         self.manifest, self.capabilities, self.speed = manifest, capabilities, speed
         self.jobs, self.on_result = jobs, on_result
         ctx = multiprocessing.get_context("fork")
@@ -242,7 +240,7 @@ class _Parallel:
             f"the worker process running {job.label} ended (exit code {exitcode}) before "
             "this case was judged; the other results are kept"
         )
-        for item in self.planned:
+        for item in job.planned:
             case = item.case
             info = CaseInfo(
                 case_id=case.id,
@@ -289,7 +287,6 @@ def _worker(number: int, parent: _Parallel, parent_pid: int) -> None:
                 parent.speed,
                 _run_job(
                     parent.jobs_list[index],
-                    parent.planned,
                     writer=writer,
                     capabilities=parent.capabilities,
                     speed=parent.speed,

@@ -12,13 +12,15 @@ import os
 from pathlib import Path
 
 from harness.runner.targets import FleetVehicle
-from harness.scenario import Capabilities, load_capabilities
+from harness.scenario import Capabilities, Case, load_capabilities
 from harness.scenario.fleet import load_fleet as load_fleet_file
 
 __all__ = [
     "DEFAULT_VEHICLE",
+    "VEHICLE_SUITE_PREFIX",
     "RunnerInputError",
     "default_fleet_file",
+    "is_vehicle_case",
     "load_fleet",
     "resolve_suites",
     "scenarios_root",
@@ -27,6 +29,15 @@ __all__ = [
 
 DEFAULT_VEHICLE = FleetVehicle("reference-bev-3ph-16a", "bev_3ph_16a", "reference BEV 11 kW")
 """The vehicle of the built-in fleet when no fleet file exists."""
+
+VEHICLE_SUITE_PREFIX = "vehicle-programme"
+"""Suites whose name starts with this judge the *vehicle*: a sim run plays them with every
+fleet model. The others judge the station and run once per station."""
+
+
+def is_vehicle_case(case: Case) -> bool:
+    """Whether ``case`` judges the vehicle (its suite is a vehicle programme)."""
+    return case.suite.startswith(VEHICLE_SUITE_PREFIX)
 
 
 class RunnerInputError(Exception):

@@ -27,13 +27,17 @@ from harness.transport import OcppSubprotocol
 
 ROOT = Path(__file__).parents[2]
 CASES = [ROOT / "scenarios" / "ocpp16" / f"{n}.yaml" for n in ("TC_056_CS", "TC_066_CS")]
+VP = [ROOT / "scenarios" / "vehicle-programme" / f"{n}.yaml" for n in ("VP-03", "VP-13")]
 
 
-def _fleet(tmp_path: Path, n: int) -> str:
+def _fleet(tmp_path: Path, n: int, *, faulty: str | None = None) -> str:
     path = tmp_path / "fleet.yaml"
+    archetypes = ["bev_3ph_16a"] * n
+    if faulty:
+        archetypes[-1] = faulty
     rows = "".join(
-        f"  - {{id: ev{i}, label: EV {i}, archetype: bev_3ph_16a, market_share: {100 / n}}}\n"
-        for i in range(n)
+        f"  - {{id: ev{i}, label: EV {i}, archetype: {a}, market_share: {100 / n}}}\n"
+        for i, a in enumerate(archetypes)
     )
     path.write_text(f"synthetic: true\nname: test\nmodels:\n{rows}")
     return str(path)
@@ -59,11 +63,9 @@ def test_two_workers_give_the_same_results_as_one(
     for jobs in ("1", "2"):
         args = [
             "run",
-            *map(str, CASES),
+            *map(str, VP),
             "--fleet",
-            _fleet(tmp_path, 4),
-            "--station-fault",
-            "empty_composite",  # TC_066 fails, TC_056 passes: both verdicts must match
+            _fleet(tmp_path, 4, faulty="needs_7_2a_to_start"),  # fails VP-03
             "--jobs",
             jobs,
             "--out",
@@ -105,7 +107,7 @@ def test_a_dead_worker_costs_only_its_vehicle_cases_which_become_errors(tmp_path
             spec = SimSpec(f"SIM-{vehicle_id}", OcppSubprotocol.V16, clock, vehicle)
             return SimProvider(factory, spec, station_device_id="SIM-1.6")
 
-        return FleetJob(vehicle_id, make, OcppSubprotocol.V16)
+        return FleetJob(vehicle_id, make, OcppSubprotocol.V16, planned)
 
     jobs = [job("ok1", crash=False), job("dies", crash=True), job("ok2", crash=False)]
     now = ScaledClock().now()
@@ -116,7 +118,6 @@ def test_a_dead_worker_costs_only_its_vehicle_cases_which_become_errors(tmp_path
     with RunStore.create(tmp_path, manifest) as writer:
         results = run_fleet(
             jobs,
-            planned,
             writer=writer,
             manifest=manifest,
             capabilities=sim_capabilities(("1.6",)),
@@ -140,11 +141,12 @@ def test_a_dead_worker_costs_only_its_vehicle_cases_which_become_errors(tmp_path
 def test_killing_the_run_ends_its_workers_and_keeps_what_they_judged(tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text(
-        "- id: QUICK\n  title: quick\n  suite: crash\n  ocpp_versions: ['1.6']\n"
+        "- id: QUICK\n  title: quick\n  suite: vehicle-programme-crash\n  ocpp_versions: ['1.6']\n"
         "  dut_role: station\n  steps:\n"
         "    - {kind: send, action: ChangeConfiguration, payload: {key: K, value: '1'},"
         " expect: {status: Accepted}}\n"
-        "- id: SLOW\n  title: ten hours\n  suite: crash\n  ocpp_versions: ['1.6']\n"
+        "- id: SLOW\n  title: ten hours\n  suite: vehicle-programme-crash\n"
+        "  ocpp_versions: ['1.6']\n"
         "  dut_role: station\n  steps:\n    - {kind: wait, duration_s: 36000}\n"
     )
     out = tmp_path / "runs"
