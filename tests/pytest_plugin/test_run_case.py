@@ -1,0 +1,156 @@
+"""``run_case`` / ``run_suite`` in a generated test project, on the built-in simulator."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).parents[2]
+
+
+def test_the_package_registers_the_plugin_entry_point() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["entry-points"]["pytest11"] == {
+        "ocpp_harness": "harness.pytest_plugin"
+    }
+
+
+def test_a_good_station_passes_a_case_from_a_plain_sync_test(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        from harness.results import Verdict
+
+        def test_my_firmware(run_case):
+            run = run_case("TC_056_CS")
+            run.assert_passed()
+            assert run.verdicts == {"TC_056_CS": Verdict.PASS}
+            result = run.result("TC_056_CS")
+            assert result.checks and all(c.expected and c.actual for c in result.checks)
+            assert (run.run_dir / "results.jsonl").is_file()
+        """
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ocpp-harness: target sim*"])
+
+
+def test_a_station_fault_fails_the_test_with_the_recap(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.station_fault("empty_composite")
+        @pytest.mark.ocpp_case("TC_066_CS")
+        def test_my_firmware(run_case):
+            run_case().assert_passed()
+        """
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*OCPP cases did not pass:*",
+            "TC_066_CS on SIM-1.6+*: FAIL*",
+            "*Requirement: TC_066_CS (MUST)*",
+            "*Expected: EVSE 1 *",
+            "*Actual: *number of periods: expected 6, got 0*",
+            "0 passed, 1 failed, 0 skipped, 0 errors*",
+            "Run folder: *ocpp-runs*",
+        ]
+    )
+    assert "harness/pytest_plugin/" not in result.stdout.str()  # no traceback into the plugin
+
+
+def test_markers_select_cases_and_parameters(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ocpp_case("TC_056_CS", "TC_057_CS")
+        @pytest.mark.ocpp_params(connector_id=1)
+        def test_two_cases(run_case):
+            run = run_case()
+            assert sorted(run.verdicts) == ["TC_056_CS", "TC_057_CS"]
+            assert run.result("TC_056_CS").info.parameters["connector_id"] == 1
+            run.assert_passed()
+
+        def test_explicit_case_beats_the_marker(run_case):
+            assert list(run_case("TC_057_CS").verdicts) == ["TC_057_CS"]
+        """
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(passed=2)
+
+
+SIMPLE_CASE = """
+- id: PLUG-01
+  title: a configuration change is accepted
+  suite: plugin-test
+  ocpp_versions: ["1.6"]
+  dut_role: station
+  steps:
+    - {kind: vehicle, action: plug_in}
+    - {kind: send, action: ChangeConfiguration, payload: {key: MeterValueSampleInterval,
+       value: "5"}, expect: {status: Accepted}}
+"""
+
+
+def test_run_suite_takes_a_folder_next_to_the_test_file(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    (pytester.path / "cases").mkdir()
+    (pytester.path / "cases" / "plug.yaml").write_text(SIMPLE_CASE)
+    pytester.makepyfile(
+        """
+        def test_suite(run_suite):
+            run = run_suite("cases")
+            assert list(run.verdicts) == ["PLUG-01"]
+            run.assert_passed()
+            assert run.summary.line() == "1 passed, 0 failed, 0 skipped, 0 errors"
+        """
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(passed=1)
+
+
+def test_run_case_works_inside_an_async_test(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_blocking_call_in_a_running_loop(run_case):
+            run_case("TC_056_CS").assert_passed()
+
+        @pytest.mark.asyncio
+        async def test_awaited(run_case):
+            ticks = 0
+
+            async def ticker():
+                nonlocal ticks
+                while True:
+                    ticks += 1
+                    await asyncio.sleep(0.01)
+
+            task = asyncio.create_task(ticker())
+            run = await run_case.arun("TC_056_CS")
+            task.cancel()
+            run.assert_passed()
+            assert ticks > 1  # the test's own loop ran meanwhile
+        """
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(passed=2)
