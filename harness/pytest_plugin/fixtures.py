@@ -166,7 +166,8 @@ class CaseRunner:
                 )
             return ctx.library.cases(chosen, base=ctx.base)
         except CaseLookupError as exc:
-            _fail(f"ocpp-harness: {exc}")
+            problem = str(exc)
+        _fail(f"ocpp-harness: {problem}")  # outside the except: no chained traceback
 
     def _plan(self, cases: list[Case], params: Params) -> list[PlannedCase]:
         __tracebackhide__ = True
@@ -187,7 +188,8 @@ class CaseRunner:
                 raise ScenarioLoadError(problems)
             return [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
         except ScenarioLoadError as exc:
-            _fail(f"ocpp-harness parameters: {exc}")
+            problem = str(exc)
+        _fail(f"ocpp-harness parameters: {problem}")
 
     def _capabilities(self, given: str | Path | Capabilities | None) -> Capabilities | None:
         __tracebackhide__ = True
@@ -208,7 +210,8 @@ class CaseRunner:
         try:
             return load_capabilities(path)
         except ScenarioLoadError as exc:
-            _fail(f"ocpp-harness capabilities: {exc}")
+            problem = str(exc)
+        _fail(f"ocpp-harness capabilities: {problem}")
 
     @staticmethod
     def _versions(cases: list[Case], ocpp: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -259,7 +262,8 @@ class CaseRunner:
         try:
             return simstation.builtin_factory()
         except RunnerInputError as exc:
-            _fail(f"ocpp-harness: {exc}")
+            problem = str(exc)
+        _fail(f"ocpp-harness: {problem}")
 
 
 class HarnessCsms:
