@@ -154,3 +154,12 @@ def test_run_case_works_inside_an_async_test(
     )
     result = pytester.runpytest(*plugin_args)
     result.assert_outcomes(passed=2)
+
+
+def test_the_readme_example_runs(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Use it from pytest", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    pytester.makepyfile(test_readme=example)
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(passed=2)
