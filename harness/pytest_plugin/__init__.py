@@ -93,7 +93,17 @@ def ocpp_library(ocpp_settings: HarnessSettings) -> CaseLibrary:
 @pytest.fixture(scope="session")
 def ocpp_csms_server(ocpp_settings: HarnessSettings) -> Iterator[CsmsServer]:
     """The session's harness CSMS for real stations (started on first use)."""
-    server = CsmsServer(host=ocpp_settings.host, port=ocpp_settings.port, speed=ocpp_settings.speed)
+    address = f"{ocpp_settings.host}:{ocpp_settings.port}"
+    try:
+        server = CsmsServer(
+            host=ocpp_settings.host, port=ocpp_settings.port, speed=ocpp_settings.speed
+        )
+    except OSError as exc:
+        problem = f"ocpp-harness: the harness CSMS cannot listen on {address}: {exc}"
+    else:
+        problem = ""
+    if problem:
+        pytest.fail(problem, pytrace=False)
     try:
         yield server
     finally:

@@ -3,6 +3,8 @@ test naming what is wrong, never a traceback into the plugin."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -125,3 +127,17 @@ def test_an_empty_selection_never_reads_as_a_pass(
     result = pytester.runpytest(*plugin_args)
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*no OCPP case was judged*", "TC_056_CS: *"])
+
+
+def test_a_busy_listen_port_is_named(pytester: pytest.Pytester, plugin_args: list[str]) -> None:
+    (pytester.path / "c.yaml").write_text("ocpp_versions: ['1.6']\nrole: station\n")
+    pytester.makepyfile(ONE_TEST)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = pytester.runpytest(
+            *plugin_args, f"--ocpp-target=listen:127.0.0.1:{port}", "--ocpp-capabilities=c.yaml"
+        )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*the harness CSMS cannot listen on 127.0.0.1:{port}*"])

@@ -47,6 +47,25 @@ def test_sim_station_runs_a_hand_written_exchange_on_virtual_time(
     result.assert_outcomes(passed=2)
 
 
+def test_sim_station_opens_on_the_loop_of_an_async_test(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_in_the_test_loop(sim_station):
+            async with sim_station.open() as link:
+                answer = await link.call("ChangeConfiguration", {"key": "NoSuchKey", "value": "1"})
+                assert answer.payload == {"status": "NotSupported"}
+            assert link.csms.closed
+        """
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(passed=1)
+
+
 CAPABILITIES = """
 name: lab wallbox
 ocpp_versions: ["1.6"]
