@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.results import CaseResult, Summary, Verdict
+from harness.results import CaseResult, CheckResult, Summary, Verdict
 
 __all__ = ["OcppRun", "assert_ocpp_passed", "recap_text"]
 
@@ -80,6 +80,13 @@ class OcppRun:
             if seen is None or result.verdict.severity > seen.severity:
                 out[result.info.case_id] = result.verdict
         return out
+
+    @property
+    def failed_checks(self) -> tuple[tuple[CaseResult, CheckResult], ...]:
+        """Every check that did not pass (FAIL, ERROR, INCONCLUSIVE; NON_STRICT too when
+        ``strict``), with its case: ``check.requirement.id``, ``.expected``, ``.actual``."""
+        shown = _NOT_PASSED | ({Verdict.NON_STRICT} if self.strict else set())
+        return tuple((r, c) for r in self.results for c in r.checks if c.verdict in shown)
 
     def result(self, case_id: str) -> CaseResult:
         """The one result of ``case_id``; :class:`KeyError` naming the ids there are, or

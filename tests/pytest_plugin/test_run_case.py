@@ -51,10 +51,18 @@ def test_a_station_fault_fails_the_test_with_the_recap(
         @pytest.mark.ocpp_case("TC_066_CS")
         def test_my_firmware(run_case):
             run_case().assert_passed()
+
+        @pytest.mark.station_fault("empty_composite")
+        def test_the_failed_check_is_there_to_read(run_case):
+            run = run_case("TC_066_CS")
+            assert not run.ok
+            ((result, check),) = run.failed_checks
+            assert result.info.case_id == check.requirement.id == "TC_066_CS"
+            assert "number of periods" in check.actual and check.frames
         """
     )
     result = pytester.runpytest(*plugin_args)
-    result.assert_outcomes(failed=1)
+    result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
             "*OCPP cases did not pass:*",
