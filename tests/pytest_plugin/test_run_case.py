@@ -131,6 +131,26 @@ def test_run_suite_takes_a_folder_next_to_the_test_file(
     result.assert_outcomes(passed=1)
 
 
+def test_run_suite_takes_a_suite_name_of_the_library(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_ocpp16(run_suite):
+            run = run_suite("ocpp16")
+            run.assert_passed()
+            assert {"TC_056_CS", "TC_066_CS"} <= set(run.verdicts)
+            assert {r.info.suite for r in run.results} == {"ocpp16-smart-charging"}
+
+        def test_unknown_suite(run_suite):
+            run_suite("ocpp99")
+        """
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*ocpp99: neither a file/folder nor a suite (suites: *ocpp16*"])
+
+
 def test_run_case_works_inside_an_async_test(
     pytester: pytest.Pytester, plugin_args: list[str]
 ) -> None:
