@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 
@@ -17,6 +18,31 @@ def test_the_package_registers_the_plugin_entry_point() -> None:
     assert project["project"]["entry-points"]["pytest11"] == {
         "ocpp_harness": "harness.pytest_plugin"
     }
+
+
+def test_pytest_loads_the_plugin_from_the_entry_point_alone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """What ``pip install ocpp-harness`` gives: an installed distribution whose ``pytest11``
+    entry point names the plugin (here a bare dist-info on ``PYTHONPATH``), no ``-p``."""
+    info = tmp_path / "site" / "ocpp_harness_probe-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: probe\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[pytest11]\nocpp_harness = harness.pytest_plugin\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(tmp_path / "site")]))
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ocpp_case("TC_056_CS")
+        def test_the_fixtures_are_there(run_case, ocpp_settings):
+            assert run_case.target == ocpp_settings.target == "sim"
+        """
+    )
+    # A subprocess (a fresh interpreter reads the entry points); light: no case is run.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ocpp-harness: target sim*"])
 
 
 def test_a_good_station_passes_a_case_from_a_plain_sync_test(
