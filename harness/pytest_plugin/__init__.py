@@ -16,6 +16,7 @@ Installed with the package, it gives any pytest project these fixtures::
   HOST:PORT``) for a real station; ``harness_csms.url("CP-1")`` is where it connects.
 
 Markers: ``ocpp_case(*ids)`` (what ``run_case()`` runs when given nothing),
+``ocpp_suite(*suites)`` (one test per case, with the ``ocpp_case`` fixture),
 ``ocpp_capabilities(path)``, ``ocpp_params(**values)``, ``station_fault(*names)``.
 Options: ``--ocpp-target sim|listen:HOST:PORT``, ``--ocpp-capabilities FILE``,
 ``--ocpp-param [CASE:]NAME=VALUE``, ``--ocpp-scenarios PATH``, ``--ocpp-runs-dir DIR``,
@@ -31,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from .fixtures import CaseRunner, HarnessCsms, make_runner, make_sim_station
-from .library import CaseLibrary
+from .library import CaseLibrary, CaseLookupError
 from .outcome import OcppRun, assert_ocpp_passed, recap_text
 from .runs import CsmsServer
 from .settings import HarnessSettings, TargetKind, add_options, read_settings
@@ -56,6 +57,8 @@ _MARKERS = (
     "the test file)",
     "ocpp_params(**values): case parameter overrides for this test, e.g. pause_s='6h'",
     "station_fault(*names): make the built-in simulated station misbehave (sim target only)",
+    "ocpp_suite(*suites_or_paths): one test per case of these suites, for a test taking the "
+    "ocpp_case fixture",
 )
 
 
@@ -67,6 +70,24 @@ def pytest_configure(config: pytest.Config) -> None:
     for line in _MARKERS:
         config.addinivalue_line("markers", line)
     config.stash[_SETTINGS] = read_settings(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per case for a test that takes ``ocpp_case`` and has ``ocpp_suite(...)``."""
+    if "ocpp_case" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("ocpp_suite")
+    if marker is None:
+        return  # the ocpp_case fixture below says what is missing
+    library = CaseLibrary(metafunc.config.stash[_SETTINGS].scenarios)
+    try:
+        cases = library.suites(list(marker.args), base=metafunc.definition.path.parent)
+    except CaseLookupError as exc:
+        problem = str(exc)
+    else:
+        metafunc.parametrize("ocpp_case", cases, ids=[c.id for c in cases])
+        return
+    pytest.fail(f"ocpp-harness: @pytest.mark.ocpp_suite: {problem}", pytrace=False)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -146,6 +167,16 @@ def run_case(
 def run_suite(run_case: CaseRunner) -> CaseRunner:
     """``run_suite(*suites_or_paths, ...) -> OcppRun``; no argument: the whole library."""
     return run_case.for_suites()
+
+
+@pytest.fixture
+def ocpp_case() -> None:
+    """One case of ``@pytest.mark.ocpp_suite(...)`` (the test runs once per case):
+    ``run_case(ocpp_case).assert_passed()``."""
+    pytest.fail(
+        "the ocpp_case fixture needs @pytest.mark.ocpp_suite('SUITE_OR_PATH') on the test",
+        pytrace=False,
+    )
 
 
 @pytest.fixture

@@ -68,7 +68,8 @@ class CaseRunner:
 
     Arguments (all optional, keyword-only after the cases):
 
-    * ``*refs``: case ids (``"TC_056_CS"``), case files or folders; for ``run_suite`` suite
+    * ``*refs``: case ids (``"TC_056_CS"``), case files or folders, or the ``ocpp_case``
+      fixture's :class:`~harness.scenario.Case`; for ``run_suite`` suite
       names (``"ocpp16"``) or paths. ``run_case()`` without refs runs the test's
       ``@pytest.mark.ocpp_case(...)``; ``run_suite()`` without refs the whole library.
     * ``params``: ``{"pause_s": "6h"}`` or ``["TC_066_CS:limit_a=10"]``; applied after
@@ -98,7 +99,7 @@ class CaseRunner:
 
     def __call__(
         self,
-        *refs: str | Path,
+        *refs: str | Path | Case,
         params: Params = None,
         station_fault: str | Sequence[str] | None = None,
         capabilities: str | Path | Capabilities | None = None,
@@ -146,18 +147,21 @@ class CaseRunner:
         ctx.node.user_properties.append(("ocpp_run_dir", str(run.run_dir)))
         return run
 
-    async def arun(self, *refs: str | Path, **options: Any) -> OcppRun:
+    async def arun(self, *refs: str | Path | Case, **options: Any) -> OcppRun:
         """:meth:`__call__` on a worker thread, awaited (for ``async def`` tests)."""
         return await asyncio.to_thread(self.__call__, *refs, **options)
 
     # -- inputs ----------------------------------------------------------------------------
 
-    def _cases(self, refs: tuple[str | Path, ...]) -> list[Case]:
+    def _cases(self, refs: tuple[str | Path | Case, ...]) -> list[Case]:
         __tracebackhide__ = True
         ctx = self._context
         try:
             if self._suites:
-                return ctx.library.suites(refs, base=ctx.base)
+                if any(isinstance(r, Case) for r in refs):
+                    _fail("run_suite() takes suite names or paths; run_case() takes cases")
+                names = [r for r in refs if not isinstance(r, Case)]
+                return ctx.library.suites(names, base=ctx.base)
             chosen = refs or _marker_args(ctx.node, "ocpp_case")
             if not chosen:
                 _fail(

@@ -32,11 +32,14 @@ class CaseLibrary:
             library = ()
         return (*self._extra, *library)
 
-    def cases(self, refs: Sequence[str | Path], *, base: Path) -> list[Case]:
-        """The cases ``refs`` name: each a case id, or a file/folder (relative to ``base``,
-        the test file's folder, or to the working directory)."""
+    def cases(self, refs: Sequence[str | Path | Case], *, base: Path) -> list[Case]:
+        """The cases ``refs`` name: each a case id, a file/folder (relative to ``base``,
+        the test file's folder, or to the working directory), or a loaded case."""
         out: list[Case] = []
         for ref in refs:
+            if isinstance(ref, Case):
+                out.append(ref)
+                continue
             path = self._existing(ref, base)
             out += _load([path]) if path is not None else [self._by_id(str(ref))]
         return out

@@ -177,6 +177,59 @@ def test_run_suite_takes_a_suite_name_of_the_library(
     result.stdout.fnmatch_lines(["*ocpp99: neither a file/folder nor a suite (suites: *ocpp16*"])
 
 
+def test_ocpp_suite_gives_one_test_per_case(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    (pytester.path / "cases").mkdir()
+    (pytester.path / "cases" / "plug.yaml").write_text(
+        SIMPLE_CASE
+        + SIMPLE_CASE.replace("PLUG-01", "PLUG-02").replace("MeterValueSampleInterval", "NoSuchKey")
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ocpp_suite("cases")
+        def test_each(run_case, ocpp_case):
+            run = run_case(ocpp_case)
+            assert list(run.verdicts) == [ocpp_case.id]
+            run.assert_passed()
+
+        def test_without_the_marker(ocpp_case):
+            pass
+        """
+    )
+    result = pytester.runpytest(*plugin_args, "-v")
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*test_each?PLUG-01? PASSED*",
+            "*test_each?PLUG-02? FAILED*",
+            "*PLUG-02 on *: FAIL*",
+            "*the ocpp_case fixture needs @pytest.mark.ocpp_suite*",
+        ]
+    )
+
+
+def test_a_bad_ocpp_suite_is_a_collection_error_naming_it(
+    pytester: pytest.Pytester, plugin_args: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ocpp_suite("no-such-suite")
+        def test_bad_suite(ocpp_case):
+            pass
+        """
+    )
+    result = pytester.runpytest(*plugin_args)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.ocpp_suite: no-such-suite: neither a file/folder nor a suite*"]
+    )
+
+
 def test_run_case_works_inside_an_async_test(
     pytester: pytest.Pytester, plugin_args: list[str]
 ) -> None:
