@@ -31,7 +31,13 @@ from harness.runner.inputs import (
     resolve_suites,
     sim_capabilities,
 )
-from harness.runner.operator import AutoOperator, TerminalOperator
+from harness.runner.operator import (
+    AutoOperator,
+    NoOperator,
+    Operator,
+    TerminalOperator,
+    VehiclesStayPluggedIn,
+)
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.targets import FleetVehicle, ListenProvider, SimProvider, SimSpec
 from harness.scenario import (
@@ -207,6 +213,14 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
+# --- listen-mode options (see _listen) ---
+@click.option(
+    "--unattended",
+    is_flag=True,
+    help="listen: nobody at the terminal. Vehicle plug-in/unplug steps are skipped (the "
+    "station's vehicles stay plugged in, as `ocpp-harness simulate` does); a prompt that "
+    "needs an answer makes its case INCONCLUSIVE.",
+)
 def run_command(
     suites: tuple[str, ...],
     target: str,
@@ -219,6 +233,7 @@ def run_command(
     speed: float | None,
     out: Path,
     strict: bool,
+    unattended: bool,
 ) -> int:
     """Run cases (suites under scenarios/, files or folders) against a DUT."""
     kind, address, suites = _split_target(target, suites)
@@ -236,7 +251,11 @@ def run_command(
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
         caps = _capabilities(capabilities, ())
         assert address is not None
-        return asyncio.run(_listen(planned, caps, address, speed or 1.0, out, strict))
+        if speed is not None and not speed > 0:
+            raise InputProblem(f"--speed must be positive, got {speed:g}")
+        return asyncio.run(
+            _listen(planned, caps, address, speed or 1.0, out, strict, unattended=unattended)
+        )
     used = versions or tuple(sorted({str(v) for c in cases for v in c.ocpp_versions}))
     caps = _capabilities(capabilities, used or ("1.6",))
     try:
@@ -365,24 +384,33 @@ async def _listen(
     speed: float,
     out: Path,
     strict: bool,
+    *,
+    unattended: bool = False,
 ) -> int:
     wall0 = time.perf_counter()
     host, _, port_text = address.rpartition(":")
     clock = ScaledClock(speed=speed)
     provider = ListenProvider(
-        host=host.strip("[]") or "127.0.0.1", port=int(port_text), clock=clock
+        host=host.strip("[]") or "127.0.0.1",
+        port=int(port_text),
+        clock=clock,
+        control=VehiclesStayPluggedIn() if unattended else None,
+    )
+    operator: Operator = (
+        NoOperator() if unattended else TerminalOperator(stdin=sys.stdin, stdout=sys.stdout)
     )
     server = await provider.start()
     click.echo(f"Waiting for a station at ws://{provider.host}:{server.port}/<station-id> ...")
     versions = [str(v) for v in caps.ocpp_versions]
-    manifest = _manifest(clock, provider.target, versions, {"strict": strict})
+    options: dict[str, Any] = {"strict": strict, "speed": speed, "unattended": unattended}
+    manifest = _manifest(clock, provider.target, versions, options)
     with RunStore.create(out, manifest) as writer:
         results = await run_cases(
             planned,
             provider=provider,
             writer=writer,
             clock=clock,
-            operator=TerminalOperator(stdin=sys.stdin, stdout=sys.stdout),
+            operator=operator,
             capabilities=caps,
             options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
             on_result=lambda r: _progress(r, strict=strict),

@@ -502,12 +502,13 @@ class CaseEngine:
         evse = resolve_int(step.evse, variables=self._variables)
         self._note(f"vehicle {step.action} at EVSE {evse}")
         if self.control is None:
-            ok = await self._ask(step, step.lab_prompt(), yes_no=False, timeout_s=None)
+            prompt = step.lab_prompt(evse=evse)
+            ok = await self._ask(step, prompt, yes_no=False, timeout_s=None)
             if not ok:
                 self._unjudgeable(
                     step,
                     expected="the operator does it",
-                    reason=f"the operator did not confirm: {step.lab_prompt()}",
+                    reason=f"the operator did not confirm: {prompt}",
                 )
                 raise _Stop
             return
@@ -523,11 +524,12 @@ class CaseEngine:
 
     async def _ask(
         self, step: Step, message: str, *, yes_no: bool, timeout_s: float | None
-    ) -> bool:
+    ) -> bool | None:
+        """The operator's answer; ``None`` when nobody answered (in time)."""
         try:
             return await self.clock.wait_for(self.operator.ask(message, yes_no=yes_no), timeout_s)
         except TimeoutError:
-            return False
+            return None
 
     async def _prompt(self, step: PromptStep) -> None:
         message = str(substitute(step.message, variables=self._variables, now=self.clock.now()))
@@ -548,6 +550,13 @@ class CaseEngine:
                 )
                 raise _Stop
             return
+        if answer is None:  # nobody answered: not a "no" (that would be a FAIL)
+            self._unjudgeable(
+                step,
+                expected=f"the operator answers yes to: {message}",
+                reason=f"no operator answered: {message}",
+            )
+            raise _Stop
         self._judge(
             step,
             ok=answer,
