@@ -36,7 +36,7 @@ from harness.results import (
 )
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.mirror import MirrorStore
-from harness.runner.operator import Operator, SimulationControl
+from harness.runner.operator import Operator, SimulationControl, VehiclesStayPluggedIn
 from harness.runner.settled_step import run_settled
 from harness.runner.stall import StallMonitor
 from harness.scenario import (
@@ -523,6 +523,8 @@ class CaseEngine:
                 )
                 raise _Stop
             return
+        if isinstance(self.control, VehiclesStayPluggedIn):
+            self._note("unattended run: the vehicle stays plugged in, nothing done")
         if step.action is VehicleAction.PLUG_IN:
             await self.control.plug_in(evse=evse)
         elif step.action is VehicleAction.UNPLUG:

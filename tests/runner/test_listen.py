@@ -197,3 +197,5 @@ async def test_unattended_run_asks_nobody_and_leaves_the_vehicle_plugged_in(
     assert operator.asked == []
     # the reset before the case "unplugs" too (the run's reset does that in simulation)
     assert vehicles.skipped[-2:] == ["plug_in at EVSE 2", "unplug at EVSE 2"]
+    notes = [s.text for s in result.steps]
+    assert notes.count("unattended run: the vehicle stays plugged in, nothing done") == 2
