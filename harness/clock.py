@@ -13,6 +13,9 @@ frame takes a :class:`Clock`. Two kinds exist:
   and jumps to the next timer when every task waits. A simulation in one process (harness,
   station and vehicle on in-memory transports) then runs as fast as the CPU allows, and
   its outcome does not depend on how loaded the machine is: computing takes no clock time.
+* :class:`AdjustableClock` wraps another clock and lets its owner *set* the time of day
+  (:meth:`AdjustableClock.set_now`), as a real station sets its clock from the CSMS's
+  BootNotification response. Two processes on accelerated clocks agree on the time that way.
 
 All durations given to or returned by a clock are in *clock seconds* (scenario time), not wall
 seconds. ``clock.now()`` is always a timezone-aware UTC datetime.
@@ -34,6 +37,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 __all__ = [
+    "AdjustableClock",
     "Clock",
     "LoopClock",
     "ManualClock",
@@ -202,6 +206,50 @@ class ManualClock(Clock):
         while self._sleepers and self._sleepers[0][2].done():
             heapq.heappop(self._sleepers)
         return self._sleepers[0][0] if self._sleepers else None
+
+
+class AdjustableClock(Clock):
+    """Another clock whose time of day can be set: :meth:`now` is ``inner.now()`` plus an
+    offset. Speed, :meth:`monotonic`, sleeping and timeouts are the inner clock's, so setting
+    the time never shortens or stretches a wait.
+
+    A simulated station that runs on its own accelerated clock (another process than the
+    harness) uses it to take the CSMS's time from the BootNotification response.
+    """
+
+    def __init__(self, inner: Clock) -> None:
+        self._inner = inner
+        self._offset = timedelta(0)
+
+    @property
+    def speed(self) -> float:
+        return self._inner.speed
+
+    @property
+    def offset_s(self) -> float:
+        """Seconds added to the inner clock's time of day (0 until :meth:`set_now`)."""
+        return self._offset.total_seconds()
+
+    def monotonic(self) -> float:
+        return self._inner.monotonic()
+
+    def now(self) -> datetime:
+        return self._inner.now() + self._offset
+
+    def set_now(self, when: datetime) -> float:
+        """Make :meth:`now` report ``when`` at this instant; return the step in seconds
+        (positive: the clock jumped forward)."""
+        if when.tzinfo is None:
+            raise ValueError("clock time must be timezone-aware")
+        step = when.astimezone(UTC) - self.now()
+        self._offset += step
+        return step.total_seconds()
+
+    async def sleep_until(self, deadline: float) -> None:
+        await self._inner.sleep_until(deadline)
+
+    async def wait_for(self, awaitable: Awaitable[T], timeout_s: float | None) -> T:
+        return await self._inner.wait_for(awaitable, timeout_s)
 
 
 def wall_floor(clock: Clock, wall_s: float) -> float:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.clock import ManualClock, ScaledClock, utc
+from harness.clock import AdjustableClock, ManualClock, ScaledClock, utc
 
 
 def test_utc_parses_z_and_naive_values() -> None:
@@ -75,3 +75,26 @@ def test_manual_clock_cannot_go_backwards() -> None:
     clock = ManualClock()
     with pytest.raises(ValueError, match="backwards"):
         clock.advance(-1)
+
+
+async def test_adjustable_clock_sets_the_time_of_day_but_not_the_waits() -> None:
+    inner = ManualClock(start=datetime(2025, 1, 1, tzinfo=UTC))
+    clock = AdjustableClock(inner)
+    assert clock.now() == inner.now()
+    assert clock.speed == inner.speed
+    step_s = clock.set_now(datetime(2025, 1, 1, 0, 10, tzinfo=UTC))
+    assert step_s == 600.0
+    assert clock.offset_s == 600.0
+    assert clock.now() == datetime(2025, 1, 1, 0, 10, tzinfo=UTC)
+    assert clock.monotonic() == inner.monotonic() == 0.0
+    sleeper = asyncio.ensure_future(clock.sleep(5))
+    await asyncio.sleep(0)
+    inner.advance(4.9)
+    await asyncio.sleep(0)
+    assert not sleeper.done()  # a wait is the inner clock's: setting the time did not end it
+    inner.advance(0.1)
+    await asyncio.wait_for(sleeper, 1)
+    assert clock.now() == datetime(2025, 1, 1, 0, 10, 5, tzinfo=UTC)
+    assert clock.set_now(datetime(2025, 1, 1, 0, 5, tzinfo=UTC)) == -305.0  # back is allowed
+    with pytest.raises(ValueError, match="timezone-aware"):
+        clock.set_now(datetime(2025, 1, 1))

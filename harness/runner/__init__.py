@@ -4,7 +4,8 @@ Public API::
 
     from harness.runner import (CaseEngine, CsmsEndpoint, PlannedCase, RunOptions, run_cases,
                                 SimProvider, ListenProvider, SimSpec, FleetVehicle,
-                                AutoOperator, TerminalOperator)
+                                AutoOperator, TerminalOperator, NoOperator,
+                                VehiclesStayPluggedIn)
 
     provider = SimProvider(factory, SimSpec("SIM-1", OcppSubprotocol.V16, clock, vehicle))
     with RunStore.create("runs", manifest) as writer:
@@ -19,7 +20,14 @@ from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received
 from harness.runner.engine import CaseEngine, EngineOutcome
 from harness.runner.mirror import MirrorStore
 from harness.runner.observations import MeterSample, ObservationLog, ObservedTransaction
-from harness.runner.operator import AutoOperator, Operator, SimulationControl, TerminalOperator
+from harness.runner.operator import (
+    AutoOperator,
+    NoOperator,
+    Operator,
+    SimulationControl,
+    TerminalOperator,
+    VehiclesStayPluggedIn,
+)
 from harness.runner.run import PlannedCase, RunOptions, reset, run_cases
 from harness.runner.settle import SettleJudge, SettleState
 from harness.runner.targets import (
@@ -43,6 +51,7 @@ __all__ = [
     "ListenProvider",
     "MeterSample",
     "MirrorStore",
+    "NoOperator",
     "ObservationLog",
     "ObservedTransaction",
     "Operator",
@@ -57,6 +66,7 @@ __all__ = [
     "SimulationControl",
     "StationFactory",
     "TerminalOperator",
+    "VehiclesStayPluggedIn",
     "reset",
     "run_cases",
 ]

@@ -32,7 +32,13 @@ from harness.runner.inputs import (
     resolve_suites,
     sim_capabilities,
 )
-from harness.runner.operator import TerminalOperator
+from harness.runner.labmeter import LabMeter, LabMeterError, LabMeterSettings
+from harness.runner.operator import (
+    NoOperator,
+    Operator,
+    TerminalOperator,
+    VehiclesStayPluggedIn,
+)
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.targets import FleetVehicle, ListenProvider, SimProvider, SimSpec
 from harness.scenario import (
@@ -215,6 +221,21 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
+# --- listen-mode options (see _listen) ---
+@click.option(
+    "--unattended",
+    is_flag=True,
+    help="listen: nobody at the terminal. Vehicle plug-in/unplug steps are skipped (the "
+    "station's vehicles stay plugged in, as `ocpp-harness simulate` does); a prompt that "
+    "needs an answer makes its case INCONCLUSIVE.",
+)
+@click.option(
+    "--lab-meter",
+    "lab_meter_url",
+    metavar="URL",
+    help="listen: judge current and power from a lab meter publishing JSON readings on "
+    "mqtt://HOST:PORT/TOPIC (see harness/runner/README.md); silent for 10 s: INCONCLUSIVE.",
+)
 def run_command(
     suites: tuple[str, ...],
     target: str,
@@ -228,6 +249,8 @@ def run_command(
     jobs: int | None,
     out: Path,
     strict: bool,
+    unattended: bool,
+    lab_meter_url: str | None,
 ) -> int:
     """Run cases (suites under scenarios/, files or folders) against a DUT."""
     kind, address, suites = _split_target(target, suites)
@@ -245,7 +268,23 @@ def run_command(
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
         caps = _capabilities(capabilities, ())
         assert address is not None
-        return asyncio.run(_listen(planned, caps, address, speed or 1.0, out, strict))
+        if speed is not None and not speed > 0:
+            raise InputProblem(f"--speed must be positive, got {speed:g}")
+        meter = _lab_meter_settings(lab_meter_url)
+        return asyncio.run(
+            _listen(
+                planned,
+                caps,
+                address,
+                speed or 1.0,
+                out,
+                strict,
+                unattended=unattended,
+                lab_meter=meter,
+            )
+        )
+    if lab_meter_url is not None:
+        raise InputProblem("--lab-meter needs --target listen (a lab with a real station)")
     used = versions or tuple(sorted({str(v) for c in cases for v in c.ocpp_versions}))
     caps = _capabilities(capabilities, used or ("1.6",))
     try:
@@ -391,30 +430,64 @@ async def _listen(
     speed: float,
     out: Path,
     strict: bool,
+    *,
+    unattended: bool = False,
+    lab_meter: LabMeterSettings | None = None,
 ) -> int:
     wall0 = time.perf_counter()
     host, _, port_text = address.rpartition(":")
     clock = ScaledClock(speed=speed)
+    meter = None if lab_meter is None else LabMeter(lab_meter, clock=clock)
+    if meter is not None:
+        try:
+            await meter.start()
+        except LabMeterError as exc:
+            raise InputProblem(str(exc)) from None
+        click.echo(f"Listening to the {meter.label}")
     provider = ListenProvider(
-        host=host.strip("[]") or "127.0.0.1", port=int(port_text), clock=clock
+        host=host.strip("[]") or "127.0.0.1",
+        port=int(port_text),
+        clock=clock,
+        control=VehiclesStayPluggedIn() if unattended else None,
+    )
+    operator: Operator = (
+        NoOperator() if unattended else TerminalOperator(stdin=sys.stdin, stdout=sys.stdout)
     )
     server = await provider.start()
     click.echo(f"Waiting for a station at ws://{provider.host}:{server.port}/<station-id> ...")
     versions = [str(v) for v in caps.ocpp_versions]
-    manifest = _manifest(clock, provider.target, versions, {"strict": strict})
-    with RunStore.create(out, manifest) as writer:
-        results = await run_cases(
-            planned,
-            provider=provider,
-            writer=writer,
-            clock=clock,
-            operator=TerminalOperator(stdin=sys.stdin, stdout=sys.stdout),
-            capabilities=caps,
-            options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
-            on_result=lambda r: _progress(r, strict=strict),
-        )
-        writer.finish(finished_at=clock.now())
+    options: dict[str, Any] = {"strict": strict, "speed": speed, "unattended": unattended}
+    if meter is not None:
+        options["lab_meter"] = meter.label
+    manifest = _manifest(clock, provider.target, versions, options)
+    try:
+        with RunStore.create(out, manifest) as writer:
+            results = await run_cases(
+                planned,
+                provider=provider,
+                writer=writer,
+                clock=clock,
+                operator=operator,
+                capabilities=caps,
+                options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
+                on_result=lambda r: _progress(r, strict=strict),
+                lab_meter=meter,
+            )
+            writer.finish(finished_at=clock.now())
+    finally:
+        if meter is not None:
+            await meter.aclose()
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+
+
+def _lab_meter_settings(url: str | None) -> LabMeterSettings | None:
+    """``--lab-meter URL`` parsed (bad input: exit 2 naming the option)."""
+    if url is None:
+        return None
+    try:
+        return LabMeterSettings.from_url(url)
+    except LabMeterError as exc:
+        raise InputProblem(str(exc)) from None
 
 
 @click.command("list")

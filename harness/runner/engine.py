@@ -22,7 +22,7 @@ import json
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.clock import Clock
 from harness.results import (
@@ -36,7 +36,7 @@ from harness.results import (
 )
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.mirror import MirrorStore
-from harness.runner.operator import Operator, SimulationControl
+from harness.runner.operator import Operator, SimulationControl, VehiclesStayPluggedIn
 from harness.runner.settled_step import run_settled
 from harness.runner.stall import StallMonitor
 from harness.scenario import (
@@ -65,6 +65,9 @@ from harness.scenario import (
 )
 from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging import compare_composite, parse_composite_response
+
+if TYPE_CHECKING:
+    from harness.runner.labmeter import LabMeter
 
 __all__ = ["CaseEngine", "EngineOutcome"]
 
@@ -118,8 +121,14 @@ class CaseEngine:
         capabilities: Capabilities | None = None,
         time_tolerance_s: int = DEFAULT_TIME_TOLERANCE_S,
         stall_monitor: StallMonitor | None = None,
+        lab_meter: LabMeter | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.lab_meter = lab_meter
+        """Judges ``expect_settled`` on current and power when set (see
+        :mod:`harness.runner.labmeter`); its readings go to this connection's log."""
+        if lab_meter is not None:
+            lab_meter.attach(endpoint.observations)
         self.stall_monitor = stall_monitor
         """Set on an accelerated clock: timing failures a machine stall explains are
         INCONCLUSIVE (see :mod:`harness.runner.stall`)."""
@@ -145,6 +154,7 @@ class CaseEngine:
         self._log: list[StepRecord] = []
         self._counter = 0
         self._armed: dict[int, Waiter] = {}
+        self._sources: set[MeasurementSource] = set()
 
     # ------------------------------------------------------------------ running
 
@@ -153,6 +163,7 @@ class CaseEngine:
         self._case = case
         self._variables = dict(parameters)
         self._checks, self._log, self._counter, self._armed = [], [], 0, {}
+        self._sources = set()
         self.endpoint.observations.clear_case()
         interruption: Interruption | None = None
         try:
@@ -165,7 +176,9 @@ class CaseEngine:
             for waiter in self._armed.values():
                 self.endpoint.disarm(waiter)
             self._armed.clear()
-        series = self.endpoint.observations.series()
+        lab = MeasurementSource.LAB_METER
+        measured_by = lab if lab in self._sources else MeasurementSource.METER_VALUES
+        series = self.endpoint.observations.series(measured_by=measured_by)
         names = {s.name for s in series}
         checks = tuple(
             replace(c, series=tuple(n for n in c.series if n in names)) for c in self._checks
@@ -176,9 +189,7 @@ class CaseEngine:
             steps=tuple(self._log),
             interruption=interruption,
             series=series,
-            measurement_source=MeasurementSource.METER_VALUES
-            if measured
-            else MeasurementSource.NONE,
+            measurement_source=measured_by if measured else MeasurementSource.NONE,
             dut_closed=self.endpoint.closed,
         )
 
@@ -502,15 +513,18 @@ class CaseEngine:
         evse = resolve_int(step.evse, variables=self._variables)
         self._note(f"vehicle {step.action} at EVSE {evse}")
         if self.control is None:
-            ok = await self._ask(step, step.lab_prompt(), yes_no=False, timeout_s=None)
+            prompt = step.lab_prompt(evse=evse)
+            ok = await self._ask(step, prompt, yes_no=False, timeout_s=None)
             if not ok:
                 self._unjudgeable(
                     step,
                     expected="the operator does it",
-                    reason=f"the operator did not confirm: {step.lab_prompt()}",
+                    reason=f"the operator did not confirm: {prompt}",
                 )
                 raise _Stop
             return
+        if isinstance(self.control, VehiclesStayPluggedIn):
+            self._note("unattended run: the vehicle stays plugged in, nothing done")
         if step.action is VehicleAction.PLUG_IN:
             await self.control.plug_in(evse=evse)
         elif step.action is VehicleAction.UNPLUG:
@@ -523,11 +537,12 @@ class CaseEngine:
 
     async def _ask(
         self, step: Step, message: str, *, yes_no: bool, timeout_s: float | None
-    ) -> bool:
+    ) -> bool | None:
+        """The operator's answer; ``None`` when nobody answered (in time)."""
         try:
             return await self.clock.wait_for(self.operator.ask(message, yes_no=yes_no), timeout_s)
         except TimeoutError:
-            return False
+            return None
 
     async def _prompt(self, step: PromptStep) -> None:
         message = str(substitute(step.message, variables=self._variables, now=self.clock.now()))
@@ -548,6 +563,13 @@ class CaseEngine:
                 )
                 raise _Stop
             return
+        if answer is None:  # nobody answered: not a "no" (that would be a FAIL)
+            self._unjudgeable(
+                step,
+                expected=f"the operator answers yes to: {message}",
+                reason=f"no operator answered: {message}",
+            )
+            raise _Stop
         self._judge(
             step,
             ok=answer,
@@ -646,6 +668,10 @@ class CaseEngine:
     def note(self, text: str) -> None:
         """Add a line to the step log."""
         self._note(text)
+
+    def measured_by(self, source: MeasurementSource) -> None:
+        """Record whose measurements a step judged (the case's ``measurement_source``)."""
+        self._sources.add(source)
 
     async def wait_closed_or(self, awaitable: Awaitable[Any], timeout_s: float) -> None:
         """Wait for ``awaitable`` at most ``timeout_s`` (clock)."""

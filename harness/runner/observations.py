@@ -14,9 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from harness.results import Phase, Quantity, Series, Unit
+from harness.results import MeasurementSource, Phase, Quantity, Series, Unit
 
-__all__ = ["MeterSample", "ObservationLog", "ObservedTransaction", "dut_time", "meter_samples"]
+__all__ = [
+    "LAB_MEASURANDS",
+    "MeterSample",
+    "ObservationLog",
+    "ObservedTransaction",
+    "dut_time",
+    "meter_samples",
+]
 
 TRUSTED_OFFSET_S = 120.0
 """A DUT timestamp within this many clock seconds of the arrival time is used as the time of
@@ -41,6 +48,8 @@ def dut_time(text: object, *, arrival: datetime) -> datetime:
     return stamp
 
 
+LAB_MEASURANDS = frozenset({"Current.Import", "Power.Active.Import"})
+"""What a lab meter measures (see :mod:`harness.runner.labmeter`)."""
 _PHASES = {"L1": Phase.L1, "L2": Phase.L2, "L3": Phase.L3}
 _PHASE_ALIASES = {"L1-N": "L1", "L2-N": "L2", "L3-N": "L3"}
 
@@ -56,6 +65,8 @@ class MeterSample:
     value: float
     frame: int | None = None
     """Index of the trace frame that carried it (evidence)."""
+    source: MeasurementSource = MeasurementSource.METER_VALUES
+    """Who measured it: the station (MeterValues) or a lab meter (:mod:`.labmeter`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +164,29 @@ class ObservationLog:
         self.samples.clear()
         self.limits.clear()
 
-    def series(self, *, evse: int | None = None) -> tuple[Series, ...]:
-        """The case's measurement series (limit, offered, per-phase current, powers)."""
-        chosen = [s for s in self.samples if evse is None or s.evse == evse]
+    def series(
+        self,
+        *,
+        evse: int | None = None,
+        measured_by: MeasurementSource = MeasurementSource.METER_VALUES,
+    ) -> tuple[Series, ...]:
+        """The case's measurement series (limit, offered, per-phase current, powers).
+
+        ``measured_by``: whose samples make the measured current and power series when both
+        the station and a lab meter reported them (the one that judged the case)."""
+        lab = MeasurementSource.LAB_METER
+
+        def kept(sample: MeterSample) -> bool:
+            if evse is not None and sample.evse != evse:
+                return False
+            if measured_by is not lab:
+                return sample.source is not lab
+            # judged by the lab meter: its current and power; the rest from the DUT
+            if sample.measurand in LAB_MEASURANDS:
+                return sample.source is lab
+            return True
+
+        chosen = [s for s in self.samples if kept(s)]
         out: list[Series] = []
         limits = sorted(
             ((t, v) for t, e, v, u in self.limits if u == "A" and (evse in (None, e))),

@@ -2,8 +2,12 @@
 
 * :class:`Operator` answers ``prompt`` steps (and, in a lab, ``vehicle`` steps turned into
   prompts). :class:`AutoOperator` acknowledges everything (simulation);
-  :class:`TerminalOperator` asks on the terminal (a lab).
+  :class:`TerminalOperator` asks on the terminal (a lab); :class:`NoOperator` answers nothing
+  (an unattended lab run: a case that needs an answer is INCONCLUSIVE, never judged).
 * :class:`SimulationControl` is what a simulated target offers for ``vehicle`` steps.
+  :class:`VehiclesStayPluggedIn` is the one of an unattended lab run against a station whose
+  vehicles are plugged in for the whole run (``ocpp-harness simulate`` plugs one into every
+  EVSE at boot): plugging in and unplugging are then nothing to do.
 """
 
 from __future__ import annotations
@@ -11,14 +15,23 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol, TextIO
 
-__all__ = ["AutoOperator", "Operator", "SimulationControl", "TerminalOperator"]
+__all__ = [
+    "AutoOperator",
+    "NoOperator",
+    "Operator",
+    "SimulationControl",
+    "TerminalOperator",
+    "VehiclesStayPluggedIn",
+]
 
 
 class Operator(Protocol):
-    """Answers operator prompts. ``yes_no`` prompts return the answer; ack prompts ``True``."""
+    """Answers operator prompts. ``yes_no`` prompts return the answer; ack prompts ``True``;
+    ``None`` means nobody answered (no operator, end of input): the case cannot be judged."""
 
-    async def ask(self, message: str, *, yes_no: bool) -> bool:
-        """Show ``message``; return ``True`` for an acknowledgement or a yes."""
+    async def ask(self, message: str, *, yes_no: bool) -> bool | None:
+        """Show ``message``; return ``True`` for an acknowledgement or a yes, ``False`` for a
+        no, ``None`` when there is no answer."""
         ...
 
 
@@ -29,9 +42,22 @@ class AutoOperator:
         self.asked: list[str] = []
         """Every message shown, in order (tests read it)."""
 
-    async def ask(self, message: str, *, yes_no: bool) -> bool:
+    async def ask(self, message: str, *, yes_no: bool) -> bool | None:
         self.asked.append(message)
         return True
+
+
+class NoOperator:
+    """Nobody is at the terminal (``run --target listen --unattended``): every prompt goes
+    unanswered, so a case that needs an operator's answer is INCONCLUSIVE, never PASS/FAIL."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        """Every message that would have been shown, in order."""
+
+    async def ask(self, message: str, *, yes_no: bool) -> bool | None:
+        self.asked.append(message)
+        return None
 
 
 class TerminalOperator:
@@ -41,14 +67,14 @@ class TerminalOperator:
         self._in = stdin
         self._out = stdout
 
-    async def ask(self, message: str, *, yes_no: bool) -> bool:
+    async def ask(self, message: str, *, yes_no: bool) -> bool | None:
         suffix = " [y/n] " if yes_no else " [Enter] "
         while True:
             self._out.write(f"\n>>> {message}{suffix}")
             self._out.flush()
             line = await asyncio.to_thread(self._in.readline)
             if not line:  # end of input: no operator
-                return False
+                return None
             answer = line.strip().lower()
             if not yes_no:
                 return True
@@ -76,3 +102,26 @@ class SimulationControl(Protocol):
     async def wake(self, *, evse: int) -> None:
         """Wake a sleeping vehicle."""
         ...
+
+
+class VehiclesStayPluggedIn:
+    """The vehicle side of an unattended lab run: the station's vehicles are plugged in for
+    the whole run (``ocpp-harness simulate`` plugs one into every EVSE at boot and leaves it
+    there), so ``plug_in`` and ``unplug`` steps have nothing to do; each is recorded in
+    :attr:`skipped`. ``set_soc`` never reaches it (a lab run makes such a case
+    NOT_APPLICABLE) and ``wake`` is nothing to do either (the vehicle is not asleep)."""
+
+    def __init__(self) -> None:
+        self.skipped: list[str] = []
+
+    async def plug_in(self, *, evse: int) -> None:
+        self.skipped.append(f"plug_in at EVSE {evse}")
+
+    async def unplug(self, *, evse: int) -> None:
+        self.skipped.append(f"unplug at EVSE {evse}")
+
+    async def set_soc(self, *, evse: int, soc_percent: float) -> None:
+        raise RuntimeError("an unattended lab run cannot set a vehicle's state of charge")
+
+    async def wake(self, *, evse: int) -> None:
+        self.skipped.append(f"wake at EVSE {evse}")

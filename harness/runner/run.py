@@ -20,7 +20,7 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.clock import Clock
 from harness.results import (
@@ -39,6 +39,9 @@ from harness.runner.stall import StallMonitor
 from harness.runner.targets import DutProvider
 from harness.scenario import Capabilities, Case, OcppVersion, selects
 from harness.transport import OcppSubprotocol
+
+if TYPE_CHECKING:
+    from harness.runner.labmeter import LabMeter
 
 __all__ = ["PlannedCase", "RunOptions", "run_cases"]
 
@@ -100,9 +103,11 @@ async def run_cases(
     options: RunOptions | None = None,
     on_result: ResultCallback | None = None,
     extra_devices: Sequence[DeviceRef] = (),
+    lab_meter: LabMeter | None = None,
 ) -> list[CaseResult]:
     """Run ``planned`` cases against the DUT from ``provider``; return the results (also
-    written to ``writer`` one by one). Never raises for the DUT's faults."""
+    written to ``writer`` one by one). Never raises for the DUT's faults. ``lab_meter``
+    (started by the caller) judges ``expect_settled`` on current and power."""
     opts = options or RunOptions()
     results: list[CaseResult] = []
     dut: _Dut | None = None
@@ -116,7 +121,9 @@ async def run_cases(
                 if dut is not None:
                     await dut.close()
                 timeout_s = opts.reconnect_timeout_s if connected_once else opts.connect_timeout_s
-                dut = await _connect(provider, clock, operator, capabilities, opts, timeout_s)
+                dut = await _connect(
+                    provider, clock, operator, capabilities, opts, timeout_s, lab_meter
+                )
                 connected_once = connected_once or dut is not None
             if dut is not None:
                 version = str(dut.endpoint.version)
@@ -199,6 +206,7 @@ async def _connect(
     capabilities: Capabilities,
     opts: RunOptions,
     timeout_s: float | None,
+    lab_meter: LabMeter | None = None,
 ) -> _Dut | None:
     transport = await provider.connect(timeout_s=timeout_s)
     if transport is None:
@@ -216,6 +224,7 @@ async def _connect(
         operator=operator,
         control=provider.control,
         capabilities=capabilities,
+        lab_meter=lab_meter,
     )
     # A station that was already booted need not send BootNotification again.
     with contextlib.suppress(TimeoutError):

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from harness.results import MeasurementSource
 from harness.runner.observations import MeterSample
 from harness.runner.settle import SettleJudge, SettleState
 from harness.scenario import ExpectSettledStep, Quantity, resolve_int, resolve_number
@@ -91,15 +92,28 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
         f"{target_desc}{f' × {scale:g}' if scale != 1 else ''} ({band}), held {hold_s:g} s, "
         f"within {within_s:g} s"
     )
+    # Issue #8: current and power come from the lab meter when the run has one.
+    meter = engine.lab_meter
+    if meter is not None and not meter.provides(quantity.measurand):
+        meter = None
+    source = MeasurementSource.LAB_METER if meter is not None else MeasurementSource.METER_VALUES
+    engine.measured_by(source)
+    if meter is not None:
+        expected += f" — measured by the {meter.label}"
     engine.note(f"expect_settled: {expected}")
     series = tuple(n for n in _SERIES[quantity] if n != "limit" or step.target.uses_limit)
     seen = len(log.samples)
     target: float | None = None
+    last_reading_s = start_s  # when the lab meter last reported for this EVSE (clock)
     while judge.state is SettleState.WAITING:
         log.changed.clear()
         new = [
-            s for s in log.samples[seen:] if s.evse == evse and s.measurand == quantity.measurand
+            s
+            for s in log.samples[seen:]
+            if s.evse == evse and s.measurand == quantity.measurand and s.source is source
         ]
+        if new:
+            last_reading_s = clock.monotonic()
         seen = len(log.samples)
         groups: dict[tuple[object, object], list[MeterSample]] = {}
         for sample in new:
@@ -122,11 +136,31 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
             judge.feed(start_s + (at - start_at).total_seconds(), values, target, group[0].frame)
             if judge.state is not SettleState.WAITING:
                 break
-        if judge.state is not SettleState.WAITING or judge.at_time(
-            clock.monotonic() - lag_s
-        ) is not (SettleState.WAITING):
+        if judge.state is not SettleState.WAITING:
             break
-        wait_s = max(0.0, judge.next_decision_s() + lag_s - clock.monotonic())
+        if meter is None:
+            if judge.at_time(clock.monotonic() - lag_s) is not SettleState.WAITING:
+                break
+            wait_s = max(0.0, judge.next_decision_s() + lag_s - clock.monotonic())
+        else:
+            # A live meter reports all along, so its samples decide (a bad one after the
+            # deadline, or the one confirming the hold); silence is the meter's problem,
+            # never the station's: INCONCLUSIVE, not FAIL.
+            silent_s = clock.monotonic() - last_reading_s
+            if silent_s >= meter.silent_after_s:
+                engine.unjudgeable(
+                    step,
+                    expected=expected,
+                    reason=(
+                        f"the {meter.label} went silent: no reading for EVSE {evse} for "
+                        f"{silent_s:.1f} s (limit {meter.silent_after_s:g} s); "
+                        f"{judge.samples_seen} reading(s) in this step"
+                        + (f"; last problem: {meter.last_problem}" if meter.last_problem else "")
+                    ),
+                    series=series,
+                )
+                return
+            wait_s = meter.silent_after_s - silent_s
         await engine.wait_closed_or(log.changed.wait(), wait_s + 1e-6)
         if engine.endpoint.closed and log.changed.is_set() is False:
             engine.judge(
@@ -181,8 +215,13 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
             series=series,
         )
     else:
+        nothing = (
+            f"no reading from the {meter.label} for EVSE {evse}"
+            if meter is not None
+            else "no MeterValues with " + quantity.measurand + f" on EVSE {evse}"
+        )
         reason = judge.uncertain or (
-            "no MeterValues with " + quantity.measurand + f" on EVSE {evse}"
+            nothing
             if judge.samples_seen == 0
             else f"no later sample confirmed the hold of {hold_s:g} s (last {values_text} "
             f"{unit}{at_text})"

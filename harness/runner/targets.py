@@ -184,13 +184,25 @@ class SimProvider:
 
 
 class ListenProvider:
-    """A real station connecting to ``ws://HOST:PORT/{id}``; the operator is on the terminal."""
+    """A real station connecting to ``ws://HOST:PORT/{id}``; the operator is on the terminal.
+
+    ``control`` is ``None`` when an operator does the vehicle steps (they become prompts), or
+    e.g. :class:`~harness.runner.operator.VehiclesStayPluggedIn` for an unattended run.
+    """
 
     environment = Environment.LAB
-    control: SimulationControl | None = None
 
-    def __init__(self, *, host: str, port: int, clock: Clock, station_label: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        clock: Clock,
+        station_label: str = "",
+        control: SimulationControl | None = None,
+    ) -> None:
         self.host, self.port, self.clock = host, port, clock
+        self.control: SimulationControl | None = control
         self._queue: asyncio.Queue[Transport] = asyncio.Queue()
         self._server: OcppServer | None = None
         self._label = station_label

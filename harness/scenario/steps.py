@@ -158,15 +158,17 @@ class VehicleStep(_Step):
         """Whether an operator can do this in a lab."""
         return self.action is not VehicleAction.SET_SOC
 
-    def lab_prompt(self) -> str:
-        """The operator instruction that replaces this step in a lab."""
+    def lab_prompt(self, *, evse: int | None = None) -> str:
+        """The operator instruction that replaces this step in a lab (``evse``: the resolved
+        EVSE id, when :attr:`evse` is a ``${parameter}``)."""
         words = {
             VehicleAction.PLUG_IN: "Plug the vehicle in at EVSE {evse}",
             VehicleAction.UNPLUG: "Unplug the vehicle from EVSE {evse}",
             VehicleAction.WAKE: "Wake the vehicle at EVSE {evse} (unlock it or open a door)",
             VehicleAction.SET_SOC: "Bring the vehicle at EVSE {evse} to the state of charge",
         }
-        return words[self.action].format(evse=self.evse) + ", then confirm."
+        shown = self.evse if evse is None else evse
+        return words[self.action].format(evse=shown) + ", then confirm."
 
 
 class PromptResponse(StrEnum):

@@ -10,6 +10,11 @@ the vehicle on the MQTT pilot link ``{--pilot-prefix}/{station id}/{evse id}`` (
 ``ocpp-harness vehicle --mqtt URL --station ID --evse N`` per EVSE, at the same ``--speed``);
 ``--vehicle`` then names the archetype the stations assume for those vehicles (the link does
 not carry the vehicle's parameters). See ``simulators/PILOT_LINK.md``.
+
+Each station sets its clock from the ``currentTime`` of the CSMS's BootNotification response
+(plus half the round trip), as a real station does. With ``--speed F`` against ``ocpp-harness
+run --target listen ... --speed F`` (another process, its own accelerated clock) both sides
+then agree on the time of day; start the run first.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 
 import click
 
-from harness.clock import Clock, ScaledClock
+from harness.clock import AdjustableClock, Clock, ScaledClock
 from harness.smartcharging import OcppVersion
 from harness.transport import TransportError
 from simulators.pilot import DEFAULT_PREFIX, LinkError, MqttSettings
@@ -246,7 +251,10 @@ async def _run(plan: _Plan) -> int:
                 reports_soc=plan.report_soc,
                 faults=plan.faults,
             ),
-            clock=clock,
+            # Each station sets its own clock from the CSMS's BootNotification response,
+            # as a real station does: at --speed F the CSMS (e.g. `ocpp-harness run
+            # --target listen`, another process) and the stations then agree on the time.
+            clock=AdjustableClock(clock),
             vehicle_params=plan.params,
             seed=plan.seed,
             vehicle_link_factory=None if remote is None else remote.factory(f"{plan.prefix}{n}"),

@@ -33,11 +33,11 @@ import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from math import inf
 from typing import Any
 
-from harness.clock import Clock, wall_floor
+from harness.clock import AdjustableClock, Clock, utc, wall_floor
 from harness.connection import ConnectionClosed, OcppConnection
 from harness.logs import get_logger
 from harness.session import (
@@ -183,6 +183,8 @@ class SimulatedStation:
         self._stopped = asyncio.Event()
         self._conn: OcppConnection | None = None
         self._close_code = 1001
+        self._result_hook: tuple[str, ResultHook] | None = None
+        self._hook_outcome: Awaitable[None] | None = None
         self.stats = StationStats()
         self._log = get_logger("station", station=config.station_id)
         self.adapter: OcppAdapter = make_adapter(config.ocpp_version, self)
@@ -345,7 +347,10 @@ class SimulatedStation:
         if isinstance(event, CallReceived):
             self.stats.received += 1
             self.stats.sent += 1  # its answer
-        elif isinstance(event, ResultReceived | ErrorReceived):
+        elif isinstance(event, ResultReceived):
+            self.stats.received += 1
+            self._apply_result_hook(event)
+        elif isinstance(event, ErrorReceived):
             self.stats.received += 1
         elif isinstance(event, ProtocolViolation):
             self.stats.errors += 1
@@ -373,12 +378,15 @@ class SimulatedStation:
         """BootNotification until Accepted (retry after the interval the CSMS gives, also
         while Pending/Rejected), then Heartbeat at the interval the CSMS gave."""
         while True:
+            sent_at = self.clock.monotonic()
             result = await self._call(conn, "BootNotification", self.adapter.boot_request())
             payload = {} if result is None else result.payload
             interval = int(payload.get("interval", 0))
             if payload.get("status") == "Accepted":
                 if interval > 0:
                     self._settings.heartbeat_interval_s = interval
+                round_trip_s = self.clock.monotonic() - sent_at
+                self._take_csms_time(payload.get("currentTime"), round_trip_s=round_trip_s)
                 break
             # 1.6 §4.2 / 2.x B02.FR.01: Pending/Rejected — retry after ``interval``.
             await self.clock.sleep(interval if interval > 0 else self.options.boot_retry_s)
@@ -391,6 +399,31 @@ class SimulatedStation:
             await self.clock.sleep(wait_s)
             self.enqueue("Heartbeat", dict)
 
+    def _take_csms_time(self, current_time: object, *, round_trip_s: float) -> None:
+        """Set the station's clock to the CSMS's ``currentTime`` (BootNotification response;
+        1.6 §4.2 / 2.x B01: the CSMS's current time, which a station uses to set its clock)
+        when the clock can be set (:class:`~harness.clock.AdjustableClock`, as in
+        ``ocpp-harness simulate``), plus half the call's round trip (the answer's age, as
+        NTP estimates it: at speed 60 a 40 ms round trip is 2.4 clock seconds). Two processes
+        on accelerated clocks then agree on the time of day. The core's time never goes
+        back: a CSMS behind the station is followed only down to the core's last step."""
+        if not isinstance(self.clock, AdjustableClock) or not isinstance(current_time, str):
+            return
+        try:
+            wanted = utc(current_time) + timedelta(seconds=max(0.0, round_trip_s) / 2)
+        except ValueError:
+            self._log.warning("csms_time_unreadable", current_time=current_time)
+            return
+        target = max(wanted, self._core.now)
+        step_s = self.clock.set_now(target)
+        if target != wanted:
+            self._log.warning(
+                "clock_behind_csms_time",
+                csms_time=current_time,
+                kept_s=(target - wanted).total_seconds(),
+            )
+        self._log.info("clock_set_from_csms", step_s=round(step_s, 3))
+
     async def _send_loop(self, conn: OcppConnection) -> None:
         await self._booted.wait()
         while True:
@@ -400,18 +433,32 @@ class SimulatedStation:
                 if item.done is not None and not item.done.done():
                     item.done.set_result(None)
                 continue
+            self._result_hook = None if item.on_result is None else (item.action, item.on_result)
             try:
                 result = await self._call(conn, item.action, payload)
             except ConnectionClosed:
                 if item.done is not None and not item.done.done():
                     item.done.set_result(None)
                 return
+            finally:
+                self._result_hook = None
             if item.done is not None and not item.done.done():
                 item.done.set_result(result)
-            if result is not None and item.on_result is not None:
-                outcome = item.on_result(result)
-                if outcome is not None:
-                    await outcome
+            outcome, self._hook_outcome = self._hook_outcome, None
+            if outcome is not None:
+                await outcome
+
+    def _apply_result_hook(self, event: ResultReceived) -> None:
+        """Run the pending CALL's ``on_result`` hook as its CALLRESULT is received, before
+        any CALL the CSMS sent after it is handled: a CSMS may answer StartTransaction and
+        at once send a SetChargingProfile for the transaction id it just assigned (frames
+        are handled in wire order, not in the order the tasks happen to wake up). A station
+        has one CALL outstanding at a time (OCPP-J §4.1.1), so the action identifies it."""
+        pending = self._result_hook
+        if pending is None or pending[0] != event.action:
+            return
+        self._result_hook = None
+        self._hook_outcome = pending[1](event)
 
     def _fail_queue(self) -> None:
         while not self._queue.empty():

@@ -56,16 +56,18 @@ async def run_yaml(
     speed: float | None = None,
     params: Mapping[str, Any] | None = None,
     operator: Any = None,
+    clock: Clock | None = None,
+    lab_meter: Any = None,
 ) -> tuple[list[CaseResult], Path, list[FakeStation]]:
     """Run every case in ``text`` on fake stations (a new one per (re)connection).
 
     With ``speed=None`` the clock is a :class:`ManualClock` that moves only when every task
-    waits on it (discrete-event time: deterministic, no sleeping)."""
+    waits on it (discrete-event time: deterministic, no sleeping); ``clock`` overrides it
+    (e.g. the clock a started ``lab_meter`` shares)."""
     cases = load_case_file(write_cases(tmp_path, text))
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    clock: Clock = (
-        ManualClock(start=start) if speed is None else ScaledClock(speed=speed, start=start)
-    )
+    if clock is None:
+        clock = ManualClock(start=start) if speed is None else ScaledClock(speed=speed, start=start)
     queue = list(behaviours or [FakeBehaviour()])
     stations: list[FakeStation] = []
 
@@ -90,6 +92,7 @@ async def run_yaml(
             operator=operator or AutoOperator(),
             capabilities=capabilities,
             options=RunOptions(connect_timeout_s=30, boot_wait_s=5),
+            lab_meter=lab_meter,
         )
         results = await drive(clock, job) if isinstance(clock, ManualClock) else await job
         writer.finish(finished_at=clock.now())

@@ -435,3 +435,22 @@ async def test_consecutive_expect_requests_are_armed_together(tmp_path: Path) ->
     assert start.verdict is Verdict.PASS
     assert stations[0].tx is not None
     assert stations[0].tx.transaction_id == "4242"
+
+
+async def test_no_operator_answer_is_inconclusive_never_fail(tmp_path: Path) -> None:
+    from harness.runner import NoOperator
+
+    steps = """
+  - kind: prompt
+    requirement: R1
+    message: does the display show 16 A?
+    response: yes_no
+"""
+    operator = NoOperator()
+    results, _, _ = await run_yaml(tmp_path, case("ASK", steps), operator=operator)
+    (result,) = results
+    assert result.verdict is Verdict.INCONCLUSIVE
+    (check,) = result.checks
+    assert check.verdict is Verdict.INCONCLUSIVE
+    assert "no operator answered: does the display show 16 A?" in check.actual
+    assert operator.asked == ["does the display show 16 A?"]
