@@ -25,6 +25,7 @@ from harness.runner.settle import SettleJudge, SettleState
 from harness.runner.targets import (
     DutProvider,
     FleetVehicle,
+    ListenLimits,
     ListenProvider,
     SimProvider,
     SimSpec,
@@ -40,6 +41,7 @@ __all__ = [
     "DutProvider",
     "EngineOutcome",
     "FleetVehicle",
+    "ListenLimits",
     "ListenProvider",
     "MeterSample",
     "MirrorStore",

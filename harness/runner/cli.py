@@ -33,7 +33,13 @@ from harness.runner.inputs import (
 )
 from harness.runner.operator import AutoOperator, TerminalOperator
 from harness.runner.run import PlannedCase, RunOptions, run_cases
-from harness.runner.targets import FleetVehicle, ListenProvider, SimProvider, SimSpec
+from harness.runner.targets import (
+    FleetVehicle,
+    ListenLimits,
+    ListenProvider,
+    SimProvider,
+    SimSpec,
+)
 from harness.scenario import (
     Capabilities,
     Case,
@@ -46,7 +52,7 @@ from harness.scenario import (
     parse_param_options,
     resolve_parameters,
 )
-from harness.transport import OcppSubprotocol
+from harness.transport import DEFAULT_MAX_FRAME_BYTES, OcppSubprotocol
 from reports import DEFAULT_FORMATS, ReportError, ReportFormat, write_reports
 
 __all__ = ["DEFAULT_SIM_SPEED", "list_command", "run_command"]
@@ -207,6 +213,22 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
+@click.option(
+    "--max-frame-bytes",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_FRAME_BYTES,
+    show_default=True,
+    help="listen: largest message the station may send (0: no limit); over it the "
+    "connection closes with 1009 and the case is INCONCLUSIVE.",
+)
+@click.option(
+    "--max-rate",
+    "max_messages_per_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="listen: most messages per second the station may send (bursts of one second's "
+    "worth; default: no limit); over it the connection closes with 1008.",
+)
 def run_command(
     suites: tuple[str, ...],
     target: str,
@@ -219,6 +241,8 @@ def run_command(
     speed: float | None,
     out: Path,
     strict: bool,
+    max_frame_bytes: int,
+    max_messages_per_s: float | None,
 ) -> int:
     """Run cases (suites under scenarios/, files or folders) against a DUT."""
     kind, address, suites = _split_target(target, suites)
@@ -236,7 +260,10 @@ def run_command(
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
         caps = _capabilities(capabilities, ())
         assert address is not None
-        return asyncio.run(_listen(planned, caps, address, speed or 1.0, out, strict))
+        limits = ListenLimits(
+            max_frame_bytes=max_frame_bytes or None, max_messages_per_s=max_messages_per_s
+        )
+        return asyncio.run(_listen(planned, caps, address, speed or 1.0, out, strict, limits))
     used = versions or tuple(sorted({str(v) for c in cases for v in c.ocpp_versions}))
     caps = _capabilities(capabilities, used or ("1.6",))
     try:
@@ -365,17 +392,23 @@ async def _listen(
     speed: float,
     out: Path,
     strict: bool,
+    limits: ListenLimits,
 ) -> int:
     wall0 = time.perf_counter()
     host, _, port_text = address.rpartition(":")
     clock = ScaledClock(speed=speed)
     provider = ListenProvider(
-        host=host.strip("[]") or "127.0.0.1", port=int(port_text), clock=clock
+        host=host.strip("[]") or "127.0.0.1", port=int(port_text), clock=clock, limits=limits
     )
     server = await provider.start()
     click.echo(f"Waiting for a station at ws://{provider.host}:{server.port}/<station-id> ...")
     versions = [str(v) for v in caps.ocpp_versions]
-    manifest = _manifest(clock, provider.target, versions, {"strict": strict})
+    options = {
+        "strict": strict,
+        "max_frame_bytes": limits.max_frame_bytes,
+        "max_messages_per_s": limits.max_messages_per_s,
+    }
+    manifest = _manifest(clock, provider.target, versions, options)
     with RunStore.create(out, manifest) as writer:
         results = await run_cases(
             planned,
