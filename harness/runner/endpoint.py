@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ from harness.session import (
     OcppVersion,
     ProtocolViolation,
     RemoteProtocolError,
+    ResultReceived,
     Role,
     TraceRecord,
 )
@@ -269,10 +270,30 @@ class CsmsEndpoint:
     ) -> CallOutcome:
         """Send a CALL; every outcome comes back as a :class:`CallOutcome` (never raises for
         the DUT's faults; raises :class:`~harness.session.LocalProtocolError` for ours)."""
+        return await self._outcome(
+            action,
+            timeout_s,
+            self.connection.call(action, dict(payload), timeout_s=self.patience_s(timeout_s)),
+        )
+
+    async def call_raw(
+        self, text: str, *, answer_id: str, timeout_s: float, label: str = "the raw frame"
+    ) -> CallOutcome:
+        """Send ``text`` as it is and wait for the answer carrying ``answer_id``; outcomes as
+        :meth:`call` (``label`` names the frame in the details)."""
+        return await self._outcome(
+            label,
+            timeout_s,
+            self.connection.call_raw(
+                text, answer_id=answer_id, timeout_s=self.patience_s(timeout_s)
+            ),
+        )
+
+    async def _outcome(
+        self, action: str, timeout_s: float, pending: Awaitable[ResultReceived]
+    ) -> CallOutcome:
         try:
-            result = await self.connection.call(
-                action, dict(payload), timeout_s=self.patience_s(timeout_s)
-            )
+            result = await pending
         except CallErrorReceived as exc:
             return CallOutcome(
                 error_code=str(exc.code),

@@ -44,6 +44,7 @@ from harness.results import (
     StepRecord,
 )
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
+from harness.runner.fuzz_step import run_fuzz
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import Operator, SimulationControl
 from harness.runner.settled_step import run_settled
@@ -55,6 +56,7 @@ from harness.scenario import (
     CompareCompositeStep,
     ExpectRequestStep,
     ExpectSettledStep,
+    FuzzStep,
     OcppVersion,
     PromptResponse,
     PromptStep,
@@ -248,6 +250,9 @@ class CaseEngine:
                 await self._settled(step)
             case CompareCompositeStep():
                 await self._composite(step)
+            case FuzzStep():
+                if not await run_fuzz(self, step):
+                    raise _Stop
             case RepeatStep():
                 for binding in step.bindings(variables=self._variables):
                     self._variables.update(binding)
