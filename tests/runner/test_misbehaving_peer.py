@@ -162,6 +162,19 @@ async def test_a_response_to_an_id_never_sent_fails_the_case(tmp_path: Path) -> 
     assert "never-sent" in out.b.reason
 
 
+async def test_a_binary_frame_fails_the_case_naming_it(tmp_path: Path) -> None:
+    async def binary(peer: ScriptedPeer, mid: str) -> bool:
+        assert peer.ws is not None
+        await peer.ws.send(b"\x00\x01ocpp")
+        await peer.answer(mid, {"status": "Accepted"})
+        return False
+
+    out = await _run(tmp_path, binary)
+    _others_intact(out)
+    assert out.b.verdict is Verdict.FAIL
+    assert "binary_frame" in out.b.reason
+
+
 async def test_a_flood_over_the_rate_limit_closes_and_is_inconclusive(tmp_path: Path) -> None:
     async def flood(peer: ScriptedPeer, mid: str) -> bool:
         for n in range(500):
