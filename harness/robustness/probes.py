@@ -23,6 +23,7 @@ import copy
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Final
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
@@ -502,6 +503,20 @@ def generate_probes(
     if unknown:
         raise ValueError(f"no valid OCPP {key} request to mutate for {', '.join(unknown)}")
     kinds = tuple(mutations) if mutations else MUTATIONS
+    return list(_generate(ver, seed_value, count, context, chosen, kinds))
+
+
+@lru_cache(maxsize=64)
+def _generate(
+    ver: OcppVersion,
+    seed_value: int,
+    count: int,
+    context: StationContext,
+    chosen: tuple[str, ...],
+    kinds: tuple[str, ...],
+) -> tuple[Probe, ...]:
+    """The probes (cached: a fleet run asks for the same barrage once per vehicle)."""
+    key = ver.value
     strategy = _strategy(key, chosen, kinds, context)
     probes: list[Probe] = []
     seen: set[str] = set()
@@ -529,7 +544,7 @@ def generate_probes(
         probes.append(probe)
 
     collect()
-    return probes
+    return tuple(probes)
 
 
 def with_index(probe: Probe, index: int) -> Probe:

@@ -77,3 +77,29 @@ async def test_the_server_closes_a_flooding_client_with_1008_and_says_why() -> N
     assert reason is not None
     assert "5 messages/s" in reason
     assert policy_close_reason(client) is None  # the client did not close under a limit
+
+
+async def test_the_client_limits_a_flooding_server_too() -> None:
+    async def flood(transport: Transport) -> None:
+        for n in range(50):
+            await transport.send(f'[2,"{n}","Reset",{{"type":"Soft"}}]')
+        await transport.wait_closed()  # type: ignore[attr-defined]
+
+    async with serve_ocpp(flood) as server:
+        client = await connect_ocpp(
+            server.url("F2"), subprotocols=[OcppSubprotocol.V16], max_messages_per_s=10
+        )
+        received = 0
+        failure: TransportClosed | None = None
+        while failure is None:
+            try:
+                await client.recv()
+            except TransportClosed as exc:
+                failure = exc
+            else:
+                received += 1
+    assert received == 10  # the burst, then the limit
+    assert failure.code == 1008
+    reason = policy_close_reason(client)
+    assert reason is not None
+    assert "10 messages/s" in reason
