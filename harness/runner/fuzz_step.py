@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import hypothesis
+
 from harness.robustness import Probe, generate_probes
 from harness.scenario import FuzzStep, resolve_int, resolve_number
 
@@ -48,7 +50,10 @@ async def run_fuzz(engine: CaseEngine, step: FuzzStep) -> bool:
         mutations=[m.value for m in step.mutations] if step.mutations else None,
     )
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(p.mutation for p in probes).items()))
-    engine.note(f"fuzz: {len(probes)} requests from seed {seed} ({kinds})")
+    engine.note(
+        f"fuzz: {len(probes)} requests from seed {seed} (hypothesis {hypothesis.__version__}; "
+        f"{kinds})"
+    )
     expected = (
         f"each of the {len(probes)} malformed requests (seed {seed}) answered within "
         f"{timeout_s:g} s with a CALLERROR its fault calls for (Rejected or a constraint "
