@@ -173,18 +173,24 @@ class Probe:
     def judge(
         self, *, error_code: str | None, payload: Mapping[str, Any] | None, answered: bool = True
     ) -> str | None:
-        """``None`` when the answer is acceptable, else what was wrong with it."""
+        """The MUST: the request was refused — ``None`` for any CALLERROR, an allowed
+        ``status``, or no answer where none is required; else what came instead."""
         if not answered:
             return None if self.answer_optional else "no answer"
         if error_code is not None:
-            if error_code in self.error_codes:
-                return None
-            return f"CALLERROR {error_code}"
+            return None
         status = (payload or {}).get("status")
         if status is not None and status in self.statuses:
             return None
         shown = json.dumps(payload, separators=(",", ":"), default=str)[:120]
         return f"CALLRESULT {shown}"
+
+    def code_problem(self, error_code: str | None) -> str | None:
+        """The SHOULD: a CALLERROR's code is one the fault calls for (``None``: it is, or
+        there was no CALLERROR)."""
+        if error_code is None or error_code in self.error_codes:
+            return None
+        return f"CALLERROR {error_code}"
 
 
 # ------------------------------------------------------------------ generation

@@ -1,12 +1,20 @@
 """``fuzz`` for the engine: a seeded barrage of malformed requests, each answer judged.
 
 The requests come from :func:`harness.robustness.generate_probes` (hypothesis, fixed seed);
-each is sent as it is and must be answered within ``timeout_s`` as its fault calls for (see
-:class:`harness.robustness.Probe`). The step gives one check: PASS when every answer was
-acceptable, FAIL listing the first wrong answers with their frames, and FAIL (the case stops)
-when the DUT's connection closes during the barrage — a DUT that crashes on a malformed
-message. The seed is in the check's text and the step log; the case's ``seed`` parameter is
-stored with the result.
+each is sent as it is and answered within ``timeout_s``. The step gives two checks:
+
+* at the step's level (MUST in the library): every request is *refused* — a CALLERROR, or
+  ``Rejected`` for a charging profile the rules forbid, or no answer where the version needs
+  none (OCPP-J: a malformed CALL is answered with a CALLERROR) — and the connection stays.
+  A CALLRESULT that accepts a malformed request, a missing answer, or the DUT's connection
+  closing (a DUT that crashes on a malformed message; the case stops) FAILs it;
+* at SHOULD: each CALLERROR carries a code the harness's table gives for that fault
+  (:data:`harness.session.errors.ACCEPTABLE`). The specs map faults to codes loosely (a 1.6
+  CiString20Type too long: a type or a property constraint?), so a different code is
+  NON_STRICT, not FAIL.
+
+The seed is in the checks' text and the step log; the case's ``seed`` parameter is stored
+with the result.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from typing import TYPE_CHECKING
 import hypothesis
 
 from harness.robustness import Probe, generate_probes
-from harness.scenario import FuzzStep, resolve_int, resolve_number
+from harness.scenario import FuzzStep, Level, resolve_int, resolve_number
 
 if TYPE_CHECKING:
     from harness.runner.engine import CaseEngine
@@ -60,6 +68,7 @@ async def run_fuzz(engine: CaseEngine, step: FuzzStep) -> bool:
         "CALLERROR for a charging profile the rules forbid), and the connection kept"
     )
     wrong: list[tuple[Probe, str, tuple[int, ...]]] = []
+    codes: list[tuple[Probe, str, tuple[int, ...]]] = []
     tally: Counter[str] = Counter()
     for probe in probes:
         outcome = await engine.endpoint.call_raw(
@@ -86,6 +95,9 @@ async def run_fuzz(engine: CaseEngine, step: FuzzStep) -> bool:
                 error_code=outcome.error_code, payload=outcome.payload, answered=answered
             )
         )
+        code_problem = probe.code_problem(outcome.error_code)
+        if code_problem is not None:
+            codes.append((probe, code_problem, outcome.frames))
         if problem is not None:
             wrong.append((probe, problem, outcome.frames))
         elif not answered:
@@ -102,6 +114,20 @@ async def run_fuzz(engine: CaseEngine, step: FuzzStep) -> bool:
         summary = ", ".join(f"{n}× {what}" for what, n in sorted(tally.items()))
         actual = f"seed {seed}: all {len(probes)} answered as required ({summary})"
     engine.judge(step, ok=not wrong, expected=expected, actual=actual, frames=_frames(wrong, ()))
+    answered_with_codes = sum(n for what, n in tally.items() if what.startswith("CALLERROR"))
+    code_actual = (
+        f"seed {seed}: {len(codes)} CALLERROR(s) with another code: {_listed(codes)}"
+        if codes
+        else f"seed {seed}: every CALLERROR ({answered_with_codes}) carries an expected code"
+    )
+    engine.judge(
+        step.model_copy(update={"level": Level.SHOULD}),
+        ok=not codes,
+        expected="each CALLERROR carries the code the harness's table gives for its fault "
+        "(OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.3; harness.session.errors.ACCEPTABLE)",
+        actual=code_actual,
+        frames=_frames(codes, ()),
+    )
     return True
 
 

@@ -381,10 +381,10 @@ class FuzzStep(_Step):
     bounds), a string far over its maxLength, an action the version does not have, a frame
     that is not JSON, a frame of the wrong shape, or a schema-valid SetChargingProfile that
     the smart-charging rules make a station reject (too many periods, a first period not at
-    0, a negative limit, a stack level over the maximum...). Each must be answered within
-    ``timeout_s`` with a CALLERROR whose code the harness's table accepts for that fault
-    (``harness.session.errors.ACCEPTABLE``), or, for an extreme profile, ``Rejected``; the
-    DUT must stay connected. The same ``seed`` gives the same requests (the seed is a
+    0, a negative limit, a stack level over the maximum...). At the step's level each must
+    be refused within ``timeout_s`` — a CALLERROR, or ``Rejected`` for an extreme profile —
+    and the DUT must stay connected; at SHOULD, each CALLERROR's code must be one the
+    harness's table gives for that fault (``harness.session.errors.ACCEPTABLE``). The same ``seed`` gives the same requests (the seed is a
     parameter of the case, stored with its result: ``--param CASE:seed=N`` replays or varies
     a run).
     """

@@ -72,6 +72,7 @@ def test_a_conforming_session_answers_every_probe_as_the_probe_expects(version: 
         assert kind == 4
         assert answer_id == probe.answer_id, probe.describe()
         assert probe.judge(error_code=code, payload=None) is None, (probe.describe(), code)
+        assert probe.code_problem(code) is None, (probe.describe(), code)
 
 
 def test_a_wrong_answer_is_named() -> None:
@@ -79,7 +80,10 @@ def test_a_wrong_answer_is_named() -> None:
         version="2.0.1", seed_value=5, count=1, context=CONTEXT, mutations=["unknown_action"]
     )
     assert probe.judge(error_code="NotImplemented", payload=None) is None
-    assert probe.judge(error_code="InternalError", payload=None) == "CALLERROR InternalError"
+    assert probe.code_problem("NotImplemented") is None
+    # refused (the MUST holds), but with another code than the fault calls for (a SHOULD)
+    assert probe.judge(error_code="InternalError", payload=None) is None
+    assert probe.code_problem("InternalError") == "CALLERROR InternalError"
     assert probe.judge(error_code=None, payload={"status": "Accepted"}).startswith("CALLRESULT")
     assert probe.judge(error_code=None, payload=None, answered=False) == "no answer"
 
