@@ -228,6 +228,32 @@ class OcppConnection:
         self.session.send_raw(text, now=self.clock.now())
         await self._flush()
 
+    async def call_raw(
+        self,
+        text: str,
+        *,
+        answer_id: str,
+        timeout_s: float | EllipsisType | None = ...,
+    ) -> ResultReceived:
+        """Send ``text`` exactly as given and wait for the answer carrying ``answer_id``.
+
+        Outcomes as :meth:`call` (a CALLERROR raises
+        :class:`~harness.session.CallErrorReceived`); the answer is not schema-checked.
+        """
+        if self._receiver is None:
+            raise LocalProtocolError("start() the connection before call_raw()")
+        if self.transport.closed or self._receiver.done():
+            raise ConnectionClosed("cannot send a raw frame: the connection is closed")
+        self.session.send_raw(text, now=self.clock.now(), answer_id=answer_id, timeout_s=timeout_s)
+        future: asyncio.Future[ResultReceived] = asyncio.get_running_loop().create_future()
+        self._waiting[answer_id] = future
+        self._wake_ticker()
+        try:
+            await self._flush()
+            return await future
+        finally:
+            self._waiting.pop(answer_id, None)
+
     async def _flush(self) -> None:
         texts = self.session.data_to_send()
         if not texts:

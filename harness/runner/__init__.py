@@ -33,6 +33,7 @@ from harness.runner.settle import SettleJudge, SettleState
 from harness.runner.targets import (
     DutProvider,
     FleetVehicle,
+    ListenLimits,
     ListenProvider,
     SimProvider,
     SimSpec,
@@ -48,6 +49,7 @@ __all__ = [
     "DutProvider",
     "EngineOutcome",
     "FleetVehicle",
+    "ListenLimits",
     "ListenProvider",
     "MeterSample",
     "MirrorStore",

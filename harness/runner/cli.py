@@ -40,7 +40,13 @@ from harness.runner.operator import (
     VehiclesStayPluggedIn,
 )
 from harness.runner.run import PlannedCase, RunOptions, run_cases
-from harness.runner.targets import FleetVehicle, ListenProvider, SimProvider, SimSpec
+from harness.runner.targets import (
+    FleetVehicle,
+    ListenLimits,
+    ListenProvider,
+    SimProvider,
+    SimSpec,
+)
 from harness.scenario import (
     Capabilities,
     Case,
@@ -53,7 +59,7 @@ from harness.scenario import (
     parse_param_options,
     resolve_parameters,
 )
-from harness.transport import OcppSubprotocol
+from harness.transport import DEFAULT_MAX_FRAME_BYTES, OcppSubprotocol
 from reports import DEFAULT_FORMATS, ReportError, ReportFormat, write_reports
 
 __all__ = ["DEFAULT_SIM_SPEED", "list_command", "run_command"]
@@ -236,6 +242,22 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     help="listen: judge current and power from a lab meter publishing JSON readings on "
     "mqtt://HOST:PORT/TOPIC (see harness/runner/README.md); silent for 10 s: INCONCLUSIVE.",
 )
+@click.option(
+    "--max-frame-bytes",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_FRAME_BYTES,
+    show_default=True,
+    help="listen: largest message the station may send (0: no limit); over it the "
+    "connection closes with 1009 and the case is INCONCLUSIVE.",
+)
+@click.option(
+    "--max-rate",
+    "max_messages_per_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="listen: most messages per second the station may send (bursts of one second's "
+    "worth; default: no limit); over it the connection closes with 1008.",
+)
 def run_command(
     suites: tuple[str, ...],
     target: str,
@@ -251,6 +273,8 @@ def run_command(
     strict: bool,
     unattended: bool,
     lab_meter_url: str | None,
+    max_frame_bytes: int,
+    max_messages_per_s: float | None,
 ) -> int:
     """Run cases (suites under scenarios/, files or folders) against a DUT."""
     kind, address, suites = _split_target(target, suites)
@@ -281,6 +305,10 @@ def run_command(
                 strict,
                 unattended=unattended,
                 lab_meter=meter,
+                limits=ListenLimits(
+                    max_frame_bytes=max_frame_bytes or None,
+                    max_messages_per_s=max_messages_per_s,
+                ),
             )
         )
     if lab_meter_url is not None:
@@ -433,6 +461,7 @@ async def _listen(
     *,
     unattended: bool = False,
     lab_meter: LabMeterSettings | None = None,
+    limits: ListenLimits | None = None,
 ) -> int:
     wall0 = time.perf_counter()
     host, _, port_text = address.rpartition(":")
@@ -449,6 +478,7 @@ async def _listen(
         port=int(port_text),
         clock=clock,
         control=VehiclesStayPluggedIn() if unattended else None,
+        limits=limits,
     )
     operator: Operator = (
         NoOperator() if unattended else TerminalOperator(stdin=sys.stdin, stdout=sys.stdout)
@@ -457,6 +487,8 @@ async def _listen(
     click.echo(f"Waiting for a station at ws://{provider.host}:{server.port}/<station-id> ...")
     versions = [str(v) for v in caps.ocpp_versions]
     options: dict[str, Any] = {"strict": strict, "speed": speed, "unattended": unattended}
+    options["max_frame_bytes"] = provider.limits.max_frame_bytes
+    options["max_messages_per_s"] = provider.limits.max_messages_per_s
     if meter is not None:
         options["lab_meter"] = meter.label
     manifest = _manifest(clock, provider.target, versions, options)

@@ -9,14 +9,19 @@ and adds what the runner needs on top:
   the :class:`~harness.runner.observations.ObservationLog`;
 * ``expect_request`` steps *arm* a waiter before the step that provokes the request runs,
   so the request is answered with the scenario's ``respond_with``;
-* :meth:`call` turns every outcome (result, CALLERROR, timeout, closed) into a value.
+* :meth:`call` turns every outcome (result, CALLERROR, timeout, closed) into a value;
+* the DUT's protocol violations that no call outcome reports (a frame that is not JSON or not
+  an OCPP-J array, a response to an id never sent, a CALL of an unknown action, a binary
+  frame...) are kept per case, with their trace indices (:meth:`case_violations`); a late
+  answer to a CALL that already timed out is kept apart (:meth:`late_answers`): its step has
+  already failed for the timeout.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +34,26 @@ from harness.session import (
     CallErrorReceived,
     CallReceived,
     CallTimeout,
+    Direction,
+    Event,
+    Malformation,
     OcppVersion,
+    ProtocolViolation,
     RemoteProtocolError,
+    ResultReceived,
     Role,
     TraceRecord,
 )
-from harness.transport import Transport
+from harness.transport import Transport, policy_close_reason
 
-__all__ = ["MIN_WALL_TIMEOUT_S", "CallOutcome", "CsmsEndpoint", "Received", "Waiter"]
+__all__ = [
+    "MIN_WALL_TIMEOUT_S",
+    "CallOutcome",
+    "CsmsEndpoint",
+    "Received",
+    "SeenViolation",
+    "Waiter",
+]
 
 MIN_WALL_TIMEOUT_S = 5.0
 """On an accelerated clock, a wait for the DUT (an answer, a request) is never shorter than
@@ -73,6 +90,18 @@ ResponseBuilder = Callable[[CallReceived], dict[str, Any] | None]
 """Gives the scenario's answer for an armed request (``None``: the default answer)."""
 
 
+@dataclass(frozen=True, slots=True)
+class SeenViolation:
+    """A protocol violation of the DUT during the current case, with its trace indices."""
+
+    event: ProtocolViolation
+    frames: tuple[int, ...]
+
+    def describe(self) -> str:
+        """``kind: detail`` in a few words."""
+        return f"{self.event.violation.kind.value}: {self.event.violation.detail}"[:300]
+
+
 @dataclass
 class Waiter:
     """An armed ``expect_request``: the first matching request fills :attr:`future`."""
@@ -103,6 +132,10 @@ class CsmsEndpoint:
         self._frames_by_id: dict[str, list[int]] = {}
         self._waiters: list[Waiter] = []
         self._unclaimed: list[tuple[str, Received]] = []
+        self._last_in_index: int | None = None
+        self._violations: list[SeenViolation] = []
+        self._late: list[SeenViolation] = []
+        self._timed_out: dict[str, str] = {}  # message id -> action, of our timed-out CALLs
         self.answers = DefaultAnswers(
             version=OcppVersion.from_subprotocol(transport.subprotocol),
             clock=clock,
@@ -118,6 +151,7 @@ class CsmsEndpoint:
             handlers=handlers,
             trace_sink=self._trace,
             keep_trace=False,
+            on_event=self._seen,
         )
         self.on_transaction_ended: Callable[[ObservedTransaction], None] | None = None
         self._closed_task: asyncio.Future[None] | None = None
@@ -164,13 +198,58 @@ class CsmsEndpoint:
         self._sink = sink
         self._frames_by_id.clear()
         self._unclaimed.clear()
+        self._violations.clear()
+        self._late.clear()
+        self._last_in_index = None
 
     def _trace(self, record: TraceRecord) -> None:
         if self._sink is None or self._sink.closed:
+            self._last_in_index = None
             return
         index = self._sink.append(record.to_json())
+        if record.direction is Direction.IN:
+            self._last_in_index = index
         if record.message_id is not None:
             self._frames_by_id.setdefault(record.message_id, []).append(index)
+
+    def _seen(self, event: Event) -> None:
+        if not isinstance(event, ProtocolViolation) or event.call is not None:
+            return  # a faulty answer to our CALL is reported by that call's outcome
+        frames = () if self._last_in_index is None else (self._last_in_index,)
+        seen = SeenViolation(event, frames)
+        violation = event.violation
+        if (
+            violation.kind is Malformation.UNKNOWN_RESPONSE_ID
+            and violation.message_id in self._timed_out
+        ):
+            self._late.append(seen)
+        else:
+            self._violations.append(seen)
+
+    def case_violations(self) -> tuple[SeenViolation, ...]:
+        """The DUT's protocol violations since the case began that no call outcome reports."""
+        return tuple(self._violations)
+
+    def late_answers(self) -> tuple[SeenViolation, ...]:
+        """Answers that came after their CALL had timed out (since the case began)."""
+        return tuple(self._late)
+
+    @property
+    def policy_close(self) -> str | None:
+        """Why the harness closed the connection under a limit or policy (size, rate, a newer
+        connection of the station); ``None`` if it did not."""
+        return policy_close_reason(self.connection.transport)
+
+    def closed_text(self) -> str:
+        """How the connection ended, in words (for verdicts)."""
+        transport = self.connection.transport
+        policy = self.policy_close
+        if policy is not None:
+            return f"the harness closed the connection: {policy}"
+        code = transport.close_code
+        reason = transport.close_reason or ""
+        how = f" (close code {code}{', ' + reason if reason else ''})" if code else ""
+        return f"the DUT's connection closed{how}"
 
     def frames_of(self, message_id: str) -> tuple[int, ...]:
         """Trace indices (current case) of the frames with this message id."""
@@ -191,10 +270,30 @@ class CsmsEndpoint:
     ) -> CallOutcome:
         """Send a CALL; every outcome comes back as a :class:`CallOutcome` (never raises for
         the DUT's faults; raises :class:`~harness.session.LocalProtocolError` for ours)."""
+        return await self._outcome(
+            action,
+            timeout_s,
+            self.connection.call(action, dict(payload), timeout_s=self.patience_s(timeout_s)),
+        )
+
+    async def call_raw(
+        self, text: str, *, answer_id: str, timeout_s: float, label: str = "the raw frame"
+    ) -> CallOutcome:
+        """Send ``text`` as it is and wait for the answer carrying ``answer_id``; outcomes as
+        :meth:`call` (``label`` names the frame in the details)."""
+        return await self._outcome(
+            label,
+            timeout_s,
+            self.connection.call_raw(
+                text, answer_id=answer_id, timeout_s=self.patience_s(timeout_s)
+            ),
+        )
+
+    async def _outcome(
+        self, action: str, timeout_s: float, pending: Awaitable[ResultReceived]
+    ) -> CallOutcome:
         try:
-            result = await self.connection.call(
-                action, dict(payload), timeout_s=self.patience_s(timeout_s)
-            )
+            result = await pending
         except CallErrorReceived as exc:
             return CallOutcome(
                 error_code=str(exc.code),
@@ -202,6 +301,9 @@ class CsmsEndpoint:
                 frames=self.frames_of(exc.message_id),
             )
         except CallTimeout as exc:
+            self._timed_out[exc.message_id] = action
+            if len(self._timed_out) > 1000:  # bounded: forget the oldest
+                del self._timed_out[next(iter(self._timed_out))]
             return CallOutcome(
                 failure="timeout",
                 detail=f"no answer to {action} within {timeout_s:g} s",
@@ -214,6 +316,9 @@ class CsmsEndpoint:
         return CallOutcome(payload=dict(result.payload), frames=self.frames_of(result.message_id))
 
     def _closed_text(self, action: str) -> str:
+        policy = self.policy_close
+        if policy is not None:
+            return f"the harness closed the connection before {action} was answered: {policy}"
         transport = self.connection.transport
         code = transport.close_code
         reason = transport.close_reason or ""

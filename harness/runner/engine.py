@@ -8,7 +8,16 @@
   checks was never exercised);
 * the DUT closing the connection or not answering fails the step that needed it (or makes a
   precondition INCONCLUSIVE), and ends the case — never ERROR;
-* an exception in harness code ends the case with ERROR (the checks so far are kept).
+* an exception in harness code ends the case with ERROR (the checks so far are kept);
+* a step that fails because the *harness* closed the connection under one of its limits
+  (message size, message rate) or because the station opened a new connection under the same
+  id is INCONCLUSIVE, naming the limit — the limit is the harness's, not an OCPP requirement;
+* the connection closing during the case (by either side) without a failed step to show it
+  makes the case INCONCLUSIVE, naming how it closed;
+* protocol violations of the DUT that no step saw (a frame that is not JSON, not an OCPP-J
+  array, a response to an id never sent, a CALL of an unknown action, a binary frame...) add
+  one FAIL check, requirement ``OCPP-J``, listing them with their frames; a late answer to a
+  CALL that already timed out is only noted (its step failed for the timeout).
 
 A step without ``requirement`` is judged against the case's first requirement (or, if the
 case lists none, the case id), at the step's level.
@@ -35,6 +44,7 @@ from harness.results import (
     StepRecord,
 )
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
+from harness.runner.fuzz_step import run_fuzz
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import Operator, SimulationControl, VehiclesStayPluggedIn
 from harness.runner.settled_step import run_settled
@@ -46,6 +56,7 @@ from harness.scenario import (
     CompareCompositeStep,
     ExpectRequestStep,
     ExpectSettledStep,
+    FuzzStep,
     OcppVersion,
     PromptResponse,
     PromptStep,
@@ -176,6 +187,11 @@ class CaseEngine:
             for waiter in self._armed.values():
                 self.endpoint.disarm(waiter)
             self._armed.clear()
+        self._protocol_findings()
+        if interruption is None and self.endpoint.closed:
+            interruption = Interruption.inconclusive(
+                f"{self.endpoint.closed_text()} during the case; what followed was not exercised"
+            )
         lab = MeasurementSource.LAB_METER
         measured_by = lab if lab in self._sources else MeasurementSource.METER_VALUES
         series = self.endpoint.observations.series(measured_by=measured_by)
@@ -245,6 +261,9 @@ class CaseEngine:
                 await self._settled(step)
             case CompareCompositeStep():
                 await self._composite(step)
+            case FuzzStep():
+                if not await run_fuzz(self, step):
+                    raise _Stop
             case RepeatStep():
                 for binding in step.bindings(variables=self._variables):
                     self._variables.update(binding)
@@ -252,6 +271,28 @@ class CaseEngine:
                     await self._steps(step.steps)
 
     # ------------------------------------------------------------------ verdicts
+
+    def _protocol_findings(self) -> None:
+        """The FAIL check for the DUT's protocol violations; notes for late answers."""
+        for late in self.endpoint.late_answers():
+            self._note(f"late answer (its CALL had timed out): {late.describe()}")
+        seen = self.endpoint.case_violations()
+        if not seen:
+            return
+        first = seen[0].event.violation
+        shown = "; ".join(v.describe() for v in seen[:5])
+        more = f"; and {len(seen) - 5} more" if len(seen) > 5 else ""
+        frames = tuple(sorted({i for v in seen for i in v.frames}))
+        self._note(f"{len(seen)} protocol violation(s) of the DUT: {shown}{more}"[:500])
+        self._checks.append(
+            CheckResult.failed(
+                Requirement("OCPP-J", Level.MUST, first.requirement),
+                expected="every frame the DUT sends is a well-formed OCPP-J message of its "
+                "version, and every response answers a CALL the harness sent",
+                actual=f"{len(seen)} protocol violation(s): {shown}{more}",
+                frames=frames,
+            )
+        )
 
     def _note(self, text: str) -> None:
         self._log.append(StepRecord(self.clock.now(), self._counter - 1, text))
@@ -289,6 +330,18 @@ class CaseEngine:
                     )
                 )
             return
+        policy = self.endpoint.policy_close if self.endpoint.closed else None
+        if policy is not None:
+            # Our own limit (size, rate) or policy (a newer connection) cut the DUT off: the
+            # requirement under test was not exercised to the end.
+            self._unjudgeable(
+                step,
+                expected=expected,
+                reason=f"{actual} — {self.endpoint.closed_text()}",
+                frames=frames,
+                series=series,
+            )
+            raise _Stop
         self._note(f"{where}: not met — {actual}"[:500])
         if step.precondition:
             self._checks.append(

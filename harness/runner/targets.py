@@ -8,7 +8,10 @@ plays the CSMS), again after a disconnection, and says which devices the results
   :func:`~harness.transport.memory_pair`; after a disconnection it restarts the station.
 * :class:`ListenProvider` listens with :func:`~harness.transport.serve_ocpp` and waits for a
   station to connect to ``ws://HOST:PORT/{id}``; after a disconnection it waits (bounded) for
-  the station to come back.
+  the station to come back. A station that connects again under the same id while its old
+  connection is still open *replaces* it: the old connection is closed with 1008 and the
+  reason "replaced by a new connection" (logged as ``connection_replaced``), the case running
+  on it ends INCONCLUSIVE naming that, and the next case runs on the new connection.
 """
 
 from __future__ import annotations
@@ -20,14 +23,24 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from harness.clock import Clock
+from harness.logs import get_logger
 from harness.results import DeviceKind, DeviceRef
 from harness.runner.operator import SimulationControl
 from harness.scenario import Environment
-from harness.transport import OcppServer, OcppSubprotocol, Transport, memory_pair, serve_ocpp
+from harness.transport import (
+    DEFAULT_MAX_FRAME_BYTES,
+    OcppServer,
+    OcppSubprotocol,
+    Transport,
+    memory_pair,
+    serve_ocpp,
+)
+from harness.transport.limits import REPLACED_CLOSE_CODE
 
 __all__ = [
     "DutProvider",
     "FleetVehicle",
+    "ListenLimits",
     "ListenProvider",
     "SimProvider",
     "SimSpec",
@@ -183,6 +196,23 @@ class SimProvider:
                 await task
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListenLimits:
+    """What a station connecting to the harness may do before the harness cuts it off.
+
+    ``max_frame_bytes``: largest incoming message (over it: close 1009); ``None``: no limit.
+    ``max_messages_per_s``: incoming message rate per connection, bursts of one second's
+    worth (over it: close 1008); ``None``: no limit. ``ping_interval_s`` / ``ping_timeout_s``:
+    WebSocket keepalive, which finds a half-open connection (no pong within the timeout:
+    close 1011); ``None`` disables pings.
+    """
+
+    max_frame_bytes: int | None = DEFAULT_MAX_FRAME_BYTES
+    max_messages_per_s: float | None = None
+    ping_interval_s: float | None = 20.0
+    ping_timeout_s: float | None = 20.0
+
+
 class ListenProvider:
     """A real station connecting to ``ws://HOST:PORT/{id}``; the operator is on the terminal.
 
@@ -200,18 +230,31 @@ class ListenProvider:
         clock: Clock,
         station_label: str = "",
         control: SimulationControl | None = None,
+        limits: ListenLimits | None = None,
     ) -> None:
         self.host, self.port, self.clock = host, port, clock
         self.control: SimulationControl | None = control
+        self.limits = limits or ListenLimits()
         self._queue: asyncio.Queue[Transport] = asyncio.Queue()
         self._server: OcppServer | None = None
         self._label = station_label
+        self._current: dict[str, Transport] = {}
+        self._log = get_logger("runner.listen")
         self.devices: tuple[DeviceRef, ...] = ()
         self.target = f"listen ws://{host}:{port}"
 
     async def start(self) -> OcppServer:
         """Start listening; returns the server (its ``port`` is the real one for port 0)."""
-        server = serve_ocpp(self._handle, host=self.host, port=self.port)
+        limits = self.limits
+        server = serve_ocpp(
+            self._handle,
+            host=self.host,
+            port=self.port,
+            max_frame_bytes=limits.max_frame_bytes,
+            max_messages_per_s=limits.max_messages_per_s,
+            ping_interval_s=limits.ping_interval_s,
+            ping_timeout_s=limits.ping_timeout_s,
+        )
         await server.start()
         self._server = server
         self.port = server.port
@@ -219,17 +262,34 @@ class ListenProvider:
         return server
 
     async def _handle(self, transport: Transport) -> None:
+        old = self._current.get(transport.station_id)
+        self._current[transport.station_id] = transport
+        if old is not None and not old.closed:
+            reason = f"replaced by a new connection of station {transport.station_id}"
+            self._log.warning("connection_replaced", station_id=transport.station_id, reason=reason)
+            close_for_policy = getattr(old, "close_for_policy", None)
+            if close_for_policy is not None:
+                await close_for_policy(reason, code=REPLACED_CLOSE_CODE)
+            else:
+                await old.close(code=REPLACED_CLOSE_CODE, reason=reason)
         await self._queue.put(transport)
-        while not transport.closed:  # keep the connection open while the run uses it
-            await self.clock.sleep(0.5)
+        try:
+            while not transport.closed:  # keep the connection open while the run uses it
+                await self.clock.sleep(0.5)
+        finally:
+            if self._current.get(transport.station_id) is transport:
+                del self._current[transport.station_id]
 
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
         if self._server is None:
             await self.start()
-        try:
-            transport = await self.clock.wait_for(self._queue.get(), timeout_s)
-        except TimeoutError:
-            return None
+        while True:
+            try:
+                transport = await self.clock.wait_for(self._queue.get(), timeout_s)
+            except TimeoutError:
+                return None
+            if not transport.closed:  # a connection that died while queued is skipped
+                break
         if not self.devices:
             self.devices = (
                 DeviceRef(

@@ -47,6 +47,7 @@ from harness.scenario.model import (
 from harness.scenario.steps import (
     ExpectRequestStep,
     ExpectSettledStep,
+    FuzzStep,
     RepeatStep,
     SendStep,
     Step,
@@ -256,6 +257,20 @@ def _check_step(context: _Context, step: Step, stored: set[str]) -> Found:
         for version in context.versions:
             if step.action not in known_actions(version):
                 problems.append((("action",), f"'{step.action}' is not an OCPP {version} action"))
+    if isinstance(step, FuzzStep) and step.actions is not None:
+        from harness.robustness import fuzz_actions  # the generator's table of valid requests
+
+        for version in context.versions:
+            mutable = fuzz_actions(version)
+            for index, action in enumerate(step.actions):
+                if action not in mutable:
+                    problems.append(
+                        (
+                            ("actions", index),
+                            f"'{action}' has no valid OCPP {version} request to mutate; "
+                            f"expected one of {', '.join(sorted(mutable))}",
+                        )
+                    )
     if isinstance(step, VehicleStep) and (
         (step.action is VehicleAction.SET_SOC) != (step.soc_percent is not None)
     ):
@@ -309,7 +324,7 @@ _NUMBER_FIELDS = (
     "timeout_s", "within_s", "duration_s", "hold_s", "tolerance", "rel_tolerance", "scale",
     "soc_percent",
 )  # fmt: skip
-_INTEGER_FIELDS = ("evse", "profile_id", "times")
+_INTEGER_FIELDS = ("evse", "profile_id", "times", "seed", "count")
 
 
 def _step_refs(

@@ -40,7 +40,9 @@ __all__ = [
     "CompareCompositeStep",
     "ExpectRequestStep",
     "ExpectSettledStep",
+    "FuzzStep",
     "Level",
+    "Mutation",
     "PromptResponse",
     "PromptStep",
     "Quantity",
@@ -359,6 +361,46 @@ class ClearProfileStep(_Step):
         )
 
 
+class Mutation(StrEnum):
+    """What a ``fuzz`` step does to a valid request (see :class:`FuzzStep`)."""
+
+    WRONG_TYPE = "wrong_type"
+    MISSING_REQUIRED = "missing_required"
+    OUT_OF_RANGE = "out_of_range"
+    OVERSIZED_STRING = "oversized_string"
+    UNKNOWN_ACTION = "unknown_action"
+    NOT_JSON = "not_json"
+    BAD_FRAME = "bad_frame"
+    EXTREME_PROFILE = "extreme_profile"
+
+
+class FuzzStep(_Step):
+    """A seeded barrage of malformed and edge-case requests (generated with hypothesis).
+
+    ``count`` requests, each a valid request of one of ``actions`` (default: a built-in set
+    of the version's CSMS-to-station actions) changed by one of ``mutations`` (default: all):
+    a field of the wrong JSON type, a required field left out, a value out of range (enum,
+    bounds), a string far over its maxLength, an action the version does not have, a frame
+    that is not JSON, a frame of the wrong shape, or a schema-valid SetChargingProfile that
+    the smart-charging rules make a station reject (too many periods, a first period not at
+    0, a negative limit, a stack level over the maximum...). At the step's level each must
+    be refused within ``timeout_s`` — a CALLERROR, or ``Rejected`` for an extreme profile —
+    and the DUT must stay connected; at SHOULD, each CALLERROR's code must be one the
+    harness's table gives for that fault (``harness.session.errors.ACCEPTABLE``). The same
+    ``seed`` gives the same requests (the seed is a parameter of the case, stored with its
+    result: ``--param CASE:seed=N`` replays or varies a run).
+    """
+
+    kind: Literal["fuzz"]
+    seed: Integer
+    count: Integer = 50
+    actions: tuple[Annotated[str, Field(pattern=ACTION_PATTERN)], ...] | None = Field(
+        default=None, min_length=1
+    )
+    mutations: tuple[Mutation, ...] | None = Field(default=None, min_length=1)
+    timeout_s: Seconds = 10.0
+
+
 LoopValue = StrictBool | StrictInt | float | str
 
 
@@ -405,6 +447,7 @@ Step = Annotated[
     | CompareCompositeStep
     | SetProfileStep
     | ClearProfileStep
+    | FuzzStep
     | RepeatStep,
     Field(discriminator="kind"),
 ]

@@ -95,6 +95,8 @@ class _Pending:
     call: Call
     deadline: datetime | None
     timeout_s: float | None
+    raw: bool = False
+    """Sent with :meth:`OcppSession.send_raw`: its answer is not checked against a schema."""
 
 
 def _default_ids() -> Iterator[str]:
@@ -285,13 +287,34 @@ class OcppSession:
         self._emit(serialize(send), now, MessageType.SEND, send.message_id, action)
         return send
 
-    def send_raw(self, text: str, *, now: datetime) -> None:
+    def send_raw(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        answer_id: str | None = None,
+        timeout_s: float | EllipsisType | None = ...,
+    ) -> Call | None:
         """Queue ``text`` exactly as given — for deliberately malformed frames.
 
-        The session's state does not change (a raw CALL is not tracked as outstanding).
+        Without ``answer_id`` the session's state does not change (a raw CALL is not tracked
+        as outstanding, and an answer to it is a response to an unknown id). With
+        ``answer_id`` (the id the peer's answer will carry: the frame's own id, or ``"-1"``
+        for a frame whose id cannot be read), the answer is expected like a CALL's: a
+        CALLRESULT or CALLERROR with that id completes it (no schema check of the answer),
+        and it times out after ``timeout_s``. Returns the tracked stand-in CALL, if any.
         """
         message_type, message_id, action = _summary(text)
+        tracked: Call | None = None
+        if answer_id is not None:
+            if answer_id in self._outgoing:
+                raise LocalProtocolError(f"message id {answer_id!r} is already awaited")
+            tracked = Call(answer_id, action or "(raw frame)", {})
+            timeout = self.default_timeout_s if isinstance(timeout_s, EllipsisType) else timeout_s
+            deadline = None if timeout is None else now + timedelta(seconds=timeout)
+            self._outgoing[answer_id] = _Pending(tracked, deadline, timeout, raw=True)
         self._emit(text, now, message_type, message_id, action)
+        return tracked
 
     def _check_outgoing_action(self, action: str, *, sent_as: MessageType) -> None:
         if action not in self._schemas.actions:
@@ -522,7 +545,11 @@ class OcppSession:
             )
             return self._reject(v, text, now, 3, answer_id=None)
         call = pending.call
-        fault = self._schemas.check(call.action, PayloadKind.RESPONSE, result.payload)
+        fault = (
+            None
+            if pending.raw
+            else self._schemas.check(call.action, PayloadKind.RESPONSE, result.payload)
+        )
         if fault is not None:
             v = self._violation(
                 fault.kind, fault.detail, message_id=mid, action=call.action, path=fault.path

@@ -13,6 +13,7 @@ from harness.transport.base import (
     TransportClosed,
     TransportError,
 )
+from harness.transport.limits import IncomingRateLimit, policy_close_reason
 from harness.transport.memory import MemoryTransport, memory_pair
 from harness.transport.ws import DEFAULT_MAX_FRAME_BYTES, WebSocketTransport, connect_ocpp
 from harness.transport.ws_server import (
@@ -35,6 +36,7 @@ __all__ = [
     "HandshakeAuthorizer",
     "HandshakeRefused",
     "HandshakeRequest",
+    "IncomingRateLimit",
     "MemoryTransport",
     "OcppServer",
     "OcppSubprotocol",
@@ -45,5 +47,6 @@ __all__ = [
     "WebSocketTransport",
     "connect_ocpp",
     "memory_pair",
+    "policy_close_reason",
     "serve_ocpp",
 ]

@@ -47,6 +47,11 @@ from harness.transport.base import (
     TransportError,
     fit_close_reason,
 )
+from harness.transport.limits import (
+    RATE_LIMIT_CLOSE_CODE,
+    SIZE_LIMIT_CLOSE_CODE,
+    IncomingRateLimit,
+)
 
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",
@@ -66,6 +71,10 @@ memory one misbehaving peer can take. A larger message closes the connection wit
 """
 
 USER_AGENT: Final = f"ocpp-harness/{__version__}"
+
+POLICY_CLOSE_WAIT_S: Final = 1.0
+"""Wall seconds a close for a limit or policy waits for the peer's close frame before the
+TCP connection is dropped (see :meth:`WebSocketTransport.close_for_policy`)."""
 
 
 def station_id_from_path(path: str) -> str | None:
@@ -111,8 +120,16 @@ class WebSocketTransport:
         subprotocol: OcppSubprotocol,
         request_path: str,
         request_headers: Mapping[str, str],
+        max_messages_per_s: float | None = None,
     ) -> None:
         self._ws = connection
+        self._rate = (
+            IncomingRateLimit(max_messages_per_s) if max_messages_per_s is not None else None
+        )
+        self.policy_close: str | None = None
+        """Why the harness closed this connection under one of its limits or policies (the
+        size or rate limit, or a newer connection of the same station); ``None`` otherwise.
+        Read it with :func:`~harness.transport.limits.policy_close_reason`."""
         self._station_id = station_id
         self._subprotocol = subprotocol
         self.request_path = request_path
@@ -171,18 +188,56 @@ class WebSocketTransport:
             raise transport_closed_from(exc) from None
 
     async def recv(self) -> str:
-        """The next text frame; see :class:`~harness.transport.base.Transport`."""
+        """The next text frame; see :class:`~harness.transport.base.Transport`.
+
+        A message over the size limit closes the connection with 1009, one over the rate
+        limit with 1008; both raise :class:`TransportClosed` and set :attr:`policy_close`.
+        """
         try:
             message = await self._ws.recv()
         except ConnectionClosed as exc:
+            self._note_size_limit(exc)
             raise transport_closed_from(exc) from None
+        if self._rate is not None and not self._rate.admit(asyncio.get_running_loop().time()):
+            reason = f"incoming rate limit exceeded: more than {self._rate.describe()}"
+            await self.close_for_policy(reason, code=RATE_LIMIT_CLOSE_CODE)
+            raise TransportClosed(RATE_LIMIT_CLOSE_CODE, fit_close_reason(reason))
         if isinstance(message, str):
             return message
         raise BinaryFrameReceived(message)
 
+    def _note_size_limit(self, exc: ConnectionClosed) -> None:
+        sent = exc.sent
+        if (
+            self.policy_close is None
+            and sent is not None
+            and sent.code == SIZE_LIMIT_CLOSE_CODE
+            and (exc.rcvd is None or not exc.rcvd_then_sent)
+        ):
+            limit = self._ws.protocol.max_message_size
+            self.policy_close = (
+                f"the peer sent a message over the size limit of {limit} bytes ({sent.reason})"
+            )
+
     async def close(self, *, code: int = 1000, reason: str = "") -> None:
         """Start (or join) the closing handshake and wait for it to end (idempotent)."""
         await self._ws.close(code, fit_close_reason(reason))
+
+    async def close_for_policy(self, reason: str, *, code: int) -> None:
+        """Close because of a limit or policy of the harness; remembered in
+        :attr:`policy_close` (the first reason wins).
+
+        The close frame is sent, but the closing handshake is awaited at most
+        :data:`POLICY_CLOSE_WAIT_S`: a flooding peer's close frame may sit behind thousands of
+        unread messages, so then the TCP connection is dropped.
+        """
+        if self.policy_close is None and not self.closed:
+            self.policy_close = reason
+        try:
+            async with asyncio.timeout(POLICY_CLOSE_WAIT_S):
+                await self.close(code=code, reason=reason)
+        except TimeoutError:
+            self._ws.transport.abort()
 
     async def wait_closed(self) -> None:
         """Wait until the connection is closed, by either side."""
@@ -218,7 +273,8 @@ class connect_ocpp:
     the system default there). Durations are seconds; ``None`` disables a timeout or the
     keepalive pings; ``close_timeout_s`` also bounds the wait for the server's close frame
     after a 101 without subprotocol. ``max_frame_bytes`` bounds incoming messages (``None``: no
-    limit).
+    limit); ``max_messages_per_s`` bounds their rate (a token bucket with bursts of one
+    second's worth; ``None``, the default: no limit) — over it, the connection closes with 1008.
 
     Raises :class:`~harness.transport.base.HandshakeRefused` when the server refuses (any
     non-101 answer; its body is in the reason) or does not agree to one of the offered OCPP
@@ -238,6 +294,7 @@ class connect_ocpp:
         ping_interval_s: float | None = 20.0,
         ping_timeout_s: float | None = 20.0,
         max_frame_bytes: int | None = DEFAULT_MAX_FRAME_BYTES,
+        max_messages_per_s: float | None = None,
         compression: bool = True,
     ) -> None:
         parts = urlsplit(url)
@@ -270,6 +327,7 @@ class connect_ocpp:
         if ssl is not None:
             self._options["ssl"] = ssl
         self._close_wait_s = close_timeout_s
+        self._max_messages_per_s = max_messages_per_s
         self._transport: WebSocketTransport | None = None
 
     def __await__(self) -> Generator[Any, None, WebSocketTransport]:
@@ -320,6 +378,7 @@ class connect_ocpp:
             subprotocol=subprotocol,
             request_path=ws.request.path if ws.request is not None else "",
             request_headers=ws.request.headers if ws.request is not None else {},
+            max_messages_per_s=self._max_messages_per_s,
         )
 
     async def _check_subprotocol(self, ws: ClientConnection) -> OcppSubprotocol:

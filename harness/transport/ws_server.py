@@ -146,8 +146,10 @@ class OcppServer:
         on_mismatch: SubprotocolMismatch,
         options: dict[str, Any],
         authorize_handshake: HandshakeAuthorizer | None = None,
+        max_messages_per_s: float | None = None,
     ) -> None:
         self._handler = handler
+        self.max_messages_per_s = max_messages_per_s
         self.host = host
         self._requested_port = port
         self.subprotocols = tuple(subprotocols)
@@ -346,6 +348,7 @@ class OcppServer:
             subprotocol=OcppSubprotocol(connection.subprotocol),
             request_path=request.path,
             request_headers=request.headers,
+            max_messages_per_s=self.max_messages_per_s,
         )
         self._log.info(
             "connection_opened",
@@ -374,6 +377,7 @@ def serve_ocpp(
     authorize_handshake: HandshakeAuthorizer | None = None,
     on_mismatch: SubprotocolMismatch = SubprotocolMismatch.CLOSE_AFTER_HANDSHAKE,
     max_frame_bytes: int | None = DEFAULT_MAX_FRAME_BYTES,
+    max_messages_per_s: float | None = None,
     open_timeout_s: float | None = 10.0,
     close_timeout_s: float | None = 10.0,
     ping_interval_s: float | None = 20.0,
@@ -389,7 +393,9 @@ def serve_ocpp(
     docstring; ``authorize_handshake`` is checked right after ``authorize``, the same way, and
     also sees the verified client certificate (see :class:`HandshakeRequest`). Durations are
     seconds, ``None`` disables a timeout or the keepalive pings;
-    ``max_frame_bytes`` bounds incoming messages (larger ones close with 1009). Compression
+    ``max_frame_bytes`` bounds incoming messages (larger ones close with 1009);
+    ``max_messages_per_s`` bounds their rate per connection (``None``: no limit; over it the
+    connection closes with 1008, see :mod:`harness.transport.limits`). Compression
     (permessage-deflate, RFC 7692) is offered by default: OCPP 2.0.1 requires a CSMS to
     support it.
     """
@@ -405,6 +411,8 @@ def serve_ocpp(
             f"serve_ocpp: path_prefix {path_prefix!r} must be '' or start with '/' "
             "and not end with '/' (for example '/ocpp')"
         )
+    if max_messages_per_s is not None and not max_messages_per_s > 0:
+        raise ValueError(f"serve_ocpp: max_messages_per_s must be > 0, got {max_messages_per_s}")
     options: dict[str, Any] = {
         "compression": "deflate" if compression else None,
         "max_size": max_frame_bytes,
@@ -424,4 +432,5 @@ def serve_ocpp(
         on_mismatch=on_mismatch,
         options=options,
         authorize_handshake=authorize_handshake,
+        max_messages_per_s=max_messages_per_s,
     )

@@ -24,6 +24,9 @@ changes its behaviour exactly where the real defect sits:
   (with no transaction running it is still Rejected).
 * ``too_many_decimals`` — ``composite_schedule``: limits are not rounded to the version's
   precision (7.246376811594203 A from a W → A conversion).
+* ``crashes_on_malformed`` — transport (:mod:`simulators.station.crash`): the first received
+  request that is malformed (not JSON, wrong shape, unknown action, schema fault) drops the
+  connection (close 1011) before any answer.
 * ``ignores_phase_switch`` — limit pipeline: the phases energized when a transaction starts
   stay for the whole session, whatever numberPhases asks; the per-phase current of the
   profile is applied on them.
@@ -62,6 +65,7 @@ class StationFault(StrEnum):
     ACCEPTS_UNKNOWN_TRANSACTION = "accepts_unknown_transaction"
     TOO_MANY_DECIMALS = "too_many_decimals"
     IGNORES_PHASE_SWITCH = "ignores_phase_switch"
+    CRASHES_ON_MALFORMED = "crashes_on_malformed"
 
 
 class FaultCatalogueError(ValueError):

@@ -63,6 +63,7 @@ from simulators.station.adapters.common import (
 )
 from simulators.station.config import StationConfig
 from simulators.station.core import StationCore
+from simulators.station.crash import CrashOnMalformed
 from simulators.station.events import (
     StartPending,
     StartRefusal,
@@ -70,6 +71,7 @@ from simulators.station.events import (
     StationTransaction,
     StopReason,
 )
+from simulators.station.faults import StationFault
 from simulators.station.link import DirectVehicle, VehicleLink
 from simulators.station.schedule import profile_boundaries
 from simulators.station.states import ConnectorState
@@ -307,6 +309,8 @@ class SimulatedStation:
 
     async def run(self, transport: Transport) -> None:
         """Speak OCPP over ``transport`` until :meth:`stop` or until the CSMS closes."""
+        if StationFault.CRASHES_ON_MALFORMED in self.config.faults:
+            transport = CrashOnMalformed(transport)
         conn = OcppConnection.open(
             transport,
             role=Role.CHARGING_STATION,

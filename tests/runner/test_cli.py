@@ -181,3 +181,16 @@ def test_listen_needs_capabilities_and_an_address(capsys: pytest.CaptureFixture[
     code, _, err = run(capsys, "run", str(TC066), "--target", "listen")
     assert code == 2
     assert "HOST:PORT" in err
+
+
+def test_listen_limits_are_checked_and_shown_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "run", str(TC066), "--max-rate", "0")
+    assert code == 2
+    assert "--max-rate" in err
+    code, _, err = run(capsys, "run", str(TC066), "--max-frame-bytes", "-5")
+    assert code == 2
+    assert "--max-frame-bytes" in err
+    code, out, _ = run(capsys, "run", "--help")
+    assert code == 0
+    assert "--max-rate" in out
+    assert "4194304" in out  # the default size limit

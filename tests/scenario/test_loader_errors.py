@@ -333,3 +333,25 @@ def test_type_errors_deep_inside_repeats_suggest_fields(problems: Problems) -> N
     (problem,) = problems(text)
     assert problem.startswith("case.yaml:12:37: steps[1].repeat.steps[0].send.timout_s: unknown")
     assert problem.endswith("did you mean 'timeout_s'?")
+
+
+def test_fuzz_step_names_an_action_without_a_request_to_mutate(problems: Problems) -> None:
+    text = MINIMAL + (
+        "  - kind: fuzz\n    seed: 7\n    actions: [SetChargingProfile, Reset]\n"
+        "    mutations: [wrong_type]\n"
+    )
+    (problem,) = problems(text)
+    assert problem.startswith("case.yaml:")
+    assert "steps[1].fuzz.actions[1]: 'Reset' has no valid OCPP 1.6 request to mutate" in problem
+    assert "SetChargingProfile" in problem
+
+
+def test_fuzz_step_refuses_an_unknown_mutation_and_a_seed_reference_of_the_wrong_type(
+    problems: Problems,
+) -> None:
+    bad_mutation = MINIMAL + "  - kind: fuzz\n    seed: 7\n    mutations: [explode]\n"
+    (problem,) = problems(bad_mutation)
+    assert "steps[1].fuzz.mutations[0]" in problem
+    assert "wrong_type" in problem
+    bad_seed = MINIMAL + "  - kind: fuzz\n    seed: ${nope}\n"
+    assert any("nope" in p for p in problems(bad_seed))

@@ -14,6 +14,7 @@ FLEET = SCENARIOS / "fleets" / "synthetic-fleet.yaml"
 SIM_STATION = SCENARIOS / "capabilities" / "sim-station.yaml"
 
 VP_IDS = tuple(f"VP-{n:02d}" for n in range(1, 14))
+ROB_IDS = ("ROB-01", "ROB-02", "ROB-03")
 TC_IDS = (
     "TC_056_CS",
     "TC_057_CS",
@@ -32,7 +33,7 @@ def case_files() -> list[Path]:
     """Every case file of the library (what ``load_cases([SCENARIOS])`` reads)."""
     return sorted(
         path
-        for folder in ("vehicle-programme", "ocpp16")
+        for folder in ("vehicle-programme", "ocpp16", "robustness")
         for path in (SCENARIOS / folder).glob("*.yaml")
     )
 

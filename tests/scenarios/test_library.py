@@ -26,6 +26,7 @@ from harness.scenario.checks import known_actions
 from harness.scenario.matchers import Equals, OneOf, Subset
 from tests.scenario.test_runner_view import _messages, _schema
 from tests.scenarios.library import (
+    ROB_IDS,
     SCENARIOS,
     SCHEMA_DIR,
     TC_IDS,
@@ -35,7 +36,10 @@ from tests.scenarios.library import (
     walk,
 )
 
-ALL_IDS = (*VP_IDS, *TC_IDS)
+PROGRAMME_IDS = (*VP_IDS, *TC_IDS)
+"""The smart-charging cases (1.6, the programme's conventions); the robustness cases run in
+every version and have their own tests (tests/runner/test_robustness_suite.py)."""
+ALL_IDS = (*PROGRAMME_IDS, *ROB_IDS)
 
 
 def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
@@ -68,7 +72,7 @@ MESSAGES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("case_id", ALL_IDS)
+@pytest.mark.parametrize("case_id", PROGRAMME_IDS)
 def test_every_message_is_valid_ocpp(case_id: str) -> None:
     """After parameter and ${now} substitution (and set/clear → send), every request the
     case sends and every answer it gives validates against the ocpp package's schema."""
@@ -124,7 +128,7 @@ def _statuses(matcher: Any) -> list[Any]:
     return found
 
 
-@pytest.mark.parametrize("case_id", ALL_IDS)
+@pytest.mark.parametrize("case_id", PROGRAMME_IDS)
 def test_expected_statuses_exist_in_the_response_schema(case_id: str) -> None:
     case = load_case(case_id)
     checked = 0
@@ -140,7 +144,7 @@ def test_expected_statuses_exist_in_the_response_schema(case_id: str) -> None:
     assert checked >= 1
 
 
-@pytest.mark.parametrize("case_id", ALL_IDS)
+@pytest.mark.parametrize("case_id", PROGRAMME_IDS)
 def test_requirements_are_declared_and_the_case_id_is_checked(case_id: str) -> None:
     case = load_case(case_id)
     declared = {r.id for r in case.requirements}
@@ -161,7 +165,7 @@ SHOULD_REQUIREMENTS = {
 }
 
 
-@pytest.mark.parametrize("case_id", ALL_IDS)
+@pytest.mark.parametrize("case_id", PROGRAMME_IDS)
 def test_levels_follow_the_programme(case_id: str) -> None:
     """MUST everywhere, SHOULD exactly where the programme says NON_STRICT."""
     for requirement in load_case(case_id).requirements:
@@ -231,7 +235,7 @@ def test_vp_03_starts_the_session_at_the_minimum_current() -> None:
     assert resolve_parameters(case)["limit_a"] == 6.0
 
 
-@pytest.mark.parametrize("case_id", ALL_IDS)
+@pytest.mark.parametrize("case_id", PROGRAMME_IDS)
 def test_setup_is_a_precondition_and_teardown_is_should(case_id: str) -> None:
     """Each case starts from a station without profiles and leaves it idle again."""
     steps = load_case(case_id).steps

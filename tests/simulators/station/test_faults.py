@@ -183,6 +183,30 @@ def ignores_phase_switch() -> None:
     assert bad.core.meter(1).phases_in_use == 3
 
 
+def crashes_on_malformed() -> None:
+    import asyncio
+
+    from harness.transport import TransportClosed, memory_pair
+    from harness.transport.base import OcppSubprotocol
+    from simulators.station.crash import CrashOnMalformed
+
+    async def demo() -> None:
+        station_end, csms_end = memory_pair("CP", OcppSubprotocol.V16)
+        station = CrashOnMalformed(station_end)
+        await csms_end.send('[2,"1","Heartbeat",{}]')  # well-formed (wrong direction, but a
+        assert await station.recv() == '[2,"1","Heartbeat",{}]'  # parser does not crash)
+        await csms_end.send('[2,"2","ChangeConfiguration",{"key":7,"value":"1"}]')
+        with pytest.raises(TransportClosed) as crash:
+            await station.recv()
+        assert crash.value.code == 1011
+        assert "type" in crash.value.reason
+        assert csms_end.closed
+        with pytest.raises(TransportClosed):
+            await csms_end.recv()
+
+    asyncio.run(demo())
+
+
 DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
     F.LATE_APPLY: late_apply,
@@ -193,6 +217,7 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_UNKNOWN_TRANSACTION: accepts_unknown_transaction,
     F.TOO_MANY_DECIMALS: too_many_decimals,
     F.IGNORES_PHASE_SWITCH: ignores_phase_switch,
+    F.CRASHES_ON_MALFORMED: crashes_on_malformed,
 }
 
 
