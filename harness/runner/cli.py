@@ -46,6 +46,13 @@ from harness.scenario import (
     parse_param_options,
     resolve_parameters,
 )
+from harness.security import serve_options
+from harness.security.options import (
+    SecurityOptionError,
+    csms_profile,
+    csms_security_options,
+    redact_secrets_in_logs,
+)
 from harness.transport import OcppSubprotocol
 from reports import DEFAULT_FORMATS, ReportError, ReportFormat, write_reports
 
@@ -207,6 +214,7 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
+@csms_security_options
 def run_command(
     suites: tuple[str, ...],
     target: str,
@@ -219,8 +227,16 @@ def run_command(
     speed: float | None,
     out: Path,
     strict: bool,
+    security_profile: int = 0,
+    password_file: Path | None = None,
+    cert: Path | None = None,
+    key: Path | None = None,
+    ca: Path | None = None,
 ) -> int:
-    """Run cases (suites under scenarios/, files or folders) against a DUT."""
+    """Run cases (suites under scenarios/, files or folders) against a DUT.
+
+    The security options apply to ``--target listen`` (the harness is the CSMS).
+    """
     kind, address, suites = _split_target(target, suites)
     try:
         cases = _load(resolve_suites(suites))
@@ -236,7 +252,32 @@ def run_command(
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
         caps = _capabilities(capabilities, ())
         assert address is not None
-        return asyncio.run(_listen(planned, caps, address, speed or 1.0, out, strict))
+        try:
+            security = csms_profile(
+                security_profile=security_profile,
+                password_file=password_file,
+                cert=cert,
+                key=key,
+                ca=ca,
+            )
+            server_options = serve_options(security)
+        except SecurityOptionError as exc:
+            raise InputProblem(str(exc)) from None
+        redact_secrets_in_logs(security.secrets())
+        return asyncio.run(
+            _listen(
+                planned,
+                caps,
+                address,
+                speed or 1.0,
+                out,
+                strict,
+                server_options=server_options,
+                secrets=security.secrets(),
+            )
+        )
+    if security_profile:
+        raise InputProblem("--security-profile applies to --target listen only")
     used = versions or tuple(sorted({str(v) for c in cases for v in c.ocpp_versions}))
     caps = _capabilities(capabilities, used or ("1.6",))
     try:
@@ -365,15 +406,23 @@ async def _listen(
     speed: float,
     out: Path,
     strict: bool,
+    *,
+    server_options: dict[str, Any],
+    secrets: tuple[str, ...],
 ) -> int:
     wall0 = time.perf_counter()
     host, _, port_text = address.rpartition(":")
     clock = ScaledClock(speed=speed)
     provider = ListenProvider(
-        host=host.strip("[]") or "127.0.0.1", port=int(port_text), clock=clock
+        host=host.strip("[]") or "127.0.0.1",
+        port=int(port_text),
+        clock=clock,
+        server_options=server_options,
     )
-    server = await provider.start()
-    click.echo(f"Waiting for a station at ws://{provider.host}:{server.port}/<station-id> ...")
+    await provider.start()
+    click.echo(
+        f"Waiting for a station at {provider.target.removeprefix('listen ')}/<station-id> ..."
+    )
     versions = [str(v) for v in caps.ocpp_versions]
     manifest = _manifest(clock, provider.target, versions, {"strict": strict})
     with RunStore.create(out, manifest) as writer:
@@ -386,6 +435,7 @@ async def _listen(
             capabilities=caps,
             options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
             on_result=lambda r: _progress(r, strict=strict),
+            secrets=secrets,
         )
         writer.finish(finished_at=clock.now())
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)

@@ -37,6 +37,7 @@ from harness.results import (
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import Operator, SimulationControl
+from harness.runner.progress import WaitProgress, countdown_sleep
 from harness.runner.settled_step import run_settled
 from harness.runner.stall import StallMonitor
 from harness.scenario import (
@@ -118,8 +119,12 @@ class CaseEngine:
         capabilities: Capabilities | None = None,
         time_tolerance_s: int = DEFAULT_TIME_TOLERANCE_S,
         stall_monitor: StallMonitor | None = None,
+        wait_progress: WaitProgress | None = None,
     ) -> None:
         self.endpoint = endpoint
+        self.wait_progress = wait_progress
+        """Told the time left during ``wait`` steps (a lab's countdown); see
+        :mod:`harness.runner.progress`."""
         self.stall_monitor = stall_monitor
         """Set on an accelerated clock: timing failures a machine stall explains are
         INCONCLUSIVE (see :mod:`harness.runner.stall`)."""
@@ -225,7 +230,7 @@ class CaseEngine:
             case WaitStep():
                 seconds = resolve_number(step.duration_s, variables=self._variables)
                 self._note(f"wait {seconds:g} s")
-                await self.clock.sleep(seconds)
+                await countdown_sleep(self.clock, seconds, report=self.wait_progress)
             case VehicleStep():
                 await self._vehicle(step)
             case PromptStep():

@@ -184,26 +184,40 @@ class SimProvider:
 
 
 class ListenProvider:
-    """A real station connecting to ``ws://HOST:PORT/{id}``; the operator is on the terminal."""
+    """A real station connecting to ``ws://HOST:PORT/{id}`` (``wss://`` with TLS); the
+    operator is on the terminal."""
 
     environment = Environment.LAB
     control: SimulationControl | None = None
 
-    def __init__(self, *, host: str, port: int, clock: Clock, station_label: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        clock: Clock,
+        station_label: str = "",
+        server_options: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``server_options`` go to :func:`~harness.transport.serve_ocpp` (e.g.
+        :func:`harness.security.serve_options` for a security profile: ``ssl`` and
+        ``authorize_handshake``)."""
         self.host, self.port, self.clock = host, port, clock
+        self._options = dict(server_options or {})
+        self._scheme = "wss" if self._options.get("ssl") is not None else "ws"
         self._queue: asyncio.Queue[Transport] = asyncio.Queue()
         self._server: OcppServer | None = None
         self._label = station_label
         self.devices: tuple[DeviceRef, ...] = ()
-        self.target = f"listen ws://{host}:{port}"
+        self.target = f"listen {self._scheme}://{host}:{port}"
 
     async def start(self) -> OcppServer:
         """Start listening; returns the server (its ``port`` is the real one for port 0)."""
-        server = serve_ocpp(self._handle, host=self.host, port=self.port)
+        server = serve_ocpp(self._handle, host=self.host, port=self.port, **self._options)
         await server.start()
         self._server = server
         self.port = server.port
-        self.target = f"listen ws://{self.host}:{server.port}"
+        self.target = f"listen {self._scheme}://{self.host}:{server.port}"
         return server
 
     async def _handle(self, transport: Transport) -> None:
