@@ -14,7 +14,7 @@ topics and payloads), :mod:`harness.lab.status` (the status table).
 """
 
 from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError, TerminalDesk
-from harness.lab.server import LabPlan, LabServer, StationRun
+from harness.lab.server import LabPlan, LabServer, Refusal, StationRun
 from harness.lab.status import BootInfo, StationState, StationStatus, StatusBoard, boot_info
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "LabServer",
     "MqttDesk",
     "OperatorError",
+    "Refusal",
     "StationRun",
     "StationState",
     "StationStatus",

@@ -170,7 +170,7 @@ def serve_command(
             key=key,
             ca=ca,
         )
-        options = serve_options(profile)
+        serve_options(profile)  # loads the certificates: a bad file is bad input, now
     except SecurityOptionError as exc:
         raise InputProblem(str(exc)) from None
     mqtt: MqttSettings | None = None
@@ -190,7 +190,7 @@ def serve_command(
         station_limit=station_limit,
     )
     try:
-        return asyncio.run(_serve(plan, profile, options, host, port, mqtt))
+        return asyncio.run(_serve(plan, profile, host, port, mqtt))
     except OperatorError as exc:
         raise InputProblem(str(exc)) from None
 
@@ -198,7 +198,6 @@ def serve_command(
 async def _serve(
     plan: LabPlan,
     profile: SecurityProfile,
-    options: dict[str, object],
     host: str,
     port: int,
     mqtt: MqttSettings | None,
@@ -220,7 +219,7 @@ async def _serve(
             echo=lambda line: click.echo(line),
             host=host,
             port=port,
-            server_options=options,
+            security=profile,
         )
         await server.start()
         stack.push_async_callback(server.close)

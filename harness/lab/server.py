@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +45,17 @@ from harness.runner.operator import Operator, SimulationControl
 from harness.runner.progress import format_duration
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.scenario import Capabilities, Environment
-from harness.transport import OcppServer, OcppSubprotocol, Transport, serve_ocpp
+from harness.security import SecurityProfile, serve_options
+from harness.transport import (
+    HandshakeRequest,
+    OcppServer,
+    OcppSubprotocol,
+    Transport,
+    serve_ocpp,
+)
 from reports import DEFAULT_FORMATS, ReportError, write_reports
 
-__all__ = ["LabPlan", "LabServer", "StationRun"]
+__all__ = ["LabPlan", "LabServer", "Refusal", "StationRun"]
 
 Echo = Callable[[str], None]
 
@@ -95,6 +103,18 @@ class _StationProvider:
         """Nothing to stop: the server belongs to :class:`LabServer`."""
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A connection refused at the door: by the admission check (``layer`` ``"HTTP 401"``,
+    the station id known) or during the TLS handshake (``"TLS"``, the OpenSSL reason, e.g.
+    ``PEER_DID_NOT_RETURN_A_CERTIFICATE``; the id is not known yet). Never holds a password."""
+
+    station_id: str | None
+    layer: str
+    reason: str
+    at: datetime
+
+
 @dataclass(slots=True)
 class StationRun:
     """One station's run: its task, and its results once done."""
@@ -112,8 +132,9 @@ class LabServer:
 
     ``operators(station_id)`` gives each run its operator (e.g.
     :meth:`harness.lab.operators.MqttDesk.operator`); ``echo`` prints a line (the status
-    table, countdowns, one line per verdict). ``server_options`` go to
-    :func:`~harness.transport.serve_ocpp` (:func:`harness.security.serve_options`).
+    table, countdowns, one line per verdict). ``security`` is the CSMS side of a security
+    profile (default: profile 0); each refused station is shown and kept in
+    :attr:`refusals`.
     """
 
     def __init__(
@@ -125,7 +146,7 @@ class LabServer:
         echo: Echo,
         host: str = "127.0.0.1",
         port: int = 0,
-        server_options: Mapping[str, Any] | None = None,
+        security: SecurityProfile | None = None,
     ) -> None:
         self.plan = plan
         self.clock = clock
@@ -134,7 +155,12 @@ class LabServer:
         self._operators = operators
         self._echo = echo
         self._host, self._port = host, port
-        self._options = dict(server_options or {})
+        self.security = security or SecurityProfile()
+        self.refusals: list[Refusal] = []
+        """Every station refused at the door (HTTP 401, or a failed TLS handshake)."""
+        self._options = serve_options(self.security, on_tls_failure=self._tls_failed)
+        admission = self._options["authorize_handshake"]
+        self._options["authorize_handshake"] = lambda request: self._admit(admission, request)
         self._server: OcppServer | None = None
         self._done = asyncio.Event()
         scheme = "wss" if self._options.get("ssl") is not None else "ws"
@@ -174,6 +200,24 @@ class LabServer:
         }
 
     # ------------------------------------------------------------ connections
+
+    def _admit(
+        self, admission: Callable[[HandshakeRequest], Any], request: HandshakeRequest
+    ) -> Any:
+        """The profile's admission check, with each refusal shown and recorded."""
+        reason = admission(request)
+        if isinstance(reason, str):
+            self._refused(Refusal(request.station_id, "HTTP 401", reason, self.clock.now()))
+        return reason
+
+    def _tls_failed(self, reason: str) -> None:
+        # Before HTTP: the station id is not known yet.
+        self._refused(Refusal(None, "TLS", reason, self.clock.now()))
+
+    def _refused(self, refusal: Refusal) -> None:
+        self.refusals.append(refusal)
+        who = refusal.station_id or "a station"
+        self._echo(f"[{who}] refused ({refusal.layer}): {refusal.reason}")
 
     async def _handle(self, transport: Transport) -> None:
         sid = transport.station_id
