@@ -42,6 +42,7 @@ from harness.security.options import (
     csms_profile,
     csms_security_options,
     redact_secrets_in_logs,
+    secret_forms,
 )
 from simulators.pilot import MqttSettings
 
@@ -179,14 +180,15 @@ def serve_command(
             mqtt = MqttSettings.from_url(operator_url, prefix=operator_prefix)
         except ValueError as exc:
             raise InputProblem(f"--operator-mqtt: {exc}") from None
-    redact_secrets_in_logs(profile.secrets())
+    secrets = secret_forms(profile)
+    redact_secrets_in_logs(secrets)
     plan = LabPlan(
         planned=planned,
         capabilities=lambda sid: capabilities.get(sid) or capabilities.get(None),
         out=out,
         strict=strict,
         options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=reconnect_timeout_s),
-        secrets=profile.secrets(),
+        secrets=secrets,
         station_limit=station_limit,
     )
     try:

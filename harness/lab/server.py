@@ -277,7 +277,7 @@ class LabServer:
         wall0 = time.perf_counter()
         manifest = self._manifest(sid, caps)
         try:
-            with RunStore.create(self.plan.out, manifest) as writer:
+            with RunStore.create(self.plan.out, manifest, secrets=self.plan.secrets) as writer:
                 run.run_dir = writer.run_dir
                 status.run_dir = str(writer.run_dir)
 

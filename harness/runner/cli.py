@@ -52,6 +52,7 @@ from harness.security.options import (
     csms_profile,
     csms_security_options,
     redact_secrets_in_logs,
+    secret_forms,
 )
 from harness.transport import OcppSubprotocol
 from reports import DEFAULT_FORMATS, ReportError, ReportFormat, write_reports
@@ -263,7 +264,8 @@ def run_command(
             server_options = serve_options(security)
         except SecurityOptionError as exc:
             raise InputProblem(str(exc)) from None
-        redact_secrets_in_logs(security.secrets())
+        secrets = secret_forms(security)
+        redact_secrets_in_logs(secrets)
         return asyncio.run(
             _listen(
                 planned,
@@ -273,7 +275,7 @@ def run_command(
                 out,
                 strict,
                 server_options=server_options,
-                secrets=security.secrets(),
+                secrets=secrets,
             )
         )
     if security_profile:
@@ -425,7 +427,7 @@ async def _listen(
     )
     versions = [str(v) for v in caps.ocpp_versions]
     manifest = _manifest(clock, provider.target, versions, {"strict": strict})
-    with RunStore.create(out, manifest) as writer:
+    with RunStore.create(out, manifest, secrets=secrets) as writer:
         results = await run_cases(
             planned,
             provider=provider,

@@ -64,6 +64,7 @@ from harness.scenario import (
     resolve_number,
     substitute,
 )
+from harness.security.redaction import redact
 from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging import compare_composite, parse_composite_response
 
@@ -102,7 +103,9 @@ def plain_json(value: Any) -> Any:
 
 
 def _short(value: Any, limit: int = 300) -> str:
-    text = json.dumps(value, separators=(",", ":"), default=str)
+    # Step notes and check texts land in results.jsonl and the reports: passwords in a
+    # payload (AuthorizationKey, BasicAuthPassword, credential fields) are hidden there too.
+    text = json.dumps(redact(value), separators=(",", ":"), default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -220,3 +220,23 @@ def redact_secrets_in_logs(secrets: tuple[str, ...]) -> None:
         level=str(root.get("log_level", "WARNING")),
         secrets=secrets,
     )
+
+
+def secret_forms(profile: SecurityProfile) -> tuple[str, ...]:
+    """Every spelling of the profile's passwords that could reach an artefact: the password,
+    its OCPP 1.6 ``AuthorizationKey`` hex form, and each station's HTTP Basic token. Give
+    them to :meth:`harness.results.RunStore.create`, ``run_cases(secrets=...)`` and the
+    logging, which hide them wherever they appear."""
+    import base64
+
+    forms: list[str] = []
+    pairs = list(profile.passwords.items())
+    if profile.password is not None and profile.station_id is not None:
+        pairs.append((profile.station_id, profile.password))
+    for station_id, password in pairs:
+        forms += [
+            password,
+            password.encode().hex(),
+            base64.b64encode(f"{station_id}:{password}".encode()).decode("ascii"),
+        ]
+    return tuple(dict.fromkeys(forms))

@@ -29,6 +29,7 @@ from harness.security import SecurityProfile, connect_options, tls_refusal
 from harness.security.options import (
     SecurityOptionError,
     redact_secrets_in_logs,
+    secret_forms,
     station_profile,
     station_security_options,
 )
@@ -251,7 +252,7 @@ def simulate_command(
             f"security profile {security_profile} connects to a {scheme}:// URL, got {csms!r}",
             param_hint="--csms",
         )
-    redact_secrets_in_logs(tuple(s for p in security.values() for s in p.secrets()))
+    redact_secrets_in_logs(tuple(s for p in security.values() for s in secret_forms(p)))
     plan = _Plan(
         csms=csms.rstrip("/"),
         version=OcppVersion(version),
