@@ -16,12 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from harness.clock import ScaledClock
 from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError, TerminalDesk
+from harness.lab.probes import (
+    ProbeAttempt,
+    ProbeRecorder,
+    UntrustedServerProbe,
+    make_untrusted_certificate,
+)
 from harness.lab.server import LabPlan, LabServer
 from harness.runner.cli import InputProblem
 from harness.runner.inputs import RunnerInputError, resolve_suites
@@ -137,6 +144,14 @@ def _planned(
     show_default=True,
     help="Seconds a station may stay away during its run before its cases are INCONCLUSIVE.",
 )
+@click.option(
+    "--probe-untrusted-port",
+    "probe_port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Also listen here (wss://) with a certificate from a throw-away CA: each station "
+    "pointed at it is judged (case SEC_UNTRUSTED_SERVER: refusing passes, connecting fails).",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
 @csms_security_options
@@ -152,6 +167,7 @@ def serve_command(
     operator_url: str | None,
     operator_prefix: str,
     reconnect_timeout_s: float,
+    probe_port: int | None,
     out: Path,
     strict: bool,
     security_profile: int,
@@ -192,7 +208,7 @@ def serve_command(
         station_limit=station_limit,
     )
     try:
-        return asyncio.run(_serve(plan, profile, host, port, mqtt))
+        return asyncio.run(_serve(plan, profile, host, port, mqtt, probe_port))
     except OperatorError as exc:
         raise InputProblem(str(exc)) from None
 
@@ -203,9 +219,12 @@ async def _serve(
     host: str,
     port: int,
     mqtt: MqttSettings | None,
+    probe_port: int | None,
 ) -> int:
     clock = ScaledClock(speed=1.0)
     async with contextlib.AsyncExitStack() as stack:
+        if probe_port is not None:
+            await _start_probe(stack, plan.out, clock, host, probe_port)
         if mqtt is not None:
             desk: MqttDesk | TerminalDesk = await stack.enter_async_context(
                 MqttDesk(mqtt, now=clock.now)
@@ -235,3 +254,35 @@ async def _serve(
             click.echo(f"{sid}: {summary.line()}")
         return 0 if summaries and all(s.ok for s in summaries.values()) else 1
     return 1  # pragma: no cover (the stack does not swallow exceptions)
+
+
+async def _start_probe(
+    stack: contextlib.AsyncExitStack, out: Path, clock: ScaledClock, host: str, port: int
+) -> None:
+    """The untrusted-server probe, its throw-away certificate (deleted at the end) and the
+    run folder its verdicts go to."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="ocpp-probe-")))
+    pair = make_untrusted_certificate(folder, now=clock.now())
+    recorder: ProbeRecorder | None = None
+
+    def judged(attempt: ProbeAttempt) -> None:
+        who = attempt.station_id or f"a station at {attempt.remote}"
+        click.echo(f"[probe] {who}: {attempt.verdict.value} — {attempt.actual}")
+        assert recorder is not None
+        recorder.record(attempt)
+
+    probe = UntrustedServerProbe(pair, clock=clock, host=host, port=port, on_attempt=judged)
+    await probe.start()
+    recorder = ProbeRecorder(out, clock=clock, target=f"probe {probe.url}")
+
+    async def finish() -> None:
+        await probe.close()
+        recorder.finish()
+        if recorder.run_dir is not None:
+            click.echo(f"[probe] run folder: {recorder.run_dir}")
+
+    stack.push_async_callback(finish)
+    click.echo(
+        f"Security probe at {probe.url}/<station-id>: a CSMS certificate no station may "
+        "trust; point a station there (it must refuse to connect)"
+    )

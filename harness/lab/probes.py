@@ -31,12 +31,28 @@ from pathlib import Path
 from typing import Final
 
 from harness.clock import Clock
-from harness.results import Level, Requirement, Verdict
+from harness.results import (
+    CaseInfo,
+    CaseResult,
+    CheckResult,
+    DeviceKind,
+    DeviceRef,
+    Level,
+    Manifest,
+    Requirement,
+    RunStore,
+    RunWriter,
+    Verdict,
+    new_run_id,
+)
 from harness.security.certs import CertificatePair, create_ca, create_server_certificate
+from harness.transport import OcppSubprotocol
 
 __all__ = [
+    "PROBE_CASE_ID",
     "UNTRUSTED_SERVER_REQUIREMENT",
     "ProbeAttempt",
+    "ProbeRecorder",
     "UntrustedServerProbe",
     "make_untrusted_certificate",
 ]
@@ -248,3 +264,61 @@ class _Session:
     async def send(self, data: bytes) -> None:
         self._tls.write(data)
         await self._flush()
+
+
+PROBE_CASE_ID: Final = "SEC_UNTRUSTED_SERVER"
+
+
+class ProbeRecorder:
+    """Writes each probe attempt as a case result into one run folder, as it is judged.
+
+    The folder (``OUT/<run id>-untrusted-server-probe``) is created at the first attempt;
+    each attempt is one result of case ``SEC_UNTRUSTED_SERVER`` whose device is the station
+    (its id when it said it, else its address) with the attempt number.
+    """
+
+    def __init__(self, out: Path, *, clock: Clock, target: str) -> None:
+        self.out, self.clock, self.target = out, clock, target
+        self.writer: RunWriter | None = None
+        self._count = 0
+
+    @property
+    def run_dir(self) -> Path | None:
+        """The run folder, once an attempt was recorded."""
+        return None if self.writer is None else self.writer.run_dir
+
+    def record(self, attempt: ProbeAttempt) -> None:
+        """Store ``attempt`` (fsynced)."""
+        if self.writer is None:
+            run_id = f"{new_run_id(started_at=attempt.at)}-untrusted-server-probe"
+            manifest = Manifest(run_id, attempt.at, self.target, ())
+            self.writer = RunStore.create(self.out, manifest)
+        self._count += 1
+        who = attempt.station_id or f"station at {attempt.remote}"
+        device = DeviceRef(DeviceKind.STATION, f"{who} #{self._count}", who)
+        info = CaseInfo(
+            case_id=PROBE_CASE_ID,
+            title="The station refuses a CSMS certificate from an untrusted CA",
+            suite="security",
+            category="security",
+            ocpp_version=OcppSubprotocol.V201,
+            devices=(device,),
+            parameters={},
+        )
+        if attempt.verdict is Verdict.INCONCLUSIVE:
+            check = CheckResult.inconclusive(
+                UNTRUSTED_SERVER_REQUIREMENT, expected=attempt.expected, reason=attempt.actual
+            )
+        else:
+            check = CheckResult.judge(
+                UNTRUSTED_SERVER_REQUIREMENT,
+                ok=attempt.verdict is Verdict.PASS,
+                expected=attempt.expected,
+                actual=attempt.actual,
+            )
+        self.writer.write_result(CaseResult(info, attempt.at, attempt.at, 0.0, checks=(check,)))
+
+    def finish(self) -> None:
+        """Mark the run folder finished (if one was made)."""
+        if self.writer is not None:
+            self.writer.finish(finished_at=self.clock.now())

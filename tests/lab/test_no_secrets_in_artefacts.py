@@ -10,6 +10,7 @@ import base64
 from pathlib import Path
 
 from harness.cli import main
+from harness.results import RunStore, Verdict
 from harness.security.options import PASSWORD_ENV
 from tests.lab.processes import Child
 
@@ -79,17 +80,31 @@ async def test_no_password_or_private_key_in_any_artefact(tmp_path: Path) -> Non
         str(certs / "server.pem"),
         "--key",
         str(certs / "server.key"),
+        "--probe-untrusted-port",
+        "0",
     )
     children = [serve]
     try:
-        url = (await serve.wait_for_line(r"at (wss://\S+)/<station-id>", timeout_s=20)).group(1)
+        url = (await serve.wait_for_line(r" at (wss://\S+)/<station-id> \(", timeout_s=20)).group(1)
+        probe = await serve.wait_for_line(r"probe at (wss://\S+)/<station-id>", timeout_s=5)
         common = (*debug, "simulate", "--csms", url, "--security-profile", "2", "--ca")
         common = (*common, str(certs / "ca.pem"), "--no-auto-start", "--meter-interval", "0")
-        bad, good = await asyncio.gather(
+        bad, good, careful = await asyncio.gather(
             Child.start(*common, "--id-prefix", "LAB-BAD", env={PASSWORD_ENV: WRONG}),
             Child.start(*common, "--id-prefix", "LAB-OK", env={PASSWORD_ENV: PASSWORD}),
+            # The security probe: this station trusts only the lab CA, so it must refuse.
+            Child.start(
+                *common[:5],
+                probe.group(1),
+                *common[6:],
+                "--id-prefix",
+                "LAB-PROBE",
+                env={PASSWORD_ENV: PASSWORD},
+            ),
         )
-        children += [bad, good]
+        children += [bad, good, careful]
+        assert await careful.wait(timeout_s=30) == 1, careful.output
+        assert "TLS refused: CERTIFICATE_VERIFY_FAILED" in careful.output
         assert await bad.wait(timeout_s=30) == 1, bad.output  # refused every time
         assert "refused by the CSMS" in bad.output
         assert await serve.wait(timeout_s=60) == 0, serve.output
@@ -99,6 +114,10 @@ async def test_no_password_or_private_key_in_any_artefact(tmp_path: Path) -> Non
             await child.stop()
     assert "[LAB-BAD1] refused (HTTP 401): wrong password for station 'LAB-BAD1'" in serve.output
     assert "SEC_KEY: PASS" in serve.output
+    assert "[probe] a station at 127.0.0.1:" in serve.output
+    probe_runs = [p for p in out.iterdir() if p.name.endswith("-untrusted-server-probe")]
+    assert len(probe_runs) == 1
+    assert {r.verdict for r in RunStore.open(probe_runs[0]).results()} == {Verdict.PASS}
 
     artefacts = {f"{' '.join(c.args[:4])} output": c.output for c in children}
     files = [p for p in out.rglob("*") if p.is_file()]

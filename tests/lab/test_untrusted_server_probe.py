@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 
 from harness.clock import ScaledClock
-from harness.lab.probes import UntrustedServerProbe, make_untrusted_certificate
-from harness.results import Verdict
+from harness.lab.probes import (
+    PROBE_CASE_ID,
+    ProbeRecorder,
+    UntrustedServerProbe,
+    make_untrusted_certificate,
+)
+from harness.results import RunStore, Verdict
 from harness.security import ProfileLevel, SecurityProfile, connect_options
 from harness.transport import TransportError, connect_ocpp
 from tests.security.conftest import NOW, PASSWORD, Lab, make_lab
@@ -83,3 +88,41 @@ async def test_a_connection_that_says_nothing_is_inconclusive(tmp_path: Path) ->
     finally:
         await probe.close()
     assert [a.verdict for a in probe.attempts] == [Verdict.INCONCLUSIVE]
+
+
+async def test_recorder_stores_each_attempt_as_a_judged_case(lab: Lab, tmp_path: Path) -> None:
+    clock = ScaledClock()
+    recorder = ProbeRecorder(tmp_path / "runs", clock=clock, target="probe test")
+    pair = make_untrusted_certificate(tmp_path / "untrusted", now=NOW)
+    probe = UntrustedServerProbe(pair, clock=clock, on_attempt=recorder.record)
+    await probe.start()
+    careless = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    careless.check_hostname = False
+    careless.verify_mode = ssl.CERT_NONE
+    careful = SecurityProfile(
+        profile=ProfileLevel.TLS_BASIC,
+        station_id="CP1",
+        password=PASSWORD,
+        ca_file=lab.ca.cert_file,
+    )
+    try:
+        with pytest.raises(TransportError):
+            await connect_ocpp(f"{probe.url}/CP1", open_timeout_s=5, **connect_options(careful))
+        await _settled(probe, 1)
+        with pytest.raises(TransportError):
+            await connect_ocpp(f"{probe.url}/CP9", open_timeout_s=5, ssl=careless)
+        await _settled(probe, 2)
+    finally:
+        await probe.close()
+        recorder.finish()
+    assert recorder.run_dir is not None
+    results = list(RunStore.open(recorder.run_dir).results())
+    assert [(r.info.case_id, r.verdict) for r in results] == [
+        (PROBE_CASE_ID, Verdict.PASS),
+        (PROBE_CASE_ID, Verdict.FAIL),
+    ]
+    failed = results[1]
+    assert failed.info.devices[0].id == "CP9 #2"
+    [check] = failed.checks
+    assert check.requirement.id == "SEC-SERVER-CERT"
+    assert "accepted the untrusted certificate" in check.actual
