@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from harness.lab import BootInfo, StationState, StatusBoard, boot_info
+import asyncio
+import io
+
+from harness.lab import BootInfo, StationState, StatusBoard, TerminalDesk, boot_info
 from harness.results import Verdict
 
 
@@ -40,3 +43,14 @@ def test_table_shows_each_station_with_its_progress() -> None:
         "FAIL)", "TC_056_CS",
     ]  # fmt: skip
     assert lines[2].split() == ["CP2", "no", "-", "-", "-", "-", "waiting", "-", "-"]
+
+
+async def test_terminal_desk_names_the_station_and_asks_one_at_a_time() -> None:
+    stdin, stdout = io.StringIO("\ny\n"), io.StringIO()
+    desk = TerminalDesk(stdin=stdin, stdout=stdout)
+    ack, question = await asyncio.gather(
+        desk.operator("CP1").ask("Plug in", yes_no=False),
+        desk.operator("CP2").ask("Green?", yes_no=True),
+    )
+    assert (ack, question) == (True, True)
+    assert stdout.getvalue() == "\n>>> [CP1] Plug in [Enter] \n>>> [CP2] Green? [y/n] "
