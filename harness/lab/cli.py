@@ -197,6 +197,8 @@ def serve_command(
         except ValueError as exc:
             raise InputProblem(f"--operator-mqtt: {exc}") from None
     secrets = secret_forms(profile)
+    if mqtt is not None and mqtt.password:  # the operator broker's login, from the URL
+        secrets = (*secrets, mqtt.password)
     redact_secrets_in_logs(secrets)
     plan = LabPlan(
         planned=planned,
