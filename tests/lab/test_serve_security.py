@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from harness.cli import main
 from harness.clock import ScaledClock
 from harness.lab import LabPlan, LabServer
 from harness.results import RunStore, Verdict
@@ -139,3 +140,50 @@ async def test_profile_admits_the_right_station_and_refuses_the_others(
         assert "PEER_DID_NOT_RETURN_A_CERTIFICATE" in tls
         assert any("CERTIFICATE" in reason or "UNKNOWN_CA" in reason for reason in tls)
     assert not any(PASSWORD in x or OTHER_PASSWORD in x for x in lines)
+
+
+async def test_simulate_command_with_profile_3_and_a_certificate_per_station(
+    lab: Lab, tmp_path: Path
+) -> None:
+    """``simulate --security-profile 3 --cert 'DIR/{id}.pem'``: two stations, each with its
+    own certificate, admitted by a profile-3 lab server and run."""
+    (tmp_path / "case.yaml").write_text(CASE)
+    cases = load_case_file(tmp_path / "case.yaml")
+    caps = load_capabilities(HERE / "sim-station.yaml")
+    csms = SecurityProfile(
+        profile=ProfileLevel.TLS_CLIENT_CERT,
+        ca_file=lab.ca.cert_file,
+        server_cert_file=lab.server.cert_file,
+        server_key_file=lab.server.key_file,
+    )
+    server = LabServer(
+        LabPlan(
+            [PlannedCase(c, resolve_parameters(c)) for c in cases],
+            capabilities=lambda sid: caps,
+            out=tmp_path / "runs",
+            options=RunOptions(connect_timeout_s=None, boot_wait_s=5),
+            station_limit=2,
+        ),
+        clock=ScaledClock(),
+        operators=lambda sid: AutoOperator(),
+        echo=lambda line: None,
+        security=csms,
+    )
+    await server.start()
+    argv = [
+        "simulate", "--csms", server.url, "--stations", "2", "--id-prefix", "CP",
+        "--no-auto-start", "--meter-interval", "0", "--security-profile", "3",
+        "--ca", str(lab.ca.cert_file), "--cert", str(lab.folder / "{id}.pem"),
+        "--key", str(lab.folder / "{id}.key"),
+    ]  # fmt: skip
+    try:
+        simulate = asyncio.create_task(asyncio.to_thread(main, argv))
+        await asyncio.wait_for(server.wait_done(), 30)
+        assert await asyncio.wait_for(simulate, 20) == 0
+    finally:
+        await server.close()
+    assert sorted(server.runs) == ["CP1", "CP2"]
+    for run in server.runs.values():
+        assert run.run_dir is not None
+        assert [r.verdict for r in RunStore.open(run.run_dir).results()] == [Verdict.PASS]
+    assert server.refusals == []
