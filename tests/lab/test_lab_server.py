@@ -33,18 +33,26 @@ class Answers:
         return self.yes or not yes_no
 
 
-def _server(tmp_path: Path, operator: Answers, lines: list[str], *, limit: int) -> LabServer:
+def _server(
+    tmp_path: Path,
+    operator: Answers,
+    lines: list[str],
+    *,
+    limit: int,
+    pause_s: float = 0,
+    speed: float = 1.0,
+) -> LabServer:
     [case] = load_case_file(HERE / "scenarios" / "LAB_01.yaml")
     caps = load_capabilities(HERE / "sim-station.yaml")
     return LabServer(
         LabPlan(
-            [PlannedCase(case, {**resolve_parameters(case), "pause_s": 0})],
+            [PlannedCase(case, {**resolve_parameters(case), "pause_s": pause_s})],
             capabilities=lambda sid: caps if sid.startswith("CP-") else None,
             out=tmp_path / "runs",
             options=RunOptions(connect_timeout_s=None, boot_wait_s=5),
             station_limit=limit,
         ),
-        clock=ScaledClock(),
+        clock=ScaledClock(speed=speed),
         operators=lambda sid: operator,
         echo=lines.append,
     )
@@ -108,3 +116,22 @@ async def test_a_station_back_after_its_run_is_served_idly(tmp_path: Path) -> No
     assert status.state is StationState.DONE
     assert status.verdicts == {Verdict.PASS: 1}
     assert len(list((tmp_path / "runs").iterdir())) == 1  # no second run
+
+
+async def test_a_long_wait_shows_a_countdown(tmp_path: Path) -> None:
+    """A ten-minute pause (on a clock 1000 times faster than real time, for the test)."""
+    lines: list[str] = []
+    server = _server(tmp_path, Answers(yes=True), lines, limit=1, pause_s=600, speed=1000)
+    await server.start()
+    try:
+        station = _station("CP-3")
+        task = asyncio.create_task(station.connect(f"{server.url}/CP-3"))
+        await asyncio.wait_for(server.wait_done(), 20)
+        await asyncio.wait_for(task, 10)
+    finally:
+        await server.close()
+    countdown = [line for line in lines if " wait " in line]
+    assert countdown[0] == "[CP-3] LAB_01: wait 10m 00s left of 10m 00s"
+    assert countdown[-1] == "[CP-3] LAB_01: wait 0s left of 10m 00s"
+    assert len(countdown) == 37
+    assert server.summaries()["CP-3"].ok
