@@ -105,7 +105,7 @@ def plain_json(value: Any) -> Any:
 def _short(value: Any, limit: int = 300) -> str:
     # Step notes and check texts land in results.jsonl and the reports: passwords in a
     # payload (AuthorizationKey, BasicAuthPassword, credential fields) are hidden there too.
-    text = json.dumps(redact(value), separators=(",", ":"), default=str)
+    text = json.dumps(redact(value), separators=(",", ":"), default=str, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -277,6 +277,8 @@ class CaseEngine:
     ) -> None:
         requirement = self._requirement(step)
         where = f"step {self._counter}"
+        # A matcher's "got ..." quotes the DUT's answer: hide passwords there too.
+        expected, actual = redact(expected), redact(actual)
         if ok:
             self._note(f"{where}: ok — {actual}"[:500])
             if not step.precondition:
@@ -313,6 +315,7 @@ class CaseEngine:
         frames: tuple[int, ...] = (),
         series: tuple[str, ...] = (),
     ) -> None:
+        reason = redact(reason)
         self._note(f"step {self._counter}: cannot judge — {reason}"[:500])
         self._checks.append(
             CheckResult.inconclusive(
