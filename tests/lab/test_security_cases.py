@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness.cli import main
 from harness.clock import LoopClock, run_virtual
 from harness.connection import OcppConnection
 from harness.results import CaseResult, Manifest, RunStore, Verdict, new_run_id
@@ -112,3 +113,10 @@ def test_a_station_that_returns_its_authorization_key_fails(tmp_path: Path) -> N
     for path in run_dir.rglob("*"):
         if path.is_file():
             assert PASSWORD not in path.read_text(errors="replace"), path
+
+
+def test_the_built_in_station_passes_the_security_suite(tmp_path: Path) -> None:
+    assert main(["run", "security", "--out", str(tmp_path / "runs")]) == 0
+    [run_dir] = (tmp_path / "runs").iterdir()
+    verdicts = {r.verdict for r in RunStore.open(run_dir).results()}
+    assert verdicts == {Verdict.PASS}

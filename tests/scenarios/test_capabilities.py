@@ -43,7 +43,7 @@ def test_the_declaration_states_the_simulator_figures() -> None:
 def test_the_simulated_station_runs_the_whole_library() -> None:
     declared = load_capabilities(SIM_STATION)
     verdicts = {case.id: selects(case, declared) for case in load_cases([SCENARIOS])}
-    assert len(verdicts) == 23
+    assert len(verdicts) == 24  # 23 smart-charging cases and SEC-01
     assert {case_id: v.reasons for case_id, v in verdicts.items() if not v.runnable} == {}
 
 
