@@ -19,7 +19,10 @@ PREFIX = "lab-test/operator"
 
 
 async def _answer(broker: Broker, seen: list[dict[str, object]], *, yes: bool) -> None:
-    """The operator: acknowledge every prompt, answer every question with ``yes``."""
+    """The operator: acknowledge every prompt, answer every question with ``yes``. The first
+    prompts are held until both stations have asked, so both runs are surely under way at
+    once (however unevenly the two processes start on a loaded machine)."""
+    held: list[tuple[str, dict[str, object]]] = []
     async with aiomqtt.Client(broker.host, port=broker.port) as client:
         await client.subscribe(f"{PREFIX}/prompt/+", qos=1)
         async for message in client.messages:
@@ -28,9 +31,13 @@ async def _answer(broker: Broker, seen: list[dict[str, object]], *, yes: bool) -
             assert isinstance(message.payload, bytes)
             prompt = json.loads(message.payload)
             seen.append({"topic": str(message.topic), **prompt})
-            station = str(message.topic).rsplit("/", 1)[-1]
-            answer = {"id": prompt["id"], "answer": yes or prompt["response"] == "ack"}
-            await client.publish(f"{PREFIX}/ack/{station}", json.dumps(answer), qos=1)
+            held.append((str(message.topic).rsplit("/", 1)[-1], prompt))
+            if len({str(p["station"]) for p in seen}) < 2:
+                continue
+            for station, pending in held:
+                answer = {"id": pending["id"], "answer": yes or pending["response"] == "ack"}
+                await client.publish(f"{PREFIX}/ack/{station}", json.dumps(answer), qos=1)
+            held.clear()
 
 
 async def _serve_two(
@@ -106,7 +113,7 @@ async def test_two_stations_in_parallel_with_prompts_answered_over_mqtt(
 
     # One run folder per station, with the case judged PASS and the station as its device.
     runs = sorted((tmp_path / "runs").iterdir())
-    assert [r.name.rsplit("-", 1)[-1] for r in runs] == ["A1", "B1"]
+    assert sorted(r.name.rsplit("-", 1)[-1] for r in runs) == ["A1", "B1"]  # run ids are random
     for run in runs:
         stored = RunStore.open(run)
         results = list(stored.results())
