@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import click
 
 from harness import __version__
+from harness.lab.cli import serve_command
 from harness.logs import configure_logging
 from harness.proxy.cli import proxy_command
 from harness.runner.cli import list_command, run_command
@@ -53,6 +54,7 @@ cli.add_command(vehicle_command)
 cli.add_command(certs)
 cli.add_command(smoke_command, name="smoke")
 cli.add_command(proxy_command)
+cli.add_command(serve_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

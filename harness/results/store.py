@@ -46,7 +46,7 @@ from harness.results.manifest import (
     manifest_bytes,
 )
 from harness.results.reader import RunReader
-from harness.security.redaction import redact_frame
+from harness.security.redaction import redact, redact_frame
 
 __all__ = ["RunStore", "RunWriter", "TraceSink"]
 
@@ -156,9 +156,10 @@ class RunWriter:
     manager or call :meth:`finish` (or :meth:`close` to stop without marking the run finished).
     """
 
-    def __init__(self, run_dir: Path, manifest: Manifest) -> None:
+    def __init__(self, run_dir: Path, manifest: Manifest, *, secrets: Iterable[str] = ()) -> None:
         self.run_dir = run_dir
         self._manifest = manifest
+        self._secrets = tuple(s for s in secrets if s)
         self._lock = threading.Lock()
         self._sinks: dict[str, TraceSink] = {}
         self._written: set[str] = set()
@@ -182,7 +183,11 @@ class RunWriter:
             self._require_open()
             if case_key in self._sinks or case_key in self._written:
                 raise RunStoreError(f"{self.run_dir}: a trace for case key {case_key} exists")
-            sink = TraceSink(self.run_dir / TRACES / f"{case_key}.jsonl", case_key, secrets=secrets)
+            sink = TraceSink(
+                self.run_dir / TRACES / f"{case_key}.jsonl",
+                case_key,
+                secrets=(*self._secrets, *secrets),
+            )
             self._sinks[case_key] = sink
         return sink
 
@@ -214,6 +219,8 @@ class RunWriter:
                 line["series_file"] = name
             if sink is not None:
                 line["trace_file"] = f"{TRACES}/{key}.jsonl"
+            if self._secrets:
+                line = redact(line, secrets=self._secrets)
             assert self._fd is not None
             _write_all(self._fd, (_dumps(line) + "\n").encode("utf-8"))
             os.fsync(self._fd)
@@ -276,8 +283,14 @@ class RunStore:
     """Entry points: :meth:`create` a run folder, :meth:`open` one for reading."""
 
     @staticmethod
-    def create(root_dir: Path | str, manifest: Manifest) -> RunWriter:
+    def create(
+        root_dir: Path | str, manifest: Manifest, *, secrets: Iterable[str] = ()
+    ) -> RunWriter:
         """Create ``<root_dir>/<run_id>/`` with its manifest and return its writer.
+
+        ``secrets`` (configured passwords) are hidden wherever they appear in a result or a
+        trace written by the writer (on top of what each :meth:`RunWriter.trace_sink` is
+        given).
 
         Raises :class:`RunStoreError` if that folder already exists (runs are never reused).
         """
@@ -293,7 +306,7 @@ class RunStore:
         (run_dir / TRACES).mkdir()
         (run_dir / SERIES).mkdir()
         _replace_atomically(run_dir / MANIFEST, manifest_bytes(manifest))
-        writer = RunWriter(run_dir, manifest)
+        writer = RunWriter(run_dir, manifest, secrets=secrets)
         _fsync_dir(run_dir)
         _fsync_dir(root)
         return writer

@@ -59,6 +59,14 @@ from harness.scenario import (
     parse_param_options,
     resolve_parameters,
 )
+from harness.security import serve_options
+from harness.security.options import (
+    SecurityOptionError,
+    csms_profile,
+    csms_security_options,
+    redact_secrets_in_logs,
+    secret_forms,
+)
 from harness.transport import DEFAULT_MAX_FRAME_BYTES, OcppSubprotocol
 from reports import DEFAULT_FORMATS, ReportError, ReportFormat, write_reports
 
@@ -258,6 +266,7 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     help="listen: most messages per second the station may send (bursts of one second's "
     "worth; default: no limit); over it the connection closes with 1008.",
 )
+@csms_security_options
 def run_command(
     suites: tuple[str, ...],
     target: str,
@@ -275,8 +284,16 @@ def run_command(
     lab_meter_url: str | None,
     max_frame_bytes: int,
     max_messages_per_s: float | None,
+    security_profile: int = 0,
+    password_file: Path | None = None,
+    cert: Path | None = None,
+    key: Path | None = None,
+    ca: Path | None = None,
 ) -> int:
-    """Run cases (suites under scenarios/, files or folders) against a DUT."""
+    """Run cases (suites under scenarios/, files or folders) against a DUT.
+
+    The security options apply to ``--target listen`` (the harness is the CSMS).
+    """
     kind, address, suites = _split_target(target, suites)
     try:
         cases = _load(resolve_suites(suites))
@@ -295,6 +312,19 @@ def run_command(
         if speed is not None and not speed > 0:
             raise InputProblem(f"--speed must be positive, got {speed:g}")
         meter = _lab_meter_settings(lab_meter_url)
+        try:
+            security = csms_profile(
+                security_profile=security_profile,
+                password_file=password_file,
+                cert=cert,
+                key=key,
+                ca=ca,
+            )
+            server_options = serve_options(security)
+        except SecurityOptionError as exc:
+            raise InputProblem(str(exc)) from None
+        secrets = secret_forms(security)
+        redact_secrets_in_logs(secrets)
         return asyncio.run(
             _listen(
                 planned,
@@ -309,10 +339,14 @@ def run_command(
                     max_frame_bytes=max_frame_bytes or None,
                     max_messages_per_s=max_messages_per_s,
                 ),
+                server_options=server_options,
+                secrets=secrets,
             )
         )
     if lab_meter_url is not None:
         raise InputProblem("--lab-meter needs --target listen (a lab with a real station)")
+    if security_profile:
+        raise InputProblem("--security-profile applies to --target listen only")
     used = versions or tuple(sorted({str(v) for c in cases for v in c.ocpp_versions}))
     caps = _capabilities(capabilities, used or ("1.6",))
     try:
@@ -462,6 +496,8 @@ async def _listen(
     unattended: bool = False,
     lab_meter: LabMeterSettings | None = None,
     limits: ListenLimits | None = None,
+    server_options: dict[str, Any] | None = None,
+    secrets: tuple[str, ...] = (),
 ) -> int:
     wall0 = time.perf_counter()
     host, _, port_text = address.rpartition(":")
@@ -479,12 +515,15 @@ async def _listen(
         clock=clock,
         control=VehiclesStayPluggedIn() if unattended else None,
         limits=limits,
+        server_options=server_options,
+    )
+    await provider.start()
+    click.echo(
+        f"Waiting for a station at {provider.target.removeprefix('listen ')}/<station-id> ..."
     )
     operator: Operator = (
         NoOperator() if unattended else TerminalOperator(stdin=sys.stdin, stdout=sys.stdout)
     )
-    server = await provider.start()
-    click.echo(f"Waiting for a station at ws://{provider.host}:{server.port}/<station-id> ...")
     versions = [str(v) for v in caps.ocpp_versions]
     options: dict[str, Any] = {"strict": strict, "speed": speed, "unattended": unattended}
     options["max_frame_bytes"] = provider.limits.max_frame_bytes
@@ -493,7 +532,7 @@ async def _listen(
         options["lab_meter"] = meter.label
     manifest = _manifest(clock, provider.target, versions, options)
     try:
-        with RunStore.create(out, manifest) as writer:
+        with RunStore.create(out, manifest, secrets=secrets) as writer:
             results = await run_cases(
                 planned,
                 provider=provider,
@@ -504,6 +543,7 @@ async def _listen(
                 options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
                 on_result=lambda r: _progress(r, strict=strict),
                 lab_meter=meter,
+                secrets=secrets,
             )
             writer.finish(finished_at=clock.now())
     finally:

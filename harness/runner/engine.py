@@ -47,6 +47,7 @@ from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.fuzz_step import run_fuzz
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import Operator, SimulationControl, VehiclesStayPluggedIn
+from harness.runner.progress import WaitProgress, countdown_sleep
 from harness.runner.settled_step import run_settled
 from harness.runner.stall import StallMonitor
 from harness.scenario import (
@@ -74,6 +75,7 @@ from harness.scenario import (
     resolve_number,
     substitute,
 )
+from harness.security.redaction import redact
 from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging import compare_composite, parse_composite_response
 
@@ -115,7 +117,9 @@ def plain_json(value: Any) -> Any:
 
 
 def _short(value: Any, limit: int = 300) -> str:
-    text = json.dumps(value, separators=(",", ":"), default=str)
+    # Step notes and check texts land in results.jsonl and the reports: passwords in a
+    # payload (AuthorizationKey, BasicAuthPassword, credential fields) are hidden there too.
+    text = json.dumps(redact(value), separators=(",", ":"), default=str, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -133,6 +137,7 @@ class CaseEngine:
         time_tolerance_s: int = DEFAULT_TIME_TOLERANCE_S,
         stall_monitor: StallMonitor | None = None,
         lab_meter: LabMeter | None = None,
+        wait_progress: WaitProgress | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.lab_meter = lab_meter
@@ -140,6 +145,9 @@ class CaseEngine:
         :mod:`harness.runner.labmeter`); its readings go to this connection's log."""
         if lab_meter is not None:
             lab_meter.attach(endpoint.observations)
+        self.wait_progress = wait_progress
+        """Told the time left during ``wait`` steps (a lab's countdown); see
+        :mod:`harness.runner.progress`."""
         self.stall_monitor = stall_monitor
         """Set on an accelerated clock: timing failures a machine stall explains are
         INCONCLUSIVE (see :mod:`harness.runner.stall`)."""
@@ -252,7 +260,7 @@ class CaseEngine:
             case WaitStep():
                 seconds = resolve_number(step.duration_s, variables=self._variables)
                 self._note(f"wait {seconds:g} s")
-                await self.clock.sleep(seconds)
+                await countdown_sleep(self.clock, seconds, report=self.wait_progress)
             case VehicleStep():
                 await self._vehicle(step)
             case PromptStep():
@@ -321,6 +329,8 @@ class CaseEngine:
     ) -> None:
         requirement = self._requirement(step)
         where = f"step {self._counter}"
+        # A matcher's "got ..." quotes the DUT's answer: hide passwords there too.
+        expected, actual = redact(expected), redact(actual)
         if ok:
             self._note(f"{where}: ok — {actual}"[:500])
             if not step.precondition:
@@ -369,6 +379,7 @@ class CaseEngine:
         frames: tuple[int, ...] = (),
         series: tuple[str, ...] = (),
     ) -> None:
+        reason = redact(reason)
         self._note(f"step {self._counter}: cannot judge — {reason}"[:500])
         self._checks.append(
             CheckResult.inconclusive(

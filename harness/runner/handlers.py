@@ -130,6 +130,7 @@ class DefaultAnswers:
         frame = next(iter(self._frames_of(event.message_id)), None)
         action = event.action
         if action == "BootNotification":
+            log.boot = dict(payload)
             log.booted.set()
         elif action == "StatusNotification":
             evse = (

@@ -124,6 +124,9 @@ class ObservationLog:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     booted: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once the DUT sent BootNotification on this connection."""
+    boot: dict[str, Any] | None = None
+    """The payload of the DUT's last BootNotification on this connection (vendor, model,
+    firmware: a lab shows them), or ``None`` before one came."""
 
     def notify(self) -> None:
         """Wake whoever waits for a new observation."""

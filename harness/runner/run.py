@@ -35,6 +35,7 @@ from harness.results import (
 from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.engine import CaseEngine
 from harness.runner.operator import Operator
+from harness.runner.progress import WaitProgress
 from harness.runner.stall import StallMonitor
 from harness.runner.targets import DutProvider
 from harness.scenario import Capabilities, Case, OcppVersion, selects
@@ -43,7 +44,7 @@ from harness.transport import OcppSubprotocol
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
 
-__all__ = ["PlannedCase", "RunOptions", "run_cases"]
+__all__ = ["ConnectedCallback", "PlannedCase", "RunOptions", "run_cases"]
 
 _SUBPROTOCOL = {
     "1.6": OcppSubprotocol.V16,
@@ -77,6 +78,17 @@ class RunOptions:
 
 
 ResultCallback = Callable[[CaseResult], None]
+ConnectedCallback = Callable[[CsmsEndpoint], None]
+"""Called each time the DUT's connection is set up (after its BootNotification, or after
+``boot_wait_s`` without one): a lab reads ``endpoint.observations.boot`` to show the
+station's vendor, model and firmware, and may refine the provider's devices."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Hooks:
+    on_connected: ConnectedCallback | None
+    wait_progress: WaitProgress | None
+    secrets: tuple[str, ...]
 
 
 class _Dut:
@@ -104,10 +116,20 @@ async def run_cases(
     on_result: ResultCallback | None = None,
     extra_devices: Sequence[DeviceRef] = (),
     lab_meter: LabMeter | None = None,
+    on_connected: ConnectedCallback | None = None,
+    wait_progress: WaitProgress | None = None,
+    secrets: Sequence[str] = (),
 ) -> list[CaseResult]:
     """Run ``planned`` cases against the DUT from ``provider``; return the results (also
-    written to ``writer`` one by one). Never raises for the DUT's faults. ``lab_meter``
-    (started by the caller) judges ``expect_settled`` on current and power."""
+    written to ``writer`` one by one). Never raises for the DUT's faults.
+
+    ``lab_meter`` (started by the caller) judges ``expect_settled`` on current and power;
+    ``on_connected`` sees every new DUT connection (see :data:`ConnectedCallback`);
+    ``wait_progress`` is told the time left during ``wait`` steps
+    (:mod:`harness.runner.progress`); ``secrets`` (configured passwords) are hidden wherever
+    they appear in a trace.
+    """
+    hooks = _Hooks(on_connected, wait_progress, tuple(secrets))
     opts = options or RunOptions()
     results: list[CaseResult] = []
     dut: _Dut | None = None
@@ -122,7 +144,7 @@ async def run_cases(
                     await dut.close()
                 timeout_s = opts.reconnect_timeout_s if connected_once else opts.connect_timeout_s
                 dut = await _connect(
-                    provider, clock, operator, capabilities, opts, timeout_s, lab_meter
+                    provider, clock, operator, capabilities, opts, timeout_s, hooks, lab_meter
                 )
                 connected_once = connected_once or dut is not None
             if dut is not None:
@@ -155,7 +177,9 @@ async def run_cases(
                 )
             else:
                 try:
-                    result = await _run_one(item, info, dut, writer, clock, opts, wall0)
+                    result = await _run_one(
+                        item, info, dut, writer, clock, opts, wall0, hooks.secrets
+                    )
                 except Exception as exc:  # a harness defect: ERROR for this case, go on
                     result = _error(info, exc, clock, wall0)
             try:
@@ -206,6 +230,7 @@ async def _connect(
     capabilities: Capabilities,
     opts: RunOptions,
     timeout_s: float | None,
+    hooks: _Hooks,
     lab_meter: LabMeter | None = None,
 ) -> _Dut | None:
     transport = await provider.connect(timeout_s=timeout_s)
@@ -225,10 +250,13 @@ async def _connect(
         control=provider.control,
         capabilities=capabilities,
         lab_meter=lab_meter,
+        wait_progress=hooks.wait_progress,
     )
     # A station that was already booted need not send BootNotification again.
     with contextlib.suppress(TimeoutError):
         await clock.wait_for(endpoint.observations.booted.wait(), opts.boot_wait_s)
+    if hooks.on_connected is not None:
+        hooks.on_connected(endpoint)
     return _Dut(endpoint, engine)
 
 
@@ -240,9 +268,10 @@ async def _run_one(
     clock: Clock,
     opts: RunOptions,
     wall0: float,
+    secrets: tuple[str, ...],
 ) -> CaseResult:
     started = clock.now()
-    sink = writer.trace_sink(info.key)
+    sink = writer.trace_sink(info.key, secrets=secrets)
     dut.endpoint.set_trace(sink)
     try:
         problem = await reset(dut.endpoint, dut.engine, clock=clock, timeout_s=opts.reset_timeout_s)

@@ -214,7 +214,8 @@ class ListenLimits:
 
 
 class ListenProvider:
-    """A real station connecting to ``ws://HOST:PORT/{id}``; the operator is on the terminal.
+    """A real station connecting to ``ws://HOST:PORT/{id}`` (``wss://`` with TLS); the
+    operator is on the terminal.
 
     ``control`` is ``None`` when an operator does the vehicle steps (they become prompts), or
     e.g. :class:`~harness.runner.operator.VehiclesStayPluggedIn` for an unattended run.
@@ -231,17 +232,23 @@ class ListenProvider:
         station_label: str = "",
         control: SimulationControl | None = None,
         limits: ListenLimits | None = None,
+        server_options: Mapping[str, Any] | None = None,
     ) -> None:
+        """``server_options`` go to :func:`~harness.transport.serve_ocpp` (e.g.
+        :func:`harness.security.serve_options` for a security profile: ``ssl`` and
+        ``authorize_handshake``)."""
         self.host, self.port, self.clock = host, port, clock
         self.control: SimulationControl | None = control
         self.limits = limits or ListenLimits()
+        self._options = dict(server_options or {})
+        self._scheme = "wss" if self._options.get("ssl") is not None else "ws"
         self._queue: asyncio.Queue[Transport] = asyncio.Queue()
         self._server: OcppServer | None = None
         self._label = station_label
         self._current: dict[str, Transport] = {}
         self._log = get_logger("runner.listen")
         self.devices: tuple[DeviceRef, ...] = ()
-        self.target = f"listen ws://{host}:{port}"
+        self.target = f"listen {self._scheme}://{host}:{port}"
 
     async def start(self) -> OcppServer:
         """Start listening; returns the server (its ``port`` is the real one for port 0)."""
@@ -254,11 +261,12 @@ class ListenProvider:
             max_messages_per_s=limits.max_messages_per_s,
             ping_interval_s=limits.ping_interval_s,
             ping_timeout_s=limits.ping_timeout_s,
+            **self._options,
         )
         await server.start()
         self._server = server
         self.port = server.port
-        self.target = f"listen ws://{self.host}:{server.port}"
+        self.target = f"listen {self._scheme}://{self.host}:{server.port}"
         return server
 
     async def _handle(self, transport: Transport) -> None:

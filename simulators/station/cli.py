@@ -24,13 +24,22 @@ import contextlib
 import signal
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
 
 from harness.clock import AdjustableClock, Clock, ScaledClock
+from harness.security import SecurityProfile, connect_options, tls_refusal
+from harness.security.options import (
+    SecurityOptionError,
+    redact_secrets_in_logs,
+    secret_forms,
+    station_profile,
+    station_security_options,
+)
 from harness.smartcharging import OcppVersion
-from harness.transport import TransportError
+from harness.transport import HandshakeRefused, TransportError
 from simulators.pilot import DEFAULT_PREFIX, LinkError, MqttSettings
 from simulators.station.config import StationConfig
 from simulators.station.faults import StationFault
@@ -63,6 +72,8 @@ class _Plan:
     meter_interval_s: int
     stagger_s: float
     pilot: MqttSettings | None
+    security: dict[str, SecurityProfile]
+    """Station id → its security profile (profile 0 for all without security options)."""
 
 
 EXAMPLE = """Examples:
@@ -71,6 +82,12 @@ EXAMPLE = """Examples:
   ocpp-harness simulate --csms ws://127.0.0.1:9000/ocpp --ocpp 2.0.1 --stations 10
   ocpp-harness simulate --csms ws://127.0.0.1:9000/ocpp --vehicle bev_bidirectional \\
       --ocpp 2.1 --fault late_apply --speed 60 --duration 21600
+
+\b
+  # security profile 3: TLS with a client certificate per station (ocpp-harness certs)
+  ocpp-harness simulate --csms wss://localhost:9000/ocpp --stations 2 \\
+      --security-profile 3 --ca lab-certs/ca.pem \\
+      --cert 'lab-certs/{id}.pem' --key 'lab-certs/{id}.key'
 
 \b
   # the vehicle in another process, over an MQTT pilot link (same --speed on both):
@@ -174,6 +191,7 @@ EXAMPLE = """Examples:
     show_default=True,
     help="Topic prefix of the MQTT pilot links (with --pilot-mqtt).",
 )
+@station_security_options
 def simulate_command(
     *,
     csms: str,
@@ -193,6 +211,12 @@ def simulate_command(
     stagger_s: float,
     pilot_url: str | None,
     pilot_prefix: str,
+    security_profile: int,
+    password: str | None,
+    password_file: Path | None,
+    cert: str | None,
+    key: str | None,
+    ca: Path | None,
 ) -> int:
     """Run simulated charging stations with vehicles against a CSMS.
 
@@ -212,6 +236,28 @@ def simulate_command(
             pilot = MqttSettings.from_url(pilot_url, prefix=pilot_prefix)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--pilot-mqtt/--pilot-prefix") from None
+    security: dict[str, SecurityProfile] = {}
+    try:
+        for n in range(1, stations + 1):
+            sid = f"{prefix}{n}"
+            security[sid] = station_profile(
+                sid,
+                security_profile=security_profile,
+                password=password,
+                password_file=password_file,
+                cert=cert,
+                key=key,
+                ca=ca,
+            )
+    except SecurityOptionError as exc:
+        raise click.BadParameter(str(exc), param_hint="security options") from None
+    scheme = next(iter(security.values())).scheme
+    if not csms.startswith(f"{scheme}://"):
+        raise click.BadParameter(
+            f"security profile {security_profile} connects to a {scheme}:// URL, got {csms!r}",
+            param_hint="--csms",
+        )
+    redact_secrets_in_logs(tuple(s for p in security.values() for s in secret_forms(p)))
     plan = _Plan(
         csms=csms.rstrip("/"),
         version=OcppVersion(version),
@@ -229,6 +275,7 @@ def simulate_command(
         meter_interval_s=meter_interval_s,
         stagger_s=stagger_s,
         pilot=pilot,
+        security=security,
     )
     return asyncio.run(_run(plan))
 
@@ -320,12 +367,13 @@ async def _drive(
     sid = station.config.station_id
     url = f"{plan.csms}/{sid}"
     starter = asyncio.create_task(_start_charging(station, plan))
+    options = connect_options(plan.security[sid])
     try:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             try:
-                await station.connect(url)
+                await station.connect(url, **options)
             except (TransportError, OSError, ValueError) as exc:
-                _line(f"{sid}: cannot connect to {url} (attempt {attempt}): {exc}")
+                _line(f"{sid}: cannot connect to {url} (attempt {attempt}): {_why(exc)}")
                 await asyncio.sleep(0.5)
                 continue
             return
@@ -335,6 +383,16 @@ async def _drive(
         starter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await starter
+
+
+def _why(exc: BaseException) -> str:
+    """Why a connection failed, with the TLS and HTTP refusals spelt out."""
+    reason = tls_refusal(exc)
+    if reason is not None:
+        return f"TLS refused: {reason}"
+    if isinstance(exc, HandshakeRefused):
+        return f"refused by the CSMS: {exc}"
+    return str(exc)
 
 
 async def _start_charging(station: SimulatedStation, plan: _Plan) -> None:

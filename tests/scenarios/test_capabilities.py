@@ -43,7 +43,7 @@ def test_the_declaration_states_the_simulator_figures() -> None:
 def test_the_simulated_station_runs_the_whole_library() -> None:
     declared = load_capabilities(SIM_STATION)
     verdicts = {case.id: selects(case, declared) for case in load_cases([SCENARIOS])}
-    assert len(verdicts) == 26  # 13 VP, 10 OCA 1.6, 3 robustness
+    assert len(verdicts) == 27  # 13 VP, 10 OCA 1.6, 3 robustness, SEC-01
     assert {case_id: v.reasons for case_id, v in verdicts.items() if not v.runnable} == {}
 
 

@@ -40,12 +40,15 @@ PROGRAMME_IDS = (*VP_IDS, *TC_IDS)
 """The smart-charging cases (1.6, the programme's conventions); the robustness cases run in
 every version and have their own tests (tests/runner/test_robustness_suite.py)."""
 ALL_IDS = (*PROGRAMME_IDS, *ROB_IDS)
+SECURITY_IDS = ("SEC-01",)
+"""scenarios/security: not smart-charging cases, so the conventions below do not apply;
+tests/lab/test_security_cases.py runs them."""
 
 
 def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
     cases = load_cases([SCENARIOS])
     ids = [case.id for case in cases]
-    assert sorted(ids) == sorted(ALL_IDS)
+    assert sorted(ids) == sorted((*ALL_IDS, *SECURITY_IDS))
     assert len(set(ids)) == len(ids)
 
 
