@@ -45,11 +45,14 @@ from harness.scenario.model import (
     Requirement,
 )
 from harness.scenario.steps import (
+    CSMS_ROLE_ONLY,
+    STATION_ROLE_ONLY,
     ExpectRequestStep,
     ExpectSettledStep,
     RepeatStep,
     SendStep,
     Step,
+    TriggerStep,
     VehicleAction,
     VehicleStep,
 )
@@ -91,11 +94,14 @@ class _Context:
     parameters: Mapping[str, ParameterSpec] | None
     versions: tuple[OcppVersion, ...]
     assume_stored: frozenset[str] = field(default_factory=frozenset)
+    dut_role: str | None = None
 
 
 def check_case(case: Case) -> Found:
     """Cross-field rules of one case; each problem as (field path, what was expected)."""
-    context = _Context(case.requirements, case.parameters, case.ocpp_versions)
+    context = _Context(
+        case.requirements, case.parameters, case.ocpp_versions, dut_role=str(case.dut_role)
+    )
     return _check(context, list(enumerate(case.steps)))
 
 
@@ -139,6 +145,7 @@ def check_raw_case(raw: object) -> Found:
         parameters=_valid("parameters", raw.get("parameters", {})),
         versions=_valid("ocpp_versions", raw.get("ocpp_versions", ())) or (),
         assume_stored=frozenset(assumed),
+        dut_role=str(raw["dut_role"]) if raw.get("dut_role") in ("station", "csms") else None,
     )
     return _check(context, steps)
 
@@ -256,6 +263,11 @@ def _check_step(context: _Context, step: Step, stored: set[str]) -> Found:
         for version in context.versions:
             if step.action not in known_actions(version):
                 problems.append((("action",), f"'{step.action}' is not an OCPP {version} action"))
+    # The harness plays the other side of the DUT: a step of the wrong side cannot run.
+    if context.dut_role == "station" and step.kind in STATION_ROLE_ONLY:
+        problems.append(((), f"'{step.kind}' is for cases with dut_role: csms"))
+    if context.dut_role == "csms" and step.kind in CSMS_ROLE_ONLY:
+        problems.append(((), f"'{step.kind}' is for cases with dut_role: station"))
     if isinstance(step, VehicleStep) and (
         (step.action is VehicleAction.SET_SOC) != (step.soc_percent is not None)
     ):
@@ -328,7 +340,8 @@ def _step_refs(
         for term in step.target.terms:
             if isinstance(term, ParamRef):
                 yield ("target",), term, NUMERIC_TYPES
-    for name in ("payload", "respond_with", "profile"):
+    texts = ("message", "hook") if isinstance(step, TriggerStep) else ()
+    for name in ("payload", "respond_with", "profile", *texts):
         value = getattr(step, name, None)
         if value is not None:
             for sub, ref in references_in(value):
