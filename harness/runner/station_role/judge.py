@@ -219,8 +219,13 @@ def _maximum_findings(profile: ChargingProfile, declaration: StationDeclaration)
                         Finding(
                             "declared station maximum",
                             f"{where}period {pi} (startPeriod {period.start_period_s}) {name} "
-                            f"{value:f} {schedule.unit.value} is above the station's declared "
-                            f"maximum of {top:f} {schedule.unit.value}",
+                            f"{_text(value)} {schedule.unit.value} is above the station's declared "
+                            f"maximum of {_text(top)} {schedule.unit.value}",
                         )
                     )
     return out
+
+
+def _text(value: Decimal) -> str:
+    """A number without trailing zeros: 32, 7360, 16.5."""
+    return f"{value.normalize():f}"

@@ -16,7 +16,7 @@ from harness.runner.operator import Operator
 from harness.runner.run import PlannedCase
 from harness.scenario import load_cases, load_lab_parameters, resolve_parameters
 from harness.transport import OcppSubprotocol
-from tests.runner.station_role.test_csms import TestCsms
+from tests.runner.station_role.fake_csms import TestCsms
 
 LIBRARY = Path(__file__).resolve().parents[3] / "scenarios" / "csms"
 HOOKS = {
