@@ -48,6 +48,7 @@ FAULTS = frozenset(
         "remote_start_default",
         "clear_wrong_id",
         "silent",
+        "malformed",
     }
 )
 
@@ -68,6 +69,8 @@ class _Brain:
 
     def schedule(self, *, limit_a: float, kind: str) -> dict[str, Any]:
         unit = "W" if "wrong_unit" in self.faults else "A"
+        if "malformed" in self.faults:
+            unit = "Amps"
         limit = 40.0 if "over_max" in self.faults else limit_a
         if unit == "W":
             limit = round(limit * 230 * 3, 1)
@@ -143,7 +146,8 @@ class _Cp16(ChargePoint16):  # type: ignore[misc]
     async def set_profile(self, connector: int, purpose: str, tx: Any = None) -> None:
         body = self._v16(self.brain.profile(purpose, tx=tx))
         await self.call(
-            call16.SetChargingProfile(connector_id=connector, cs_charging_profiles=body)
+            call16.SetChargingProfile(connector_id=connector, cs_charging_profiles=body),
+            skip_schema_validation="malformed" in self.brain.faults,
         )
 
     async def act(self, what: str) -> None:
@@ -215,7 +219,10 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
 
     async def set_profile(self, evse: int, purpose: str, tx: Any = None) -> None:
         body = self._v201(self.brain.profile(purpose, tx=tx))
-        await self.call(call201.SetChargingProfile(evse_id=evse, charging_profile=body))
+        await self.call(
+            call201.SetChargingProfile(evse_id=evse, charging_profile=body),
+            skip_schema_validation="malformed" in self.brain.faults,
+        )
 
     async def act(self, what: str) -> None:
         brain = self.brain

@@ -106,6 +106,13 @@ FAULTS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
         },
     ),
     "clear_wrong_id": (("clear",), {"1.6": ("9999",), "2.0.1": ("9999",)}),
+    "malformed": (
+        ("tx_default",),
+        {
+            "1.6": ("SetChargingProfile broke the protocol", "chargingRateUnit"),
+            "2.0.1": ("SetChargingProfile broke the protocol", "chargingRateUnit"),
+        },
+    ),
     "silent": (
         ("tx_default",),
         {"1.6": ("no SetChargingProfile",), "2.0.1": ("no SetChargingProfile",)},
