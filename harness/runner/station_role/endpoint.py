@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.clock import Clock
@@ -29,6 +29,7 @@ from harness.connection import ConnectionClosed, OcppConnection
 from harness.results import TraceSink
 from harness.runner.endpoint import CallOutcome
 from harness.runner.engine import plain_json
+from harness.runner.station_role.judge import ProfileJudgement
 from harness.runner.station_role.state import StationState
 from harness.session import (
     CallErrorReceived,
@@ -42,7 +43,12 @@ from harness.session import (
 )
 from harness.transport import Transport
 
-__all__ = ["CsmsRequest", "StationEndpoint", "Waiter"]
+__all__ = ["PROFILE_ACTIONS", "CsmsRequest", "StationEndpoint", "Waiter"]
+
+PROFILE_ACTIONS = frozenset(
+    {"SetChargingProfile", "RemoteStartTransaction", "RequestStartTransaction"}
+)
+"""CSMS requests that may carry a charging profile."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,8 @@ class CsmsRequest:
     violation: str | None = None
     """What was wrong with a request that broke the protocol (schema, direction...)."""
     claimed: bool = False
+    judgement: ProfileJudgement | None = None
+    """For a request carrying a charging profile: the profile judged on arrival."""
 
 
 Responder = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -95,7 +103,10 @@ class StationEndpoint:
         self._waiters: list[Waiter] = []
         self._closed: asyncio.Future[None] | None = None
         self.requests: list[CsmsRequest] = []
-        """Every request of the CSMS on this connection, in order of arrival."""
+        """The CSMS's requests on this connection, in order of arrival (``claimed`` once a
+        step took them or a later step began)."""
+        self.all_requests: list[CsmsRequest] = []
+        """Every request of the CSMS on this connection as it arrived."""
         handlers = {action: self._handler(action) for action in state.answerable()}
         self.connection = OcppConnection.open(
             transport,
@@ -216,6 +227,7 @@ class StationEndpoint:
     def _handler(self, action: str) -> Callable[[CallReceived], Any]:
         async def handle(event: CallReceived) -> dict[str, Any]:
             payload: dict[str, Any] = plain_json(dict(event.payload))
+            judgement = self.state.judge(action, payload) if action in PROFILE_ACTIONS else None
             waiter = self._take(action, payload, broken=False)
             response: dict[str, Any] | None = None
             if waiter is not None:
@@ -240,8 +252,10 @@ class StationEndpoint:
                 self.frames_of(event.message_id),
                 response,
                 claimed=waiter is not None,
+                judgement=judgement,
             )
             self.requests.append(request)
+            self.all_requests.append(request)
             if waiter is not None and not waiter.future.done():
                 waiter.future.set_result(request)
             return response
@@ -272,17 +286,10 @@ class StationEndpoint:
             claimed=waiter is not None,
         )
         self.requests.append(request)
+        self.all_requests.append(request)
         if waiter is not None and not waiter.future.done():
             waiter.future.set_result(request)
 
 
 def _claimed(request: CsmsRequest) -> CsmsRequest:
-    return CsmsRequest(
-        request.action,
-        request.payload,
-        request.message_id,
-        request.frames,
-        request.response,
-        request.violation,
-        claimed=True,
-    )
+    return replace(request, claimed=True)

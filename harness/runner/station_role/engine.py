@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from harness.clock import Clock
@@ -42,9 +41,14 @@ from harness.results import (
 from harness.runner.endpoint import CallOutcome
 from harness.runner.engine import EngineOutcome
 from harness.runner.operator import Operator
-from harness.runner.station_role.endpoint import CsmsRequest, StationEndpoint, Waiter
+from harness.runner.station_role.endpoint import (
+    PROFILE_ACTIONS,
+    CsmsRequest,
+    StationEndpoint,
+    Waiter,
+)
 from harness.runner.station_role.hooks import parse_hook, run_hook
-from harness.runner.station_role.judge import ProfileJudgement, profile_purpose
+from harness.runner.station_role.judge import profile_purpose
 from harness.scenario import (
     Case,
     ExpectProfileStep,
@@ -77,12 +81,14 @@ class _Stop(Exception):
     """The case cannot go on; the reason is recorded."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Claim:
-    """What an armed expect_* step needs after the request arrived."""
-
-    waiter: Waiter
-    judgements: dict[str, ProfileJudgement]
+UNSOLICITED = Requirement(
+    "SC-CSMS-01",
+    Level.MUST,
+    "every charging profile the CSMS sends is valid and respects the station's declared "
+    "maximum and units",
+)
+"""What a profile no ``expect_profile`` step claimed is judged against (the case's own
+requirements are about the requests its steps expect)."""
 
 
 def _short(value: Any, limit: int = 300) -> str:
@@ -110,13 +116,15 @@ class StationCaseEngine:
         self._checks: list[CheckResult] = []
         self._log: list[StepRecord] = []
         self._counter = 0
-        self._armed: dict[int, _Claim] = {}
+        self._armed: dict[int, Waiter] = {}
+        self._judged: set[str] = set()
 
     async def run(self, case: Case, *, parameters: Mapping[str, Any]) -> EngineOutcome:
         """Run ``case`` with resolved ``parameters``; never raises for the CSMS's faults."""
         self._case = case
         self._variables = dict(parameters)
         self._checks, self._log, self._counter, self._armed = [], [], 0, {}
+        self._judged = set()
         interruption: Interruption | None = None
         try:
             await self._steps(case.steps)
@@ -125,9 +133,10 @@ class StationCaseEngine:
         except Exception as exc:
             interruption = Interruption.harness_error(exc)
         finally:
-            for claim in self._armed.values():
-                self.endpoint.disarm(claim.waiter)
+            for waiter in self._armed.values():
+                self.endpoint.disarm(waiter)
             self._armed.clear()
+        self._judge_unsolicited()
         return EngineOutcome(
             checks=tuple(self._checks),
             steps=tuple(self._log),
@@ -156,8 +165,7 @@ class StationCaseEngine:
             if id(step) not in self._armed:
                 self._armed[id(step)] = self._arm(step)
 
-    def _arm(self, step: ExpectRequestStep | ExpectProfileStep) -> _Claim:
-        judgements: dict[str, ProfileJudgement] = {}
+    def _arm(self, step: ExpectRequestStep | ExpectProfileStep) -> Waiter:
         action = str(step.action)
         purposes = _PURPOSES.get(str(step.purpose)) if isinstance(step, ExpectProfileStep) else None
 
@@ -165,8 +173,6 @@ class StationCaseEngine:
             return purposes is None or profile_purpose(action, payload) in purposes
 
         def respond(payload: dict[str, Any]) -> dict[str, Any] | None:
-            if isinstance(step, ExpectProfileStep):
-                judgements["judgement"] = self.endpoint.state.judge(action, payload)
             if step.respond_with is None:
                 return None
             built: dict[str, Any] = substitute(
@@ -174,10 +180,7 @@ class StationCaseEngine:
             )
             return built
 
-        waiter = Waiter(action, accepts, respond)
-        claim = _Claim(waiter, judgements)
-        self.endpoint.arm(waiter)
-        return claim
+        return self.endpoint.arm(Waiter(action, accepts, respond))
 
     async def _step(self, step: Step) -> None:
         self._counter += 1
@@ -340,11 +343,11 @@ class StationCaseEngine:
                 "maximum and units"
             )
         self._note(f"{step.kind}: {what} within {within_s:g} s")
-        claim = self._armed.pop(id(step), None) or self._arm(step)
+        waiter = self._armed.pop(id(step), None) or self._arm(step)
         try:
-            request = await self._wait(claim.waiter, within_s)
+            request = await self._wait(waiter, within_s)
         finally:
-            self.endpoint.disarm(claim.waiter)
+            self.endpoint.disarm(waiter)
         if request is None:
             gone = self.endpoint.closed
             others = self.endpoint.unclaimed(str(step.action))
@@ -363,6 +366,8 @@ class StationCaseEngine:
                 raise _Stop
             return
         frames = request.frames
+        if isinstance(step, ExpectProfileStep):
+            self._judged.add(request.message_id)
         if request.violation is not None:
             actual = f"{request.action} broke the protocol — {request.violation}"
             self._judge(step, ok=False, expected=expected, actual=actual, frames=frames)
@@ -374,7 +379,7 @@ class StationCaseEngine:
                 problems.append(
                     f"at {result.path}: expected {result.expected}, got {result.actual}"
                 )
-        judgement = claim.judgements.get("judgement")
+        judgement = request.judgement
         if isinstance(step, ExpectProfileStep) and judgement is not None:
             problems.extend(f.describe() for f in judgement.findings)
         missing = self._store(step.store, request.payload)
@@ -385,6 +390,37 @@ class StationCaseEngine:
         if problems:
             actual += " — " + "; ".join(problems)
         self._judge(step, ok=not problems, expected=expected, actual=actual, frames=frames)
+
+    def _judge_unsolicited(self) -> None:
+        """Every profile the CSMS sent that no expect_profile step judged is judged too: a
+        profile that breaks a rule or the declared maximum FAILs :data:`UNSOLICITED`."""
+        for request in self.endpoint.all_requests:
+            if request.action not in PROFILE_ACTIONS or request.message_id in self._judged:
+                continue
+            judgement = request.judgement
+            if request.violation is not None:
+                problems = f"broke the protocol — {request.violation}"
+            elif (
+                judgement is not None
+                and judgement.findings
+                and (judgement.profile is not None or request.action == "SetChargingProfile")
+            ):
+                problems = judgement.describe()
+            else:
+                continue
+            actual = (
+                f"{request.action} {_short(request.payload)} (no step expected it) — {problems}"
+            )
+            self._note(f"unsolicited profile: {actual}")
+            self._checks.append(
+                CheckResult.failed(
+                    UNSOLICITED,
+                    expected="every profile the CSMS sends is one a conforming station "
+                    "accepts, within the station's declared maximum and units",
+                    actual=actual,
+                    frames=request.frames,
+                )
+            )
 
     async def _wait(self, waiter: Waiter, within_s: float) -> CsmsRequest | None:
         with contextlib.suppress(TimeoutError):

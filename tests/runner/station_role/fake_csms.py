@@ -49,6 +49,7 @@ FAULTS = frozenset(
         "clear_wrong_id",
         "silent",
         "malformed",
+        "extra_bad_profile",
     }
 )
 
@@ -153,6 +154,8 @@ class _Cp16(ChargePoint16):  # type: ignore[misc]
     async def act(self, what: str) -> None:
         brain = self.brain
         if what == "tx_default":
+            if "extra_bad_profile" in brain.faults:
+                await self.set_profile(0, "TxProfile", tx=self.tx)
             await self.set_profile(1, "TxDefaultProfile")
         elif what in {"tx_profile", "session"}:
             await self.set_profile(1, "TxProfile", tx=self.tx)
@@ -227,6 +230,8 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
     async def act(self, what: str) -> None:
         brain = self.brain
         if what == "tx_default":
+            if "extra_bad_profile" in brain.faults:
+                await self.set_profile(0, "TxProfile", tx=self.tx)
             await self.set_profile(1, "TxDefaultProfile")
         elif what in {"tx_profile", "session"}:
             await self.set_profile(1, "TxProfile", tx=self.tx)

@@ -106,6 +106,13 @@ FAULTS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
         },
     ),
     "clear_wrong_id": (("clear",), {"1.6": ("9999",), "2.0.1": ("9999",)}),
+    "extra_bad_profile": (
+        ("tx_default",),
+        {
+            "1.6": ("SC-CSMS-01", "no step expected it", "TxProfile on EVSE 0"),
+            "2.0.1": ("SC-CSMS-01", "no step expected it", "K01.FR.16", "TxProfile on EVSE 0"),
+        },
+    ),
     "malformed": (
         ("tx_default",),
         {
