@@ -210,6 +210,11 @@ async def run_connect(
 
     wall0 = time.perf_counter()
     csms_cases = [p for p in planned if p.case.dut_role is DutRole.CSMS]
+    for item in csms_cases:
+        try:
+            declaration_from_parameters(item.parameters)
+        except ValueError as exc:  # bad input: exit 2 before anything runs
+            raise cli.InputProblem(f"{item.case.id}: {exc}") from None
     versions = sorted({str(v) for p in csms_cases for v in p.case.ocpp_versions}) or ["1.6"]
     caps = capabilities or csms_capabilities(versions)
     clock = ScaledClock(speed=1.0, start=datetime.now(UTC))

@@ -100,3 +100,19 @@ def test_connect_without_a_url_is_an_input_error(capsys: pytest.CaptureFixture[s
     code = main(["run", str(LIBRARY / "ocpp16"), "--target", "connect"])
     assert code == 2
     assert "--target connect needs the CSMS URL" in capsys.readouterr().err
+
+
+def test_a_bad_station_parameter_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "run",
+            str(LIBRARY / "ocpp16" / "TC_056_CSMS.yaml"),
+            "--target",
+            "connect",
+            "ws://127.0.0.1:9/CP",
+            "--param",
+            "station_units=kW",
+        ]
+    )
+    assert code == 2
+    assert "TC_056_CSMS: station_units: expected A, W or A,W, got 'kW'" in capsys.readouterr().err
