@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.clock import Clock
-from harness.connection import ConnectionClosed, OcppConnection
+from harness.connection import CallErrorReply, ConnectionClosed, OcppConnection
 from harness.results import TraceSink
 from harness.runner.endpoint import CallOutcome
 from harness.runner.engine import plain_json
@@ -35,12 +35,16 @@ from harness.session import (
     CallErrorReceived,
     CallReceived,
     CallTimeout,
+    ErrorCode,
     Event,
     ProtocolViolation,
     RemoteProtocolError,
     Role,
     TraceRecord,
+    initiators,
+    schema_set,
 )
+from harness.session import OcppVersion as SessionVersion
 from harness.transport import Transport
 
 __all__ = ["PROFILE_ACTIONS", "CsmsRequest", "StationEndpoint", "Waiter"]
@@ -102,12 +106,20 @@ class StationEndpoint:
         self._frames_by_id: dict[str, list[int]] = {}
         self._waiters: list[Waiter] = []
         self._closed: asyncio.Future[None] | None = None
+        self._answerable = frozenset(state.answerable())
         self.requests: list[CsmsRequest] = []
         """The CSMS's requests on this connection, in order of arrival (``claimed`` once a
         step took them or a later step began)."""
         self.all_requests: list[CsmsRequest] = []
         """Every request of the CSMS on this connection as it arrived."""
-        handlers = {action: self._handler(action) for action in state.answerable()}
+        version = SessionVersion(str(state.version))
+        schemas = schema_set(version)
+        csms_actions = {
+            a for a in schemas.actions - schemas.send_actions if Role.CSMS in initiators(version, a)
+        }
+        # Every request a CSMS may send gets a handler, so that an expect_request step sees
+        # it even when the station has no answer of its own (CALLERROR NotImplemented then).
+        handlers = {action: self._handler(action) for action in csms_actions}
         self.connection = OcppConnection.open(
             transport,
             role=Role.CHARGING_STATION,
@@ -237,13 +249,9 @@ class StationEndpoint:
                     if not waiter.future.done():
                         waiter.future.set_exception(exc)
                     waiter = None
-            if response is None:
+            if response is None and action in self._answerable:
                 response = self.state.default_answer(action, payload, at=self.clock.now())
-            if action in {
-                "SetChargingProfile",
-                "RemoteStartTransaction",
-                "RequestStartTransaction",
-            }:
+            if action in PROFILE_ACTIONS and response is not None:
                 self.state.install_if_accepted(action, payload, response)
             request = CsmsRequest(
                 action,
@@ -258,6 +266,10 @@ class StationEndpoint:
             self.all_requests.append(request)
             if waiter is not None and not waiter.future.done():
                 waiter.future.set_result(request)
+            if response is None:
+                raise CallErrorReply(
+                    ErrorCode.NOT_IMPLEMENTED, f"the harness station does not answer {action}"
+                )
             return response
 
         return handle

@@ -9,16 +9,21 @@ from typing import Any
 import pytest
 
 from harness.clock import ScaledClock
+from harness.connection import OcppConnection
 from harness.runner.station_role import (
     StationDeclaration,
+    StationEndpoint,
     StationState,
+    Waiter,
     declaration_from_parameters,
     judge_profile,
     parse_hook,
     run_hook,
 )
 from harness.scenario import ScenarioLoadError, load_cases
+from harness.session import CallErrorReceived, Role
 from harness.smartcharging import OcppVersion, RateUnit
+from harness.transport import OcppSubprotocol, memory_pair
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -173,3 +178,27 @@ def test_a_step_of_the_other_role_is_a_load_error(tmp_path: Any, text: str, mess
     path.write_text(text)
     with pytest.raises(ScenarioLoadError, match=message):
         load_cases([path])
+
+
+async def test_a_request_the_station_cannot_answer_still_reaches_the_case() -> None:
+    """Reset has no answer of the harness station: CALLERROR NotImplemented, but an
+    expect_request step for it is satisfied (the CSMS did send it)."""
+
+    clock = ScaledClock(speed=1.0)
+    station_end, csms_end = memory_pair("CP-1", OcppSubprotocol.V16)
+    endpoint = StationEndpoint(
+        station_end, clock=clock, state=StationState(OcppVersion.V16, StationDeclaration())
+    )
+    endpoint.start()
+    csms = OcppConnection.open(csms_end, role=Role.CSMS, clock=clock)
+    csms.start()
+    waiter = endpoint.arm(Waiter("Reset", lambda _: True, lambda _: None))
+
+    with pytest.raises(CallErrorReceived) as caught:
+        await csms.call("Reset", {"type": "Soft"}, timeout_s=5)
+    assert str(caught.value.code) == "NotImplemented"
+    request = await waiter.future
+    assert request.payload == {"type": "Soft"}
+    assert request.response is None
+    await csms.close()
+    await endpoint.close()
