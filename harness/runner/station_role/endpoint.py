@@ -70,6 +70,8 @@ class CsmsRequest:
     claimed: bool = False
     judgement: ProfileJudgement | None = None
     """For a request carrying a charging profile: the profile judged on arrival."""
+    answered_by_step: bool = False
+    """The answer came from the waiting step's ``respond_with`` (not the station's default)."""
 
 
 Responder = Callable[[dict[str, Any]], dict[str, Any] | None]
@@ -242,9 +244,11 @@ class StationEndpoint:
             judgement = self.state.judge(action, payload) if action in PROFILE_ACTIONS else None
             waiter = self._take(action, payload, broken=False)
             response: dict[str, Any] | None = None
+            by_step = False
             if waiter is not None:
                 try:
                     response = waiter.respond(payload)
+                    by_step = response is not None
                 except Exception as exc:  # the scenario's answer could not be built: ours
                     if not waiter.future.done():
                         waiter.future.set_exception(exc)
@@ -261,6 +265,7 @@ class StationEndpoint:
                 response,
                 claimed=waiter is not None,
                 judgement=judgement,
+                answered_by_step=by_step,
             )
             self.requests.append(request)
             self.all_requests.append(request)

@@ -385,6 +385,18 @@ class StationCaseEngine:
         missing = self._store(step.store, request.payload)
         if missing is not None:
             problems.append(missing)
+        if step.respond_with is not None and not request.answered_by_step and not problems:
+            # The request came before this step was armed and got the station's default
+            # answer, not the case's: what follows would not test what the case says.
+            self._note(f"step {self._counter}: {request.action} was answered by default")
+            self._inconclusive(
+                step,
+                expected=expected,
+                reason=f"{request.action} arrived before the step was ready and was answered "
+                f"{_short(request.response, 120)} instead of the case's respond_with",
+                frames=frames,
+            )
+            return
         answer = f"; answered {_short(request.response, 120)}" if request.response else ""
         actual = f"{request.action} {_short(request.payload)}{answer}"
         if problems:

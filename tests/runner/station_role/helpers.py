@@ -42,10 +42,12 @@ async def run_suite(
     parameters: Mapping[str, Any],
     operator: Operator,
     only: tuple[str, ...] = (),
+    paths: tuple[Path, ...] = (),
 ) -> dict[str, CaseResult]:
-    """Run the library's CSMS cases of ``version`` against ``csms``; results by case id."""
+    """Run the library's CSMS cases of ``version`` (or the case files ``paths``) against
+    ``csms``; results by case id."""
     folder = LIBRARY / ("ocpp16" if version == "1.6" else "ocpp201")
-    cases = [c for c in load_cases([folder]) if not only or c.id in only]
+    cases = [c for c in load_cases(list(paths) or [folder]) if not only or c.id in only]
     params_file = tmp_path / f"lab-{version}.yaml"
     params_file.write_text(yaml.safe_dump({"parameters": dict(parameters)}))
     overrides = load_lab_parameters(params_file)

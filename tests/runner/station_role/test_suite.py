@@ -241,3 +241,44 @@ async def test_a_csms_that_cannot_be_reached_makes_cases_inconclusive(tmp_path: 
     assert result.verdict is Verdict.INCONCLUSIVE
     assert result.interruption is not None
     assert "could not connect" in result.interruption.reason
+
+
+REJECTING_CASE = """
+id: X-REJECT
+title: the station refuses the profile; the CSMS's next request is still judged
+suite: t
+ocpp_versions: ["1.6"]
+dut_role: csms
+requirements: [{id: X-REJECT}]
+parameters:
+  hook_tx_default: {type: string, default: ""}
+steps:
+  - kind: send
+    action: BootNotification
+    payload: {chargePointVendor: v, chargePointModel: m}
+    expect: {status: Accepted}
+  - kind: trigger
+    message: send a TxDefaultProfile
+    hook: ${hook_tx_default}
+  - kind: expect_profile
+    purpose: tx_default
+    within_s: 3
+    respond_with: {status: Rejected}
+"""
+
+
+async def test_respond_with_answers_the_csms_as_the_case_says(tmp_path: Path) -> None:
+    case = tmp_path / "X-REJECT.yaml"
+    case.write_text(REJECTING_CASE)
+    async with TestCsms() as csms:
+        results = await run_suite(
+            csms,
+            tmp_path,
+            version="1.6",
+            parameters={"hook_tx_default": csms.hook("tx_default")},
+            operator=AutoOperator(),
+            paths=(case,),
+        )
+    result = results["X-REJECT"]
+    assert_verdict(result, Verdict.PASS)
+    assert 'answered {"status":"Rejected"}' in result.checks[-1].actual
