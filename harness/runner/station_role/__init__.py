@@ -18,6 +18,7 @@ from harness.runner.station_role.judge import (
     Finding,
     ProfileJudgement,
     StationDeclaration,
+    judge_composite_request,
     judge_profile,
 )
 from harness.runner.station_role.state import StationState, declaration_from_parameters
@@ -33,6 +34,7 @@ __all__ = [
     "StationState",
     "Waiter",
     "declaration_from_parameters",
+    "judge_composite_request",
     "judge_profile",
     "parse_hook",
     "run_hook",

@@ -48,7 +48,7 @@ from harness.runner.station_role.endpoint import (
     Waiter,
 )
 from harness.runner.station_role.hooks import parse_hook, run_hook
-from harness.runner.station_role.judge import profile_purpose
+from harness.runner.station_role.judge import judge_composite_request, profile_purpose
 from harness.scenario import (
     Case,
     ExpectProfileStep,
@@ -382,6 +382,14 @@ class StationCaseEngine:
         judgement = request.judgement
         if isinstance(step, ExpectProfileStep) and judgement is not None:
             problems.extend(f.describe() for f in judgement.findings)
+        if request.action == "GetCompositeSchedule":
+            state = self.endpoint.state
+            problems.extend(
+                f.describe()
+                for f in judge_composite_request(
+                    request.payload, version=state.version, declaration=state.declaration
+                )
+            )
         missing = self._store(step.store, request.payload)
         if missing is not None:
             problems.append(missing)

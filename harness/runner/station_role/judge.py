@@ -34,7 +34,14 @@ from harness.smartcharging import (
 )
 from harness.smartcharging.model import DEFAULT_VOLTAGE_V
 
-__all__ = ["Finding", "ProfileJudgement", "StationDeclaration", "judge_profile", "profile_purpose"]
+__all__ = [
+    "Finding",
+    "ProfileJudgement",
+    "StationDeclaration",
+    "judge_composite_request",
+    "judge_profile",
+    "profile_purpose",
+]
 
 START_ACTIONS = frozenset({"RemoteStartTransaction", "RequestStartTransaction"})
 _TX_RULES = frozenset({"tx-needs-transaction", "tx-matches-transaction", "tx-has-transaction-id"})
@@ -229,3 +236,36 @@ def _maximum_findings(profile: ChargingProfile, declaration: StationDeclaration)
 def _text(value: Decimal) -> str:
     """A number without trailing zeros: 32, 7360, 16.5."""
     return f"{value.normalize():f}"
+
+
+def judge_composite_request(
+    payload: Mapping[str, Any], *, version: OcppVersion, declaration: StationDeclaration
+) -> tuple[Finding, ...]:
+    """What is wrong with a GetCompositeSchedule the CSMS sends: an EVSE the station does
+    not have, a duration that is not positive, a unit the station did not declare."""
+    out = []
+    key = "connectorId" if version is OcppVersion.V16 else "evseId"
+    evse = payload.get(key)
+    # 1.6 §5.7 / K08 (TC_K_47): the connector/EVSE must exist (0 = the whole station).
+    if isinstance(evse, int) and evse > declaration.number_of_evses:
+        out.append(
+            Finding(
+                f"GetCompositeSchedule.{key}",
+                f"{key} {evse}: the station has {declaration.number_of_evses} EVSE(s)",
+            )
+        )
+    duration = payload.get("duration")
+    if isinstance(duration, int) and duration <= 0:
+        out.append(Finding("GetCompositeSchedule.duration", f"duration {duration} s"))
+    unit = payload.get("chargingRateUnit")
+    # 1.6 key ChargingScheduleAllowedChargingRateUnit / 2.x SmartChargingCtrlr.RateUnit
+    # (TC_K_42: a unit the station does not support is Rejected).
+    if unit is not None and unit not in {u.value for u in declaration.units}:
+        declared = ",".join(sorted(u.value for u in declaration.units))
+        out.append(
+            Finding(
+                "declared station units",
+                f"chargingRateUnit {unit}; the station declares {declared}",
+            )
+        )
+    return tuple(out)

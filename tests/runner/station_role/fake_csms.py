@@ -68,6 +68,10 @@ class _Brain:
         self.ids = itertools.count(100)
         self.last_default_id: int | None = None
 
+    @property
+    def composite_unit(self) -> str:
+        return "W" if "wrong_unit" in self.faults else "A"
+
     def schedule(self, *, limit_a: float, kind: str) -> dict[str, Any]:
         unit = "W" if "wrong_unit" in self.faults else "A"
         if "malformed" in self.faults:
@@ -172,7 +176,9 @@ class _Cp16(ChargePoint16):  # type: ignore[misc]
             await self.set_profile(1, "TxDefaultProfile")
             await self.set_profile(1, "TxProfile", tx=self.tx)
             await self.call(
-                call16.GetCompositeSchedule(connector_id=1, duration=400, charging_rate_unit="A")
+                call16.GetCompositeSchedule(
+                    connector_id=1, duration=400, charging_rate_unit=brain.composite_unit
+                )
             )
         elif what == "clear":
             target = 9999 if "clear_wrong_id" in brain.faults else brain.last_default_id
@@ -251,7 +257,9 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
             await self.set_profile(1, "TxDefaultProfile")
             await self.set_profile(1, "TxProfile", tx=self.tx)
             await self.call(
-                call201.GetCompositeSchedule(evse_id=1, duration=400, charging_rate_unit="A")
+                call201.GetCompositeSchedule(
+                    evse_id=1, duration=400, charging_rate_unit=brain.composite_unit
+                )
             )
         elif what == "clear":
             target = 9999 if "clear_wrong_id" in brain.faults else brain.last_default_id

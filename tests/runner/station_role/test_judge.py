@@ -16,6 +16,7 @@ from harness.runner.station_role import (
     StationState,
     Waiter,
     declaration_from_parameters,
+    judge_composite_request,
     judge_profile,
     parse_hook,
     run_hook,
@@ -202,3 +203,16 @@ async def test_a_request_the_station_cannot_answer_still_reaches_the_case() -> N
     assert request.response is None
     await csms.close()
     await endpoint.close()
+
+
+def test_a_composite_request_is_judged_against_the_declaration() -> None:
+    declaration = StationDeclaration(units=frozenset({RateUnit.A}), number_of_evses=1)
+    ok = {"connectorId": 0, "duration": 400, "chargingRateUnit": "A"}
+    assert judge_composite_request(ok, version=OcppVersion.V16, declaration=declaration) == ()
+    bad = {"evseId": 2, "duration": 0, "chargingRateUnit": "W"}
+    found = judge_composite_request(bad, version=OcppVersion.V201, declaration=declaration)
+    assert [f.requirement for f in found] == [
+        "GetCompositeSchedule.evseId",
+        "GetCompositeSchedule.duration",
+        "declared station units",
+    ]

@@ -282,3 +282,23 @@ async def test_respond_with_answers_the_csms_as_the_case_says(tmp_path: Path) ->
     result = results["X-REJECT"]
     assert_verdict(result, Verdict.PASS)
     assert 'answered {"status":"Rejected"}' in result.checks[-1].actual
+
+
+@pytest.mark.parametrize("version", ["1.6", "2.0.1"])
+async def test_a_composite_request_in_an_undeclared_unit_fails(
+    tmp_path: Path, version: str
+) -> None:
+    case_id = IDS[version]["composite"]
+    async with TestCsms(faults=frozenset({"wrong_unit"})) as csms:
+        results = await run_suite(
+            csms,
+            tmp_path,
+            version=version,
+            parameters=hook_parameters(csms, timeout_s=3),
+            operator=AutoOperator(),
+            only=(case_id,),
+        )
+    composite = results[case_id].checks[-1]
+    assert composite.verdict is Verdict.FAIL
+    assert "GetCompositeSchedule" in composite.actual
+    assert "chargingRateUnit W; the station declares A" in composite.actual
