@@ -462,7 +462,8 @@ class StationCaseEngine:
             self._note(f"trigger (operator): {message}")
             try:
                 done = await self.clock.wait_for(
-                    self.operator.ask(message, yes_no=False), timeout_s
+                    self.operator.ask(f"[station {self.station_id}] {message}", yes_no=False),
+                    timeout_s,
                 )
             except TimeoutError:
                 done = False

@@ -201,7 +201,8 @@ async def test_without_a_hook_the_operator_is_asked_to_trigger(tmp_path: Path) -
         )
     assert_verdict(results["TC_056_CSMS"], Verdict.PASS)
     assert operator.asked == [
-        "Make the CSMS send a TxDefaultProfile (SetChargingProfile) to this station now"
+        "[station CP-1] Make the CSMS send a TxDefaultProfile (SetChargingProfile) to this "
+        "station now"
     ]
 
 
