@@ -407,8 +407,8 @@ class StationCaseEngine:
             return
         answer = f"; answered {_short(request.response, 120)}" if request.response else ""
         actual = f"{request.action} {_short(request.payload)}{answer}"
-        if problems:
-            actual += " — " + "; ".join(problems)
+        if problems:  # what is wrong first, then the request it is wrong in
+            actual = "; ".join(problems) + f" — in {actual}"
         self._judge(step, ok=not problems, expected=expected, actual=actual, frames=frames)
 
     def _judge_unsolicited(self) -> None:
