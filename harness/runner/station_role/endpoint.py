@@ -218,6 +218,18 @@ class StationEndpoint:
         self._waiters.append(waiter)
         return waiter
 
+    async def request_or_closed(self, waiter: Waiter) -> CsmsRequest | None:
+        """The request ``waiter`` claims, or ``None`` when the connection closes first."""
+        closed = self.closed_waiter()
+        waiting: set[asyncio.Future[Any]] = {waiter.future, closed}
+        try:
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+        if waiter.future in done:
+            return waiter.future.result()
+        return None
+
     def disarm(self, waiter: Waiter) -> None:
         """Stop waiting."""
         with contextlib.suppress(ValueError):
@@ -226,6 +238,24 @@ class StationEndpoint:
     def forget(self) -> None:
         """Mark every request so far as seen (a new step that did not arm for them)."""
         self.requests = [_claimed(r) if not r.claimed else r for r in self.requests]
+
+    def faulty_profiles(self, *, exclude: set[str]) -> list[tuple[CsmsRequest, str]]:
+        """Requests on this connection carrying a profile that broke the schema or a rule
+        (with what is wrong), except those whose message id is in ``exclude``."""
+        out = []
+        for request in self.all_requests:
+            if request.action not in PROFILE_ACTIONS or request.message_id in exclude:
+                continue
+            judgement = request.judgement
+            if request.violation is not None:
+                out.append((request, f"broke the protocol — {request.violation}"))
+            elif (
+                judgement is not None
+                and judgement.findings
+                and (judgement.profile is not None or request.action == "SetChargingProfile")
+            ):
+                out.append((request, judgement.describe()))
+        return out
 
     def unclaimed(self, action: str) -> list[CsmsRequest]:
         """Requests of ``action`` no step claimed (answered by default)."""

@@ -22,7 +22,6 @@ step that needed it and stops the case, a harness exception → ERROR.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import Mapping, Sequence
@@ -42,13 +41,12 @@ from harness.runner.endpoint import CallOutcome
 from harness.runner.engine import EngineOutcome
 from harness.runner.operator import Operator
 from harness.runner.station_role.endpoint import (
-    PROFILE_ACTIONS,
     CsmsRequest,
     StationEndpoint,
     Waiter,
 )
-from harness.runner.station_role.hooks import parse_hook, run_hook
 from harness.runner.station_role.judge import judge_composite_request, profile_purpose
+from harness.runner.station_role.trigger import hook_environment, make_csms_act
 from harness.scenario import (
     Case,
     ExpectProfileStep,
@@ -414,22 +412,9 @@ class StationCaseEngine:
     def _judge_unsolicited(self) -> None:
         """Every profile the CSMS sent that no expect_profile step judged is judged too: a
         profile that breaks a rule or the declared maximum FAILs :data:`UNSOLICITED`."""
-        for request in self.endpoint.all_requests:
-            if request.action not in PROFILE_ACTIONS or request.message_id in self._judged:
-                continue
-            judgement = request.judgement
-            if request.violation is not None:
-                problems = f"broke the protocol — {request.violation}"
-            elif (
-                judgement is not None
-                and judgement.findings
-                and (judgement.profile is not None or request.action == "SetChargingProfile")
-            ):
-                problems = judgement.describe()
-            else:
-                continue
+        for request, problems in self.endpoint.faulty_profiles(exclude=self._judged):
             actual = (
-                f"{request.action} {_short(request.payload)} (no step expected it) — {problems}"
+                f"{problems} — in {request.action} {_short(request.payload)} (no step expected it)"
             )
             self._note(f"unsolicited profile: {actual}")
             self._checks.append(
@@ -444,56 +429,42 @@ class StationCaseEngine:
 
     async def _wait(self, waiter: Waiter, within_s: float) -> CsmsRequest | None:
         with contextlib.suppress(TimeoutError):
-            return await self.clock.wait_for(_first(waiter.future, self.endpoint), within_s)
+            return await self.clock.wait_for(self.endpoint.request_or_closed(waiter), within_s)
         return None
 
     # ------------------------------------------------------------------- trigger
 
     async def _trigger(self, step: TriggerStep) -> None:
-        message = str(substitute(step.message, variables=self._variables, now=self.clock.now()))
-        timeout_s = resolve_number(step.timeout_s, variables=self._variables)
+        now = self.clock.now()
+        message = str(substitute(step.message, variables=self._variables, now=now))
         hook = (
-            str(substitute(step.hook, variables=self._variables, now=self.clock.now()))
-            if step.hook is not None
-            else ""
+            ""
+            if step.hook is None
+            else str(substitute(step.hook, variables=self._variables, now=now))
         )
-        expected = f"the CSMS is made to act: {message}"
-        if not hook.strip():
-            self._note(f"trigger (operator): {message}")
-            try:
-                done = await self.clock.wait_for(
-                    self.operator.ask(f"[station {self.station_id}] {message}", yes_no=False),
-                    timeout_s,
-                )
-            except TimeoutError:
-                done = False
-            if not done:
-                self._note(f"step {self._counter}: the operator did not confirm")
-                self._inconclusive(
-                    step, expected=expected, reason="the operator did not confirm the trigger"
-                )
-                raise _Stop
-            self._note(f"step {self._counter}: the operator confirmed")
-            return
-        try:
-            command = parse_hook(hook)
-        except ValueError as exc:
-            raise ValueError(f"trigger hook {hook!r} is not a valid command line: {exc}") from None
         case = self._case
         assert case is not None
-        env = {
-            "OCPP_HARNESS_STATION_ID": self.station_id,
-            "OCPP_HARNESS_CASE_ID": case.id,
-            "OCPP_HARNESS_OCPP_VERSION": str(self.endpoint.state.version),
-            "OCPP_HARNESS_MESSAGE": message,
-        }
-        for name, value in self._variables.items():
-            env[f"OCPP_HARNESS_VAR_{name.upper()}"] = str(value)
-        self._note(f"trigger (hook): {message}")
-        result = await run_hook(command, clock=self.clock, timeout_s=timeout_s, env=env)
-        self._note(f"step {self._counter}: {result.describe()}")
-        if not result.ok:
-            self._inconclusive(step, expected=expected, reason=result.describe())
+        env = hook_environment(
+            station_id=self.station_id,
+            case_id=case.id,
+            ocpp_version=str(self.endpoint.state.version),
+            message=message,
+            variables=self._variables,
+        )
+        outcome = await make_csms_act(
+            message=message,
+            hook=hook,
+            timeout_s=resolve_number(step.timeout_s, variables=self._variables),
+            clock=self.clock,
+            operator=self.operator,
+            station_id=self.station_id,
+            env=env,
+        )
+        for line in outcome.log:
+            self._note(f"step {self._counter}: {line}")
+        if not outcome.ok:
+            expected = f"the CSMS is made to act: {message}"
+            self._inconclusive(step, expected=expected, reason=outcome.reason)
             raise _Stop
 
     async def _prompt(self, step: PromptStep) -> None:
@@ -523,19 +494,3 @@ def _outcome_text(outcome: CallOutcome) -> str:
         text = f"CALLERROR {outcome.error_code}"
         return text + (f" ({outcome.error_description})" if outcome.error_description else "")
     return _short(outcome.payload)
-
-
-async def _first(
-    future: asyncio.Future[CsmsRequest], endpoint: StationEndpoint
-) -> CsmsRequest | None:
-    """The request, or ``None`` when the connection closed first."""
-    closed_task = endpoint.closed_waiter()
-    waiting: set[asyncio.Future[Any]] = {future, closed_task}
-    try:
-        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        closed_task.cancel()
-    if future in done:
-        result: CsmsRequest = future.result()
-        return result
-    return None

@@ -10,6 +10,7 @@ import pytest
 
 from harness.clock import ScaledClock
 from harness.connection import OcppConnection
+from harness.runner.operator import AutoOperator
 from harness.runner.station_role import (
     StationDeclaration,
     StationEndpoint,
@@ -21,6 +22,7 @@ from harness.runner.station_role import (
     parse_hook,
     run_hook,
 )
+from harness.runner.station_role.trigger import make_csms_act
 from harness.scenario import ScenarioLoadError, load_cases
 from harness.session import CallErrorReceived, Role
 from harness.smartcharging import OcppVersion, RateUnit
@@ -216,3 +218,17 @@ def test_a_composite_request_is_judged_against_the_declaration() -> None:
         "GetCompositeSchedule.duration",
         "declared station units",
     ]
+
+
+async def test_an_invalid_hook_command_line_is_inconclusive_not_error() -> None:
+    outcome = await make_csms_act(
+        message="do it",
+        hook='unbalanced "quote',
+        timeout_s=5,
+        clock=ScaledClock(speed=1.0),
+        operator=AutoOperator(),
+        station_id="CP-1",
+        env={},
+    )
+    assert not outcome.ok
+    assert "is not a valid command line" in outcome.reason
