@@ -111,10 +111,17 @@ def _split_target(target: str, suites: tuple[str, ...]) -> tuple[str, str | None
     for prefix in ("listen=", "listen:", "listen "):
         if kind.startswith(prefix):
             kind, attached = "listen", kind[len(prefix) :].strip()
+    for prefix in ("connect=", "connect "):
+        if kind.startswith(prefix):
+            kind, attached = "connect", kind[len(prefix) :].strip()
     if kind == "sim":
         return "sim", None, suites
+    if kind == "connect":
+        return _connect_target(attached, suites)
     if kind != "listen":
-        raise InputProblem(f"--target: expected sim or listen HOST:PORT, got {target!r}")
+        raise InputProblem(
+            f"--target: expected sim, listen HOST:PORT or connect URL, got {target!r}"
+        )
     if attached:
         return "listen", attached, suites
     rest = list(suites)
@@ -123,6 +130,20 @@ def _split_target(target: str, suites: tuple[str, ...]) -> tuple[str, str | None
             del rest[i]
             return "listen", item, tuple(rest)
     raise InputProblem("--target listen needs an address: --target listen HOST:PORT")
+
+
+def _connect_target(
+    attached: str, suites: tuple[str, ...]
+) -> tuple[str, str | None, tuple[str, ...]]:
+    """``--target connect URL``: the URL may be attached or the next argument."""
+    if attached:
+        return "connect", attached, suites
+    rest = list(suites)
+    for i, item in enumerate(rest):
+        if item.startswith(("ws://", "wss://")):
+            del rest[i]
+            return "connect", item, tuple(rest)
+    raise InputProblem("--target connect needs the CSMS URL: --target connect ws://HOST:PORT/ID")
 
 
 def _overrides(params: tuple[str, ...], params_file: Path | None) -> ParameterOverrides:
@@ -199,11 +220,18 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
         "  ocpp-harness run                                  # everything, built-in fleet\n"
         "  ocpp-harness run ocpp16 --param pause_s=6h        # one suite, one parameter\n"
         "  ocpp-harness run vehicle-programme --target listen 0.0.0.0:9000 \\\n"
-        "      --capabilities my-station.yaml               # a real station connects"
+        "      --capabilities my-station.yaml               # a real station connects\n"
+        "  ocpp-harness run csms --target connect ws://127.0.0.1:9000/CP1 \\\n"
+        "      --params hooks.yaml                          # test a CSMS"
     ),
 )
 @click.argument("suites", nargs=-1)
-@click.option("--target", default="sim", show_default=True, help="sim, or listen HOST:PORT.")
+@click.option(
+    "--target",
+    default="sim",
+    show_default=True,
+    help="sim, listen HOST:PORT, or connect URL (the harness plays the station; a CSMS is tested).",
+)
 @click.option(
     "--ocpp",
     "versions",
@@ -304,6 +332,14 @@ def run_command(
     if problems:
         raise InputProblem(str(ScenarioLoadError(problems)))
     planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
+    if kind == "connect":
+        from harness.runner.connect import run_connect
+
+        assert address is not None
+        caps_csms = _capabilities(capabilities, ()) if capabilities is not None else None
+        return asyncio.run(
+            run_connect(planned, url=address, capabilities=caps_csms, out=out, strict=strict)
+        )
     if kind == "listen":
         if capabilities is None:
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")

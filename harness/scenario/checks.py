@@ -45,12 +45,15 @@ from harness.scenario.model import (
     Requirement,
 )
 from harness.scenario.steps import (
+    CSMS_ROLE_ONLY,
+    STATION_ROLE_ONLY,
     ExpectRequestStep,
     ExpectSettledStep,
     FuzzStep,
     RepeatStep,
     SendStep,
     Step,
+    TriggerStep,
     VehicleAction,
     VehicleStep,
 )
@@ -92,11 +95,14 @@ class _Context:
     parameters: Mapping[str, ParameterSpec] | None
     versions: tuple[OcppVersion, ...]
     assume_stored: frozenset[str] = field(default_factory=frozenset)
+    dut_role: str | None = None
 
 
 def check_case(case: Case) -> Found:
     """Cross-field rules of one case; each problem as (field path, what was expected)."""
-    context = _Context(case.requirements, case.parameters, case.ocpp_versions)
+    context = _Context(
+        case.requirements, case.parameters, case.ocpp_versions, dut_role=str(case.dut_role)
+    )
     return _check(context, list(enumerate(case.steps)))
 
 
@@ -140,6 +146,7 @@ def check_raw_case(raw: object) -> Found:
         parameters=_valid("parameters", raw.get("parameters", {})),
         versions=_valid("ocpp_versions", raw.get("ocpp_versions", ())) or (),
         assume_stored=frozenset(assumed),
+        dut_role=str(raw["dut_role"]) if raw.get("dut_role") in ("station", "csms") else None,
     )
     return _check(context, steps)
 
@@ -271,6 +278,11 @@ def _check_step(context: _Context, step: Step, stored: set[str]) -> Found:
                             f"expected one of {', '.join(sorted(mutable))}",
                         )
                     )
+    # The harness plays the other side of the DUT: a step of the wrong side cannot run.
+    if context.dut_role == "station" and step.kind in STATION_ROLE_ONLY:
+        problems.append(((), f"'{step.kind}' is for cases with dut_role: csms"))
+    if context.dut_role == "csms" and step.kind in CSMS_ROLE_ONLY:
+        problems.append(((), f"'{step.kind}' is for cases with dut_role: station"))
     if isinstance(step, VehicleStep) and (
         (step.action is VehicleAction.SET_SOC) != (step.soc_percent is not None)
     ):
@@ -343,7 +355,8 @@ def _step_refs(
         for term in step.target.terms:
             if isinstance(term, ParamRef):
                 yield ("target",), term, NUMERIC_TYPES
-    for name in ("payload", "respond_with", "profile"):
+    texts = ("message", "hook") if isinstance(step, TriggerStep) else ()
+    for name in ("payload", "respond_with", "profile", *texts):
         value = getattr(step, name, None)
         if value is not None:
             for sub, ref in references_in(value):

@@ -38,6 +38,7 @@ __all__ = [
     "CallErrorCode",
     "ClearProfileStep",
     "CompareCompositeStep",
+    "ExpectProfileStep",
     "ExpectRequestStep",
     "ExpectSettledStep",
     "FuzzStep",
@@ -51,6 +52,7 @@ __all__ = [
     "SendStep",
     "SetProfileStep",
     "Step",
+    "TriggerStep",
     "VehicleAction",
     "VehicleStep",
     "WaitStep",
@@ -127,6 +129,66 @@ class ExpectRequestStep(_Step):
     expect: MatcherField | None = None
     respond_with: Payload | None = None
     store: StoreMap = Field(default_factory=dict, description="variable: path in the request")
+
+
+class ProfileAction(StrEnum):
+    """Requests of a CSMS that carry a charging profile."""
+
+    SET_CHARGING_PROFILE = "SetChargingProfile"
+    REMOTE_START_TRANSACTION = "RemoteStartTransaction"
+    """OCPP 1.6 only."""
+    REQUEST_START_TRANSACTION = "RequestStartTransaction"
+    """OCPP 2.x only."""
+
+
+class ProfilePurposeName(StrEnum):
+    """Version-neutral purposes an ``expect_profile`` step may ask for."""
+
+    STATION_MAX = "station_max"
+    TX_DEFAULT = "tx_default"
+    TX = "tx"
+
+
+class ExpectProfileStep(_Step):
+    """(Harness as station, ``dut_role: csms``.) The CSMS must send a charging profile.
+
+    The first ``action`` request (SetChargingProfile by default; RemoteStartTransaction in
+    1.6 or RequestStartTransaction in 2.x for a profile given with a remote start) whose
+    profile has ``purpose`` (any purpose when omitted) is claimed within ``within_s``. It
+    passes when it is schema-valid, ``expect`` matches the whole request payload, the oracle
+    finds no reason a conforming station would reject the profile (each reason quotes its
+    requirement), and every limit respects the station's declared maximum and units (the
+    station-role runner's ``station_*`` parameters). ``respond_with`` omitted: Accepted when
+    a conforming station would accept, else Rejected.
+    """
+
+    kind: Literal["expect_profile"]
+    action: ProfileAction = ProfileAction.SET_CHARGING_PROFILE
+    purpose: ProfilePurposeName | None = None
+    within_s: Seconds
+    expect: MatcherField | None = None
+    respond_with: Payload | None = None
+    store: StoreMap = Field(default_factory=dict, description="variable: path in the request")
+
+
+class TriggerStep(_Step):
+    """(Harness as station, ``dut_role: csms``.) Make the CSMS act.
+
+    With ``hook`` (a command line, usually ``${parameter}`` set in a lab parameter file)
+    the runner runs the command (split like a shell would, without a shell) and waits at
+    most ``timeout_s`` for it to exit 0; the command gets ``OCPP_HARNESS_STATION_ID``,
+    ``OCPP_HARNESS_CASE_ID``, ``OCPP_HARNESS_OCPP_VERSION``, ``OCPP_HARNESS_MESSAGE`` and
+    every variable as ``OCPP_HARNESS_VAR_<NAME>`` in its environment. Without a hook (or an
+    empty one) the operator is shown ``message`` and acknowledges it. A trigger that fails
+    (non-zero exit, timeout, no operator) makes the case INCONCLUSIVE: the CSMS was never
+    told to act. Requests the CSMS sends meanwhile are answered by the following
+    ``expect_*`` steps.
+    """
+
+    kind: Literal["trigger"]
+    message: str = Field(min_length=1, description="What the CSMS must be made to do")
+    hook: str | None = Field(default=None, description="Command line; empty: ask the operator")
+    timeout_s: Seconds = 60.0
 
 
 class WaitStep(_Step):
@@ -448,9 +510,18 @@ Step = Annotated[
     | SetProfileStep
     | ClearProfileStep
     | FuzzStep
+    | ExpectProfileStep
+    | TriggerStep
     | RepeatStep,
     Field(discriminator="kind"),
 ]
 """Any step; ``match step: case SendStep(): ...`` in the runner."""
 
 RepeatStep.model_rebuild()
+
+STATION_ROLE_ONLY = frozenset({"expect_profile", "trigger"})
+"""Step kinds only a harness playing the station runs (cases with ``dut_role: csms``)."""
+CSMS_ROLE_ONLY = frozenset(
+    {"vehicle", "expect_settled", "compare_composite", "set_profile", "clear_profile"}
+)
+"""Step kinds only a harness playing the CSMS runs (cases with ``dut_role: station``)."""

@@ -28,20 +28,33 @@ TC_IDS = (
     "TC_082_CS",
 )
 
+CSMS_IDS = (
+    "TC_056_CSMS",
+    "TC_057_CSMS",
+    "TC_059_CSMS",
+    "TC_066_CSMS",
+    "TC_067_CSMS",
+    "SC-CSMS-16",
+    "TC_K_01_CSMS",
+    "TC_K_60_CSMS",
+    "TC_K_37_CSMS",
+    "TC_K_41_CSMS",
+    "TC_K_05_CSMS",
+    "SC-CSMS-201",
+)
+"""The CSMS-side cases (``dut_role: csms``) under scenarios/csms/."""
+_FOLDERS = ("vehicle-programme", "ocpp16", "robustness", "security", "csms/ocpp16", "csms/ocpp201")
+
 
 def case_files() -> list[Path]:
     """Every case file of the library (what ``load_cases([SCENARIOS])`` reads)."""
-    return sorted(
-        path
-        for folder in ("vehicle-programme", "ocpp16", "robustness")
-        for path in (SCENARIOS / folder).glob("*.yaml")
-    )
+    return sorted(path for folder in _FOLDERS for path in (SCENARIOS / folder).glob("*.yaml"))
 
 
 def load_case(case_id: str) -> Case:
     """The library's case with this id (its file is named after it)."""
-    folder = "vehicle-programme" if case_id.startswith("VP-") else "ocpp16"
-    (case,) = load_cases([SCENARIOS / folder / f"{case_id}.yaml"])
+    (path,) = [p for p in case_files() if p.stem == case_id]
+    (case,) = load_cases([path])
     return case
 
 

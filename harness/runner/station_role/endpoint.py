@@ -1,0 +1,342 @@
+"""The harness's station end of one connection to the CSMS under test.
+
+:class:`StationEndpoint` wraps an :class:`~harness.connection.OcppConnection` in the
+charging-station role:
+
+* every frame goes to the case's trace sink as it happens; frames are found again by message
+  id (evidence for checks);
+* the CSMS's requests are answered at once — by the armed :class:`Waiter` they match (an
+  ``expect_*`` step), else by the station's default answers
+  (:class:`~harness.runner.station_role.state.StationState`); every request is recorded as a
+  :class:`CsmsRequest`;
+* a request that breaks the schema is answered with CALLERROR by the session and still
+  reaches the waiter, with the violation (the CSMS's fault, judged by the step);
+* :meth:`call` sends a request to the CSMS and turns every outcome into a
+  :class:`~harness.runner.endpoint.CallOutcome`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from harness.clock import Clock
+from harness.connection import CallErrorReply, ConnectionClosed, OcppConnection
+from harness.results import TraceSink
+from harness.runner.endpoint import CallOutcome
+from harness.runner.engine import plain_json
+from harness.runner.station_role.judge import ProfileJudgement
+from harness.runner.station_role.state import StationState
+from harness.session import (
+    CallErrorReceived,
+    CallReceived,
+    CallTimeout,
+    ErrorCode,
+    Event,
+    ProtocolViolation,
+    RemoteProtocolError,
+    Role,
+    TraceRecord,
+    initiators,
+    schema_set,
+)
+from harness.session import OcppVersion as SessionVersion
+from harness.transport import Transport
+
+__all__ = ["PROFILE_ACTIONS", "CsmsRequest", "StationEndpoint", "Waiter"]
+
+PROFILE_ACTIONS = frozenset(
+    {"SetChargingProfile", "RemoteStartTransaction", "RequestStartTransaction"}
+)
+"""CSMS requests that may carry a charging profile."""
+
+
+@dataclass(frozen=True, slots=True)
+class CsmsRequest:
+    """A request the CSMS sent, and what the station answered."""
+
+    action: str
+    payload: dict[str, Any]
+    message_id: str
+    frames: tuple[int, ...]
+    response: dict[str, Any] | None
+    """``None`` when the session answered CALLERROR (see ``violation``)."""
+    violation: str | None = None
+    """What was wrong with a request that broke the protocol (schema, direction...)."""
+    claimed: bool = False
+    judgement: ProfileJudgement | None = None
+    """For a request carrying a charging profile: the profile judged on arrival."""
+    answered_by_step: bool = False
+    """The answer came from the waiting step's ``respond_with`` (not the station's default)."""
+
+
+Responder = Callable[[dict[str, Any]], dict[str, Any] | None]
+"""Builds the answer to a claimed request (``None``: the station's default answer)."""
+
+
+@dataclass
+class Waiter:
+    """An armed ``expect_*`` step: the first request of ``action`` that ``accepts`` fills
+    :attr:`future`."""
+
+    action: str
+    accepts: Callable[[dict[str, Any]], bool]
+    respond: Responder
+    future: asyncio.Future[CsmsRequest] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class StationEndpoint:
+    """The harness as charging station on one connection to the CSMS (see the module)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        clock: Clock,
+        state: StationState,
+        sink: TraceSink | None = None,
+    ) -> None:
+        self.clock = clock
+        self.state = state
+        self._sink = sink
+        self._frames_by_id: dict[str, list[int]] = {}
+        self._waiters: list[Waiter] = []
+        self._closed: asyncio.Future[None] | None = None
+        self._answerable = frozenset(state.answerable())
+        self.requests: list[CsmsRequest] = []
+        """The CSMS's requests on this connection, in order of arrival (``claimed`` once a
+        step took them or a later step began)."""
+        self.all_requests: list[CsmsRequest] = []
+        """Every request of the CSMS on this connection as it arrived."""
+        version = SessionVersion(str(state.version))
+        schemas = schema_set(version)
+        csms_actions = {
+            a for a in schemas.actions - schemas.send_actions if Role.CSMS in initiators(version, a)
+        }
+        # Every request a CSMS may send gets a handler, so that an expect_request step sees
+        # it even when the station has no answer of its own (CALLERROR NotImplemented then).
+        handlers = {action: self._handler(action) for action in csms_actions}
+        self.connection = OcppConnection.open(
+            transport,
+            role=Role.CHARGING_STATION,
+            clock=clock,
+            handlers=handlers,
+            on_event=self._event,
+            trace_sink=self._trace,
+            keep_trace=False,
+        )
+
+    @property
+    def closed(self) -> bool:
+        """True once the connection is closed."""
+        return self.connection.transport.closed
+
+    def start(self) -> None:
+        """Start answering the CSMS."""
+        self.connection.start()
+        if self._closed is None:
+            self._closed = asyncio.ensure_future(self.connection.wait_closed())
+
+    def closed_waiter(self) -> asyncio.Future[None]:
+        """Completes when the connection closes; cancelling it leaves the connection alone."""
+        if self._closed is None:
+            self.start()
+        assert self._closed is not None
+        return asyncio.shield(self._closed)
+
+    async def close(self) -> None:
+        """Close the connection (normal closure)."""
+        await self.connection.close()
+
+    # ---------------------------------------------------------------------- trace
+
+    def _trace(self, record: TraceRecord) -> None:
+        if self._sink is None or self._sink.closed:
+            return
+        index = self._sink.append(record.to_json())
+        if record.message_id is not None:
+            self._frames_by_id.setdefault(record.message_id, []).append(index)
+
+    def frames_of(self, message_id: str) -> tuple[int, ...]:
+        """Trace indices of the frames with this message id."""
+        return tuple(self._frames_by_id.get(message_id, ()))
+
+    # -------------------------------------------------------------------- calling
+
+    async def call(
+        self, action: str, payload: Mapping[str, Any], *, timeout_s: float
+    ) -> CallOutcome:
+        """Send a request to the CSMS; every outcome comes back as a value. An answered
+        request updates the station's state (transactions)."""
+        try:
+            result = await self.connection.call(action, dict(payload), timeout_s=timeout_s)
+        except CallErrorReceived as exc:
+            return CallOutcome(
+                error_code=str(exc.code),
+                error_description=str(exc.description or ""),
+                frames=self.frames_of(exc.message_id),
+            )
+        except CallTimeout as exc:
+            return CallOutcome(
+                failure="timeout",
+                detail=f"the CSMS did not answer {action} within {timeout_s:g} s",
+                frames=self.frames_of(exc.message_id),
+            )
+        except RemoteProtocolError as exc:
+            return CallOutcome(failure="invalid", detail=f"invalid answer to {action}: {exc}")
+        except ConnectionClosed:
+            transport = self.connection.transport
+            how = f" (close code {transport.close_code})" if transport.close_code else ""
+            return CallOutcome(
+                failure="closed",
+                detail=f"the CSMS closed the connection before answering {action}{how}",
+            )
+        answer = dict(result.payload)
+        self.state.request_answered(action, dict(payload), answer, at=self.clock.now())
+        return CallOutcome(payload=answer, frames=self.frames_of(result.message_id))
+
+    # ------------------------------------------------------------------- requests
+
+    def arm(self, waiter: Waiter) -> Waiter:
+        """Claim the next request ``waiter`` accepts (also one that already arrived
+        unclaimed since the last :meth:`forget`)."""
+        for index, request in enumerate(self.requests):
+            if (
+                not request.claimed
+                and request.action == waiter.action
+                and (request.violation is not None or waiter.accepts(request.payload))
+            ):
+                self.requests[index] = _claimed(request)
+                waiter.future.set_result(request)
+                return waiter
+        self._waiters.append(waiter)
+        return waiter
+
+    async def request_or_closed(self, waiter: Waiter) -> CsmsRequest | None:
+        """The request ``waiter`` claims, or ``None`` when the connection closes first."""
+        closed = self.closed_waiter()
+        waiting: set[asyncio.Future[Any]] = {waiter.future, closed}
+        try:
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+        if waiter.future in done:
+            return waiter.future.result()
+        return None
+
+    def disarm(self, waiter: Waiter) -> None:
+        """Stop waiting."""
+        with contextlib.suppress(ValueError):
+            self._waiters.remove(waiter)
+
+    def forget(self) -> None:
+        """Mark every request so far as seen (a new step that did not arm for them)."""
+        self.requests = [_claimed(r) if not r.claimed else r for r in self.requests]
+
+    def faulty_profiles(self, *, exclude: set[str]) -> list[tuple[CsmsRequest, str]]:
+        """Requests on this connection carrying a profile that broke the schema or a rule
+        (with what is wrong), except those whose message id is in ``exclude``."""
+        out = []
+        for request in self.all_requests:
+            if request.action not in PROFILE_ACTIONS or request.message_id in exclude:
+                continue
+            judgement = request.judgement
+            if request.violation is not None:
+                out.append((request, f"broke the protocol — {request.violation}"))
+            elif (
+                judgement is not None
+                and judgement.findings
+                and (judgement.profile is not None or request.action == "SetChargingProfile")
+            ):
+                out.append((request, judgement.describe()))
+        return out
+
+    def unclaimed(self, action: str) -> list[CsmsRequest]:
+        """Requests of ``action`` no step claimed (answered by default)."""
+        return [r for r in self.requests if r.action == action and not r.claimed]
+
+    def _take(self, action: str, payload: dict[str, Any], *, broken: bool) -> Waiter | None:
+        for waiter in self._waiters:
+            if waiter.action == action and (broken or waiter.accepts(payload)):
+                self._waiters.remove(waiter)
+                return waiter
+        return None
+
+    def _handler(self, action: str) -> Callable[[CallReceived], Any]:
+        async def handle(event: CallReceived) -> dict[str, Any]:
+            payload: dict[str, Any] = plain_json(dict(event.payload))
+            judgement = self.state.judge(action, payload) if action in PROFILE_ACTIONS else None
+            waiter = self._take(action, payload, broken=False)
+            response: dict[str, Any] | None = None
+            by_step = False
+            if waiter is not None:
+                try:
+                    response = waiter.respond(payload)
+                    by_step = response is not None
+                except Exception as exc:  # the scenario's answer could not be built: ours
+                    if not waiter.future.done():
+                        waiter.future.set_exception(exc)
+                    waiter = None
+            if response is None and action in self._answerable:
+                response = self.state.default_answer(action, payload, at=self.clock.now())
+            if action in PROFILE_ACTIONS and response is not None:
+                self.state.install_if_accepted(action, payload, response)
+            request = CsmsRequest(
+                action,
+                payload,
+                event.message_id,
+                self.frames_of(event.message_id),
+                response,
+                claimed=waiter is not None,
+                judgement=judgement,
+                answered_by_step=by_step,
+            )
+            self.requests.append(request)
+            self.all_requests.append(request)
+            if waiter is not None and not waiter.future.done():
+                waiter.future.set_result(request)
+            if response is None:
+                raise CallErrorReply(
+                    ErrorCode.NOT_IMPLEMENTED, f"the harness station does not answer {action}"
+                )
+            return response
+
+        return handle
+
+    def _event(self, event: Event) -> None:
+        """A CSMS request that broke the protocol: record it and hand it to its waiter."""
+        if not isinstance(event, ProtocolViolation) or event.call is not None:
+            return
+        violation = event.violation
+        if violation.action is None or violation.message_id is None:
+            return
+        payload: dict[str, Any] = {}
+        with contextlib.suppress(ValueError, TypeError, IndexError):
+            frame = json.loads(event.raw)
+            if isinstance(frame, list) and len(frame) > 3 and isinstance(frame[3], dict):
+                payload = frame[3]
+        waiter = self._take(violation.action, payload, broken=True)
+        where = f" at {violation.path}" if violation.path else ""
+        request = CsmsRequest(
+            violation.action,
+            payload,
+            violation.message_id,
+            self.frames_of(violation.message_id),
+            None,
+            violation=f"{violation.requirement}: {violation.detail}{where}",
+            claimed=waiter is not None,
+        )
+        self.requests.append(request)
+        self.all_requests.append(request)
+        if waiter is not None and not waiter.future.done():
+            waiter.future.set_result(request)
+
+
+def _claimed(request: CsmsRequest) -> CsmsRequest:
+    return replace(request, claimed=True)

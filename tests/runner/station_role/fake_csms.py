@@ -1,0 +1,362 @@
+"""A small CSMS for the CSMS-side suite's tests, written with the ``ocpp`` package.
+
+It answers a station's BootNotification, StatusNotification, Authorize, StartTransaction,
+StopTransaction, TransactionEvent, Heartbeat and MeterValues, and — when told through
+:meth:`TestCsms.trigger` (in process) or through its control port (one text line
+``ACTION`` from a hook command, see :meth:`TestCsms.hook`) — sends smart-charging requests:
+
+* ``tx_default`` — SetChargingProfile with a TxDefaultProfile on connector/EVSE 1;
+* ``tx_profile`` — a TxProfile for the running transaction;
+* ``remote_start`` — RemoteStartTransaction / RequestStartTransaction with a TxProfile;
+* ``composite`` — a station maximum, a TxDefaultProfile, a TxProfile, then GetCompositeSchedule;
+* ``clear`` — ClearChargingProfile of the last TxDefaultProfile, by id;
+* ``session`` — a TxProfile for the running transaction.
+
+``faults`` make it misbehave on purpose: ``over_max`` (limits of 40 A, above the station's
+32 A), ``wrong_unit`` (schedules in W to a station that accepts A only), ``bad_stack``
+(stackLevel 99), ``no_tx_id`` (TxProfile without transactionId), ``late_first_period``
+(the first startPeriod is 60), ``remote_start_default`` (the profile of a remote start is a
+TxDefaultProfile), ``clear_wrong_id`` (clears an id it never set), ``silent`` (does nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as ChargePoint16
+from ocpp.v16 import call as call16
+from ocpp.v16 import call_result as result16
+from ocpp.v201 import ChargePoint as ChargePoint201
+from ocpp.v201 import call as call201
+from ocpp.v201 import call_result as result201
+
+FAULTS = frozenset(
+    {
+        "over_max",
+        "wrong_unit",
+        "bad_stack",
+        "no_tx_id",
+        "late_first_period",
+        "remote_start_default",
+        "clear_wrong_id",
+        "silent",
+        "malformed",
+        "extra_bad_profile",
+    }
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Brain:
+    """What the CSMS sends; faults change it."""
+
+    def __init__(self, faults: frozenset[str]) -> None:
+        unknown = faults - FAULTS
+        assert not unknown, f"unknown faults {unknown}"
+        self.faults = faults
+        self.ids = itertools.count(100)
+        self.last_default_id: int | None = None
+
+    @property
+    def composite_unit(self) -> str:
+        return "W" if "wrong_unit" in self.faults else "A"
+
+    def schedule(self, *, limit_a: float, kind: str) -> dict[str, Any]:
+        unit = "W" if "wrong_unit" in self.faults else "A"
+        if "malformed" in self.faults:
+            unit = "Amps"
+        limit = 40.0 if "over_max" in self.faults else limit_a
+        if unit == "W":
+            limit = round(limit * 230 * 3, 1)
+        first = 60 if "late_first_period" in self.faults else 0
+        schedule: dict[str, Any] = {
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": [
+                {"startPeriod": first, "limit": limit},
+                {"startPeriod": first + 300, "limit": max(limit / 2, 6.0)},
+            ],
+            "duration": 3600,
+        }
+        if kind != "Relative":
+            schedule["startSchedule"] = _now()
+        return schedule
+
+    def profile(self, purpose: str, *, tx: Any = None, limit_a: float = 16.0) -> dict[str, Any]:
+        profile_id = next(self.ids)
+        if purpose == "TxDefaultProfile":
+            self.last_default_id = profile_id
+        kind = "Relative" if purpose == "TxProfile" and tx is None else "Absolute"
+        body: dict[str, Any] = {
+            "stackLevel": 99 if "bad_stack" in self.faults else 0,
+            "chargingProfilePurpose": purpose,
+            "chargingProfileKind": kind,
+        }
+        if tx is not None and "no_tx_id" not in self.faults:
+            body["transactionId"] = tx
+        return {"id": profile_id, **body, "schedule": self.schedule(limit_a=limit_a, kind=kind)}
+
+
+class _Cp16(ChargePoint16):  # type: ignore[misc]
+    def __init__(self, station_id: str, ws: Any, brain: _Brain) -> None:
+        super().__init__(station_id, ws)
+        self.brain = brain
+        self.tx: int | None = None
+        self.tx_ids = itertools.count(1)
+
+    @on("BootNotification")
+    def boot(self, **_: Any) -> Any:
+        return result16.BootNotification(current_time=_now(), interval=300, status="Accepted")
+
+    @on("StatusNotification")
+    def status(self, **_: Any) -> Any:
+        return result16.StatusNotification()
+
+    @on("Heartbeat")
+    def heartbeat(self, **_: Any) -> Any:
+        return result16.Heartbeat(current_time=_now())
+
+    @on("Authorize")
+    def authorize(self, **_: Any) -> Any:
+        return result16.Authorize(id_tag_info={"status": "Accepted"})
+
+    @on("StartTransaction")
+    def start_tx(self, **_: Any) -> Any:
+        self.tx = next(self.tx_ids)
+        return result16.StartTransaction(transaction_id=self.tx, id_tag_info={"status": "Accepted"})
+
+    @on("StopTransaction")
+    def stop_tx(self, **_: Any) -> Any:
+        self.tx = None
+        return result16.StopTransaction()
+
+    @on("MeterValues")
+    def meter_values(self, **_: Any) -> Any:
+        return result16.MeterValues()
+
+    def _v16(self, profile: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in profile.items() if k not in {"id", "schedule"}}
+        return {"chargingProfileId": profile["id"], **out, "chargingSchedule": profile["schedule"]}
+
+    async def set_profile(self, connector: int, purpose: str, tx: Any = None) -> None:
+        body = self._v16(self.brain.profile(purpose, tx=tx))
+        await self.call(
+            call16.SetChargingProfile(connector_id=connector, cs_charging_profiles=body),
+            skip_schema_validation="malformed" in self.brain.faults,
+        )
+
+    async def act(self, what: str) -> None:
+        brain = self.brain
+        if what == "tx_default":
+            if "extra_bad_profile" in brain.faults:
+                await self.set_profile(0, "TxProfile", tx=self.tx)
+            await self.set_profile(1, "TxDefaultProfile")
+        elif what in {"tx_profile", "session"}:
+            await self.set_profile(1, "TxProfile", tx=self.tx)
+        elif what == "remote_start":
+            purpose = "TxDefaultProfile" if "remote_start_default" in brain.faults else "TxProfile"
+            profile = self._v16(brain.profile(purpose))
+            await self.call(
+                call16.RemoteStartTransaction(
+                    id_tag="REMOTE-1", connector_id=1, charging_profile=profile
+                )
+            )
+        elif what == "composite":
+            await self.set_profile(0, "ChargePointMaxProfile")
+            await self.set_profile(1, "TxDefaultProfile")
+            await self.set_profile(1, "TxProfile", tx=self.tx)
+            await self.call(
+                call16.GetCompositeSchedule(
+                    connector_id=1, duration=400, charging_rate_unit=brain.composite_unit
+                )
+            )
+        elif what == "clear":
+            target = 9999 if "clear_wrong_id" in brain.faults else brain.last_default_id
+            await self.call(call16.ClearChargingProfile(id=target))
+        else:
+            raise ValueError(what)
+
+
+class _Cp201(ChargePoint201):  # type: ignore[misc]
+    def __init__(self, station_id: str, ws: Any, brain: _Brain) -> None:
+        super().__init__(station_id, ws)
+        self.brain = brain
+        self.tx: str | None = None
+
+    @on("BootNotification")
+    def boot(self, **_: Any) -> Any:
+        return result201.BootNotification(current_time=_now(), interval=300, status="Accepted")
+
+    @on("StatusNotification")
+    def status(self, **_: Any) -> Any:
+        return result201.StatusNotification()
+
+    @on("Heartbeat")
+    def heartbeat(self, **_: Any) -> Any:
+        return result201.Heartbeat(current_time=_now())
+
+    @on("Authorize")
+    def authorize(self, **_: Any) -> Any:
+        return result201.Authorize(id_token_info={"status": "Accepted"})
+
+    @on("TransactionEvent")
+    def transaction_event(self, event_type: str, transaction_info: dict[str, Any], **_: Any) -> Any:
+        if event_type == "Started":
+            self.tx = transaction_info["transaction_id"]
+        elif event_type == "Ended":
+            self.tx = None
+        return result201.TransactionEvent(id_token_info={"status": "Accepted"})
+
+    @on("MeterValues")
+    def meter_values(self, **_: Any) -> Any:
+        return result201.MeterValues()
+
+    def _v201(self, profile: dict[str, Any]) -> dict[str, Any]:
+        schedule = {"id": 1, **profile["schedule"]}
+        out = {k: v for k, v in profile.items() if k != "schedule"}
+        return {**out, "chargingSchedule": [schedule]}
+
+    async def set_profile(self, evse: int, purpose: str, tx: Any = None) -> None:
+        body = self._v201(self.brain.profile(purpose, tx=tx))
+        await self.call(
+            call201.SetChargingProfile(evse_id=evse, charging_profile=body),
+            skip_schema_validation="malformed" in self.brain.faults,
+        )
+
+    async def act(self, what: str) -> None:
+        brain = self.brain
+        if what == "tx_default":
+            if "extra_bad_profile" in brain.faults:
+                await self.set_profile(0, "TxProfile", tx=self.tx)
+            await self.set_profile(1, "TxDefaultProfile")
+        elif what in {"tx_profile", "session"}:
+            await self.set_profile(1, "TxProfile", tx=self.tx)
+        elif what == "remote_start":
+            purpose = "TxDefaultProfile" if "remote_start_default" in brain.faults else "TxProfile"
+            profile = self._v201(brain.profile(purpose))
+            await self.call(
+                call201.RequestStartTransaction(
+                    id_token={"idToken": "REMOTE-1", "type": "ISO14443"},
+                    remote_start_id=7,
+                    evse_id=1,
+                    charging_profile=profile,
+                )
+            )
+        elif what == "composite":
+            await self.set_profile(0, "ChargingStationMaxProfile")
+            await self.set_profile(1, "TxDefaultProfile")
+            await self.set_profile(1, "TxProfile", tx=self.tx)
+            await self.call(
+                call201.GetCompositeSchedule(
+                    evse_id=1, duration=400, charging_rate_unit=brain.composite_unit
+                )
+            )
+        elif what == "clear":
+            target = 9999 if "clear_wrong_id" in brain.faults else brain.last_default_id
+            await self.call(call201.ClearChargingProfile(charging_profile_id=target))
+        else:
+            raise ValueError(what)
+
+
+class TestCsms:
+    """The CSMS on ``ws://127.0.0.1:{port}/{station id}`` (OCPP 1.6 and 2.0.1)."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, *, faults: frozenset[str] = frozenset()) -> None:
+        self.faults = faults
+        self.stations: dict[str, _Cp16 | _Cp201] = {}
+        self.actions: list[str] = []
+        self.errors: list[str] = []
+        self._server: Any = None
+        self._control: asyncio.Server | None = None
+        self.port = 0
+        self.control_port = 0
+
+    async def __aenter__(self) -> TestCsms:
+        self._server = await websockets.serve(
+            self._serve, "127.0.0.1", 0, subprotocols=["ocpp1.6", "ocpp2.0.1"]
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._control = await asyncio.start_server(self._control_client, "127.0.0.1", 0)
+        self.control_port = self._control.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._control is not None:
+            self._control.close()
+            await self._control.wait_closed()
+        self._server.close()
+        await self._server.wait_closed()
+
+    def url(self, station_id: str = "CP-1") -> str:
+        return f"ws://127.0.0.1:{self.port}/{station_id}"
+
+    async def _serve(self, ws: Any) -> None:
+        station_id = ws.request.path.rsplit("/", 1)[-1]
+        brain = _Brain(self.faults)
+        cp: _Cp16 | _Cp201
+        if ws.subprotocol == "ocpp1.6":
+            cp = _Cp16(station_id, ws, brain)
+        else:
+            cp = _Cp201(station_id, ws, brain)
+        self.stations[station_id] = cp
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await cp.start()
+
+    async def trigger(self, what: str, station_id: str = "CP-1") -> None:
+        """Make the CSMS act on the station (nothing with the ``silent`` fault)."""
+        self.actions.append(what)
+        if "silent" in self.faults:
+            return
+        await self.stations[station_id].act(what)
+
+    async def _control_client(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        line = (await reader.readline()).decode().split()
+        try:
+            await self.trigger(line[0], line[1] if len(line) > 1 else "CP-1")
+            writer.write(b"ok\n")
+        except Exception as exc:  # report to the hook, which exits non-zero
+            self.errors.append(repr(exc))
+            writer.write(f"error {exc!r}\n".encode())
+        await writer.drain()
+        writer.close()
+
+    def hook(self, what: str) -> str:
+        """A hook command line that makes this CSMS do ``what`` (for a parameter file)."""
+        script = (
+            "import os,socket,sys;"
+            f"s=socket.create_connection(('127.0.0.1',{self.control_port}));"
+            f"s.sendall(b'{what} '+os.environ['OCPP_HARNESS_STATION_ID'].encode()+b'\\n');"
+            "r=s.makefile().readline();print(r.strip());sys.exit(0 if r.startswith('ok') else 1)"
+        )
+        return f'{sys.executable} -c "{script}"'
+
+
+class TriggeringOperator:
+    """An operator who does what the prompt asks by telling the test CSMS directly."""
+
+    def __init__(self, csms: TestCsms, choose: Callable[[str], str]) -> None:
+        self.csms = csms
+        self.choose = choose
+        self.asked: list[str] = []
+
+    async def ask(self, message: str, *, yes_no: bool) -> bool:
+        self.asked.append(message)
+        await self.csms.trigger(self.choose(message))
+        return True
+
+
+Action = Callable[[], Awaitable[None]]

@@ -1,0 +1,79 @@
+"""Running the CSMS-side suite against a test CSMS."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.clock import ScaledClock
+from harness.results import CaseResult, Manifest, RunStore, new_run_id
+from harness.runner.connect import csms_capabilities, run_cases_connect
+from harness.runner.operator import Operator
+from harness.runner.run import PlannedCase
+from harness.scenario import load_cases, load_lab_parameters, resolve_parameters
+from harness.transport import OcppSubprotocol
+from tests.runner.station_role.fake_csms import TestCsms
+
+LIBRARY = Path(__file__).resolve().parents[3] / "scenarios" / "csms"
+HOOKS = {
+    "hook_tx_default": "tx_default",
+    "hook_tx_profile": "tx_profile",
+    "hook_remote_start": "remote_start",
+    "hook_composite": "composite",
+    "hook_clear": "clear",
+    "hook_session": "session",
+}
+
+
+def hook_parameters(csms: TestCsms, *, timeout_s: float) -> dict[str, Any]:
+    """Lab parameters: every hook points at the test CSMS's control port."""
+    return {"csms_timeout_s": timeout_s, **{name: csms.hook(what) for name, what in HOOKS.items()}}
+
+
+async def run_suite(
+    csms: TestCsms,
+    tmp_path: Path,
+    *,
+    version: str,
+    parameters: Mapping[str, Any],
+    operator: Operator,
+    only: tuple[str, ...] = (),
+    paths: tuple[Path, ...] = (),
+) -> dict[str, CaseResult]:
+    """Run the library's CSMS cases of ``version`` (or the case files ``paths``) against
+    ``csms``; results by case id."""
+    folder = LIBRARY / ("ocpp16" if version == "1.6" else "ocpp201")
+    cases = [c for c in load_cases(list(paths) or [folder]) if not only or c.id in only]
+    params_file = tmp_path / f"lab-{version}.yaml"
+    params_file.write_text(yaml.safe_dump({"parameters": dict(parameters)}))
+    overrides = load_lab_parameters(params_file)
+    planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
+    clock = ScaledClock(speed=1.0, start=datetime.now(UTC))
+    manifest = Manifest(
+        run_id=new_run_id(started_at=clock.now()),
+        started_at=clock.now(),
+        target=f"connect {csms.url()}",
+        ocpp_versions=(OcppSubprotocol.V16 if version == "1.6" else OcppSubprotocol.V201,),
+    )
+    with RunStore.create(tmp_path / "runs", manifest) as writer:
+        results = await run_cases_connect(
+            planned,
+            url=csms.url(),
+            writer=writer,
+            clock=clock,
+            operator=operator,
+            capabilities=csms_capabilities([version]),
+        )
+        writer.finish(finished_at=clock.now())
+    return {r.info.case_id: r for r in results}
+
+
+def failures(result: CaseResult) -> str:
+    """Every non-passing check as Requirement / Expected / Actual text."""
+    return "\n".join(c.explain() for c in result.checks if c.verdict.value != "PASS") + (
+        f"\n{result.interruption.reason}" if result.interruption else ""
+    )
