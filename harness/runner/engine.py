@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
@@ -211,7 +211,18 @@ class CaseEngine:
             )
             return built
 
-        return self.endpoint.arm(step.action, respond)
+        return self.endpoint.arm(step.action, respond, accepts=self._filter(step))
+
+    def _filter(self, step: ExpectRequestStep) -> Callable[[Mapping[str, Any]], bool] | None:
+        """With ``skip_unmatched``: the requests the step takes (those matching ``expect``)."""
+        expect = step.expect
+        if not step.skip_unmatched or expect is None:
+            return None
+
+        def accepts(payload: Mapping[str, Any]) -> bool:
+            return match(expect, payload, variables=self._variables).matched
+
+        return accepts
 
     async def _step(self, step: Step) -> None:
         self._counter += 1
@@ -420,7 +431,7 @@ class CaseEngine:
         waiter = self._armed.pop(id(step), None)
         early: Received | None = None
         if waiter is None:
-            early = self.endpoint.take_unclaimed(step.action)
+            early = self.endpoint.take_unclaimed(step.action, accepts=self._filter(step))
             if early is None:
                 waiter = self._arm(step)
         received = early
@@ -437,6 +448,11 @@ class CaseEngine:
                     if gone
                     else f"no {step.action} within {within_s:g} s"
                 )
+                if waiter.passed_over:
+                    actual += (
+                        f" that matched ({len(waiter.passed_over)} passed over, the last: "
+                        f"{_short(waiter.passed_over[-1])})"
+                    )
                 self._judge(step, ok=False, expected=expected, actual=actual)
                 if gone:
                     raise _Stop

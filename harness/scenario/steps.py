@@ -117,6 +117,11 @@ class ExpectRequestStep(_Step):
 
     Other requests arriving meanwhile are answered by the runner's defaults and do not fail
     the step. ``respond_with`` ``None`` means the runner's default answer for the action.
+
+    The first request of ``action`` is judged against ``expect``; with ``skip_unmatched``,
+    requests of ``action`` that do not match are answered by default and passed over, and
+    the step waits for one that matches (for streams such as OCPP 2.x TransactionEvent,
+    where Updated events come before the Ended one).
     """
 
     kind: Literal["expect_request"]
@@ -125,6 +130,10 @@ class ExpectRequestStep(_Step):
     expect: MatcherField | None = None
     respond_with: Payload | None = None
     store: StoreMap = Field(default_factory=dict, description="variable: path in the request")
+    skip_unmatched: StrictBool = Field(
+        default=False,
+        description="Pass over requests of the action that do not match expect; wait for one.",
+    )
 
 
 class WaitStep(_Step):

@@ -28,6 +28,16 @@ TC_IDS = (
 )
 
 
+K201_IDS = tuple(f"TC_K_{n:02d}_CS" for n in (1, 2, 5, 6, 7, 8, 9, 16, 24, *range(29, 43), 47))
+"""The OCPP 2.0.1 station cases (scenarios/ocpp201); the 2.0.1 vehicle programme
+(scenarios/vehicle-programme-201) reuses VP_IDS."""
+
+
+def cases_for(version: str) -> list[Case]:
+    """The library's cases for one OCPP version (the built-in declaration is per version)."""
+    return [c for c in load_cases([SCENARIOS]) if version in {str(v) for v in c.ocpp_versions}]
+
+
 def case_files() -> list[Path]:
     """Every case file of the library (what ``load_cases([SCENARIOS])`` reads)."""
     return sorted(

@@ -26,6 +26,7 @@ from harness.scenario.checks import known_actions
 from harness.scenario.matchers import Equals, OneOf, Subset
 from tests.scenario.test_runner_view import _messages, _schema
 from tests.scenarios.library import (
+    K201_IDS,
     SCENARIOS,
     SCHEMA_DIR,
     TC_IDS,
@@ -40,9 +41,10 @@ ALL_IDS = (*VP_IDS, *TC_IDS)
 
 def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
     cases = load_cases([SCENARIOS])
-    ids = [case.id for case in cases]
-    assert sorted(ids) == sorted(ALL_IDS)
-    assert len(set(ids)) == len(ids)
+    keys = [(case.id, str(v)) for case in cases for v in case.ocpp_versions]
+    expected = [(i, "1.6") for i in ALL_IDS] + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS)]
+    assert sorted(keys) == sorted(expected)
+    assert len(set(keys)) == len(keys)
 
 
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
