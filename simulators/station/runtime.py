@@ -166,7 +166,7 @@ class SimulatedStation:
         self.clock = clock
         self.options = options or RuntimeOptions()
         self._core = StationCore(config, now=clock.now())
-        self._settings = StationSettings()
+        self._settings = StationSettings(smart_charging_enabled=config.smart_charging)
         self._vehicle_params = vehicle_params or VehicleParams()
         self._seed = seed
         self._plug_count = 0

@@ -237,7 +237,9 @@ class Ocpp201Adapter:
         if evse_id is None or evse_id not in core.evse_ids:
             return _status("Rejected", "UnknownEvse")
         profile = None
-        if "chargingProfile" in p:
+        # OCA TC_K_38_CS: a station without smart charging starts the transaction and
+        # ignores the chargingProfile of the request.
+        if "chargingProfile" in p and host.settings.smart_charging_enabled:
             parsed = parse_profile(self.version, evse_id, p["chargingProfile"])
             if isinstance(parsed, PayloadError):
                 return _status("Rejected", "InvalidProfile")
