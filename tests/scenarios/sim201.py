@@ -64,4 +64,7 @@ def run_201(
             writer.finish(finished_at=clock.now())
         return results
 
-    return {r.info.case_id: r for r in run_virtual(main())}
+    results = run_virtual(main())
+    by_id = {r.info.case_id: r for r in results}
+    assert len(by_id) == len(results), "one result per case id and station"
+    return by_id
