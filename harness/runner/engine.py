@@ -46,6 +46,7 @@ from harness.scenario import (
     CompareCompositeStep,
     ExpectRequestStep,
     ExpectSettledStep,
+    ExternalLimitStep,
     OcppVersion,
     PromptResponse,
     PromptStep,
@@ -239,6 +240,8 @@ class CaseEngine:
                 await self.clock.sleep(seconds)
             case VehicleStep():
                 await self._vehicle(step)
+            case ExternalLimitStep():
+                await self._external_limit(step)
             case PromptStep():
                 await self._prompt(step)
             case ExpectSettledStep():
@@ -536,6 +539,28 @@ class CaseEngine:
         else:
             soc = resolve_number(step.soc_percent or 0.0, variables=self._variables)
             await self.control.set_soc(evse=evse, soc_percent=soc)
+
+    async def _external_limit(self, step: ExternalLimitStep) -> None:
+        evse = resolve_int(step.evse, variables=self._variables)
+        limit_a = (
+            None
+            if step.limit_a is None
+            else resolve_number(step.limit_a, variables=self._variables)
+        )
+        self._note(step.lab_prompt(limit_a, evse))
+        if self.control is None:
+            message = step.lab_prompt(limit_a, evse)
+            if not await self._ask(step, message, yes_no=False, timeout_s=None):
+                self._unjudgeable(
+                    step,
+                    expected="the operator does it",
+                    reason=f"the operator did not confirm: {message}",
+                )
+                raise _Stop
+        else:
+            await self.control.set_external_limit(evse=evse, limit_a=limit_a)
+        self.mirror.external_limit(evse_id=evse, limit_a=limit_a, at=self.clock.now())
+        self._record_limits()
 
     async def _ask(
         self, step: Step, message: str, *, yes_no: bool, timeout_s: float | None

@@ -76,3 +76,8 @@ class SimulationControl(Protocol):
     async def wake(self, *, evse: int) -> None:
         """Wake a sleeping vehicle."""
         ...
+
+    async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
+        """An external system (EMS) limits ``evse`` to ``limit_a`` per phase, or lifts its
+        limit (``None``), outside OCPP."""
+        ...

@@ -49,6 +49,9 @@ class _Control:
         self._station.core.interrupt_pilot(evse, now=self._station.clock.now())
         self._station.poke()
 
+    async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
+        await self._station.set_external_limit(evse, limit_a=limit_a)
+
 
 class _Builtin:
     """One built-in simulated station with its vehicle model."""

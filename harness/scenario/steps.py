@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from harness.scenario.fields import (
+    Amount,
     Integer,
     MatcherField,
     Name,
@@ -40,6 +41,7 @@ __all__ = [
     "CompareCompositeStep",
     "ExpectRequestStep",
     "ExpectSettledStep",
+    "ExternalLimitStep",
     "Level",
     "PromptResponse",
     "PromptStep",
@@ -176,6 +178,23 @@ class VehicleStep(_Step):
             VehicleAction.SET_SOC: "Bring the vehicle at EVSE {evse} to the state of charge",
         }
         return words[self.action].format(evse=self.evse) + ", then confirm."
+
+
+class ExternalLimitStep(_Step):
+    """An external system (an energy management system, the grid operator) sets or lifts a
+    limit at the station, outside OCPP (K12 in 2.0.1: the station reports it with
+    NotifyChargingLimit / ClearedChargingLimit). In simulation the simulated station gets
+    it; in a lab it becomes an operator prompt. ``limit_a`` ``None`` lifts the limit."""
+
+    kind: Literal["external_limit"]
+    evse: Integer = 1
+    limit_a: Amount | None = Field(default=None, description="Amperes per phase; none: lift it")
+
+    def lab_prompt(self, limit_a: float | None, evse: int) -> str:
+        """The operator instruction that replaces this step in a lab."""
+        if limit_a is None:
+            return f"Lift the external (EMS) limit on EVSE {evse}"
+        return f"Set an external (EMS) limit of {limit_a:g} A per phase on EVSE {evse}"
 
 
 class PromptResponse(StrEnum):
@@ -407,6 +426,7 @@ Step = Annotated[
     | ExpectRequestStep
     | WaitStep
     | VehicleStep
+    | ExternalLimitStep
     | PromptStep
     | ExpectSettledStep
     | CompareCompositeStep

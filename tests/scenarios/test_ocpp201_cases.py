@@ -101,6 +101,7 @@ def test_every_programme_case_passes_with_the_reference_vehicle(
         ("redundant_periods", "TC_K_41_CS", "TC_K_41_CS"),
         ("redundant_periods", "TC_K_40_CS", "TC_K_40_CS"),
         ("accepts_unknown_transaction", "TC_K_16_CS", "K01.FR.33"),
+        ("late_apply", "TC_K_52_CS", "TC_K_52_CS"),
         ("accepts_but_ignores", "VP-01", "VP-01"),
         ("late_apply", "VP-13", "VP-13"),
         ("ignores_phase_switch", "VP-10", "VP-10"),

@@ -9,7 +9,7 @@ import pytest
 
 from harness.results import Verdict
 from harness.runner.inputs import sim_capabilities
-from harness.scenario import ScenarioLoadError, load_cases, selects
+from harness.scenario import ExternalLimitStep, ScenarioLoadError, load_cases, selects
 from tests.scenarios.library import SCENARIOS
 from tests.scenarios.sim201 import VP201, run_201
 
@@ -114,3 +114,24 @@ def test_a_case_for_another_version_alone_is_not_applicable(tmp_path: Path) -> N
     results = run_201([SCENARIOS / "vehicle-programme" / "VP-13.yaml"], out=tmp_path)
     assert results["VP-13"].verdict is Verdict.NOT_APPLICABLE
     assert "2.0.1" in results["VP-13"].reason
+
+
+def test_external_limit_steps_report_and_cap_the_composite(tmp_path: Path) -> None:
+    """TC_K_52_CS on the built-in station: NotifyChargingLimit for each limit, then
+    ClearedChargingLimit; the oracle caps the composite with the external limit."""
+    result = run_201([SCENARIOS / "ocpp201" / "TC_K_52_CS.yaml"], out=tmp_path)["TC_K_52_CS"]
+    assert result.verdict is Verdict.PASS
+    by_requirement: dict[str, list[str]] = {}
+    for check in result.checks:
+        by_requirement.setdefault(check.requirement.id, []).append(check.expected)
+    assert len(by_requirement["K12"]) == 2
+    assert len(by_requirement["K13"]) == 1
+    composites = [e for e in by_requirement["TC_K_52_CS"] if "→" in e]
+    assert [e.rsplit(": ", 1)[1] for e in composites] == ["0 s → 10 A", "0 s → 8 A", "0 s → 16 A"]
+
+
+def test_external_limit_in_a_lab_is_an_operator_prompt() -> None:
+    step = ExternalLimitStep.model_validate({"kind": "external_limit", "evse": 2, "limit_a": 10})
+    assert step.limit_a == 10
+    assert step.lab_prompt(10.0, 2) == "Set an external (EMS) limit of 10 A per phase on EVSE 2"
+    assert step.lab_prompt(None, 2) == "Lift the external (EMS) limit on EVSE 2"

@@ -429,6 +429,22 @@ class Ocpp201Adapter:
         """2.0.1 has no discharging."""
         return False
 
+    def external_limit_changed(self, evse_id: int, schedule: dict[str, Any] | None) -> None:
+        """K12: an external limit is reported with NotifyChargingLimit (with its schedule when
+        SmartChargingCtrlr.NotifyChargingLimitWithSchedules is true); K13: its end with
+        ClearedChargingLimit."""
+        if schedule is None:
+            cleared = {"chargingLimitSource": "EMS", "evseId": evse_id}
+            self.host.enqueue("ClearedChargingLimit", fixed(cleared))
+            return
+        payload: dict[str, Any] = {
+            "chargingLimit": {"chargingLimitSource": "EMS"},
+            "evseId": evse_id,
+        }
+        if self.host.settings.notify_with_schedules:
+            payload["chargingSchedule"] = [schedule]
+        self.host.enqueue("NotifyChargingLimit", fixed(payload))
+
 
 def _status(status: str, reason_code: str, detail: str = "") -> dict[str, Any]:
     info: dict[str, Any] = {"reasonCode": reason_code[:20]}
