@@ -102,15 +102,27 @@ class SeenViolation:
         return f"{self.event.violation.kind.value}: {self.event.violation.detail}"[:300]
 
 
+RequestFilter = Callable[[Mapping[str, Any]], bool]
+"""Whether a request payload is the one an armed step waits for."""
+
+
 @dataclass
 class Waiter:
-    """An armed ``expect_request``: the first matching request fills :attr:`future`."""
+    """An armed ``expect_request``: the first request of :attr:`action` that
+    :attr:`accepts` (``None``: any) fills :attr:`future`; the others are remembered in
+    :attr:`passed_over` (answered by default)."""
 
     action: str
     respond: ResponseBuilder
+    accepts: RequestFilter | None = None
     future: asyncio.Future[Received] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    passed_over: list[dict[str, Any]] = field(default_factory=list)
+
+    def wants(self, payload: Mapping[str, Any]) -> bool:
+        """True if this waiter takes a request of its action with ``payload``."""
+        return self.accepts is None or self.accepts(payload)
 
 
 class CsmsEndpoint:
@@ -327,9 +339,12 @@ class CsmsEndpoint:
 
     # ------------------------------------------------------------------ requests
 
-    def arm(self, action: str, respond: ResponseBuilder) -> Waiter:
-        """Wait for the DUT's next ``action`` request, to be answered by ``respond``."""
-        waiter = Waiter(action, respond)
+    def arm(
+        self, action: str, respond: ResponseBuilder, *, accepts: RequestFilter | None = None
+    ) -> Waiter:
+        """Wait for the DUT's next ``action`` request (that ``accepts`` takes, if given), to be
+        answered by ``respond``."""
+        waiter = Waiter(action, respond, accepts)
         self._waiters.append(waiter)
         return waiter
 
@@ -338,10 +353,13 @@ class CsmsEndpoint:
         with contextlib.suppress(ValueError):
             self._waiters.remove(waiter)
 
-    def take_unclaimed(self, action: str) -> Received | None:
-        """A request of ``action`` that arrived with no waiter armed (answered by default)."""
+    def take_unclaimed(
+        self, action: str, *, accepts: RequestFilter | None = None
+    ) -> Received | None:
+        """A request of ``action`` (that ``accepts`` takes, if given) that arrived with no
+        waiter armed for it (answered by default)."""
         for i, (name, received) in enumerate(self._unclaimed):
-            if name == action:
+            if name == action and (accepts is None or accepts(received.payload)):
                 del self._unclaimed[i]
                 return received
         return None
@@ -352,7 +370,12 @@ class CsmsEndpoint:
 
     def _handler(self, action: str) -> Callable[[CallReceived], Any]:
         async def handle(event: CallReceived) -> dict[str, Any]:
-            waiter = next((w for w in self._waiters if w.action == action), None)
+            waiter = next(
+                (w for w in self._waiters if w.action == action and w.wants(event.payload)), None
+            )
+            for other in self._waiters:
+                if other.action == action and other is not waiter:
+                    other.passed_over.append(dict(event.payload))
             response: dict[str, Any] | None = None
             if waiter is not None:
                 self._waiters.remove(waiter)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,7 @@ from harness.scenario import (
     CompareCompositeStep,
     ExpectRequestStep,
     ExpectSettledStep,
+    ExternalLimitStep,
     FuzzStep,
     OcppVersion,
     PromptResponse,
@@ -246,7 +247,18 @@ class CaseEngine:
             )
             return built
 
-        return self.endpoint.arm(step.action, respond)
+        return self.endpoint.arm(step.action, respond, accepts=self._filter(step))
+
+    def _filter(self, step: ExpectRequestStep) -> Callable[[Mapping[str, Any]], bool] | None:
+        """With ``skip_unmatched``: the requests the step takes (those matching ``expect``)."""
+        expect = step.expect
+        if not step.skip_unmatched or expect is None:
+            return None
+
+        def accepts(payload: Mapping[str, Any]) -> bool:
+            return match(expect, payload, variables=self._variables).matched
+
+        return accepts
 
     async def _step(self, step: Step) -> None:
         self._counter += 1
@@ -263,6 +275,8 @@ class CaseEngine:
                 await countdown_sleep(self.clock, seconds, report=self.wait_progress)
             case VehicleStep():
                 await self._vehicle(step)
+            case ExternalLimitStep():
+                await self._external_limit(step)
             case PromptStep():
                 await self._prompt(step)
             case ExpectSettledStep():
@@ -495,7 +509,7 @@ class CaseEngine:
         waiter = self._armed.pop(id(step), None)
         early: Received | None = None
         if waiter is None:
-            early = self.endpoint.take_unclaimed(step.action)
+            early = self.endpoint.take_unclaimed(step.action, accepts=self._filter(step))
             if early is None:
                 waiter = self._arm(step)
         received = early
@@ -512,6 +526,11 @@ class CaseEngine:
                     if gone
                     else f"no {step.action} within {within_s:g} s"
                 )
+                if waiter.passed_over:
+                    actual += (
+                        f" that matched ({len(waiter.passed_over)} passed over, the last: "
+                        f"{_short(waiter.passed_over[-1])})"
+                    )
                 self._judge(step, ok=False, expected=expected, actual=actual)
                 if gone:
                     raise _Stop
@@ -598,6 +617,35 @@ class CaseEngine:
         else:
             soc = resolve_number(step.soc_percent or 0.0, variables=self._variables)
             await self.control.set_soc(evse=evse, soc_percent=soc)
+
+    async def _external_limit(self, step: ExternalLimitStep) -> None:
+        evse = resolve_int(step.evse, variables=self._variables)
+        limit_a = (
+            None
+            if step.limit_a is None
+            else resolve_number(step.limit_a, variables=self._variables)
+        )
+        self._note(step.lab_prompt(limit_a, evse))
+        if isinstance(self.control, VehiclesStayPluggedIn):  # unattended: nobody to do it
+            self._unjudgeable(
+                step,
+                expected="an external limit set at the station",
+                reason="an unattended run cannot set an external limit (it needs an operator)",
+            )
+            raise _Stop
+        if self.control is None:
+            message = step.lab_prompt(limit_a, evse)
+            if not await self._ask(step, message, yes_no=False, timeout_s=None):
+                self._unjudgeable(
+                    step,
+                    expected="the operator does it",
+                    reason=f"the operator did not confirm: {message}",
+                )
+                raise _Stop
+        else:
+            await self.control.set_external_limit(evse=evse, limit_a=limit_a)
+        self.mirror.external_limit(evse_id=evse, limit_a=limit_a, at=self.clock.now())
+        self._record_limits()
 
     async def _ask(
         self, step: Step, message: str, *, yes_no: bool, timeout_s: float | None

@@ -133,6 +133,9 @@ def sim_capabilities(versions: tuple[str, ...]) -> Capabilities:
             "supply_phases": 3,
             "max_current_a": 32.0,
             "phase_switching": True,
+            # The simulator takes an external (EMS) limit (external_limit steps) and reports
+            # it in 2.x with NotifyChargingLimit; 1.6 has no message for it.
+            "external_constraints": any(v != "1.6" for v in versions),
             "v2x": v21,
             "v2x_modes": ["CentralSetpoint", "Idle"] if v21 else [],
             "measurands": [

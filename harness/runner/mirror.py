@@ -24,6 +24,7 @@ from harness.smartcharging import (
     RateUnit,
     StationContext,
     Transaction,
+    external_limit_request,
     parse_set_charging_profile,
 )
 from harness.smartcharging import OcppVersion as OracleVersion
@@ -104,6 +105,18 @@ class MirrorStore:
                 stack_level=raw.get("stackLevel"),
             )
         self._store.clear(criteria)
+
+    def external_limit(self, *, evse_id: int, limit_a: float | None, at: datetime) -> None:
+        """An external system limited ``evse_id`` to ``limit_a`` from ``at`` (``None``: lifted
+        it): the station holds it as a ChargingStationExternalConstraints profile, which
+        caps the composite schedule (K12)."""
+        self._store.clear(ClearCriteria(evse_id=evse_id, purpose=Purpose.EXTERNAL_CONSTRAINTS))
+        if limit_a is None:
+            return
+        payload = external_limit_request(evse_id, limit_a=limit_a, start=at)
+        _, profile = parse_set_charging_profile(payload, version=OracleVersion.V201)
+        self._store._items = (*self._store.installed, InstalledProfile(evse_id, profile))
+        self._store._cache.clear()
 
     def transaction_ended(self, transaction: ObservedTransaction) -> None:
         """TxProfiles live as long as their transaction (1.6 §3.13.1, K01.FR.26 in 2.x);

@@ -103,6 +103,11 @@ class SimulationControl(Protocol):
         """Wake a sleeping vehicle."""
         ...
 
+    async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
+        """An external system (EMS) limits ``evse`` to ``limit_a`` per phase, or lifts its
+        limit (``None``), outside OCPP."""
+        ...
+
 
 class VehiclesStayPluggedIn:
     """The vehicle side of an unattended lab run: the station's vehicles are plugged in for
@@ -125,3 +130,8 @@ class VehiclesStayPluggedIn:
 
     async def wake(self, *, evse: int) -> None:
         self.skipped.append(f"wake at EVSE {evse}")
+
+    async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
+        raise RuntimeError(
+            "an unattended lab run cannot set an external limit (the case needs an operator)"
+        )

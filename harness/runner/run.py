@@ -147,6 +147,8 @@ async def run_cases(
                     provider, clock, operator, capabilities, opts, timeout_s, hooks, lab_meter
                 )
                 connected_once = connected_once or dut is not None
+            if _other_variant_runs(item, planned, dut):
+                continue
             if dut is not None:
                 version = str(dut.endpoint.version)
             else:
@@ -195,6 +197,24 @@ async def run_cases(
             await dut.close()
         await provider.close()
     return results
+
+
+def _other_variant_runs(
+    item: PlannedCase, planned: Sequence[PlannedCase], dut: _Dut | None
+) -> bool:
+    """True when ``item`` is one of several cases with its id (one per OCPP version, e.g. the
+    1.6 and the 2.0.1 VP-04) and another of them is the one for this DUT: the one for the
+    version the DUT connected with, else (no such case, or no DUT) the first. Only one of
+    them is reported, so a result key (case id × devices) is written once."""
+    same = [p for p in planned if p.case.id == item.case.id]
+    if len(same) < 2:
+        return False
+    if dut is not None:
+        version = str(dut.endpoint.version)
+        fits = [p for p in same if version in {str(v) for v in p.case.ocpp_versions}]
+        if fits:
+            return fits[0] is not item
+    return same[0] is not item
 
 
 def _error(info: CaseInfo, exc: Exception, clock: Clock, wall0: float) -> CaseResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from harness.runner.inputs import RunnerInputError
@@ -48,11 +49,21 @@ class _Control:
         self._station.core.interrupt_pilot(evse, now=self._station.clock.now())
         self._station.poke()
 
+    async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
+        await self._station.set_external_limit(evse, limit_a=limit_a)
+
 
 class _Builtin:
     """One built-in simulated station with its vehicle model."""
 
-    def __init__(self, runtime: Any, station_pkg: Any, vehicle_pkg: Any, spec: SimSpec) -> None:
+    def __init__(
+        self,
+        runtime: Any,
+        station_pkg: Any,
+        vehicle_pkg: Any,
+        spec: SimSpec,
+        options: Mapping[str, Any],
+    ) -> None:
         catalogue = vehicle_pkg.load_catalogue()
         try:
             params = catalogue.get(spec.vehicle.archetype).vehicle_params(
@@ -69,6 +80,7 @@ class _Builtin:
             meter_interval_s=METER_INTERVAL_S,
             phase_switching=True,  # as scenarios/capabilities/sim-station.yaml declares
             faults=faults,
+            **options,
         )
         self._station = runtime.SimulatedStation(config, clock=spec.clock, vehicle_params=params)
         self._control = _Control(self._station, params)
@@ -90,9 +102,10 @@ def _oracle_version(spec: SimSpec) -> Any:
     return OcppVersion(spec.subprotocol.value.removeprefix("ocpp"))
 
 
-def builtin_factory() -> StationFactory:
+def builtin_factory(*, station_options: Mapping[str, Any] | None = None) -> StationFactory:
     """The factory of built-in simulated stations; :class:`RunnerInputError` if this build has
-    no station simulator runtime."""
+    no station simulator runtime. ``station_options`` are further ``StationConfig`` fields
+    (e.g. ``supported_units``, ``smart_charging``) for stations other than the library's."""
     try:
         runtime = importlib.import_module("simulators.station.runtime")
     except ImportError:
@@ -104,7 +117,7 @@ def builtin_factory() -> StationFactory:
     vehicle_pkg = importlib.import_module("simulators.vehicle")
 
     def factory(spec: SimSpec) -> _Builtin:
-        return _Builtin(runtime, station_pkg, vehicle_pkg, spec)
+        return _Builtin(runtime, station_pkg, vehicle_pkg, spec, station_options or {})
 
     return factory
 

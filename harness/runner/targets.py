@@ -140,6 +140,9 @@ class _ControlProxy:
     async def wake(self, *, evse: int) -> None:
         await self._control().wake(evse=evse)
 
+    async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
+        await self._control().set_external_limit(evse=evse, limit_a=limit_a)
+
 
 class SimProvider:
     """One simulated station (with one vehicle model) connected in process.

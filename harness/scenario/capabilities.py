@@ -25,14 +25,18 @@ Cases state their needs with a small vocabulary (:func:`parse_need`)::
 * a flag name (``smart_charging``) — the flag must be ``true``;
 * ``set.member`` (``units.W``, ``v2x_modes.CentralSetpoint``, ``measurands.Current.Offered``)
   — the member must be listed;
-* ``{limit: minimum}`` (``{max_periods: 6}``) — the declared number must be at least that.
+* ``{limit: minimum}`` (``{max_periods: 6}``) — the declared number must be at least that;
+* ``not <flag or set.member>`` (``not units.W``, ``not smart_charging``) — for cases that
+  test how a DUT *without* a feature behaves (OCA's TC_K_42, TC_K_38): the flag must be
+  false or the member not listed. Here the declaration is read as complete: what it does
+  not claim, the DUT is taken not to support.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -219,8 +223,12 @@ class Need:
     name: str
     member: str | None = None
     minimum: float | None = None
+    negated: bool = False
+    """``not ...``: the flag must be false, the member not listed."""
 
     def __str__(self) -> str:
+        if self.negated:
+            return f"not {replace(self, negated=False)}"
         if self.member is not None:
             return f"{self.name}.{self.member}"
         if self.minimum is not None:
@@ -230,6 +238,10 @@ class Need:
     def unmet(self, capabilities: Capabilities) -> str | None:
         """Why ``capabilities`` does not satisfy this need, or ``None`` if it does."""
         declared = getattr(capabilities, self.name)
+        if self.negated:
+            if replace(self, negated=False).unmet(capabilities) is not None:
+                return None
+            return f"needs {self} (a DUT without it); the declaration claims it"
         if self.member is not None:
             if self.member in declared:
                 return None
@@ -251,7 +263,7 @@ def known_need_names() -> list[str]:
     names = list(FLAGS)
     for set_name, members in SETS.items():
         names.extend(f"{set_name}.{member.value}" for member in members)
-    return names
+    return names + [f"not {name}" for name in names]
 
 
 def _unknown(text: str, known: Iterable[str] | None = None) -> PydanticCustomError:
@@ -273,6 +285,8 @@ def _unknown(text: str, known: Iterable[str] | None = None) -> PydanticCustomErr
 def parse_need(raw: Any) -> Need:
     """Parse one entry of ``needs:``; raises a pydantic error saying what was expected."""
     if isinstance(raw, str):
+        if raw.startswith("not "):
+            return replace(parse_need(raw.removeprefix("not ").strip()), negated=True)
         if raw in FLAGS:
             return Need(raw)
         set_name, dot, member = raw.partition(".")

@@ -141,7 +141,9 @@ def collect_cases(paths: Iterable[Path | str]) -> LoadResult:
     for problem in problems:
         result.files.append(problem.location.file)
         result.problems[problem.location.file] = [problem]
-    first_seen: dict[str, LoadedCase] = {}
+    # One id may name one case per OCPP version (VP-04 over 1.6 and over 2.0.1): ids clash
+    # only when the versions overlap.
+    first_seen: dict[tuple[str, str], LoadedCase] = {}
     for path in files:
         name = str(path)
         if name in result.problems or name in result.files:
@@ -152,18 +154,20 @@ def collect_cases(paths: Iterable[Path | str]) -> LoadResult:
             cases, more = _cases_in(located)
             file_problems.extend(more)
             for loaded in cases:
-                earlier = first_seen.get(loaded.case.id)
+                keys = [(loaded.case.id, str(v)) for v in loaded.case.ocpp_versions]
+                earlier = next((first_seen[k] for k in keys if k in first_seen), None)
                 if earlier is not None:
                     file_problems.append(
                         Problem(
                             loaded.location,
                             ("id",),
-                            f"duplicate case id '{loaded.case.id}' "
-                            f"(also defined at {earlier.location})",
+                            f"duplicate case id '{loaded.case.id}' for the same OCPP version "
+                            f"(also defined at {earlier.location}; one id may name one case "
+                            "per version)",
                         )
                     )
                     continue
-                first_seen[loaded.case.id] = loaded
+                first_seen.update(dict.fromkeys(keys, loaded))
                 result.cases.append(loaded)
         result.problems[name] = sorted(file_problems, key=lambda p: (p.location, p.message))
     return result

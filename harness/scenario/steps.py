@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from harness.scenario.fields import (
+    Amount,
     Integer,
     MatcherField,
     Name,
@@ -41,6 +42,7 @@ __all__ = [
     "ExpectProfileStep",
     "ExpectRequestStep",
     "ExpectSettledStep",
+    "ExternalLimitStep",
     "FuzzStep",
     "Level",
     "Mutation",
@@ -121,6 +123,11 @@ class ExpectRequestStep(_Step):
 
     Other requests arriving meanwhile are answered by the runner's defaults and do not fail
     the step. ``respond_with`` ``None`` means the runner's default answer for the action.
+
+    The first request of ``action`` is judged against ``expect``; with ``skip_unmatched``,
+    requests of ``action`` that do not match are answered by default and passed over, and
+    the step waits for one that matches (for streams such as OCPP 2.x TransactionEvent,
+    where Updated events come before the Ended one).
     """
 
     kind: Literal["expect_request"]
@@ -129,6 +136,10 @@ class ExpectRequestStep(_Step):
     expect: MatcherField | None = None
     respond_with: Payload | None = None
     store: StoreMap = Field(default_factory=dict, description="variable: path in the request")
+    skip_unmatched: StrictBool = Field(
+        default=False,
+        description="Pass over requests of the action that do not match expect; wait for one.",
+    )
 
 
 class ProfileAction(StrEnum):
@@ -233,6 +244,23 @@ class VehicleStep(_Step):
         }
         shown = self.evse if evse is None else evse
         return words[self.action].format(evse=shown) + ", then confirm."
+
+
+class ExternalLimitStep(_Step):
+    """An external system (an energy management system, the grid operator) sets or lifts a
+    limit at the station, outside OCPP (K12 in 2.0.1: the station reports it with
+    NotifyChargingLimit / ClearedChargingLimit). In simulation the simulated station gets
+    it; in a lab it becomes an operator prompt. ``limit_a`` ``None`` lifts the limit."""
+
+    kind: Literal["external_limit"]
+    evse: Integer = 1
+    limit_a: Amount | None = Field(default=None, description="Amperes per phase; none: lift it")
+
+    def lab_prompt(self, limit_a: float | None, evse: int) -> str:
+        """The operator instruction that replaces this step in a lab."""
+        if limit_a is None:
+            return f"Lift the external (EMS) limit on EVSE {evse}"
+        return f"Set an external (EMS) limit of {limit_a:g} A per phase on EVSE {evse}"
 
 
 class PromptResponse(StrEnum):
@@ -504,6 +532,7 @@ Step = Annotated[
     | ExpectRequestStep
     | WaitStep
     | VehicleStep
+    | ExternalLimitStep
     | PromptStep
     | ExpectSettledStep
     | CompareCompositeStep

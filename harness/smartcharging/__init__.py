@@ -34,7 +34,11 @@ from harness.smartcharging.model import (
     StationContext,
     Transaction,
 )
-from harness.smartcharging.payloads import PayloadError, parse_set_charging_profile
+from harness.smartcharging.payloads import (
+    PayloadError,
+    external_limit_request,
+    parse_set_charging_profile,
+)
 from harness.smartcharging.responses import (
     composite_response,
     parse_composite_response,
@@ -75,6 +79,7 @@ __all__ = [
     "composite_response",
     "composite_schedule",
     "convert",
+    "external_limit_request",
     "parse_composite_response",
     "parse_set_charging_profile",
     "rejected_response",

@@ -8,7 +8,7 @@ expected. 1.6 payloads carry ``connectorId`` + ``csChargingProfiles``; 2.x paylo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,13 @@ from harness.smartcharging.model import (
     SchedulePeriod,
 )
 
-__all__ = ["PayloadError", "parse_set_charging_profile", "schema_validator"]
+__all__ = [
+    "EXTERNAL_LIMIT_PROFILE_ID",
+    "PayloadError",
+    "external_limit_request",
+    "parse_set_charging_profile",
+    "schema_validator",
+]
 
 
 class PayloadError(ValueError):
@@ -161,3 +167,31 @@ def parse_set_charging_profile(
         dyn_update_time=_time(raw.get("dynUpdateTime"), f"{prefix}.dynUpdateTime"),
     )
     return evse_id, profile
+
+
+EXTERNAL_LIMIT_PROFILE_ID = 2_000_000_000
+"""The profile id the harness and the simulator give an external system's limit (not one a
+CSMS uses: the cases' ids are small)."""
+
+
+def external_limit_request(evse_id: int, *, limit_a: float, start: datetime) -> dict[str, Any]:
+    """A 2.x SetChargingProfile-shaped payload of an external system's limit on ``evse_id``:
+    a ChargingStationExternalConstraints profile (K01.FR.22: a CSMS may not send one; the
+    station holds it for its EMS) of ``limit_a`` per phase from ``start``, without end."""
+    return {
+        "evseId": evse_id,
+        "chargingProfile": {
+            "id": EXTERNAL_LIMIT_PROFILE_ID + evse_id,
+            "stackLevel": 0,
+            "chargingProfilePurpose": "ChargingStationExternalConstraints",
+            "chargingProfileKind": "Absolute",
+            "chargingSchedule": [
+                {
+                    "id": 1,
+                    "startSchedule": start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": float(limit_a)}],
+                }
+            ],
+        },
+    }

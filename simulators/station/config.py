@@ -38,6 +38,9 @@ class StationConfig:
     (``None``: off). ``connection_timeout_s`` is how long an authorized start waits for the
     cable (1.6 ConnectionTimeOut, 2.x TxCtrlr.EVConnectionTimeOut). ``reports_soc``: the
     vehicle's state of charge reaches the station (ISO 15118), so the meter reports it.
+    ``smart_charging``: ``False`` models a station without smart charging (2.x
+    SmartChargingCtrlr.Enabled false at start): a chargingProfile given with a remote start
+    is ignored (OCA TC_K_38_CS).
     """
 
     station_id: str = "SIM-STATION-1"
@@ -65,6 +68,7 @@ class StationConfig:
     authorization: AuthorizationMode = AuthorizationMode.ACCEPT_ALL
     local_list: frozenset[str] = frozenset()
     reports_soc: bool = False
+    smart_charging: bool = True
     faults: frozenset[StationFault] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:

@@ -51,7 +51,13 @@ from harness.session import (
     ResultReceived,
     Role,
 )
-from harness.smartcharging import OcppVersion
+from harness.smartcharging import (
+    ClearCriteria,
+    OcppVersion,
+    Purpose,
+    external_limit_request,
+    parse_set_charging_profile,
+)
 from harness.smartcharging.composite import from_epoch_s, to_epoch_s
 from harness.transport import OcppSubprotocol, Transport, connect_ocpp
 from simulators.station.adapters import make_adapter
@@ -172,7 +178,7 @@ class SimulatedStation:
         self.clock = clock
         self.options = options or RuntimeOptions()
         self._core = StationCore(config, now=clock.now())
-        self._settings = StationSettings()
+        self._settings = StationSettings(smart_charging_enabled=config.smart_charging)
         self._vehicle_params = vehicle_params or VehicleParams()
         self._seed = seed
         self._plug_count = 0
@@ -262,6 +268,27 @@ class SimulatedStation:
         self._slots[evse_id] = _Slot(link)
         self._step()
         return link
+
+    async def set_external_limit(self, evse_id: int, *, limit_a: float | None) -> None:
+        """An external system (EMS) limits ``evse_id`` to ``limit_a`` per phase from now on, or
+        lifts its limit (``None``): a ChargingStationExternalConstraints profile in the core,
+        reported as the OCPP version does (2.x NotifyChargingLimit / ClearedChargingLimit)."""
+        self._step()
+        now = self.clock.now()
+        self._core.clear_charging_profiles(
+            ClearCriteria(evse_id=evse_id, purpose=Purpose.EXTERNAL_CONSTRAINTS), now=now
+        )
+        if limit_a is None:
+            self.adapter.external_limit_changed(evse_id, None)
+        else:
+            payload = external_limit_request(evse_id, limit_a=limit_a, start=now)
+            _, profile = parse_set_charging_profile(payload, version=OcppVersion.V201)
+            self._core.set_local_limit(evse_id, profile, now=now)
+            self.adapter.external_limit_changed(
+                evse_id, payload["chargingProfile"]["chargingSchedule"][0]
+            )
+        self._step()
+        self.poke()
 
     async def unplug(self, evse_id: int) -> None:
         """The cable leaves ``evse_id`` (a running transaction ends, EVDisconnected)."""

@@ -198,9 +198,27 @@ def test_duplicate_case_ids_across_files_name_both(write: Callable[[str, str], P
     second = write("- " + MINIMAL.replace("\n", "\n  ").rstrip() + "\n", "suite/b.yaml")
     result = collect_cases([first.parent])
     assert [str(p) for p in result.all_problems()] == [
-        f"{second}:1:3: id: duplicate case id 'TC_T' (also defined at {first}:1:1)"
+        f"{second}:1:3: id: duplicate case id 'TC_T' for the same OCPP version (also defined "
+        f"at {first}:1:1; one id may name one case per version)"
     ]
     assert not result.ok
+
+
+def test_one_id_may_name_one_case_per_ocpp_version(write: Callable[[str, str], Path]) -> None:
+    assert 'ocpp_versions: ["1.6"]' in MINIMAL
+    first = write(MINIMAL, "suite/a.yaml")
+    write(MINIMAL.replace('ocpp_versions: ["1.6"]', 'ocpp_versions: ["2.0.1"]'), "suite/b.yaml")
+    overlapping = MINIMAL.replace('ocpp_versions: ["1.6"]', 'ocpp_versions: ["2.0.1", "2.1"]')
+    result = collect_cases([first.parent])
+    assert result.ok
+    assert sorted(str(c.case.ocpp_versions[0]) for c in result.cases) == ["1.6", "2.0.1"]
+    third = write(overlapping, "suite/c.yaml")
+    again = collect_cases([first.parent])
+    assert [p.message for p in again.all_problems()] == [
+        "duplicate case id 'TC_T' for the same OCPP version (also defined at "
+        f"{first.parent / 'b.yaml'}:1:1; one id may name one case per version)"
+    ]
+    assert str(third) in str(again.all_problems()[0])
 
 
 def test_a_list_of_cases_reports_the_index(problems: Problems) -> None:

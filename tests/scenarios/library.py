@@ -43,7 +43,26 @@ CSMS_IDS = (
     "SC-CSMS-201",
 )
 """The CSMS-side cases (``dut_role: csms``) under scenarios/csms/."""
-_FOLDERS = ("vehicle-programme", "ocpp16", "robustness", "security", "csms/ocpp16", "csms/ocpp201")
+_FOLDERS = (
+    "vehicle-programme",
+    "vehicle-programme-201",
+    "ocpp16",
+    "ocpp201",
+    "robustness",
+    "security",
+    "csms/ocpp16",
+    "csms/ocpp201",
+)
+
+
+K201_IDS = tuple(f"TC_K_{n:02d}_CS" for n in (1, 2, 5, 6, 7, 8, 9, 16, 24, *range(29, 43), 47, 52))
+"""The OCPP 2.0.1 station cases (scenarios/ocpp201); the 2.0.1 vehicle programme
+(scenarios/vehicle-programme-201) reuses VP_IDS."""
+
+
+def cases_for(version: str) -> list[Case]:
+    """The library's cases for one OCPP version (the built-in declaration is per version)."""
+    return [c for c in load_cases([SCENARIOS]) if version in {str(v) for v in c.ocpp_versions}]
 
 
 def case_files() -> list[Path]:

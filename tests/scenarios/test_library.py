@@ -28,6 +28,7 @@ from harness.scenario.matchers import Equals, OneOf, Subset
 from tests.scenario.test_runner_view import _messages, _schema
 from tests.scenarios.library import (
     CSMS_IDS,
+    K201_IDS,
     ROB_IDS,
     SCENARIOS,
     SCHEMA_DIR,
@@ -49,9 +50,20 @@ tests/lab/test_security_cases.py runs them."""
 
 def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
     cases = load_cases([SCENARIOS])
-    ids = [case.id for case in cases]
-    assert sorted(ids) == sorted((*ALL_IDS, *SECURITY_IDS, *CSMS_IDS))
-    assert len(set(ids)) == len(ids)
+    keys = [
+        (case.id, str(v))
+        for case in cases
+        if case.dut_role == "station"
+        for v in case.ocpp_versions
+    ]
+    expected = (
+        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS)]
+        + [(i, v) for i in ROB_IDS for v in ("1.6", "2.0.1", "2.1")]
+        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS)]
+    )
+    assert sorted(keys) == sorted(expected)
+    assert len(set(keys)) == len(keys)
+    assert sorted(c.id for c in cases if c.dut_role == "csms") == sorted(CSMS_IDS)
 
 
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)

@@ -148,6 +148,11 @@ class OcppAdapter(Protocol):
     def discharge_allowed(self, evse_id: int) -> bool:
         """True when the vehicle on ``evse_id`` may export (2.1 only)."""
 
+    def external_limit_changed(self, evse_id: int, schedule: dict[str, Any] | None) -> None:
+        """Queue what reports an external system's limit (``schedule``, the 2.x
+        ChargingScheduleType of the ChargingStationExternalConstraints profile) or its end
+        (``None``)."""
+
 
 def availability(results: set[str]) -> str:
     """One ChangeAvailability status for several EVSEs: Rejected if any refused, Scheduled if

@@ -216,6 +216,9 @@ class Ocpp16Adapter:
         """1.6 has no discharging."""
         return False
 
+    def external_limit_changed(self, evse_id: int, schedule: dict[str, Any] | None) -> None:
+        """1.6 has no message for it: the limit applies silently."""
+
     # ------------------------------------------------------------------ CSMS → station
     def _connector(self, payload: Mapping[str, Any]) -> int | None:
         connector = payload.get("connectorId")

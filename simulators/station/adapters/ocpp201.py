@@ -237,7 +237,9 @@ class Ocpp201Adapter:
         if evse_id is None or evse_id not in core.evse_ids:
             return _status("Rejected", "UnknownEvse")
         profile = None
-        if "chargingProfile" in p:
+        # OCA TC_K_38_CS: a station without smart charging starts the transaction and
+        # ignores the chargingProfile of the request.
+        if "chargingProfile" in p and host.settings.smart_charging_enabled:
             parsed = parse_profile(self.version, evse_id, p["chargingProfile"])
             if isinstance(parsed, PayloadError):
                 return _status("Rejected", "InvalidProfile")
@@ -426,6 +428,22 @@ class Ocpp201Adapter:
     def discharge_allowed(self, evse_id: int) -> bool:
         """2.0.1 has no discharging."""
         return False
+
+    def external_limit_changed(self, evse_id: int, schedule: dict[str, Any] | None) -> None:
+        """K12: an external limit is reported with NotifyChargingLimit (with its schedule when
+        SmartChargingCtrlr.NotifyChargingLimitWithSchedules is true); K13: its end with
+        ClearedChargingLimit."""
+        if schedule is None:
+            cleared = {"chargingLimitSource": "EMS", "evseId": evse_id}
+            self.host.enqueue("ClearedChargingLimit", fixed(cleared))
+            return
+        payload: dict[str, Any] = {
+            "chargingLimit": {"chargingLimitSource": "EMS"},
+            "evseId": evse_id,
+        }
+        if self.host.settings.notify_with_schedules:
+            payload["chargingSchedule"] = [schedule]
+        self.host.enqueue("NotifyChargingLimit", fixed(payload))
 
 
 def _status(status: str, reason_code: str, detail: str = "") -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""The OCPP 2.0.1 station cases and the 2.0.1 vehicle programme, run against the built-in
+2.0.1 station in virtual time: the well-behaved station passes every case, and each
+station fault and vehicle archetype is caught by the case meant for it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from harness.results import Verdict
+from harness.runner.inputs import sim_capabilities
+from harness.runner.simstation import builtin_factory
+from harness.scenario import load_cases
+from harness.smartcharging import RateUnit
+from tests.scenarios.library import K201_IDS, SCHEMA_DIR, VP_IDS
+from tests.scenarios.sim201 import OCPP201, VP201, run_201
+
+FILES_201 = sorted([*OCPP201.glob("*.yaml"), *VP201.glob("*.yaml")])
+# Shorter pauses and periods where only the archetype's threshold (30 min, 15 min) or count of
+# changes matters: the defaults pass too (`ocpp-harness run vehicle-programme-201`), slower.
+SHORT = ("VP-05:pause_s=1h", "VP-07:delay_s=1h", "VP-08:period_s=5min", "VP-09:period_s=5min")
+
+
+@pytest.mark.parametrize("path", FILES_201, ids=lambda p: p.stem)
+def test_file_is_a_2_0_1_case_named_after_its_id_and_fits_the_schema(path: Path) -> None:
+    (case,) = load_cases([path])
+    assert case.id == path.stem
+    assert [str(v) for v in case.ocpp_versions] == ["2.0.1"]
+    schema = json.loads((SCHEMA_DIR / "scenario.schema.json").read_text(encoding="utf-8"))
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(document)] == []
+
+
+def test_the_2_0_1_folders_hold_exactly_the_listed_cases() -> None:
+    assert sorted(p.stem for p in OCPP201.glob("*.yaml")) == sorted(K201_IDS)
+    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted(VP_IDS)
+
+
+def test_every_station_case_passes_on_the_well_behaved_station(tmp_path: Path) -> None:
+    results = run_201([OCPP201], out=tmp_path)
+    assert sorted(results) == sorted(K201_IDS)
+    verdicts = {case_id: r.verdict for case_id, r in results.items()}
+    # Cases for a station *without* a feature the simulator has (see the next tests).
+    assert verdicts.pop("TC_K_38_CS") is Verdict.NOT_APPLICABLE
+    assert verdicts.pop("TC_K_42_CS") is Verdict.NOT_APPLICABLE
+    assert "not smart_charging" in results["TC_K_38_CS"].reason
+    assert "not units.W" in results["TC_K_42_CS"].reason
+    assert verdicts == dict.fromkeys(verdicts, Verdict.PASS)
+    judged = [c for r in results.values() for c in r.checks]
+    assert sum("→" in c.expected for c in judged) >= 10  # composites were compared
+
+
+def test_tc_k_42_passes_on_a_station_without_w(tmp_path: Path) -> None:
+    caps = sim_capabilities(("2.0.1",)).model_copy(update={"units": ("A",)})
+    factory = builtin_factory(station_options={"supported_units": frozenset({RateUnit.A})})
+    results = run_201(
+        [OCPP201 / "TC_K_42_CS.yaml"], out=tmp_path, capabilities=caps, factory=factory
+    )
+    assert results["TC_K_42_CS"].verdict is Verdict.PASS
+
+
+def test_tc_k_42_fails_a_station_that_claims_no_w_but_answers_in_w(tmp_path: Path) -> None:
+    caps = sim_capabilities(("2.0.1",)).model_copy(update={"units": ("A",)})
+    results = run_201([OCPP201 / "TC_K_42_CS.yaml"], out=tmp_path, capabilities=caps)
+    (failed,) = [c for c in results["TC_K_42_CS"].checks if c.verdict is Verdict.FAIL]
+    assert failed.requirement.id == "TC_K_42_CS"
+    assert "Accepted" in failed.actual
+
+
+def test_tc_k_38_passes_on_a_station_without_smart_charging(tmp_path: Path) -> None:
+    caps = sim_capabilities(("2.0.1",)).model_copy(update={"smart_charging": False})
+    factory = builtin_factory(station_options={"smart_charging": False})
+    results = run_201(
+        [OCPP201 / "TC_K_38_CS.yaml"], out=tmp_path, capabilities=caps, factory=factory
+    )
+    result = results["TC_K_38_CS"]
+    assert result.verdict is Verdict.PASS
+    assert {c.requirement.id for c in result.checks} == {"TC_K_38_CS"}
+
+
+@pytest.mark.parametrize("case_id", VP_IDS)
+def test_every_programme_case_passes_with_the_reference_vehicle(
+    case_id: str, tmp_path: Path
+) -> None:
+    results = run_201([VP201 / f"{case_id}.yaml"], out=tmp_path, params=SHORT)
+    result = results[case_id]
+    assert result.verdict is Verdict.PASS, result.reason
+    assert result.info.ocpp_version.value == "ocpp2.0.1"
+
+
+@pytest.mark.parametrize(
+    ("fault", "case_id", "requirement"),
+    [
+        ("empty_composite", "TC_K_41_CS", "TC_K_41_CS"),
+        ("endless_composite", "TC_K_39_CS", "TC_K_39_CS"),
+        ("unit_ignored", "TC_K_01_CS", "TC_K_01_CS"),
+        ("redundant_periods", "TC_K_41_CS", "TC_K_41_CS"),
+        ("redundant_periods", "TC_K_40_CS", "TC_K_40_CS"),
+        ("accepts_unknown_transaction", "TC_K_16_CS", "K01.FR.33"),
+        ("late_apply", "TC_K_52_CS", "TC_K_52_CS"),
+        ("accepts_but_ignores", "VP-01", "VP-01"),
+        ("late_apply", "VP-13", "VP-13"),
+        ("ignores_phase_switch", "VP-10", "VP-10"),
+    ],
+)
+def test_station_fault_is_caught_by_its_case(
+    fault: str, case_id: str, requirement: str, tmp_path: Path
+) -> None:
+    folder = VP201 if case_id.startswith("VP-") else OCPP201
+    result = run_201([folder / f"{case_id}.yaml"], out=tmp_path, fault=fault)[case_id]
+    assert result.verdict is Verdict.FAIL
+    failed = {c.requirement.id for c in result.checks if c.verdict is Verdict.FAIL}
+    assert requirement in failed
+
+
+@pytest.mark.parametrize(
+    ("archetype", "case_id", "verdict", "requirement"),
+    [
+        ("needs_7_2a_to_start", "VP-03", Verdict.FAIL, "VP-03"),
+        ("sleeps_after_short_pause", "VP-04", Verdict.FAIL, "VP-04"),
+        ("sleeps_after_long_pause", "VP-05", Verdict.FAIL, "VP-05"),
+        ("delayed_start_fails", "VP-06", Verdict.FAIL, "VP-06"),
+        ("slow_ramp", "VP-08", Verdict.NON_STRICT, "VP-08.under-draw"),
+        ("gives_up_after_changes", "VP-09", Verdict.FAIL, "VP-09"),
+        ("stays_on_one_phase", "VP-10", Verdict.FAIL, "VP-10.return"),
+    ],
+)
+def test_vehicle_archetype_is_caught_by_its_programme_case(
+    archetype: str, case_id: str, verdict: Verdict, requirement: str, tmp_path: Path
+) -> None:
+    result = run_201([VP201 / f"{case_id}.yaml"], out=tmp_path, archetype=archetype, params=SHORT)[
+        case_id
+    ]
+    assert result.verdict is verdict
+    flagged = {c.requirement.id for c in result.checks if c.verdict is verdict}
+    assert requirement in flagged
