@@ -567,7 +567,11 @@ class StationCore:
         """Power (W ≥ 0) the vehicle should export now — pass it to
         ``Vehicle.set_discharge(power_w=...)``; 0 ends discharging; ``None``: no transaction."""
         applied = self._evse(evse_id).applied
-        return None if applied is None else applied.discharge_w
+        if applied is None:
+            return None
+        if self.config.has(StationFault.NEVER_DISCHARGES):
+            return 0.0  # the defect: the setpoint's limit of 0 A applies, the export never
+        return applied.discharge_w
 
     # ------------------------------------------------------------------ metering
     def on_vehicle_reading(self, evse_id: int, reading: VehicleReading) -> None:

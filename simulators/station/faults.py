@@ -27,6 +27,11 @@ changes its behaviour exactly where the real defect sits:
 * ``ignores_phase_switch`` — limit pipeline: the phases energized when a transaction starts
   stay for the whole session, whatever numberPhases asks; the per-phase current of the
   profile is applied on them.
+* ``never_discharges`` — limit pipeline (2.1): a negative setpoint is accepted and shown in
+  the composite, but the station never asks the vehicle to export (it idles instead).
+* ``ignores_allowed_energy_transfer`` — 2.1 adapter: the modes a CSMS allows with
+  NotifyAllowedEnergyTransfer are answered Accepted but not enforced, so the station still
+  discharges when no bidirectional mode is allowed.
 """
 
 from __future__ import annotations
@@ -62,6 +67,8 @@ class StationFault(StrEnum):
     ACCEPTS_UNKNOWN_TRANSACTION = "accepts_unknown_transaction"
     TOO_MANY_DECIMALS = "too_many_decimals"
     IGNORES_PHASE_SWITCH = "ignores_phase_switch"
+    NEVER_DISCHARGES = "never_discharges"
+    IGNORES_ALLOWED_ENERGY_TRANSFER = "ignores_allowed_energy_transfer"
 
 
 class FaultCatalogueError(ValueError):
