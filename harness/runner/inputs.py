@@ -123,13 +123,19 @@ def sim_capabilities(versions: tuple[str, ...]) -> Capabilities:
             "max_current_a": 32.0,
             "phase_switching": True,
             "v2x": v21,
-            "v2x_modes": ["CentralSetpoint", "Idle"] if v21 else [],
+            # the modes the station simulator follows (External* as limits: it has no
+            # external system; the frequency and load-balancing modes are not simulated)
+            "v2x_modes": (
+                ["ChargingOnly", "CentralSetpoint", "ExternalSetpoint", "ExternalLimits", "Idle"]
+                if v21
+                else []
+            ),
             "measurands": [
                 "Current.Import",
                 "Current.Offered",
                 "Power.Active.Import",
                 "Energy.Active.Import.Register",
-                *(["Power.Active.Export"] if v21 else []),
+                *(["Power.Active.Export", "Current.Export"] if v21 else []),
             ],
         }
     )
