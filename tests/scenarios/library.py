@@ -14,6 +14,8 @@ FLEET = SCENARIOS / "fleets" / "synthetic-fleet.yaml"
 SIM_STATION = SCENARIOS / "capabilities" / "sim-station.yaml"
 
 VP_IDS = tuple(f"VP-{n:02d}" for n in range(1, 14))
+V21_IDS = (*(f"V2X-{n:02d}" for n in range(1, 11)), "VP-14")
+"""The OCPP 2.1 cases: ``ocpp21/V2X-xx`` and the programme's VP-14."""
 TC_IDS = (
     "TC_056_CS",
     "TC_057_CS",
@@ -32,14 +34,20 @@ def case_files() -> list[Path]:
     """Every case file of the library (what ``load_cases([SCENARIOS])`` reads)."""
     return sorted(
         path
-        for folder in ("vehicle-programme", "ocpp16")
+        for folder in ("vehicle-programme", "ocpp16", "ocpp21")
         for path in (SCENARIOS / folder).glob("*.yaml")
     )
 
 
 def load_case(case_id: str) -> Case:
     """The library's case with this id (its file is named after it)."""
-    folder = "vehicle-programme" if case_id.startswith("VP-") else "ocpp16"
+    folder = (
+        "vehicle-programme"
+        if case_id.startswith("VP-")
+        else "ocpp21"
+        if case_id.startswith("V2X-")
+        else "ocpp16"
+    )
     (case,) = load_cases([SCENARIOS / folder / f"{case_id}.yaml"])
     return case
 
