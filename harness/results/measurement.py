@@ -38,6 +38,8 @@ class Quantity(StrEnum):
     """The current the station offered to the vehicle (``Current.Offered``), A."""
     CURRENT_IMPORT = "current_import"
     """Measured current drawn from the grid, A, per phase."""
+    CURRENT_EXPORT = "current_export"
+    """Measured current fed back to the grid (vehicle-to-grid), A, per phase (≥ 0)."""
     POWER_IMPORT = "power_import"
     """Measured active power drawn from the grid, W."""
     POWER_EXPORT = "power_export"
@@ -63,6 +65,7 @@ _UNITS = {
     Quantity.LIMIT: (Unit.A, Unit.W),
     Quantity.CURRENT_OFFERED: (Unit.A,),
     Quantity.CURRENT_IMPORT: (Unit.A,),
+    Quantity.CURRENT_EXPORT: (Unit.A,),
     Quantity.POWER_IMPORT: (Unit.W,),
     Quantity.POWER_EXPORT: (Unit.W,),
 }

@@ -173,12 +173,14 @@ class ObservationLog:
         offered = points("Current.Offered", None)
         if offered:
             out.append(Series.of(Quantity.CURRENT_OFFERED, unit=Unit.A, points=offered))
-        for name, phase in _PHASES.items():
-            current = points("Current.Import", name)
-            if current:
-                out.append(
-                    Series.of(Quantity.CURRENT_IMPORT, unit=Unit.A, points=current, phase=phase)
-                )
+        for measurand, quantity in (
+            ("Current.Import", Quantity.CURRENT_IMPORT),
+            ("Current.Export", Quantity.CURRENT_EXPORT),
+        ):
+            for name, phase in _PHASES.items():
+                current = points(measurand, name)
+                if current:
+                    out.append(Series.of(quantity, unit=Unit.A, points=current, phase=phase))
         for measurand, quantity in (
             ("Power.Active.Import", Quantity.POWER_IMPORT),
             ("Power.Active.Export", Quantity.POWER_EXPORT),
