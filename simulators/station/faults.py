@@ -32,6 +32,10 @@ changes its behaviour exactly where the real defect sits:
 * ``ignores_allowed_energy_transfer`` — 2.1 adapter: the modes a CSMS allows with
   NotifyAllowedEnergyTransfer are answered Accepted but not enforced, so the station still
   discharges when no bidirectional mode is allowed.
+* ``accepts_invalid_v2x_profile`` — ``set_charging_profile`` (2.1): a profile that breaks only
+  the operation-mode rules (a setpoint in ChargingOnly or Idle, CentralSetpoint without a
+  setpoint, a missing limit where the mode needs one, a setpoint in a station maximum) is
+  Accepted and applied as plain charging instead of being Rejected.
 """
 
 from __future__ import annotations
@@ -69,6 +73,7 @@ class StationFault(StrEnum):
     IGNORES_PHASE_SWITCH = "ignores_phase_switch"
     NEVER_DISCHARGES = "never_discharges"
     IGNORES_ALLOWED_ENERGY_TRANSFER = "ignores_allowed_energy_transfer"
+    ACCEPTS_INVALID_V2X_PROFILE = "accepts_invalid_v2x_profile"
 
 
 class FaultCatalogueError(ValueError):

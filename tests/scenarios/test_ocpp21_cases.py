@@ -145,6 +145,8 @@ def test_vp14_exports_within_5_percent_and_records_import_and_export(tmp_path: P
         ("redundant_periods", "V2X-10", "K08"),
         ("unit_ignored", "V2X-10", "K08"),
         ("endless_composite", "V2X-05", "Q05.composite"),
+        ("accepts_invalid_v2x_profile", "V2X-09", "V2X-09.setpoint-required"),
+        ("accepts_invalid_v2x_profile", "V2X-09", "V2X-09.limit-required-idle"),
     ],
 )
 def test_each_station_fault_is_caught_by_its_case(

@@ -235,6 +235,26 @@ def ignores_allowed_energy_transfer() -> None:
     assert allowed_after_ac_only(F.IGNORES_ALLOWED_ENERGY_TRANSFER) is True
 
 
+def accepts_invalid_v2x_profile() -> None:
+    config = StationConfig(ocpp_version=OcppVersion.V21)
+    good, bad = pair(config, F.ACCEPTS_INVALID_V2X_PROFILE, archetype="bev_bidirectional")
+    # ChargingOnly with a setpoint: the 2.1 mode rules reject it
+    invalid = profile(
+        31, Purpose.TX, [(0, 6900)], unit=RateUnit.W, transaction_id=good.tx.transaction_id,
+        operation_mode=OperationMode.CHARGING_ONLY, setpoint=Decimal(3000),
+    )  # fmt: skip
+    refused = good.core.set_charging_profile(1, invalid, now=good.now)
+    assert isinstance(refused, Rejected)
+    assert refused.rule.rule_id == "mode-fields"
+    invalid = replace(invalid, transaction_id=bad.tx.transaction_id)
+    assert isinstance(bad.core.set_charging_profile(1, invalid, now=bad.now), Accepted)
+    bad.run(30)
+    assert bad.current_a() == pytest.approx((10.0,) * 3)  # applied as 6900 W of charging
+    # other rules still hold: a TxProfile for another transaction stays Rejected
+    other = replace(invalid, profile_id=32, transaction_id="not-running")
+    assert isinstance(bad.core.set_charging_profile(1, other, now=bad.now), Rejected)
+
+
 DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
     F.LATE_APPLY: late_apply,
@@ -247,6 +267,7 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.IGNORES_PHASE_SWITCH: ignores_phase_switch,
     F.NEVER_DISCHARGES: never_discharges,
     F.IGNORES_ALLOWED_ENERGY_TRANSFER: ignores_allowed_energy_transfer,
+    F.ACCEPTS_INVALID_V2X_PROFILE: accepts_invalid_v2x_profile,
 }
 
 
