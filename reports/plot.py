@@ -2,7 +2,8 @@
 
 One panel per unit: **current** (the limit when it is in A, the current offered, the current
 measured per phase, and exported current per phase drawn *below zero* in other colours) and
-**power** (the limit when it is in W, import power, and export power drawn *below zero*).
+**power** (the limit when it is in W, the 2.1 setpoint — negative when discharging —, import
+power, and export power drawn *below zero*).
 Each panel has axes with ticks and units, and a legend. The limit is drawn as a step line
 (it holds until the next sample; a ``None`` sample means "no limit" and leaves a gap). All
 text is escaped.
@@ -33,6 +34,7 @@ below a panel holds two)."""
 # the same current stay visible on top of each other.
 _STYLE = {
     "limit": ("#d62728", "6 3", "limit set"),
+    "setpoint": ("#7f7f7f", "4 2", "setpoint set"),
     "current_offered": ("#ff7f0e", "2 2", "current offered"),
     "current_import.L1": ("#1f77b4", "", "measured L1"),
     "current_import.L2": ("#2ca02c", "7 4", "measured L2"),
@@ -264,6 +266,8 @@ def render_plot(series: Sequence[PlotSeries], *, title: str) -> Markup:
             current.append(_Line(s.name, s.times_s, s.values, step=False))
         elif s.quantity == "power_import":
             power.append(_Line(s.name, s.times_s, s.values, step=False))
+        elif s.quantity == "setpoint":  # signed: a discharge setpoint lies below zero
+            power.append(_Line("setpoint", s.times_s, s.values, step=True))
         elif s.quantity == "power_export":
             power.append(_Line(s.name, s.times_s, _below_zero(s.values), step=False))
         elif s.quantity == "current_export":

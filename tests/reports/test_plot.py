@@ -91,6 +91,7 @@ def test_import_and_export_are_drawn_on_either_side_of_zero_and_told_apart() -> 
                        tuple(float(10 * i) for i in range(6)), tuple(exporting)),
             series("power_import", "power_import", "W", [11040.0, 11040, 0, 0, 0, 0]),
             series("power_export", "power_export", "W", [0.0, 0, 0, 3680, 3680, 3680]),
+            series("setpoint", "setpoint", "W", [None, None, None, -3680.0, -3680, -3680]),
         ],
         title="VP-14",
     )  # fmt: skip
@@ -110,6 +111,9 @@ def test_import_and_export_are_drawn_on_either_side_of_zero_and_told_apart() -> 
         assert max(down) > zero_y  # export below it
         assert min(down) == pytest.approx(zero_y)
         assert lines[imported].get("stroke") != lines[exported].get("stroke")
+        if unit == "W":  # the discharge setpoint is drawn at the export, below zero
+            assert min(_ys(lines["setpoint"])) > zero_y
+            assert max(down) == pytest.approx(max(_ys(lines["setpoint"])))
         legend = [t.text or "" for t in panel.iter("text") if t.get("class") == "legend"]
         assert any("export" in text and "below 0" in text for text in legend)
         assert any("export" not in text for text in legend)

@@ -126,6 +126,8 @@ def test_vp14_exports_within_5_percent_and_records_import_and_export(tmp_path: P
     assert "target 3680 W" in settled[0].actual
     quantities = {s.quantity for s in result.series}
     assert {Quantity.POWER_IMPORT, Quantity.POWER_EXPORT} <= quantities
+    (setpoint,) = [s for s in result.series if s.quantity is Quantity.SETPOINT]
+    assert [s.value for s in setpoint.samples if s.value is not None] == [-3680, 0, 3680]
     (imported,) = [s for s in result.series if s.quantity is Quantity.POWER_IMPORT]
     assert max(s.value or 0.0 for s in imported.samples) > 3000  # before and after the export
 
