@@ -27,7 +27,7 @@ from harness.results import (
     new_run_id,
 )
 from harness.runner import AutoOperator, FleetVehicle, PlannedCase, SimProvider, SimSpec, run_cases
-from harness.runner.inputs import sim_capabilities
+from harness.runner.inputs import load_fleet, sim_capabilities
 from harness.runner.simstation import builtin_factory
 from harness.scenario import (
     ClearProfileStep,
@@ -237,6 +237,18 @@ def test_parameters_reach_the_wire(tmp_path: Path) -> None:
     (result,) = run_virtual(main())
     assert result.verdict is Verdict.PASS
     assert _export_plateau_w(result) == pytest.approx(5000.0, rel=0.05)
+
+
+def test_the_v2x_fleet_is_bidirectional_and_catches_its_defects(tmp_path: Path) -> None:
+    vehicles = load_fleet(SCENARIOS / "fleets" / "v2x-fleet.yaml")
+    assert [v.archetype for v in vehicles] == ["bev_bidirectional"] * 3
+    verdicts = {v.id: next(iter(run(tmp_path / v.id, ["VP-14"], vehicle=v).values())).verdict
+                for v in vehicles}  # fmt: skip
+    assert verdicts == {
+        "syn-v2x-11kw-01": Verdict.PASS,
+        "syn-v2x-2kw-export": Verdict.FAIL,
+        "syn-v2x-slow": Verdict.FAIL,
+    }
 
 
 # --- conventions of the 2.1 cases (static: no run) ----------------------------------------
