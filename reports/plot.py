@@ -1,10 +1,12 @@
 """Hand-made SVG plots of a case's measurement series (no browser, no plotting library).
 
 One panel per unit: **current** (the limit when it is in A, the current offered, the current
-measured per phase) and **power** (the limit when it is in W, import power, and export power
-drawn *below zero*). Each panel has axes with ticks and units, and a legend. The limit is
-drawn as a step line (it holds until the next sample; a ``None`` sample means "no limit" and
-leaves a gap). All text is escaped.
+measured per phase, and exported current per phase drawn *below zero* in other colours) and
+**power** (the limit when it is in W, the 2.1 setpoint — negative when discharging —, import
+power, and export power drawn *below zero*).
+Each panel has axes with ticks and units, and a legend. The limit is drawn as a step line
+(it holds until the next sample; a ``None`` sample means "no limit" and leaves a gap). All
+text is escaped.
 """
 
 from __future__ import annotations
@@ -24,16 +26,26 @@ WIDTH = 860
 PANEL_HEIGHT = 230
 LEFT, RIGHT, TOP, BOTTOM = 70, 16, 16, 70
 _MAX_POINTS = 2 * (WIDTH - LEFT - RIGHT)
+LEGEND_ROW = 16
+"""Height of a legend row; a legend wider than the plot wraps to a second row (the space
+below a panel holds two)."""
 
 # (colour, dash pattern, legend label); the phases differ in dash too, so that phases drawing
 # the same current stay visible on top of each other.
 _STYLE = {
     "limit": ("#d62728", "6 3", "limit set"),
+    "setpoint": ("#7f7f7f", "4 2", "setpoint set"),
     "current_offered": ("#ff7f0e", "2 2", "current offered"),
     "current_import.L1": ("#1f77b4", "", "measured L1"),
     "current_import.L2": ("#2ca02c", "7 4", "measured L2"),
     "current_import.L3": ("#9467bd", "2 3", "measured L3"),
     "current_import": ("#1f77b4", "", "measured"),
+    # export (vehicle-to-grid) in warm colours, drawn below zero, so that it never reads as
+    # import even where a phase's line crosses another's
+    "current_export.L1": ("#d4a017", "", "export L1 (below 0)"),
+    "current_export.L2": ("#8c564b", "7 4", "export L2 (below 0)"),
+    "current_export.L3": ("#e377c2", "2 3", "export L3 (below 0)"),
+    "current_export": ("#d4a017", "", "export (below 0)"),
     "power_import": ("#1f77b4", "", "import power"),
     "power_export": ("#17becf", "", "export power (shown below 0)"),
 }
@@ -222,6 +234,8 @@ def _panel(
     for line in lines:
         colour, dash, label = _STYLE.get(line.key, ("#444444", "", line.key))
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        if x > LEFT and x + 27 + 7 * len(label) > WIDTH - RIGHT:  # wrap to a second row
+            x, y = float(LEFT), y + LEGEND_ROW
         out.append(
             f'<line x1="{x:.1f}" y1="{y - 4:.1f}" x2="{x + 22:.1f}" y2="{y - 4:.1f}" '
             f'stroke="{colour}" stroke-width="2"{dash_attr}/>'
@@ -230,6 +244,11 @@ def _panel(
         x += 40 + 7 * len(label)
     out.append("</g>")
     return out
+
+
+def _below_zero(values: Sequence[float | None]) -> tuple[float | None, ...]:
+    """Export values (≥ 0 by convention; a meter may also sign them) drawn below zero."""
+    return tuple(None if v is None else -abs(v) for v in values)
 
 
 def render_plot(series: Sequence[PlotSeries], *, title: str) -> Markup:
@@ -247,9 +266,12 @@ def render_plot(series: Sequence[PlotSeries], *, title: str) -> Markup:
             current.append(_Line(s.name, s.times_s, s.values, step=False))
         elif s.quantity == "power_import":
             power.append(_Line(s.name, s.times_s, s.values, step=False))
+        elif s.quantity == "setpoint":  # signed: a discharge setpoint lies below zero
+            power.append(_Line("setpoint", s.times_s, s.values, step=True))
         elif s.quantity == "power_export":
-            negated = tuple(None if v is None else -abs(v) for v in s.values)
-            power.append(_Line(s.name, s.times_s, negated, step=False))
+            power.append(_Line(s.name, s.times_s, _below_zero(s.values), step=False))
+        elif s.quantity == "current_export":
+            current.append(_Line(s.name, s.times_s, _below_zero(s.values), step=False))
     panels = [
         (lines, unit, label)
         for lines, unit, label in (

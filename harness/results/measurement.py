@@ -34,10 +34,15 @@ class Quantity(StrEnum):
 
     LIMIT = "limit"
     """The limit the harness set (A or W); a ``None`` value means "no limit"."""
+    SETPOINT = "setpoint"
+    """The 2.1 setpoint in force (CentralSetpoint), W over all phases; negative means
+    discharging, ``None`` no setpoint."""
     CURRENT_OFFERED = "current_offered"
     """The current the station offered to the vehicle (``Current.Offered``), A."""
     CURRENT_IMPORT = "current_import"
     """Measured current drawn from the grid, A, per phase."""
+    CURRENT_EXPORT = "current_export"
+    """Measured current fed back to the grid (vehicle-to-grid), A, per phase (≥ 0)."""
     POWER_IMPORT = "power_import"
     """Measured active power drawn from the grid, W."""
     POWER_EXPORT = "power_export"
@@ -59,10 +64,15 @@ class Phase(StrEnum):
     L3 = "L3"
 
 
+_STEPPED = frozenset({Quantity.LIMIT, Quantity.SETPOINT})
+"""What the harness set (held until the next sample); ``None`` there means "none"."""
+
 _UNITS = {
     Quantity.LIMIT: (Unit.A, Unit.W),
+    Quantity.SETPOINT: (Unit.W,),
     Quantity.CURRENT_OFFERED: (Unit.A,),
     Quantity.CURRENT_IMPORT: (Unit.A,),
+    Quantity.CURRENT_EXPORT: (Unit.A,),
     Quantity.POWER_IMPORT: (Unit.W,),
     Quantity.POWER_EXPORT: (Unit.W,),
 }
@@ -70,8 +80,8 @@ _UNITS = {
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One value at one time (aware UTC). ``value`` is ``None`` only in a limit series,
-    where it means "no limit"."""
+    """One value at one time (aware UTC). ``value`` is ``None`` only in a limit or setpoint
+    series, where it means "no limit" / "no setpoint"."""
 
     t: datetime
     value: float | None
@@ -109,8 +119,10 @@ class Series:
                     f"series {self.name}: sample {i} at {dump_time(samples[i].t)} is earlier "
                     f"than sample {i - 1} at {dump_time(samples[i - 1].t)}"
                 )
-        if self.quantity is not Quantity.LIMIT and any(s.value is None for s in samples):
-            raise ValueError(f"series {self.name}: only a limit series may hold None values")
+        if self.quantity not in _STEPPED and any(s.value is None for s in samples):
+            raise ValueError(
+                f"series {self.name}: only a limit or setpoint series may hold None values"
+            )
         object.__setattr__(self, "samples", samples)
 
     @property

@@ -493,9 +493,13 @@ class CaseEngine:
     def _record_limits(self) -> None:
         now = self.clock.now()
         for evse in self.mirror.context().evse_ids:
-            limit = self.mirror.limit_at(evse_id=evse, at=now).current_a
+            instant = self.mirror.limit_at(evse_id=evse, at=now)
+            limit, setpoint = instant.current_a, instant.setpoint_w
             self.endpoint.observations.record_limit(
                 now, evse, None if limit is None else float(limit), "A"
+            )
+            self.endpoint.observations.record_setpoint(
+                now, evse, None if setpoint is None else float(setpoint)
             )
 
     # --------------------------------------------------------- expect_request

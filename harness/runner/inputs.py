@@ -137,13 +137,19 @@ def sim_capabilities(versions: tuple[str, ...]) -> Capabilities:
             # it in 2.x with NotifyChargingLimit; 1.6 has no message for it.
             "external_constraints": any(v != "1.6" for v in versions),
             "v2x": v21,
-            "v2x_modes": ["CentralSetpoint", "Idle"] if v21 else [],
+            # the modes the station simulator follows (External* as limits: it has no
+            # external system; the frequency and load-balancing modes are not simulated)
+            "v2x_modes": (
+                ["ChargingOnly", "CentralSetpoint", "ExternalSetpoint", "ExternalLimits", "Idle"]
+                if v21
+                else []
+            ),
             "measurands": [
                 "Current.Import",
                 "Current.Offered",
                 "Power.Active.Import",
                 "Energy.Active.Import.Register",
-                *(["Power.Active.Export"] if v21 else []),
+                *(["Power.Active.Export", "Current.Export"] if v21 else []),
             ],
         }
     )

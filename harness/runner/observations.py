@@ -121,6 +121,8 @@ class ObservationLog:
     samples: list[MeterSample] = field(default_factory=list)
     limits: list[tuple[datetime, int, float | None, str]] = field(default_factory=list)
     """``(time, evse, limit, unit)`` each time the mirror's limit was evaluated."""
+    setpoints: list[tuple[datetime, int, float | None]] = field(default_factory=list)
+    """``(time, evse, setpoint W)`` each time it changed (2.1; ``None``: no setpoint)."""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     booted: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once the DUT sent BootNotification on this connection."""
@@ -162,10 +164,18 @@ class ObservationLog:
             return
         self.limits.append((t, evse, limit, unit))
 
+    def record_setpoint(self, t: datetime, evse: int, setpoint_w: float | None) -> None:
+        """Record the 2.1 setpoint the oracle says is in force (for the ``setpoint`` series)."""
+        previous = [s for _, e, s in self.setpoints if e == evse]
+        if (previous[-1] if previous else None) == setpoint_w:
+            return
+        self.setpoints.append((t, evse, setpoint_w))
+
     def clear_case(self) -> None:
         """Forget samples and limits (a new case starts); status and transactions stay."""
         self.samples.clear()
         self.limits.clear()
+        self.setpoints.clear()
 
     def series(
         self,
@@ -197,6 +207,11 @@ class ObservationLog:
         )
         if limits:
             out.append(Series.of(Quantity.LIMIT, unit=Unit.A, points=limits))
+        setpoints = sorted(
+            ((t, v) for t, e, v in self.setpoints if evse in (None, e)), key=lambda p: p[0]
+        )
+        if any(v is not None for _, v in setpoints):
+            out.append(Series.of(Quantity.SETPOINT, unit=Unit.W, points=setpoints))
 
         def points(measurand: str, phase: str | None) -> list[tuple[datetime, float | None]]:
             found = [
@@ -207,12 +222,14 @@ class ObservationLog:
         offered = points("Current.Offered", None)
         if offered:
             out.append(Series.of(Quantity.CURRENT_OFFERED, unit=Unit.A, points=offered))
-        for name, phase in _PHASES.items():
-            current = points("Current.Import", name)
-            if current:
-                out.append(
-                    Series.of(Quantity.CURRENT_IMPORT, unit=Unit.A, points=current, phase=phase)
-                )
+        for measurand, quantity in (
+            ("Current.Import", Quantity.CURRENT_IMPORT),
+            ("Current.Export", Quantity.CURRENT_EXPORT),
+        ):
+            for name, phase in _PHASES.items():
+                current = points(measurand, name)
+                if current:
+                    out.append(Series.of(quantity, unit=Unit.A, points=current, phase=phase))
         for measurand, quantity in (
             ("Power.Active.Import", Quantity.POWER_IMPORT),
             ("Power.Active.Export", Quantity.POWER_EXPORT),

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from harness.smartcharging import (
     Accepted,
@@ -34,6 +35,7 @@ from harness.smartcharging import (
     StationContext,
     Transaction,
     UnknownEvse,
+    violations,
 )
 from harness.smartcharging.composite import from_epoch_s, to_epoch_s
 from simulators.station.config import AuthorizationMode, StationConfig
@@ -60,6 +62,9 @@ from simulators.station.metering import MeterSample, SampleReason, next_aligned,
 from simulators.station.schedule import profile_boundaries, station_composite
 from simulators.station.states import ENERGY_STATES, ConnectorEvent, ConnectorState, next_state
 from simulators.vehicle import PilotLine, PilotOffer, VehicleReading
+
+_MODE_RULES = frozenset({"mode-fields", "mode-for-purpose"})
+"""The oracle's 2.1 operation-mode rules (``accepts_invalid_v2x_profile`` skips them)."""
 
 __all__ = ["StationCore"]
 
@@ -419,8 +424,42 @@ class StationCore:
         ):
             # The defect: the transactionId is not checked, the profile binds to what runs.
             profile = replace(profile, transaction_id=tx.transaction_id)
+        if self.config.has(StationFault.ACCEPTS_INVALID_V2X_PROFILE):
+            profile = self._without_mode_rules(evse_id, profile, context)
         self._targets = None
         return self._store.install(evse_id, profile, context)
+
+    def _without_mode_rules(
+        self, evse_id: int, profile: ChargingProfile, context: StationContext
+    ) -> ChargingProfile:
+        """The ``accepts_invalid_v2x_profile`` defect: a profile that breaks only the 2.1
+        operation-mode rules is taken as plain charging (ChargingOnly, no setpoint, the
+        hardware maximum where the limit is missing) instead of being Rejected."""
+        found = violations(
+            profile,
+            evse_id=evse_id,
+            version=self.config.ocpp_version,
+            context=context,
+            installed=self._store.installed,
+        )
+        if not found or any(r.rule.rule_id not in _MODE_RULES for r in found):
+            return profile
+        c = self.config
+        schedules = []
+        for schedule in profile.schedules:
+            per_amp = Decimal(str(c.voltage_v * c.phases)) if schedule.unit is RateUnit.W else 1
+            maximum = Decimal(str(c.max_current_per_evse_a)) * per_amp
+            periods = tuple(
+                replace(
+                    p,
+                    operation_mode=None,
+                    setpoint=None,
+                    limit=maximum if p.limit is None else p.limit,
+                )
+                for p in schedule.periods
+            )
+            schedules.append(replace(schedule, periods=periods))
+        return replace(profile, schedules=tuple(schedules))
 
     def set_local_limit(
         self, evse_id: int, profile: ChargingProfile, *, now: datetime
@@ -567,7 +606,11 @@ class StationCore:
         """Power (W ≥ 0) the vehicle should export now — pass it to
         ``Vehicle.set_discharge(power_w=...)``; 0 ends discharging; ``None``: no transaction."""
         applied = self._evse(evse_id).applied
-        return None if applied is None else applied.discharge_w
+        if applied is None:
+            return None
+        if self.config.has(StationFault.NEVER_DISCHARGES):
+            return 0.0  # the defect: the setpoint's limit of 0 A applies, the export never
+        return applied.discharge_w
 
     # ------------------------------------------------------------------ metering
     def on_vehicle_reading(self, evse_id: int, reading: VehicleReading) -> None:

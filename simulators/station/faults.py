@@ -30,6 +30,15 @@ changes its behaviour exactly where the real defect sits:
 * ``ignores_phase_switch`` — limit pipeline: the phases energized when a transaction starts
   stay for the whole session, whatever numberPhases asks; the per-phase current of the
   profile is applied on them.
+* ``never_discharges`` — limit pipeline (2.1): a negative setpoint is accepted and shown in
+  the composite, but the station never asks the vehicle to export (it idles instead).
+* ``ignores_allowed_energy_transfer`` — 2.1 adapter: the modes a CSMS allows with
+  NotifyAllowedEnergyTransfer are answered Accepted but not enforced, so the station still
+  discharges when no bidirectional mode is allowed.
+* ``accepts_invalid_v2x_profile`` — ``set_charging_profile`` (2.1): a profile that breaks only
+  the operation-mode rules (a setpoint in ChargingOnly or Idle, CentralSetpoint without a
+  setpoint, a missing limit where the mode needs one, a setpoint in a station maximum) is
+  Accepted and applied as plain charging instead of being Rejected.
 """
 
 from __future__ import annotations
@@ -66,6 +75,9 @@ class StationFault(StrEnum):
     TOO_MANY_DECIMALS = "too_many_decimals"
     IGNORES_PHASE_SWITCH = "ignores_phase_switch"
     CRASHES_ON_MALFORMED = "crashes_on_malformed"
+    NEVER_DISCHARGES = "never_discharges"
+    IGNORES_ALLOWED_ENERGY_TRANSFER = "ignores_allowed_energy_transfer"
+    ACCEPTS_INVALID_V2X_PROFILE = "accepts_invalid_v2x_profile"
 
 
 class FaultCatalogueError(ValueError):

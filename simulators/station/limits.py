@@ -13,11 +13,12 @@
 * Hardware: capped at the EVSE maximum; several EVSEs share the station maximum
   (:func:`share`).
 * 2.1: a negative setpoint asks the vehicle to export ``-setpoint`` W; a positive setpoint
-  caps the charging current.
+  caps the charging current, and a setpoint of 0 W allows no transfer either way (idle).
 * Pilot (:func:`pilot_for`): 6–80 A as a duty cycle; below 6 A the station's
   :class:`~simulators.iec61851.BelowMinimumPolicy` decides (pause at 100 %, or keep 6 A);
-  while discharging the station signals the ISO 15118 digital band (5 %), since AC
-  bidirectional power transfer needs high-level communication.
+  while a setpoint is in force (discharging or not) the station signals the ISO 15118
+  digital band (5 %) with the agreed current, since AC bidirectional power transfer (and a
+  setpoint below the 6 A a PWM duty cycle can carry) needs high-level communication.
 """
 
 from __future__ import annotations
@@ -52,11 +53,13 @@ DIGITAL_DUTY_PERCENT = 5.0
 class AppliedLimit:
     """What the station applies to one EVSE: ``limit_a`` per phase (exact, before the pilot's
     below-6 A policy), the phases it energizes, and the power it asks the vehicle to export
-    (``discharge_w`` ≥ 0; 0 = none)."""
+    (``discharge_w`` ≥ 0; 0 = none). ``digital``: a 2.1 setpoint is in force, so the limit
+    is agreed over ISO 15118 (digital band) rather than by the PWM duty cycle."""
 
     limit_a: float
     phases: int
     discharge_w: float = 0.0
+    digital: bool = False
 
 
 def target_limit(
@@ -93,9 +96,17 @@ def target_limit(
     setpoint = instant.setpoint_w
     if setpoint is not None and setpoint < 0:
         discharge = float(-setpoint)
-    elif setpoint is not None and setpoint > 0:
+        limit = 0.0
+    elif setpoint is not None:
+        # 2.1 ChargingSchedulePeriodType.setpoint: the EV follows it as closely as possible;
+        # 0 W means neither charging nor discharging.
         limit = min(limit, float(setpoint) / (voltage_v * phases))
-    return AppliedLimit(limit_a=max(0.0, limit), phases=phases, discharge_w=discharge)
+    return AppliedLimit(
+        limit_a=max(0.0, limit),
+        phases=phases,
+        discharge_w=discharge,
+        digital=setpoint is not None,
+    )
 
 
 def share(limits: dict[int, float], total_a: float) -> dict[int, float]:
@@ -141,6 +152,8 @@ def offered_current_a(limit: AppliedLimit | None, *, policy: BelowMinimumPolicy)
     """Current per phase the pilot offers (Current.Offered): 0 while paused or off."""
     if limit is None:
         return 0.0
+    if limit.digital:  # agreed over ISO 15118: any current, no PWM minimum
+        return min(limit.limit_a, MAX_SIGNALLED_CURRENT_A)
     if limit.limit_a < MIN_SIGNALLED_CURRENT_A:
         return MIN_SIGNALLED_CURRENT_A if policy is BelowMinimumPolicy.KEEP_MINIMUM else 0.0
     return min(limit.limit_a, MAX_SIGNALLED_CURRENT_A)
@@ -152,7 +165,7 @@ def pilot_for(
     """The pilot the station drives for ``limit`` (``None``: no transaction, contactor open)."""
     if limit is None or line is not PilotLine.NORMAL:
         return PilotOffer(duty_percent=100.0, energized_phases=0, line=line)
-    if limit.discharge_w > 0:
+    if limit.discharge_w > 0 or limit.digital:
         hlc = limit.limit_a if limit.limit_a > 0 else None
         return PilotOffer(
             duty_percent=DIGITAL_DUTY_PERCENT, energized_phases=limit.phases, hlc_current_a=hlc

@@ -73,3 +73,68 @@ def test_a_power_limit_goes_to_the_power_panel() -> None:
     (panel,) = list(root.iter("g"))
     assert panel.get("data-unit") == "W"
     assert {p.get("data-series") for p in panel.iter("polyline")} == {"limit", "power_import"}
+
+
+def _ys(line: ET.Element) -> list[float]:
+    return [float(pt.split(",")[1]) for pt in line.get("points", "").split()]
+
+
+def test_import_and_export_are_drawn_on_either_side_of_zero_and_told_apart() -> None:
+    """A V2X session: import, then export (meter values ≥ 0 for both), in A and in W."""
+    importing = [16.0, 16.0, 0.0, 0.0, 0.0, 0.0]
+    exporting = [0.0, 0.0, 0.0, 5.3, 5.3, 5.3]
+    svg = render_plot(
+        [
+            PlotSeries("current_import.L1", "current_import", "A", "L1",
+                       tuple(float(10 * i) for i in range(6)), tuple(importing)),
+            PlotSeries("current_export.L1", "current_export", "A", "L1",
+                       tuple(float(10 * i) for i in range(6)), tuple(exporting)),
+            series("power_import", "power_import", "W", [11040.0, 11040, 0, 0, 0, 0]),
+            series("power_export", "power_export", "W", [0.0, 0, 0, 3680, 3680, 3680]),
+            series("setpoint", "setpoint", "W", [None, None, None, -3680.0, -3680, -3680]),
+        ],
+        title="VP-14",
+    )  # fmt: skip
+    root = ET.fromstring(str(svg))
+    for unit, imported, exported in (
+        ("A", "current_import.L1", "current_export.L1"),
+        ("W", "power_import", "power_export"),
+    ):
+        panel = next(g for g in root.iter("g") if g.get("data-unit") == unit)
+        zero_y = float(
+            next(x for x in panel.iter("line") if x.get("class") == "zero").get("y1", "")
+        )
+        lines = {p.get("data-series"): p for p in panel.iter("polyline")}
+        up, down = _ys(lines[imported]), _ys(lines[exported])
+        assert min(up) < zero_y  # import above the zero line (SVG y grows downwards)
+        assert max(up) == pytest.approx(zero_y)
+        assert max(down) > zero_y  # export below it
+        assert min(down) == pytest.approx(zero_y)
+        assert lines[imported].get("stroke") != lines[exported].get("stroke")
+        if unit == "W":  # the discharge setpoint is drawn at the export, below zero
+            assert min(_ys(lines["setpoint"])) > zero_y
+            assert max(down) == pytest.approx(max(_ys(lines["setpoint"])))
+        legend = [t.text or "" for t in panel.iter("text") if t.get("class") == "legend"]
+        assert any("export" in text and "below 0" in text for text in legend)
+        assert any("export" not in text for text in legend)
+
+
+def test_a_long_legend_wraps_inside_the_plot() -> None:
+    names = [f"current_import.L{n}" for n in (1, 2, 3)] + [
+        f"current_export.L{n}" for n in (1, 2, 3)
+    ]
+    svg = render_plot(
+        [
+            PlotSeries(name, name.split(".")[0], "A", name.split(".")[1], (0.0, 10.0), (1.0, 2.0))
+            for name in names
+        ]
+        + [series("limit", "limit", "A", [16.0, 16.0])],
+        title="legend",
+    )
+    root = ET.fromstring(str(svg))
+    width = float(root.get("width", "0"))
+    legend = [t for t in root.iter("text") if t.get("class") == "legend"]
+    assert len(legend) == 7
+    for text in legend:  # each label starts inside and (at ~7 px a character) ends inside
+        assert float(text.get("x", "0")) + 7 * len(text.text or "") <= width
+    assert len({text.get("y") for text in legend}) == 2

@@ -15,6 +15,8 @@ SIM_STATION = SCENARIOS / "capabilities" / "sim-station.yaml"
 
 VP_IDS = tuple(f"VP-{n:02d}" for n in range(1, 14))
 ROB_IDS = ("ROB-01", "ROB-02", "ROB-03")
+V21_IDS = (*(f"V2X-{n:02d}" for n in range(1, 11)), "VP-14")
+"""The OCPP 2.1 cases: ``ocpp21/V2X-xx`` and the programme's VP-14."""
 TC_IDS = (
     "TC_056_CS",
     "TC_057_CS",

@@ -7,10 +7,11 @@ import json
 import jsonschema
 import yaml
 
-from harness.scenario import Case, load_capabilities, selects
+from harness.runner.inputs import sim_capabilities
+from harness.scenario import Case, load_capabilities, load_cases, selects
 from harness.smartcharging import OcppVersion, RateUnit
 from simulators.station.config import StationConfig
-from tests.scenarios.library import SCHEMA_DIR, SIM_STATION, cases_for
+from tests.scenarios.library import SCENARIOS, SCHEMA_DIR, SIM_STATION, V21_IDS, cases_for
 
 # How the case library runs the simulator (the declaration's header says the same).
 SIM_CONFIG = StationConfig(ocpp_version=OcppVersion.V16, phase_switching=True)
@@ -51,6 +52,16 @@ def test_the_simulated_station_runs_the_whole_library() -> None:
     verdicts = {case.id: selects(case, declared) for case in _station_cases("1.6")}
     assert len(verdicts) == 27  # 13 VP, 10 OCA 1.6, 3 robustness, SEC-01
     assert {case_id: v.reasons for case_id, v in verdicts.items() if not v.runnable} == {}
+
+
+def test_the_21_cases_need_the_built_in_21_declaration() -> None:
+    v21 = [c for c in load_cases([SCENARIOS]) if c.id in V21_IDS]
+    assert sorted(c.id for c in v21) == sorted(V21_IDS)
+    declared_16 = load_capabilities(SIM_STATION)
+    assert all(not selects(c, declared_16).runnable for c in v21)
+    declared_21 = sim_capabilities(("2.1",))
+    reasons = {c.id: selects(c, declared_21).reasons for c in v21}
+    assert reasons == dict.fromkeys(V21_IDS, ())
 
 
 def test_without_phase_switching_vp_10_is_not_applicable_with_a_reason() -> None:

@@ -18,6 +18,7 @@ from harness.smartcharging import OcppVersion
 from simulators.station.adapters.common import StationHost, fixed, iso
 from simulators.station.adapters.ocpp201 import Ocpp201Adapter
 from simulators.station.events import StationEvent, TransactionEnded, TransactionStarted
+from simulators.station.faults import StationFault
 
 __all__ = ["Ocpp21Adapter"]
 
@@ -105,4 +106,6 @@ class Ocpp21Adapter(Ocpp201Adapter):
         if tx is None:
             return False
         allowed = self._allowed.get(tx.transaction_id)
+        if self.host.core.config.has(StationFault.IGNORES_ALLOWED_ENERGY_TRANSFER):
+            return True  # the defect: the CSMS's list is acknowledged, never enforced
         return allowed is None or bool(allowed & _BIDIRECTIONAL)

@@ -6,16 +6,22 @@ parametrized over the enum, so a new fault without a demonstration fails here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
+from harness.clock import ManualClock
+from harness.session import Call, CallReceived
+from harness.session import OcppVersion as SessionVersion
 from harness.smartcharging import (
     Accepted,
     CompositeSchedule,
     OcppVersion,
+    OperationMode,
     Purpose,
     RateUnit,
     Rejected,
@@ -30,6 +36,7 @@ from simulators.station import (
     StationTransaction,
     load_faults,
 )
+from simulators.station.runtime import SimulatedStation
 from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile
 
 F = StationFault
@@ -207,6 +214,71 @@ def crashes_on_malformed() -> None:
     asyncio.run(demo())
 
 
+def setpoint_profile(tx: StationTransaction, setpoint_w: int) -> Any:
+    """A 2.1 CentralSetpoint TxProfile in W (discharge limit 11 kW)."""
+    return profile(
+        30, Purpose.TX, [(0, 11040)], unit=RateUnit.W, transaction_id=tx.transaction_id,
+        operation_mode=OperationMode.CENTRAL_SETPOINT, setpoint=Decimal(setpoint_w),
+        discharge_limit=Decimal(-11000),
+    )  # fmt: skip
+
+
+def never_discharges() -> None:
+    config = StationConfig(ocpp_version=OcppVersion.V21)
+    good, bad = pair(config, F.NEVER_DISCHARGES, archetype="bev_bidirectional")
+    for s in (good, bad):
+        assert isinstance(
+            s.core.set_charging_profile(1, setpoint_profile(s.tx, -3680), now=s.now), Accepted
+        )
+        s.run(30)
+    assert good.core.discharge_request(1) == 3680.0
+    assert good.core.meter(1).power_export_w == pytest.approx(3680.0, rel=0.01)
+    assert bad.core.discharge_request(1) == 0.0
+    assert bad.core.meter(1).power_export_w == 0.0
+    assert bad.core.meter(1).power_import_w == 0.0  # it idles: the setpoint's 0 A applies
+
+
+def ignores_allowed_energy_transfer() -> None:
+    def allowed_after_ac_only(fault: F | None) -> bool:
+        faults = frozenset({fault}) if fault else frozenset()
+        config = StationConfig(ocpp_version=OcppVersion.V21, faults=faults)
+        station = SimulatedStation(config, clock=ManualClock(start=T0))
+        station.core.plug_in(1, T0)
+        tx = station.core.start_transaction(1, id_token="TAG", now=T0)
+        assert isinstance(tx, StationTransaction)
+        assert station.adapter.discharge_allowed(1)  # nothing restricted yet
+        payload = {"transactionId": tx.transaction_id, "allowedEnergyTransfer": ["AC_three_phase"]}
+        call = CallReceived(
+            Call("1", "NotifyAllowedEnergyTransfer", payload), "", T0, SessionVersion.V21
+        )
+        answer = asyncio.run(station.adapter.handlers["NotifyAllowedEnergyTransfer"](call))
+        assert answer == {"status": "Accepted"}
+        return station.adapter.discharge_allowed(1)
+
+    assert allowed_after_ac_only(None) is False
+    assert allowed_after_ac_only(F.IGNORES_ALLOWED_ENERGY_TRANSFER) is True
+
+
+def accepts_invalid_v2x_profile() -> None:
+    config = StationConfig(ocpp_version=OcppVersion.V21)
+    good, bad = pair(config, F.ACCEPTS_INVALID_V2X_PROFILE, archetype="bev_bidirectional")
+    # ChargingOnly with a setpoint: the 2.1 mode rules reject it
+    invalid = profile(
+        31, Purpose.TX, [(0, 6900)], unit=RateUnit.W, transaction_id=good.tx.transaction_id,
+        operation_mode=OperationMode.CHARGING_ONLY, setpoint=Decimal(3000),
+    )  # fmt: skip
+    refused = good.core.set_charging_profile(1, invalid, now=good.now)
+    assert isinstance(refused, Rejected)
+    assert refused.rule.rule_id == "mode-fields"
+    invalid = replace(invalid, transaction_id=bad.tx.transaction_id)
+    assert isinstance(bad.core.set_charging_profile(1, invalid, now=bad.now), Accepted)
+    bad.run(30)
+    assert bad.current_a() == pytest.approx((10.0,) * 3)  # applied as 6900 W of charging
+    # other rules still hold: a TxProfile for another transaction stays Rejected
+    other = replace(invalid, profile_id=32, transaction_id="not-running")
+    assert isinstance(bad.core.set_charging_profile(1, other, now=bad.now), Rejected)
+
+
 DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
     F.LATE_APPLY: late_apply,
@@ -218,6 +290,9 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.TOO_MANY_DECIMALS: too_many_decimals,
     F.IGNORES_PHASE_SWITCH: ignores_phase_switch,
     F.CRASHES_ON_MALFORMED: crashes_on_malformed,
+    F.NEVER_DISCHARGES: never_discharges,
+    F.IGNORES_ALLOWED_ENERGY_TRANSFER: ignores_allowed_energy_transfer,
+    F.ACCEPTS_INVALID_V2X_PROFILE: accepts_invalid_v2x_profile,
 }
 
 
