@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from harness.clock import Clock
 from harness.results import DeviceKind, DeviceRef
 from harness.runner.operator import SimulationControl
-from harness.scenario import Environment
+from harness.scenario import Environment, VehicleFacts
 from harness.transport import OcppServer, OcppSubprotocol, Transport, memory_pair, serve_ocpp
 
 __all__ = [
@@ -38,13 +38,21 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class FleetVehicle:
-    """A vehicle model of a fleet: its id, label, archetype and market share."""
+    """A vehicle model of a fleet: its id, label, archetype and market share.
+
+    ``params`` are the fleet file's overrides of the archetype's parameters; ``facts`` what
+    the run knows of the vehicle (phases, maximum current, ...: judged by cases'
+    ``vehicle_needs`` and ``from_vehicle`` parameters). :func:`harness.runner.inputs.load_fleet`
+    and :func:`~harness.runner.inputs.catalogue_vehicle` fill them from the vehicle catalogue;
+    ``None`` means unknown (every case runs, parameters keep their defaults).
+    """
 
     id: str
     archetype: str
     label: str = ""
     market_share: float | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    facts: VehicleFacts | None = None
 
     def device(self) -> DeviceRef:
         """The vehicle as a device of the results."""
@@ -62,6 +70,9 @@ class DutProvider(Protocol):
     environment: Environment
     control: SimulationControl | None
     devices: tuple[DeviceRef, ...]
+    vehicle_facts: VehicleFacts | None
+    """What the provider knows of the vehicle (the simulated one); ``None``: the run uses the
+    capability declaration's ``vehicle:`` section, if any."""
 
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
         """The DUT's next connection, or ``None`` if none came within ``timeout_s``."""
@@ -162,6 +173,7 @@ class SimProvider:
             attributes,
         )
         self.devices: tuple[DeviceRef, ...] = (station, spec.vehicle.device())
+        self.vehicle_facts: VehicleFacts | None = spec.vehicle.facts
 
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
         await self.close()
@@ -188,6 +200,7 @@ class ListenProvider:
 
     environment = Environment.LAB
     control: SimulationControl | None = None
+    vehicle_facts: VehicleFacts | None = None
 
     def __init__(self, *, host: str, port: int, clock: Clock, station_label: str = "") -> None:
         self.host, self.port, self.clock = host, port, clock
