@@ -1,0 +1,80 @@
+"""Vehicle facts in a run: vehicle_needs and from_vehicle parameters through run_cases.
+
+The fake station's provider knows nothing of its vehicle, so these runs take the facts from
+the capability declaration's ``vehicle:`` section, as a lab run does (the simulated
+vehicle's own facts are covered by tests/runner/test_catalogue_verdicts.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.results import Verdict
+from harness.scenario import VehicleFacts
+from tests.runner.helpers import CAPS, run_yaml
+
+CASE = """
+id: VF
+title: vehicle facts
+suite: runner-tests
+ocpp_versions: ["1.6"]
+dut_role: station
+requirements: [{id: R1, level: MUST, text: the must}]
+vehicle_needs: [{phases: 3}]
+parameters:
+  limit_a: {type: number, default: 80, min: 6, max: 80, from_vehicle: max_current_a}
+steps:
+  - kind: send
+    requirement: R1
+    action: ChangeConfiguration
+    payload: {key: MaxLimit, value: "${limit_a} A"}
+    expect: {status: {one_of: [Accepted, Rejected, NotSupported]}}
+"""
+
+
+def _caps(**vehicle: object) -> object:
+    return CAPS.model_copy(update={"vehicle": VehicleFacts.model_validate(vehicle)})
+
+
+async def test_a_declared_one_phase_vehicle_makes_the_case_not_applicable(tmp_path: Path) -> None:
+    results, _, stations = await run_yaml(
+        tmp_path,
+        CASE,
+        capabilities=_caps(name="lab car", phases=1),  # type: ignore[arg-type]
+    )
+    (result,) = results
+    assert result.verdict is Verdict.NOT_APPLICABLE
+    assert result.reason == "needs a vehicle with phases ≥ 3; lab car has phases: 1"
+    assert all(not station.received for station in stations)
+
+
+async def test_a_parameter_takes_the_declared_vehicle_fact(tmp_path: Path) -> None:
+    results, _, _ = await run_yaml(
+        tmp_path,
+        CASE,
+        capabilities=_caps(phases=3, max_current_a=13),  # type: ignore[arg-type]
+    )
+    (result,) = results
+    assert result.verdict is Verdict.PASS
+    assert result.info.parameters["limit_a"] == 13.0
+    assert any("limit_a = 13.0 from the vehicle's max_current_a" in s.text for s in result.steps)
+
+
+async def test_without_a_vehicle_declaration_the_case_runs_with_its_defaults(
+    tmp_path: Path,
+) -> None:
+    results, _, _ = await run_yaml(tmp_path, CASE)
+    (result,) = results
+    assert result.verdict is Verdict.PASS
+    assert result.info.parameters["limit_a"] == 80.0
+
+
+async def test_a_given_value_beats_the_vehicle_fact(tmp_path: Path) -> None:
+    results, _, _ = await run_yaml(
+        tmp_path,
+        CASE,
+        capabilities=_caps(phases=3, max_current_a=13),  # type: ignore[arg-type]
+        params={"limit_a": 20.0},
+    )
+    (result,) = results
+    assert result.info.parameters["limit_a"] == 20.0
