@@ -128,10 +128,12 @@ def _compare_periods(
     for index in range(max(len(expected.periods), len(actual.periods))):
         where = f"period {index}"
         if index >= len(actual.periods):
-            out.append(Difference(where, _period_text(expected.periods[index], ""), "missing"))
+            wanted = _period_text(expected.periods[index], str(expected.unit))
+            out.append(Difference(where, wanted, "missing"))
             continue
         if index >= len(expected.periods):
-            out.append(Difference(where, "none", _period_text(actual.periods[index], "")))
+            extra = _period_text(actual.periods[index], str(actual.unit))
+            out.append(Difference(where, "none", extra))
             continue
         e, a = expected.periods[index], actual.periods[index]
         e_at, a_at = e_start + e.start_period_s, a_start + a.start_period_s
