@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
 from harness.scenario import (
     Capabilities,
@@ -187,3 +190,17 @@ def test_fleet_models_carry_their_resolved_facts() -> None:
     starter = fleet.model("syn-bev-3ph-11kw-10").facts
     assert (starter.min_current_a, starter.start_current_a) == (6.0, 7.2)
     assert fleet.model("syn-bev-v2x-01").facts.bidirectional is True
+
+
+def test_the_published_schemas_know_vehicle_needs_and_the_vehicle_section() -> None:
+    schemas = ROOT / "scenarios" / "schema"
+    scenario = json.loads((schemas / "scenario.schema.json").read_text(encoding="utf-8"))
+    case = yaml.safe_load(WITH_MAX + "vehicle_needs: [bidirectional, {phases: 3}]\n")
+    validator = jsonschema.Draft202012Validator(scenario)
+    assert list(validator.iter_errors(case)) == []
+    assert list(validator.iter_errors({**case, "vehicle_needs": [{"wheels": 4}]})) != []
+    capabilities = json.loads((schemas / "capabilities.schema.json").read_text(encoding="utf-8"))
+    dut = {"ocpp_versions": ["1.6"], "role": "station", "vehicle": {"phases": 1}}
+    checker = jsonschema.Draft202012Validator(capabilities)
+    assert list(checker.iter_errors(dut)) == []
+    assert list(checker.iter_errors({**dut, "vehicle": {"phases": 5}})) != []
