@@ -55,10 +55,16 @@ class FleetVehicle:
     facts: VehicleFacts | None = None
 
     def device(self) -> DeviceRef:
-        """The vehicle as a device of the results."""
+        """The vehicle as a device of the results (with its phases, maximum current and
+        bidirectionality when known)."""
         attributes: dict[str, Any] = {"archetype": self.archetype}
         if self.market_share is not None:
             attributes["market_share"] = self.market_share
+        if self.facts is not None:  # what selected its cases (vehicle_needs, from_vehicle)
+            for name in ("phases", "max_current_a", "bidirectional"):
+                value = getattr(self.facts, name)
+                if value is not None:
+                    attributes[name] = value
         return DeviceRef(DeviceKind.VEHICLE, self.id, self.label or self.archetype, attributes)
 
 

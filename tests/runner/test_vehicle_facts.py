@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.results import Verdict
+from harness.runner.inputs import RunnerInputError, catalogue_vehicle, load_fleet
 from harness.scenario import VehicleFacts
 from tests.runner.helpers import CAPS, run_yaml
 
@@ -78,3 +81,34 @@ async def test_a_given_value_beats_the_vehicle_fact(tmp_path: Path) -> None:
     )
     (result,) = results
     assert result.info.parameters["limit_a"] == 20.0
+
+
+def test_a_catalogue_vehicle_knows_its_facts_and_shows_them_as_device_attributes() -> None:
+    vehicle = catalogue_vehicle("phev_1ph_16a", vehicle_id="phev-13a", params={"max_current_a": 13})
+    assert vehicle.facts is not None
+    assert (vehicle.facts.name, vehicle.facts.phases, vehicle.facts.max_current_a) == (
+        "phev-13a",
+        1,
+        13.0,
+    )
+    assert vehicle.device().attributes == {
+        "archetype": "phev_1ph_16a",
+        "phases": 1,
+        "max_current_a": 13.0,
+        "bidirectional": False,
+    }
+
+
+def test_a_bad_catalogue_vehicle_is_an_input_error() -> None:
+    with pytest.raises(RunnerInputError, match="unknown vehicle archetype 'no_such'"):
+        catalogue_vehicle("no_such")
+    with pytest.raises(RunnerInputError, match="max_current_a"):
+        catalogue_vehicle("bev_3ph_16a", params={"max_current_a": 200})
+
+
+def test_fleet_vehicles_carry_their_facts() -> None:
+    root = Path(__file__).parents[2] / "scenarios" / "fleets" / "synthetic-fleet.yaml"
+    vehicles = {v.id: v for v in load_fleet(root)}
+    sleeper = vehicles["syn-bev-1ph-7kw-03"].facts
+    assert sleeper is not None
+    assert (sleeper.phases, sleeper.max_current_a) == (1, 32.0)
