@@ -182,9 +182,10 @@ def _assert_caught(results: dict[str, CaseResult], catch: Catch, what: str) -> N
     ]
     missing = f"no {catch.verdict.value} check of {catch.requirement}"
     assert failing, f"{catch.case_id} on {what}: {missing}\n{shown}"
-    assert any(re.search(catch.actual, c.actual) for c in failing), (
-        f"{catch.case_id} on {what}: no Actual matching {catch.actual!r}\n{shown}"
-    )
+    named = [c for c in failing if re.search(catch.actual, c.actual)]
+    assert named, f"{catch.case_id} on {what}: no Actual matching {catch.actual!r}\n{shown}"
+    # Every verdict is backed by the recorded frames.
+    assert all(c.frames for c in named), f"{catch.case_id} on {what}: a check cites no frames"
 
 
 def _well_behaved(name: str) -> bool:
