@@ -44,7 +44,7 @@ from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.operator import Operator, SimulationControl
 from harness.runner.progress import format_duration
 from harness.runner.run import PlannedCase, RunOptions, run_cases
-from harness.scenario import Capabilities, Environment
+from harness.scenario import Capabilities, Environment, VehicleFacts
 from harness.security import SecurityProfile, serve_options
 from harness.transport import (
     HandshakeRequest,
@@ -83,6 +83,7 @@ class _StationProvider:
 
     environment = Environment.LAB
     control: SimulationControl | None = None
+    vehicle_facts: VehicleFacts | None = None  # a lab declares its vehicle, if at all
 
     def __init__(self, station_id: str, target: str, clock: Clock) -> None:
         self.station_id = station_id

@@ -24,7 +24,7 @@ from harness.runner.inputs import sim_capabilities
 from harness.runner.operator import AutoOperator, SimulationControl
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.targets import FleetVehicle, ListenProvider, SimProvider, SimSpec
-from harness.scenario import Capabilities, Environment
+from harness.scenario import Capabilities, Environment, VehicleFacts
 from harness.transport import OcppSubprotocol, Transport
 
 from .outcome import OcppRun
@@ -131,6 +131,7 @@ class _Listening:
     """A run's view of the session's listener: takes connections, never stops the server."""
 
     environment = Environment.LAB
+    vehicle_facts: VehicleFacts | None = None  # a lab declares its vehicle, if at all
 
     def __init__(self, provider: ListenProvider) -> None:
         self._provider = provider

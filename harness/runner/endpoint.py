@@ -322,7 +322,12 @@ class CsmsEndpoint:
                 frames=self.frames_of(exc.message_id),
             )
         except RemoteProtocolError as exc:
-            return CallOutcome(failure="invalid", detail=f"invalid answer to {action}: {exc}")
+            message_id = exc.violation.message_id
+            return CallOutcome(
+                failure="invalid",
+                detail=f"invalid answer to {action}: {exc}",
+                frames=self.frames_of(message_id) if message_id is not None else (),
+            )
         except ConnectionClosed:
             return CallOutcome(failure="closed", detail=self._closed_text(action))
         return CallOutcome(payload=dict(result.payload), frames=self.frames_of(result.message_id))

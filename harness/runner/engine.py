@@ -178,13 +178,18 @@ class CaseEngine:
 
     # ------------------------------------------------------------------ running
 
-    async def run(self, case: Case, *, parameters: Mapping[str, Any]) -> EngineOutcome:
-        """Run ``case`` with resolved ``parameters``; never raises for the DUT's faults."""
+    async def run(
+        self, case: Case, *, parameters: Mapping[str, Any], notes: Sequence[str] = ()
+    ) -> EngineOutcome:
+        """Run ``case`` with resolved ``parameters``; never raises for the DUT's faults.
+
+        ``notes`` open the step log (e.g. which parameters came from the vehicle's facts)."""
         self._case = case
         self._variables = dict(parameters)
         self._checks, self._log, self._counter, self._armed = [], [], 0, {}
         self._sources = set()
         self.endpoint.observations.clear_case()
+        self._log = [StepRecord(self.clock.now(), 0, text) for text in notes]
         interruption: Interruption | None = None
         try:
             await self._steps(case.steps)

@@ -9,16 +9,21 @@ location, and a clear error says so when neither is found.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from harness.runner.targets import FleetVehicle
 from harness.scenario import Capabilities, Case, load_capabilities
 from harness.scenario.fleet import load_fleet as load_fleet_file
+from harness.scenario.fleet import vehicle_facts
+from simulators.vehicle import CatalogueError, load_catalogue
 
 __all__ = [
     "DEFAULT_VEHICLE",
     "VEHICLE_SUITE_PREFIX",
     "RunnerInputError",
+    "catalogue_vehicle",
     "default_fleet_file",
     "is_vehicle_case",
     "load_fleet",
@@ -28,7 +33,8 @@ __all__ = [
 ]
 
 DEFAULT_VEHICLE = FleetVehicle("reference-bev-3ph-16a", "bev_3ph_16a", "reference BEV 11 kW")
-"""The vehicle of the built-in fleet when no fleet file exists."""
+"""The vehicle of the built-in fleet when no fleet file exists (its facts are not resolved:
+every case runs; :func:`catalogue_vehicle` gives one with facts)."""
 
 VEHICLE_SUITE_PREFIX = "vehicle-programme"
 """Suites whose name starts with this judge the *vehicle*: a sim run plays them with every
@@ -88,9 +94,37 @@ def load_fleet(path: Path) -> list[FleetVehicle]:
             label=model.label,
             market_share=model.market_share,
             params=dict(model.overrides),
+            facts=model.facts,
         )
         for model in fleet.models
     ]
+
+
+def catalogue_vehicle(
+    archetype: str,
+    *,
+    vehicle_id: str | None = None,
+    label: str = "",
+    params: Mapping[str, Any] | None = None,
+) -> FleetVehicle:
+    """A vehicle of the built-in catalogue's ``archetype`` (with YAML-typed ``params``
+    overrides), its facts resolved; :class:`RunnerInputError` names a bad archetype/param."""
+    name = vehicle_id or archetype
+    try:
+        resolved = (
+            load_catalogue()
+            .get(archetype)
+            .vehicle_params(dict(params or {}) or None, source=f"vehicle {name}")
+        )
+    except CatalogueError as exc:
+        raise RunnerInputError(str(exc)) from None
+    return FleetVehicle(
+        id=name,
+        archetype=archetype,
+        label=label,
+        params=dict(params or {}),
+        facts=vehicle_facts(resolved, name=name),
+    )
 
 
 def default_fleet_file() -> Path | None:

@@ -4,7 +4,10 @@
 open :class:`~harness.results.RunWriter`. Per case it
 
 1. decides applicability (:func:`~harness.scenario.selects` with the capability declaration,
-   and the OCPP version the DUT connected with) — NOT_APPLICABLE with every reason;
+   the vehicle's facts — the provider's simulated vehicle, else the declaration's
+   ``vehicle:`` section — and the OCPP version the DUT connected with) — NOT_APPLICABLE
+   with every reason; parameters with ``from_vehicle`` take the vehicle's fact unless given
+   explicitly (:func:`~harness.scenario.with_vehicle_facts`);
 2. makes sure the DUT is connected (after a disconnection: the provider restarts the
    simulated station, or waits a bounded time for the real one) — INCONCLUSIVE if not;
 3. resets the DUT (stop transactions, unplug in simulation, clear all profiles), traced into
@@ -38,7 +41,7 @@ from harness.runner.operator import Operator
 from harness.runner.progress import WaitProgress
 from harness.runner.stall import StallMonitor
 from harness.runner.targets import DutProvider
-from harness.scenario import Capabilities, Case, OcppVersion, selects
+from harness.scenario import Capabilities, Case, OcppVersion, selects, with_vehicle_facts
 from harness.transport import OcppSubprotocol
 
 if TYPE_CHECKING:
@@ -134,11 +137,16 @@ async def run_cases(
     results: list[CaseResult] = []
     dut: _Dut | None = None
     connected_once = False
+    facts = provider.vehicle_facts or capabilities.vehicle
     try:
-        for item in planned:
-            case = item.case
+        for planned_item in planned:
+            item, case = planned_item, planned_item.case
             wall0 = time.perf_counter()  # wall time of the case, for the report only
-            applicability = selects(case, capabilities, environment=provider.environment)
+            applicability = selects(
+                case, capabilities, environment=provider.environment, vehicle=facts
+            )
+            values, notes = with_vehicle_facts(case, item.parameters, facts)
+            item = PlannedCase(case, values)
             if dut is None or dut.endpoint.closed:
                 if dut is not None:
                     await dut.close()
@@ -147,7 +155,7 @@ async def run_cases(
                     provider, clock, operator, capabilities, opts, timeout_s, hooks, lab_meter
                 )
                 connected_once = connected_once or dut is not None
-            if _other_variant_runs(item, planned, dut):
+            if _other_variant_runs(planned_item, planned, dut):
                 continue
             if dut is not None:
                 version = str(dut.endpoint.version)
@@ -180,7 +188,7 @@ async def run_cases(
             else:
                 try:
                     result = await _run_one(
-                        item, info, dut, writer, clock, opts, wall0, hooks.secrets
+                        item, info, dut, writer, clock, opts, wall0, hooks.secrets, notes
                     )
                 except Exception as exc:  # a harness defect: ERROR for this case, go on
                     result = _error(info, exc, clock, wall0)
@@ -289,6 +297,7 @@ async def _run_one(
     opts: RunOptions,
     wall0: float,
     secrets: tuple[str, ...],
+    notes: Sequence[str] = (),
 ) -> CaseResult:
     started = clock.now()
     sink = writer.trace_sink(info.key, secrets=secrets)
@@ -313,7 +322,7 @@ async def _run_one(
             time.perf_counter() - wall0,
             interruption=Interruption.inconclusive(f"the reset before the case failed: {problem}"),
         )
-    outcome = await dut.engine.run(item.case, parameters=item.parameters)
+    outcome = await dut.engine.run(item.case, parameters=item.parameters, notes=notes)
     dut.endpoint.set_trace(None)
     interruption = outcome.interruption
     return CaseResult(

@@ -26,7 +26,7 @@ from harness.clock import Clock
 from harness.logs import get_logger
 from harness.results import DeviceKind, DeviceRef
 from harness.runner.operator import SimulationControl
-from harness.scenario import Environment
+from harness.scenario import Environment, VehicleFacts
 from harness.transport import (
     DEFAULT_MAX_FRAME_BYTES,
     OcppServer,
@@ -51,19 +51,33 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class FleetVehicle:
-    """A vehicle model of a fleet: its id, label, archetype and market share."""
+    """A vehicle model of a fleet: its id, label, archetype and market share.
+
+    ``params`` are the fleet file's overrides of the archetype's parameters; ``facts`` what
+    the run knows of the vehicle (phases, maximum current, ...: judged by cases'
+    ``vehicle_needs`` and ``from_vehicle`` parameters). :func:`harness.runner.inputs.load_fleet`
+    and :func:`~harness.runner.inputs.catalogue_vehicle` fill them from the vehicle catalogue;
+    ``None`` means unknown (every case runs, parameters keep their defaults).
+    """
 
     id: str
     archetype: str
     label: str = ""
     market_share: float | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    facts: VehicleFacts | None = None
 
     def device(self) -> DeviceRef:
-        """The vehicle as a device of the results."""
+        """The vehicle as a device of the results (with its phases, maximum current and
+        bidirectionality when known)."""
         attributes: dict[str, Any] = {"archetype": self.archetype}
         if self.market_share is not None:
             attributes["market_share"] = self.market_share
+        if self.facts is not None:  # what selected its cases (vehicle_needs, from_vehicle)
+            for name in ("phases", "max_current_a", "bidirectional"):
+                value = getattr(self.facts, name)
+                if value is not None:
+                    attributes[name] = value
         return DeviceRef(DeviceKind.VEHICLE, self.id, self.label or self.archetype, attributes)
 
 
@@ -75,6 +89,9 @@ class DutProvider(Protocol):
     environment: Environment
     control: SimulationControl | None
     devices: tuple[DeviceRef, ...]
+    vehicle_facts: VehicleFacts | None
+    """What the provider knows of the vehicle (the simulated one); ``None``: the run uses the
+    capability declaration's ``vehicle:`` section, if any."""
 
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
         """The DUT's next connection, or ``None`` if none came within ``timeout_s``."""
@@ -178,6 +195,7 @@ class SimProvider:
             attributes,
         )
         self.devices: tuple[DeviceRef, ...] = (station, spec.vehicle.device())
+        self.vehicle_facts: VehicleFacts | None = spec.vehicle.facts
 
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
         await self.close()
@@ -225,6 +243,7 @@ class ListenProvider:
     """
 
     environment = Environment.LAB
+    vehicle_facts: VehicleFacts | None = None
 
     def __init__(
         self,

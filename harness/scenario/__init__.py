@@ -12,6 +12,8 @@ Public API::
         applicability = selects(case, dut)              # .runnable, .reasons, .versions
         if applicability.runnable:
             params = resolve_parameters(case, overrides)  # {"pause_s": 21600.0, ...}
+            # with the vehicle known (simulation, or a lab's ``vehicle:`` declaration):
+            # selects(case, dut, vehicle=facts); with_vehicle_facts(case, params, facts)
 
 A runner walks ``case.steps`` (``match step: case SendStep(): ...``), turns
 ``SetProfileStep``/``ClearProfileStep`` into sends with ``step.as_send(version)``, fills
@@ -59,10 +61,12 @@ from harness.scenario.model import (
 )
 from harness.scenario.parameters import (
     ParameterOverrides,
+    ResolvedParameters,
     check_overrides,
     load_lab_parameters,
     parse_param_options,
     resolve_parameters,
+    with_vehicle_facts,
 )
 from harness.scenario.schema import capabilities_json_schema, scenario_json_schema
 from harness.scenario.steps import (
@@ -101,6 +105,7 @@ from harness.scenario.values import (
     resolve_number,
     substitute,
 )
+from harness.scenario.vehicle import VehicleFact, VehicleFacts, VehicleNeed
 
 __all__ = [
     "LIMIT",
@@ -146,6 +151,7 @@ __all__ = [
     "Relation",
     "RepeatStep",
     "Requirement",
+    "ResolvedParameters",
     "ScenarioLoadError",
     "SendStep",
     "SetProfileStep",
@@ -155,6 +161,9 @@ __all__ = [
     "Target",
     "TriggerStep",
     "VehicleAction",
+    "VehicleFact",
+    "VehicleFacts",
+    "VehicleNeed",
     "VehicleStep",
     "WaitStep",
     "capabilities_json_schema",
@@ -178,4 +187,5 @@ __all__ = [
     "scenario_json_schema",
     "selects",
     "substitute",
+    "with_vehicle_facts",
 ]

@@ -13,6 +13,10 @@ A lab (or a manufacturer) writes one YAML file per DUT::
     max_periods: 24
     phase_switching: false
     measurands: [Current.Import, Current.Offered]
+    vehicle:                  # optional: the vehicle plugged in for this run (lab)
+      name: ACME e-Car 40
+      phases: 1
+      max_current_a: 32
 
 Everything not declared is *not claimed*: booleans default to ``false``, lists to empty and
 numeric limits to "not stated". A case that needs something not claimed is NOT_APPLICABLE
@@ -30,6 +34,10 @@ Cases state their needs with a small vocabulary (:func:`parse_need`)::
   test how a DUT *without* a feature behaves (OCA's TC_K_42, TC_K_38): the flag must be
   false or the member not listed. Here the declaration is read as complete: what it does
   not claim, the DUT is taken not to support.
+
+What a case needs of the *vehicle* is separate (``vehicle_needs``, judged against
+:class:`~harness.scenario.vehicle.VehicleFacts`: the simulated vehicle, or the declaration's
+optional ``vehicle:`` section; see :mod:`harness.scenario.vehicle`).
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ from pydantic_core import PydanticCustomError
 from harness.scenario.errors import Problem, ScenarioLoadError
 from harness.scenario.fields import DutRole, VersionField
 from harness.scenario.translate import problems_from_validation
+from harness.scenario.vehicle import VehicleFacts
 from harness.scenario.yamlsource import read_yaml
 
 if TYPE_CHECKING:
@@ -171,6 +180,11 @@ class Capabilities(BaseModel):
     der_control: StrictBool = False
     iso15118: StrictBool = False
     measurands: tuple[Measurand, ...] = ()
+    vehicle: VehicleFacts | None = Field(
+        default=None,
+        description="The vehicle plugged in for the run (a lab's declaration); a fact left "
+        "out is unknown and never excludes a case.",
+    )
 
 
 def load_capabilities(path: Path | str) -> Capabilities:
@@ -367,11 +381,14 @@ def selects(
     capabilities: Capabilities,
     *,
     environment: Environment = Environment.SIMULATION,
+    vehicle: VehicleFacts | None = None,
 ) -> Applicability:
     """Decide whether ``case`` applies to the DUT that ``capabilities`` describes.
 
-    Checks the OCPP versions, the DUT role, every need, and — in a lab — that no step needs
-    a simulated vehicle (``set_soc``; plugging and unplugging become operator prompts).
+    Checks the OCPP versions, the DUT role, every need, every vehicle need against
+    ``vehicle`` (the run's vehicle; ``None``: the declaration's ``vehicle:`` section, if
+    any — unknown facts never exclude), and — in a lab — that no step needs a simulated
+    vehicle (``set_soc``; plugging and unplugging become operator prompts).
     All reasons are collected, not just the first.
     """
     reasons: list[str] = []
@@ -389,6 +406,11 @@ def selects(
         )
     for need in case.needs:
         why = need.unmet(capabilities)
+        if why is not None:
+            reasons.append(why)
+    facts = vehicle if vehicle is not None else capabilities.vehicle
+    for vehicle_need in case.vehicle_needs:
+        why = vehicle_need.unmet(facts)
         if why is not None:
             reasons.append(why)
     if environment is Environment.LAB:

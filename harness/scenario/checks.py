@@ -249,6 +249,21 @@ def _check_parameter(name: str, spec: ParameterSpec) -> Found:
         problems.append((("default",), f"{exc} (type {spec.type})"))
     if (spec.min is not None or spec.max is not None) and spec.type not in NUMERIC_TYPES:
         problems.append((("min",), f"min/max apply to numbers, not {spec.type}"))
+    fact = spec.from_vehicle
+    if fact is not None:
+        if fact.is_flag:
+            fits, wanted = spec.type is ParamType.BOOLEAN, "boolean"
+        elif fact.is_whole:
+            fits, wanted = spec.type in {ParamType.INTEGER, ParamType.NUMBER}, "integer or number"
+        else:
+            fits, wanted = spec.type is ParamType.NUMBER, "number"
+        if not fits:
+            problems.append(
+                (
+                    ("from_vehicle",),
+                    f"the vehicle fact '{fact}' fits a parameter of type {wanted}, not {spec.type}",
+                )
+            )
     return problems
 
 

@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import Any
 
 from harness.scenario.errors import FieldPath, Problem, ScenarioLoadError
+from harness.scenario.vehicle import VehicleFacts
 from harness.scenario.yamlsource import Located, read_yaml
 from simulators.vehicle import (
     PARAM_SPECS,
@@ -56,6 +57,7 @@ __all__ = [
     "PassRates",
     "fleet_json_schema",
     "load_fleet",
+    "vehicle_facts",
 ]
 
 SHARE_TOLERANCE_PERCENT = 0.5
@@ -92,6 +94,24 @@ class FleetModel:
     def well_behaved(self) -> bool:
         """Whether its archetype claims :attr:`Behaviour.WELL_BEHAVED` (no field defect)."""
         return Behaviour.WELL_BEHAVED in self.behaviours
+
+    @property
+    def facts(self) -> VehicleFacts:
+        """What a run knows of this model (for ``vehicle_needs`` and ``from_vehicle``)."""
+        return vehicle_facts(self.params, name=self.id)
+
+
+def vehicle_facts(params: VehicleParams, *, name: str | None = None) -> VehicleFacts:
+    """The facts of a simulated vehicle with ``params`` (all known), named ``name``."""
+    return VehicleFacts(
+        name=name,
+        phases=params.phases,
+        max_current_a=params.max_current_a,
+        min_current_a=params.min_current_a,
+        start_current_a=params.start_current_a,
+        bidirectional=params.bidirectional,
+        max_discharge_power_w=params.max_discharge_power_w,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from harness.scenario.capabilities import NeedField
 from harness.scenario.fields import DutRole, Name, VersionField
 from harness.scenario.steps import Level, Step
 from harness.scenario.values import parse_duration_s
+from harness.scenario.vehicle import VehicleFact, VehicleNeedField
 
 __all__ = [
     "ID_PATTERN",
@@ -53,7 +54,13 @@ NUMERIC_TYPES = frozenset({ParamType.NUMBER, ParamType.INTEGER, ParamType.DURATI
 
 
 class ParameterSpec(BaseModel):
-    """A case parameter: its type, default, unit, and optional bounds (numeric types)."""
+    """A case parameter: its type, default, unit, and optional bounds (numeric types).
+
+    ``from_vehicle`` names a vehicle fact (:class:`~harness.scenario.vehicle.VehicleFact`)
+    that replaces the default when the run knows it (the simulated vehicle; a lab's
+    ``vehicle:`` declaration); a value given for the parameter (lab file, ``--param``) still
+    wins.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -63,6 +70,10 @@ class ParameterSpec(BaseModel):
     description: str | None = None
     min: float | None = None
     max: float | None = None
+    from_vehicle: VehicleFact | None = Field(
+        default=None,
+        description="A vehicle fact that replaces the default when the run knows it.",
+    )
 
     def coerce(self, value: object, *, from_text: bool = False) -> ParamValue:
         """``value`` converted to this parameter's type and checked against its bounds.
@@ -136,6 +147,12 @@ class Case(BaseModel):
     dut_role: DutRole
     requirements: tuple[Requirement, ...] = ()
     needs: tuple[NeedField, ...] = ()
+    vehicle_needs: tuple[VehicleNeedField, ...] = Field(
+        default=(),
+        description="What the case needs of the vehicle: a flag (bidirectional) or a "
+        "{fact: minimum} (phases, max_current_a, max_discharge_power_w). A known fact that "
+        "falls short makes the case NOT_APPLICABLE; an unknown one does not.",
+    )
     parameters: dict[Name, ParameterSpec] = Field(default_factory=dict)
     steps: tuple[Step, ...] = Field(min_length=1)
 

@@ -1,7 +1,9 @@
 """Parameter values for a run: defaults, a lab's parameter file, and ``--param`` options.
 
-Precedence, lowest first: the case's defaults; the lab file's ``parameters`` (for every
-case declaring the name); the lab file's ``cases: {ID: {...}}``; ``--param NAME=VALUE``;
+Precedence, lowest first: the case's defaults; the vehicle fact named by the parameter's
+``from_vehicle`` when the run knows it (:func:`with_vehicle_facts`, applied by the runner
+once it knows the vehicle); the lab file's ``parameters`` (for every case declaring the
+name); the lab file's ``cases: {ID: {...}}``; ``--param NAME=VALUE``;
 ``--param CASE_ID:NAME=VALUE``.
 
 Lab parameter file::
@@ -29,15 +31,18 @@ from pathlib import Path
 from harness.scenario.errors import Problem, ScenarioLoadError, SourceLocation
 from harness.scenario.model import Case, ParamValue
 from harness.scenario.values import NAME_PATTERN
+from harness.scenario.vehicle import VehicleFacts
 from harness.scenario.yamlsource import Located, read_yaml
 
 __all__ = [
     "Override",
     "ParameterOverrides",
+    "ResolvedParameters",
     "check_overrides",
     "load_lab_parameters",
     "parse_param_options",
     "resolve_parameters",
+    "with_vehicle_facts",
 ]
 
 
@@ -172,10 +177,17 @@ def check_overrides(cases: Sequence[Case], overrides: ParameterOverrides) -> lis
     return list(unique.values())
 
 
-def _resolve(
-    case: Case, overrides: ParameterOverrides
-) -> tuple[dict[str, ParamValue], list[Problem]]:
-    values = case.default_parameters()
+class ResolvedParameters(dict[str, ParamValue]):
+    """Parameter values by name (a plain ``dict``) that also know which were *given* (lab
+    file, ``--param``) rather than defaults: :attr:`explicit`."""
+
+    def __init__(self, values: Mapping[str, ParamValue], *, explicit: Iterable[str] = ()) -> None:
+        super().__init__(values)
+        self.explicit: frozenset[str] = frozenset(explicit)
+
+
+def _resolve(case: Case, overrides: ParameterOverrides) -> tuple[ResolvedParameters, list[Problem]]:
+    values = ResolvedParameters(case.default_parameters())
     problems: list[Problem] = []
     chosen = {
         name: override for name, override in overrides.everywhere.items() if name in case.parameters
@@ -193,19 +205,57 @@ def _resolve(
             problems.append(
                 Problem(override.source, (name,), f"{exc} (parameter of {case.id}: {spec.type})")
             )
+    values.explicit = frozenset(chosen)
     return values, problems
 
 
 def resolve_parameters(
     case: Case, overrides: ParameterOverrides | None = None
-) -> dict[str, ParamValue]:
+) -> ResolvedParameters:
     """The value of every parameter of ``case``: its defaults with ``overrides`` applied.
 
     Durations come out in seconds. Raises :class:`ScenarioLoadError` when an override does
     not fit the parameter's type or bounds. Names the case does not declare are ignored
-    here (use :func:`check_overrides` once for the loaded set to report them).
+    here (use :func:`check_overrides` once for the loaded set to report them). The result
+    is a ``dict`` that remembers which names were overridden (for :func:`with_vehicle_facts`).
     """
     values, problems = _resolve(case, overrides or ParameterOverrides())
     if problems:
         raise ScenarioLoadError(problems)
     return values
+
+
+def with_vehicle_facts(
+    case: Case, parameters: Mapping[str, ParamValue], facts: VehicleFacts | None
+) -> tuple[ResolvedParameters, tuple[str, ...]]:
+    """``parameters`` with every ``from_vehicle`` default replaced by the vehicle's fact.
+
+    A parameter keeps its value when it was given explicitly (``parameters`` is a
+    :class:`ResolvedParameters` listing it in ``explicit``; a plain mapping counts as all
+    explicit, so a caller's own values are never replaced), when the fact is unknown, or
+    when the fact does not fit the parameter's type or bounds. Returns the values and one
+    note per parameter taken from the vehicle, or kept because the fact did not fit.
+    """
+    explicit = (
+        parameters.explicit if isinstance(parameters, ResolvedParameters) else set(parameters)
+    )
+    values = ResolvedParameters(parameters, explicit=explicit)
+    notes: list[str] = []
+    if facts is None:
+        return values, ()
+    for name, spec in case.parameters.items():
+        if spec.from_vehicle is None or name in explicit:
+            continue
+        fact = facts.value(spec.from_vehicle)
+        if fact is None:
+            continue
+        try:
+            values[name] = spec.coerce(fact)
+        except ValueError as exc:
+            notes.append(
+                f"{name} kept at {values.get(name)!r}: the vehicle's {spec.from_vehicle} "
+                f"{fact!r} does not fit ({exc})"
+            )
+            continue
+        notes.append(f"{name} = {values[name]!r} from the vehicle's {spec.from_vehicle}")
+    return values, tuple(notes)

@@ -19,7 +19,12 @@ from harness.runner import (
     SimSpec,
     run_cases,
 )
-from harness.scenario import Capabilities, load_case_file, resolve_parameters
+from harness.scenario import (
+    Capabilities,
+    ResolvedParameters,
+    load_case_file,
+    resolve_parameters,
+)
 from harness.transport import OcppSubprotocol
 from tests.runner.fake_station import FakeBehaviour, FakeStation
 
@@ -82,7 +87,11 @@ async def run_yaml(
     manifest = Manifest(
         new_run_id(started_at=clock.now()), clock.now(), "sim", (OcppSubprotocol.V16,)
     )
-    planned = [PlannedCase(c, {**resolve_parameters(c), **(params or {})}) for c in cases]
+    given = dict(params or {})
+    planned = [
+        PlannedCase(c, ResolvedParameters({**resolve_parameters(c), **given}, explicit=given))
+        for c in cases
+    ]
     with RunStore.create(tmp_path / "runs", manifest) as writer:
         job = run_cases(
             planned,

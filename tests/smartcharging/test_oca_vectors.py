@@ -90,6 +90,10 @@ def test_judge_fails_an_extra_equal_period() -> None:
     assert not verdict.ok
     assert "number of periods" in verdict.describe()
     assert "136 s → 10 A" in verdict.actual_text
+    assert (
+        "periods 1 and 2: expected merged (adjacent periods of a composite schedule differ), "
+        "got both 10 A"
+    ) in verdict.describe()
 
 
 def _write(tmp_path: Path, payloads: list[dict[str, Any]]) -> Path:
