@@ -478,19 +478,41 @@ def _sim(
             spec = SimSpec(station_id, _SUBPROTOCOL[version], clock, vehicle, fault)
             return SimProvider(factory, spec, station_device_id=f"SIM-{version}")
 
-        return FleetJob(f"{vehicle.id} (OCPP {version})", make, _SUBPROTOCOL[version], cases)
+        # A station of one version runs the cases of that version; a case of none of the
+        # run's versions goes to the first station, which reports it NOT_APPLICABLE.
+        fits = [
+            p
+            for p in cases
+            if version in (own := {str(v) for v in p.case.ocpp_versions})
+            or (version == versions[0] and not own & set(versions))
+        ]
+        return FleetJob(f"{vehicle.id} (OCPP {version})", make, _SUBPROTOCOL[version], fits)
 
     # The vehicle programme judges vehicles: its cases run with every fleet model. Every other
     # suite judges the station: once per station version, with the reference vehicle.
     per_vehicle = [p for p in planned if is_vehicle_case(p.case)]
     per_station = [p for p in planned if not is_vehicle_case(p.case)]
     fleet = [
-        fleet_job(vehicle, version, per_vehicle)
+        job
         for vehicle in (vehicles if per_vehicle else [])
         for version in versions
+        if (job := fleet_job(vehicle, version, per_vehicle)).planned
     ]
-    if per_station:
-        fleet[:0] = [fleet_job(reference, version, per_station) for version in versions]
+    # A station case runs with the first fleet vehicle that has what it needs of a vehicle
+    # (a V2X case: a bidirectional one), else with the reference vehicle (NOT_APPLICABLE).
+    by_vehicle: dict[str, tuple[FleetVehicle, list[PlannedCase]]] = {}
+    for item in per_station:
+        vehicle = next(
+            (v for v in vehicles if all(n.unmet(v.facts) is None for n in item.case.vehicle_needs)),
+            reference,
+        )
+        by_vehicle.setdefault(vehicle.id, (vehicle, []))[1].append(item)
+    fleet[:0] = [
+        job
+        for vehicle, cases in by_vehicle.values()
+        for version in versions
+        if (job := fleet_job(vehicle, version, cases)).planned
+    ]
     workers = default_jobs(jobs, len(fleet))
     speed_label = "virtual time" if speed is None else f"speed {speed:g}"
     options = {
@@ -504,7 +526,8 @@ def _sim(
     with RunStore.create(out, manifest) as writer:
         click.echo(
             f"Run {manifest.run_id}: {len(per_station)} station case(s) with "
-            f"{reference.id}, {len(per_vehicle)} vehicle case(s) × {len(vehicles)} vehicle(s); "
+            f"{', '.join(by_vehicle) or '-'}, {len(per_vehicle)} vehicle case(s) × "
+            f"{len(vehicles)} vehicle(s); "
             f"OCPP {', '.join(versions)} on the built-in station ({speed_label}, "
             f"{workers} worker{'s' if workers > 1 else ''})"
         )
