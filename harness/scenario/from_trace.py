@@ -7,6 +7,11 @@ other side as recorded:
   recorded CALLRESULT (or ``expect_call_error`` from its CALLERROR);
 * the DUT's CALLs become ``expect_request`` steps with an ``expect`` built from the recorded
   request and the harness side's recorded answer as ``respond_with``;
+* with ``role`` station, the station's BootNotification, Heartbeat and StatusNotification
+  requests are not steps (the runner boots the station before a case and answers them by
+  default), but a StatusNotification showing a vehicle arriving (1.6 Preparing, Charging,
+  Suspended…; 2.x Occupied) or leaving (Available) becomes a ``vehicle`` plug_in / unplug
+  step at its recorded time;
 * the gaps before the harness's sends become ``wait`` steps (recorded gap × ``time_scale``;
   each step's note gives its recorded offset from the start), and each ``expect_request``
   waits for the recorded gap plus ``within_slack_s``.
