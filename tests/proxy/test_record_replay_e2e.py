@@ -112,14 +112,15 @@ def test_record_generate_and_replay_pass_and_fail_where_it_departs(tmp_path: Pat
         for step in case.steps
         if type(step).__name__ != "WaitStep"
     ]
-    assert actions[:6] == [
+    # (How many MeterValues fall between the exchanges depends on the wall clock.)
+    assert [a for a in actions if a != ("ExpectRequestStep", "MeterValues")] == [
         ("VehicleStep", "plug_in"),  # from the recorded StatusNotification Preparing
         ("SendStep", "RemoteStartTransaction"),
         ("ExpectRequestStep", "StartTransaction"),
         ("SendStep", "SetChargingProfile"),
-        ("ExpectRequestStep", "MeterValues"),
-        ("ExpectRequestStep", "MeterValues"),
+        ("SendStep", "GetCompositeSchedule"),
     ]
+    assert ("ExpectRequestStep", "MeterValues") in actions
     assert actions[-1] == ("SendStep", "GetCompositeSchedule")
     composite_step = len(case.steps)  # the last step, counted from 1 as the step log does
     assert isinstance(case.steps[-1], SendStep)
