@@ -163,3 +163,16 @@ def test_record_generate_and_replay_pass_and_fail_where_it_departs(tmp_path: Pat
     frames = [json.loads(x) for x in next(iter(trace_lines)).read_text().splitlines()]
     asked = frames[failed["frames"][0]]
     assert "GetCompositeSchedule" in json.dumps(asked)
+
+    # Two more catalogue faults depart at the same step, each at its own field.
+    for fault, path in (
+        ("endless_composite", "$.chargingSchedule.duration"),
+        ("unit_ignored", "$.chargingSchedule.chargingRateUnit"),
+    ):
+        code, other = replay(out, tmp_path / fault, fault)
+        assert (code != 0, other["verdict"]) == (True, "FAIL"), fault
+        verdicts = [c["verdict"] for c in other["checks"]]
+        first = other["checks"][verdicts.index("FAIL")]
+        assert set(verdicts[: verdicts.index("FAIL")]) == {"PASS"}, fault
+        assert first["expected"].startswith("GetCompositeSchedule answered with"), fault
+        assert f"at {path}: expected" in first["actual"], fault
