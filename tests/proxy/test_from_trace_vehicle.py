@@ -85,3 +85,12 @@ def test_csms_role_sends_every_housekeeping_request(tmp_path: Path) -> None:
         ("send", "StatusNotification"),
         ("expect_request", "ClearChargingProfile"),
     ]
+
+
+def test_an_empty_recorded_answer_is_left_to_the_runner(tmp_path: Path) -> None:
+    meter = [2, "m", "MeterValues", {"connectorId": 1, "meterValue": []}]
+    recording = load_recording(log(tmp_path, [meter], CLEAR16))
+    case = scenario_from_recording(recording, FromTraceOptions(role=DutRole.STATION))
+    (expected,) = [s for s in case["steps"] if s["kind"] == "expect_request"]
+    assert expected["action"] == "MeterValues"
+    assert "respond_with" not in expected  # {} says nothing the default answer does not
