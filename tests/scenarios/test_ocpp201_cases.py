@@ -105,6 +105,8 @@ def test_every_programme_case_passes_with_the_reference_vehicle(
         ("accepts_but_ignores", "VP-01", "VP-01"),
         ("late_apply", "VP-13", "VP-13"),
         ("ignores_phase_switch", "VP-10", "VP-10"),
+        ("accepts_but_ignores", "VP-06", "VP-06.hold"),
+        ("unit_ignored", "VP-11", "VP-11.composite"),
     ],
 )
 def test_station_fault_is_caught_by_its_case(
