@@ -18,7 +18,7 @@ async def _wait_for(cond: Callable[[], bool], *, timeout_s: float) -> None:
     end = loop.time() + timeout_s
     while not cond():
         assert loop.time() < end, "condition not reached in time"
-        await asyncio.sleep(0.02)  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
 
 
 async def test_fleet_boots_every_station_charges_under_profile_and_meters() -> None:
