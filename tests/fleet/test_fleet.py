@@ -75,3 +75,28 @@ async def test_dropped_csms_makes_stations_reconnect_with_backoff_and_reboot() -
     await server2.wait_closed()
     assert all(n == 2 for n in csms.boots.values())
     assert len(csms.boots) == 10
+
+
+async def test_backoff_doubles_between_attempts_while_csms_is_down() -> None:
+    # A port with nothing listening: every attempt is refused at once.
+    server = await serve_csms(MiniCsms())
+    port = server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+    plan = FleetPlan(
+        csms_url=f"ws://127.0.0.1:{port}",
+        stations=1,
+        backoff_min_wall_s=0.05,
+        backoff_max_wall_s=10.0,
+    )
+    stats = FleetStats()
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_fleet(plan, clock=ScaledClock(), stats=stats, stop=stop))
+    await asyncio.sleep(1.0)
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    # Waits drawn from [b/2, b] with b = 0.05, 0.1, 0.2, 0.4, 0.8: 4 to 6 failures in 1 s;
+    # a fixed 0.05 s retry would fail about 20 times.
+    assert 4 <= stats.reconnects <= 6
+    assert stats.connected == 0
+    assert not stats.ever_booted
