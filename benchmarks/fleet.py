@@ -69,6 +69,7 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, object]:
             )
     end = time.perf_counter()
     connected_at_end = stats.connected
+    charging_at_end = stats.charging
     if booted_at is not None:
         hold_s = end - booted_at
         rate = (stats.sent + stats.received - msg0) / hold_s
@@ -81,7 +82,7 @@ async def bench(args: argparse.Namespace, port: int) -> dict[str, object]:
         "stations": args.stations,
         "booted": len(stats.ever_booted),
         "connected": connected_at_end,
-        "charging_peak_now": stats.charging,
+        "charging": charging_at_end,
         "boot_wall_s": round((booted_at or end) - t0, 1),
         "hold_wall_s": round(hold_s, 1),
         "clock_speed": args.speed,
