@@ -2,36 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
-
-import pytest
 from click.testing import CliRunner
 
 from harness.cli import cli
-from simulators.fleet.csms import MiniCsms, serve_csms
-
-
-@pytest.fixture
-def csms_port() -> Iterator[tuple[MiniCsms, int]]:
-    csms = MiniCsms()
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    port: list[int] = []
-
-    async def start() -> None:
-        server = await serve_csms(csms)
-        port.append(server.sockets[0].getsockname()[1])
-        ready.set()
-
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(start(), loop)
-    assert ready.wait(5)
-    yield csms, port[0]
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+from simulators.fleet.csms import MiniCsms
 
 
 def test_simulate_fleet_boots_all_and_prints_live_summary(csms_port: tuple[MiniCsms, int]) -> None:

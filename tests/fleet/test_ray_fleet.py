@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from harness.cli import cli
 from simulators.fleet import FleetPlan
 from simulators.fleet.csms import MiniCsms, serve_csms
 from simulators.fleet.ray_fleet import run_on_ray, shard_plan
@@ -79,3 +81,35 @@ async def test_fleet_over_two_ray_actors_boots_every_station(local_ray: Any) -> 
     assert sum(final["buckets"]) >= sum(csms.boots.values()) * 2
     assert seen
     assert seen[-1]["booted"] == 50
+
+
+def test_simulate_ray_cli_aggregates_the_actors(
+    local_ray: Any, csms_port: tuple[MiniCsms, int]
+) -> None:
+    csms, port = csms_port
+    result = CliRunner().invoke(
+        cli,
+        [
+            "simulate",
+            "--ray",
+            "auto",
+            "--ray-actors",
+            "3",
+            "--csms",
+            f"ws://127.0.0.1:{port}",
+            "--stations",
+            "12",
+            "--stagger",
+            "0.001",
+            "--speed",
+            "600",
+            "--duration",
+            "1800",
+            "--id-prefix",
+            "R-",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "final: stations 12 booted 12" in result.output
+    assert "errors 0" in result.output
+    assert sorted(csms.boots) == [f"R-{i:06d}" for i in range(12)]
