@@ -191,6 +191,22 @@ EXAMPLE = """Examples:
     show_default=True,
     help="Topic prefix of the MQTT pilot links (with --pilot-mqtt).",
 )
+@click.option(
+    "--fleet",
+    is_flag=True,
+    default=False,
+    help="Fleet mode for load tests: compact OCPP 1.6 stations (daily arrivals, back-off "
+    "reconnect, live summary with messages/s and latency), thousands per process.",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    default=None,
+    metavar="ADDRESS",
+    help="Fleet mode sharded over a Ray cluster (ADDRESS, 'auto' or 'local'); needs "
+    "pip install 'ocpp-harness[ray]'.",
+)
+@click.option("--ray-actors", type=click.IntRange(min=1), default=2, show_default=True)
 @station_security_options
 def simulate_command(
     *,
@@ -217,14 +233,31 @@ def simulate_command(
     cert: str | None,
     key: str | None,
     ca: Path | None,
+    fleet: bool,
+    ray_address: str | None,
+    ray_actors: int,
 ) -> int:
     """Run simulated charging stations with vehicles against a CSMS.
 
-    Exit status: 0 when at least one station connected, 1 when none could.
+    Exit status: 0 when at least one station connected, 1 when none could (fleet mode: 0
+    when every station booted).
     """
     if not csms.startswith(("ws://", "wss://")):
         raise click.BadParameter(
             f"expected a ws:// or wss:// URL, got {csms!r}", param_hint="--csms"
+        )
+    if fleet or ray_address is not None:
+        return _fleet(
+            csms,
+            version,
+            stations,
+            prefix,
+            seed,
+            speed,
+            duration_s,
+            stagger_s,
+            ray_address,
+            ray_actors,
         )
     try:
         params = load_catalogue().get(archetype).vehicle_params()
@@ -432,3 +465,36 @@ def _summary(stations: list[SimulatedStation], clock: Clock, *, final: bool) -> 
 
 def _line(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+def _fleet(
+    csms: str,
+    version: str,
+    stations: int,
+    prefix: str,
+    seed: int,
+    speed: float,
+    duration_s: float | None,
+    stagger_s: float,
+    ray_address: str | None,
+    ray_actors: int,
+) -> int:
+    from simulators.fleet.cli import run_fleet_command
+    from simulators.fleet.engine import FleetPlan
+    from simulators.fleet.ray_fleet import RayUnavailableError
+
+    if version != str(OcppVersion.V16):
+        raise click.BadParameter("fleet mode speaks OCPP 1.6 only", param_hint="--ocpp")
+    plan = FleetPlan(
+        csms_url=csms, stations=stations, id_prefix=prefix, seed=seed, stagger_wall_s=stagger_s
+    )
+    try:
+        return run_fleet_command(
+            plan,
+            speed=speed,
+            duration_s=duration_s,
+            ray_address=ray_address,
+            ray_actors=ray_actors,
+        )
+    except RayUnavailableError as exc:
+        raise click.UsageError(str(exc)) from None

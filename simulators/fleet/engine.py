@@ -1,0 +1,425 @@
+"""The fleet engine: one asyncio task and one small WebSocket per simulated station.
+
+Each station follows a daily pattern on the given clock: it boots, reports Available, sends a
+Heartbeat every ``heartbeat_s`` and, while a vehicle is plugged in, MeterValues every
+``meter_s``. A vehicle arrives at a seeded time of day, charges at the lower of its own limit
+and the limit of the last SetChargingProfile the CSMS sent, and leaves after a seeded dwell.
+When the CSMS drops a station, it reconnects with exponential back-off (plus jitter) and boots
+again. Stations start staggered so N of them do not connect in the same millisecond.
+
+The model speaks OCPP 1.6 JSON with the same actions as the full station simulator, but keeps
+no traces and no per-station validators: it is meant for load testing a CSMS, not for
+conformance verdicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from harness.clock import Clock
+from simulators.fleet.stats import FleetStats
+
+__all__ = ["FleetPlan", "FleetStats", "run_fleet", "run_station"]
+
+_DAY_S = 86_400.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FleetPlan:
+    """What a fleet does. Durations are in clock seconds unless named ``wall``."""
+
+    csms_url: str
+    stations: int
+    first_index: int = 0
+    id_prefix: str = "FLEET-"
+    seed: int = 0
+    heartbeat_s: float = 60.0
+    meter_s: float = 60.0
+    stagger_wall_s: float = 0.002
+    vehicle_limit_w: float = 11_000.0
+    backoff_min_wall_s: float = 0.5
+    backoff_max_wall_s: float = 30.0
+    call_timeout_wall_s: float = 30.0
+    hosts: tuple[str, ...] = ()
+
+    def station_id(self, index: int) -> str:
+        """The id of station ``index`` (appended to the CSMS URL)."""
+        return f"{self.id_prefix}{index:06d}"
+
+    def url_for(self, index: int) -> str:
+        """The URL station ``index`` connects to (spread over ``hosts`` if given)."""
+        base = self.csms_url.rstrip("/")
+        if self.hosts:
+            host = self.hosts[index % len(self.hosts)]
+            scheme, rest = base.split("://", 1)
+            _, _, tail = rest.partition(":")
+            base = f"{scheme}://{host}:{tail}" if tail else f"{scheme}://{host}"
+        return f"{base}/{self.station_id(index)}"
+
+
+class _Station:
+    """Compact state of one station; everything else lives on the task's stack."""
+
+    __slots__ = ("arrive_s", "charging", "dwell_s", "energy_wh", "limit_w", "msg_ids", "tx")
+
+    def __init__(self, *, arrive_s: float, dwell_s: float) -> None:
+        self.arrive_s = arrive_s
+        self.dwell_s = dwell_s
+        self.charging = False
+        self.energy_wh = 0.0
+        self.limit_w: float | None = None
+        self.tx: int | None = None
+        self.msg_ids = itertools.count(1)
+
+
+class _Dropped(Exception):
+    """The connection ended; the station reconnects."""
+
+
+async def run_fleet(
+    plan: FleetPlan, *, clock: Clock, stats: FleetStats, stop: asyncio.Event
+) -> None:
+    """Run ``plan.stations`` stations until ``stop`` is set, counting into ``stats``."""
+    stats.stations += plan.stations
+    async with asyncio.TaskGroup() as group:
+        for i in range(plan.stations):
+            index = plan.first_index + i
+            group.create_task(
+                run_station(
+                    plan,
+                    index=index,
+                    clock=clock,
+                    stats=stats,
+                    stop=stop,
+                    delay_wall_s=i * plan.stagger_wall_s,
+                )
+            )
+
+
+async def run_station(
+    plan: FleetPlan,
+    *,
+    index: int,
+    clock: Clock,
+    stats: FleetStats,
+    stop: asyncio.Event,
+    delay_wall_s: float = 0.0,
+) -> None:
+    """Drive one station until ``stop`` is set, reconnecting with back-off when dropped."""
+    rng = random.Random(plan.seed * 1_000_003 + index)
+    state = _Station(arrive_s=rng.uniform(0, _DAY_S), dwell_s=rng.uniform(2 * 3600, 9 * 3600))
+    if delay_wall_s > 0 and await _stopped(stop, delay_wall_s):
+        return
+    backoff = plan.backoff_min_wall_s
+    url = plan.url_for(index)
+    sid = plan.station_id(index)
+    while not stop.is_set():
+        try:
+            async with connect(
+                url,
+                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                compression=None,
+                max_size=2**16,
+                max_queue=4,
+                write_limit=2**12,
+                ping_interval=None,
+                open_timeout=plan.call_timeout_wall_s,
+            ) as ws:
+                stats.connected += 1
+                try:
+                    await _session(ws, plan, state, sid, clock, stats, stop)
+                finally:
+                    stats.connected -= 1
+                    if state.charging:
+                        state.charging = False
+                        stats.charging -= 1
+            return
+        except (OSError, WebSocketException, _Dropped, TimeoutError):
+            if stop.is_set():
+                return
+            stats.reconnects += 1
+            # Exponential back-off with full jitter, so a dropped fleet does not stampede.
+            if await _stopped(stop, rng.uniform(backoff / 2, backoff)):
+                return
+            backoff = min(backoff * 2, plan.backoff_max_wall_s)
+        else:
+            backoff = plan.backoff_min_wall_s
+
+
+async def _stopped(stop: asyncio.Event, wall_s: float) -> bool:
+    try:
+        await asyncio.wait_for(stop.wait(), wall_s)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def _session(
+    ws: ClientConnection,
+    plan: FleetPlan,
+    st: _Station,
+    sid: str,
+    clock: Clock,
+    stats: FleetStats,
+    stop: asyncio.Event,
+) -> None:
+    boot = await _call(
+        ws,
+        st,
+        stats,
+        clock,
+        plan,
+        "BootNotification",
+        {"chargePointVendor": "ocpp-harness", "chargePointModel": "fleet"},
+    )
+    if boot.get("status") != "Accepted":
+        raise _Dropped("boot not accepted")
+    stats.ever_booted.add(sid)
+    interval = float(boot.get("interval") or plan.heartbeat_s)
+    heartbeat_s = min(interval, plan.heartbeat_s) if interval > 0 else plan.heartbeat_s
+    await _status(ws, st, stats, clock, plan, "Charging" if st.tx is not None else "Available")
+    if st.tx is not None:
+        st.charging = True
+        stats.charging += 1
+    now = clock.monotonic()
+    next_hb = now + heartbeat_s
+    next_meter = now + plan.meter_s
+    while not stop.is_set():
+        now = clock.monotonic()
+        day_s = (clock.now().timestamp()) % _DAY_S
+        if st.tx is None and _present(st, day_s):
+            await _start(ws, st, stats, clock, plan)
+            next_meter = clock.monotonic() + plan.meter_s
+        elif st.tx is not None and not _present(st, day_s):
+            await _stop(ws, st, stats, clock, plan)
+        if now >= next_hb:
+            await _call(ws, st, stats, clock, plan, "Heartbeat", {})
+            next_hb = now + heartbeat_s
+        if st.tx is not None and now >= next_meter:
+            power_w = (
+                plan.vehicle_limit_w
+                if st.limit_w is None
+                else min(plan.vehicle_limit_w, st.limit_w)
+            )
+            st.energy_wh += power_w * plan.meter_s / 3600.0
+            await _meter(ws, st, stats, clock, plan, power_w)
+            next_meter = now + plan.meter_s
+        wait_s = min(next_hb, next_meter if st.tx is not None else next_hb) - clock.monotonic()
+        # Wake at least every 10 clock minutes to follow arrivals and departures.
+        wait_s = max(0.0, min(wait_s, 600.0))
+        try:
+            raw = await clock.wait_for(ws.recv(), wait_s)
+        except TimeoutError:
+            continue
+        await _answer(ws, st, stats, raw)
+
+
+def _present(st: _Station, day_s: float) -> bool:
+    end = st.arrive_s + st.dwell_s
+    return st.arrive_s <= day_s < end or day_s < end - _DAY_S
+
+
+async def _start(
+    ws: ClientConnection, st: _Station, stats: FleetStats, clock: Clock, plan: FleetPlan
+) -> None:
+    await _status(ws, st, stats, clock, plan, "Preparing")
+    res = await _call(
+        ws,
+        st,
+        stats,
+        clock,
+        plan,
+        "StartTransaction",
+        {
+            "connectorId": 1,
+            "idTag": "FLEET",
+            "meterStart": round(st.energy_wh),
+            "timestamp": _iso(clock),
+        },
+    )
+    st.tx = int(res.get("transactionId", 0))
+    stats.transactions += 1
+    await _status(ws, st, stats, clock, plan, "Charging")
+    st.charging = True
+    stats.charging += 1
+
+
+async def _stop(
+    ws: ClientConnection, st: _Station, stats: FleetStats, clock: Clock, plan: FleetPlan
+) -> None:
+    await _call(
+        ws,
+        st,
+        stats,
+        clock,
+        plan,
+        "StopTransaction",
+        {
+            "transactionId": st.tx,
+            "meterStop": round(st.energy_wh),
+            "timestamp": _iso(clock),
+            "reason": "EVDisconnected",
+        },
+    )
+    st.tx = None
+    st.limit_w = None
+    if st.charging:
+        st.charging = False
+        stats.charging -= 1
+    await _status(ws, st, stats, clock, plan, "Available")
+
+
+async def _status(
+    ws: ClientConnection,
+    st: _Station,
+    stats: FleetStats,
+    clock: Clock,
+    plan: FleetPlan,
+    status: str,
+) -> None:
+    await _call(
+        ws,
+        st,
+        stats,
+        clock,
+        plan,
+        "StatusNotification",
+        {"connectorId": 1, "errorCode": "NoError", "status": status},
+    )
+
+
+async def _meter(
+    ws: ClientConnection,
+    st: _Station,
+    stats: FleetStats,
+    clock: Clock,
+    plan: FleetPlan,
+    power_w: float,
+) -> None:
+    await _call(
+        ws,
+        st,
+        stats,
+        clock,
+        plan,
+        "MeterValues",
+        {
+            "connectorId": 1,
+            "transactionId": st.tx,
+            "meterValue": [
+                {
+                    "timestamp": _iso(clock),
+                    "sampledValue": [
+                        {
+                            "value": f"{st.energy_wh:.0f}",
+                            "measurand": "Energy.Active.Import.Register",
+                            "unit": "Wh",
+                        },
+                        {
+                            "value": f"{power_w:.0f}",
+                            "measurand": "Power.Active.Import",
+                            "unit": "W",
+                        },
+                    ],
+                }
+            ],
+        },
+    )
+
+
+def _iso(clock: Clock) -> str:
+    return clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def _call(
+    ws: ClientConnection,
+    st: _Station,
+    stats: FleetStats,
+    clock: Clock,
+    plan: FleetPlan,
+    action: str,
+    payload: dict[str, Any],
+) -> dict[str, Any]:
+    """Send one CALL and wait for its answer, answering CSMS CALLs meanwhile."""
+    msg_id = str(next(st.msg_ids))
+    t0 = time.perf_counter()
+    await ws.send(json.dumps([2, msg_id, action, payload], separators=(",", ":")))
+    stats.sent += 1
+    deadline = t0 + plan.call_timeout_wall_s
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            stats.errors += 1
+            raise _Dropped(f"{action} unanswered")
+        try:
+            raw = await asyncio.wait_for(ws.recv(), remaining)
+        except TimeoutError:
+            stats.errors += 1
+            raise _Dropped(f"{action} unanswered") from None
+        frame = await _answer(ws, st, stats, raw)
+        if frame is None or frame[1] != msg_id:
+            continue
+        stats.record_latency(time.perf_counter() - t0)
+        if frame[0] == 3 and isinstance(frame[2], dict):
+            return frame[2]
+        stats.errors += 1
+        return {}
+
+
+async def _answer(
+    ws: ClientConnection, st: _Station, stats: FleetStats, raw: str | bytes
+) -> list[Any] | None:
+    """Count one received frame; answer it if it is a CALL; return results and errors."""
+    stats.received += 1
+    try:
+        frame = json.loads(raw)
+    except ValueError:
+        stats.errors += 1
+        return None
+    if not isinstance(frame, list) or len(frame) < 3:
+        stats.errors += 1
+        return None
+    if frame[0] != 2:
+        return frame
+    msg_id, action = frame[1], frame[2]
+    payload = frame[3] if len(frame) > 3 and isinstance(frame[3], dict) else {}
+    result: dict[str, Any] = {"status": "Accepted"}
+    if action == "SetChargingProfile":
+        st.limit_w = _profile_limit_w(payload)
+        stats.profiles_set += 1
+    elif action == "ClearChargingProfile":
+        st.limit_w = None
+    elif action not in (
+        "RemoteStartTransaction",
+        "RemoteStopTransaction",
+        "ChangeConfiguration",
+        "Reset",
+        "TriggerMessage",
+        "UnlockConnector",
+    ):
+        await ws.send(json.dumps([4, msg_id, "NotImplemented", f"{action} not simulated", {}]))
+        stats.sent += 1
+        return None
+    await ws.send(json.dumps([3, msg_id, result]))
+    stats.sent += 1
+    return None
+
+
+def _profile_limit_w(payload: dict[str, Any]) -> float | None:
+    """The first period's limit of a 1.6 SetChargingProfile, in W (A taken at 230 V x 3)."""
+    try:
+        schedule = payload["csChargingProfiles"]["chargingSchedule"]
+        limit = float(schedule["chargingSchedulePeriod"][0]["limit"])
+        phases = int(schedule["chargingSchedulePeriod"][0].get("numberPhases", 3))
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    return limit if schedule.get("chargingRateUnit") == "W" else limit * 230.0 * phases
