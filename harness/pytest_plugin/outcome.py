@@ -10,35 +10,18 @@ from pathlib import Path
 import pytest
 
 from harness.results import CaseResult, CheckResult, Summary, Verdict
+from harness.runner.recap import NOT_PASSED, recap_blocks
 
 __all__ = ["OcppRun", "assert_ocpp_passed", "recap_text"]
 
-_NOT_PASSED = frozenset({Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE})
+_NOT_PASSED = NOT_PASSED
 
 
 def recap_text(results: Sequence[CaseResult], *, strict: bool) -> str:
     """The recap of every case that did not pass (as ``ocpp-harness run`` prints it): per
     case its devices, verdict and reason, then Requirement / Expected / Actual and the
     trace frames of each check that did not pass. Empty when every case passed."""
-    shown = set(_NOT_PASSED)
-    if strict:
-        shown.add(Verdict.NON_STRICT)
-    lines: list[str] = []
-    for result in results:
-        if result.effective_verdict(strict=strict) not in _NOT_PASSED:
-            continue
-        devices = "+".join(d.id for d in result.info.devices)
-        verdict = result.verdict.value
-        lines.append(f"{result.info.case_id} on {devices}: {verdict} — {result.reason}")
-        for check in result.checks:
-            if check.verdict in shown:
-                lines.append("  " + check.explain().replace("\n", "\n  "))
-                if check.frames:
-                    lines.append(f"  Frames: {', '.join(map(str, check.frames))}")
-        interruption = result.interruption
-        if interruption is not None and interruption.verdict is not Verdict.NOT_APPLICABLE:
-            lines.append(f"  Interrupted: {interruption.reason}")
-    return "\n".join(lines)
+    return "\n".join(recap_blocks(results, strict=strict))
 
 
 @dataclass(frozen=True, slots=True)

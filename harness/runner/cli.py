@@ -39,6 +39,7 @@ from harness.runner.operator import (
     TerminalOperator,
     VehiclesStayPluggedIn,
 )
+from harness.runner.recap import recap_blocks
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.targets import (
     FleetVehicle,
@@ -175,32 +176,11 @@ def _progress(result: CaseResult, *, strict: bool) -> None:
 
 
 def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
-    bad = [
-        r
-        for r in results
-        if r.effective_verdict(strict=strict) in {Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE}
-    ]
-    if not bad:
-        return
-    click.echo("\nRecap of cases that did not pass:")
-    for result in bad:
-        devices = "+".join(d.id for d in result.info.devices)
-        click.echo(
-            f"\n{result.info.case_id} on {devices}: {result.verdict.value} — {result.reason}"
-        )
-        shown = {Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE}
-        if strict:
-            shown.add(Verdict.NON_STRICT)
-        for check in result.checks:
-            if check.verdict in shown:
-                click.echo("  " + check.explain().replace("\n", "\n  "))
-                if check.frames:
-                    click.echo(f"  Frames: {', '.join(map(str, check.frames))}")
-        if (
-            result.interruption is not None
-            and result.interruption.verdict is not Verdict.NOT_APPLICABLE
-        ):
-            click.echo(f"  Interrupted: {result.interruption.reason}")
+    blocks = recap_blocks(results, strict=strict)
+    if blocks:
+        click.echo("\nRecap of cases that did not pass:")
+    for block in blocks:
+        click.echo("\n" + block)
 
 
 def _station_factory(faults: tuple[str, ...]) -> Any:

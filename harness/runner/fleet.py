@@ -32,7 +32,6 @@ from typing import Any
 
 from harness.clock import Clock, LoopClock, ScaledClock, run_virtual
 from harness.results import (
-    CaseInfo,
     CaseResult,
     Interruption,
     Manifest,
@@ -41,10 +40,11 @@ from harness.results import (
     Verdict,
 )
 from harness.runner.operator import AutoOperator
-from harness.runner.run import PlannedCase, run_cases
+from harness.runner.run import PlannedCase, case_info, run_cases
 from harness.runner.targets import SimProvider
 from harness.scenario import Capabilities
 from harness.transport import OcppSubprotocol
+from harness.versions import OcppVersion
 
 __all__ = ["FleetJob", "default_jobs", "run_fleet"]
 
@@ -241,16 +241,8 @@ class _Parallel:
             "this case was judged; the other results are kept"
         )
         for item in job.planned:
-            case = item.case
-            info = CaseInfo(
-                case_id=case.id,
-                title=case.title,
-                suite=case.suite,
-                category=case.category or "",
-                ocpp_version=job.ocpp_version,
-                devices=provider.devices,
-                parameters=dict(item.parameters),
-            )
+            version = OcppVersion.from_subprotocol(job.ocpp_version).value
+            info = case_info(item, provider, (), version)
             if info.key in written:
                 continue
             result = CaseResult(

@@ -161,7 +161,7 @@ async def run_cases(
                 version = str(dut.endpoint.version)
             else:
                 version = (applicability.versions or tuple(map(str, case.ocpp_versions)))[0]
-            info = _info(item, provider, extra_devices, version)
+            info = case_info(item, provider, extra_devices, version)
             reasons = list(applicability.reasons)
             if (
                 dut is not None
@@ -232,12 +232,14 @@ def _error(info: CaseInfo, exc: Exception, clock: Clock, wall0: float) -> CaseRe
     )
 
 
-def _info(
+def case_info(
     item: PlannedCase,
     provider: DutProvider,
     extra: Sequence[DeviceRef],
     version: str,
 ) -> CaseInfo:
+    """What the results say about ``item`` run on ``provider``'s devices (plus ``extra``)
+    with the DUT speaking OCPP ``version``."""
     case = item.case
     devices = provider.devices or (DeviceRef(DeviceKind.STATION, "DUT", "not connected"),)
     return CaseInfo(
