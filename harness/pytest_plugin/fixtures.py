@@ -119,6 +119,8 @@ class CaseRunner:
         ctx.out.mkdir(parents=True, exist_ok=True)
         if ctx.server is not None:
             if faults:
+                # A real station under test cannot be made to misbehave: a test written to
+                # show a simulator fault is not about it (documented in the README section).
                 pytest.skip("station_fault exercises the built-in simulator (--ocpp-target sim)")
             if caps is None:
                 _fail(
