@@ -64,7 +64,7 @@ async def _serve_two(
     )
     stations: list[Child] = []
     try:
-        url = (await serve.wait_for_line(r"at (ws://\S+)/<station-id>", timeout_s=20)).group(1)
+        url = (await serve.wait_for_line(r"at (ws://\S+)/<station-id>", timeout_s=120)).group(1)
         common = ("--csms", url, "--no-auto-start", "--meter-interval", "0", "--stagger", "0")
         stations = list(
             await asyncio.gather(
@@ -72,9 +72,9 @@ async def _serve_two(
                 Child.start("simulate", *common, "--id-prefix", "LAB-B", "--ocpp", "2.0.1"),
             )
         )
-        code = await serve.wait(timeout_s=60)
+        code = await serve.wait(timeout_s=180)
         for station in stations:
-            assert await station.wait(timeout_s=20) == 0, station.output
+            assert await station.wait(timeout_s=120) == 0, station.output
     finally:
         operator.cancel()
         for child in (serve, *stations):
