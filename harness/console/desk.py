@@ -72,6 +72,11 @@ class TerminalChannel:
         self._ended = False
         self._lock = asyncio.Lock()
 
+    @property
+    def ended(self) -> bool:
+        """Whether the input has ended (the terminal no longer answers)."""
+        return self._ended
+
     def _start(self) -> asyncio.Queue[str | None]:
         if self._lines is None:
             loop = asyncio.get_running_loop()

@@ -206,6 +206,7 @@ class ConsoleHub:
         if case_id != station.case:
             station.case = case_id
             station.points.clear()
+            station.band = None
             self._emit({"type": "case", "station": station_id, "case": case_id})
         if station.band is not None and station.band["t1"] is None:
             station.band = {**station.band, "t1": now}
