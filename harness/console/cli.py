@@ -26,33 +26,40 @@ class ConsoleSettings:
     port: int = 0
 
 
-def console_options(command: F) -> F:
-    """``--console/--no-console``, ``--console-host``, ``--console-port``."""
-    for option in reversed(
-        (
-            click.option(
-                "--console/--no-console",
-                default=True,
-                show_default=True,
-                help="Serve the live lab console in a browser (address printed at start).",
-            ),
-            click.option(
-                "--console-host",
-                default="127.0.0.1",
-                show_default=True,
-                help="Console address; any but loopback needs the token printed at start.",
-            ),
-            click.option(
-                "--console-port",
-                type=click.IntRange(0, 65535),
-                default=0,
-                show_default=True,
-                help="Console port (0: any free one).",
-            ),
-        )
-    ):
-        command = option(command)
-    return command
+def console_options(*, default: bool, only: str = "") -> Callable[[F], F]:
+    """``--console/--no-console`` (on by ``default`` or not), ``--console-host``,
+    ``--console-port``; ``only`` prefixes the help (e.g. ``"listen: "``)."""
+
+    def decorate(command: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--console/--no-console",
+                    default=default,
+                    show_default=True,
+                    help=f"{only}serve the live lab console in a browser (address printed "
+                    "at start).",
+                ),
+                click.option(
+                    "--console-host",
+                    default="127.0.0.1",
+                    show_default=True,
+                    help=f"{only}console address; any but loopback needs the token printed "
+                    "at start.",
+                ),
+                click.option(
+                    "--console-port",
+                    type=click.IntRange(0, 65535),
+                    default=0,
+                    show_default=True,
+                    help=f"{only}console port (0: any free one).",
+                ),
+            )
+        ):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 def report_url(run_dir: Callable[[str], Path | None], station_id: str) -> str | None:

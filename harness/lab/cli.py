@@ -165,7 +165,7 @@ def _planned(
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
-@console_options
+@console_options(default=True)
 @csms_security_options
 def serve_command(
     *,
