@@ -152,7 +152,9 @@ async def test_console_in_chromium_equals_terminal_run(
                         await button.wait_for(timeout=60_000)
                         prompt = await page.locator(".prompt").first.get_attribute("data-prompt")
                         if screenshots is not None and not clicked:
-                            await page.screenshot(path=screenshots / "console-prompt.png")
+                            await page.locator("body").screenshot(
+                                path=screenshots / "console-prompt.png"
+                            )
                         await button.click()
                         clicked.append(str(prompt))
                         await page.locator(f".prompt[data-prompt='{prompt}']").wait_for(
@@ -173,7 +175,7 @@ async def test_console_in_chromium_equals_terminal_run(
                     )
                     if screenshots is not None:
                         await page.wait_for_timeout(4000)  # a few more points for the picture
-                        await page.screenshot(path=screenshots / "console-run.png")
+                        await page.locator("body").screenshot(path=screenshots / "console-run.png")
                     code = await serve.wait(timeout_s=120)
                 finally:
                     clicker.cancel()
@@ -193,7 +195,7 @@ async def test_console_in_chromium_equals_terminal_run(
                     "section.station[data-station='LAB-A1'] circle[data-series='L1']"
                 ).count()
                 if screenshots is not None:
-                    await page.screenshot(path=screenshots / "console-done.png")
+                    await page.locator("body").screenshot(path=screenshots / "console-done.png")
             finally:
                 await browser.close()
         for station in stations:
