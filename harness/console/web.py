@@ -167,22 +167,27 @@ class ConsoleServer:
         closing = asyncio.ensure_future(self._closing.wait())
         try:
             await response.write(b"retry: 1000\n\n")
-            while not self._closing.is_set():
+            while True:
                 getter = asyncio.ensure_future(queue.get())
                 done, _ = await asyncio.wait(
                     {getter, closing}, timeout=HEARTBEAT_S, return_when=asyncio.FIRST_COMPLETED
                 )
-                if getter not in done:
+                batch = [getter.result()] if getter in done else []
+                if not batch:
                     getter.cancel()
-                    await response.write(b": heartbeat\n\n")
-                    continue
-                batch = [getter.result()]
-                while not queue.empty():
+                while not queue.empty():  # also what came just before closing
                     batch.append(queue.get_nowait())
-                data = "".join(f"data: {json.dumps(e, separators=(',', ':'))}\n\n" for e in batch)
-                await response.write(data.encode())
-        except (ConnectionResetError, asyncio.CancelledError):
-            pass
+                if batch:
+                    data = "".join(
+                        f"data: {json.dumps(e, separators=(',', ':'))}\n\n" for e in batch
+                    )
+                    await response.write(data.encode())
+                elif not closing.done():
+                    await response.write(b": heartbeat\n\n")
+                if closing.done():
+                    break
+        except ConnectionResetError:
+            pass  # the browser went away
         finally:
             closing.cancel()
             self.hub.unsubscribe(queue)

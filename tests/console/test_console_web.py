@@ -12,7 +12,9 @@ import aiohttp
 import pytest
 
 from harness.console import ConsoleHub, ConsoleServer, is_loopback
+from tests.lab.processes import Child
 
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
 ANSWER_HEADERS = {"X-Console": "answer"}
 
@@ -142,3 +144,32 @@ async def test_loopback_console_streams_events_and_takes_answers(tmp_path: Path)
                 assert response.status == 404
     finally:
         await server.close()
+
+
+async def test_serve_bound_to_all_addresses_prints_a_token_and_refuses_requests_without_it(
+    tmp_path: Path,
+) -> None:
+    serve = await Child.start(
+        "serve", str(REPO / "tests" / "lab" / "scenarios"), "--port", "0",
+        "--capabilities", str(REPO / "tests" / "lab" / "sim-station.yaml"),
+        "--out", str(tmp_path), "--console-host", "0.0.0.0",
+    )  # fmt: skip
+    try:
+        found = await serve.wait_for_line(
+            r"^Console: (http://\S+)/\?token=(\S+) \(bound to 0\.0\.0\.0: every request needs "
+            r"token (\S+)\)",
+            timeout_s=30,
+        )
+        base, token = _local(found.group(1)), found.group(2)
+        assert found.group(3) == token
+        async with aiohttp.ClientSession() as http:
+            async with http.get(base + "/") as response:
+                assert response.status == 401
+            async with http.post(
+                base + "/api/prompts/X-1", json={"answer": True}, headers=ANSWER_HEADERS
+            ) as response:
+                assert response.status == 401
+            async with http.get(f"{base}/?token={token}") as response:
+                assert response.status == 200
+    finally:
+        await serve.stop()

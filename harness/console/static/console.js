@@ -158,7 +158,7 @@
         d: path, fill: "none", stroke: colour, "stroke-width": width, "stroke-dasharray": dash,
         "data-series": name, "data-points": sorted.length,
       }));
-      if (!stepped) {
+      if (!stepped && sorted.length <= 600) {  // dots while they stay readable
         for (const [t, v] of sorted) {
           if (v !== null) root.appendChild(svg("circle", { cx: x(t), cy: y(v), r: 1.8, fill: colour, "data-series": name }));
         }
