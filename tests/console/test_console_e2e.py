@@ -15,15 +15,13 @@ import contextlib
 import json
 import os
 import shutil
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness.console import ANSWERS_FILE
-from harness.results import RunStore
-from harness.runner.observations import meter_samples
+from harness.results import Phase, Quantity, RunStore
 from tests.lab.processes import Child
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,22 +91,18 @@ def _answers(run: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines]
 
 
-def _trace_points(run: Path) -> set[tuple[float, float]]:
-    """(time, value) of every Current.Import L1 sample in the station's MeterValues, as the
-    harness reads them."""
+def _stored_points(run: Path, quantity: Quantity, phase: Phase | None) -> set[tuple[float, float]]:
+    """(time, value) of one series the run stored for its case (from the station's
+    MeterValues, or the limit the harness set)."""
     stored = RunStore.open(run)
-    found: set[tuple[float, float]] = set()
-    for key in stored.trace_keys():
-        for record in stored.trace(key):
-            if record.get("dir") != "in" or record.get("action") != "MeterValues":
-                continue
-            payload = json.loads(record["raw"])[3]
-            at = datetime.fromisoformat(record["t"].replace("Z", "+00:00"))
-            evse = int(payload.get("connectorId", payload.get("evseId", 0)))
-            for s in meter_samples(payload["meterValue"], evse=evse, at=at, frame=None):
-                if s.evse == 1 and s.measurand == "Current.Import" and s.phase == "L1":
-                    found.add((round(s.t.timestamp(), 3), s.value))
-    return found
+    (key,) = stored.trace_keys()
+    return {
+        (round(sample.t.timestamp(), 3), sample.value)
+        for series in stored.series(key)
+        if series.quantity is quantity and series.phase is phase
+        for sample in series.samples
+        if sample.value is not None
+    }
 
 
 @pytest.fixture
@@ -176,7 +170,7 @@ async def test_console_in_chromium_equals_terminal_run(
                     if screenshots is not None:
                         await page.wait_for_timeout(4000)  # a few more points for the picture
                         await page.locator("body").screenshot(path=screenshots / "console-run.png")
-                    code = await serve.wait(timeout_s=120)
+                    code = await serve.wait(timeout_s=240)
                 finally:
                     clicker.cancel()
                     with contextlib.suppress(BaseException):  # its clicks are checked below
@@ -190,6 +184,9 @@ async def test_console_in_chromium_equals_terminal_run(
                     assert await verdict.inner_text() == "PASS"
                 series: list[list[float]] = await page.evaluate(
                     "window.ocppConsole.state.stations['LAB-A1'].evses['1'].series.L1"
+                )
+                limit_series: list[list[float]] = await page.evaluate(
+                    "window.ocppConsole.state.stations['LAB-A1'].evses['1'].series.limit"
                 )
                 drawn = await page.locator(
                     "section.station[data-station='LAB-A1'] circle[data-series='L1']"
@@ -216,14 +213,18 @@ async def test_console_in_chromium_equals_terminal_run(
         ]
         assert answers[0]["message"] == "Plug the vehicle in at EVSE 1, then confirm."
         assert answers[0]["where"].startswith("127.0.0.1 (Mozilla/5.0")
-    # The plot's points are the station's meter values (as the run read them): each one the
-    # run recorded in its trace is drawn, at its time, with its value.
+    # The plot's points are the station's meter values as the run stored them for the case
+    # (Current.Import L1), and the limits the harness set: every one is drawn, at its time,
+    # with its value (the page also has those that came after the case ended).
     shown = {(round(t, 3), v) for t, v in series}
-    traced = _trace_points(browser_runs["LAB-A1"])
-    assert len(traced) >= 5
-    assert traced <= shown, sorted(traced - shown)
+    stored = _stored_points(browser_runs["LAB-A1"], Quantity.CURRENT_IMPORT, Phase.L1)
+    assert len(stored) >= 5
+    assert stored <= shown, sorted(stored - shown)
     assert drawn == len(series)
-    assert max(v for _, v in traced) >= 6.0  # the vehicle charged: not a flat line of zeros
+    assert max(v for _, v in stored) >= 6.0  # the vehicle charged: not a flat line of zeros
+    limits = _stored_points(browser_runs["LAB-A1"], Quantity.LIMIT, None)
+    assert {v for _, v in limits} >= {16.0, 10.0, 6.0}
+    assert limits <= {(round(t, 3), v) for t, v in limit_series}
 
     # --- the same run answered on the terminal --------------------------------------
     out2 = tmp_path / "terminal"
@@ -231,7 +232,7 @@ async def test_console_in_chromium_equals_terminal_run(
     stations2: list[Child] = []
     try:
         stations2 = await _stations(serve2)
-        assert await serve2.wait(timeout_s=120) == 0, serve2.output
+        assert await serve2.wait(timeout_s=240) == 0, serve2.output
         for station in stations2:
             assert await station.wait(timeout_s=30) == 0, station.output
     finally:
