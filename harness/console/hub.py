@@ -35,6 +35,7 @@ and band restart with each case.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,7 +112,11 @@ def _detail(step: Step, variables: Mapping[str, Any]) -> str:
         case SendStep():
             return f"{step.action}" + (f": {note}" if note else "")
         case ExpectSettledStep():
-            return f"{step.quantity} settles {step.relation} {step.target}"
+            target = str(step.target)
+            with contextlib.suppress(ValueError, TypeError, KeyError):
+                cap = f"{step.target.evaluate(limit=None, variables=variables):g}"
+                target = f"min(limit, {cap})" if step.target.uses_limit else cap
+            return f"{step.quantity} settles {step.relation} {target}"
     action = getattr(step, "action", None)
     return str(note or action or step.kind)
 

@@ -65,6 +65,7 @@ def test_points_bands_and_a_late_subscriber() -> None:
         "2.0.1",
     )
     assert station["report"] == "/runs/CP1/report/index.html"
+    assert sent[2]["detail"] == "current settles at_or_below min(limit, 13)"
     band = sent[3]
     assert (band["evse"], band["relation"], band["tolerance"], band["cap"]) == (
         2,
