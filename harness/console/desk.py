@@ -194,11 +194,13 @@ class ConsoleDesk:
             while waiting and by == "nobody":
                 done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 for future in done:
+                    if by != "nobody":
+                        break
                     if future is browser:
                         if not future.cancelled():
                             answer, where = browser.result()
                             by = "browser"
-                        break
+                        continue
                     channel = tasks[future]
                     try:
                         got = future.result()
@@ -209,13 +211,10 @@ class ConsoleDesk:
                         continue
                     if isinstance(got, bool):
                         answer, by, where = got, channel.name, channel.where
-                        break
         finally:
             for future in waiting:
                 future.cancel()
-            for future in waiting:
-                with contextlib.suppress(BaseException):
-                    await future
+            await asyncio.gather(*waiting, return_exceptions=True)  # MQTT clears its prompt
             if self._hub is not None:
                 self._hub.close_prompt(prompt_id, answer=answer, by=by)
         if by != "terminal":
