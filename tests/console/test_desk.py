@@ -1,4 +1,4 @@
-"""Prompts raced over browser and terminal: the first answer wins, the rest are withdrawn, and
+"""Prompts raced over browser, terminal and MQTT: the first answer wins, the rest are withdrawn, and
 every answer is recorded in the run folder."""
 
 from __future__ import annotations
@@ -12,7 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from harness.console import ANSWERS_FILE, ConsoleDesk, ConsoleHub, TerminalChannel
+import aiomqtt
+
+from harness.console import ANSWERS_FILE, ConsoleDesk, ConsoleHub, MqttChannel, TerminalChannel
+from harness.lab import MqttDesk
+from simulators.pilot import MqttSettings
+from tests.conftest import Broker
 
 NOW = datetime(2026, 12, 7, 21, 0, tzinfo=UTC)
 
@@ -111,3 +116,40 @@ async def test_lines_typed_ahead_answer_the_following_prompts(tmp_path: Path) ->
     assert await asyncio.wait_for(operator.ask("Plug in", yes_no=False), 10) is True
     assert await asyncio.wait_for(operator.ask("Charging?", yes_no=True), 10) is True
     assert [a["by"] for a in _recorded(tmp_path)] == ["terminal", "terminal"]
+
+
+async def test_the_browser_answers_first_and_the_mqtt_prompt_is_cleared(
+    tmp_path: Path, mosquitto: Broker
+) -> None:
+    settings = MqttSettings.from_url(mosquitto.url, prefix="console-desk")
+    hub = ConsoleHub(now=lambda: NOW)
+    async with (
+        MqttDesk(settings, now=lambda: NOW) as mqtt,
+        aiomqtt.Client(mosquitto.host, port=mosquitto.port) as app,
+    ):
+        await app.subscribe("console-desk/prompt/CP1", qos=1)
+        desk = ConsoleDesk(
+            channels=[MqttChannel(mqtt)],
+            hub=hub,
+            now=lambda: NOW,
+            run_dir=lambda _: tmp_path,
+            echo=lambda _: None,
+        )
+        asking = asyncio.create_task(desk.operator("CP1").ask("Plug in", yes_no=False))
+        payloads: list[bytes] = []
+
+        async def read() -> None:
+            async for message in app.messages:
+                assert isinstance(message.payload, bytes)
+                payloads.append(message.payload)
+                if not message.payload:
+                    return  # the retained prompt was cleared
+
+        reader = asyncio.create_task(read())
+        await _until(lambda: bool(payloads))  # the operator's app has the prompt
+        assert json.loads(payloads[0])["id"] == "CP1-1"
+        assert hub.answer("CP1-1", True, where="lab tablet")
+        assert await asyncio.wait_for(asking, 10) is True
+        await asyncio.wait_for(reader, 10)
+    assert payloads[-1] == b""
+    assert [(a["by"], a["where"]) for a in _recorded(tmp_path)] == [("browser", "lab tablet")]
