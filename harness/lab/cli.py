@@ -22,7 +22,18 @@ from pathlib import Path
 import click
 
 from harness.clock import ScaledClock
-from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError, TerminalDesk
+from harness.console import (
+    AnswerChannel,
+    ConsoleDesk,
+    ConsoleHub,
+    ConsoleSettings,
+    MqttChannel,
+    TerminalChannel,
+    console_options,
+    report_url,
+    start_console,
+)
+from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError
 from harness.lab.probes import (
     ProbeAttempt,
     ProbeRecorder,
@@ -154,6 +165,7 @@ def _planned(
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
+@console_options(default=True)
 @csms_security_options
 def serve_command(
     *,
@@ -170,6 +182,9 @@ def serve_command(
     probe_port: int | None,
     out: Path,
     strict: bool,
+    console: bool,
+    console_host: str,
+    console_port: int,
     security_profile: int,
     password_file: Path | None,
     cert: Path | None,
@@ -210,7 +225,8 @@ def serve_command(
         station_limit=station_limit,
     )
     try:
-        return asyncio.run(_serve(plan, profile, host, port, mqtt, probe_port))
+        settings = ConsoleSettings(console_host, console_port) if console else None
+        return asyncio.run(_serve(plan, profile, host, port, mqtt, probe_port, settings))
     except OperatorError as exc:
         raise InputProblem(str(exc)) from None
 
@@ -222,19 +238,36 @@ async def _serve(
     port: int,
     mqtt: MqttSettings | None,
     probe_port: int | None,
+    console: ConsoleSettings | None,
 ) -> int:
     clock = ScaledClock(speed=1.0)
     async with contextlib.AsyncExitStack() as stack:
         if probe_port is not None:
             await _start_probe(stack, plan.out, clock, host, probe_port)
+        channels: list[AnswerChannel] = [TerminalChannel(stdin=sys.stdin, stdout=sys.stdout)]
+        where = "on this terminal"
         if mqtt is not None:
-            desk: MqttDesk | TerminalDesk = await stack.enter_async_context(
-                MqttDesk(mqtt, now=clock.now)
-            )
-            where = f"over MQTT at {mqtt.url}, topics {mqtt.prefix}/prompt/<station>"
-        else:
-            desk = TerminalDesk(stdin=sys.stdin, stdout=sys.stdout)
-            where = "on this terminal"
+            mqtt_desk = await stack.enter_async_context(MqttDesk(mqtt, now=clock.now))
+            channels.append(MqttChannel(mqtt_desk))
+            where += f", over MQTT at {mqtt.url} (topics {mqtt.prefix}/prompt/<station>)"
+        servers: list[LabServer] = []
+
+        def run_dir(station_id: str) -> Path | None:
+            return servers[0].run_dir(station_id) if servers else None
+
+        hub: ConsoleHub | None = None
+        if console is not None:
+            hub = ConsoleHub(now=clock.now, report_url=lambda sid: report_url(run_dir, sid))
+            web = await start_console(hub, console, run_dir=run_dir)
+            stack.push_async_callback(web.close)
+            where += " and in the console"
+        desk = ConsoleDesk(
+            channels=channels,
+            hub=hub,
+            now=clock.now,
+            run_dir=run_dir,
+            echo=lambda line: click.echo(line),
+        )
         server = LabServer(
             plan,
             clock=clock,
@@ -243,7 +276,9 @@ async def _serve(
             host=host,
             port=port,
             security=profile,
+            observer=hub,
         )
+        servers.append(server)
         await server.start()
         stack.push_async_callback(server.close)
         click.echo(

@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from harness.clock import Clock
+from harness.lab.observer import LabObserver
 from harness.lab.status import StationState, StatusBoard, boot_info
 from harness.results import (
     CaseResult,
@@ -44,7 +45,7 @@ from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.operator import Operator, SimulationControl
 from harness.runner.progress import format_duration
 from harness.runner.run import PlannedCase, RunOptions, run_cases
-from harness.scenario import Capabilities, Environment, VehicleFacts
+from harness.scenario import Capabilities, Environment, Step, VehicleFacts
 from harness.security import SecurityProfile, serve_options
 from harness.transport import (
     HandshakeRequest,
@@ -135,7 +136,8 @@ class LabServer:
     :meth:`harness.lab.operators.MqttDesk.operator`); ``echo`` prints a line (the status
     table, countdowns, one line per verdict). ``security`` is the CSMS side of a security
     profile (default: profile 0); each refused station is shown and kept in
-    :attr:`refusals`.
+    :attr:`refusals`. ``observer`` (e.g. the web console's hub) is told of every change as it
+    happens (see :class:`~harness.lab.observer.LabObserver`).
     """
 
     def __init__(
@@ -148,8 +150,10 @@ class LabServer:
         host: str = "127.0.0.1",
         port: int = 0,
         security: SecurityProfile | None = None,
+        observer: LabObserver | None = None,
     ) -> None:
         self.plan = plan
+        self.observer = observer
         self.clock = clock
         self.board = StatusBoard()
         self.runs: dict[str, StationRun] = {}
@@ -191,6 +195,11 @@ class LabServer:
         if self._server is not None:
             await self._server.close()
             self._server = None
+
+    def run_dir(self, station_id: str) -> Path | None:
+        """The run folder of ``station_id``'s run (``None``: no run, or not created yet)."""
+        run = self.runs.get(station_id)
+        return None if run is None else run.run_dir
 
     def summaries(self) -> dict[str, Summary]:
         """Each finished station's verdict summary."""
@@ -265,6 +274,9 @@ class LabServer:
 
     def _show(self) -> None:
         self._echo(self.board.table())
+        if self.observer is not None:
+            for status in self.board.stations.values():
+                self.observer.station_changed(status)
 
     # ------------------------------------------------------------------ runs
 
@@ -290,6 +302,10 @@ class LabServer:
                     }
                     label = " ".join(p for p in (info.vendor, info.model) if p) or sid
                     run.provider.devices = (DeviceRef(DeviceKind.STATION, sid, label, attributes),)
+                    if (observer := self.observer) is not None:
+                        endpoint.observations.observers.append(
+                            lambda item: observer.observed(sid, item)
+                        )
                     self._show()
 
                 def judged(result: CaseResult) -> None:
@@ -301,12 +317,21 @@ class LabServer:
                         f"[{sid}] {result.info.case_id}: {verdict.value}"
                         + (f" — {result.reason}" if result.reason else "")
                     )
+                    if self.observer is not None:
+                        self.observer.judged(sid, result)
+                        self.observer.station_changed(status)
 
                 def waiting(remaining_s: float, total_s: float) -> None:
                     self._echo(
                         f"[{sid}] {status.case or '-'}: wait {format_duration(remaining_s)} "
                         f"left of {format_duration(total_s)}"
                     )
+                    if self.observer is not None:
+                        self.observer.waiting(sid, remaining_s, total_s)
+
+                def step(case_id: str, number: int, step: Step, values: Mapping[str, Any]) -> None:
+                    if self.observer is not None:
+                        self.observer.step_started(sid, case_id, number, step, values)
 
                 run.results = await run_cases(
                     planned,
@@ -320,6 +345,7 @@ class LabServer:
                     on_connected=connected,
                     wait_progress=waiting,
                     secrets=self.plan.secrets,
+                    on_step=step,
                 )
                 writer.finish(finished_at=self.clock.now())
         except RunStoreError as exc:

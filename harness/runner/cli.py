@@ -21,6 +21,9 @@ from typing import Any
 import click
 
 from harness.clock import Clock, ScaledClock
+from harness.console.cli import ConsoleSettings, console_options
+from harness.console.desk import TerminalChannel
+from harness.console.listen import ListenConsole
 from harness.results import CaseResult, Manifest, RunStore, Summary, Verdict, new_run_id
 from harness.runner.fleet import FleetJob, default_jobs, run_fleet
 from harness.runner.inputs import (
@@ -274,6 +277,7 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     help="listen: most messages per second the station may send (bursts of one second's "
     "worth; default: no limit); over it the connection closes with 1008.",
 )
+@console_options(default=False, only="listen: ")
 @csms_security_options
 def run_command(
     suites: tuple[str, ...],
@@ -292,6 +296,9 @@ def run_command(
     lab_meter_url: str | None,
     max_frame_bytes: int,
     max_messages_per_s: float | None,
+    console: bool = False,
+    console_host: str = "127.0.0.1",
+    console_port: int = 0,
     security_profile: int = 0,
     password_file: Path | None = None,
     cert: Path | None = None,
@@ -357,8 +364,11 @@ def run_command(
                 ),
                 server_options=server_options,
                 secrets=secrets,
+                console=ConsoleSettings(console_host, console_port) if console else None,
             )
         )
+    if console:
+        raise InputProblem("--console needs --target listen (or use `serve`)")
     if lab_meter_url is not None:
         raise InputProblem("--lab-meter needs --target listen (a lab with a real station)")
     if security_profile:
@@ -537,6 +547,7 @@ async def _listen(
     limits: ListenLimits | None = None,
     server_options: dict[str, Any] | None = None,
     secrets: tuple[str, ...] = (),
+    console: ConsoleSettings | None = None,
 ) -> int:
     wall0 = time.perf_counter()
     host, _, port_text = address.rpartition(":")
@@ -570,8 +581,29 @@ async def _listen(
     if meter is not None:
         options["lab_meter"] = meter.label
     manifest = _manifest(clock, provider.target, versions, options)
+    folder: list[Path] = []
+    live: ListenConsole | None = None
     try:
+        if console is not None:
+            terminal = None if unattended else TerminalChannel(stdin=sys.stdin, stdout=sys.stdout)
+            live = await ListenConsole.start(
+                console,
+                clock=clock,
+                planned=[p.case.id for p in planned],
+                run_dir=lambda: folder[0] if folder else None,
+                terminal=terminal,
+                echo=click.echo,
+            )
+            if not unattended:  # unattended: nobody answers, not even in the browser
+                operator = live.operator
+
+        def judged(result: CaseResult) -> None:
+            if live is not None:
+                live.judged(result)
+            _progress(result, strict=strict)
+
         with RunStore.create(out, manifest, secrets=secrets) as writer:
+            folder.append(writer.run_dir)
             results = await run_cases(
                 planned,
                 provider=provider,
@@ -580,12 +612,17 @@ async def _listen(
                 operator=operator,
                 capabilities=caps,
                 options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
-                on_result=lambda r: _progress(r, strict=strict),
+                on_result=judged,
                 lab_meter=meter,
                 secrets=secrets,
+                on_connected=None if live is None else live.connected,
+                wait_progress=None if live is None else live.waiting,
+                on_step=None if live is None else live.step,
             )
             writer.finish(finished_at=clock.now())
     finally:
+        if live is not None:
+            await live.close()
         if meter is not None:
             await meter.aclose()
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)

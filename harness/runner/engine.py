@@ -83,7 +83,11 @@ from harness.smartcharging import compare_composite, parse_composite_response
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
 
-__all__ = ["CaseEngine", "EngineOutcome"]
+__all__ = ["CaseEngine", "EngineOutcome", "StepObserver"]
+
+StepObserver = Callable[[str, int, Step, Mapping[str, Any]], None]
+"""``(case id, step number, step, variables)`` as each step starts (numbered from 1 in the
+order run, repeats counted); must not raise or block."""
 
 DEFAULT_TIME_TOLERANCE_S = 2
 """How far a composite schedule's start and period starts may be off (clock seconds)."""
@@ -149,6 +153,8 @@ class CaseEngine:
         self.wait_progress = wait_progress
         """Told the time left during ``wait`` steps (a lab's countdown); see
         :mod:`harness.runner.progress`."""
+        self.on_step: StepObserver | None = None
+        """Told of each step as it starts (a live view shows the step running)."""
         self.stall_monitor = stall_monitor
         """Set on an accelerated clock: timing failures a machine stall explains are
         INCONCLUSIVE (see :mod:`harness.runner.stall`)."""
@@ -267,6 +273,8 @@ class CaseEngine:
 
     async def _step(self, step: Step) -> None:
         self._counter += 1
+        if self.on_step is not None and self._case is not None:
+            self.on_step(self._case.id, self._counter, step, self._variables)
         match step:
             case SetProfileStep() | ClearProfileStep():
                 await self._send(step.as_send(self._version), kind=step.kind)

@@ -9,7 +9,7 @@ end of a case it becomes the case's measurement series (:meth:`ObservationLog.se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,8 +18,10 @@ from harness.results import MeasurementSource, Phase, Quantity, Series, Unit
 
 __all__ = [
     "LAB_MEASURANDS",
+    "LimitRecord",
     "MeterSample",
     "ObservationLog",
+    "ObservationObserver",
     "ObservedTransaction",
     "dut_time",
     "meter_samples",
@@ -112,6 +114,21 @@ def meter_samples(
     return out
 
 
+ObservationObserver = Callable[["MeterSample | LimitRecord"], None]
+"""Told of every meter sample and every change of the limit in force as it is recorded (a
+live view such as :mod:`harness.console` plots them); must not raise or block."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRecord:
+    """The limit in force on ``evse`` from ``t`` (``None``: no limit), as recorded."""
+
+    t: datetime
+    evse: int
+    limit: float | None
+    unit: str
+
+
 @dataclass
 class ObservationLog:
     """Status, transactions and meter samples seen during the current case."""
@@ -129,6 +146,8 @@ class ObservationLog:
     boot: dict[str, Any] | None = None
     """The payload of the DUT's last BootNotification on this connection (vendor, model,
     firmware: a lab shows them), or ``None`` before one came."""
+    observers: list[ObservationObserver] = field(default_factory=list)
+    """Told of each sample and limit as it is recorded (see :data:`ObservationObserver`)."""
 
     def notify(self) -> None:
         """Wake whoever waits for a new observation."""
@@ -136,7 +155,11 @@ class ObservationLog:
 
     def add_samples(self, samples: Iterable[MeterSample]) -> None:
         """Record meter samples and wake waiters."""
-        self.samples.extend(samples)
+        added = list(samples)
+        self.samples.extend(added)
+        for observer in self.observers:
+            for sample in added:
+                observer(sample)
         self.notify()
 
     def start_transaction(self, transaction: ObservedTransaction) -> None:
@@ -163,6 +186,8 @@ class ObservationLog:
         if self.limits and self.limits[-1][1:] == (evse, limit, unit):
             return
         self.limits.append((t, evse, limit, unit))
+        for observer in self.observers:
+            observer(LimitRecord(t, evse, limit, unit))
 
     def record_setpoint(self, t: datetime, evse: int, setpoint_w: float | None) -> None:
         """Record the 2.1 setpoint the oracle says is in force (for the ``setpoint`` series)."""

@@ -36,7 +36,7 @@ from harness.results import (
     RunWriter,
 )
 from harness.runner.endpoint import CsmsEndpoint
-from harness.runner.engine import CaseEngine
+from harness.runner.engine import CaseEngine, StepObserver
 from harness.runner.operator import Operator
 from harness.runner.progress import WaitProgress
 from harness.runner.stall import StallMonitor
@@ -92,6 +92,7 @@ class _Hooks:
     on_connected: ConnectedCallback | None
     wait_progress: WaitProgress | None
     secrets: tuple[str, ...]
+    on_step: StepObserver | None = None
 
 
 class _Dut:
@@ -122,6 +123,7 @@ async def run_cases(
     on_connected: ConnectedCallback | None = None,
     wait_progress: WaitProgress | None = None,
     secrets: Sequence[str] = (),
+    on_step: StepObserver | None = None,
 ) -> list[CaseResult]:
     """Run ``planned`` cases against the DUT from ``provider``; return the results (also
     written to ``writer`` one by one). Never raises for the DUT's faults.
@@ -130,9 +132,9 @@ async def run_cases(
     ``on_connected`` sees every new DUT connection (see :data:`ConnectedCallback`);
     ``wait_progress`` is told the time left during ``wait`` steps
     (:mod:`harness.runner.progress`); ``secrets`` (configured passwords) are hidden wherever
-    they appear in a trace.
+    they appear in a trace; ``on_step`` is told of each step as it starts.
     """
-    hooks = _Hooks(on_connected, wait_progress, tuple(secrets))
+    hooks = _Hooks(on_connected, wait_progress, tuple(secrets), on_step)
     opts = options or RunOptions()
     results: list[CaseResult] = []
     dut: _Dut | None = None
@@ -282,6 +284,7 @@ async def _connect(
         lab_meter=lab_meter,
         wait_progress=hooks.wait_progress,
     )
+    engine.on_step = hooks.on_step
     # A station that was already booted need not send BootNotification again.
     with contextlib.suppress(TimeoutError):
         await clock.wait_for(endpoint.observations.booted.wait(), opts.boot_wait_s)

@@ -122,3 +122,10 @@ async def test_two_stations_in_parallel_with_prompts_answered_over_mqtt(
         assert device.label == "ocpp-harness SimStation"
         assert device.attributes["firmware"] == "0.1.0"
         assert (run / "report").is_dir()
+        # Every answer is recorded with who gave it: here the MQTT operator (the terminal
+        # has no input and the console's page was not opened).
+        answers = [json.loads(line) for line in (run / "operator-answers.jsonl").open()]
+        assert [(a["id"].rsplit("-", 1)[-1], a["by"], a["answer"]) for a in answers] == [
+            ("1", "mqtt", True),
+            ("2", "mqtt", True),
+        ]
