@@ -215,7 +215,8 @@ class StationAnswers:
             reason = "HardReset" if kind == "Hard" else "SoftReset"
         else:
             reason = "ImmediateReset"
-        self.outbox.extend(self.closing_messages(at, reason=reason))
+        closing = self.closing_messages(at, reason=reason)
+        self.outbox.extend(m for m in closing if m[0] != "StatusNotification")  # after boot
         self.outbox.append(("BootNotification", self.boot_payload("RemoteReset")))
         self.outbox.extend(
             ("StatusNotification", self.status_payload(e, at)) for e in self._evses()

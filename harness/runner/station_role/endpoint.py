@@ -117,6 +117,7 @@ class StationEndpoint:
         self._closed: asyncio.Future[None] | None = None
         self._answerable = frozenset(state.answerable())
         self._call_lock = asyncio.Lock()
+        self._last_request = clock.monotonic()
         self._owed: set[asyncio.Task[None]] = set()
         self.owed_failures: list[str] = []
         """Requests the station owed the CSMS that did not go through (for the step log)."""
@@ -218,13 +219,21 @@ class StationEndpoint:
         self.state.request_answered(action, dict(payload), answer, at=self.clock.now())
         return CallOutcome(payload=answer, frames=self.frames_of(result.message_id))
 
-    async def settle(self, *, timeout_s: float) -> None:
+    async def settle(self, *, timeout_s: float, quiet_s: float = 0.0) -> None:
         """Wait (at most ``timeout_s`` clock seconds) until the requests the station owed
-        the CSMS were sent and answered."""
-        pending = [t for t in self._owed if not t.done()]
-        if pending:
-            with contextlib.suppress(TimeoutError):
-                await self.clock.wait_for(asyncio.gather(*pending), timeout_s)
+        the CSMS were sent and answered, and the CSMS then sent nothing for ``quiet_s``
+        (a CSMS often reads the device model right after a boot)."""
+        deadline = self.clock.monotonic() + timeout_s
+        while (left := deadline - self.clock.monotonic()) > 0:
+            pending = [t for t in self._owed if not t.done()]
+            if pending:
+                with contextlib.suppress(TimeoutError):
+                    await self.clock.wait_for(asyncio.gather(*pending), left)
+                continue
+            idle = self.clock.monotonic() - self._last_request
+            if idle >= quiet_s or self.closed:
+                return
+            await self.clock.sleep(min(quiet_s - idle, left))
 
     def _send_owed(self) -> None:
         owed = self.state.take_outbox()
@@ -311,6 +320,7 @@ class StationEndpoint:
 
     def _handler(self, action: str) -> Callable[[CallReceived], Any]:
         async def handle(event: CallReceived) -> dict[str, Any]:
+            self._last_request = self.clock.monotonic()
             payload: dict[str, Any] = plain_json(dict(event.payload))
             judgement = self.state.judge(action, payload) if action in PROFILE_ACTIONS else None
             waiter = self._take(action, payload, broken=False)

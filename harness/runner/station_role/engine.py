@@ -14,7 +14,8 @@
 * ``wait``, ``prompt``, ``repeat`` as for the other role.
 
 Before a trigger the station first sends what it owes the CSMS (a NotifyReport after
-GetBaseReport...), so the CSMS knows the station's device model when it is made to act. At
+GetBaseReport...) and waits until the CSMS has been quiet for :data:`TRIGGER_QUIET_S`, so the
+CSMS knows the station's device model when it is made to act. At
 the end of a case (whatever its verdict) the station **winds down**: it ends every
 transaction it started (1.6 StopTransaction, 2.x TransactionEvent Ended, reason Local) and
 reports those connectors Available, so the next case finds the CSMS as this one found it.
@@ -99,6 +100,11 @@ requirements are about the requests its steps expect)."""
 WIND_DOWN_TIMEOUT_S = 10.0
 """How long the CSMS has to answer the wind-down's requests when the case has no
 ``csms_timeout_s`` (clock seconds)."""
+
+
+TRIGGER_QUIET_S = 0.5
+"""Before a trigger the CSMS must have been quiet this long (clock seconds), so that what it
+asks right after a boot (GetBaseReport...) is answered and reported before it is made to act."""
 
 
 def _short(value: Any, limit: int = 300) -> str:
@@ -466,7 +472,7 @@ class StationCaseEngine:
     # ------------------------------------------------------------------- trigger
 
     async def _trigger(self, step: TriggerStep) -> None:
-        await self.endpoint.settle(timeout_s=WIND_DOWN_TIMEOUT_S)
+        await self.endpoint.settle(timeout_s=WIND_DOWN_TIMEOUT_S, quiet_s=TRIGGER_QUIET_S)
         now = self.clock.now()
         message = str(substitute(step.message, variables=self._variables, now=now))
         hook = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,11 +44,14 @@ async def run_suite(
     operator: Operator,
     only: tuple[str, ...] = (),
     paths: tuple[Path, ...] = (),
+    seed: int | None = None,
 ) -> dict[str, CaseResult]:
     """Run the library's CSMS cases of ``version`` (or the case files ``paths``) against
-    ``csms``; results by case id."""
+    ``csms`` in one run (shuffled with ``seed`` when given); results by case id."""
     folder = LIBRARY / ("ocpp16" if version == "1.6" else "ocpp201")
     cases = [c for c in load_cases(list(paths) or [folder]) if not only or c.id in only]
+    if seed is not None:
+        random.Random(seed).shuffle(cases)
     params_file = tmp_path / f"lab-{version}.yaml"
     params_file.write_text(yaml.safe_dump({"parameters": dict(parameters)}))
     overrides = load_lab_parameters(params_file)
