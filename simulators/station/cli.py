@@ -24,12 +24,14 @@ import contextlib
 import signal
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from harness.clock import AdjustableClock, Clock, ScaledClock
+from harness.identities import DEFAULT_TOKEN_PATTERN, expand, run_tag, token_problem
 from harness.security import SecurityProfile, connect_options, tls_refusal
 from harness.security.options import (
     SecurityOptionError,
@@ -40,6 +42,7 @@ from harness.security.options import (
 )
 from harness.smartcharging import OcppVersion
 from harness.transport import HandshakeRefused, TransportError
+from simulators.fleet.cli import DEFAULT_MAX_ERROR_RATE
 from simulators.pilot import DEFAULT_PREFIX, LinkError, MqttSettings
 from simulators.station.config import StationConfig
 from simulators.station.faults import StationFault
@@ -52,6 +55,7 @@ __all__ = ["simulate_command"]
 DEFAULT_ARCHETYPE = "bev_3ph_16a"
 SUMMARY_EVERY_S = 5.0  # wall seconds between summary lines
 CONNECT_ATTEMPTS = 3
+WIND_DOWN_WALL_S = 10.0  # wall seconds the CSMS has to answer the closing transactions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +72,8 @@ class _Plan:
     duration_s: float | None
     auto_start: bool
     id_token: str
+    """A pattern (:mod:`harness.identities`), expanded per station and EVSE."""
+    run: str
     report_soc: bool
     meter_interval_s: int
     stagger_s: float
@@ -153,7 +159,14 @@ EXAMPLE = """Examples:
     show_default=True,
     help="Start charging at once (local authorization) or wait for a remote start.",
 )
-@click.option("--id-token", default="SIM-TOKEN", show_default=True)
+@click.option(
+    "--id-token",
+    default=DEFAULT_TOKEN_PATTERN,
+    show_default=True,
+    help="The idToken (ISO14443) the drivers present: a pattern with the fields {station} "
+    "(the station's number), {station_id}, {evse}, {case} (0) and {run} (see "
+    "harness/identities.py), so each station and EVSE has its own; or a fixed token.",
+)
 @click.option(
     "--report-soc/--no-report-soc",
     default=False,
@@ -207,6 +220,13 @@ EXAMPLE = """Examples:
     "pip install 'ocpp-harness[ray]'.",
 )
 @click.option("--ray-actors", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option(
+    "--max-error-rate",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_MAX_ERROR_RATE,
+    show_default=True,
+    help="Fleet mode: errors per CALL above which the run fails (exit 1).",
+)
 @station_security_options
 def simulate_command(
     *,
@@ -236,16 +256,28 @@ def simulate_command(
     fleet: bool,
     ray_address: str | None,
     ray_actors: int,
+    max_error_rate: float,
 ) -> int:
     """Run simulated charging stations with vehicles against a CSMS.
 
-    Exit status: 0 when at least one station connected, 1 when none could (fleet mode: 0
-    when every station booted).
+    Exit status: 0 when at least one station connected, 1 when none could (fleet mode: 1
+    when a station never booted, the CSMS accepted no start, or the error rate is above
+    ``--max-error-rate``). At the end (duration or Ctrl-C) the stations end their
+    transactions (the vehicles are unplugged) before they close.
     """
     if not csms.startswith(("ws://", "wss://")):
         raise click.BadParameter(
             f"expected a ws:// or wss:// URL, got {csms!r}", param_hint="--csms"
         )
+    try:  # the first station's token tells whether the pattern makes valid tokens
+        token = expand(
+            id_token, station=1, station_id=f"{prefix}1", evse=1, run=run_tag(datetime.now(UTC))
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--id-token") from None
+    problem = token_problem(token, "ISO14443", version=version)
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--id-token")
     if fleet or ray_address is not None:
         return _fleet(
             csms,
@@ -258,6 +290,8 @@ def simulate_command(
             stagger_s,
             ray_address,
             ray_actors,
+            id_token,
+            max_error_rate,
         )
     try:
         params = load_catalogue().get(archetype).vehicle_params()
@@ -304,6 +338,7 @@ def simulate_command(
         duration_s=duration_s,
         auto_start=auto_start,
         id_token=id_token,
+        run=run_tag(datetime.now(UTC)),
         report_soc=report_soc,
         meter_interval_s=meter_interval_s,
         stagger_s=stagger_s,
@@ -364,6 +399,9 @@ async def _run(plan: _Plan) -> int:
     stopped = asyncio.ensure_future(stop.wait())
     waiting: set[asyncio.Future[Any]] = {all_done, stopped}
     await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    if stop.is_set():
+        ended = await _end_transactions(stations, timeout_wall_s=WIND_DOWN_WALL_S)
+        _line(f"ended {ended} transaction(s) before closing")
     for station in stations:
         await station.stop(code=close_code)
     await all_done
@@ -380,6 +418,28 @@ async def _run(plan: _Plan) -> int:
         _line(f"no station could connect to {plan.csms}")
         return 1
     return 0
+
+
+async def _end_transactions(stations: list[SimulatedStation], *, timeout_wall_s: float) -> int:
+    """Unplug every vehicle that charges in a transaction (StopTransaction / TransactionEvent
+    Ended, reason EVDisconnected; the connector Available) and wait, at most
+    ``timeout_wall_s``, until the CSMS answered; how many transactions were ended."""
+    ended = 0
+
+    async def one(station: SimulatedStation) -> None:
+        nonlocal ended
+        if station.connection is None:
+            return
+        busy = [e for e in station.core.evse_ids if station.core.transaction(e) is not None]
+        for evse_id in busy:
+            await station.unplug(evse_id)
+            ended += 1
+        if busy:  # sent after the queued stops: answered once they were
+            await station.call("Heartbeat", {})
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(one(s) for s in stations)), timeout_wall_s)
+    return ended
 
 
 async def _after(clock: Clock, duration_s: float | None, stop: asyncio.Event) -> None:
@@ -399,7 +459,8 @@ async def _drive(
     await asyncio.sleep(delay_s)
     sid = station.config.station_id
     url = f"{plan.csms}/{sid}"
-    starter = asyncio.create_task(_start_charging(station, plan))
+    number = int(sid[len(plan.prefix) :])
+    starter = asyncio.create_task(_start_charging(station, plan, number))
     options = connect_options(plan.security[sid])
     try:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
@@ -428,7 +489,7 @@ def _why(exc: BaseException) -> str:
     return str(exc)
 
 
-async def _start_charging(station: SimulatedStation, plan: _Plan) -> None:
+async def _start_charging(station: SimulatedStation, plan: _Plan, station_number: int) -> None:
     await station.wait_booted()
     for evse_id in station.core.evse_ids:
         try:
@@ -437,7 +498,14 @@ async def _start_charging(station: SimulatedStation, plan: _Plan) -> None:
             _line(f"{station.config.station_id}: EVSE {evse_id}: pilot link: {exc}")
             continue
         if plan.auto_start:
-            await station.present_token(evse_id, plan.id_token)
+            token = expand(
+                plan.id_token,
+                station=station_number,
+                station_id=station.config.station_id,
+                evse=evse_id,
+                run=plan.run,
+            )
+            await station.present_token(evse_id, token)
 
 
 async def _summaries(stations: list[SimulatedStation], clock: Clock) -> None:
@@ -478,6 +546,8 @@ def _fleet(
     stagger_s: float,
     ray_address: str | None,
     ray_actors: int,
+    id_token: str,
+    max_error_rate: float,
 ) -> int:
     from simulators.fleet.cli import run_fleet_command
     from simulators.fleet.engine import FleetPlan
@@ -486,7 +556,12 @@ def _fleet(
     if version != str(OcppVersion.V16):
         raise click.BadParameter("fleet mode speaks OCPP 1.6 only", param_hint="--ocpp")
     plan = FleetPlan(
-        csms_url=csms, stations=stations, id_prefix=prefix, seed=seed, stagger_wall_s=stagger_s
+        csms_url=csms,
+        stations=stations,
+        id_prefix=prefix,
+        seed=seed,
+        stagger_wall_s=stagger_s,
+        id_tag_pattern=id_token,
     )
     try:
         return run_fleet_command(
@@ -495,6 +570,7 @@ def _fleet(
             duration_s=duration_s,
             ray_address=ray_address,
             ray_actors=ray_actors,
+            max_error_rate=max_error_rate,
         )
     except RayUnavailableError as exc:
         raise click.UsageError(str(exc)) from None

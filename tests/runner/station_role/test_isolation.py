@@ -77,7 +77,7 @@ async def test_a_csms_that_needs_the_device_model_can_be_tested_for_tx_profiles(
         station = csms.stations["CP-1"]
     for result in results.values():
         assert result.verdict is Verdict.PASS, f"{result.info.case_id}\n{failures(result)}"
-    assert station.known_evses == {1}  # type: ignore[union-attr]
+    assert station.known_evses == {1}
     assert csms.errors == []
 
 

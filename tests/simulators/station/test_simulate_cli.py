@@ -35,17 +35,27 @@ async def test_two_stations_boot_and_charge(version: str, subprotocol: str) -> N
         )  # fmt: skip
         assert code == 0, err
         assert set(csms.stations) == {"SIM-1", "SIM-2"}
+        tokens = set()
         for cp in csms.stations.values():
             assert cp.calls("BootNotification")
             if subprotocol == "ocpp1.6":
                 assert cp.calls("StartTransaction")
                 assert cp.calls("MeterValues")
+                tokens |= {c["idTag"] for c in cp.calls("StartTransaction")}
+                assert cp.calls("StopTransaction")  # the run ended its transactions
             else:
-                events = [e["eventType"] for e in cp.calls("TransactionEvent")]
-                assert events[0] == "Started"
-                assert "Updated" in events
+                events = cp.calls("TransactionEvent")
+                kinds = [e["eventType"] for e in events]
+                assert kinds[0] == "Started"
+                assert "Updated" in kinds
+                assert kinds[-1] == "Ended"  # the run ended its transactions
+                tokens.add(events[0]["idToken"]["idToken"])
+    # one valid ISO14443 UID per station (the default pattern)
+    assert len(tokens) == 2
+    assert all(len(t) == 14 and int(t, 16) >= 0 for t in tokens)
     assert "done: 2 stations" in err
     assert "2 booted" in err
+    assert "ended 2 transaction(s) before closing" in err
 
 
 def test_unknown_archetype_is_a_clear_error() -> None:
@@ -68,6 +78,16 @@ def test_unknown_fault_lists_the_valid_ones() -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "late_apply" in proc.stderr
+
+
+def test_an_invalid_token_is_a_clear_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "simulate", "--csms", "ws://127.0.0.1:9/x",
+         "--ocpp", "2.0.1", "--id-token", "SIM-TOKEN"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "'SIM-TOKEN' is not an ISO14443 UID (expected 8 or 14 hex digits)" in proc.stderr
 
 
 async def test_no_station_can_connect_exits_1() -> None:
