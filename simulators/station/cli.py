@@ -345,6 +345,12 @@ def simulate_command(
         pilot=pilot,
         security=security,
     )
+    if speed > 1:
+        _line(
+            f"warning: at --speed {speed:g} the stations' timestamps advance {speed:g} times "
+            "faster than the CSMS's time at boot; against a CSMS running in real time they run "
+            "ahead (see harness/runner/station_role/README.md)"
+        )
     return asyncio.run(_run(plan))
 
 
