@@ -152,3 +152,39 @@ async def test_a_reset_ends_the_running_transaction_and_boots_again() -> None:
         stop = next(p for a, p in csms.got if a == "StopTransaction")
         assert (stop["transactionId"], stop["reason"]) == (5, "SoftReset")
         assert csms.state.open_transactions() == {}
+
+
+async def test_the_16_configuration_can_be_read_and_changed() -> None:
+    async with _Csms(OcppVersion.V16) as csms:
+        config = await csms.ask("GetConfiguration", {"key": ["HeartbeatInterval", "Nope"]})
+        assert config["configurationKey"] == [
+            {"key": "HeartbeatInterval", "readonly": False, "value": "300"}
+        ]
+        assert config["unknownKey"] == ["Nope"]
+        change = {"key": "HeartbeatInterval", "value": "60"}
+        assert await csms.ask("ChangeConfiguration", change) == {"status": "Accepted"}
+        again = await csms.ask("GetConfiguration", {"key": ["HeartbeatInterval"]})
+        assert again["configurationKey"][0]["value"] == "60"
+        read_only = {"key": "ChargeProfileMaxStackLevel", "value": "99"}
+        assert await csms.ask("ChangeConfiguration", read_only) == {"status": "Rejected"}
+        unknown = {"key": "NoSuchKey", "value": "1"}
+        assert await csms.ask("ChangeConfiguration", unknown) == {"status": "NotSupported"}
+
+
+async def test_availability_change_waits_for_the_running_transaction() -> None:
+    async with _Csms(OcppVersion.V16) as csms:
+        start = {
+            "connectorId": 1,
+            "idTag": "04A1B2C3",
+            "meterStart": 0,
+            "timestamp": "2026-12-07T00:00:00Z",
+        }
+        await csms.endpoint.call("StartTransaction", start, timeout_s=5)
+        busy = await csms.ask("ChangeAvailability", {"connectorId": 1, "type": "Inoperative"})
+        assert busy == {"status": "Scheduled"}
+        stop = await csms.ask("RemoteStopTransaction", {"transactionId": 5})
+        assert stop == {"status": "Accepted"}
+        assert [a for a, _ in csms.got][-2:] == ["StopTransaction", "StatusNotification"]
+        assert csms.state.open_transactions() == {}
+        unknown = await csms.ask("RemoteStopTransaction", {"transactionId": 5})
+        assert unknown == {"status": "Rejected"}
