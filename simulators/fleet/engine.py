@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from harness.clock import Clock
 from harness.identities import DEFAULT_TOKEN_PATTERN, expand
@@ -173,16 +173,30 @@ async def run_station(
                         state.charging = False
                         stats.charging -= 1
             return
-        except (OSError, WebSocketException, _Dropped, TimeoutError):
+        except (OSError, WebSocketException, _Dropped, TimeoutError) as exc:
             if stop.is_set():
                 return
             stats.reconnects += 1
+            stats.lost(_loss_kind(exc))
             # Exponential back-off with full jitter, so a dropped fleet does not stampede.
             if await _stopped(stop, rng.uniform(backoff / 2, backoff)):
                 return
             backoff = min(backoff * 2, plan.backoff_max_wall_s)
         else:
             backoff = plan.backoff_min_wall_s
+
+
+def _loss_kind(exc: BaseException) -> str:
+    """A short name for why a connection was lost or could not be made."""
+    if isinstance(exc, _Dropped):
+        return str(exc)
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "connect timeout"
+    if isinstance(exc, ConnectionClosed):
+        return f"closed by the CSMS ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+    return type(exc).__name__
 
 
 async def _stopped(stop: asyncio.Event, wall_s: float) -> bool:

@@ -58,6 +58,8 @@ class FleetStats:
     transactions: int = 0
     profiles_set: int = 0
     errors_by_kind: dict[str, int] = field(default_factory=dict)
+    losses_by_kind: dict[str, int] = field(default_factory=dict)
+    """Why connections were lost or could not be made (each is one reconnect)."""
     buckets: list[int] = field(default_factory=lambda: [0] * (len(_EDGES_MS) + 1))
 
     def record_latency(self, latency_s: float) -> None:
@@ -69,11 +71,16 @@ class FleetStats:
         self.errors += 1
         self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
 
+    def lost(self, kind: str) -> None:
+        """Count one connection lost (or not made) because of ``kind``."""
+        self.losses_by_kind[kind] = self.losses_by_kind.get(kind, 0) + 1
+
     def snapshot(self) -> dict[str, Any]:
         """A JSON-able copy (station ids replaced by their count) for aggregation."""
         snap: dict[str, Any] = {k: getattr(self, k) for k in _COUNTERS if k != "booted"}
         snap["booted"] = len(self.ever_booted)
         snap["errors_by_kind"] = dict(self.errors_by_kind)
+        snap["losses_by_kind"] = dict(self.losses_by_kind)
         snap["buckets"] = list(self.buckets)
         return snap
 
@@ -82,16 +89,17 @@ def merge(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum snapshots of several processes or actors into one."""
     total: dict[str, Any] = dict.fromkeys(_COUNTERS, 0)
     buckets = [0] * (len(_EDGES_MS) + 1)
-    kinds: dict[str, int] = {}
+    kinds: dict[str, dict[str, int]] = {"errors_by_kind": {}, "losses_by_kind": {}}
     for snap in snapshots:
         for key in total:
             total[key] += int(snap.get(key, 0))
         for i, n in enumerate(snap["buckets"]):
             buckets[i] += int(n)
-        for kind, n in snap.get("errors_by_kind", {}).items():
-            kinds[kind] = kinds.get(kind, 0) + int(n)
+        for name, merged in kinds.items():
+            for kind, n in snap.get(name, {}).items():
+                merged[kind] = merged.get(kind, 0) + int(n)
     total["buckets"] = buckets
-    total["errors_by_kind"] = kinds
+    total.update(kinds)
     return total
 
 
@@ -130,13 +138,22 @@ def summary_line(snap: dict[str, Any], *, wall_s: float) -> str:
 
 
 def errors_line(snap: dict[str, Any], *, top: int = 8) -> str:
-    """The errors by kind, most frequent first (``errors by kind: none`` when none)."""
-    kinds = sorted(snap.get("errors_by_kind", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    """The errors by kind, most frequent first (``errors by kind: none`` when none), and the
+    lost connections by kind when there were any."""
+    line = "errors by kind: " + _kinds(snap.get("errors_by_kind", {}), top)
+    losses = snap.get("losses_by_kind", {})
+    if losses:
+        line += "; connections lost by kind: " + _kinds(losses, top)
+    return line
+
+
+def _kinds(counts: dict[str, int], top: int) -> str:
+    kinds = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if not kinds:
-        return "errors by kind: none"
+        return "none"
     shown = ", ".join(f"{kind} {n}" for kind, n in kinds[:top])
     more = f", {len(kinds) - top} more kinds" if len(kinds) > top else ""
-    return f"errors by kind: {shown}{more}"
+    return shown + more
 
 
 class IntervalReporter:
