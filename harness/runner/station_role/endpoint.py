@@ -244,12 +244,16 @@ class StationEndpoint:
         task.add_done_callback(self._owed.discard)
 
     async def _owed_calls(self, owed: list[tuple[str, dict[str, Any]]]) -> None:
-        for action, payload in owed:
-            if self.closed:
-                return
-            outcome = await self.call(action, payload, timeout_s=OWED_TIMEOUT_S)
-            if outcome.payload is None:
-                self.owed_failures.append(f"{action}: {outcome.detail or outcome.error_code}")
+        async with self._call_lock:  # one batch (a report's parts) is not interleaved
+            for action, payload in owed:
+                if self.closed:
+                    return
+                await self._owed_call(action, payload)
+
+    async def _owed_call(self, action: str, payload: dict[str, Any]) -> None:
+        outcome = await self._call(action, payload, timeout_s=OWED_TIMEOUT_S)
+        if outcome.payload is None:
+            self.owed_failures.append(f"{action}: {outcome.detail or outcome.error_code}")
 
     # ------------------------------------------------------------------- requests
 
