@@ -31,6 +31,7 @@ these answers read and change.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -54,7 +55,7 @@ def iso(at: datetime) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class StationAnswers:
+class StationAnswers(ABC):
     """Default answers to the common CSMS requests (see the module)."""
 
     version: OcppVersion
@@ -65,14 +66,20 @@ class StationAnswers:
     local_list_version: int
     config_16: dict[str, str]
 
-    # Provided by StationState.
+    # What the answers need of the station's transactions (StationState implements them).
+    @abstractmethod
     def open_transactions(self) -> dict[int, str]:
-        raise NotImplementedError
+        """Transactions the station started and has not ended, by EVSE."""
 
+    @abstractmethod
     def closing_messages(
         self, at: datetime, *, reason: str, only: str | None = None
     ) -> list[Outgoing]:
-        raise NotImplementedError
+        """The requests that end the open transactions (``only``: that one)."""
+
+    @abstractmethod
+    def updated_event(self, evse_id: int, tx: str, at: datetime, *, trigger: str) -> dict[str, Any]:
+        """A TransactionEvent Updated of the running transaction ``tx`` (next seqNo)."""
 
     # ------------------------------------------------------------------ table
 
@@ -183,10 +190,6 @@ class StationAnswers:
         else:
             return {"status": "NotImplemented"}
         return {"status": "Accepted"}
-
-    def updated_event(self, evse_id: int, tx: str, at: datetime, *, trigger: str) -> dict[str, Any]:
-        """A TransactionEvent Updated of the running transaction (StationState numbers it)."""
-        raise NotImplementedError
 
     def _availability(self, payload: Mapping[str, Any], at: datetime) -> dict[str, Any]:
         if self.version is OcppVersion.V16:
