@@ -52,6 +52,7 @@ from harness.runner.station_role import (
     StationState,
     declaration_from_parameters,
 )
+from harness.runner.station_role.engine import TRIGGER_QUIET_S
 from harness.scenario import Capabilities, DutRole, Environment, selects
 from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol, TransportError, connect_ocpp
@@ -132,10 +133,12 @@ async def run_cases_connect(
     capabilities: Capabilities,
     open_timeout_s: float = 10.0,
     case_pause_s: float = 0.0,
+    trigger_quiet_s: float = TRIGGER_QUIET_S,
     on_result: Callable[[CaseResult], None] | None = None,
 ) -> list[CaseResult]:
     """Run ``planned`` cases against the CSMS at ``url``; each result is written at once.
-    ``case_pause_s``: clock seconds to wait between two cases that connected. Never raises
+    ``case_pause_s``: clock seconds to wait between two cases that connected;
+    ``trigger_quiet_s``: how long the CSMS must be quiet before a trigger. Never raises
     for the CSMS's faults."""
     results: list[CaseResult] = []
     csms = DeviceRef(DeviceKind.CSMS, url, capabilities.name or url)
@@ -183,7 +186,16 @@ async def run_cases_connect(
             connected_before = True
             try:
                 result = await _run_one(
-                    item, info, url, version, writer, clock, operator, wall0, open_timeout_s
+                    item,
+                    info,
+                    url,
+                    version,
+                    writer,
+                    clock,
+                    operator,
+                    wall0,
+                    open_timeout_s,
+                    trigger_quiet_s,
                 )
             except Exception as exc:  # a harness defect: ERROR for this case, go on
                 now = clock.now()
@@ -222,6 +234,7 @@ async def _run_one(
     operator: Operator,
     wall0: float,
     open_timeout_s: float,
+    trigger_quiet_s: float,
 ) -> CaseResult:
     started = clock.now()
     try:
@@ -253,7 +266,11 @@ async def _run_one(
     endpoint = StationEndpoint(transport, clock=clock, state=state, sink=sink)
     endpoint.start()
     engine = StationCaseEngine(
-        endpoint, clock=clock, operator=operator, station_id=transport.station_id
+        endpoint,
+        clock=clock,
+        operator=operator,
+        station_id=transport.station_id,
+        trigger_quiet_s=trigger_quiet_s,
     )
     try:
         outcome = await engine.run(item.case, parameters=item.parameters)

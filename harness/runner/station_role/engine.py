@@ -122,11 +122,13 @@ class StationCaseEngine:
         clock: Clock,
         operator: Operator,
         station_id: str,
+        trigger_quiet_s: float = TRIGGER_QUIET_S,
     ) -> None:
         self.endpoint = endpoint
         self.clock = clock
         self.operator = operator
         self.station_id = station_id
+        self.trigger_quiet_s = trigger_quiet_s
         self._case: Case | None = None
         self._variables: dict[str, Any] = {}
         self._checks: list[CheckResult] = []
@@ -472,7 +474,7 @@ class StationCaseEngine:
     # ------------------------------------------------------------------- trigger
 
     async def _trigger(self, step: TriggerStep) -> None:
-        await self.endpoint.settle(timeout_s=WIND_DOWN_TIMEOUT_S, quiet_s=TRIGGER_QUIET_S)
+        await self.endpoint.settle(timeout_s=WIND_DOWN_TIMEOUT_S, quiet_s=self.trigger_quiet_s)
         now = self.clock.now()
         message = str(substitute(step.message, variables=self._variables, now=now))
         hook = (

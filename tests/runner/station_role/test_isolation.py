@@ -10,6 +10,7 @@ import pytest
 from harness.results import Verdict
 from harness.runner.connect import case_identities
 from harness.runner.operator import AutoOperator
+from harness.runner.station_role.engine import TRIGGER_QUIET_S
 from tests.runner.station_role.fake_csms import TestCsms
 from tests.runner.station_role.helpers import failures, hook_parameters, run_suite
 
@@ -73,6 +74,7 @@ async def test_a_csms_that_needs_the_device_model_can_be_tested_for_tx_profiles(
             parameters=hook_parameters(csms, timeout_s=3),
             operator=AutoOperator(),
             only=("TC_K_60_CSMS", "TC_K_41_CSMS", "TC_K_01_CSMS"),
+            trigger_quiet_s=TRIGGER_QUIET_S,  # the runner's default
         )
         station = csms.stations["CP-1"]
     for result in results.values():
