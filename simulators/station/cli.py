@@ -275,7 +275,9 @@ def simulate_command(
         )
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--id-token") from None
-    problem = token_problem(token, "ISO14443", version=version)
+    # 2.x presents it as ISO14443 (a card UID); a 1.6 idTag has no type, only a length limit
+    kind = "Central" if version == str(OcppVersion.V16) else "ISO14443"
+    problem = token_problem(token, kind, version=version)
     if problem is not None:
         raise click.BadParameter(problem, param_hint="--id-token")
     if fleet or ray_address is not None:

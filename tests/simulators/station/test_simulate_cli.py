@@ -88,6 +88,13 @@ def test_an_invalid_token_is_a_clear_error() -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "'SIM-TOKEN' is not an ISO14443 UID (expected 8 or 14 hex digits)" in proc.stderr
+    too_long = subprocess.run(
+        [sys.executable, "-m", "harness", "simulate", "--csms", "ws://127.0.0.1:9/x",
+         "--ocpp", "1.6", "--id-token", "TOKEN-{station:020d}"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert too_long.returncode == 2
+    assert "is longer than 20 characters" in too_long.stderr
 
 
 async def test_no_station_can_connect_exits_1() -> None:
