@@ -14,7 +14,9 @@ not carry the vehicle's parameters). See ``simulators/PILOT_LINK.md``.
 Each station sets its clock from the ``currentTime`` of the CSMS's BootNotification response
 (plus half the round trip), as a real station does. With ``--speed F`` against ``ocpp-harness
 run --target listen ... --speed F`` (another process, its own accelerated clock) both sides
-then agree on the time of day; start the run first.
+then agree on the time of day; start the run first. Against a CSMS whose clock runs at
+another speed (a real CSMS: ``--csms-speed 1``), the timestamps are translated to its clock
+(:mod:`simulators.station.csms_time`).
 """
 
 from __future__ import annotations
@@ -41,13 +43,14 @@ from harness.security.options import (
     station_security_options,
 )
 from harness.smartcharging import OcppVersion
-from harness.transport import HandshakeRefused, TransportError
+from harness.transport import HandshakeRefused, TransportError, connect_ocpp
 from simulators.fleet.cli import DEFAULT_MAX_ERROR_RATE
 from simulators.pilot import DEFAULT_PREFIX, LinkError, MqttSettings
 from simulators.station.config import StationConfig
+from simulators.station.csms_time import CsmsTimeTransport
 from simulators.station.faults import StationFault
 from simulators.station.pilot_vehicle import MqttPilotVehicles
-from simulators.station.runtime import SimulatedStation
+from simulators.station.runtime import SimulatedStation, subprotocol_for
 from simulators.vehicle import CatalogueError, VehicleParams, load_catalogue
 
 __all__ = ["simulate_command"]
@@ -67,6 +70,8 @@ class _Plan:
     params: VehicleParams
     faults: frozenset[StationFault]
     speed: float
+    csms_speed: float
+    """The CSMS's clock speed; timestamps are translated when it differs from ``speed``."""
     prefix: str
     seed: int
     duration_s: float | None
@@ -143,6 +148,15 @@ EXAMPLE = """Examples:
     default=1.0,
     show_default=True,
     help="Clock speed: 60 runs an hour in a minute.",
+)
+@click.option(
+    "--csms-speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Speed of the CSMS's clock (default: --speed, e.g. `ocpp-harness run --target "
+    "listen --speed F`). Give 1 for a CSMS in real time with --speed above 1: the stations' "
+    "timestamps are then translated to its clock (durations are not; see "
+    "simulators/station/csms_time.py).",
 )
 @click.option("--id-prefix", "prefix", default="SIM-", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness.")
@@ -237,6 +251,7 @@ def simulate_command(
     archetype: str,
     faults: tuple[str, ...],
     speed: float,
+    csms_speed: float | None,
     prefix: str,
     seed: int,
     duration_s: float | None,
@@ -335,6 +350,7 @@ def simulate_command(
         params=params,
         faults=frozenset(StationFault(f) for f in faults),
         speed=speed,
+        csms_speed=speed if csms_speed is None else csms_speed,
         prefix=prefix,
         seed=seed,
         duration_s=duration_s,
@@ -347,11 +363,11 @@ def simulate_command(
         pilot=pilot,
         security=security,
     )
-    if speed > 1:
+    if speed > 1 and csms_speed is None:
         _line(
             f"warning: at --speed {speed:g} the stations' timestamps advance {speed:g} times "
-            "faster than the CSMS's time at boot; against a CSMS running in real time they run "
-            "ahead (see harness/runner/station_role/README.md)"
+            "faster than the CSMS's time at boot; against a CSMS running in real time give "
+            "--csms-speed 1 (see harness/runner/station_role/README.md)"
         )
     return asyncio.run(_run(plan))
 
@@ -473,7 +489,7 @@ async def _drive(
     try:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             try:
-                await station.connect(url, **options)
+                await _connect(station, url, plan, options)
             except (TransportError, OSError, ValueError) as exc:
                 _line(f"{sid}: cannot connect to {url} (attempt {attempt}): {_why(exc)}")
                 await asyncio.sleep(0.5)
@@ -485,6 +501,24 @@ async def _drive(
         starter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await starter
+
+
+async def _connect(
+    station: SimulatedStation, url: str, plan: _Plan, options: dict[str, Any]
+) -> None:
+    """Connect and run ``station``; with a CSMS clock at another speed, through
+    :class:`~simulators.station.csms_time.CsmsTimeTransport`."""
+    if plan.csms_speed == plan.speed:
+        await station.connect(url, **options)
+        return
+    transport = await connect_ocpp(
+        url, subprotocols=(subprotocol_for(station.config.ocpp_version),), **options
+    )
+    await station.run(
+        CsmsTimeTransport(
+            transport, station_clock=station.clock, csms_clock=ScaledClock(speed=plan.csms_speed)
+        )
+    )
 
 
 def _why(exc: BaseException) -> str:

@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from harness.clock import utc
 from tests.simulators.station.csms import run_csms
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -149,3 +151,22 @@ async def test_no_auto_start_waits_for_a_remote_start() -> None:
         assert start["idTag"] == "CSMS-TAG"
         _, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, err.decode()
+
+
+async def test_timestamps_follow_a_real_time_csms_at_speed_300() -> None:
+    """Without --csms-speed 1 the meter values of 300 clock seconds would span 5 minutes
+    of a real-time CSMS's clock within one wall second."""
+    async with run_csms("ocpp1.6") as csms:
+        before = datetime.now(UTC) - timedelta(seconds=2)
+        code, err = await simulate(
+            "--csms", csms.url, "--speed", "300", "--csms-speed", "1", "--duration", "600",
+            "--meter-interval", "60",
+        )  # fmt: skip
+        after = datetime.now(UTC) + timedelta(seconds=2)
+        assert code == 0, err
+        cp = csms.stations["SIM-1"]
+        stamps = [utc(c["timestamp"]) for c in cp.calls("StartTransaction")]
+        stamps += [utc(v["timestamp"]) for c in cp.calls("MeterValues") for v in c["meterValue"]]
+    assert len(stamps) >= 3
+    assert all(before <= s <= after for s in stamps), (before, stamps, after)
+    assert "warning: at --speed" not in err
