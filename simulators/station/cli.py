@@ -295,6 +295,11 @@ def simulate_command(
     problem = token_problem(token, kind, version=version)
     if problem is not None:
         raise click.BadParameter(problem, param_hint="--id-token")
+    if (fleet or ray_address is not None) and csms_speed is not None:
+        raise click.BadParameter(
+            "fleet mode keeps its own time of day; --csms-speed applies to the full stations",
+            param_hint="--csms-speed",
+        )
     if fleet or ray_address is not None:
         return _fleet(
             csms,
