@@ -278,6 +278,14 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     "worth; default: no limit); over it the connection closes with 1008.",
 )
 @console_options(default=False, only="listen: ")
+@click.option(
+    "--case-pause",
+    "case_pause_s",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="connect: seconds to wait between cases, before the station connects again (a "
+    "CSMS may need a moment after a station left; default 0).",
+)
 @csms_security_options
 def run_command(
     suites: tuple[str, ...],
@@ -299,6 +307,7 @@ def run_command(
     console: bool = False,
     console_host: str = "127.0.0.1",
     console_port: int = 0,
+    case_pause_s: float = 0.0,
     security_profile: int = 0,
     password_file: Path | None = None,
     cert: Path | None = None,
@@ -315,7 +324,7 @@ def run_command(
     except RunnerInputError as exc:
         raise InputProblem(str(exc)) from None
     overrides = _overrides(params, params_file)
-    problems = check_overrides(cases, overrides)
+    problems = check_overrides(cases, overrides, known=_library_names(cases, overrides))
     if problems:
         raise InputProblem(str(ScenarioLoadError(problems)))
     planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
@@ -325,8 +334,17 @@ def run_command(
         assert address is not None
         caps_csms = _capabilities(capabilities, ()) if capabilities is not None else None
         return asyncio.run(
-            run_connect(planned, url=address, capabilities=caps_csms, out=out, strict=strict)
+            run_connect(
+                planned,
+                url=address,
+                capabilities=caps_csms,
+                out=out,
+                strict=strict,
+                case_pause_s=case_pause_s,
+            )
         )
+    if case_pause_s:
+        raise InputProblem("--case-pause applies to --target connect only")
     if kind == "listen":
         if capabilities is None:
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
@@ -396,6 +414,19 @@ def run_command(
         strict,
         jobs,
     )
+
+
+def _library_names(cases: Sequence[Case], overrides: ParameterOverrides) -> set[str]:
+    """Parameter names of the whole case library, read only when the overrides set a name
+    no loaded case declares (one parameter file serves any subset of the library)."""
+    loaded = {name for case in cases for name in case.parameters}
+    if set(overrides.everywhere) <= loaded:
+        return set()
+    try:
+        library = load_cases(resolve_suites(()))
+    except (RunnerInputError, ScenarioLoadError):
+        return set()
+    return {name for case in library for name in case.parameters}
 
 
 def _default_fleet() -> list[FleetVehicle]:

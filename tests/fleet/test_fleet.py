@@ -78,6 +78,7 @@ async def test_dropped_csms_makes_stations_reconnect_with_backoff_and_reboot() -
     await server2.wait_closed()
     assert all(n == 2 for n in csms.boots.values())
     assert len(csms.boots) == 10
+    assert sum(stats.losses_by_kind.values()) == stats.reconnects  # each loss has its kind
 
 
 async def test_backoff_doubles_between_attempts_while_csms_is_down(
