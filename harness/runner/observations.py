@@ -129,6 +129,9 @@ class ObservationLog:
     boot: dict[str, Any] | None = None
     """The payload of the DUT's last BootNotification on this connection (vendor, model,
     firmware: a lab shows them), or ``None`` before one came."""
+    pending_starts: dict[int | None, datetime] = field(default_factory=dict)
+    """Remote starts the DUT accepted that no transaction has shown yet: EVSE (``None``: the
+    station chooses) → when the start was accepted (the reset waits a while for them)."""
 
     def notify(self) -> None:
         """Wake whoever waits for a new observation."""
@@ -140,9 +143,18 @@ class ObservationLog:
         self.notify()
 
     def start_transaction(self, transaction: ObservedTransaction) -> None:
-        """Record a transaction start."""
+        """Record a transaction start (it settles a pending remote start on its EVSE)."""
         self.transactions[transaction.evse] = transaction
+        self.pending_starts.pop(transaction.evse, None)
+        self.pending_starts.pop(None, None)
         self.notify()
+
+    def start_accepted(self, evse: int | None, at: datetime) -> None:
+        """The DUT accepted a remote start on ``evse`` (``None``: an EVSE of its choice) at
+        ``at``; unless a transaction already runs there, one is expected to start."""
+        if evse in self.transactions or (evse is None and self.transactions):
+            return
+        self.pending_starts[evse] = at
 
     def end_transaction(self, transaction_id: str) -> ObservedTransaction | None:
         """Record a transaction end; return it if it was known."""
