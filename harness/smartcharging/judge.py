@@ -186,6 +186,31 @@ def _unmerged(actual: CompositeSchedule, version: OcppVersion) -> list[Differenc
     return out
 
 
+def _fraction_digits(payload: dict[str, Any], version: OcppVersion) -> list[Difference]:
+    """2.0.1 ChargingSchedulePeriodType.limit: "Accepts at most one digit fraction (e.g.
+    8.1)" — said in words only, so the 2.0.1 schema does not check it (1.6's schema does:
+    multipleOf 0.1; 2.1 dropped the sentence)."""
+    if version is not OcppVersion.V201:
+        return []
+    schedule = payload.get("schedule")
+    periods = schedule.get("chargingSchedulePeriod") if isinstance(schedule, dict) else None
+    out: list[Difference] = []
+    for index, period in enumerate(periods if isinstance(periods, list) else ()):
+        limit = period.get("limit") if isinstance(period, dict) else None
+        if isinstance(limit, bool) or not isinstance(limit, int | float | Decimal):
+            continue
+        exponent = Decimal(str(limit)).normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -1:
+            out.append(
+                Difference(
+                    f"period {index} limit",
+                    "at most one digit fraction (2.0.1 ChargingSchedulePeriodType.limit)",
+                    str(limit),
+                )
+            )
+    return out
+
+
 def compare_composite(
     expected: CompositeSchedule,
     actual_payload: dict[str, Any],
@@ -214,6 +239,7 @@ def compare_composite(
     else:
         if actual.unit is not expected.unit:
             diffs.append(Difference("chargingRateUnit", str(expected.unit), str(actual.unit)))
+        diffs += _fraction_digits(actual_payload, version)
         delta = abs(to_epoch_s(actual.schedule_start) - to_epoch_s(expected.schedule_start))
         if delta > time_tolerance_s:
             e_iso, a_iso = iso(expected.schedule_start), iso(actual.schedule_start)

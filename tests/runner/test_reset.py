@@ -19,7 +19,7 @@ from harness.runner.inputs import sim_capabilities
 from harness.runner.simstation import builtin_factory
 from tests.runner.fake_station import FakeBehaviour
 from tests.runner.helpers import CAPS, run_yaml
-from tests.scenarios.library import SCENARIOS
+from tests.scenarios.library import K201_IDS, SCENARIOS
 from tests.scenarios.sim201 import OCPP201, run_201
 
 
@@ -173,7 +173,8 @@ async def test_not_implemented_in_a_precondition_is_fail_only_when_declared(
 def test_every_k_case_fails_a_station_that_declares_smart_charging_without_block_k(
     tmp_path: Path,
 ) -> None:
-    results = run_201([OCPP201], out=tmp_path, fault="smart_charging_not_implemented")
+    k_cases = [OCPP201 / f"{case_id}.yaml" for case_id in K201_IDS]
+    results = run_201(k_cases, out=tmp_path, fault="smart_charging_not_implemented")
     applicable = {k: r for k, r in results.items() if r.verdict is not Verdict.NOT_APPLICABLE}
     # TC_K_38 (no smart charging) and TC_K_42 (no W) are for other declarations.
     assert set(results) - set(applicable) == {"TC_K_38_CS", "TC_K_42_CS"}

@@ -116,12 +116,13 @@ def test_judge_allows_the_time_deviation_and_not_more() -> None:
 
 
 def test_judge_limits_to_the_precision() -> None:
+    # 2.1: no digit rule (2.0.1 has one, see below), a difference below 0.1 passes.
     expected = schedule()
-    payload = composite_response(expected, OcppVersion.V201)
+    payload = composite_response(expected, OcppVersion.V21)
     payload["schedule"]["chargingSchedulePeriod"][1]["limit"] += 0.05
-    assert compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0).ok
+    assert compare_composite(expected, payload, version=OcppVersion.V21, time_tolerance_s=0).ok
     payload["schedule"]["chargingSchedulePeriod"][1]["limit"] += 0.1
-    verdict = compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0)
+    verdict = compare_composite(expected, payload, version=OcppVersion.V21, time_tolerance_s=0)
     assert [(d.where, d.expected, d.actual) for d in verdict.differences] == [
         ("period 1 limit", "8.5", "8.65")
     ]
@@ -129,6 +130,17 @@ def test_judge_limits_to_the_precision() -> None:
     assert "Expected: EVSE 1 from 2024-03-04T12:00:00Z for 300 s: 0 s → 10.1 A" in text
     assert "Actual:" in text
     assert "period 1 limit: expected 8.5, got 8.65" in text
+
+
+def test_judge_2_0_1_limits_have_at_most_one_digit_fraction() -> None:
+    # 2.0.1 ChargingSchedulePeriodType.limit: "Accepts at most one digit fraction (e.g. 8.1)".
+    expected = schedule()
+    payload = composite_response(expected, OcppVersion.V201)
+    assert compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0).ok
+    payload["schedule"]["chargingSchedulePeriod"][1]["limit"] = 8.54
+    verdict = compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0)
+    assert [(d.where, d.actual) for d in verdict.differences] == [("period 1 limit", "8.54")]
+    assert "at most one digit fraction" in verdict.differences[0].expected
 
 
 def test_judge_reports_rejected_and_schema_violations() -> None:
