@@ -80,8 +80,13 @@ from harness.scenario import (
     substitute,
 )
 from harness.security.redaction import redact
+from harness.smartcharging import (
+    ONE_DIGIT_RULE,
+    compare_composite,
+    limit_digit_problems,
+    parse_composite_response,
+)
 from harness.smartcharging import OcppVersion as OracleVersion
-from harness.smartcharging import compare_composite, parse_composite_response
 
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
@@ -602,6 +607,17 @@ class CaseEngine:
                 )
                 self._judge(step, ok=False, expected=expected, actual=actual, frames=frames)
                 return
+        digits = limit_digit_problems(received.payload, OracleVersion(str(self._version)))
+        if digits:
+            shown = "; ".join(f"{path}: {value}" for path, value in digits[:5])
+            self._judge(
+                step,
+                ok=False,
+                expected=f"{expected}, every limit with {ONE_DIGIT_RULE}",
+                actual=f"{step.action} reports limits with more digits — {shown}",
+                frames=frames,
+            )
+            return
         missing = self._store(step.store, received.payload)
         if missing is not None:
             self._judge(step, ok=False, expected=expected, actual=missing, frames=frames)

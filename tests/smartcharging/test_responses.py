@@ -22,6 +22,7 @@ from harness.smartcharging import (
     compare_composite,
     composite_response,
     composite_schedule,
+    limit_digit_problems,
     parse_composite_response,
     rejected_response,
 )
@@ -141,6 +142,38 @@ def test_judge_2_0_1_limits_have_at_most_one_digit_fraction() -> None:
     verdict = compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0)
     assert [(d.where, d.actual) for d in verdict.differences] == [("period 1 limit", "8.54")]
     assert "at most one digit fraction" in verdict.differences[0].expected
+
+
+def test_the_one_digit_rule_applies_wherever_a_2_0_1_station_reports_limits() -> None:
+    report = {  # ReportChargingProfiles: the profiles as the station keeps them
+        "requestId": 1,
+        "chargingLimitSource": "CSO",
+        "evseId": 1,
+        "chargingProfile": [
+            {
+                "id": 7,
+                "chargingSchedule": [
+                    {
+                        "id": 7,
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [
+                            {"startPeriod": 0, "limit": 10.7},
+                            {"startPeriod": 60, "limit": D("10.72")},
+                            {"startPeriod": 120, "limit": 16},
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    found = limit_digit_problems(report, OcppVersion.V201)
+    assert found == [("$.chargingProfile[0].chargingSchedule[0].chargingSchedulePeriod[1].limit",
+                      "10.72")]  # fmt: skip
+    notify = {"chargingSchedule": [{"chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.05}]}]}
+    assert [v for _, v in limit_digit_problems(notify, OcppVersion.V201)] == ["6.05"]
+    # 1.6 leaves it to its schema (multipleOf 0.1), 2.1 has no such sentence.
+    assert limit_digit_problems(notify, OcppVersion.V16) == []
+    assert limit_digit_problems(notify, OcppVersion.V21) == []
 
 
 def test_judge_reports_rejected_and_schema_violations() -> None:
