@@ -129,6 +129,8 @@ class ObservationLog:
     boot: dict[str, Any] | None = None
     """The payload of the DUT's last BootNotification on this connection (vendor, model,
     firmware: a lab shows them), or ``None`` before one came."""
+    status_count: dict[int, int] = field(default_factory=dict)
+    """How many status reports came per EVSE (tells whether one came since a moment)."""
     pending_starts: dict[int | None, datetime] = field(default_factory=dict)
     """Remote starts the DUT accepted that no transaction has shown yet: EVSE (``None``: the
     station chooses) → when the start was accepted (the reset waits a while for them)."""
@@ -168,6 +170,7 @@ class ObservationLog:
     def set_status(self, evse: int, status: str) -> None:
         """Record a connector/EVSE status."""
         self.status[evse] = status
+        self.status_count[evse] = self.status_count.get(evse, 0) + 1
         self.notify()
 
     def record_limit(self, t: datetime, evse: int, limit: float | None, unit: str) -> None:

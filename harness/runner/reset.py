@@ -9,9 +9,10 @@
    TransactionEvent comes late: it is waited for :data:`START_GRACE_S`, then stopped);
 2. in simulation, **unplug** every EVSE's vehicle;
 3. **wait for idle**: no observed transaction, no accepted remote start still to show its
-   transaction, and no connector in a transaction status (1.6 Charging, SuspendedEV,
-   SuspendedEVSE; after the harness unplugged the vehicle also Preparing and Finishing in
-   1.6, Occupied in 2.x — the connector must be Available again);
+   transaction, a status report from each connector whose transaction the reset stopped
+   (waited for :data:`START_GRACE_S` as well), and no connector in a transaction status
+   (1.6 Charging, SuspendedEV, SuspendedEVSE; after the harness unplugged the vehicle also
+   Preparing and Finishing in 1.6, Occupied in 2.x — the connector must be Available again);
 4. **clear the charging profiles** (ClearChargingProfile without criteria; ``Unknown`` —
    nothing to clear — is fine) only when the case uses charging profiles and the declaration
    claims smart charging (or V2X) — see :func:`clears_profiles`. A station that declares no
@@ -30,7 +31,7 @@ import asyncio
 import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from harness.clock import Clock
@@ -110,13 +111,18 @@ class _Reset:
     deadline: float
     asked: dict[str, str] = field(default_factory=dict)
     """Transaction id → how its stop request was answered (for the reason)."""
+    stopped: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+    """EVSE of a transaction the reset stopped → (its status count, the time) at the stop
+    request: the connector's status after the stop is awaited (:data:`START_GRACE_S`)."""
     unplugged: bool = False
 
     @property
     def v16(self) -> bool:
         return str(self.endpoint.version) == OcppVersion.V16.value
 
-    def _declared(self, action: str, outcome: CallOutcome) -> ResetProblem | None:
+    def declared_problem(self, action: str, outcome: CallOutcome) -> ResetProblem | None:
+        """The problem when ``outcome`` says "not supported" to a request the declaration
+        promises (:mod:`harness.runner.declared`), else ``None``."""
         caps = self.engine.capabilities
         cited = declared_unsupported(
             action,
@@ -146,12 +152,13 @@ class _Reset:
                     tx_value = tx.transaction_id
             else:
                 action, tx_value = "RequestStopTransaction", tx.transaction_id
+            self.stopped[tx.evse] = (log.status_count.get(tx.evse, 0), self.clock.now())
             outcome = await self.endpoint.call(
                 action, {"transactionId": tx_value}, timeout_s=self.timeout_s
             )
             if outcome.failure is not None:
                 return ResetProblem(outcome.detail)
-            declared = self._declared(action, outcome)
+            declared = self.declared_problem(action, outcome)
             if declared is not None:
                 return declared
             if outcome.payload is not None:
@@ -183,6 +190,11 @@ class _Reset:
                 continue
             where = "an EVSE of its choice" if evse is None else f"EVSE {evse}"
             parts.append(f"a remote start accepted for {where} has not shown its transaction yet")
+        for evse, (count, at) in list(self.stopped.items()):
+            if log.status_count.get(evse, 0) > count or now - at >= grace:
+                del self.stopped[evse]  # its status came (judged below), or it never will
+                continue
+            parts.append(f"connector {evse} has not reported its status since its stop")
         busy = self._busy_statuses()
         parts += [
             f"connector {evse} is {status}"
@@ -195,7 +207,9 @@ class _Reset:
         remaining = self.deadline - self.clock.monotonic()
         grace = timedelta(seconds=self.endpoint.patience_s(START_GRACE_S))
         now = self.clock.now()
-        for at in self.endpoint.observations.pending_starts.values():
+        moments = [*self.endpoint.observations.pending_starts.values()]
+        moments += [at for _, at in self.stopped.values()]
+        for at in moments:
             remaining = min(remaining, max((at + grace - now).total_seconds(), 0.0))
         return remaining
 
@@ -250,7 +264,7 @@ async def reset(
             break
         cleared = True
         outcome = await endpoint.call("ClearChargingProfile", {}, timeout_s=timeout_s)
-        declared = state._declared("ClearChargingProfile", outcome)
+        declared = state.declared_problem("ClearChargingProfile", outcome)
         if declared is not None:
             return declared
         if outcome.payload is None:

@@ -18,7 +18,7 @@ from harness.clock import Clock
 from harness.connection import CallErrorReply, OcppConnection
 from harness.runner.engine import plain_json
 from harness.scenario.values import format_utc
-from harness.session import CallReceived, ErrorCode, Role
+from harness.session import CallReceived, ErrorCode, LocalProtocolError, Role
 from harness.smartcharging import (
     Accepted,
     ClearCriteria,
@@ -52,6 +52,8 @@ class FakeBehaviour:
     (a station that starts late: the StartTransaction may come during the next reset)."""
     keeps_transaction: bool = False
     """RemoteStopTransaction is Rejected and unplugging does not end the transaction."""
+    status_after_stop: str | None = None
+    """The connector status it reports after a transaction ended (``None``: none)."""
     not_implemented: set[str] = field(default_factory=set)
     """Actions it answers with CALLERROR NotImplemented."""
     vehicle_max_a: float = 16.0
@@ -192,6 +194,23 @@ class FakeStation:
         )
         self.tx = Transaction(str(res.payload["transactionId"]), self.clock.now())
 
+    async def report_status(self, status: str) -> None:
+        """StatusNotification (retried while another CALL of ours is outstanding)."""
+        for _ in range(100):
+            if self.conn is None or self.conn.transport.closed:
+                return
+            try:
+                await self.conn.call(
+                    "StatusNotification",
+                    {"connectorId": 1, "errorCode": "NoError", "status": status},
+                    timeout_s=30,
+                )
+                return
+            except LocalProtocolError:
+                await self.clock.sleep(0.1)
+            except Exception:
+                return
+
     async def end_transaction(self) -> None:
         if self.tx is None or self.conn is None:
             return
@@ -207,6 +226,8 @@ class FakeStation:
                 },
                 timeout_s=30,
             )
+        if self.b.status_after_stop is not None:
+            await self.report_status(self.b.status_after_stop)
 
     async def _RemoteStopTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
         if (

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.results import RunStore, Verdict
 from harness.runner.inputs import sim_capabilities
 from harness.runner.simstation import builtin_factory
@@ -88,6 +90,23 @@ async def test_a_station_that_cannot_be_brought_to_idle_gives_the_reason(
     assert "the reset before the case failed" in two.reason
     assert "did not become idle" in two.reason
     assert "still runs (RemoteStopTransaction answered Rejected)" in two.reason
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict"), [("Available", Verdict.PASS), ("Finishing", Verdict.INCONCLUSIVE)]
+)
+async def test_the_connector_must_be_available_again_after_the_reset(
+    tmp_path: Path, status: str, verdict: Verdict
+) -> None:
+    # The fake reports ``status`` once its transaction has ended, and nothing after.
+    behaviour = FakeBehaviour(status_after_stop=status)
+    text = _as_list(TWO_CASES.format(id="ONE"), TWO_CASES.format(id="TWO"))
+    results, _, _ = await run_yaml(tmp_path, text, behaviours=[behaviour])
+    one, two = results
+    assert one.verdict is Verdict.PASS
+    assert two.verdict is verdict, two.reason
+    if verdict is Verdict.INCONCLUSIVE:
+        assert "did not become idle within 60 s: connector 1 is Finishing" in two.reason
 
 
 NO_PROFILES = """
