@@ -55,6 +55,8 @@ __all__ = [
     "Waiter",
 ]
 
+_REMOTE_STARTS = frozenset({"RemoteStartTransaction", "RequestStartTransaction"})
+
 MIN_WALL_TIMEOUT_S = 5.0
 """On an accelerated clock, a wait for the DUT (an answer, a request) is never shorter than
 this many *wall* seconds: a simulated DUT's reaction time is processing time, not clock
@@ -282,11 +284,26 @@ class CsmsEndpoint:
     ) -> CallOutcome:
         """Send a CALL; every outcome comes back as a :class:`CallOutcome` (never raises for
         the DUT's faults; raises :class:`~harness.session.LocalProtocolError` for ours)."""
-        return await self._outcome(
+        outcome = await self._outcome(
             action,
             timeout_s,
             self.connection.call(action, dict(payload), timeout_s=self.patience_s(timeout_s)),
         )
+        if action in _REMOTE_STARTS and outcome.payload is not None:
+            self._start_accepted(payload, outcome.payload)
+        return outcome
+
+    def _start_accepted(self, request: Mapping[str, Any], answer: Mapping[str, Any]) -> None:
+        """Remember an accepted remote start whose transaction has not been seen (a 2.x
+        answer naming a transactionId says one already runs): the reset waits for it."""
+        if answer.get("status") != "Accepted" or "transactionId" in answer:
+            return
+        raw = request.get("connectorId", request.get("evseId"))
+        try:
+            evse = None if raw is None else int(raw)
+        except (TypeError, ValueError):
+            return
+        self.observations.start_accepted(evse, self.clock.now())
 
     async def call_raw(
         self, text: str, *, answer_id: str, timeout_s: float, label: str = "the raw frame"

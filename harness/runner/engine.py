@@ -5,7 +5,9 @@
 
 * a step that fails its MUST gives FAIL, its SHOULD NON_STRICT;
 * a failing ``precondition: true`` step gives INCONCLUSIVE and ends the case (what the case
-  checks was never exercised);
+  checks was never exercised) — except a "not supported" answer (CALLERROR NotImplemented /
+  NotSupported, 1.6 status NotSupported) to a request the capability declaration promises:
+  that is FAIL at MUST, citing the declaration field (:mod:`harness.runner.declared`);
 * the DUT closing the connection or not answering fails the step that needed it (or makes a
   precondition INCONCLUSIVE), and ends the case — never ERROR;
 * an exception in harness code ends the case with ERROR (the checks so far are kept);
@@ -43,6 +45,7 @@ from harness.results import (
     Series,
     StepRecord,
 )
+from harness.runner.declared import declared_unsupported
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.fuzz_step import run_fuzz
 from harness.runner.mirror import MirrorStore
@@ -77,8 +80,13 @@ from harness.scenario import (
     substitute,
 )
 from harness.security.redaction import redact
+from harness.smartcharging import (
+    ONE_DIGIT_RULE,
+    compare_composite,
+    limit_digit_problems,
+    parse_composite_response,
+)
 from harness.smartcharging import OcppVersion as OracleVersion
-from harness.smartcharging import compare_composite, parse_composite_response
 
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
@@ -353,9 +361,16 @@ class CaseEngine:
         actual: str,
         frames: tuple[int, ...] = (),
         series: tuple[str, ...] = (),
+        declared: str | None = None,
     ) -> None:
+        """Record a judged step. ``declared`` (see :mod:`harness.runner.declared`): the DUT
+        answered "not supported" to a request its declaration promises — a failure is then
+        FAIL (at MUST) even in a precondition, and the Expected cites the field."""
         requirement = self._requirement(step)
         where = f"step {self._counter}"
+        if declared is not None and not ok:
+            expected = f"{expected} — {declared}"
+            requirement = replace(requirement, level=Level.MUST)
         # A matcher's "got ..." quotes the DUT's answer: hide passwords there too.
         expected, actual = redact(expected), redact(actual)
         if ok:
@@ -380,6 +395,15 @@ class CaseEngine:
             )
             raise _Stop
         self._note(f"{where}: not met — {actual}"[:500])
+        if declared is not None:
+            self._checks.append(
+                CheckResult.failed(
+                    requirement, expected=expected, actual=actual, frames=frames, series=series
+                )
+            )
+            if step.precondition:
+                raise _Stop
+            return
         if step.precondition:
             self._checks.append(
                 CheckResult.inconclusive(
@@ -435,6 +459,7 @@ class CaseEngine:
             if outcome.failure == "closed":
                 raise _Stop
             return
+        declared = self._declared(step.action, outcome)
         if outcome.error_code is not None:
             ok = step.expect_call_error is not None and outcome.error_code in {
                 str(c) for c in step.expect_call_error
@@ -442,11 +467,30 @@ class CaseEngine:
             actual = f"CALLERROR {outcome.error_code}" + (
                 f" ({outcome.error_description})" if outcome.error_description else ""
             )
-            self._judge(step, ok=ok, expected=expected, actual=actual, frames=outcome.frames)
+            self._judge(
+                step,
+                ok=ok,
+                expected=expected,
+                actual=actual,
+                frames=outcome.frames,
+                declared=declared,
+            )
             return
-        await self._judge_payload(step, outcome, expected)
+        await self._judge_payload(step, outcome, expected, declared)
 
-    async def _judge_payload(self, step: SendStep, outcome: CallOutcome, expected: str) -> None:
+    def _declared(self, action: str, outcome: CallOutcome) -> str | None:
+        """The declaration field the DUT's "not supported" answer breaks, cited (or ``None``)."""
+        return declared_unsupported(
+            action,
+            error_code=outcome.error_code,
+            payload=outcome.payload,
+            capabilities=self.capabilities,
+            version=str(self._version),
+        )
+
+    async def _judge_payload(
+        self, step: SendStep, outcome: CallOutcome, expected: str, declared: str | None = None
+    ) -> None:
         answer = outcome.payload or {}
         if step.expect is None and step.expect_call_error is not None:
             self._judge(
@@ -464,7 +508,14 @@ class CaseEngine:
                     f"{_short(answer)} — at {result.path}: expected {result.expected}, "
                     f"got {result.actual}"
                 )
-                self._judge(step, ok=False, expected=expected, actual=actual, frames=outcome.frames)
+                self._judge(
+                    step,
+                    ok=False,
+                    expected=expected,
+                    actual=actual,
+                    frames=outcome.frames,
+                    declared=declared,
+                )
                 return
         stored = self._store(step.store, answer)
         if stored is not None:
@@ -564,6 +615,17 @@ class CaseEngine:
                 )
                 self._judge(step, ok=False, expected=expected, actual=actual, frames=frames)
                 return
+        digits = limit_digit_problems(received.payload, OracleVersion(str(self._version)))
+        if digits:
+            shown = "; ".join(f"{path}: {value}" for path, value in digits[:5])
+            self._judge(
+                step,
+                ok=False,
+                expected=f"{expected}, every limit with {ONE_DIGIT_RULE}",
+                actual=f"{step.action} reports limits with more digits — {shown}",
+                frames=frames,
+            )
+            return
         missing = self._store(step.store, received.payload)
         if missing is not None:
             self._judge(step, ok=False, expected=expected, actual=missing, frames=frames)
@@ -732,6 +794,7 @@ class CaseEngine:
                 expected=f"{base} answered with the oracle's schedule",
                 actual=actual,
                 frames=outcome.frames,
+                declared=self._declared("GetCompositeSchedule", outcome),
             )
             if outcome.failure == "closed":
                 raise _Stop

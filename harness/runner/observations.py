@@ -148,6 +148,11 @@ class ObservationLog:
     firmware: a lab shows them), or ``None`` before one came."""
     observers: list[ObservationObserver] = field(default_factory=list)
     """Told of each sample and limit as it is recorded (see :data:`ObservationObserver`)."""
+    status_count: dict[int, int] = field(default_factory=dict)
+    """How many status reports came per EVSE (tells whether one came since a moment)."""
+    pending_starts: dict[int | None, datetime] = field(default_factory=dict)
+    """Remote starts the DUT accepted that no transaction has shown yet: EVSE (``None``: the
+    station chooses) → when the start was accepted (the reset waits a while for them)."""
 
     def notify(self) -> None:
         """Wake whoever waits for a new observation."""
@@ -163,9 +168,18 @@ class ObservationLog:
         self.notify()
 
     def start_transaction(self, transaction: ObservedTransaction) -> None:
-        """Record a transaction start."""
+        """Record a transaction start (it settles a pending remote start on its EVSE)."""
         self.transactions[transaction.evse] = transaction
+        self.pending_starts.pop(transaction.evse, None)
+        self.pending_starts.pop(None, None)
         self.notify()
+
+    def start_accepted(self, evse: int | None, at: datetime) -> None:
+        """The DUT accepted a remote start on ``evse`` (``None``: an EVSE of its choice) at
+        ``at``; unless a transaction already runs there, one is expected to start."""
+        if evse in self.transactions or (evse is None and self.transactions):
+            return
+        self.pending_starts[evse] = at
 
     def end_transaction(self, transaction_id: str) -> ObservedTransaction | None:
         """Record a transaction end; return it if it was known."""
@@ -179,6 +193,7 @@ class ObservationLog:
     def set_status(self, evse: int, status: str) -> None:
         """Record a connector/EVSE status."""
         self.status[evse] = status
+        self.status_count[evse] = self.status_count.get(evse, 0) + 1
         self.notify()
 
     def record_limit(self, t: datetime, evse: int, limit: float | None, unit: str) -> None:

@@ -10,15 +10,16 @@ open :class:`~harness.results.RunWriter`. Per case it
    explicitly (:func:`~harness.scenario.with_vehicle_facts`);
 2. makes sure the DUT is connected (after a disconnection: the provider restarts the
    simulated station, or waits a bounded time for the real one) — INCONCLUSIVE if not;
-3. resets the DUT (stop transactions, unplug in simulation, clear all profiles), traced into
-   the case's own trace — a failed reset makes the case INCONCLUSIVE, never FAIL;
+3. resets the DUT (:mod:`harness.runner.reset`: stop every transaction, unplug in
+   simulation, wait until idle, clear the profiles if the case uses them), traced into the
+   case's own trace — a reset that cannot reach idle makes the case INCONCLUSIVE naming what
+   is busy; a request the declaration promises answered "not supported" makes it FAIL;
 4. runs the :class:`~harness.runner.engine.CaseEngine` and writes the
    :class:`~harness.results.CaseResult` at once (fsynced: a crash loses nothing judged).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -29,9 +30,12 @@ from harness.clock import Clock
 from harness.results import (
     CaseInfo,
     CaseResult,
+    CheckResult,
     DeviceKind,
     DeviceRef,
     Interruption,
+    Level,
+    Requirement,
     RunStoreError,
     RunWriter,
 )
@@ -39,15 +43,16 @@ from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.engine import CaseEngine, StepObserver
 from harness.runner.operator import Operator
 from harness.runner.progress import WaitProgress
+from harness.runner.reset import ResetProblem, reset
 from harness.runner.stall import StallMonitor
 from harness.runner.targets import DutProvider
-from harness.scenario import Capabilities, Case, OcppVersion, selects, with_vehicle_facts
+from harness.scenario import Capabilities, Case, selects, with_vehicle_facts
 from harness.transport import OcppSubprotocol
 
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
 
-__all__ = ["ConnectedCallback", "PlannedCase", "RunOptions", "run_cases"]
+__all__ = ["ConnectedCallback", "PlannedCase", "RunOptions", "reset", "run_cases"]
 
 _SUBPROTOCOL = {
     "1.6": OcppSubprotocol.V16,
@@ -308,7 +313,13 @@ async def _run_one(
     sink = writer.trace_sink(info.key, secrets=secrets)
     dut.endpoint.set_trace(sink)
     try:
-        problem = await reset(dut.endpoint, dut.engine, clock=clock, timeout_s=opts.reset_timeout_s)
+        problem = await reset(
+            dut.endpoint,
+            dut.engine,
+            clock=clock,
+            timeout_s=opts.reset_timeout_s,
+            case=item.case,
+        )
     except Exception as exc:
         dut.endpoint.set_trace(None)
         return CaseResult.harness_error(
@@ -320,12 +331,22 @@ async def _run_one(
         )
     if problem is not None:
         dut.endpoint.set_trace(None)
+        if problem.declared is not None:
+            return CaseResult(
+                info,
+                started,
+                clock.now(),
+                time.perf_counter() - wall0,
+                checks=(_declared_check(item.case, problem),),
+            )
         return CaseResult(
             info,
             started,
             clock.now(),
             time.perf_counter() - wall0,
-            interruption=Interruption.inconclusive(f"the reset before the case failed: {problem}"),
+            interruption=Interruption.inconclusive(
+                f"the reset before the case failed: {problem.reason}"
+            ),
         )
     outcome = await dut.engine.run(item.case, parameters=item.parameters, notes=notes)
     dut.endpoint.set_trace(None)
@@ -343,52 +364,16 @@ async def _run_one(
     )
 
 
-async def reset(
-    endpoint: CsmsEndpoint, engine: CaseEngine, *, clock: Clock, timeout_s: float
-) -> str | None:
-    """Bring the DUT back to a clean state; return what went wrong, or ``None``.
-
-    Stops the transactions the harness observed (RemoteStopTransaction in 1.6,
-    RequestStopTransaction in 2.x), unplugs the simulated vehicle, and clears every
-    charging profile (ClearChargingProfile without criteria; ``Unknown`` — nothing to
-    clear — is fine).
-    """
-    log = endpoint.observations
-    v16 = str(endpoint.version) == OcppVersion.V16.value
-    for tx in list(log.transactions.values()):
-        if v16:
-            try:
-                tx_value: Any = int(tx.transaction_id)
-            except ValueError:
-                tx_value = tx.transaction_id
-            outcome = await endpoint.call(
-                "RemoteStopTransaction", {"transactionId": tx_value}, timeout_s=timeout_s
-            )
-        else:
-            outcome = await endpoint.call(
-                "RequestStopTransaction", {"transactionId": tx.transaction_id}, timeout_s=timeout_s
-            )
-        if outcome.failure is not None:
-            return outcome.detail
-    if engine.control is not None:
-        for evse in engine.mirror.context().evse_ids:
-            await engine.control.unplug(evse=evse)
-    deadline = clock.monotonic() + timeout_s
-    while log.transactions and clock.monotonic() < deadline:
-        log.changed.clear()
-        try:
-            await clock.wait_for(log.changed.wait(), deadline - clock.monotonic())
-        except TimeoutError:
-            break
-    if log.transactions:
-        ids = ", ".join(t.transaction_id for t in log.transactions.values())
-        return f"transaction(s) {ids} did not stop within {timeout_s:g} s"
-    outcome = await endpoint.call("ClearChargingProfile", {}, timeout_s=timeout_s)
-    if outcome.payload is None:
-        return f"ClearChargingProfile: {outcome.detail or 'CALLERROR ' + str(outcome.error_code)}"
-    if outcome.payload.get("status") not in {"Accepted", "Unknown"}:
-        return f"ClearChargingProfile answered {outcome.payload.get('status')}"
-    engine.mirror.reset()
-    log.clear_case()
-    await asyncio.sleep(0)
-    return None
+def _declared_check(case: Case, problem: ResetProblem) -> CheckResult:
+    """The FAIL of a DUT that answered a reset request it declares supported with "not
+    supported" (judged against the case's first requirement, at MUST)."""
+    first = case.requirements[0] if case.requirements else None
+    requirement = Requirement(
+        first.id if first else case.id, Level.MUST, first.text if first else case.title
+    )
+    return CheckResult.failed(
+        requirement,
+        expected=f"an answer to {problem.action} (the reset before the case): {problem.declared}",
+        actual=problem.reason,
+        frames=problem.frames,
+    )

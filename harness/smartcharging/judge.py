@@ -186,6 +186,59 @@ def _unmerged(actual: CompositeSchedule, version: OcppVersion) -> list[Differenc
     return out
 
 
+ONE_DIGIT_RULE = "at most one digit fraction (2.0.1 ChargingSchedulePeriodType.limit)"
+"""What :func:`limit_digit_problems` checks, in words (for Expected texts)."""
+
+
+def limit_digit_problems(payload: Any, version: OcppVersion) -> list[tuple[str, str]]:
+    """Every ``limit`` of a ``chargingSchedulePeriod`` anywhere in ``payload`` that has more
+    than one digit after the point, as ``(JSON path, value)`` — OCPP 2.0.1 only.
+
+    2.0.1 ChargingSchedulePeriodType.limit: "Accepts at most one digit fraction (e.g. 8.1)",
+    said in words only, so the 2.0.1 schema does not check it wherever a station reports a
+    limit (GetCompositeSchedule, ReportChargingProfiles, NotifyChargingLimit). 1.6's schema
+    does (multipleOf 0.1); 2.1 dropped the sentence."""
+    if version is not OcppVersion.V201:
+        return []
+    out: list[tuple[str, str]] = []
+
+    def visit(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "chargingSchedulePeriod" and isinstance(item, list):
+                    for index, period in enumerate(item):
+                        limit = period.get("limit") if isinstance(period, dict) else None
+                        if _too_many_digits(limit):
+                            out.append((f"{path}.{key}[{index}].limit", str(limit)))
+                else:
+                    visit(item, f"{path}.{key}")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                visit(item, f"{path}[{index}]")
+
+    visit(payload, "$")
+    return out
+
+
+def _too_many_digits(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return False
+    exponent = Decimal(str(value)).normalize().as_tuple().exponent
+    return isinstance(exponent, int) and exponent < -1
+
+
+def _fraction_digits(payload: dict[str, Any], version: OcppVersion) -> list[Difference]:
+    """The composite's limits against 2.0.1's one-digit-fraction rule (see
+    :func:`limit_digit_problems`)."""
+    schedule = payload.get("schedule")
+    periods = schedule.get("chargingSchedulePeriod") if isinstance(schedule, dict) else None
+    found = limit_digit_problems({"chargingSchedulePeriod": periods}, version)
+    return [
+        Difference(f"period {path.split('[')[1].split(']')[0]} limit", ONE_DIGIT_RULE, value)
+        for path, value in found
+    ]
+
+
 def compare_composite(
     expected: CompositeSchedule,
     actual_payload: dict[str, Any],
@@ -214,6 +267,7 @@ def compare_composite(
     else:
         if actual.unit is not expected.unit:
             diffs.append(Difference("chargingRateUnit", str(expected.unit), str(actual.unit)))
+        diffs += _fraction_digits(actual_payload, version)
         delta = abs(to_epoch_s(actual.schedule_start) - to_epoch_s(expected.schedule_start))
         if delta > time_tolerance_s:
             e_iso, a_iso = iso(expected.schedule_start), iso(actual.schedule_start)

@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from harness.clock import Clock
-from harness.connection import OcppConnection
+from harness.connection import CallErrorReply, OcppConnection
 from harness.runner.engine import plain_json
 from harness.scenario.values import format_utc
-from harness.session import CallReceived, Role
+from harness.session import CallReceived, ErrorCode, LocalProtocolError, Role
 from harness.smartcharging import (
     Accepted,
     ClearCriteria,
@@ -47,6 +47,15 @@ class FakeBehaviour:
     """Close the connection when this action arrives."""
     start_before_answer: bool = False
     """Send StartTransaction before answering RemoteStartTransaction."""
+    start_delay_s: float = 0.0
+    """Clock seconds between accepting RemoteStartTransaction and sending StartTransaction
+    (a station that starts late: the StartTransaction may come during the next reset)."""
+    keeps_transaction: bool = False
+    """RemoteStopTransaction is Rejected and unplugging does not end the transaction."""
+    status_after_stop: str | None = None
+    """The connector status it reports after a transaction ended (``None``: none)."""
+    not_implemented: set[str] = field(default_factory=set)
+    """Actions it answers with CALLERROR NotImplemented."""
     vehicle_max_a: float = 16.0
     meter_interval_s: float = 1.0
     max_current_a: float = 32.0
@@ -61,7 +70,8 @@ class FakeControl:
 
     async def unplug(self, *, evse: int) -> None:
         self._station.plugged = False
-        await self._station.end_transaction()
+        if not self._station.b.keeps_transaction:
+            await self._station.end_transaction()
 
     async def set_soc(self, *, evse: int, soc_percent: float) -> None:
         self._station.soc = soc_percent
@@ -82,6 +92,8 @@ class FakeStation:
         self._tasks: list[asyncio.Task[Any]] = []
         self.control = FakeControl(self)
         self.received: list[str] = []
+        self.starting = False
+        """A remote start was accepted and its StartTransaction is still to come."""
 
     def context(self) -> StationContext:
         txs = ((1, self.tx),) if self.tx is not None else ()
@@ -136,6 +148,8 @@ class FakeStation:
                 await asyncio.sleep(3600)
             if action in self.b.silent_actions:
                 await asyncio.sleep(3600)
+            if action in self.b.not_implemented:
+                raise CallErrorReply(ErrorCode.NOT_IMPLEMENTED, f"no {action} here")
             return await getattr(self, "_" + action)(event.payload)
 
         return handle
@@ -144,11 +158,24 @@ class FakeStation:
         return {"status": "Accepted"}
 
     async def _RemoteStartTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.tx is not None or self.starting:  # 1.6 §5.11: the connector is busy
+            return {"status": "Rejected"}
+        if self.b.start_delay_s > 0:
+            self.starting = True
+            self._spawn(self._start_later(p["idTag"]))
+            return {"status": "Accepted"}
         if self.b.start_before_answer:
             await self._start(p["idTag"])
             return {"status": "Accepted"}
         asyncio.get_running_loop().call_soon(lambda: self._spawn(self._start(p["idTag"])))
         return {"status": "Accepted"}
+
+    async def _start_later(self, tag: str) -> None:
+        await self.clock.sleep(self.b.start_delay_s)
+        try:
+            await self._start(tag)
+        finally:
+            self.starting = False
 
     def _spawn(self, coro: Any) -> None:
         self._tasks.append(asyncio.ensure_future(coro))
@@ -167,6 +194,23 @@ class FakeStation:
         )
         self.tx = Transaction(str(res.payload["transactionId"]), self.clock.now())
 
+    async def report_status(self, status: str) -> None:
+        """StatusNotification (retried while another CALL of ours is outstanding)."""
+        for _ in range(100):
+            if self.conn is None or self.conn.transport.closed:
+                return
+            try:
+                await self.conn.call(
+                    "StatusNotification",
+                    {"connectorId": 1, "errorCode": "NoError", "status": status},
+                    timeout_s=30,
+                )
+                return
+            except LocalProtocolError:
+                await self.clock.sleep(0.1)
+            except Exception:
+                return
+
     async def end_transaction(self) -> None:
         if self.tx is None or self.conn is None:
             return
@@ -182,9 +226,15 @@ class FakeStation:
                 },
                 timeout_s=30,
             )
+        if self.b.status_after_stop is not None:
+            await self.report_status(self.b.status_after_stop)
 
     async def _RemoteStopTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
-        if self.tx is None or str(p["transactionId"]) != self.tx.transaction_id:
+        if (
+            self.b.keeps_transaction
+            or self.tx is None
+            or str(p["transactionId"]) != self.tx.transaction_id
+        ):
             return {"status": "Rejected"}
         self._spawn(self.end_transaction())
         return {"status": "Accepted"}

@@ -30,6 +30,8 @@ from tests.scenarios.library import (
     CSMS_IDS,
     K201_IDS,
     ROB_IDS,
+    SC16_IDS,
+    SC201_IDS,
     SCENARIOS,
     SCHEMA_DIR,
     TC_IDS,
@@ -58,9 +60,9 @@ def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
         for v in case.ocpp_versions
     ]
     expected = (
-        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS)]
+        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *SC16_IDS)]
         + [(i, v) for i in ROB_IDS for v in ("1.6", "2.0.1", "2.1")]
-        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS)]
+        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *SC201_IDS)]
         + [(i, "2.1") for i in V21_IDS]
     )
     assert sorted(keys) == sorted(expected)
