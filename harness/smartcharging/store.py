@@ -164,9 +164,11 @@ class ProfileStore:
         unit: RateUnit,
         context: StationContext,
         default_limit: Decimal | None = None,
+        tx_default_resumes: bool = False,
     ) -> CompositeSchedule:
         """The composite schedule rounded to this version's precision (see
-        :func:`~harness.smartcharging.composite.composite_schedule`)."""
+        :func:`~harness.smartcharging.composite.composite_schedule`; ``tx_default_resumes``
+        asks for the reading the specification does not take, for a verdict to name it)."""
         return composite_schedule(
             self._items,
             evse_id=evse_id,
@@ -176,6 +178,7 @@ class ProfileStore:
             context=context,
             default_limit=default_limit,
             precision=PRECISION[self.version],
+            tx_default_resumes=tx_default_resumes,
         )
 
     def composite_response(
