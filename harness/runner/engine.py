@@ -85,7 +85,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CaseEngine", "EngineOutcome"]
 
-DEFAULT_TIME_TOLERANCE_S = 2
+DEFAULT_TIME_TOLERANCE_S = 1.0
+"""The max time deviation of composite checks when a case gives no ``max_time_deviation``
+parameter (the OCA documents' <Configured max time deviation>); never below 1 s, the
+resolution of startPeriod and duration."""
+TIME_DEVIATION_PARAMETER = "max_time_deviation"
 """How far a composite schedule's start and period starts may be off (clock seconds)."""
 
 
@@ -135,7 +139,7 @@ class CaseEngine:
         operator: Operator,
         control: SimulationControl | None,
         capabilities: Capabilities | None = None,
-        time_tolerance_s: int = DEFAULT_TIME_TOLERANCE_S,
+        time_tolerance_s: float = DEFAULT_TIME_TOLERANCE_S,
         stall_monitor: StallMonitor | None = None,
         lab_meter: LabMeter | None = None,
         wait_progress: WaitProgress | None = None,
@@ -735,7 +739,7 @@ class CaseEngine:
             reported = parse_composite_response(answer, version)
         except Exception:  # a malformed answer: compare_composite reports it
             reported = None
-        tol = self.time_tolerance_s
+        tol = self._time_deviation_s()
         if reported is not None and (
             (sent_at - reported.schedule_start).total_seconds() <= tol
             and (reported.schedule_start - received_at).total_seconds() <= tol
@@ -748,16 +752,27 @@ class CaseEngine:
             unit=step.unit,
             default_limit=self._default_limit(step.unit),
         )
+        alternative = self.mirror.composite(
+            evse_id=evse,
+            start=start,
+            duration_s=duration,
+            unit=step.unit,
+            default_limit=self._default_limit(step.unit),
+            tx_default_resumes=True,
+        )
         comparison = compare_composite(
             expected,
             answer,
             version=version,
             time_tolerance_s=tol,
             precision=Decimal(str(tolerance)) if tolerance > 0 else None,
+            alternative=None if alternative == expected else alternative,
         )
         actual = comparison.actual_text
         if comparison.differences:
             actual += " — " + "; ".join(d.describe() for d in comparison.differences)
+        if comparison.reading is not None:
+            actual += f" — {comparison.reading}"
         self._judge(
             step,
             ok=comparison.ok,
@@ -765,6 +780,13 @@ class CaseEngine:
             actual=actual,
             frames=outcome.frames,
         )
+
+    def _time_deviation_s(self) -> float:
+        """The case's ``max_time_deviation`` parameter, else the engine's; at least 1 s."""
+        value = self._variables.get(TIME_DEVIATION_PARAMETER)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return max(float(value), 1.0)
+        return max(float(self.time_tolerance_s), 1.0)
 
     def _default_limit(self, unit: str) -> Decimal | None:
         caps = self.capabilities
