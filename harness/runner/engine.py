@@ -74,6 +74,7 @@ from harness.scenario import (
     match,
     resolve_int,
     resolve_number,
+    resolve_text,
     substitute,
 )
 from harness.security.redaction import redact
@@ -332,13 +333,17 @@ class CaseEngine:
         case = self._case
         assert case is not None
         level = Level(case.step_level(step).value)
+
+        def text(value: str) -> str:
+            return resolve_text(value, variables=self._variables)
+
         if step.requirement is not None:
             found = case.requirement(step.requirement)
-            return Requirement(step.requirement, level, found.text if found else "")
+            return Requirement(step.requirement, level, text(found.text) if found else "")
         if case.requirements:
             first = case.requirements[0]
-            return Requirement(first.id, level, first.text)
-        return Requirement(case.id, level, case.title)
+            return Requirement(first.id, level, text(first.text))
+        return Requirement(case.id, level, text(case.title))
 
     def _judge(
         self,
@@ -353,7 +358,7 @@ class CaseEngine:
         requirement = self._requirement(step)
         where = f"step {self._counter}"
         # A matcher's "got ..." quotes the DUT's answer: hide passwords there too.
-        expected, actual = redact(expected), redact(actual)
+        expected, actual = redact(resolve_text(expected, variables=self._variables)), redact(actual)
         if ok:
             self._note(f"{where}: ok — {actual}"[:500])
             if not step.precondition:
@@ -403,6 +408,7 @@ class CaseEngine:
         series: tuple[str, ...] = (),
     ) -> None:
         reason = redact(reason)
+        expected = resolve_text(expected, variables=self._variables)
         self._note(f"step {self._counter}: cannot judge — {reason}"[:500])
         self._checks.append(
             CheckResult.inconclusive(

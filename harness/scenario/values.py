@@ -41,6 +41,7 @@ __all__ = [
     "references_in",
     "resolve_int",
     "resolve_number",
+    "resolve_text",
     "substitute",
 ]
 
@@ -307,3 +308,23 @@ def extract(payload: Any, path: str) -> Any:
             current = current[part]
             walked += f".{part}"
     return current
+
+
+def resolve_text(text: str, *, variables: Mapping[str, Any]) -> str:
+    """``text`` for a reader: every ``${name}`` replaced by its value (numbers without a
+    needless ``.0``), a name with no value by ``name (not set)``, ``${now...}`` by
+    ``now...``. Never raises; the result has no ``${`` left (issue #14: no reference
+    reaches an Expected or requirement text)."""
+
+    def one(match: re.Match[str]) -> str:
+        body = match.group(1).strip()
+        if _NAME.fullmatch(body) and body != "now":
+            if body not in variables:
+                return f"{body} (not set)"
+            value = variables[body]
+            if isinstance(value, float) and value.is_integer():
+                return str(int(value))
+            return str(value)
+        return body
+
+    return _REF.sub(one, text.replace("$${", "${")).replace("${", "$ {")
