@@ -77,9 +77,11 @@ from harness.scenario import (
     resolve_text,
     substitute,
 )
+from harness.scenario.model import OUR_SOURCE
 from harness.security.redaction import redact
 from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging import compare_composite, parse_composite_response
+from harness.smartcharging.judge import schedule_text
 
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
@@ -758,6 +760,27 @@ class CaseEngine:
             unit=step.unit,
             default_limit=self._default_limit(step.unit),
         )
+        case = self._case
+        assert case is not None
+        unlimited = (
+            self._default_limit(step.unit) is None
+            and version is not OracleVersion.V21
+            and any(p.limit is None for p in expected.periods)
+        )
+        if unlimited and case.source != OUR_SOURCE:
+            # The OCA documents expect "the local limit of the Charging Station" where no
+            # profile limits (e.g. TC_067_CS step 12): a configured value, never "none".
+            self._unjudgeable(
+                step,
+                expected=f"{base}: {schedule_text(expected)}",
+                reason=(
+                    f"{case.source} expects the station's local limit where no profile limits; "
+                    "the declaration does not give it: add max_current_a to the capability "
+                    "declaration"
+                ),
+                frames=outcome.frames,
+            )
+            return
         alternative = self.mirror.composite(
             evse_id=evse,
             start=start,
@@ -773,16 +796,24 @@ class CaseEngine:
             time_tolerance_s=tol,
             precision=Decimal(str(tolerance)) if tolerance > 0 else None,
             alternative=None if alternative == expected else alternative,
+            any_limit_where_unlimited=unlimited,
         )
         actual = comparison.actual_text
         if comparison.differences:
             actual += " — " + "; ".join(d.describe() for d in comparison.differences)
         if comparison.reading is not None:
             actual += f" — {comparison.reading}"
+        wanted = comparison.expected_text
+        if unlimited:
+            wanted += (
+                " — where no profile limits (→ none) any limit the station reports is "
+                "accepted: the declaration gives no max_current_a, and a composite may carry "
+                "the station's own limits (1.6 §5.7, 2.0.1 K08)"
+            )
         self._judge(
             step,
             ok=comparison.ok,
-            expected=comparison.expected_text,
+            expected=wanted,
             actual=actual,
             frames=outcome.frames,
         )

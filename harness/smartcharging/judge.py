@@ -233,6 +233,31 @@ def _without_slivers(schedule: CompositeSchedule, tol_ms: int) -> CompositeSched
     return replace(schedule, periods=tuple(periods), start_offsets_ms=tuple(offsets))
 
 
+def _filled(
+    expected: CompositeSchedule, actual: CompositeSchedule, tol_ms: int
+) -> CompositeSchedule:
+    """``expected`` with each period without a limit taking the answer's limit at its start
+    (then equal neighbours merged again)."""
+    if all(p.limit is not None for p in expected.periods):
+        return expected
+    e_start, a_start = to_epoch_ms(expected.schedule_start), to_epoch_ms(actual.schedule_start)
+    a_offsets = [a_start + actual.offset_ms(i) for i in range(len(actual.periods))]
+    periods: list[CompositePeriod] = []
+    offsets: list[int] = []
+    for index, period in enumerate(expected.periods):
+        offset = expected.offset_ms(index)
+        if period.limit is None and actual.periods:
+            at = e_start + offset
+            # the answer's period in force at that instant (its first before its start)
+            found = max((i for i, t in enumerate(a_offsets) if t <= at + tol_ms), default=0)
+            period = replace(period, limit=actual.periods[found].limit)
+        if periods and replace(periods[-1], start_period_s=0) == replace(period, start_period_s=0):
+            continue
+        periods.append(period)
+        offsets.append(offset)
+    return replace(expected, periods=tuple(periods), start_offsets_ms=tuple(offsets))
+
+
 def _unmerged(actual: CompositeSchedule, version: OcppVersion) -> list[Difference]:
     """Adjacent periods of the DUT's answer that carry the same values: a composite merges
     them (OCA TC_066_CS fails an extra period with its neighbour's limit). Named so that the
@@ -269,6 +294,7 @@ def compare_composite(
     precision: Decimal | None = None,
     alternative: CompositeSchedule | None = None,
     alternative_reading: str = READING_TX_DEFAULT_RESUMES,
+    any_limit_where_unlimited: bool = False,
 ) -> ScheduleComparison:
     """Compare a DUT's GetCompositeSchedule response payload with the oracle's schedule.
 
@@ -277,7 +303,10 @@ def compare_composite(
     is the max time deviation (seconds, fractions allowed). When the answer differs from
     ``expected`` but matches ``alternative`` (the composite under a reading the
     specification does not take), the comparison's ``reading`` says so, naming
-    ``alternative_reading`` (which reading, and the rule it breaks).
+    ``alternative_reading`` (which reading, and the rule it breaks). With
+    ``any_limit_where_unlimited`` a period the oracle leaves without a limit (no profile
+    limits it) takes whatever limit the answer reports there: the station's own maximum,
+    which the harness does not know, is a limit the specification allows.
     """
     step = precision if precision is not None else PRECISION[version]
     tol_ms = round(time_tolerance_s * 1000)
@@ -290,12 +319,17 @@ def compare_composite(
         diffs.append(Difference("response schema", "a valid payload", str(exc), RULE_SCHEMA))
     if not diffs:
         actual = parse_composite_response(actual_payload, version)
+    wanted = expected
+    if actual is not None and any_limit_where_unlimited:
+        wanted = _filled(expected, actual, tol_ms)
+        if alternative is not None:
+            alternative = _filled(alternative, actual, tol_ms)
     if actual is None:
         if not diffs:
             got = f"{status} without a schedule" if status == "Accepted" else status
             diffs.append(Difference("status", "Accepted with a schedule", got, RULE_SCHEDULE))
     else:
-        diffs += _against(expected, actual, version, tol_ms, step)
+        diffs += _against(wanted, actual, version, tol_ms, step)
     reading = None
     if (
         diffs

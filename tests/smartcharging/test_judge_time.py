@@ -155,3 +155,30 @@ def test_another_wrong_answer_is_not_called_the_alternative_reading() -> None:
     assert not verdict.ok
     assert verdict.reading is None
     assert Decimal(8) == expected.periods[0].limit
+
+
+@pytest.mark.parametrize(
+    "periods", [[(0, 6), (150, 32)], [(0, 6)], [(0, 6), (150, 16)]], ids=["32A", "merged", "16A"]
+)
+def test_any_limit_where_nothing_limits(periods: list[tuple[int, float]]) -> None:
+    """Our own cases: where no profile limits, the station's own limit (unknown to the
+    harness) is accepted, merged with its neighbour too."""
+    items = [InstalledProfile(1, profile(1, Purpose.TX_DEFAULT, [(0, 6)], duration=150))]
+    expected = composite_schedule(
+        items, evse_id=1, start=T0, duration_s=300, unit=RateUnit.A, context=CTX
+    )
+    assert [p.limit for p in expected.periods] == [Decimal(6), None]
+    answer = answer16(iso(T0), 300, periods)
+    strict = compare_composite(expected, answer, version=OcppVersion.V16, time_tolerance_s=1)
+    assert not strict.ok
+    verdict = compare_composite(
+        expected, answer, version=OcppVersion.V16, time_tolerance_s=1,
+        any_limit_where_unlimited=True,
+    )  # fmt: skip
+    assert verdict.ok, verdict.describe()
+    wrong = answer16(iso(T0), 300, [(0, 8), *periods[1:]])
+    verdict = compare_composite(
+        expected, wrong, version=OcppVersion.V16, time_tolerance_s=1,
+        any_limit_where_unlimited=True,
+    )  # fmt: skip
+    assert not verdict.ok
