@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -50,6 +51,9 @@ class FakeBehaviour:
     vehicle_max_a: float = 16.0
     meter_interval_s: float = 1.0
     max_current_a: float = 32.0
+    composite_script: Callable[[FakeStation, dict[str, Any]], dict[str, Any]] | None = None
+    """Answer GetCompositeSchedule with this fixed frame (given the station and the request)
+    instead of the oracle's: a scripted station as an independent implementation answers."""
 
 
 class FakeControl:
@@ -82,6 +86,8 @@ class FakeStation:
         self._tasks: list[asyncio.Task[Any]] = []
         self.control = FakeControl(self)
         self.received: list[str] = []
+        self.profiles_set_at: list[datetime] = []
+        """When each SetChargingProfile arrived (clock time)."""
 
     def context(self) -> StationContext:
         txs = ((1, self.tx),) if self.tx is not None else ()
@@ -190,6 +196,7 @@ class FakeStation:
         return {"status": "Accepted"}
 
     async def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.profiles_set_at.append(self.clock.now())
         if self.b.reject_profiles:
             return {"status": "Rejected"}
         evse, profile = parse_set_charging_profile(plain_json(p), version=OV.V16)
@@ -215,6 +222,8 @@ class FakeStation:
     async def _GetCompositeSchedule(self, p: dict[str, Any]) -> dict[str, Any]:
         if self.b.empty_composite:
             return {"status": "Accepted", "connectorId": p["connectorId"]}
+        if self.b.composite_script is not None:
+            return self.b.composite_script(self, p)
         return self.store.composite_response(
             evse_id=p["connectorId"],
             start=self.clock.now(),

@@ -1,0 +1,121 @@
+"""The library's OCA composite cases against a scripted station that answers with fixed frames
+written from the documents' validations (not the oracle, not the built-in simulator), with the
+sub-second offsets a real station shows: scheduleStart 139 ms after the request, and a duration
+one second short where its profile ended within the window (issue #14).
+
+Each case PASSes; the same station with one deviation FAILs that case, naming the rule.
+Documents: OCA OCPP 1.6 TestCaseDocument (FINAL 2024-04), TC_066_CS table 82, TC_072_CS
+table 84; TC_056_CS as the issue reports it (duration 299 for a 300 s window).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.results import Verdict
+from harness.scenario.values import format_utc
+from harness.smartcharging.judge import RULE_DURATION, RULE_MERGED, RULE_TX_OVERRULES
+from tests.runner.fake_station import FakeBehaviour, FakeStation
+from tests.runner.helpers import run_yaml
+
+LIBRARY = Path(__file__).parents[2] / "scenarios"
+DEVIATION_S = 4.0
+"""<Configured max time deviation>, so that x is 4 s (plus the station's 139 ms)."""
+LATE = timedelta(milliseconds=139)
+
+Periods = list[tuple[float, float]]
+
+
+def answer(station: FakeStation, request: dict[str, Any], periods: Periods, duration: int) -> Any:
+    start = station.clock.now() + LATE
+    return {
+        "status": "Accepted",
+        "connectorId": request["connectorId"],
+        "scheduleStart": format_utc(start),
+        "chargingSchedule": {
+            "duration": duration,
+            "startSchedule": format_utc(start),
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [
+                {"startPeriod": math.floor(s), "limit": v} for s, v in periods
+            ],
+        },
+    }
+
+
+def x_s(station: FakeStation) -> float:
+    """The documents' x: from the last SetChargingProfile to scheduleStart, plus the
+    deviation the profiles start before it."""
+    last = station.profiles_set_at[-1]
+    return (station.clock.now() + LATE - last).total_seconds() + DEVIATION_S
+
+
+def tc066(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        x = x_s(station)
+        # table 82: 0 → 8, (50 − x) → 10, (200 − x) → 6, (240 − x) → 10
+        periods = [(0, 8.0), (50 - x, 10.0), (200 - x, 6.0), (240 - x, 10.0)]
+        if deviate:  # the TxDefault's 8 A back after the TxProfile's schedule ends
+            periods += [(260 - x, 8.0), (300 - x, 10.0)]
+        return answer(station, request, periods, 400)
+
+    return script
+
+
+def tc072(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        x = x_s(station)
+        # table 84: 0 → 7, (100 − x) → 9, (150 − x) → 8, (200 − x) → 10 over 350 s
+        periods = [(0, 7.0), (100 - x, 9.0), (150 - x, 8.0), (200 - x, 10.0)]
+        if deviate:  # stack level 0's own step at 100 s, not merged
+            periods.insert(1, (50.0, 7.0))
+        return answer(station, request, periods, 350)
+
+    return script
+
+
+def tc056(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        # its profile started 139 ms before the window and ends inside it: duration 299
+        return answer(station, request, [(0, 6.0), (150, 10.0)], 297 if deviate else 299)
+
+    return script
+
+
+CASES: list[tuple[str, str, Callable[[bool], Any], dict[str, Any], str]] = [
+    ("TC_066_CS", "ocpp16/TC_066_CS.yaml", tc066, {"max_time_deviation": DEVIATION_S},
+     RULE_TX_OVERRULES),
+    ("TC_072_CS", "ocpp16/TC_072_CS.yaml", tc072, {"max_time_deviation": DEVIATION_S},
+     RULE_MERGED),
+    ("TC_056_CS", "ocpp16/TC_056_CS.yaml", tc056, {}, RULE_DURATION),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case_id", "file", "script", "params", "rule"), CASES, ids=[c[0] for c in CASES]
+)
+async def test_scripted_station_passes_and_one_deviation_fails_naming_the_rule(
+    tmp_path: Path,
+    case_id: str,
+    file: str,
+    script: Callable[[bool], Any],
+    params: dict[str, Any],
+    rule: str,
+) -> None:
+    text = (LIBRARY / file).read_text(encoding="utf-8")
+    good = FakeBehaviour(composite_script=script(False))
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, behaviours=[good], params=params)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+
+    bad = FakeBehaviour(composite_script=script(True))
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], params=params)
+    assert result.verdict is Verdict.FAIL
+    (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert failed.requirement.id == case_id
+    assert rule in failed.actual, failed.actual
