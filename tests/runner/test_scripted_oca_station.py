@@ -5,7 +5,8 @@ one second short where its profile ended within the window (issue #14).
 
 Each case PASSes; the same station with one deviation FAILs that case, naming the rule.
 Documents: OCA OCPP 1.6 TestCaseDocument (FINAL 2024-04), TC_066_CS table 82, TC_072_CS
-table 84; TC_056_CS as the issue reports it (duration 299 for a 300 s window).
+table 84; OCPP 2.0.1 Part 6 (edition 3) TC_K_41_CS table 288 and TC_K_40_CS (the same data);
+TC_056_CS as the issue reports it (duration 299 for a 300 s window).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from typing import Any
 import pytest
 
 from harness.results import Verdict
+from harness.scenario import Capabilities
 from harness.scenario.values import format_utc
 from harness.smartcharging.judge import RULE_DURATION, RULE_MERGED, RULE_TX_OVERRULES
+from harness.transport import OcppSubprotocol
 from tests.runner.fake_station import FakeBehaviour, FakeStation
-from tests.runner.helpers import run_yaml
+from tests.runner.fake_station201 import FakeStation201
+from tests.runner.helpers import CAPS, run_yaml
 
 LIBRARY = Path(__file__).parents[2] / "scenarios"
 DEVIATION_S = 4.0
@@ -34,6 +38,18 @@ Periods = list[tuple[float, float]]
 
 def answer(station: FakeStation, request: dict[str, Any], periods: Periods, duration: int) -> Any:
     start = station.clock.now() + LATE
+    rows = [{"startPeriod": math.floor(s), "limit": v} for s, v in periods]
+    if "evseId" in request:  # OCPP 2.0.1
+        return {
+            "status": "Accepted",
+            "schedule": {
+                "evseId": request["evseId"],
+                "duration": duration,
+                "scheduleStart": format_utc(start),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": rows,
+            },
+        }
     return {
         "status": "Accepted",
         "connectorId": request["connectorId"],
@@ -42,9 +58,7 @@ def answer(station: FakeStation, request: dict[str, Any], periods: Periods, dura
             "duration": duration,
             "startSchedule": format_utc(start),
             "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [
-                {"startPeriod": math.floor(s), "limit": v} for s, v in periods
-            ],
+            "chargingSchedulePeriod": rows,
         },
     }
 
@@ -88,13 +102,27 @@ def tc056(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
     return script
 
 
+DEV = {"max_time_deviation": DEVIATION_S}
 CASES: list[tuple[str, str, Callable[[bool], Any], dict[str, Any], str]] = [
-    ("TC_066_CS", "ocpp16/TC_066_CS.yaml", tc066, {"max_time_deviation": DEVIATION_S},
-     RULE_TX_OVERRULES),
-    ("TC_072_CS", "ocpp16/TC_072_CS.yaml", tc072, {"max_time_deviation": DEVIATION_S},
-     RULE_MERGED),
+    ("TC_066_CS", "ocpp16/TC_066_CS.yaml", tc066, DEV, RULE_TX_OVERRULES),
+    ("TC_072_CS", "ocpp16/TC_072_CS.yaml", tc072, DEV, RULE_MERGED),
     ("TC_056_CS", "ocpp16/TC_056_CS.yaml", tc056, {}, RULE_DURATION),
-]  # fmt: skip
+    ("TC_K_41_CS", "ocpp201/TC_K_41_CS.yaml", tc066, DEV, RULE_TX_OVERRULES),
+    ("TC_K_40_CS", "ocpp201/TC_K_40_CS.yaml", tc072, DEV, RULE_MERGED),
+]
+CAPS201 = Capabilities.model_validate(
+    {**CAPS.model_dump(mode="json", exclude_none=True), "ocpp_versions": ["2.0.1"]}
+)
+
+
+def _run_options(case_id: str) -> dict[str, Any]:
+    if case_id.startswith("TC_K_"):
+        return {
+            "subprotocol": OcppSubprotocol.V201,
+            "station_class": FakeStation201,
+            "capabilities": CAPS201,
+        }
+    return {}
 
 
 @pytest.mark.parametrize(
@@ -109,12 +137,17 @@ async def test_scripted_station_passes_and_one_deviation_fails_naming_the_rule(
     rule: str,
 ) -> None:
     text = (LIBRARY / file).read_text(encoding="utf-8")
+    options = _run_options(case_id)
     good = FakeBehaviour(composite_script=script(False))
-    (result,), _, _ = await run_yaml(tmp_path / "good", text, behaviours=[good], params=params)
+    (result,), _, _ = await run_yaml(
+        tmp_path / "good", text, behaviours=[good], params=params, **options
+    )
     assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
 
     bad = FakeBehaviour(composite_script=script(True))
-    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], params=params)
+    (result,), _, _ = await run_yaml(
+        tmp_path / "bad", text, behaviours=[bad], params=params, **options
+    )
     assert result.verdict is Verdict.FAIL
     (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
     assert failed.requirement.id == case_id
