@@ -22,7 +22,7 @@ import pytest
 from harness.results import Verdict
 from harness.scenario import Capabilities
 from harness.scenario.values import format_utc
-from harness.smartcharging.judge import RULE_DURATION, RULE_MERGED, RULE_TX_OVERRULES
+from harness.smartcharging.judge import RULE_DURATION, RULE_MERGED, RULE_START, RULE_TX_OVERRULES
 from harness.transport import OcppSubprotocol
 from tests.runner.fake_station import FakeBehaviour, FakeStation
 from tests.runner.fake_station201 import FakeStation201
@@ -152,3 +152,26 @@ async def test_scripted_station_passes_and_one_deviation_fails_naming_the_rule(
     (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
     assert failed.requirement.id == case_id
     assert rule in failed.actual, failed.actual
+
+
+@pytest.mark.parametrize(("deviation_s", "verdict"), [(None, Verdict.FAIL), (3.0, Verdict.PASS)])
+async def test_the_max_time_deviation_is_a_lab_parameter(
+    tmp_path: Path, deviation_s: float | None, verdict: Verdict
+) -> None:
+    """A station answering 2.5 s late FAILs at the default 1 s (naming scheduleStart's rule),
+    and PASSes when the lab allows 3 s."""
+
+    def late(station: FakeStation, request: dict[str, Any]) -> Any:
+        payload = answer(station, request, [(0, 6.0), (150, 10.0)], 300)
+        start = format_utc(station.clock.now() + timedelta(seconds=2.5))
+        payload["scheduleStart"] = payload["chargingSchedule"]["startSchedule"] = start
+        return payload
+
+    text = (LIBRARY / "ocpp16/TC_056_CS.yaml").read_text(encoding="utf-8")
+    params = {} if deviation_s is None else {"max_time_deviation": deviation_s}
+    behaviour = FakeBehaviour(composite_script=late)
+    (result,), _, _ = await run_yaml(tmp_path, text, behaviours=[behaviour], params=params)
+    assert result.verdict is verdict
+    if verdict is Verdict.FAIL:
+        (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
+        assert RULE_START in failed.actual

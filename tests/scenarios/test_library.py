@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
+from harness.runner.engine import TIME_DEVIATION_PARAMETER
 from harness.runner.station_role.state import STATION_PARAMETERS
 from harness.scenario import (
     CompareCompositeStep,
@@ -278,7 +279,7 @@ def test_setup_is_a_precondition_and_teardown_is_should(case_id: str) -> None:
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
 def test_every_parameter_is_referenced(path: Any) -> None:
     """A lab override must change something: each parameter appears as ${name} (or is one
-    the station-role runner reads: the station's declaration)."""
+    the runner reads: the station's declaration, the max time deviation)."""
     (case,) = load_cases([path])
     text = path.read_text(encoding="utf-8")
     unused = [
@@ -287,4 +288,5 @@ def test_every_parameter_is_referenced(path: Any) -> None:
         if "${" + name + "}" not in text
         and not re.search(r"\$\{now[^}]*[+-]\s*" + name + r"\b", text)
     ]
-    assert [name for name in unused if name not in STATION_PARAMETERS] == []
+    engine_reads = {*STATION_PARAMETERS, TIME_DEVIATION_PARAMETER}
+    assert [name for name in unused if name not in engine_reads] == []
