@@ -142,6 +142,9 @@ def station_composite(
     if StationFault.ENDLESS_COMPOSITE in faults:
         duration_s = max(ENDLESS_DURATION_S, 2 * duration_s)
     precision = None if StationFault.TOO_MANY_DECIMALS in faults else PRECISION[config.ocpp_version]
+    # The answer's scheduleStart is written in whole seconds: compute from that instant, so
+    # that its startPeriods count from the scheduleStart it reports.
+    start = start.replace(microsecond=0)
     schedule = composite_schedule(
         installed,
         evse_id=evse_id,
