@@ -51,6 +51,9 @@ class FakeBehaviour:
     vehicle_max_a: float = 16.0
     meter_interval_s: float = 1.0
     max_current_a: float = 32.0
+    accept_every_profile: bool = False
+    """Accept every SetChargingProfile and every RemoteStart profile (a station that does not
+    check them)."""
     composite_script: Callable[[FakeStation, dict[str, Any]], dict[str, Any]] | None = None
     """Answer GetCompositeSchedule with this fixed frame (given the station and the request)
     instead of the oracle's: a scripted station as an independent implementation answers."""
@@ -150,6 +153,14 @@ class FakeStation:
         return {"status": "Accepted"}
 
     async def _RemoteStartTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        profile = p.get("chargingProfile")
+        # 1.6 §5.11 (OCA TC_060_CS): a RemoteStart profile must be a TxProfile
+        if (
+            profile is not None
+            and profile.get("chargingProfilePurpose") != "TxProfile"
+            and not self.b.accept_every_profile
+        ):
+            return {"status": "Rejected"}
         if self.b.start_before_answer:
             await self._start(p["idTag"])
             return {"status": "Accepted"}
@@ -201,7 +212,8 @@ class FakeStation:
             return {"status": "Rejected"}
         evse, profile = parse_set_charging_profile(plain_json(p), version=OV.V16)
         out = self.store.install(evse, profile, self.context())
-        return {"status": "Accepted" if isinstance(out, Accepted) else "Rejected"}
+        ok = isinstance(out, Accepted) or self.b.accept_every_profile
+        return {"status": "Accepted" if ok else "Rejected"}
 
     async def _ClearChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         purpose = p.get("chargingProfilePurpose")

@@ -22,7 +22,13 @@ import pytest
 from harness.results import Verdict
 from harness.scenario import Capabilities
 from harness.scenario.values import format_utc
-from harness.smartcharging.judge import RULE_DURATION, RULE_MERGED, RULE_START, RULE_TX_OVERRULES
+from harness.smartcharging.judge import (
+    RULE_COMPOSITE,
+    RULE_DURATION,
+    RULE_MERGED,
+    RULE_START,
+    RULE_TX_OVERRULES,
+)
 from harness.transport import OcppSubprotocol
 from tests.runner.fake_station import FakeBehaviour, FakeStation
 from tests.runner.fake_station201 import FakeStation201
@@ -94,6 +100,37 @@ def tc072(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
     return script
 
 
+def since(station: FakeStation, instant: Any) -> float:
+    """Seconds from ``instant`` to the scheduleStart this station answers with."""
+    return float((station.clock.now() + LATE - instant).total_seconds())
+
+
+def two_periods(
+    first: float, step_s: float, second: float, anchor: Callable[[FakeStation], Any]
+) -> Callable[[bool], Callable[[FakeStation, dict[str, Any]], Any]]:
+    """A 300 s profile ``0 → first, step_s → second`` anchored at ``anchor``: the answer a
+    station 139 ms late gives (duration 299); deviating, it reports the first limit + 2 A."""
+
+    def make(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+        def script(station: FakeStation, request: dict[str, Any]) -> Any:
+            y = since(station, anchor(station))
+            head = first + 2 if deviate else first
+            return answer(station, request, [(0, head), (step_s - y, second)], 299)
+
+        return script
+
+    return make
+
+
+def last_profile(station: FakeStation) -> Any:
+    return station.profiles_set_at[-1]
+
+
+def transaction_start(station: FakeStation) -> Any:
+    assert station.tx is not None
+    return station.tx.start
+
+
 def tc056(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
     def script(station: FakeStation, request: dict[str, Any]) -> Any:
         # its profile started 139 ms before the window and ends inside it: duration 299
@@ -107,6 +144,27 @@ CASES: list[tuple[str, str, Callable[[bool], Any], dict[str, Any], str]] = [
     ("TC_066_CS", "ocpp16/TC_066_CS.yaml", tc066, DEV, RULE_TX_OVERRULES),
     ("TC_072_CS", "ocpp16/TC_072_CS.yaml", tc072, DEV, RULE_MERGED),
     ("TC_056_CS", "ocpp16/TC_056_CS.yaml", tc056, {}, RULE_DURATION),
+    (
+        "TC_057_CS",
+        "ocpp16/TC_057_CS.yaml",
+        two_periods(10, 120, 6, last_profile),
+        {},
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_059_CS",
+        "ocpp16/TC_059_CS.yaml",
+        two_periods(6, 120, 10, transaction_start),
+        {},
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_082_CS",
+        "ocpp16/TC_082_CS.yaml",
+        two_periods(8, 150, 6, last_profile),
+        {},
+        RULE_COMPOSITE,
+    ),
     ("TC_K_41_CS", "ocpp201/TC_K_41_CS.yaml", tc066, DEV, RULE_TX_OVERRULES),
     ("TC_K_40_CS", "ocpp201/TC_K_40_CS.yaml", tc072, DEV, RULE_MERGED),
 ]
@@ -175,3 +233,20 @@ async def test_the_max_time_deviation_is_a_lab_parameter(
     if verdict is Verdict.FAIL:
         (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
         assert RULE_START in failed.actual
+
+
+@pytest.mark.parametrize("case_id", ["TC_058_1_CS", "TC_058_2_CS", "TC_060_CS"])
+async def test_the_rejection_cases_pass_and_fail_an_accepting_station(
+    tmp_path: Path, case_id: str
+) -> None:
+    """The station refuses as the documents expect (Rejected); one that accepts FAILs the
+    case's own requirement."""
+    text = (LIBRARY / "ocpp16" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    (result,), _, _ = await run_yaml(tmp_path / "good", text)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    bad = FakeBehaviour(accept_every_profile=True)
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad])
+    assert result.verdict is Verdict.FAIL
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == [case_id]
+    assert "Accepted" in failed[0].actual
