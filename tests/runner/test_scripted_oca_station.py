@@ -131,6 +131,28 @@ def transaction_start(station: FakeStation) -> Any:
     return station.tx.start
 
 
+def tc067(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    """Profiles from 4 s before they are set: TxDefault stack 1 (404 s) 0 → 6, 60 → 8,
+    200 → 10; stack 2 (154 s) 0 → 7, 100 → 9; ChargePointMax 9. A composite after each clear
+    (by id 672, by criteria ChargePointMax, all); deviating, the clear by id is ignored."""
+
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        x = since(station, station.profiles_set_at[-1]) + 4
+        last_set = len(station.received) - station.received[::-1].index("SetChargingProfile")
+        cleared = station.received[last_set:].count("ClearChargingProfile")
+        if deviate and cleared == 1:
+            cleared = 0
+        answers: list[Periods] = [
+            [(0, 7.0), (100 - x, 9.0), (154 - x, 8.0), (200 - x, 9.0)],
+            [(0, 6.0), (60 - x, 8.0), (200 - x, 9.0)],
+            [(0, 6.0), (60 - x, 8.0), (200 - x, 10.0)],
+            [(0, 32.0)],  # nothing installed: the station's own limit (declared 32 A)
+        ]
+        return answer(station, request, answers[cleared], 400)
+
+    return script
+
+
 def tc056(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
     def script(station: FakeStation, request: dict[str, Any]) -> Any:
         # its profile started 139 ms before the window and ends inside it: duration 299
@@ -144,6 +166,7 @@ CASES: list[tuple[str, str, Callable[[bool], Any], dict[str, Any], str]] = [
     ("TC_066_CS", "ocpp16/TC_066_CS.yaml", tc066, DEV, RULE_TX_OVERRULES),
     ("TC_072_CS", "ocpp16/TC_072_CS.yaml", tc072, DEV, RULE_MERGED),
     ("TC_056_CS", "ocpp16/TC_056_CS.yaml", tc056, {}, RULE_DURATION),
+    ("TC_067_CS", "ocpp16/TC_067_CS.yaml", tc067, {}, RULE_COMPOSITE),
     (
         "TC_057_CS",
         "ocpp16/TC_057_CS.yaml",
@@ -168,8 +191,11 @@ CASES: list[tuple[str, str, Callable[[bool], Any], dict[str, Any], str]] = [
     ("TC_K_41_CS", "ocpp201/TC_K_41_CS.yaml", tc066, DEV, RULE_TX_OVERRULES),
     ("TC_K_40_CS", "ocpp201/TC_K_40_CS.yaml", tc072, DEV, RULE_MERGED),
 ]
+CAPS16 = Capabilities.model_validate(
+    {**CAPS.model_dump(mode="json", exclude_none=True), "max_profiles": 16}
+)
 CAPS201 = Capabilities.model_validate(
-    {**CAPS.model_dump(mode="json", exclude_none=True), "ocpp_versions": ["2.0.1"]}
+    {**CAPS16.model_dump(mode="json", exclude_none=True), "ocpp_versions": ["2.0.1"]}
 )
 
 
@@ -180,7 +206,7 @@ def _run_options(case_id: str) -> dict[str, Any]:
             "station_class": FakeStation201,
             "capabilities": CAPS201,
         }
-    return {}
+    return {"capabilities": CAPS16}
 
 
 @pytest.mark.parametrize(
