@@ -1,9 +1,11 @@
 """The scripted fake station of :mod:`tests.runner.fake_station`, speaking OCPP 2.0.1.
 
 It boots, starts a transaction on RequestStartTransaction (TransactionEvent Started with the
-remoteStartId), ends it on RequestStopTransaction, accepts every SetChargingProfile and
-ClearChargingProfile, and answers GetCompositeSchedule only with its ``composite_script``
-(fixed frames: it has no oracle). No metering.
+remoteStartId), ends it on RequestStopTransaction, accepts every SetChargingProfile and keeps
+it as sent; ClearChargingProfile removes the matching ones (Unknown when none matches);
+GetChargingProfiles reports the kept ones (ReportChargingProfiles); SetVariables is Accepted.
+GetCompositeSchedule is answered only by its ``composite_script`` (fixed frames: it has no
+oracle). No metering.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class FakeStation201(FakeStation):
     """A 2.0.1 station answering with fixed frames."""
 
     _seq = 0
+    kept: dict[int, tuple[int, dict[str, Any]]]
+    """Profiles as sent, by id: (evseId, chargingProfile)."""
 
     async def serve(self, transport: Transport) -> None:
         handlers = {
@@ -33,8 +37,11 @@ class FakeStation201(FakeStation):
                 "SetChargingProfile",
                 "ClearChargingProfile",
                 "GetCompositeSchedule",
+                "GetChargingProfiles",
+                "SetVariables",
             )
         }
+        self.kept = {}
         self.conn = OcppConnection.open(
             transport, role=Role.CHARGING_STATION, clock=self.clock, handlers=handlers
         )
@@ -95,9 +102,66 @@ class FakeStation201(FakeStation):
 
     async def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         self.profiles_set_at.append(self.clock.now())
+        profile = p["chargingProfile"]
+        self.kept[int(profile["id"])] = (int(p["evseId"]), profile)
         return {"status": "Accepted"}
 
     async def _ClearChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
+        wanted = p.get("chargingProfileId")
+        criteria = p.get("chargingProfileCriteria") or {}
+
+        def matches(evse: int, profile: dict[str, Any]) -> bool:
+            if wanted is not None:
+                return bool(profile["id"] == wanted)
+            return (
+                criteria.get("evseId", evse) == evse
+                and criteria.get("chargingProfilePurpose", profile["chargingProfilePurpose"])
+                == profile["chargingProfilePurpose"]
+                and criteria.get("stackLevel", profile["stackLevel"]) == profile["stackLevel"]
+            )
+
+        gone = [pid for pid, (evse, profile) in self.kept.items() if matches(evse, profile)]
+        for pid in gone:
+            del self.kept[pid]
+        return {"status": "Accepted" if gone else "Unknown"}
+
+    async def _SetVariables(self, p: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "setVariableResult": [
+                {
+                    "attributeStatus": "Accepted",
+                    "component": item["component"],
+                    "variable": item["variable"],
+                }
+                for item in p["setVariableData"]
+            ]
+        }
+
+    async def _GetChargingProfiles(self, p: dict[str, Any]) -> dict[str, Any]:
+        ids = p["chargingProfile"].get("chargingProfileId")
+        found = [
+            (evse, profile)
+            for evse, profile in self.kept.values()
+            if (ids is None or profile["id"] in ids) and p.get("evseId") in (None, evse)
+        ]
+        if not found:
+            return {"status": "NoProfiles"}
+
+        async def report() -> None:
+            assert self.conn is not None
+            for evse in sorted({e for e, _ in found}):
+                await self.conn.call(
+                    "ReportChargingProfiles",
+                    {
+                        "requestId": p["requestId"],
+                        "chargingLimitSource": "CSO",
+                        "evseId": evse,
+                        "chargingProfile": [prof for e, prof in found if e == evse],
+                    },
+                    timeout_s=30,
+                )
+
+        asyncio.get_running_loop().call_soon(lambda: self._spawn(report()))
         return {"status": "Accepted"}
 
     async def _GetCompositeSchedule(self, p: dict[str, Any]) -> dict[str, Any]:

@@ -276,3 +276,105 @@ async def test_the_rejection_cases_pass_and_fail_an_accepting_station(
     failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
     assert [c.requirement.id for c in failed] == [case_id]
     assert "Accepted" in failed[0].actual
+
+
+def clears_since_last_profile(station: FakeStation) -> int:
+    last_set = len(station.received) - station.received[::-1].index("SetChargingProfile")
+    return station.received[last_set:].count("ClearChargingProfile")
+
+
+def k_script(
+    good: Callable[[FakeStation, int], tuple[Periods, int]],
+    bad: Callable[[FakeStation, int], tuple[Periods, int]],
+) -> Callable[[bool], Callable[[FakeStation, dict[str, Any]], Any]]:
+    """A fixed answer per phase of the case (the clears seen since the last profile)."""
+
+    def make(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+        def script(station: FakeStation, request: dict[str, Any]) -> Any:
+            phase = clears_since_last_profile(station) if station.profiles_set_at else 0
+            periods, duration = (bad if deviate else good)(station, phase)
+            return answer(station, request, periods, duration)
+
+        return script
+
+    return make
+
+
+def y_s(station: FakeStation) -> float:
+    return since(station, station.profiles_set_at[-1])
+
+
+OWN_LIMIT: tuple[Periods, int] = ([(0, 32.0)], 300)
+"""Nothing installed: the station's own limit (declared max_current_a 32 A) over 300 s."""
+K_CASES: list[tuple[str, Callable[[bool], Any], str, str]] = [
+    (
+        "TC_K_01_CS",
+        k_script(
+            lambda s, _: ([(0, 16.0), (120 - y_s(s), 10.0)], 299),
+            lambda s, _: ([(0, 16.0)], 299),
+        ),
+        "TC_K_01_CS",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_05_CS",
+        k_script(lambda s, _: OWN_LIMIT, lambda s, _: ([(0, 10.0)], 299)),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_06_CS",
+        k_script(lambda s, _: ([(0, 10.0)], 299), lambda s, _: ([(0, 8.0)], 299)),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_07_CS",
+        k_script(lambda s, _: ([(0, 10.0)], 299), lambda s, _: ([(0, 12.0)], 299)),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_09_CS",
+        k_script(
+            lambda s, phase: ([(0, 10.0)], 299) if phase == 0 else OWN_LIMIT,
+            lambda s, phase: ([(0, 10.0)], 299),
+        ),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_24_CS",
+        k_script(lambda s, _: ([(0, 20.0)], 300), lambda s, _: ([(0, 8.0)], 299)),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_39_CS",
+        k_script(lambda s, _: OWN_LIMIT, lambda s, _: ([(0, 32.0)], 86400)),
+        "TC_K_39_CS",
+        RULE_DURATION,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "script", "requirement", "rule"), K_CASES, ids=[c[0] for c in K_CASES]
+)
+async def test_scripted_201_station_passes_the_k_cases_and_a_deviation_fails(
+    tmp_path: Path, case_id: str, script: Callable[[bool], Any], requirement: str, rule: str
+) -> None:
+    """2.0.1 block K with a composite: fixed answers 139 ms late (duration 299 where the
+    300 s profile ends in the window); one deviation FAILs the composite check, naming the
+    rule."""
+    text = (LIBRARY / "ocpp201" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    options = _run_options(case_id)
+    good = FakeBehaviour(composite_script=script(False))
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, behaviours=[good], **options)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    bad = FakeBehaviour(composite_script=script(True))
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], **options)
+    assert result.verdict is Verdict.FAIL
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == [requirement]
+    assert rule in failed[0].actual, failed[0].actual
