@@ -54,6 +54,11 @@ class FakeBehaviour:
     accept_every_profile: bool = False
     """Accept every SetChargingProfile and every RemoteStart profile (a station that does not
     check them)."""
+    clear_always_accepted: bool = False
+    """ClearChargingProfile answers Accepted even when nothing matched (2.0.1 fake only)."""
+    misreport_profiles: bool = False
+    """GetChargingProfiles answers NoProfiles when profiles match and reports every profile
+    when none does (2.0.1 fake only)."""
     composite_script: Callable[[FakeStation, dict[str, Any]], dict[str, Any]] | None = None
     """Answer GetCompositeSchedule with this fixed frame (given the station and the request)
     instead of the oracle's: a scripted station as an independent implementation answers."""

@@ -82,6 +82,11 @@ class FakeStation201(FakeStation):
 
     async def _RequestStartTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
         self.tx = Transaction(f"tx-{self._seq + 1}", self.clock.now())
+        profile = p.get("chargingProfile")
+        if profile is not None:  # F01.FR.08: the TxProfile of this transaction
+            self.profiles_set_at.append(self.clock.now())
+            kept = {**profile, "transactionId": self.tx.transaction_id}
+            self.kept[int(profile["id"])] = (int(p.get("evseId", 1)), kept)
         remote = {"remoteStartId": p["remoteStartId"]}
         asyncio.get_running_loop().call_soon(
             lambda: self._spawn(self._event("Started", "RemoteStart", remote))
@@ -103,6 +108,14 @@ class FakeStation201(FakeStation):
     async def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         self.profiles_set_at.append(self.clock.now())
         profile = p["chargingProfile"]
+        # K01.FR.09 / K01.FR.33: a TxProfile needs the running transaction
+        running = None if self.tx is None else self.tx.transaction_id
+        if (
+            profile["chargingProfilePurpose"] == "TxProfile"
+            and profile.get("transactionId") != running
+            and not self.b.accept_every_profile
+        ):
+            return {"status": "Rejected"}
         self.kept[int(profile["id"])] = (int(p["evseId"]), profile)
         return {"status": "Accepted"}
 
@@ -123,7 +136,7 @@ class FakeStation201(FakeStation):
         gone = [pid for pid, (evse, profile) in self.kept.items() if matches(evse, profile)]
         for pid in gone:
             del self.kept[pid]
-        return {"status": "Accepted" if gone else "Unknown"}
+        return {"status": "Accepted" if gone or self.b.clear_always_accepted else "Unknown"}
 
     async def _SetVariables(self, p: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -138,33 +151,58 @@ class FakeStation201(FakeStation):
         }
 
     async def _GetChargingProfiles(self, p: dict[str, Any]) -> dict[str, Any]:
-        ids = p["chargingProfile"].get("chargingProfileId")
-        found = [
-            (evse, profile)
-            for evse, profile in self.kept.values()
-            if (ids is None or profile["id"] in ids) and p.get("evseId") in (None, evse)
-        ]
+        criteria = p["chargingProfile"]
+        ids = criteria.get("chargingProfileId")
+
+        def wanted(evse: int, profile: dict[str, Any]) -> bool:
+            return (
+                (ids is None or profile["id"] in ids)
+                and p.get("evseId") in (None, evse)
+                and criteria.get("stackLevel", profile["stackLevel"]) == profile["stackLevel"]
+                and criteria.get("chargingProfilePurpose", profile["chargingProfilePurpose"])
+                == profile["chargingProfilePurpose"]
+                and "CSO" in criteria.get("chargingLimitSource", ["CSO"])
+            )
+
+        found = [(evse, profile) for evse, profile in self.kept.values() if wanted(evse, profile)]
+        if self.b.misreport_profiles:
+            found = [] if found else list(self.kept.values())
         if not found:
             return {"status": "NoProfiles"}
 
         async def report() -> None:
             assert self.conn is not None
-            for evse in sorted({e for e, _ in found}):
-                await self.conn.call(
-                    "ReportChargingProfiles",
-                    {
-                        "requestId": p["requestId"],
-                        "chargingLimitSource": "CSO",
-                        "evseId": evse,
-                        "chargingProfile": [prof for e, prof in found if e == evse],
-                    },
-                    timeout_s=30,
-                )
+            evses = sorted({e for e, _ in found})
+            for index, evse in enumerate(evses):
+                payload = {
+                    "requestId": p["requestId"],
+                    "chargingLimitSource": "CSO",
+                    "evseId": evse,
+                    "chargingProfile": [prof for e, prof in found if e == evse],
+                }
+                if index + 1 < len(evses):
+                    payload["tbc"] = True
+                await self.conn.call("ReportChargingProfiles", payload, timeout_s=30)
 
         asyncio.get_running_loop().call_soon(lambda: self._spawn(report()))
         return {"status": "Accepted"}
 
     async def _GetCompositeSchedule(self, p: dict[str, Any]) -> dict[str, Any]:
+        # an EVSE it does not have (OCA TC_K_47_CS); deviating, it answers anyway
+        if p["evseId"] not in (0, 1):
+            if not self.b.accept_every_profile:
+                return {"status": "Rejected", "statusInfo": {"reasonCode": "UnknownEVSE"}}
+            schedule = {
+                "evseId": p["evseId"],
+                "duration": p["duration"],
+                "scheduleStart": format_utc(self.clock.now()),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 32}],
+            }
+            return {"status": "Accepted", "schedule": schedule}
+        if p.get("chargingRateUnit") == "W" and not self.b.accept_every_profile:
+            # it supports A only (OCA TC_K_42_CS)
+            return {"status": "Rejected", "statusInfo": {"reasonCode": "UnsupportedRateUnit"}}
         if self.b.composite_script is None:
             return {"status": "Rejected"}
         return self.b.composite_script(self, p)

@@ -378,3 +378,50 @@ async def test_scripted_201_station_passes_the_k_cases_and_a_deviation_fails(
     failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
     assert [c.requirement.id for c in failed] == [requirement]
     assert rule in failed[0].actual, failed[0].actual
+
+
+K_OTHER: list[tuple[str, FakeBehaviour, FakeBehaviour, str]] = [
+    ("TC_K_02_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "K01.FR.09"),
+    ("TC_K_16_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "K01.FR.33"),
+    ("TC_K_47_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "TC_K_47_CS"),
+    (
+        "TC_K_42_CS",
+        FakeBehaviour(),
+        FakeBehaviour(
+            accept_every_profile=True,
+            composite_script=lambda s, r: answer(s, r, [(0, 22080.0)], 300),
+        ),
+        "TC_K_42_CS",
+    ),
+    ("TC_K_08_CS", FakeBehaviour(), FakeBehaviour(clear_always_accepted=True), "TC_K_08_CS"),
+    *(
+        (f"TC_K_{n}_CS", FakeBehaviour(), FakeBehaviour(misreport_profiles=True), f"TC_K_{n}_CS")
+        for n in range(29, 37)
+    ),
+    (
+        "TC_K_37_CS",
+        FakeBehaviour(
+            composite_script=two_periods(6, 120, 10, transaction_start)(False),
+        ),
+        FakeBehaviour(composite_script=two_periods(6, 120, 10, transaction_start)(True)),
+        "TC_K_37_CS",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "good", "bad", "requirement"), K_OTHER, ids=[c[0] for c in K_OTHER]
+)
+async def test_scripted_201_station_answers_the_other_k_cases(
+    tmp_path: Path, case_id: str, good: FakeBehaviour, bad: FakeBehaviour, requirement: str
+) -> None:
+    """Refusals (K_02, K_16, K_47), Unknown (K_08), ReportChargingProfiles (K_29–36) and a
+    remote start with a TxProfile (K_37): PASS; one deviation FAILs naming the requirement."""
+    text = (LIBRARY / "ocpp201" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    options = _run_options(case_id)
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, behaviours=[good], **options)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], **options)
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert requirement in [c.requirement.id for c in failed]
