@@ -2,9 +2,13 @@
 
 Time as the OCA test documents treat it: instants to the millisecond, and the configured
 *max time deviation* (``time_tolerance_s``, a lab parameter) applied to the schedule start,
-the duration and every period start (as an instant). A period of the oracle's schedule that
-is no longer than the deviation (a sliver the station's whole-second startPeriod cannot
-show, e.g. at the end of a ``duration 299`` answer for a 300 s window) may be absent. Limits
+the duration and every period start (as an instant). A period start is a whole number of
+seconds from a scheduleStart that a station may also write in whole seconds, so period starts
+are allowed the deviation plus that 1 s resolution (a conforming station that truncates both
+is up to 2 s early; the documents' (50 − x) cannot be met more exactly). A period of the
+oracle's schedule that is no longer than the deviation (a sliver the station's whole-second
+startPeriod cannot show, e.g. at the end of a ``duration 299`` answer for a 300 s window)
+may be absent. Limits
 must agree to the version's precision (a difference smaller than one step, e.g. 0.1). The
 period list must match one to one: an extra period with the same limit as its neighbour is
 a difference (OCA TC_066 fails it). Every difference names the rule it applies.
@@ -38,6 +42,8 @@ __all__ = [
     "schedule_text",
 ]
 
+_RESOLUTION_MS = 1000
+"""startPeriod is a whole number of seconds."""
 RULE_SCHEMA = "the version's GetCompositeSchedule response schema"
 RULE_SCHEDULE = (
     "GetCompositeSchedule (1.6 §5.7, 2.0.1 K08): status Accepted reports the composite schedule"
@@ -47,7 +53,7 @@ RULE_START = "scheduleStart is the time of the request ± the max time deviation
 RULE_DURATION = "duration is the requested duration ± the max time deviation (OCA tool)"
 RULE_COMPOSITE = (
     "the composite of the installed profiles (1.6 §3.13, 2.0.1 K08), "
-    "period starts ± the max time deviation"
+    "period starts ± the max time deviation and 1 s resolution"
 )
 RULE_MERGED = "adjacent periods of a composite schedule differ (OCA TC_066_CS / TC_K_41_CS)"
 RULE_TX_OVERRULES = (
@@ -186,7 +192,8 @@ def _compare_periods(
         e_at = e_start + expected.offset_ms(index)
         a_at = a_start + actual.offset_ms(index)
         # Period 0 starts at the schedule start (compared apart); later ones as instants.
-        off = a.start_period_s != 0 if index == 0 else abs(e_at - a_at) > tol_ms
+        off = index == 0 and a.start_period_s != 0
+        off = off or (index > 0 and abs(e_at - a_at) > tol_ms + _RESOLUTION_MS)
         if off:
             out.append(
                 Difference(f"{where} startPeriod", f"{e.start_period_s} s", f"{a.start_period_s} s")

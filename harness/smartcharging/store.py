@@ -194,8 +194,11 @@ class ProfileStore:
         """The GetCompositeSchedule response payload a conforming station sends.
 
         A unit the station does not support (OCA TC_K_42) or an EVSE it does not have
-        (TC_K_47) gives status Rejected (2.x with a statusInfo reason code).
+        (TC_K_47) gives status Rejected (2.x with a statusInfo reason code). The payload's
+        scheduleStart is written in whole seconds, so the schedule is computed from ``start``
+        truncated to the second: its startPeriods count from the scheduleStart it reports.
         """
+        start = start.replace(microsecond=0)
         if unit not in context.supported_units:
             return rejected_response(self.version, "UnsupportedRateUnit")
         if evse_id != 0 and evse_id not in context.evse_ids:
