@@ -672,7 +672,8 @@ def _lab_meter_settings(url: str | None) -> LabMeterSettings | None:
 @click.command("list")
 @click.argument("suites", nargs=-1)
 def list_command(suites: tuple[str, ...]) -> int:
-    """List cases: id, OCPP versions, title, requirement ids."""
+    """List cases: id, OCPP versions, title, source (document and table, or "ours"),
+    requirement ids."""
     try:
         cases = _load(resolve_suites(suites))
     except RunnerInputError as exc:
@@ -681,6 +682,7 @@ def list_command(suites: tuple[str, ...]) -> int:
         versions = ",".join(str(v) for v in case.ocpp_versions)
         requirements = ", ".join(f"{r.id} ({r.level.value})" for r in case.requirements) or "-"
         click.echo(f"{case.id:<16} {versions:<12} {case.title}")
-        click.echo(f"{'':<16} {case.suite:<12} requirements: {requirements}")
+        click.echo(f"{'':<16} {case.suite:<12} source: {case.source}")
+        click.echo(f"{'':<16} {'':<12} requirements: {requirements}")
     click.echo(f"{len(cases)} case(s)")
     return 0

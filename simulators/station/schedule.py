@@ -28,7 +28,7 @@ from harness.smartcharging import (
     StationContext,
     composite_schedule,
 )
-from harness.smartcharging.composite import to_epoch_s
+from harness.smartcharging.composite import to_epoch_ms, to_epoch_s
 from simulators.station.config import StationConfig
 from simulators.station.faults import ENDLESS_DURATION_S, StationFault
 
@@ -48,6 +48,11 @@ def _default_limit(config: StationConfig, evse_id: int, unit: RateUnit) -> Decim
     return value
 
 
+def _ceil_s(instant: datetime) -> int:
+    """Seconds since 1970 of ``instant``, rounded up."""
+    return -(-to_epoch_ms(instant) // 1000)
+
+
 def profile_boundaries(
     installed: Sequence[InstalledProfile],
     *,
@@ -64,6 +69,8 @@ def profile_boundaries(
     and the next repetition.
     """
     lo = to_epoch_s(at)
+    # Boundaries are rounded up to the second: the oracle places them to the millisecond,
+    # and a wake-up before one would find nothing changed yet.
     out: set[int] = set()
     floating = False
     wanted = set(evse_ids) | {0}
@@ -73,13 +80,13 @@ def profile_boundaries(
         profile = item.profile
         for instant in (profile.valid_from, profile.valid_to):
             if instant is not None:
-                out.add(to_epoch_s(instant))
+                out.add(_ceil_s(instant))
         for schedule in profile.schedules:
             anchors: list[int] = []
             start = schedule.start_schedule
             if profile.kind is Kind.RECURRING and profile.recurrency is not None and start:
                 every = profile.recurrency.period_s
-                base = to_epoch_s(start) + (lo - to_epoch_s(start)) // every * every
+                base = _ceil_s(start) + (lo - _ceil_s(start)) // every * every
                 anchors = [base, base + every]
                 out.update(anchors)
             elif profile.kind is Kind.RELATIVE or start is None:
@@ -89,9 +96,9 @@ def profile_boundaries(
                         floating = True
                         anchors.append(lo)
                     else:
-                        anchors.append(to_epoch_s(tx.start))
+                        anchors.append(_ceil_s(tx.start))
             else:
-                anchors = [to_epoch_s(start)]
+                anchors = [_ceil_s(start)]
             for anchor in anchors:
                 out.update(anchor + p.start_period_s for p in schedule.periods)
                 if schedule.duration_s is not None:
@@ -104,7 +111,8 @@ def _split(schedule: CompositeSchedule, cuts: set[int]) -> CompositeSchedule:
     offsets = sorted(c - lo for c in cuts if 0 < c - lo < schedule.duration_s)
     periods = list(schedule.periods)
     for offset in offsets:
-        if any(p.start_period_s == offset for p in periods):
+        # A cut is rounded up to the second, a period start down: within 1 s they are one.
+        if any(abs(p.start_period_s - offset) <= 1 for p in periods):
             continue
         current = max(
             (p for p in periods if p.start_period_s < offset), key=lambda p: p.start_period_s
@@ -134,6 +142,9 @@ def station_composite(
     if StationFault.ENDLESS_COMPOSITE in faults:
         duration_s = max(ENDLESS_DURATION_S, 2 * duration_s)
     precision = None if StationFault.TOO_MANY_DECIMALS in faults else PRECISION[config.ocpp_version]
+    # The answer's scheduleStart is written in whole seconds: compute from that instant, so
+    # that its startPeriods count from the scheduleStart it reports.
+    start = start.replace(microsecond=0)
     schedule = composite_schedule(
         installed,
         evse_id=evse_id,

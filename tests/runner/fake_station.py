@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -59,6 +60,17 @@ class FakeBehaviour:
     vehicle_max_a: float = 16.0
     meter_interval_s: float = 1.0
     max_current_a: float = 32.0
+    accept_every_profile: bool = False
+    """Accept every SetChargingProfile and every RemoteStart profile (a station that does not
+    check them)."""
+    clear_always_accepted: bool = False
+    """ClearChargingProfile answers Accepted even when nothing matched (2.0.1 fake only)."""
+    misreport_profiles: bool = False
+    """GetChargingProfiles answers NoProfiles when profiles match and reports every profile
+    when none does (2.0.1 fake only)."""
+    composite_script: Callable[[FakeStation, dict[str, Any]], dict[str, Any]] | None = None
+    """Answer GetCompositeSchedule with this fixed frame (given the station and the request)
+    instead of the oracle's: a scripted station as an independent implementation answers."""
 
 
 class FakeControl:
@@ -94,6 +106,8 @@ class FakeStation:
         self.received: list[str] = []
         self.starting = False
         """A remote start was accepted and its StartTransaction is still to come."""
+        self.profiles_set_at: list[datetime] = []
+        """When each SetChargingProfile arrived (clock time)."""
 
     def context(self) -> StationContext:
         txs = ((1, self.tx),) if self.tx is not None else ()
@@ -159,6 +173,14 @@ class FakeStation:
 
     async def _RemoteStartTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
         if self.tx is not None or self.starting:  # 1.6 §5.11: the connector is busy
+            return {"status": "Rejected"}
+        profile = p.get("chargingProfile")
+        # 1.6 §5.11 (OCA TC_060_CS): a RemoteStart profile must be a TxProfile
+        if (
+            profile is not None
+            and profile.get("chargingProfilePurpose") != "TxProfile"
+            and not self.b.accept_every_profile
+        ):
             return {"status": "Rejected"}
         if self.b.start_delay_s > 0:
             self.starting = True
@@ -240,11 +262,13 @@ class FakeStation:
         return {"status": "Accepted"}
 
     async def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.profiles_set_at.append(self.clock.now())
         if self.b.reject_profiles:
             return {"status": "Rejected"}
         evse, profile = parse_set_charging_profile(plain_json(p), version=OV.V16)
         out = self.store.install(evse, profile, self.context())
-        return {"status": "Accepted" if isinstance(out, Accepted) else "Rejected"}
+        ok = isinstance(out, Accepted) or self.b.accept_every_profile
+        return {"status": "Accepted" if ok else "Rejected"}
 
     async def _ClearChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         purpose = p.get("chargingProfilePurpose")
@@ -265,6 +289,8 @@ class FakeStation:
     async def _GetCompositeSchedule(self, p: dict[str, Any]) -> dict[str, Any]:
         if self.b.empty_composite:
             return {"status": "Accepted", "connectorId": p["connectorId"]}
+        if self.b.composite_script is not None:
+            return self.b.composite_script(self, p)
         return self.store.composite_response(
             evse_id=p["connectorId"],
             start=self.clock.now(),

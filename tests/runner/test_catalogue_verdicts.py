@@ -119,7 +119,6 @@ FAULT_CATCHES: dict[str, tuple[Catch, ...]] = {
     ),
     "redundant_periods": (
         Catch("TC_066_CS", FAIL, "TC_066_CS", r"periods \d+ and \d+: expected merged .*got both"),
-        Catch("TC_072_CS", FAIL, "TC_072_CS", r"periods 0 and 1: expected merged .*got both 7 A"),
     ),
     "accepts_unknown_transaction": (
         Catch("TC_058_2_CS", FAIL, "TC_058_2_CS", r'expected "Rejected", got "Accepted"'),

@@ -194,3 +194,19 @@ def test_listen_limits_are_checked_and_shown_in_help(capsys: pytest.CaptureFixtu
     assert code == 0
     assert "--max-rate" in out
     assert "4194304" in out  # the default size limit
+
+
+def test_list_shows_each_cases_source(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue #14: the document and table a case reproduces, or "ours"."""
+    root = Path(__file__).parents[2] / "scenarios"
+    code, out, _ = run(capsys, "list", str(root / "ocpp16"), str(root / "vehicle-programme"))
+    assert code == 0
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("TC_066_CS "))
+    assert (
+        "source: OCA OCPP 1.6 Compliancy Testing Tool TestCaseDocument (FINAL 2024-04)"
+        in (lines[at + 1])
+    )
+    assert lines[at + 1].endswith("TC_066_CS, table 82")
+    at = next(i for i, line in enumerate(lines) if line.startswith("VP-04 "))
+    assert lines[at + 1].endswith("source: ours")

@@ -44,7 +44,7 @@ async def test_a_late_start_after_tc060_is_stopped_before_tc066(tmp_path: Path) 
     # StartTransaction 2 s later — after TC_060 has ended, while the reset runs — and it
     # rejects a RemoteStart while a transaction runs, as a real station does.
     text = _as_list(_library("ocpp16", "TC_060_CS"), _library("ocpp16", "TC_066_CS"))
-    late = FakeBehaviour(start_delay_s=2.0)
+    late = FakeBehaviour(start_delay_s=2.0, accept_every_profile=True)
     results, run_dir, _ = await run_yaml(tmp_path, text, behaviours=[late])
     by_id = {r.info.case_id: r for r in results}
     assert by_id["TC_060_CS"].verdict is Verdict.FAIL  # it accepted the TxDefaultProfile

@@ -40,7 +40,7 @@ CSMS_IDS = (
     "TC_K_01_CSMS",
     "TC_K_60_CSMS",
     "TC_K_37_CSMS",
-    "TC_K_41_CSMS",
+    "SC-CSMS-201-COMPOSITE",
     "TC_K_05_CSMS",
     "SC-CSMS-201",
 )

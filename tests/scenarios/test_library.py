@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
+from harness.runner.engine import TIME_DEVIATION_PARAMETER
 from harness.runner.station_role.state import STATION_PARAMETERS
 from harness.scenario import (
     CompareCompositeStep,
@@ -279,8 +281,14 @@ def test_setup_is_a_precondition_and_teardown_is_should(case_id: str) -> None:
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
 def test_every_parameter_is_referenced(path: Any) -> None:
     """A lab override must change something: each parameter appears as ${name} (or is one
-    the station-role runner reads: the station's declaration)."""
+    the runner reads: the station's declaration, the max time deviation)."""
     (case,) = load_cases([path])
     text = path.read_text(encoding="utf-8")
-    unused = [name for name in case.parameters if "${" + name + "}" not in text]
-    assert [name for name in unused if name not in STATION_PARAMETERS] == []
+    unused = [
+        name
+        for name in case.parameters
+        if "${" + name + "}" not in text
+        and not re.search(r"\$\{now[^}]*[+-]\s*" + name + r"\b", text)
+    ]
+    engine_reads = {*STATION_PARAMETERS, TIME_DEVIATION_PARAMETER}
+    assert [name for name in unused if name not in engine_reads] == []

@@ -99,7 +99,9 @@ def test_every_programme_case_passes_with_the_reference_vehicle(
         ("endless_composite", "TC_K_39_CS", "TC_K_39_CS"),
         ("unit_ignored", "TC_K_01_CS", "TC_K_01_CS"),
         ("redundant_periods", "TC_K_41_CS", "TC_K_41_CS"),
-        ("redundant_periods", "TC_K_40_CS", "TC_K_40_CS"),
+        # TC_K_40_CS with the document's figures hides no boundary under stack level 1, so
+        # redundant periods do not show there; TC_K_41_CS catches them.
+        ("endless_composite", "TC_K_40_CS", "TC_K_40_CS"),
         ("accepts_unknown_transaction", "TC_K_16_CS", "K01.FR.33"),
         ("late_apply", "TC_K_52_CS", "TC_K_52_CS"),
         ("accepts_but_ignores", "VP-01", "VP-01"),
