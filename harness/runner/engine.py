@@ -303,6 +303,7 @@ class CaseEngine:
         """The FAIL check for the DUT's protocol violations; notes for late answers."""
         for late in self.endpoint.late_answers():
             self._note(f"late answer (its CALL had timed out): {late.describe()}")
+        self._invalid_values()
         seen = self.endpoint.case_violations()
         if not seen:
             return
@@ -318,6 +319,22 @@ class CaseEngine:
                 "version, and every response answers a CALL the harness sent",
                 actual=f"{len(seen)} protocol violation(s): {shown}{more}",
                 frames=frames,
+            )
+        )
+
+    def _invalid_values(self) -> None:
+        """The FAIL check for sampled values that were not finite numbers (``"NaN"``)."""
+        bad = self.endpoint.observations.invalid_values
+        if not bad:
+            return
+        shown = "; ".join(what for _, what in bad[:5])
+        more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+        self._checks.append(
+            CheckResult.failed(
+                Requirement("OCPP-J", Level.MUST, "a sampled value is a decimal number"),
+                expected="every sampled value the DUT reports is a finite number",
+                actual=f"{len(bad)} value(s) not a finite number: {shown}{more}",
+                frames=tuple(sorted({f for f, _ in bad if f is not None})),
             )
         )
 
