@@ -29,7 +29,7 @@ from harness.results.manifest import (
 from harness.results.measurement import MeasurementSource, Phase, Quantity, Sample, Series, Unit
 from harness.results.model import CaseInfo, CheckResult, Interruption, StepRecord
 from harness.results.reader import RunReader
-from harness.results.store import RunStore, RunWriter, TraceSink
+from harness.results.store import EventLog, OutsideTrace, RunStore, RunWriter, TraceSink
 from harness.results.verdict import Level, Requirement, Summary, Verdict, combine, worst
 
 __all__ = [
@@ -39,10 +39,12 @@ __all__ = [
     "CheckResult",
     "DeviceKind",
     "DeviceRef",
+    "EventLog",
     "Interruption",
     "Level",
     "Manifest",
     "MeasurementSource",
+    "OutsideTrace",
     "Phase",
     "Quantity",
     "Requirement",

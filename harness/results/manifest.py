@@ -38,6 +38,10 @@ FORMAT_VERSION = 1
 
 MANIFEST = "run.json"
 RESULTS = "results.jsonl"
+OUTSIDE = "outside.jsonl"
+"""Frames of the DUT's connections outside any case (boot, between cases, floods)."""
+EVENTS = "events.jsonl"
+"""What happened at the door and to connections: refusals, failed auth, replacements."""
 TRACES = "traces"
 SERIES = "series"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9._+-]*")

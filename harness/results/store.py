@@ -24,6 +24,7 @@ for a moment, once per case, which is negligible next to a case's duration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -36,7 +37,9 @@ from typing import Any
 from harness.results._json import dump_time
 from harness.results.case import CaseResult
 from harness.results.manifest import (
+    EVENTS,
     MANIFEST,
+    OUTSIDE,
     RESULTS,
     SERIES,
     TRACES,
@@ -48,7 +51,7 @@ from harness.results.manifest import (
 from harness.results.reader import RunReader
 from harness.security.redaction import redact, redact_frame
 
-__all__ = ["RunStore", "RunWriter", "TraceSink"]
+__all__ = ["EventLog", "OutsideTrace", "RunStore", "RunWriter", "TraceSink"]
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -151,6 +154,83 @@ class TraceSink:
                 self._fd = None
 
 
+class OutsideTrace:
+    """The frames of the DUT's connections outside any case, ``outside.jsonl``.
+
+    Every frame is written in full, like a case's trace, up to ``max_frames``; after that
+    (a flood) frames are only counted per direction, message type and action, and the counts
+    are written as one last line ``{"summary": {...}, "counted_only": N}`` when the trace
+    closes (also ``flush_summary``). Nothing the peer sent is silently lost.
+    """
+
+    def __init__(
+        self, path: Path, *, secrets: Iterable[str] = (), max_frames: int = 10_000
+    ) -> None:
+        self._sink = TraceSink(path, "outside", secrets=secrets)
+        self.max_frames = max_frames
+        self._counts: dict[str, int] = {}
+        self._counted_only = 0
+        self._lock = threading.Lock()
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._sink.closed
+
+    @property
+    def count(self) -> int:
+        """Frames written in full so far."""
+        return self._sink.count
+
+    def append(self, frame: Mapping[str, Any]) -> int | None:
+        """Record ``frame``; its line index, or ``None`` when it was only counted."""
+        with self._lock:
+            key = f"{frame.get('dir')} {frame.get('type')} {frame.get('action') or ''}".strip()
+            self._counts[key] = self._counts.get(key, 0) + 1
+            if self._sink.count >= self.max_frames:
+                self._counted_only += 1
+                return None
+        return self._sink.append(frame)
+
+    def close(self) -> None:
+        """Write the counts (``summary``: frames per ``dir type action``) and close."""
+        with self._lock:
+            if self._sink.closed:
+                return
+            counts, only = dict(self._counts), self._counted_only
+        with contextlib.suppress(RunStoreError):
+            self._sink.append({"summary": counts, "counted_only": only})
+        self._sink.close()
+
+
+class EventLog:
+    """``events.jsonl``: one JSON object per line, ``{"t", "event", ...}``, redacted, each line
+    written in one ``os.write`` as it happens (a killed run keeps every line written)."""
+
+    def __init__(self, path: Path, *, secrets: Iterable[str] = ()) -> None:
+        self.path = path
+        self._secrets = tuple(s for s in secrets if s)
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._lock = threading.Lock()
+
+    def append(self, event: str, *, at: datetime, **fields: Any) -> None:
+        """Write one event line (fields that are secrets become ``«redacted»``)."""
+        line = redact({"t": at, "event": event, **fields}, secrets=self._secrets)
+        data = (_dumps(line) + "\n").encode("utf-8")
+        with self._lock:
+            if self._fd is None:
+                raise RunStoreError(f"{self.path}: the event log is closed")
+            _write_all(self._fd, data)
+
+    def close(self) -> None:
+        """Flush to disk and close (idempotent)."""
+        with self._lock:
+            if self._fd is not None:
+                os.fsync(self._fd)
+                os.close(self._fd)
+                self._fd = None
+
+
 class RunWriter:
     """Writes one run folder. Obtain it from :meth:`RunStore.create`; use it as a context
     manager or call :meth:`finish` (or :meth:`close` to stop without marking the run finished).
@@ -166,6 +246,8 @@ class RunWriter:
         self._fd: int | None = os.open(
             run_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
         )
+        self._outside: OutsideTrace | None = None
+        self._events: EventLog | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -190,6 +272,26 @@ class RunWriter:
             )
             self._sinks[case_key] = sink
         return sink
+
+    def outside_trace(self, *, secrets: Iterable[str] = ()) -> OutsideTrace:
+        """The run's trace of frames outside any case (``outside.jsonl``, opened once)."""
+        with self._lock:
+            self._require_open()
+            if self._outside is None:
+                self._outside = OutsideTrace(
+                    self.run_dir / OUTSIDE, secrets=(*self._secrets, *secrets)
+                )
+            return self._outside
+
+    def record_event(self, event: str, *, at: datetime, **fields: Any) -> None:
+        """Append one line to the run's ``events.jsonl`` (refusals, failed authentication,
+        replaced connections, a station that did not come back ...)."""
+        with self._lock:
+            self._require_open()
+            if self._events is None:
+                self._events = EventLog(self.run_dir / EVENTS, secrets=self._secrets)
+            events = self._events
+        events.append(event, at=at, **fields)
 
     def write_result(self, result: CaseResult) -> None:
         """Append ``result`` as one line of ``results.jsonl`` (fsynced before returning).
@@ -264,6 +366,9 @@ class RunWriter:
         for sink in self._sinks.values():
             sink.close()
         self._sinks.clear()
+        for extra in (self._outside, self._events):
+            if extra is not None:
+                extra.close()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

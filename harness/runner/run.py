@@ -32,6 +32,7 @@ from harness.results import (
     DeviceKind,
     DeviceRef,
     Interruption,
+    OutsideTrace,
     RunStoreError,
     RunWriter,
 )
@@ -41,7 +42,14 @@ from harness.runner.operator import Operator
 from harness.runner.progress import WaitProgress
 from harness.runner.stall import StallMonitor
 from harness.runner.targets import DutProvider
-from harness.scenario import Capabilities, Case, OcppVersion, selects, with_vehicle_facts
+from harness.scenario import (
+    Capabilities,
+    Case,
+    Environment,
+    OcppVersion,
+    selects,
+    with_vehicle_facts,
+)
 from harness.transport import OcppSubprotocol
 
 if TYPE_CHECKING:
@@ -70,9 +78,10 @@ class RunOptions:
 
     connect_timeout_s: float | None = 120.0
     """How long to wait for the DUT's first connection; ``None``: for ever."""
-    reconnect_timeout_s: float | None = 300.0
-    """How long to wait for the DUT to come back after a disconnection (the cases in between
-    are INCONCLUSIVE if it does not)."""
+    reconnect_timeout_s: float | None = 120.0
+    """How long to wait for the DUT to come back after a disconnection. If it does not, the
+    case is INCONCLUSIVE saying so, and so are the following cases unless a connection is
+    already waiting when each begins (the run is not held again: it ends with its summary)."""
     boot_wait_s: float = 10.0
     """How long to wait for a BootNotification after a connection opens."""
     reset_timeout_s: float = 60.0
@@ -137,6 +146,13 @@ async def run_cases(
     results: list[CaseResult] = []
     dut: _Dut | None = None
     connected_once = False
+    gave_up: str | None = None  # why the last wait for a connection ended without one
+    outside: OutsideTrace | None = None
+    if provider.environment is Environment.LAB:  # a real peer: keep what it sends between cases
+        outside = writer.outside_trace(secrets=hooks.secrets)
+    attach = getattr(provider, "record_events", None)
+    if attach is not None:
+        attach(writer.record_event)
     facts = provider.vehicle_facts or capabilities.vehicle
     try:
         for planned_item in planned:
@@ -151,9 +167,29 @@ async def run_cases(
                 if dut is not None:
                     await dut.close()
                 timeout_s = opts.reconnect_timeout_s if connected_once else opts.connect_timeout_s
+                if gave_up is not None:
+                    timeout_s = 0.0  # only a connection already waiting
                 dut = await _connect(
-                    provider, clock, operator, capabilities, opts, timeout_s, hooks, lab_meter
+                    provider,
+                    clock,
+                    operator,
+                    capabilities,
+                    opts,
+                    timeout_s,
+                    hooks,
+                    lab_meter,
+                    outside=outside,
                 )
+                if dut is not None:
+                    gave_up = None
+                elif gave_up is None:
+                    what = "reconnect" if connected_once else "connect"
+                    bound = "" if timeout_s is None else f" within {timeout_s:g} s"
+                    gave_up = f"the DUT did not {what}{bound}"
+                    with contextlib.suppress(RunStoreError, OSError):
+                        writer.record_event(
+                            "no_connection", at=clock.now(), case=case.id, reason=gave_up
+                        )
                 connected_once = connected_once or dut is not None
             if _other_variant_runs(planned_item, planned, dut):
                 continue
@@ -182,7 +218,7 @@ async def run_cases(
                     now,
                     time.perf_counter() - wall0,
                     interruption=Interruption.inconclusive(
-                        "the DUT did not connect (or reconnect) in time"
+                        gave_up or "the DUT did not connect (or reconnect) in time"
                     ),
                 )
             else:
@@ -262,11 +298,14 @@ async def _connect(
     timeout_s: float | None,
     hooks: _Hooks,
     lab_meter: LabMeter | None = None,
+    *,
+    outside: OutsideTrace | None = None,
 ) -> _Dut | None:
     transport = await provider.connect(timeout_s=timeout_s)
     if transport is None:
         return None
     endpoint = CsmsEndpoint(transport, clock=clock, heartbeat_interval_s=opts.heartbeat_interval_s)
+    endpoint.outside = outside  # the boot and whatever comes between cases
     endpoint.start()
     monitor: StallMonitor | None = None
     if 1.0 < clock.speed < float("inf"):
