@@ -277,7 +277,7 @@ class CaseEngine:
             case WaitStep():
                 seconds = resolve_number(step.duration_s, variables=self._variables)
                 self._note(f"wait {seconds:g} s")
-                await countdown_sleep(self.clock, seconds, report=self.wait_progress)
+                await self._wait_step(seconds)
             case VehicleStep():
                 await self._vehicle(step)
             case ExternalLimitStep():
@@ -597,6 +597,25 @@ class CaseEngine:
             actual=f"{step.action} {_short(received.payload)}",
             frames=frames,
         )
+
+    async def _wait_step(self, seconds: float) -> None:
+        """A ``wait`` step: ``seconds`` of clock time, cut short (the case stops) when the
+        DUT's connection closes meanwhile (a 6 h pause must not outlive its station)."""
+        closed = self.endpoint.closed_waiter()
+        sleep = asyncio.ensure_future(
+            countdown_sleep(self.clock, seconds, report=self.wait_progress)
+        )
+        try:
+            await asyncio.wait({sleep, closed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+            if not sleep.done():
+                sleep.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sleep
+        if not sleep.done() or sleep.cancelled():
+            raise _Stop
+        sleep.result()
 
     async def _wait_or_closed(
         self, future: asyncio.Future[Received], timeout_s: float

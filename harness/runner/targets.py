@@ -115,9 +115,12 @@ class ConnectionSlots:
         transport = self._current.get(station_id)
         return transport if transport is not None and not transport.closed else None
 
-    async def take(self, transport: Transport) -> str | None:
-        """Make ``transport`` its station's connection; close the one it replaces (1008).
-        Returns the reason given to the replaced connection, or ``None``."""
+    async def take(
+        self, transport: Transport, *, on_replaced: Callable[[str], None] | None = None
+    ) -> str | None:
+        """Make ``transport`` its station's connection; close the one it replaces (1008),
+        after telling ``on_replaced`` the reason (so it is recorded before the run can react
+        to the close). Returns that reason, or ``None`` when nothing was replaced."""
         sid = transport.station_id
         old = self._current.get(sid)
         self._current[sid] = transport
@@ -125,6 +128,8 @@ class ConnectionSlots:
             return None
         reason = f"replaced by a new connection of station {sid}"
         self._log.warning("connection_replaced", station_id=sid, reason=reason)
+        if on_replaced is not None:
+            on_replaced(reason)
         close_for_policy = getattr(old, "close_for_policy", None)
         if close_for_policy is not None:
             await close_for_policy(reason, code=REPLACED_CLOSE_CODE)
@@ -409,9 +414,13 @@ class ListenProvider:
         )
 
     async def _handle(self, transport: Transport) -> None:
-        replaced = await self._slots.take(transport)
-        if replaced is not None:
-            self._event("connection_replaced", station_id=transport.station_id, reason=replaced)
+        sid = transport.station_id
+        await self._slots.take(
+            transport,
+            on_replaced=lambda reason: self._event(
+                "connection_replaced", station_id=sid, reason=reason
+            ),
+        )
         await self._queue.put(transport)
         try:
             while not transport.closed:  # keep the connection open while the run uses it
