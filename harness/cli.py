@@ -6,14 +6,19 @@ Each sub-command lives in its own module and is added to the group below explici
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import signal
 from collections.abc import Sequence
 
 import click
 
 from harness import __version__
+from harness.exitcodes import ExitCode
 from harness.lab.cli import serve_command
 from harness.logs import configure_logging
 from harness.proxy.cli import proxy_command
+from harness.results import RunStorageError
 from harness.runner.cli import list_command, run_command
 from harness.scenario.cli import scenario
 from harness.security.cli import certs
@@ -57,16 +62,42 @@ cli.add_command(proxy_command)
 cli.add_command(serve_command)
 
 
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run as Ctrl-C does: what was judged is kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    A run folder that cannot be written (full disk, read-only folder) gives one line on
+    stderr and :attr:`ExitCode.STORAGE`; Ctrl-C or SIGTERM gives :attr:`ExitCode.INTERRUPTED`
+    (the run folder keeps what was judged, with ``finished_at`` null)."""
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
+        click.echo("Aborted (a run stopped here is incomplete: finished_at is null).", err=True)
+        return ExitCode.INTERRUPTED
+    except RunStorageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return ExitCode.STORAGE
+    except OSError as exc:
+        if exc.errno not in _STORAGE_ERRNOS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: cannot write: {where}{exc.strerror}", err=True)
+        return ExitCode.STORAGE
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return result if isinstance(result, int) else 0

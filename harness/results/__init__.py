@@ -22,6 +22,7 @@ from harness.results.devices import DeviceKind, DeviceRef, case_key
 from harness.results.manifest import (
     FORMAT_VERSION,
     Manifest,
+    RunStorageError,
     RunStoreError,
     TornLineWarning,
     new_run_id,
@@ -50,6 +51,7 @@ __all__ = [
     "Requirement",
     "ResultFormatError",
     "RunReader",
+    "RunStorageError",
     "RunStore",
     "RunStoreError",
     "RunWriter",

@@ -28,7 +28,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +44,7 @@ from harness.results.manifest import (
     SERIES,
     TRACES,
     Manifest,
+    RunStorageError,
     RunStoreError,
     check_name,
     manifest_bytes,
@@ -52,6 +53,16 @@ from harness.results.reader import RunReader
 from harness.security.redaction import redact, redact_frame
 
 __all__ = ["EventLog", "OutsideTrace", "RunStore", "RunWriter", "TraceSink"]
+
+
+@contextlib.contextmanager
+def _storage(path: Path) -> Iterator[None]:
+    """Turn an :class:`OSError` (full disk, read-only folder, ...) into a one-line
+    :class:`RunStorageError` naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise RunStorageError.of(path, exc) from None
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -113,7 +124,8 @@ class TraceSink:
         self.path = path
         self._secrets = tuple(secrets)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
-        self._fd: int | None = os.open(path, flags, 0o644)
+        with _storage(path):
+            self._fd: int | None = os.open(path, flags, 0o644)
         self._count = 0
         self._lock = threading.Lock()
 
@@ -140,18 +152,23 @@ class TraceSink:
         with self._lock:
             if self._fd is None:
                 raise RunStoreError(f"{self.path}: the trace of {self.key} is closed")
-            _write_all(self._fd, line)
+            with _storage(self.path):
+                _write_all(self._fd, line)
             index = self._count
             self._count += 1
         return index
 
     def close(self) -> None:
-        """Flush the trace to disk and close it (idempotent)."""
+        """Flush the trace to disk and close it (idempotent; closed even when the flush
+        fails, which raises :class:`RunStorageError`)."""
         with self._lock:
-            if self._fd is not None:
-                os.fsync(self._fd)
-                os.close(self._fd)
-                self._fd = None
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                try:
+                    with _storage(self.path):
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
 
 
 class OutsideTrace:
@@ -198,9 +215,10 @@ class OutsideTrace:
             if self._sink.closed:
                 return
             counts, only = dict(self._counts), self._counted_only
-        with contextlib.suppress(RunStoreError):
+        try:
             self._sink.append({"summary": counts, "counted_only": only})
-        self._sink.close()
+        finally:
+            self._sink.close()
 
 
 class EventLog:
@@ -210,7 +228,8 @@ class EventLog:
     def __init__(self, path: Path, *, secrets: Iterable[str] = ()) -> None:
         self.path = path
         self._secrets = tuple(s for s in secrets if s)
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        with _storage(path):
+            self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         self._lock = threading.Lock()
 
     def append(self, event: str, *, at: datetime, **fields: Any) -> None:
@@ -220,15 +239,20 @@ class EventLog:
         with self._lock:
             if self._fd is None:
                 raise RunStoreError(f"{self.path}: the event log is closed")
-            _write_all(self._fd, data)
+            with _storage(self.path):
+                _write_all(self._fd, data)
 
     def close(self) -> None:
-        """Flush to disk and close (idempotent)."""
+        """Flush to disk and close (idempotent; a failed flush raises
+        :class:`RunStorageError`, the file is closed anyway)."""
         with self._lock:
-            if self._fd is not None:
-                os.fsync(self._fd)
-                os.close(self._fd)
-                self._fd = None
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                try:
+                    with _storage(self.path):
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
 
 
 class RunWriter:
@@ -243,9 +267,10 @@ class RunWriter:
         self._lock = threading.Lock()
         self._sinks: dict[str, TraceSink] = {}
         self._written: set[str] = set()
-        self._fd: int | None = os.open(
-            run_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
-        )
+        with _storage(run_dir / RESULTS):
+            self._fd: int | None = os.open(
+                run_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+            )
         self._outside: OutsideTrace | None = None
         self._events: EventLog | None = None
 
@@ -310,13 +335,14 @@ class RunWriter:
             sink = self._sinks.get(key)
             self._check_evidence(result, 0 if sink is None else sink.count)
             if sink is not None:
-                sink.close()
                 del self._sinks[key]
+                sink.close()
             line = result.to_dict()
             if result.series:
                 name = f"{SERIES}/{key}.json"
                 body = {"key": key, "series": line["series"]}
-                _replace_atomically(self.run_dir / name, (_dumps(body) + "\n").encode("utf-8"))
+                with _storage(self.run_dir / name):
+                    _replace_atomically(self.run_dir / name, (_dumps(body) + "\n").encode("utf-8"))
                 line["series"] = []
                 line["series_file"] = name
             if sink is not None:
@@ -324,8 +350,9 @@ class RunWriter:
             if self._secrets:
                 line = redact(line, secrets=self._secrets)
             assert self._fd is not None
-            _write_all(self._fd, (_dumps(line) + "\n").encode("utf-8"))
-            os.fsync(self._fd)
+            with _storage(self.run_dir / RESULTS):
+                _write_all(self._fd, (_dumps(line) + "\n").encode("utf-8"))
+                os.fsync(self._fd)
             self._written.add(key)
 
     def _check_evidence(self, result: CaseResult, frames: int) -> None:
@@ -351,27 +378,34 @@ class RunWriter:
         with self._lock:
             self._require_open()
             manifest = replace(self._manifest, finished_at=finished_at)
-            self._close_files()
-            _replace_atomically(self.run_dir / MANIFEST, manifest_bytes(manifest))
+            self._close_files(strict=True)
+            with _storage(self.run_dir / MANIFEST):
+                _replace_atomically(self.run_dir / MANIFEST, manifest_bytes(manifest))
             self._manifest = manifest
         return manifest
 
     def close(self) -> None:
-        """Close files without marking the run finished (e.g. on an aborted run)."""
+        """Close files without marking the run finished (e.g. on an aborted run; a failed
+        flush is ignored here: the run is unfinished anyway)."""
         with self._lock:
             if self._fd is not None:
-                self._close_files()
+                self._close_files(strict=False)
 
-    def _close_files(self) -> None:
-        for sink in self._sinks.values():
-            sink.close()
+    def _close_files(self, *, strict: bool) -> None:
+        errors: list[RunStorageError] = []
+        closing: list[TraceSink | OutsideTrace | EventLog] = list(self._sinks.values())
+        closing += [f for f in (self._outside, self._events) if f is not None]
         self._sinks.clear()
-        for extra in (self._outside, self._events):
-            if extra is not None:
-                extra.close()
+        for item in closing:
+            try:
+                item.close()
+            except RunStorageError as exc:
+                errors.append(exc)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if strict and errors:
+            raise errors[0]
 
     def _require_open(self) -> None:
         if self._fd is None:
@@ -403,17 +437,22 @@ class RunStore:
             raise RunStoreError(f"run {manifest.run_id}: a new run cannot be finished already")
         root = Path(root_dir)
         run_dir = root / manifest.run_id
-        root.mkdir(parents=True, exist_ok=True)
+        with _storage(root):
+            root.mkdir(parents=True, exist_ok=True)
         try:
             run_dir.mkdir()
         except FileExistsError:
             raise RunStoreError(f"{run_dir}: a run folder of that id exists already") from None
-        (run_dir / TRACES).mkdir()
-        (run_dir / SERIES).mkdir()
-        _replace_atomically(run_dir / MANIFEST, manifest_bytes(manifest))
+        except OSError as exc:
+            raise RunStorageError.of(run_dir, exc) from None
+        with _storage(run_dir):
+            (run_dir / TRACES).mkdir()
+            (run_dir / SERIES).mkdir()
+            _replace_atomically(run_dir / MANIFEST, manifest_bytes(manifest))
         writer = RunWriter(run_dir, manifest, secrets=secrets)
-        _fsync_dir(run_dir)
-        _fsync_dir(root)
+        with _storage(run_dir):
+            _fsync_dir(run_dir)
+            _fsync_dir(root)
         return writer
 
     @staticmethod

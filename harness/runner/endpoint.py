@@ -28,7 +28,7 @@ from typing import Any
 
 from harness.clock import Clock
 from harness.connection import ConnectionClosed, OcppConnection
-from harness.results import OutsideTrace, TraceSink
+from harness.results import OutsideTrace, RunStorageError, TraceSink
 from harness.runner.handlers import DefaultAnswers
 from harness.runner.observations import ObservationLog, ObservedTransaction
 from harness.session import (
@@ -143,6 +143,8 @@ class CsmsEndpoint:
         self.observations = observations or ObservationLog()
         self._sink: TraceSink | None = None
         self.outside: OutsideTrace | None = None
+        self.storage_error: RunStorageError | None = None
+        """The first failure to write a frame (full disk ...): the run must stop."""
         """Where frames go while no case runs (boot, between cases); ``None``: nowhere."""
         self._frames_by_id: dict[str, list[int]] = {}
         self._waiters: list[Waiter] = []
@@ -218,12 +220,17 @@ class CsmsEndpoint:
         self._last_in_index = None
 
     def _trace(self, record: TraceRecord) -> None:
-        if self._sink is None or self._sink.closed:
+        try:
+            if self._sink is None or self._sink.closed:
+                self._last_in_index = None
+                if self.outside is not None and not self.outside.closed:
+                    self.outside.append(record.to_json())
+                return
+            index = self._sink.append(record.to_json())
+        except RunStorageError as exc:  # the receive loop goes on; the run stops after the case
+            self.storage_error = self.storage_error or exc
             self._last_in_index = None
-            if self.outside is not None and not self.outside.closed:
-                self.outside.append(record.to_json())
             return
-        index = self._sink.append(record.to_json())
         if record.direction is Direction.IN:
             self._last_in_index = index
         if record.message_id is not None:

@@ -33,6 +33,7 @@ from harness.results import (
     DeviceRef,
     Interruption,
     OutsideTrace,
+    RunStorageError,
     RunStoreError,
     RunWriter,
 )
@@ -133,7 +134,9 @@ async def run_cases(
     secrets: Sequence[str] = (),
 ) -> list[CaseResult]:
     """Run ``planned`` cases against the DUT from ``provider``; return the results (also
-    written to ``writer`` one by one). Never raises for the DUT's faults.
+    written to ``writer`` one by one). Never raises for the DUT's faults; raises
+    :class:`~harness.results.RunStorageError` when the run folder cannot be written (full
+    disk, read-only folder): what was written before stays readable.
 
     ``lab_meter`` (started by the caller) judges ``expect_settled`` on current and power;
     ``on_connected`` sees every new DUT connection (see :data:`ConnectedCallback`);
@@ -228,8 +231,12 @@ async def run_cases(
                     )
                 except Exception as exc:  # a harness defect: ERROR for this case, go on
                     result = _error(info, exc, clock, wall0)
+            if dut is not None and dut.endpoint.storage_error is not None:
+                raise dut.endpoint.storage_error  # frames were lost: stop, say so
             try:
                 writer.write_result(result)
+            except RunStorageError:
+                raise  # the run folder cannot be written: nothing more can be kept
             except RunStoreError as exc:  # e.g. a check cites evidence that is not there
                 result = _error(info, exc, clock, wall0)
                 writer.write_result(result)
