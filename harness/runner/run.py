@@ -328,9 +328,19 @@ async def _connect(
         lab_meter=lab_meter,
         wait_progress=hooks.wait_progress,
     )
-    # A station that was already booted need not send BootNotification again.
-    with contextlib.suppress(TimeoutError):
-        await clock.wait_for(endpoint.observations.booted.wait(), opts.boot_wait_s)
+    # A station that was already booted need not send BootNotification again; a connection
+    # that closes meanwhile ends the wait (the next case takes the next connection).
+    booted: asyncio.Future[Any] = asyncio.ensure_future(endpoint.observations.booted.wait())
+    closed: asyncio.Future[Any] = endpoint.closed_waiter()
+    try:
+        with contextlib.suppress(TimeoutError):
+            await clock.wait_for(
+                asyncio.wait({booted, closed}, return_when=asyncio.FIRST_COMPLETED),
+                opts.boot_wait_s,
+            )
+    finally:
+        booted.cancel()
+        closed.cancel()
     if hooks.on_connected is not None:
         hooks.on_connected(endpoint)
     return _Dut(endpoint, engine)
