@@ -104,11 +104,12 @@ class Command:
         return self.code
 
 
-def listen(folder: Path, *, station_id: str) -> tuple[Command, int]:
-    """``run --target listen`` for OCPP 1.6 cases, its run belonging to ``station_id``."""
+def listen(folder: Path, *, station_id: str, cases: int = 40) -> tuple[Command, int]:
+    """``run --target listen`` for ``cases`` OCPP 1.6 cases (each connection the station
+    loses ends one), its run belonging to ``station_id``."""
     port = free_port()
-    cases = case_file(folder, version="1.6", count=40, prefix="L")
-    argv = ["run", str(cases), "--target", "listen", f"127.0.0.1:{port}"]
+    case_path = case_file(folder, version="1.6", count=cases, prefix="L")
+    argv = ["run", str(case_path), "--target", "listen", f"127.0.0.1:{port}"]
     argv += ["--capabilities", str(CAPS), "--unattended", "--station-id", station_id]
     argv += ["--connect-timeout", "60", "--reconnect-timeout", "3", "--out", str(folder / "runs")]
     command = Command(argv)
@@ -116,12 +117,12 @@ def listen(folder: Path, *, station_id: str) -> tuple[Command, int]:
     return command, port
 
 
-def serve(folder: Path, *, good: str, fuzz: str) -> tuple[Command, int]:
+def serve(folder: Path, *, good: str, fuzz: str, cases: int = 40) -> tuple[Command, int]:
     """``serve`` for two stations: ``good`` (OCPP 1.6, one quick case) and ``fuzz``
     (OCPP 2.0.1, long cases); no other id has a declaration."""
     port = free_port()
     quick = case_file(folder, version="1.6", count=1, prefix="Q", wait_s=0)
-    long = case_file(folder, version="2.0.1", count=40, prefix="S")
+    long = case_file(folder, version="2.0.1", count=cases, prefix="S")
     argv = ["serve", str(quick), str(long), "--port", str(port), "--stations", "2"]
     argv += ["--capabilities", f"{good}={CAPS}", "--capabilities", f"{fuzz}={CAPS}"]
     argv += ["--reconnect-timeout", "3", "--out", str(folder / "runs")]

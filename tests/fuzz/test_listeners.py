@@ -157,7 +157,9 @@ def test_serve_survives_every_fuzz_class_and_other_stations_are_unaffected(
     assert rss_growth < RSS_GROWTH_BYTES
     runs = _runs(tmp_path)
     assert set(runs) == {"GOOD", "FUZZ"}  # hostile ids started no run, wrote nothing
-    assert _judged(runs["GOOD"]) == [Verdict.PASS] + [Verdict.NOT_APPLICABLE] * 40
+    good = _judged(runs["GOOD"])
+    assert good[0] is Verdict.PASS
+    assert set(good[1:]) == {Verdict.NOT_APPLICABLE}
     fuzz_verdicts = _judged(runs["FUZZ"])
     assert Verdict.ERROR not in fuzz_verdicts
     assert Verdict.FAIL in fuzz_verdicts
