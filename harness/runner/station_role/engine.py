@@ -123,6 +123,7 @@ class StationCaseEngine:
         self._variables = dict(parameters)
         self._checks, self._log, self._counter, self._armed = [], [], 0, {}
         self._judged = set()
+        broken_before = len(self.endpoint.frame_violations)
         interruption: Interruption | None = None
         try:
             await self._steps(case.steps)
@@ -135,6 +136,7 @@ class StationCaseEngine:
                 self.endpoint.disarm(waiter)
             self._armed.clear()
         self._judge_unsolicited()
+        self._judge_frames(self.endpoint.frame_violations[broken_before:])
         return EngineOutcome(
             checks=tuple(self._checks),
             steps=tuple(self._log),
@@ -426,6 +428,22 @@ class StationCaseEngine:
                     frames=request.frames,
                 )
             )
+
+    def _judge_frames(self, seen: Sequence[tuple[str, tuple[int, ...]]]) -> None:
+        """The FAIL check for the CSMS's frames that broke OCPP-J outside any request."""
+        if not seen:
+            return
+        shown = "; ".join(what for what, _ in seen[:5])
+        more = f"; and {len(seen) - 5} more" if len(seen) > 5 else ""
+        self._note(f"{len(seen)} protocol violation(s) of the CSMS: {shown}{more}"[:500])
+        self._checks.append(
+            CheckResult.failed(
+                Requirement("OCPP-J", Level.MUST, "every frame is a well-formed OCPP-J message"),
+                expected="every frame the CSMS sends is a well-formed OCPP-J message",
+                actual=f"{len(seen)} protocol violation(s): {shown}{more}",
+                frames=tuple(sorted({i for _, frames in seen for i in frames})),
+            )
+        )
 
     async def _wait(self, waiter: Waiter, within_s: float) -> CsmsRequest | None:
         with contextlib.suppress(TimeoutError):
