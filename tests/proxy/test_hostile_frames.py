@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 from harness.clock import ScaledClock
+from harness.proxy import load_recording
 from harness.proxy.server import RecordingProxy
 from harness.results import RunStore
 from harness.transport import DEFAULT_MAX_FRAME_BYTES, connect_ocpp
@@ -67,3 +69,17 @@ async def test_a_frame_over_the_limit_closes_both_sides_with_1009_and_the_proxy_
 def test_the_proxy_has_a_frame_size_limit_by_default() -> None:
     proxy = RecordingProxy(upstream_url="ws://127.0.0.1:1", writer=None, clock=ScaledClock())
     assert proxy.max_frame_bytes == DEFAULT_MAX_FRAME_BYTES
+
+
+def test_a_recording_with_a_deeply_nested_frame_loads(tmp_path: Path) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    boot = '[2,"1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]'
+    lines = [
+        {"t": f"2026-01-01T00:00:0{i}Z", "dir": "in", "raw": raw, "station": "CP",
+         "type": None, "id": None, "action": None, "from": "station"}
+        for i, raw in enumerate([deep, boot])
+    ]  # fmt: skip
+    path = tmp_path / "recording.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    recording = load_recording(path)
+    assert [f.message() is None for f in recording.frames] == [True, False]
