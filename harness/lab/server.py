@@ -12,7 +12,8 @@ single-DUT report, and a station that finishes early has its report at once.
 
 A station that disconnects during its run gets the run's reconnection window
 (``RunOptions.reconnect_timeout_s``); a station that connects again after its run finished is
-served idly (default answers, no trace) until it leaves. Two connections with the same
+served idly (default answers; its frames go to ``OUT/serve-<id>-idle.jsonl``) until it
+leaves. Two connections with the same
 station id at once: the newer **replaces** the older, as in ``listen``
 (:class:`~harness.runner.targets.ConnectionSlots`): the old one is closed with 1008, the case
 on it ends INCONCLUSIVE naming that, and the run goes on with the new one; the status board
@@ -43,6 +44,7 @@ from harness.results import (
     DeviceRef,
     EventLog,
     Manifest,
+    OutsideTrace,
     RunStore,
     RunStoreError,
     Summary,
@@ -183,6 +185,7 @@ class LabServer:
         self._options["on_refused"] = self._record_refusal
         self._slots = ConnectionSlots()
         self._events: EventLog | None = None
+        self._idle_frames: OutsideTrace | None = None
         self._server: OcppServer | None = None
         self._done = asyncio.Event()
         scheme = "wss" if self._options.get("ssl") is not None else "ws"
@@ -215,6 +218,10 @@ class LabServer:
         if self._events is not None:
             self._events.close()
             self._events = None
+        if self._idle_frames is not None:
+            with contextlib.suppress(RunStoreError):
+                self._idle_frames.close()
+            self._idle_frames = None
 
     def summaries(self) -> dict[str, Summary]:
         """Each finished station's verdict summary."""
@@ -255,6 +262,18 @@ class LabServer:
         if run is not None and run.provider.record is not None and not run.done:
             with contextlib.suppress(OSError, RunStoreError):
                 run.provider.record(event, at=at, station_id=station_id, **fields)
+
+    def _idle_trace(self) -> OutsideTrace | None:
+        """``OUT/serve-<id>-idle.jsonl``: the frames of stations served after their run
+        (opened on first use, one per server; ``None`` if it cannot be written)."""
+        if self._idle_frames is None:
+            name = f"serve-{new_run_id(started_at=self.clock.now())}-idle.jsonl"
+            try:
+                self.plan.out.mkdir(parents=True, exist_ok=True)
+                self._idle_frames = OutsideTrace(self.plan.out / name, secrets=self.plan.secrets)
+            except (OSError, RunStoreError) as exc:
+                self._echo(f"warning: cannot record idle connections: {exc}")
+        return self._idle_frames
 
     def _record_refusal(self, refused: Refused) -> None:
         kind = "auth_failed" if refused.status == 401 else "station_refused"
@@ -322,6 +341,7 @@ class LabServer:
 
     async def _idle(self, transport: Transport) -> None:
         endpoint = CsmsEndpoint(transport, clock=self.clock)
+        endpoint.outside = self._idle_trace()
         endpoint.start()
         try:
             await _closed(transport, self.clock)

@@ -4,6 +4,7 @@ comes back after its run."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -120,7 +121,11 @@ async def test_a_station_back_after_its_run_is_served_idly(tmp_path: Path) -> No
     status = server.board.stations["CP-2"]
     assert status.state is StationState.DONE
     assert status.verdicts == {Verdict.PASS: 1}
-    assert len(list((tmp_path / "runs").iterdir())) == 1  # no second run
+    assert len([p for p in (tmp_path / "runs").iterdir() if p.is_dir()]) == 1  # no second run
+    # issue #16: what the station sent after its run is recorded too
+    (idle,) = (tmp_path / "runs").glob("serve-*-idle.jsonl")
+    frames = [json.loads(line) for line in idle.read_text().splitlines()]
+    assert "BootNotification" in [f.get("action") for f in frames if f.get("dir") == "in"]
 
 
 async def test_a_long_wait_shows_a_countdown(tmp_path: Path) -> None:
