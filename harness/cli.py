@@ -62,7 +62,9 @@ cli.add_command(proxy_command)
 cli.add_command(serve_command)
 
 
-_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EACCES, errno.EPERM})
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT})
+"""OSErrors that can only mean a disk that cannot take more (a stray one outside the run
+store still exits STORAGE); permission errors are not here: a port < 1024 raises them too."""
 
 
 def _terminated(signum: int, frame: object) -> None:
