@@ -211,3 +211,22 @@ def test_an_outside_trace_counts_a_flood_past_its_bound(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in (tmp_path / "outside.jsonl").read_text().splitlines()]
     assert len(lines) == 11
     assert lines[-1] == {"summary": {"in 2 Heartbeat": 25}, "counted_only": 15}
+
+
+async def test_the_wait_for_a_first_connection_is_bounded_and_counted_down() -> None:
+    shown: list[tuple[float, float]] = []
+    provider = ListenProvider(
+        host="127.0.0.1",
+        port=0,
+        clock=ScaledClock(speed=1.0),
+        on_waiting=lambda left, total: shown.append((left, total)),
+    )
+    await provider.start()
+    try:
+        async with asyncio.timeout(10):
+            assert await provider.connect(timeout_s=0.5) is None
+    finally:
+        await provider.close()
+    assert shown
+    assert shown[0][1] == 0.5
+    assert all(0 < left <= total for left, total in shown)
