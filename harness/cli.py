@@ -7,12 +7,16 @@ is chosen.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
+import signal
 from collections.abc import Sequence
 
 import click
 
 from harness import __version__
+from harness.exitcodes import ExitCode
 
 __all__ = ["COMMANDS", "cli", "main"]
 
@@ -24,7 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "list": (
         "harness.runner.cli:list_command",
-        "List cases: id, OCPP versions, title, requirement ids.",
+        'List cases: id, OCPP versions, title, source (document and table, or "ours"), '
+        "requirement ids.",
     ),
     "proxy": (
         "harness.proxy.cli:proxy_command",
@@ -119,16 +124,47 @@ def cli(log_json: bool, log_level: str) -> None:
     configure_logging(json_lines=log_json, level=log_level)
 
 
+_STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EROFS, errno.EDQUOT})
+"""OSErrors that can only mean a disk that cannot take more (a stray one outside the run
+store still exits STORAGE); permission errors are not here: a port < 1024 raises them too."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops a run as Ctrl-C does: what was judged is kept
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code.
+
+    A run folder that cannot be written (full disk, read-only folder) gives one line on
+    stderr and :attr:`ExitCode.STORAGE`; Ctrl-C or SIGTERM gives :attr:`ExitCode.INTERRUPTED`
+    (the run folder keeps what was judged, with ``finished_at`` null)."""
+    previous = None
+    with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
+        previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
+        click.echo("Aborted (a run stopped here is incomplete: finished_at is null).", err=True)
+        return ExitCode.INTERRUPTED
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except Exception as exc:
+        # Imported here, not at the top: ``--help`` must not load the results package.
+        from harness.results import RunStorageError
+
+        if isinstance(exc, RunStorageError):
+            click.echo(f"error: {exc}", err=True)
+            return ExitCode.STORAGE
+        if not isinstance(exc, OSError) or exc.errno not in _STORAGE_ERRNOS:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: cannot write: {where}{exc.strerror}", err=True)
+        return ExitCode.STORAGE
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return result if isinstance(result, int) else 0

@@ -151,9 +151,10 @@ def _planned(
     "--reconnect-timeout",
     "reconnect_timeout_s",
     type=click.FloatRange(min=0),
-    default=300.0,
+    default=120.0,
     show_default=True,
-    help="Seconds a station may stay away during its run before its cases are INCONCLUSIVE.",
+    help="Seconds a station may stay away during its run; then its case is INCONCLUSIVE "
+    "saying so, and its run goes on without waiting again.",
 )
 @click.option(
     "--probe-untrusted-port",

@@ -80,7 +80,7 @@ class RecordedFrame:
             return None
         try:
             value = json.loads(self.raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # a hostile peer's frame, recorded as it came
             return None
         return value if isinstance(value, list) and value else None
 
@@ -238,7 +238,7 @@ def _infer_perspective(path: Path, items: list[tuple[int, Any]]) -> Sender:
     for _, obj in items:
         try:
             message = json.loads(obj.get("raw") or "")
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             continue
         is_call = isinstance(message, list) and len(message) > 2 and message[0] == 2
         if is_call and message[2] in _STATION_ACTIONS:

@@ -12,7 +12,9 @@ from typing import Any
 from harness.results._json import Obj, ResultFormatError
 from harness.results.case import CaseResult
 from harness.results.manifest import (
+    EVENTS,
     MANIFEST,
+    OUTSIDE,
     RESULTS,
     SERIES,
     TRACES,
@@ -131,3 +133,23 @@ class RunReader:
                 raise RunStoreError(f"{path}:{lineno}: expected a JSON object, got {value!r}")
             frames.append(value)
         return frames
+
+    def outside(self) -> list[dict[str, Any]]:
+        """The frames recorded outside any case (``outside.jsonl``; the last line may be the
+        flood summary ``{"summary": ..., "counted_only": N}``); empty if there were none."""
+        return self._objects(self.run_dir / OUTSIDE)
+
+    def events(self) -> list[dict[str, Any]]:
+        """The run's events (``events.jsonl``: refusals, failed authentication, replaced
+        connections, ...); empty if there were none."""
+        return self._objects(self.run_dir / EVENTS)
+
+    def _objects(self, path: Path) -> list[dict[str, Any]]:
+        if not path.exists():
+            return []
+        out = []
+        for lineno, value in _json_lines(path):
+            if not isinstance(value, dict):
+                raise RunStoreError(f"{path}:{lineno}: expected a JSON object, got {value!r}")
+            out.append(value)
+        return out

@@ -42,6 +42,7 @@ from harness.runner.operator import (
     TerminalOperator,
     VehiclesStayPluggedIn,
 )
+from harness.runner.progress import format_duration
 from harness.runner.recap import recap_blocks
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.targets import (
@@ -286,6 +287,30 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     help="connect: seconds to wait between cases, before the station connects again (a "
     "CSMS may need a moment after a station left; default 0).",
 )
+@click.option(
+    "--station-id",
+    default=None,
+    help="listen: the station this run is for (default: the first that connects); other ids "
+    "are refused with HTTP 404 and recorded in the run folder.",
+)
+@click.option(
+    "--connect-timeout",
+    "connect_timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=600.0,
+    show_default=True,
+    help="listen: seconds to wait for the station's first connection (a countdown is shown); "
+    "then every case is INCONCLUSIVE.",
+)
+@click.option(
+    "--reconnect-timeout",
+    "reconnect_timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="listen: seconds to wait for the station to come back after it disconnected "
+    "mid-run; then its case is INCONCLUSIVE and the run goes on.",
+)
 @csms_security_options
 def run_command(
     suites: tuple[str, ...],
@@ -308,6 +333,9 @@ def run_command(
     console_host: str = "127.0.0.1",
     console_port: int = 0,
     case_pause_s: float = 0.0,
+    station_id: str | None = None,
+    connect_timeout_s: float = 600.0,
+    reconnect_timeout_s: float = 120.0,
     security_profile: int = 0,
     password_file: Path | None = None,
     cert: Path | None = None,
@@ -383,6 +411,10 @@ def run_command(
                 server_options=server_options,
                 secrets=secrets,
                 console=ConsoleSettings(console_host, console_port) if console else None,
+                station_id=station_id,
+                timing=RunOptions(
+                    connect_timeout_s=connect_timeout_s, reconnect_timeout_s=reconnect_timeout_s
+                ),
             )
         )
     if console:
@@ -579,8 +611,11 @@ async def _listen(
     server_options: dict[str, Any] | None = None,
     secrets: tuple[str, ...] = (),
     console: ConsoleSettings | None = None,
+    station_id: str | None = None,
+    timing: RunOptions | None = None,
 ) -> int:
     wall0 = time.perf_counter()
+    timing = timing or RunOptions(connect_timeout_s=600.0, reconnect_timeout_s=120.0)
     host, _, port_text = address.rpartition(":")
     clock = ScaledClock(speed=speed)
     meter = None if lab_meter is None else LabMeter(lab_meter, clock=clock)
@@ -597,6 +632,8 @@ async def _listen(
         control=VehiclesStayPluggedIn() if unattended else None,
         limits=limits,
         server_options=server_options,
+        station_id=station_id,
+        on_waiting=_connect_countdown,
     )
     await provider.start()
     click.echo(
@@ -609,6 +646,9 @@ async def _listen(
     options: dict[str, Any] = {"strict": strict, "speed": speed, "unattended": unattended}
     options["max_frame_bytes"] = provider.limits.max_frame_bytes
     options["max_messages_per_s"] = provider.limits.max_messages_per_s
+    options["station_id"] = station_id
+    options["connect_timeout_s"] = timing.connect_timeout_s
+    options["reconnect_timeout_s"] = timing.reconnect_timeout_s
     if meter is not None:
         options["lab_meter"] = meter.label
     manifest = _manifest(clock, provider.target, versions, options)
@@ -642,7 +682,7 @@ async def _listen(
                 clock=clock,
                 operator=operator,
                 capabilities=caps,
-                options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
+                options=timing,
                 on_result=judged,
                 lab_meter=meter,
                 secrets=secrets,
@@ -657,6 +697,14 @@ async def _listen(
         if meter is not None:
             await meter.aclose()
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+
+
+def _connect_countdown(remaining_s: float, total_s: float) -> None:
+    """The visible countdown while ``listen`` waits for the station to (re)connect."""
+    click.echo(
+        f"  waiting for the station: {format_duration(remaining_s)} left "
+        f"of {format_duration(total_s)}"
+    )
 
 
 def _lab_meter_settings(url: str | None) -> LabMeterSettings | None:

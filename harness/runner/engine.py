@@ -300,7 +300,7 @@ class CaseEngine:
             case WaitStep():
                 seconds = resolve_number(step.duration_s, variables=self._variables)
                 self._note(f"wait {seconds:g} s")
-                await countdown_sleep(self.clock, seconds, report=self.wait_progress)
+                await self._wait_step(seconds)
             case VehicleStep():
                 await self._vehicle(step)
             case ExternalLimitStep():
@@ -326,6 +326,7 @@ class CaseEngine:
         """The FAIL check for the DUT's protocol violations; notes for late answers."""
         for late in self.endpoint.late_answers():
             self._note(f"late answer (its CALL had timed out): {late.describe()}")
+        self._invalid_values()
         seen = self.endpoint.case_violations()
         if not seen:
             return
@@ -341,6 +342,22 @@ class CaseEngine:
                 "version, and every response answers a CALL the harness sent",
                 actual=f"{len(seen)} protocol violation(s): {shown}{more}",
                 frames=frames,
+            )
+        )
+
+    def _invalid_values(self) -> None:
+        """The FAIL check for sampled values that were not finite numbers (``"NaN"``)."""
+        bad = self.endpoint.observations.invalid_values
+        if not bad:
+            return
+        shown = "; ".join(what for _, what in bad[:5])
+        more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+        self._checks.append(
+            CheckResult.failed(
+                Requirement("OCPP-J", Level.MUST, "a sampled value is a decimal number"),
+                expected="every sampled value the DUT reports is a finite number",
+                actual=f"{len(bad)} value(s) not a finite number: {shown}{more}",
+                frames=tuple(sorted({f for f, _ in bad if f is not None})),
             )
         )
 
@@ -662,6 +679,25 @@ class CaseEngine:
             actual=f"{step.action} {_short(received.payload)}",
             frames=frames,
         )
+
+    async def _wait_step(self, seconds: float) -> None:
+        """A ``wait`` step: ``seconds`` of clock time, cut short (the case stops) when the
+        DUT's connection closes meanwhile (a 6 h pause must not outlive its station)."""
+        closed = self.endpoint.closed_waiter()
+        sleep = asyncio.ensure_future(
+            countdown_sleep(self.clock, seconds, report=self.wait_progress)
+        )
+        try:
+            await asyncio.wait({sleep, closed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+            if not sleep.done():
+                sleep.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sleep
+        if not sleep.done() or sleep.cancelled():
+            raise _Stop
+        sleep.result()
 
     async def _wait_or_closed(
         self, future: asyncio.Future[Received], timeout_s: float

@@ -9,6 +9,7 @@ end of a case it becomes the case's measurement series (:meth:`ObservationLog.se
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -85,14 +86,21 @@ def _unit_factor(unit: str | None) -> float:
 
 
 def meter_samples(
-    meter_value: Iterable[Mapping[str, Any]], *, evse: int, at: datetime, frame: int | None
+    meter_value: Iterable[Mapping[str, Any]],
+    *,
+    evse: int,
+    at: datetime,
+    frame: int | None,
+    rejected: list[tuple[int | None, str]] | None = None,
 ) -> list[MeterSample]:
     """The samples of a MeterValues ``meterValue`` list (1.6 and 2.x shapes), stamped with
     their own timestamp (or ``at``, the arrival time, see :func:`dut_time`).
 
     1.6 values are text (``"16.0"``), 2.x numbers; ``kW`` is converted to W. The measurand
     defaults to ``Energy.Active.Import.Register`` as both versions say. Unreadable values are
-    skipped (the schema check of the session reports malformed frames).
+    skipped (the schema check of the session reports malformed frames). A value that reads as
+    a number but is not finite (1.6 text ``"NaN"``, ``"Infinity"``; 2.x ``1e999``) is the
+    DUT's fault: it is skipped and ``(frame, what)`` appended to ``rejected``, if given.
     """
     out: list[MeterSample] = []
     for entry in meter_value:
@@ -103,6 +111,11 @@ def meter_samples(
             try:
                 value = float(sampled.get("value"))  # type: ignore[arg-type]
             except (TypeError, ValueError):
+                continue
+            if not math.isfinite(value):
+                if rejected is not None:
+                    what = sampled.get("measurand") or "Energy.Active.Import.Register"
+                    rejected.append((frame, f"{what} value {sampled.get('value')!r}"))
                 continue
             unit = sampled.get("unit")
             if unit is None and isinstance(sampled.get("unitOfMeasure"), Mapping):
@@ -140,6 +153,9 @@ class ObservationLog:
     """``(time, evse, limit, unit)`` each time the mirror's limit was evaluated."""
     setpoints: list[tuple[datetime, int, float | None]] = field(default_factory=list)
     """``(time, evse, setpoint W)`` each time it changed (2.1; ``None``: no setpoint)."""
+    invalid_values: list[tuple[int | None, str]] = field(default_factory=list)
+    """``(trace frame, what)`` for each sampled value that was not a finite number (the
+    DUT's fault, judged FAIL at the end of the case)."""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     booted: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once the DUT sent BootNotification on this connection."""
@@ -214,6 +230,7 @@ class ObservationLog:
     def clear_case(self) -> None:
         """Forget samples and limits (a new case starts); status and transactions stay."""
         self.samples.clear()
+        self.invalid_values.clear()
         self.limits.clear()
         self.setpoints.clear()
 

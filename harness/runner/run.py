@@ -20,6 +20,7 @@ open :class:`~harness.results.RunWriter`. Per case it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -35,7 +36,9 @@ from harness.results import (
     DeviceRef,
     Interruption,
     Level,
+    OutsideTrace,
     Requirement,
+    RunStorageError,
     RunStoreError,
     RunWriter,
 )
@@ -46,7 +49,13 @@ from harness.runner.progress import WaitProgress
 from harness.runner.reset import ResetProblem, reset
 from harness.runner.stall import StallMonitor
 from harness.runner.targets import DutProvider
-from harness.scenario import Capabilities, Case, selects, with_vehicle_facts
+from harness.scenario import (
+    Capabilities,
+    Case,
+    Environment,
+    selects,
+    with_vehicle_facts,
+)
 from harness.transport import OcppSubprotocol
 
 if TYPE_CHECKING:
@@ -75,9 +84,10 @@ class RunOptions:
 
     connect_timeout_s: float | None = 120.0
     """How long to wait for the DUT's first connection; ``None``: for ever."""
-    reconnect_timeout_s: float | None = 300.0
-    """How long to wait for the DUT to come back after a disconnection (the cases in between
-    are INCONCLUSIVE if it does not)."""
+    reconnect_timeout_s: float | None = 120.0
+    """How long to wait for the DUT to come back after a disconnection. If it does not, the
+    case is INCONCLUSIVE saying so, and so are the following cases unless a connection is
+    already waiting when each begins (the run is not held again: it ends with its summary)."""
     boot_wait_s: float = 10.0
     """How long to wait for a BootNotification after a connection opens."""
     reset_timeout_s: float = 60.0
@@ -131,7 +141,9 @@ async def run_cases(
     on_step: StepObserver | None = None,
 ) -> list[CaseResult]:
     """Run ``planned`` cases against the DUT from ``provider``; return the results (also
-    written to ``writer`` one by one). Never raises for the DUT's faults.
+    written to ``writer`` one by one). Never raises for the DUT's faults; raises
+    :class:`~harness.results.RunStorageError` when the run folder cannot be written (full
+    disk, read-only folder): what was written before stays readable.
 
     ``lab_meter`` (started by the caller) judges ``expect_settled`` on current and power;
     ``on_connected`` sees every new DUT connection (see :data:`ConnectedCallback`);
@@ -144,6 +156,13 @@ async def run_cases(
     results: list[CaseResult] = []
     dut: _Dut | None = None
     connected_once = False
+    gave_up: str | None = None  # why the last wait for a connection ended without one
+    outside: OutsideTrace | None = None
+    if provider.environment is Environment.LAB:  # a real peer: keep what it sends between cases
+        outside = writer.outside_trace(secrets=hooks.secrets)
+    attach = getattr(provider, "record_events", None)
+    if attach is not None:
+        attach(writer.record_event)
     facts = provider.vehicle_facts or capabilities.vehicle
     try:
         for planned_item in planned:
@@ -158,9 +177,29 @@ async def run_cases(
                 if dut is not None:
                     await dut.close()
                 timeout_s = opts.reconnect_timeout_s if connected_once else opts.connect_timeout_s
+                if gave_up is not None:
+                    timeout_s = 0.0  # only a connection already waiting
                 dut = await _connect(
-                    provider, clock, operator, capabilities, opts, timeout_s, hooks, lab_meter
+                    provider,
+                    clock,
+                    operator,
+                    capabilities,
+                    opts,
+                    timeout_s,
+                    hooks,
+                    lab_meter,
+                    outside=outside,
                 )
+                if dut is not None:
+                    gave_up = None
+                elif gave_up is None:
+                    what = "reconnect" if connected_once else "connect"
+                    bound = "" if timeout_s is None else f" within {timeout_s:g} s"
+                    gave_up = f"the DUT did not {what}{bound}"
+                    with contextlib.suppress(RunStoreError, OSError):
+                        writer.record_event(
+                            "no_connection", at=clock.now(), case=case.id, reason=gave_up
+                        )
                 connected_once = connected_once or dut is not None
             if _other_variant_runs(planned_item, planned, dut):
                 continue
@@ -189,7 +228,7 @@ async def run_cases(
                     now,
                     time.perf_counter() - wall0,
                     interruption=Interruption.inconclusive(
-                        "the DUT did not connect (or reconnect) in time"
+                        gave_up or "the DUT did not connect (or reconnect) in time"
                     ),
                 )
             else:
@@ -199,8 +238,12 @@ async def run_cases(
                     )
                 except Exception as exc:  # a harness defect: ERROR for this case, go on
                     result = _error(info, exc, clock, wall0)
+            if dut is not None and dut.endpoint.storage_error is not None:
+                raise dut.endpoint.storage_error  # frames were lost: stop, say so
             try:
                 writer.write_result(result)
+            except RunStorageError:
+                raise  # the run folder cannot be written: nothing more can be kept
             except RunStoreError as exc:  # e.g. a check cites evidence that is not there
                 result = _error(info, exc, clock, wall0)
                 writer.write_result(result)
@@ -269,11 +312,14 @@ async def _connect(
     timeout_s: float | None,
     hooks: _Hooks,
     lab_meter: LabMeter | None = None,
+    *,
+    outside: OutsideTrace | None = None,
 ) -> _Dut | None:
     transport = await provider.connect(timeout_s=timeout_s)
     if transport is None:
         return None
     endpoint = CsmsEndpoint(transport, clock=clock, heartbeat_interval_s=opts.heartbeat_interval_s)
+    endpoint.outside = outside  # the boot and whatever comes between cases
     endpoint.start()
     monitor: StallMonitor | None = None
     if 1.0 < clock.speed < float("inf"):
@@ -290,9 +336,19 @@ async def _connect(
         wait_progress=hooks.wait_progress,
     )
     engine.on_step = hooks.on_step
-    # A station that was already booted need not send BootNotification again.
-    with contextlib.suppress(TimeoutError):
-        await clock.wait_for(endpoint.observations.booted.wait(), opts.boot_wait_s)
+    # A station that was already booted need not send BootNotification again; a connection
+    # that closes meanwhile ends the wait (the next case takes the next connection).
+    booted: asyncio.Future[Any] = asyncio.ensure_future(endpoint.observations.booted.wait())
+    closed: asyncio.Future[Any] = endpoint.closed_waiter()
+    try:
+        with contextlib.suppress(TimeoutError):
+            await clock.wait_for(
+                asyncio.wait({booted, closed}, return_when=asyncio.FIRST_COMPLETED),
+                opts.boot_wait_s,
+            )
+    finally:
+        booted.cancel()
+        closed.cancel()
     if hooks.on_connected is not None:
         hooks.on_connected(endpoint)
     return _Dut(endpoint, engine)

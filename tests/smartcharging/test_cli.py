@@ -120,3 +120,38 @@ def test_bad_option_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     code, _, err = run(tmp_path, capsys, oca_tc066_16(), "--at", "noon")
     assert code == 2
     assert "--at" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nest deeper than 64 levels"),
+        ('[{"limit": NaN}]', "NaN is not a JSON number"),
+        ('[{"limit": Infinity}]', "Infinity is not a JSON number"),
+        ('[{"limit": 1e999}]', "$[0].limit: the number is not finite"),
+    ],
+    ids=["deep", "nan", "infinity", "overflow"],
+)
+def test_hostile_files_are_one_clear_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    """Issue #16.12: no traceback, a line naming the file and what is wrong."""
+    path = tmp_path / "profiles.json"
+    path.write_text(text)
+    code = main(["schedule", str(path), "--duration", "600"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    assert said in err
+    assert str(path) in err
+
+
+def test_a_negative_duration_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payloads = oca_tc066_16()
+    payloads[0]["csChargingProfiles"]["chargingSchedule"]["duration"] = -300
+    code, _, err = run(tmp_path, capsys, payloads)
+    assert code == 2
+    assert "chargingSchedule.duration: 0 s or more, got -300" in err
+    assert "has no limit" not in err

@@ -39,8 +39,10 @@ from harness.session import (
     CallErrorReceived,
     CallReceived,
     CallTimeout,
+    Direction,
     ErrorCode,
     Event,
+    Malformation,
     ProtocolViolation,
     RemoteProtocolError,
     Role,
@@ -126,6 +128,10 @@ class StationEndpoint:
         step took them or a later step began)."""
         self.all_requests: list[CsmsRequest] = []
         """Every request of the CSMS on this connection as it arrived."""
+        self.frame_violations: list[tuple[str, tuple[int, ...]]] = []
+        """The CSMS's frames that broke OCPP-J and are no request (not JSON, nested too deep,
+        no readable id, a binary frame...): ``(what, trace indices)``, in order."""
+        self._last_in: int | None = None
         version = SessionVersion(str(state.version))
         schemas = schema_set(version)
         csms_actions = {
@@ -170,8 +176,11 @@ class StationEndpoint:
 
     def _trace(self, record: TraceRecord) -> None:
         if self._sink is None or self._sink.closed:
+            self._last_in = None
             return
         index = self._sink.append(record.to_json())
+        if record.direction is Direction.IN:
+            self._last_in = index
         if record.message_id is not None:
             self._frames_by_id.setdefault(record.message_id, []).append(index)
 
@@ -371,6 +380,12 @@ class StationEndpoint:
             return
         violation = event.violation
         if violation.action is None or violation.message_id is None:
+            # Issue #16: a frame that is no request at all is the CSMS's fault too (a late
+            # answer to a CALL that timed out is judged by that step's timeout instead).
+            if violation.kind is not Malformation.UNKNOWN_RESPONSE_ID:
+                frames = () if self._last_in is None else (self._last_in,)
+                what = f"{violation.kind.value}: {violation.detail}"[:300]
+                self.frame_violations.append((what, frames))
             return
         payload: dict[str, Any] = {}
         with contextlib.suppress(ValueError, TypeError, IndexError):

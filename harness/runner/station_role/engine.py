@@ -143,6 +143,7 @@ class StationCaseEngine:
         self._variables = dict(parameters)
         self._checks, self._log, self._counter, self._armed = [], [], 0, {}
         self._judged = set()
+        broken_before = len(self.endpoint.frame_violations)
         interruption: Interruption | None = None
         try:
             await self._steps(case.steps)
@@ -159,6 +160,7 @@ class StationCaseEngine:
         except Exception as exc:
             interruption = interruption or Interruption.harness_error(exc)
         self._judge_unsolicited()
+        self._judge_frames(self.endpoint.frame_violations[broken_before:])
         return EngineOutcome(
             checks=tuple(self._checks),
             steps=tuple(self._log),
@@ -465,6 +467,22 @@ class StationCaseEngine:
                 break
         for failure in self.endpoint.owed_failures:
             self._note(f"a request the station owed the CSMS did not go through: {failure}")
+
+    def _judge_frames(self, seen: Sequence[tuple[str, tuple[int, ...]]]) -> None:
+        """The FAIL check for the CSMS's frames that broke OCPP-J outside any request."""
+        if not seen:
+            return
+        shown = "; ".join(what for what, _ in seen[:5])
+        more = f"; and {len(seen) - 5} more" if len(seen) > 5 else ""
+        self._note(f"{len(seen)} protocol violation(s) of the CSMS: {shown}{more}"[:500])
+        self._checks.append(
+            CheckResult.failed(
+                Requirement("OCPP-J", Level.MUST, "every frame is a well-formed OCPP-J message"),
+                expected="every frame the CSMS sends is a well-formed OCPP-J message",
+                actual=f"{len(seen)} protocol violation(s): {shown}{more}",
+                frames=tuple(sorted({i for _, frames in seen for i in frames})),
+            )
+        )
 
     async def _wait(self, waiter: Waiter, within_s: float) -> CsmsRequest | None:
         with contextlib.suppress(TimeoutError):
