@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import click
 
 from harness import __version__
+from harness.exitcodes import ExitCode
 from harness.lab.cli import serve_command
 from harness.logs import configure_logging
 from harness.proxy.cli import proxy_command
@@ -61,12 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("Aborted.", err=True)
-        return 130
+        return int(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    return result if isinstance(result, int) else 0
+    return int(result) if isinstance(result, int) else int(ExitCode.OK)

@@ -7,8 +7,10 @@ prompts go to the terminal (one at a time, naming the station) or, with ``--oper
 URL``, to ``PREFIX/prompt/STATION`` with answers on ``PREFIX/ack/STATION`` (payloads in
 :mod:`harness.lab.operators`).
 
-Exit status: 0 when every station's run passed, 1 on any FAIL/ERROR/INCONCLUSIVE, 2 for bad
-input; serving without ``--stations`` ends with Ctrl-C (status 130).
+Exit status (:mod:`harness.exitcodes`, the most serious over the stations): 0 when every
+station's run passed, 1 on a FAIL, 3 when nothing failed but a case was INCONCLUSIVE (or no
+station came), 4 on an ERROR, 2 for bad input; serving without ``--stations`` ends with
+Ctrl-C (status 130).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 import click
 
 from harness.clock import ScaledClock
+from harness.exitcodes import ExitCode, worst
 from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError, TerminalDesk
 from harness.lab.probes import (
     ProbeAttempt,
@@ -254,8 +257,10 @@ async def _serve(
         summaries = server.summaries()
         for sid, summary in summaries.items():
             click.echo(f"{sid}: {summary.line()}")
-        return 0 if summaries and all(s.ok for s in summaries.values()) else 1
-    return 1  # pragma: no cover (the stack does not swallow exceptions)
+        if not summaries:
+            return int(ExitCode.INCONCLUSIVE)  # no station came: nothing was judged
+        return int(worst(*(s.exit_code for s in summaries.values())))
+    return int(ExitCode.HARNESS_ERROR)  # pragma: no cover (the stack does not swallow exceptions)
 
 
 async def _start_probe(

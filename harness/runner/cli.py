@@ -2,9 +2,11 @@
 
 ``run`` prints one progress line per case (case id, device, verdict, clock and wall time),
 then a recap of every FAIL/ERROR/INCONCLUSIVE case with Requirement / Expected / Actual, the
-summary line (``N passed, N failed, N skipped, N errors``) and the run folder. Exit status:
-0 when nothing failed, 1 on any FAIL or ERROR (INCONCLUSIVE counts as an error; NON_STRICT
-as a pass unless ``--strict``), 2 for bad input (with file:line, never a traceback).
+summary line (``N passed, N failed, N inconclusive, N skipped, N errors``) and the run
+folder. Exit status (:mod:`harness.exitcodes`): 0 when every case passed (NOT_APPLICABLE and,
+unless ``--strict``, NON_STRICT count as passed), 1 on a FAIL, 3 when no case failed but one
+was INCONCLUSIVE, 4 on an ERROR (a harness defect), 2 for bad input (with file:line, never a
+traceback).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 import click
 
 from harness.clock import Clock, ScaledClock
+from harness.exitcodes import ExitCode
 from harness.results import CaseResult, Manifest, RunStore, Summary, Verdict, new_run_id
 from harness.runner.fleet import FleetJob, default_jobs, run_fleet
 from harness.runner.inputs import (
@@ -90,9 +93,9 @@ _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}$")
 
 
 class InputProblem(click.ClickException):
-    """Bad input: shown as the message, exit status 2."""
+    """Bad input: shown as the message, exit status 2 (``ExitCode.BAD_INPUT``)."""
 
-    exit_code = 2
+    exit_code = int(ExitCode.BAD_INPUT)
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
@@ -414,7 +417,7 @@ def _finish(results: list[CaseResult], run_dir: Path, *, strict: bool, wall_s: f
     click.echo(f"\n{summary.line()}  ({summary.breakdown()}; {wall_s:.1f} s)")
     click.echo(f"Run folder: {run_dir}")
     _write_reports(run_dir, strict=strict)
-    return 0 if summary.ok else 1
+    return int(summary.exit_code)
 
 
 def _write_reports(run_dir: Path, *, strict: bool) -> None:

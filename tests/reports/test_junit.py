@@ -12,7 +12,7 @@ from harness.results import CaseResult, CheckResult, Manifest, Verdict
 from harness.transport.base import OcppSubprotocol
 from reports import ReportFormat, build_report, junit_xml, load_report
 
-from .builders import CP1, MUST, T0, ev, result
+from .builders import CP1, MUST, T0, ev, result, store_run
 
 INT = re.compile(r"^\d+$")
 DECIMAL = re.compile(r"^\d+(\.\d+)?$")
@@ -102,12 +102,12 @@ def test_junit_structure_counts_and_mapping(rendered: dict[ReportFormat, Path]) 
     root = ET.parse(rendered[ReportFormat.JUNIT]).getroot()
     assert_junit_schema(root)
     assert [s.get("name") for s in root] == ["vehicle-programme", "oca-2.0.1"]
-    # 11 cases: FAIL x2 (failures), ERROR + INCONCLUSIVE (errors), 2 NOT_APPLICABLE (skipped)
+    # 11 cases: FAIL x2 (failures), ERROR (errors), 2 NOT_APPLICABLE + INCONCLUSIVE (skipped)
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
         "11",
         "2",
-        "2",
-        "2",
+        "1",
+        "3",
     )
     fail = case_named(root, "VP-01 [CP-1 + ev-b]")
     failure = fail.find("failure")
@@ -123,9 +123,14 @@ def test_junit_structure_counts_and_mapping(rendered: dict[ReportFormat, Path]) 
     assert error is not None
     assert error.get("type") == "ERROR"
     assert "RuntimeError: bug in check" in (error.get("message") or "")
-    inconclusive = case_named(root, "VP-01 [CP-2 + ev-b]").find("error")
+    inconclusive = case_named(root, "VP-01 [CP-2 + ev-b]").find("skipped")
     assert inconclusive is not None
     assert inconclusive.get("type") == "INCONCLUSIVE"
+    assert (inconclusive.get("message") or "").startswith("INCONCLUSIVE: ")
+    vp = next(s for s in root if s.get("name") == "vehicle-programme")
+    props = {p.get("name"): p.get("value") for p in vp.iter("property")}
+    assert props["inconclusive"] == "1"
+    assert props["run_finished"] == "true"
     skipped = case_named(root, "VP-14 [CP-1 + ev-b]").find("skipped")
     assert skipped is not None
     assert "capability declaration" in (skipped.get("message") or "")
@@ -156,3 +161,15 @@ def test_control_characters_from_a_device_still_give_well_formed_xml() -> None:
     failure = root.find("./testsuite/testcase/failure")
     assert failure is not None
     assert "garbage \\x00\\x01 <&>" in (failure.get("message") or "")
+
+
+def test_an_unfinished_run_is_marked(tmp_path: Path) -> None:
+    run = store_run(tmp_path, [result("VP-01", (CP1, ev("ev-a")), Verdict.PASS)], finished=False)
+    root = ET.fromstring(junit_xml(load_report(run)))
+    assert_junit_schema(root)
+    marker = case_named(root, "run did not finish").find("error")
+    assert marker is not None
+    assert marker.get("type") == "INCOMPLETE_RUN"
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["run_finished"] == "false"
+    assert root.get("errors") == "1"

@@ -61,7 +61,7 @@ def test_run_passes_with_summary_line_and_exit_0(
         one_vehicle(tmp_path),
     )
     assert code == 0, out
-    assert "\n1 passed, 0 failed, 0 skipped, 0 errors" in out
+    assert "\n1 passed, 0 failed, 0 inconclusive, 0 skipped, 0 errors" in out
     assert re.search(r"^TC_066_CS\s+SIM-\S+\s+PASS\s+clock", out, re.MULTILINE)
     reader = RunStore.open(run_folder(out))
     assert reader.finished
@@ -93,7 +93,7 @@ def test_faulty_station_fails_with_recap_and_exit_1(
         one_vehicle(tmp_path),
     )
     assert code == 1
-    assert "0 passed, 1 failed, 0 skipped, 0 errors" in out
+    assert "0 passed, 1 failed, 0 inconclusive, 0 skipped, 0 errors" in out
     recap = out.split("Recap of cases that did not pass:")[1]
     assert "Requirement: TC_066_CS (MUST)" in recap
     assert "Expected: EVSE 1 from" in recap
@@ -118,7 +118,7 @@ def test_not_applicable_counts_as_skipped(
         one_vehicle(tmp_path),
     )
     assert code == 0
-    assert "0 passed, 0 failed, 1 skipped, 0 errors" in out
+    assert "0 passed, 0 failed, 0 inconclusive, 1 skipped, 0 errors" in out
     assert "NOT_APPLICABLE" in out
 
 
