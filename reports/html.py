@@ -25,7 +25,7 @@ from markupsafe import Markup
 from harness.results import CaseResult, RunReader, Verdict
 from reports.compare import Comparison
 from reports.load import ReportError, read_plot_series, read_trace
-from reports.model import Column, Report, case_href, percent
+from reports.model import OUTCOME_WORDS, Column, Report, case_href, percent
 from reports.plot import render_plot
 
 __all__ = ["render_html"]
@@ -33,11 +33,13 @@ __all__ = ["render_html"]
 SHORT = {
     "PASS": "pass",
     "FAIL": "FAIL",
-    "NON_STRICT": "non-strict",
+    "NON_STRICT": "ns",
     "NOT_APPLICABLE": "n/a",
-    "INCONCLUSIVE": "inconcl.",
-    "ERROR": "ERROR",
+    "INCONCLUSIVE": "inc",
+    "ERROR": "ERR",
 }
+"""The word in a matrix cell for each verdict: short, so that a fleet's vehicles × cases
+matrix fits 1 400 px; every one is explained in the index's legend."""
 
 
 def _environment() -> Environment:
@@ -53,6 +55,7 @@ def _environment() -> Environment:
         href=case_href,
         time=_time,
         short=SHORT,
+        outcome_words=OUTCOME_WORDS,
         verdicts=[v.value for v in Verdict],
         groups=_groups,
     )
