@@ -34,14 +34,14 @@ from harness.lab.probes import (
 )
 from harness.lab.server import LabPlan, LabServer
 from harness.runner.cli import InputProblem
-from harness.runner.inputs import RunnerInputError, resolve_suites
+from harness.runner.inputs import RunnerInputError
 from harness.runner.run import PlannedCase, RunOptions
+from harness.runner.selection import select_cases
 from harness.scenario import (
     Capabilities,
     ScenarioLoadError,
     check_overrides,
     load_capabilities,
-    load_cases,
     load_lab_parameters,
     parse_param_options,
     resolve_parameters,
@@ -90,7 +90,7 @@ def _planned(
     suites: tuple[str, ...], params: tuple[str, ...], params_file: Path | None
 ) -> list[PlannedCase]:
     try:
-        cases = load_cases(resolve_suites(suites))
+        cases = select_cases(suites)
         lab = load_lab_parameters(params_file) if params_file else None
         overrides = parse_param_options(list(params))
         if lab is not None:

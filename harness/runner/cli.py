@@ -25,6 +25,7 @@ import click
 from harness.clock import Clock, ScaledClock
 from harness.exitcodes import ExitCode
 from harness.results import CaseResult, Manifest, RunStore, Summary, Verdict, new_run_id
+from harness.results.compact import compact_run
 from harness.runner.fleet import FleetJob, default_jobs, run_fleet
 from harness.runner.inputs import (
     DEFAULT_VEHICLE,
@@ -32,7 +33,6 @@ from harness.runner.inputs import (
     default_fleet_file,
     is_vehicle_case,
     load_fleet,
-    resolve_suites,
     sim_capabilities,
 )
 from harness.runner.labmeter import LabMeter, LabMeterError, LabMeterSettings
@@ -44,6 +44,7 @@ from harness.runner.operator import (
 )
 from harness.runner.recap import recap_blocks
 from harness.runner.run import PlannedCase, RunOptions, run_cases
+from harness.runner.selection import select_cases
 from harness.runner.targets import (
     FleetVehicle,
     ListenLimits,
@@ -58,7 +59,6 @@ from harness.scenario import (
     ScenarioLoadError,
     check_overrides,
     load_capabilities,
-    load_cases,
     load_lab_parameters,
     parse_param_options,
     resolve_parameters,
@@ -101,10 +101,12 @@ class InputProblem(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def _load(paths: list[Path]) -> list[Case]:
+def _select(selectors: Sequence[str], keyword: str | None) -> list[Case]:
+    """The cases to run or list (:func:`harness.runner.selection.select_cases`); bad input
+    becomes :class:`InputProblem`."""
     try:
-        return load_cases(paths)
-    except ScenarioLoadError as exc:
+        return select_cases(selectors, keyword=keyword)
+    except (ScenarioLoadError, RunnerInputError) as exc:
         raise InputProblem(str(exc)) from None
 
 
@@ -202,6 +204,8 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
         "Examples:\n\n\b\n"
         "  ocpp-harness run                                  # everything, built-in fleet\n"
         "  ocpp-harness run ocpp16 --param pause_s=6h        # one suite, one parameter\n"
+        "  ocpp-harness run TC_066_CS 'TC_K_4*'              # case ids and globs\n"
+        "  ocpp-harness run vehicle-programme -k 'pause and not VP-09'\n"
         "  ocpp-harness run vehicle-programme --target listen 0.0.0.0:9000 \\\n"
         "      --capabilities my-station.yaml               # a real station connects\n"
         "  ocpp-harness run csms --target connect ws://127.0.0.1:9000/CP1 \\\n"
@@ -209,6 +213,13 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     ),
 )
 @click.argument("suites", nargs=-1)
+@click.option(
+    "-k",
+    "keyword",
+    metavar="EXPR",
+    help="Keep the cases whose id, suite, category or title contain these words "
+    "('pause and not VP-09'; and/or/not, parentheses).",
+)
 @click.option(
     "--target",
     default="sim",
@@ -280,6 +291,7 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
 @csms_security_options
 def run_command(
     suites: tuple[str, ...],
+    keyword: str | None,
     target: str,
     versions: tuple[str, ...],
     fleet: Path | None,
@@ -301,15 +313,13 @@ def run_command(
     key: Path | None = None,
     ca: Path | None = None,
 ) -> int:
-    """Run cases (suites under scenarios/, files or folders) against a DUT.
+    """Run cases against a DUT: SUITES are suites (as `list` shows them), case ids, globs
+    over case ids ('TC_K_*'), files or folders; none: the whole library.
 
     The security options apply to ``--target listen`` (the harness is the CSMS).
     """
     kind, address, suites = _split_target(target, suites)
-    try:
-        cases = _load(resolve_suites(suites))
-    except RunnerInputError as exc:
-        raise InputProblem(str(exc)) from None
+    cases = _select(suites, keyword)
     overrides = _overrides(params, params_file)
     problems = check_overrides(cases, overrides)
     if problems:
@@ -416,8 +426,18 @@ def _finish(results: list[CaseResult], run_dir: Path, *, strict: bool, wall_s: f
     summary = Summary.of((r.verdict for r in results), strict=strict)
     click.echo(f"\n{summary.line()}  ({summary.breakdown()}; {wall_s:.1f} s)")
     click.echo(f"Run folder: {run_dir}")
+    _compact(run_dir)
     _write_reports(run_dir, strict=strict)
     return int(summary.exit_code)
+
+
+def _compact(run_dir: Path) -> None:
+    """Gzip the finished run's traces and series (:func:`harness.results.compact.compact_run`); a
+    failure costs nothing but space: every file stays readable, plain or compressed."""
+    try:
+        compact_run(run_dir)
+    except OSError as exc:
+        click.echo(f"warning: the run folder was not compacted: {exc}", err=True)
 
 
 def _write_reports(run_dir: Path, *, strict: bool) -> None:
@@ -606,12 +626,11 @@ def _lab_meter_settings(url: str | None) -> LabMeterSettings | None:
 
 @click.command("list")
 @click.argument("suites", nargs=-1)
-def list_command(suites: tuple[str, ...]) -> int:
-    """List cases: id, OCPP versions, title, requirement ids."""
-    try:
-        cases = _load(resolve_suites(suites))
-    except RunnerInputError as exc:
-        raise InputProblem(str(exc)) from None
+@click.option("-k", "keyword", metavar="EXPR", help="As for `run`: keep cases matching EXPR.")
+def list_command(suites: tuple[str, ...], keyword: str | None) -> int:
+    """List cases: id, OCPP versions, title, requirement ids. SUITES select as for `run`
+    (suites, case ids, globs, files, folders); the suite names shown are accepted by `run`."""
+    cases = _select(suites, keyword)
     for case in sorted(cases, key=lambda c: (c.suite, c.id)):
         versions = ",".join(str(v) for v in case.ocpp_versions)
         requirements = ", ".join(f"{r.id} ({r.level.value})" for r in case.requirements) or "-"

@@ -26,6 +26,7 @@ def test_report_writes_the_chosen_formats(
         == 0
     )
     assert sorted(p.name for p in out.iterdir()) == [
+        "assets",
         "cases",
         "index.html",
         "junit.xml",
@@ -51,6 +52,7 @@ def test_report_writes_the_chosen_formats(
 def test_default_is_html_and_junit_in_the_run_folder(sample_run: Path) -> None:
     assert main(["report", str(sample_run)]) == 0
     assert sorted(p.name for p in (sample_run / "report").iterdir()) == [
+        "assets",
         "cases",
         "index.html",
         "junit.xml",

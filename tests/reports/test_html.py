@@ -124,7 +124,12 @@ def test_no_external_resources_anywhere(rendered: dict[ReportFormat, Path]) -> N
         if path.suffix == ".html":
             tags = Elements(text).tags
             assert not [a for _, a in tags if "src" in a], f"{path}: an element loads a src"
-            assert not [t for t, _ in tags if t in ("link", "iframe", "img", "object")], path
+            assert not [t for t, _ in tags if t in ("iframe", "img", "object")], path
+            # the one link: the report's own stylesheet, next to the pages
+            links = [dict(a) for t, a in tags if t == "link"]
+            assert len(links) == 1, path
+            assert links[0]["rel"] == "stylesheet"
+            assert (path.parent / str(links[0]["href"])).resolve() == out / "assets" / "style.css"
             assert "@import" not in text
             assert "url(" not in text
 

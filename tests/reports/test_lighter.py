@@ -1,0 +1,65 @@
+"""Lighter run folders: a compacted run reads and reports the same; a long trace is listed
+abridged on its case page, with every cited frame and a link to the whole trace."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from harness.results import RunStore, Verdict
+from harness.results.compact import compact_run
+from reports import ReportFormat, write_reports
+from reports.html import FRAME_ROWS_MAX
+
+from .builders import CP1, Planned, ev, frame, measured_series, result, store_run
+from .test_html import Elements
+
+
+def test_a_compacted_run_reads_and_reports_the_same(sample_run: Path, tmp_path: Path) -> None:
+    before = RunStore.open(sample_run)
+    results = [r.to_dict() for r in before.results()]
+    traces = {k: before.trace(k) for k in before.trace_keys()}
+    plain = write_reports(sample_run, tmp_path / "plain", [ReportFormat.JSON])
+    stats = compact_run(sample_run)
+    assert stats.files > 0
+    assert stats.bytes_after < stats.bytes_before
+    assert not list(sample_run.glob("traces/*.jsonl"))
+    assert not list(sample_run.glob("series/*.json"))
+    (packed,) = list(sample_run.glob("series/*.json.gz"))[:1]
+    assert json.loads(gzip.decompress(packed.read_bytes()))["series"]
+    after = RunStore.open(sample_run)
+    assert [r.to_dict() for r in after.results()] == results
+    assert {k: after.trace(k) for k in after.trace_keys()} == traces
+    assert compact_run(sample_run).files == 0  # twice is harmless
+    compacted = write_reports(sample_run, tmp_path / "packed", list(ReportFormat))
+    assert compacted[ReportFormat.JSON].read_text(encoding="utf-8") == plain[
+        ReportFormat.JSON
+    ].read_text(encoding="utf-8")
+    pages = list((tmp_path / "packed" / "cases").glob("*.html"))
+    assert any("<svg" in p.read_text(encoding="utf-8") for p in pages)  # series read back
+
+
+def test_a_long_trace_is_listed_abridged_with_cited_frames_and_a_link(tmp_path: Path) -> None:
+    count = 5000
+    frames = [frame(i, f'[2,"m{i}","MeterValues",{{"i":{i}}}]') for i in range(count)]
+    huge = json.dumps([2, "x", "SetChargingProfile", {"junk": "z" * 100_000}])
+    frames[2500] = frame(2500, huge, action="SetChargingProfile")
+    cited = 4000  # a MeterValues frame that a check cites
+    planned = Planned(
+        result("VP-09", (CP1, ev("ev-a")), Verdict.FAIL, frames=(cited,), series=measured_series()),
+        frames,
+    )
+    run = store_run(tmp_path / "runs", [planned])
+    compact_run(run)
+    html = write_reports(run, tmp_path / "out", [ReportFormat.HTML])[ReportFormat.HTML]
+    (page,) = (html.parent / "cases").glob("*.html")
+    parsed = Elements(page.read_text(encoding="utf-8"))
+    listed = {a["id"] for _, a in parsed.tags if a.get("id", "").startswith("frame-")}
+    assert len(listed) <= FRAME_ROWS_MAX
+    assert {"frame-0", "frame-2500", f"frame-{cited}", f"frame-{count - 1}"} <= listed
+    links = [a["href"] for t, a in parsed.tags if t == "a" and "traces/" in a.get("href", "")]
+    assert links
+    assert (page.parent / links[0]).resolve().is_file()
+    assert page.stat().st_size < 200_000  # the 100 kB frame is cut short too
+    assert "more characters in the trace" in page.read_text(encoding="utf-8")
