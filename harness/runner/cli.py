@@ -42,7 +42,8 @@ from harness.runner.operator import (
     TerminalOperator,
     VehiclesStayPluggedIn,
 )
-from harness.runner.recap import recap_blocks
+from harness.runner.progress import format_duration
+from harness.runner.recap import not_applicable_lines, recap_blocks
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.selection import select_cases
 from harness.runner.targets import (
@@ -169,15 +170,35 @@ def _capabilities(path: Path | None, versions: tuple[str, ...]) -> Capabilities:
         raise InputProblem(str(exc)) from None
 
 
-def _progress(result: CaseResult, *, strict: bool) -> None:
-    devices = "+".join(d.id for d in result.info.devices)
-    verdict = result.verdict.value
-    if result.verdict is Verdict.NON_STRICT:
-        verdict += " (counts as FAIL)" if strict else " (counts as pass)"
-    click.echo(
-        f"{result.info.case_id:<16} {devices:<36} {verdict:<14} "
-        f"clock {result.clock_duration_s:8.1f} s  wall {result.wall_duration_s:6.2f} s"
-    )
+class _Progress:
+    """One line per finished case, counted (``[ 12/148]``); on a terminal also the elapsed
+    time and an estimate of the time left (from the mean wall time per case so far), which
+    a log file or CI output does without."""
+
+    def __init__(self, total: int, *, strict: bool, terminal: bool | None = None) -> None:
+        self.total = total
+        self.strict = strict
+        self.done = 0
+        self.terminal = sys.stdout.isatty() if terminal is None else terminal
+        self.started = time.perf_counter()
+
+    def __call__(self, result: CaseResult) -> None:
+        self.done += 1
+        devices = "+".join(d.id for d in result.info.devices)
+        verdict = result.verdict.value
+        if result.verdict is Verdict.NON_STRICT:
+            verdict += " (counts as FAIL)" if self.strict else " (counts as pass)"
+        width = len(str(self.total))
+        line = (
+            f"[{self.done:>{width}}/{self.total}] {result.info.case_id:<16} {devices:<36} "
+            f"{verdict:<14} clock {result.clock_duration_s:8.1f} s  "
+            f"wall {result.wall_duration_s:6.2f} s"
+        )
+        if self.terminal:
+            elapsed = time.perf_counter() - self.started
+            left = elapsed / self.done * max(0, self.total - self.done)
+            line += f"  · {format_duration(elapsed)} elapsed, ETA {format_duration(left)}"
+        click.echo(line)
 
 
 def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
@@ -186,6 +207,9 @@ def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
         click.echo("\nRecap of cases that did not pass:")
     for block in blocks:
         click.echo("\n" + block)
+    skipped = not_applicable_lines(results)
+    if skipped:
+        click.echo("\n" + "\n".join(skipped))
 
 
 def _station_factory(faults: tuple[str, ...]) -> Any:
@@ -427,6 +451,7 @@ def _finish(results: list[CaseResult], run_dir: Path, *, strict: bool, wall_s: f
     click.echo(f"\n{summary.line()}  ({summary.breakdown()}; {wall_s:.1f} s)")
     click.echo(f"Run folder: {run_dir}")
     _compact(run_dir)
+    click.echo(f"Writing the report of {len(results)} case(s) ...")
     _write_reports(run_dir, strict=strict)
     return int(summary.exit_code)
 
@@ -541,7 +566,7 @@ def _sim(
             capabilities=caps,
             speed=speed,
             jobs=workers,
-            on_result=lambda r: _progress(r, strict=strict),
+            on_result=_Progress(sum(len(job.planned) for job in fleet), strict=strict),
         )
         writer.finish(finished_at=wall.now())
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
@@ -603,7 +628,7 @@ async def _listen(
                 operator=operator,
                 capabilities=caps,
                 options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
-                on_result=lambda r: _progress(r, strict=strict),
+                on_result=_Progress(len(planned), strict=strict),
                 lab_meter=meter,
                 secrets=secrets,
             )

@@ -62,7 +62,7 @@ def test_run_passes_with_summary_line_and_exit_0(
     )
     assert code == 0, out
     assert "\n1 passed, 0 failed, 0 inconclusive, 0 skipped, 0 errors" in out
-    assert re.search(r"^TC_066_CS\s+SIM-\S+\s+PASS\s+clock", out, re.MULTILINE)
+    assert re.search(r"^\[1/1\] TC_066_CS\s+SIM-\S+\s+PASS\s+clock", out, re.MULTILINE)
     reader = RunStore.open(run_folder(out))
     assert reader.finished
     assert [d.id for d in reader.manifest.devices] == ["SIM-1.6", "ev1"]
