@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from harness.results import CaseResult, Summary, Verdict
@@ -107,6 +107,11 @@ def _properties(report: Report, summary: Summary) -> list[tuple[str, str]]:
         ("run_finished", str(manifest.finished_at is not None).lower()),
         ("inconclusive", str(summary.inconclusive)),
     ]
+    declaration = manifest.options.get("capabilities")
+    if isinstance(declaration, Mapping):
+        for key in ("name", "file"):
+            if declaration.get(key):
+                props.append((f"capabilities.{key}", str(declaration[key])))
     for device in manifest.devices:
         prefix = f"device.{device.kind.value}.{device.id}"
         if device.label:

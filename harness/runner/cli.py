@@ -24,9 +24,19 @@ import click
 
 from harness.clock import Clock, ScaledClock
 from harness.exitcodes import ExitCode
-from harness.results import CaseResult, Manifest, RunStore, Summary, Verdict, new_run_id
+from harness.results import (
+    CaseResult,
+    DeviceRef,
+    Manifest,
+    RunStore,
+    Summary,
+    Verdict,
+    new_run_id,
+)
 from harness.results.compact import compact_run
+from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.fleet import FleetJob, default_jobs, run_fleet
+from harness.runner.identity import station_device
 from harness.runner.inputs import (
     DEFAULT_VEHICLE,
     RunnerInputError,
@@ -394,6 +404,7 @@ def run_command(
                 ),
                 server_options=server_options,
                 secrets=secrets,
+                declaration=_declaration(caps, capabilities),
             )
         )
     if lab_meter_url is not None:
@@ -422,6 +433,7 @@ def run_command(
         out,
         strict,
         jobs,
+        declaration=_declaration(caps, capabilities),
     )
 
 
@@ -492,6 +504,8 @@ def _sim(
     out: Path,
     strict: bool,
     jobs: int | None,
+    *,
+    declaration: dict[str, Any],
 ) -> int:
     """A sim run: the vehicle programme's cases with every fleet vehicle, the other cases
     once per station version with the fleet's reference vehicle (its first model)."""
@@ -548,6 +562,7 @@ def _sim(
         "faults": list(faults),
         "strict": strict,
         "jobs": workers,
+        "capabilities": declaration,
     }
     devices = {(d.kind, d.id): d for job in fleet for d in job.make_provider(wall).devices}
     manifest = replace(_manifest(wall, "sim", versions, options), devices=tuple(devices.values()))
@@ -585,6 +600,7 @@ async def _listen(
     limits: ListenLimits | None = None,
     server_options: dict[str, Any] | None = None,
     secrets: tuple[str, ...] = (),
+    declaration: dict[str, Any] | None = None,
 ) -> int:
     wall0 = time.perf_counter()
     host, _, port_text = address.rpartition(":")
@@ -617,7 +633,18 @@ async def _listen(
     options["max_messages_per_s"] = provider.limits.max_messages_per_s
     if meter is not None:
         options["lab_meter"] = meter.label
+    if declaration is not None:
+        options["capabilities"] = declaration
     manifest = _manifest(clock, provider.target, versions, options)
+    identified: dict[str, DeviceRef] = {}
+
+    def connected(endpoint: CsmsEndpoint) -> None:
+        """The station's BootNotification identity, for the results and run.json."""
+        device = station_device(endpoint.station_id, endpoint.observations.boot)
+        identified[device.id] = device
+        provider.devices = (device,)
+        click.echo(f"Station {device.id}: {device.label} {_identity_text(device)}".rstrip())
+
     try:
         with RunStore.create(out, manifest, secrets=secrets) as writer:
             results = await run_cases(
@@ -631,12 +658,33 @@ async def _listen(
                 on_result=_Progress(len(planned), strict=strict),
                 lab_meter=meter,
                 secrets=secrets,
+                on_connected=connected,
             )
-            writer.finish(finished_at=clock.now())
+            writer.finish(
+                finished_at=clock.now(), devices=tuple(identified.values()) or provider.devices
+            )
     finally:
         if meter is not None:
             await meter.aclose()
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+
+
+def _identity_text(device: DeviceRef) -> str:
+    """``(firmware 3.1.4, serial X)`` from a station's identity attributes ('' if none)."""
+    parts = [
+        f"{k} {device.attributes[k]}" for k in ("firmware", "serial") if k in device.attributes
+    ]
+    return f"({', '.join(parts)})" if parts else ""
+
+
+def _declaration(caps: Capabilities, path: Path | None) -> dict[str, Any]:
+    """The capability declaration a run used, for ``run.json`` (``options.capabilities``):
+    its file (``None``: the built-in simulator's), name and every field."""
+    return {
+        "file": None if path is None else str(path),
+        "name": caps.name,
+        "declared": caps.model_dump(mode="json", exclude_none=True),
+    }
 
 
 def _lab_meter_settings(url: str | None) -> LabMeterSettings | None:

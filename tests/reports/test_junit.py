@@ -8,7 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.results import CaseResult, CheckResult, Manifest, Verdict
+from harness.results import CaseResult, CheckResult, DeviceKind, DeviceRef, Manifest, Verdict
 from harness.transport.base import OcppSubprotocol
 from reports import ReportFormat, build_report, junit_xml, load_report
 
@@ -173,3 +173,28 @@ def test_an_unfinished_run_is_marked(tmp_path: Path) -> None:
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert props["run_finished"] == "false"
     assert root.get("errors") == "1"
+
+
+def test_device_identity_and_declaration_are_properties() -> None:
+    station = DeviceRef(
+        DeviceKind.STATION,
+        "CP-9",
+        "Acme Wallbox",
+        {"vendor": "Acme", "model": "Wallbox", "firmware": "3.1.4", "serial": "A-1"},
+    )
+    manifest = Manifest(
+        run_id="r",
+        started_at=T0,
+        target="listen ws://127.0.0.1:9000",
+        ocpp_versions=(OcppSubprotocol.V201,),
+        options={"capabilities": {"file": "acme.yaml", "name": "Acme AC"}},
+        devices=(station,),
+    )
+    case = result("TC_K_01_CS", (station,), Verdict.PASS, suite="oca-2.0.1")
+    root = ET.fromstring(junit_xml(build_report(manifest, [case])))
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["device.station.CP-9"] == "Acme Wallbox"
+    assert props["device.station.CP-9.firmware"] == "3.1.4"
+    assert props["device.station.CP-9.serial"] == "A-1"
+    assert props["capabilities.file"] == "acme.yaml"
+    assert props["capabilities.name"] == "Acme AC"
