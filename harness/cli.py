@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import click
 
 from harness import __version__
+from harness.discover.cli import discover_command
 from harness.exitcodes import ExitCode
 from harness.lab.cli import serve_command
 from harness.logs import configure_logging
@@ -56,6 +57,7 @@ cli.add_command(certs)
 cli.add_command(smoke_command, name="smoke")
 cli.add_command(proxy_command)
 cli.add_command(serve_command)
+cli.add_command(discover_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
