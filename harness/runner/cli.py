@@ -620,7 +620,14 @@ async def _listen(
         limits=limits,
         server_options=server_options,
     )
-    await provider.start()
+    try:
+        await provider.start()
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        if meter is not None:
+            await meter.aclose()
+        raise InputProblem(
+            f"--target listen {address}: cannot listen there: {exc.strerror or exc}"
+        ) from None
     click.echo(
         f"Waiting for a station at {provider.target.removeprefix('listen ')}/<station-id> ..."
     )

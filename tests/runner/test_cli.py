@@ -194,3 +194,23 @@ def test_listen_limits_are_checked_and_shown_in_help(capsys: pytest.CaptureFixtu
     assert code == 0
     assert "--max-rate" in out
     assert "4194304" in out  # the default size limit
+
+
+def test_a_port_in_use_is_a_one_line_error_and_no_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        caps = Path(__file__).parents[2] / "scenarios" / "capabilities" / "sim-station.yaml"
+        argv = ["TC_066_CS", "--target", "listen", f"127.0.0.1:{port}"]
+        argv += ["--capabilities", str(caps), "--out", str(tmp_path / "runs")]
+        code, out, err = run(capsys, "run", *argv)
+    assert code == 2
+    assert err.strip().count("\n") == 0, err
+    assert err.startswith(f"error: --target listen 127.0.0.1:{port}: cannot listen there:")
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
