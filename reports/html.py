@@ -201,6 +201,7 @@ def _case_page(
     series = read_plot_series(reader, key, origin=result.started_at)
     devices = " + ".join(d.id for d in result.info.devices)
     plot = render_plot(series, title=f"{result.info.case_id} {devices}: limit, offered, measured")
+    zoomed = _zoomed_plots(result, frames, series, devices)
     return template.render(
         r=result,
         devices=devices,
@@ -213,8 +214,50 @@ def _case_page(
         frames_shown=min(len(frames), len(shown_frames(frames, _citations(result)))),
         css_href="../" + STYLESHEET,
         plot=plot,
+        zoomed=zoomed,
         has_power=any(s.quantity in ("power_import", "power_export") for s in series),
     )
+
+
+ZOOM_MARGIN_S = 60.0
+"""Seconds shown before and after the frames a failing check cites, in its zoomed plot."""
+_NOT_PASSED = frozenset({Verdict.FAIL, Verdict.NON_STRICT, Verdict.INCONCLUSIVE})
+
+
+def _zoomed_plots(
+    result: CaseResult,
+    frames: Sequence[dict[str, Any]],
+    series: Sequence[Any],
+    devices: str,
+) -> dict[int, Markup]:
+    """Per check that did not pass (by index) and cites frames: a plot of the measurements
+    around those frames (:data:`ZOOM_MARGIN_S` either side), when the case has series and
+    the zoom is narrower than the whole case."""
+    if not series:
+        return {}
+    out: dict[int, Markup] = {}
+    span_s = (result.finished_at - result.started_at).total_seconds()
+    for index, check in enumerate(result.checks):
+        if check.verdict not in _NOT_PASSED:
+            continue
+        stamps = []
+        for i in check.frames:
+            if 0 <= i < len(frames):
+                try:
+                    at = datetime.fromisoformat(str(frames[i].get("t")))
+                except ValueError:
+                    continue
+                stamps.append((at - result.started_at).total_seconds())
+        if not stamps:
+            continue
+        window = (min(stamps) - ZOOM_MARGIN_S, max(stamps) + ZOOM_MARGIN_S)
+        if window[1] - window[0] >= 0.8 * span_s:
+            continue  # the whole-case plot shows it as well
+        title = f"{result.info.case_id} {devices}: around check {index + 1} ({check.verdict})"
+        plot = render_plot(series, title=title, window_s=window)
+        if plot:
+            out[index] = plot
+    return out
 
 
 STYLESHEET = "assets/style.css"

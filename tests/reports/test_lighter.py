@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 from harness.results import RunStore, Verdict
@@ -63,3 +64,29 @@ def test_a_long_trace_is_listed_abridged_with_cited_frames_and_a_link(tmp_path: 
     assert (page.parent / links[0]).resolve().is_file()
     assert page.stat().st_size < 200_000  # the 100 kB frame is cut short too
     assert "more characters in the trace" in page.read_text(encoding="utf-8")
+
+
+def test_a_failed_check_has_a_plot_zoomed_to_its_frames(tmp_path: Path) -> None:
+    frames = [frame(i, f'[2,"m{i}","MeterValues",{{"i":{i}}}]') for i in range(400)]
+    cited = (200, 230)  # T0 + 200 s .. T0 + 230 s, in a case of 20 minutes
+    planned = Planned(
+        result("VP-09", (CP1, ev("ev-a")), Verdict.FAIL, frames=cited, series=measured_series()),
+        frames,
+    )
+    run = store_run(tmp_path / "runs", [planned])
+    html = write_reports(run, tmp_path / "out", [ReportFormat.HTML])[ReportFormat.HTML]
+    (page,) = (html.parent / "cases").glob("*.html")
+    text = page.read_text(encoding="utf-8")
+    zoom = text.split('<div class="zoom" id="zoom-0">', 1)[1].split("</div>", 1)[0]
+    assert "<svg" in zoom
+    assert "around check 1 (FAIL)" in zoom
+    # the zoomed time axis covers the cited frames ± 60 s (140 s to 290 s), rounded to its
+    # ticks, in seconds -- not the case's 20 minutes
+    assert "time since case start (s)" in zoom
+    ticks = [float(t) for t in re.findall(r'text-anchor="middle">([\d.]+)</text>', zoom)]
+    assert ticks
+    assert min(ticks) <= 140
+    assert max(ticks) >= 290
+    assert max(ticks) - min(ticks) <= 300
+    whole = text.split('<div id="plot">', 1)[1]
+    assert "<svg" in whole
