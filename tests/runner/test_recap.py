@@ -1,5 +1,5 @@
-"""The console: progress lines, each check's verdict in the recap, and why cases were
-NOT_APPLICABLE."""
+"""The console: progress lines, each check's verdict in the recap, why cases were
+NOT_APPLICABLE, and prompts on lines of their own."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from harness.results import CaseResult, CheckResult, Verdict
 from harness.runner.cli import _Progress
+from harness.runner.operator import TerminalOperator
 from harness.runner.recap import not_applicable_lines, recap_blocks
 from tests.reports.builders import CP1, MUST, T0, ev, result
 
@@ -76,3 +77,12 @@ def test_progress_lines_count_and_show_an_eta_on_a_terminal(
     line = capsys.readouterr().out
     assert line.startswith("[ 1/12] VP-01")
     assert re.search(r"· \S+ elapsed, ETA \S+", line)
+
+
+async def test_a_prompt_from_a_pipe_ends_its_own_line() -> None:
+    import io
+
+    out = io.StringIO()
+    operator = TerminalOperator(stdin=io.StringIO("\n"), stdout=out)
+    assert await operator.ask("Plug the vehicle in at EVSE 1", yes_no=False) is True
+    assert out.getvalue() == "\n>>> Plug the vehicle in at EVSE 1 [Enter] \n"
