@@ -6,7 +6,15 @@ declaration for the engineer to confirm.
     Path("my-station.yaml").write_text(declaration_yaml(found))
 """
 
-from harness.discover.advertised import Discovered, Origin, declaration_yaml
-from harness.discover.probe import DiscoveryError, discover
+from harness.discover.advertised import Discovered, Origin, declaration_yaml, differences
+from harness.discover.probe import DiscoveryError, advertised_by, discover
 
-__all__ = ["Discovered", "DiscoveryError", "Origin", "declaration_yaml", "discover"]
+__all__ = [
+    "Discovered",
+    "DiscoveryError",
+    "Origin",
+    "advertised_by",
+    "declaration_yaml",
+    "differences",
+    "discover",
+]

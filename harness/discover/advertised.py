@@ -27,6 +27,7 @@ __all__ = [
     "Discovered",
     "Origin",
     "declaration_yaml",
+    "differences",
     "from_configuration_16",
     "from_variables_2x",
 ]
@@ -309,3 +310,24 @@ def declaration_yaml(found: Discovered) -> str:
             text = f"{item.name}: {_yaml_value(item.value)}"
             lines.append(text.ljust(width) + f"  # {item.origin.value}: {item.note}")
     return "\n".join(lines) + "\n"
+
+
+def differences(found: Discovered, declared: Mapping[str, Any]) -> list[str]:
+    """Where a declaration (``Capabilities.model_dump(mode="json")``) disagrees with what the
+    station advertised: one line per field, naming the key or variable read. Implied and
+    to-confirm fields are not compared (the station said nothing about them)."""
+    out = []
+    for item in found.fields:
+        if item.origin is not Origin.ADVERTISED or item.name not in declared:
+            continue
+        mine, theirs = declared[item.name], item.value
+        if isinstance(mine, list) and isinstance(theirs, list):
+            same = sorted(map(str, mine)) == sorted(map(str, theirs))
+        else:
+            same = mine == theirs
+        if not same:
+            out.append(
+                f"the declaration says {item.name}: {_yaml_value(mine)}; the station advertises "
+                f"{_yaml_value(theirs)} ({item.note})"
+            )
+    return out

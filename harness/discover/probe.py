@@ -40,7 +40,7 @@ from harness.session import (
 )
 from harness.transport import OcppServer, Transport, serve_ocpp
 
-__all__ = ["DiscoveryError", "discover"]
+__all__ = ["DiscoveryError", "advertised_by", "discover"]
 
 
 class DiscoveryError(Exception):
@@ -110,44 +110,60 @@ async def _query(transport: Transport, clock: Clock, timeout_s: float) -> Discov
             await asyncio.wait_for(log.booted.wait(), timeout_s)
         except TimeoutError:
             raise DiscoveryError(f"{sid}: no BootNotification within {timeout_s:g} s") from None
-        info = boot_info(log.boot)
-        identity = {
-            k: v
-            for k, v in (
-                ("vendor", info.vendor),
-                ("model", info.model),
-                ("firmware", info.firmware),
-                ("serial", info.serial),
-            )
-            if v
-        }
-        try:
-            if version is OcppVersion.V16:
-                reply = await conn.call("GetConfiguration", {}, timeout_s=timeout_s)
-                keys = {
-                    str(item["key"]): str(item.get("value", ""))
-                    for item in reply.payload.get("configurationKey", [])
-                    if isinstance(item, Mapping) and "key" in item
-                }
-                found = from_configuration_16(sid, keys, identity)
-            else:
-                request = {
-                    "getVariableData": [
-                        {"component": {"name": c}, "variable": {"name": v}} for c, v in VARIABLES_2X
-                    ]
-                }
-                reply = await conn.call("GetVariables", request, timeout_s=timeout_s)
-                values = {
-                    (str(r["component"]["name"]), str(r["variable"]["name"])): str(
-                        r.get("attributeValue", "")
-                    )
-                    for r in reply.payload.get("getVariableResult", [])
-                    if r.get("attributeStatus") == "Accepted"
-                }
-                found = from_variables_2x(sid, str(version), values, identity)
-        except (CallErrorReceived, CallTimeout, RemoteProtocolError, ConnectionClosed) as exc:
-            step = "GetConfiguration" if version is OcppVersion.V16 else "GetVariables"
-            raise DiscoveryError(f"{sid}: {step} failed: {exc}") from None
+        found = await advertised_by(conn, version, sid, log.boot, timeout_s=timeout_s)
         with contextlib.suppress(Exception):
             await conn.close(code=1000, reason="discovery done")
+    return found
+
+
+async def advertised_by(
+    conn: OcppConnection,
+    version: OcppVersion,
+    station_id: str,
+    boot: Mapping[str, Any] | None,
+    *,
+    timeout_s: float,
+) -> Discovered:
+    """Ask the station on ``conn`` what it advertises (1.6 GetConfiguration, 2.x
+    GetVariables); ``boot`` is its BootNotification payload (for its identity). Raises
+    :class:`DiscoveryError` when it does not answer."""
+    sid = station_id
+    info = boot_info(boot)
+    identity = {
+        k: v
+        for k, v in (
+            ("vendor", info.vendor),
+            ("model", info.model),
+            ("firmware", info.firmware),
+            ("serial", info.serial),
+        )
+        if v
+    }
+    try:
+        if version is OcppVersion.V16:
+            reply = await conn.call("GetConfiguration", {}, timeout_s=timeout_s)
+            keys = {
+                str(item["key"]): str(item.get("value", ""))
+                for item in reply.payload.get("configurationKey", [])
+                if isinstance(item, Mapping) and "key" in item
+            }
+            found = from_configuration_16(sid, keys, identity)
+        else:
+            request = {
+                "getVariableData": [
+                    {"component": {"name": c}, "variable": {"name": v}} for c, v in VARIABLES_2X
+                ]
+            }
+            reply = await conn.call("GetVariables", request, timeout_s=timeout_s)
+            values = {
+                (str(r["component"]["name"]), str(r["variable"]["name"])): str(
+                    r.get("attributeValue", "")
+                )
+                for r in reply.payload.get("getVariableResult", [])
+                if r.get("attributeStatus") == "Accepted"
+            }
+            found = from_variables_2x(sid, str(version), values, identity)
+    except (CallErrorReceived, CallTimeout, RemoteProtocolError, ConnectionClosed) as exc:
+        step = "GetConfiguration" if version is OcppVersion.V16 else "GetVariables"
+        raise DiscoveryError(f"{sid}: {step} failed: {exc}") from None
     return found

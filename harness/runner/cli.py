@@ -23,6 +23,7 @@ from typing import Any
 import click
 
 from harness.clock import Clock, ScaledClock
+from harness.discover import DiscoveryError, advertised_by, differences
 from harness.exitcodes import ExitCode
 from harness.results import (
     CaseResult,
@@ -645,12 +646,16 @@ async def _listen(
     manifest = _manifest(clock, provider.target, versions, options)
     identified: dict[str, DeviceRef] = {}
 
-    def connected(endpoint: CsmsEndpoint) -> None:
-        """The station's BootNotification identity, for the results and run.json."""
+    async def connected(endpoint: CsmsEndpoint) -> None:
+        """The station's BootNotification identity, for the results and run.json; on its
+        first connection, its declaration checked against what it advertises."""
         device = station_device(endpoint.station_id, endpoint.observations.boot)
+        first = not identified
         identified[device.id] = device
         provider.devices = (device,)
         click.echo(f"Station {device.id}: {device.label} {_identity_text(device)}".rstrip())
+        if first:
+            await _cross_check(endpoint, caps)
 
     try:
         with RunStore.create(out, manifest, secrets=secrets) as writer:
@@ -674,6 +679,32 @@ async def _listen(
         if meter is not None:
             await meter.aclose()
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+
+
+CROSS_CHECK_TIMEOUT_S = 30.0
+"""How long a listen run waits for the station's answer when reading what it advertises."""
+
+
+async def _cross_check(endpoint: CsmsEndpoint, caps: Capabilities) -> None:
+    """Warn about every field where the declaration disagrees with what the station
+    advertises (:func:`harness.discover.differences`); a station that does not answer
+    costs a warning, never the run."""
+    try:
+        found = await advertised_by(
+            endpoint.connection,
+            endpoint.version,
+            endpoint.station_id,
+            endpoint.observations.boot,
+            timeout_s=CROSS_CHECK_TIMEOUT_S,
+        )
+    except DiscoveryError as exc:
+        click.echo(f"warning: could not read what the station advertises: {exc}", err=True)
+        return
+    problems = differences(found, caps.model_dump(mode="json"))
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    if not problems:
+        click.echo("The declaration agrees with what the station advertises.")
 
 
 def _identity_text(device: DeviceRef) -> str:

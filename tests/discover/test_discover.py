@@ -19,7 +19,8 @@ import pytest
 
 from harness.cli import main
 from harness.clock import ScaledClock
-from harness.discover import Origin, declaration_yaml, discover
+from harness.discover import Origin, declaration_yaml, differences, discover
+from harness.discover.advertised import from_configuration_16
 from harness.results import RunStore, Verdict
 from harness.runner.inputs import scenarios_root, sim_capabilities
 from harness.scenario import load_capabilities
@@ -113,3 +114,26 @@ def test_discover_cli_writes_the_file_and_refuses_to_overwrite(
     assert "exists" in capsys.readouterr().err
     assert out.read_text() == "keep me\n"
     assert main(["discover", "--listen", "nonsense", "--out", str(tmp_path / "x.yaml")]) == 2
+
+
+def test_differences_name_each_field_the_station_contradicts() -> None:
+    found = from_configuration_16(
+        "CP-1",
+        {
+            "SupportedFeatureProfiles": "Core,SmartCharging",
+            "ChargingScheduleMaxPeriods": "16",
+            "ChargeProfileMaxStackLevel": "8",
+            "ChargingScheduleAllowedChargingRateUnit": "Current",
+        },
+        {},
+    )
+    declared = sim_capabilities(("1.6",)).model_dump(mode="json")
+    problems = differences(found, declared)
+    assert problems == [
+        "the declaration says max_periods: 24; the station advertises 16 "
+        "(ChargingScheduleMaxPeriods)",
+        'the declaration says units: ["A", "W"]; the station advertises ["A"] '
+        "(ChargingScheduleAllowedChargingRateUnit)",
+    ]
+    # not advertised (max_profiles) or only implied (purposes): not compared
+    assert differences(found, {**declared, "max_stack_level": 8}) == problems

@@ -127,6 +127,9 @@ def _over_the_network(tmp_path: Path, fault: str | None) -> tuple[dict[str, Verd
     _, station_err = station.communicate(timeout=15)
     output = "".join(lines)
     assert run.returncode in {0, 1, 3}, output + station_err
+    # the declaration was checked against what the station advertises, and agrees
+    assert "The declaration agrees with what the station advertises." in output, output
+    assert "warning: the declaration says" not in output
     return _verdicts(_run_folder(output)), _run_folder(output)
 
 
