@@ -80,8 +80,7 @@ class _Library:
         files changed (their paths, sizes and modification times are the cache key)."""
         root = scenarios_root()
         stamp = tuple(
-            (str(p), p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(root.rglob("*.y*ml"))
+            (str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(root.rglob("*.y*ml"))
         )
         return cls._load(root, stamp)
 
