@@ -38,11 +38,12 @@ def stored_path(path: Path) -> Path:
 
 
 def read_stored_bytes(path: Path) -> bytes:
-    """The content of ``path`` or of its compressed form (see :func:`stored_path`);
-    ``FileNotFoundError`` when neither exists, ``RunStoreError`` for a corrupt gzip file."""
+    """The content of ``path`` or of its compressed form (see :func:`stored_path`), a
+    ``.gz`` file decompressed; ``FileNotFoundError`` when neither exists, ``RunStoreError``
+    for a corrupt gzip file."""
     found = stored_path(path)
-    if found is path:
-        return path.read_bytes()
+    if not found.name.endswith(".gz"):
+        return found.read_bytes()
     try:
         return gzip.decompress(found.read_bytes())
     except (OSError, EOFError, zlib.error) as exc:

@@ -90,3 +90,15 @@ def test_a_failed_check_has_a_plot_zoomed_to_its_frames(tmp_path: Path) -> None:
     assert max(ticks) - min(ticks) <= 300
     whole = text.split('<div id="plot">', 1)[1]
     assert "<svg" in whole
+
+
+def test_a_compacted_trace_replays_by_either_name(sample_run: Path) -> None:
+    from harness.proxy import load_recording
+
+    key = RunStore.open(sample_run).trace_keys()[0]
+    plain = load_recording(sample_run / "traces" / f"{key}.jsonl")
+    compact_run(sample_run)
+    for name in (f"{key}.jsonl", f"{key}.jsonl.gz"):
+        replayed = load_recording(sample_run / "traces" / name)
+        assert (replayed.frames, replayed.station_id) == (plain.frames, plain.station_id)
+        assert replayed.frames
