@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -137,3 +140,47 @@ def test_differences_name_each_field_the_station_contradicts() -> None:
     ]
     # not advertised (max_profiles) or only implied (purposes): not compared
     assert differences(found, {**declared, "max_stack_level": 8}) == problems
+
+
+def test_discover_command_end_to_end(tmp_path: Path) -> None:
+    """`ocpp-harness discover` as its own process; the built-in 1.6 station connects."""
+    out = tmp_path / "station.yaml"
+    root = Path(__file__).parents[2]
+    argv = ["discover", "--listen", "127.0.0.1:0", "--out", str(out), "--timeout-s", "60"]
+    proc = subprocess.Popen(
+        [sys.executable, "-u", "-m", "harness", *argv],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        found = re.search(r"Waiting for a station at (ws://127\.0\.0\.1:\d+)/", first)
+        assert found is not None, first
+
+        async def station() -> None:
+            sim = SimulatedStation(
+                StationConfig(station_id="CP-7", ocpp_version=OcppVersion("1.6")),
+                clock=ScaledClock(),
+            )
+            task = asyncio.create_task(sim.connect(f"{found.group(1)}/CP-7"))
+            await asyncio.wait_for(asyncio.to_thread(proc.wait), 60)
+            await sim.stop()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+        asyncio.run(station())
+        rest = proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+    assert proc.returncode == 0, rest + (proc.stderr.read() if proc.stderr else "")
+    assert "Station CP-7 (ocpp-harness SimStation), OCPP 1.6" in rest
+    assert f"Wrote {out}." in rest
+    declared = load_capabilities(out)
+    assert declared.max_periods == 24
+    assert "# supply_phases: ?" in out.read_text(encoding="utf-8")
