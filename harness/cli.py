@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "harness.security.cli:certs",
         "Test certificates for security profiles 2 and 3 (labs only: keys are unencrypted).",
     ),
+    "discover": (
+        "harness.discover.cli:discover_command",
+        "Read what a station advertises and draft its capability declaration.",
+    ),
     "list": (
         "harness.runner.cli:list_command",
         'List cases: id, OCPP versions, title, source (document and table, or "ours"), '
@@ -41,7 +45,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "run": (
         "harness.runner.cli:run_command",
-        "Run cases (suites under scenarios/, files or folders) against a DUT.",
+        "Run cases against a DUT: SUITES are suites (as `list` shows them), case ids, globs "
+        "over case ids ('TC_K_*'), files or folders; none: the whole library.",
     ),
     "scenario": (
         "harness.scenario.cli:scenario",
@@ -144,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         result = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("Aborted (a run stopped here is incomplete: finished_at is null).", err=True)
         return ExitCode.INTERRUPTED
     except click.ClickException as exc:

@@ -7,8 +7,10 @@ prompts go to the terminal (one at a time, naming the station) or, with ``--oper
 URL``, to ``PREFIX/prompt/STATION`` with answers on ``PREFIX/ack/STATION`` (payloads in
 :mod:`harness.lab.operators`).
 
-Exit status: 0 when every station's run passed, 1 on any FAIL/ERROR/INCONCLUSIVE, 2 for bad
-input; serving without ``--stations`` ends with Ctrl-C (status 130).
+Exit status (:mod:`harness.exitcodes`, the most serious over the stations): 0 when every
+station's run passed, 1 on a FAIL, 3 when nothing failed but a case was INCONCLUSIVE (or no
+station came), 4 on an ERROR, 2 for bad input; serving without ``--stations`` ends with
+Ctrl-C (status 130).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from harness.console import (
     report_url,
     start_console,
 )
+from harness.exitcodes import ExitCode, worst
 from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError
 from harness.lab.probes import (
     ProbeAttempt,
@@ -42,14 +45,14 @@ from harness.lab.probes import (
 )
 from harness.lab.server import LabPlan, LabServer
 from harness.runner.cli import InputProblem
-from harness.runner.inputs import RunnerInputError, resolve_suites
+from harness.runner.inputs import RunnerInputError
 from harness.runner.run import PlannedCase, RunOptions
+from harness.runner.selection import select_cases
 from harness.scenario import (
     Capabilities,
     ScenarioLoadError,
     check_overrides,
     load_capabilities,
-    load_cases,
     load_lab_parameters,
     parse_param_options,
     resolve_parameters,
@@ -98,7 +101,7 @@ def _planned(
     suites: tuple[str, ...], params: tuple[str, ...], params_file: Path | None
 ) -> list[PlannedCase]:
     try:
-        cases = load_cases(resolve_suites(suites))
+        cases = select_cases(suites)
         lab = load_lab_parameters(params_file) if params_file else None
         overrides = parse_param_options(list(params))
         if lab is not None:
@@ -290,8 +293,10 @@ async def _serve(
         summaries = server.summaries()
         for sid, summary in summaries.items():
             click.echo(f"{sid}: {summary.line()}")
-        return 0 if summaries and all(s.ok for s in summaries.values()) else 1
-    return 1  # pragma: no cover (the stack does not swallow exceptions)
+        if not summaries:
+            return int(ExitCode.INCONCLUSIVE)  # no station came: nothing was judged
+        return int(worst(*(s.exit_code for s in summaries.values())))
+    return int(ExitCode.HARNESS_ERROR)  # pragma: no cover (the stack does not swallow exceptions)
 
 
 async def _start_probe(

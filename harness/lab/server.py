@@ -432,7 +432,7 @@ class LabServer:
                     secrets=self.plan.secrets,
                     on_step=step,
                 )
-                writer.finish(finished_at=self.clock.now())
+                writer.finish(finished_at=self.clock.now(), devices=run.provider.devices)
         except RunStoreError as exc:
             self._echo(f"[{sid}] cannot write the run folder: {exc}")
         finally:
@@ -447,7 +447,14 @@ class LabServer:
         with contextlib.suppress(RunStoreError):
             run_id = check_name(f"{run_id}-{sid}", "run id")
         versions = tuple(OcppSubprotocol(f"ocpp{v}") for v in caps.ocpp_versions)
-        options: dict[str, Any] = {"strict": self.plan.strict, "station": sid}
+        options: dict[str, Any] = {
+            "strict": self.plan.strict,
+            "station": sid,
+            "capabilities": {
+                "name": caps.name,
+                "declared": caps.model_dump(mode="json", exclude_none=True),
+            },
+        }
         return Manifest(
             run_id=run_id,
             started_at=self.clock.now(),

@@ -34,6 +34,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
+from harness.results import RunStoreError
+from harness.results.reader import read_stored_bytes
+
 __all__ = [
     "RecordedFrame",
     "Recording",
@@ -183,7 +186,11 @@ def _parse_time(value: Any, where: str) -> datetime:
 
 def _lines(path: Path) -> list[tuple[int, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        # a finished run's traces are gzip-compressed (harness.results.compact): read
+        # <name>.jsonl.gz, or <name>.jsonl when only its compressed form is left
+        text = read_stored_bytes(path).decode("utf-8")
+    except RunStoreError as exc:
+        raise RecordingFormatError(str(exc)) from None
     except UnicodeDecodeError as exc:
         raise RecordingFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:

@@ -28,7 +28,7 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from typing import Any
 
 from harness.results._json import dump_time
 from harness.results.case import CaseResult
+from harness.results.devices import DeviceRef
 from harness.results.manifest import (
     EVENTS,
     MANIFEST,
@@ -372,12 +373,18 @@ class RunWriter:
                     f"{sorted(names)}"
                 )
 
-    def finish(self, *, finished_at: datetime) -> Manifest:
+    def finish(
+        self, *, finished_at: datetime, devices: Sequence[DeviceRef] | None = None
+    ) -> Manifest:
         """Close all traces and the results file and mark the run finished in ``run.json``
-        (replaced atomically). Returns the final manifest."""
+        (replaced atomically). ``devices``: the run's devices as known at its end (a real
+        station's BootNotification identity), replacing the manifest's list when given.
+        Returns the final manifest."""
         with self._lock:
             self._require_open()
             manifest = replace(self._manifest, finished_at=finished_at)
+            if devices is not None:
+                manifest = replace(manifest, devices=tuple(devices))
             self._close_files(strict=True)
             with _storage(self.run_dir / MANIFEST):
                 _replace_atomically(self.run_dir / MANIFEST, manifest_bytes(manifest))

@@ -338,7 +338,7 @@ async def run_connect(
             operator=operator or TerminalOperator(stdin=sys.stdin, stdout=sys.stdout),
             capabilities=caps,
             case_pause_s=case_pause_s,
-            on_result=lambda r: cli._progress(r, strict=strict),
+            on_result=cli._Progress(len(planned), strict=strict),
         )
         writer.finish(finished_at=clock.now())
     return cli._finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -96,10 +97,12 @@ class RunOptions:
 
 
 ResultCallback = Callable[[CaseResult], None]
-ConnectedCallback = Callable[[CsmsEndpoint], None]
+ConnectedCallback = Callable[[CsmsEndpoint], Awaitable[None] | None]
 """Called each time the DUT's connection is set up (after its BootNotification, or after
 ``boot_wait_s`` without one): a lab reads ``endpoint.observations.boot`` to show the
-station's vendor, model and firmware, and may refine the provider's devices."""
+station's vendor, model and firmware, and may refine the provider's devices. A coroutine
+is awaited before the first case runs (it may talk to the station, e.g. to cross-check
+the declaration against what the station advertises)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,7 +353,9 @@ async def _connect(
         booted.cancel()
         closed.cancel()
     if hooks.on_connected is not None:
-        hooks.on_connected(endpoint)
+        outcome = hooks.on_connected(endpoint)
+        if inspect.isawaitable(outcome):  # e.g. reading what the station advertises
+            await outcome
     return _Dut(endpoint, engine)
 
 

@@ -190,7 +190,7 @@ def schedule_command(
     PROFILES is a JSON list of SetChargingProfile request payloads exactly as a CSMS sends
     them (1.6: connectorId + csChargingProfiles; 2.x: evseId + chargingProfile), installed in
     order. The response payload of the chosen version goes to stdout; each rejected profile
-    is reported on stderr with its rule and reason, and makes the exit code 1.
+    is reported on stderr with its rule and reason, and makes the exit code 2 (bad input).
     """
     version = OcppVersion(version_text)
     items = _load(profiles, version)
@@ -245,4 +245,4 @@ def schedule_command(
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(payload, indent=2))
-    return 1 if failures else 0
+    return int(ExitCode.BAD_INPUT) if failures else int(ExitCode.OK)

@@ -77,7 +77,7 @@ def test_rejected_profile_is_reported_with_rule_and_reason(
     payloads = [payload2x(evse=1, pid=1, purpose="TxProfile", stack=0, periods=[(0, 8)],
                           start=T0, transaction_id="nope")]  # fmt: skip
     code, out, err = run(tmp_path, capsys, payloads, "--ocpp", "2.0.1", "--default-limit", "32")
-    assert code == 1
+    assert code == 2
     assert (
         "profile [0] (id 1) Rejected: K01.FR.09 [tx-needs-transaction, reasonCode TxNotFound]"
         in err
