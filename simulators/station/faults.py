@@ -39,6 +39,12 @@ changes its behaviour exactly where the real defect sits:
   the operation-mode rules (a setpoint in ChargingOnly or Idle, CentralSetpoint without a
   setpoint, a missing limit where the mode needs one, a setpoint in a station maximum) is
   Accepted and applied as plain charging instead of being Rejected.
+* ``rounds_limit`` — limit pipeline (:mod:`simulators.station.field_faults`): the limit on the
+  pilot is rounded to a whole ampere, half up (6.5 A → 7 A, 10.6 A → 11 A, 7.4 A → 7 A).
+* ``ignores_below_minimum`` — limit pipeline: a limit above 0 A but below 6 A changes nothing;
+  the station keeps the limit it applied before (0 A still pauses).
+* ``reports_suspended_evse_for_ev`` — connector status: while the pilot offers current and
+  the vehicle does not draw, the station reports SuspendedEVSE instead of SuspendedEV.
 """
 
 from __future__ import annotations
@@ -78,6 +84,9 @@ class StationFault(StrEnum):
     NEVER_DISCHARGES = "never_discharges"
     IGNORES_ALLOWED_ENERGY_TRANSFER = "ignores_allowed_energy_transfer"
     ACCEPTS_INVALID_V2X_PROFILE = "accepts_invalid_v2x_profile"
+    ROUNDS_LIMIT = "rounds_limit"
+    IGNORES_BELOW_MINIMUM = "ignores_below_minimum"
+    REPORTS_SUSPENDED_EVSE_FOR_EV = "reports_suspended_evse_for_ev"
 
 
 class FaultCatalogueError(ValueError):

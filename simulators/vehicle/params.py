@@ -97,6 +97,8 @@ PARAM_SPECS: Mapping[str, ParamSpec] = MappingProxyType(
         "min_soc_percent": ParamSpec("float", _SOC, _between(0, 100)),
         "sleep_after_pause_s": ParamSpec("optional float", "null or a duration > 0 s", _positive),
         "wake_interrupt_s": ParamSpec("float", "a duration > 0 s", _positive),
+        "wakes_on_interrupt": ParamSpec("bool", "true or false", _anything),
+        "wakes_on_pilot_toggle": ParamSpec("bool", "true or false", _anything),
         "start_deadline_s": ParamSpec("optional float", "null or a duration > 0 s", _positive),
         "stays_on_one_phase": ParamSpec("bool", "true or false", _anything),
         "gives_up_after_changes": ParamSpec(
@@ -132,7 +134,10 @@ class VehicleParams:
     Field behaviours (``None``/``False``/0 = off):
     ``sleep_after_pause_s`` — after a pause of at least this long (once it has charged in
     this session; a vehicle never started is the ``start_deadline_s`` case) it sleeps and only
-    a pilot interruption of ≥ ``wake_interrupt_s`` (state E/F) or a replug wakes it;
+    a pilot interruption of ≥ ``wake_interrupt_s`` (state E/F; only if ``wakes_on_interrupt``),
+    a pilot toggle (only if ``wakes_on_pilot_toggle``: the PWM stops for at most
+    :data:`~simulators.vehicle.model.TOGGLE_MAX_S` and returns, so the vehicle goes C → B → C)
+    or a replug wakes it;
     ``start_deadline_s`` — if no usable current arrived within this time of plug-in it never
     starts (until replugged); ``stays_on_one_phase`` — after the station drops to one phase it
     stays on one phase until a pilot interruption or a replug; ``gives_up_after_changes`` —
@@ -161,6 +166,8 @@ class VehicleParams:
     min_soc_percent: float = 20.0
     sleep_after_pause_s: float | None = None
     wake_interrupt_s: float = 4.0
+    wakes_on_interrupt: bool = True
+    wakes_on_pilot_toggle: bool = False
     start_deadline_s: float | None = None
     stays_on_one_phase: bool = False
     gives_up_after_changes: int | None = None
