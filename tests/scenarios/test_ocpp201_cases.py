@@ -16,13 +16,14 @@ from harness.runner.inputs import sim_capabilities
 from harness.runner.simstation import builtin_factory
 from harness.scenario import load_cases
 from harness.smartcharging import RateUnit
-from tests.scenarios.library import K201_IDS, SCHEMA_DIR, VP_IDS
+from tests.scenarios.library import K201_IDS, SCHEMA_DIR, VP2_IDS, VP_IDS
 from tests.scenarios.sim201 import OCPP201, VP201, run_201
 
 FILES_201 = sorted([*OCPP201.glob("*.yaml"), *VP201.glob("*.yaml")])
 # Shorter pauses and periods where only the archetype's threshold (30 min, 15 min) or count of
 # changes matters: the defaults pass too (`ocpp-harness run vehicle-programme-201`), slower.
 SHORT = ("VP-05:pause_s=1h", "VP-07:delay_s=1h", "VP-08:period_s=5min", "VP-09:period_s=5min")
+# VP-21's 1 h pause is already past the sleeping archetypes' 30 min.
 
 
 @pytest.mark.parametrize("path", FILES_201, ids=lambda p: p.stem)
@@ -37,7 +38,7 @@ def test_file_is_a_2_0_1_case_named_after_its_id_and_fits_the_schema(path: Path)
 
 def test_the_2_0_1_folders_hold_exactly_the_listed_cases() -> None:
     assert sorted(p.stem for p in OCPP201.glob("*.yaml")) == sorted(K201_IDS)
-    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted(VP_IDS)
+    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted((*VP_IDS, *VP2_IDS))
 
 
 def test_every_station_case_passes_on_the_well_behaved_station(tmp_path: Path) -> None:
@@ -82,7 +83,7 @@ def test_tc_k_38_passes_on_a_station_without_smart_charging(tmp_path: Path) -> N
     assert {c.requirement.id for c in result.checks} == {"TC_K_38_CS"}
 
 
-@pytest.mark.parametrize("case_id", VP_IDS)
+@pytest.mark.parametrize("case_id", [*VP_IDS, *VP2_IDS])
 def test_every_programme_case_passes_with_the_reference_vehicle(
     case_id: str, tmp_path: Path
 ) -> None:
@@ -107,6 +108,13 @@ def test_every_programme_case_passes_with_the_reference_vehicle(
         ("ignores_phase_switch", "VP-10", "VP-10"),
         ("accepts_but_ignores", "VP-06", "VP-06.hold"),
         ("unit_ignored", "VP-11", "VP-11.composite"),
+        # The second edition (VP-15…VP-21).
+        ("ignores_below_minimum", "VP-15", "VP-15"),
+        ("accepts_but_ignores", "VP-16", "VP-16"),
+        ("reports_suspended_evse_for_ev", "VP-17", "VP-17"),
+        ("rounds_limit", "VP-18", "VP-18"),
+        ("late_apply", "VP-19", "VP-19"),
+        ("accepts_but_ignores", "VP-20", "VP-20"),
     ],
 )
 def test_station_fault_is_caught_by_its_case(
@@ -129,6 +137,8 @@ def test_station_fault_is_caught_by_its_case(
         ("slow_ramp", "VP-08", Verdict.NON_STRICT, "VP-08.under-draw"),
         ("gives_up_after_changes", "VP-09", Verdict.FAIL, "VP-09"),
         ("stays_on_one_phase", "VP-10", Verdict.FAIL, "VP-10.return"),
+        ("never_wakes_without_unplug", "VP-21", Verdict.FAIL, "VP-21"),
+        ("needs_pilot_toggle_to_wake", "VP-21", Verdict.NON_STRICT, "VP-21.unaided"),
     ],
 )
 def test_vehicle_archetype_is_caught_by_its_programme_case(
