@@ -228,6 +228,7 @@ class StationCore:
         if not evse.plugged:
             raise ValueError(f"EVSE {evse_id}: no cable is plugged in")
         evse.plugged = False
+        evse.hlc = False
         if evse.transaction is not None:
             self._end(evse, StopReason.EV_DISCONNECTED, event=E.UNPLUG)
         else:
@@ -547,7 +548,11 @@ class StationCore:
         late = config.has(StationFault.LATE_APPLY)
         delay = timedelta(seconds=config.late_apply_delay_s if late else config.apply_delay_s)
         for evse in active:
-            target = distort(wanted[evse.evse_id], previous=evse.target, config=config)
+            target = wanted[evse.evse_id]
+            if evse.hlc and not target.digital:
+                # ISO 15118: the limit is agreed over high-level communication (5 % band).
+                target = replace(target, digital=True)
+            target = distort(target, previous=evse.target, config=config)
             if evse.evse_id == immediate:
                 evse.clear_limits()
                 evse.target = target
@@ -593,6 +598,18 @@ class StationCore:
             if station.current_a is not None:
                 caps.append(float(station.current_a))
         return min(caps, default=None)
+
+    def set_high_level_communication(self, evse_id: int, *, on: bool, now: datetime) -> None:
+        """The vehicle plugged into ``evse_id`` talks ISO 15118 (``on``): from now on its
+        limit is agreed over high-level communication (digital band) instead of the duty
+        cycle. Cleared at unplug."""
+        self._advance(now)
+        self._evse(evse_id).hlc = on
+        self._refresh()
+
+    def high_level_communication(self, evse_id: int) -> bool:
+        """True while the vehicle on ``evse_id`` talks ISO 15118 with the station."""
+        return self._evse(evse_id).hlc
 
     def pilot_offer(self, evse_id: int) -> PilotOffer:
         """The pilot ``evse_id`` drives now (F while Unavailable or Faulted)."""

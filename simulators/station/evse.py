@@ -74,6 +74,7 @@ class Evse:
     interrupted_until: datetime | None = None
     interruption: PilotLine = PilotLine.F
     toggle_until: datetime | None = None  # a wake-up pilot toggle: PWM off until then
+    hlc: bool = False  # the vehicle talks ISO 15118: limits go through the agreed schedule
 
     # ------------------------------------------------------------------ status
     def move(self, event: ConnectorEvent, now: datetime) -> None:
@@ -89,6 +90,8 @@ class Evse:
         reading = self.meter.last
         drawing = reading is not None and reading.power_w != 0
         allowed = offer.oscillating and offer.physical_phases > 0
+        if self.hlc and offer.allowed_current_a is None:
+            allowed = False  # ISO 15118: a schedule of 0 A is the station's pause
         if allowed and not drawing and self.config.has(StationFault.REPORTS_SUSPENDED_EVSE_FOR_EV):
             allowed = False  # the defect: the vehicle's pause is reported as the station's
         return energy_state(allowed=allowed, drawing=drawing)

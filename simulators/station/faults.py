@@ -45,6 +45,9 @@ changes its behaviour exactly where the real defect sits:
   the station keeps the limit it applied before (0 A still pauses).
 * ``reports_suspended_evse_for_ev`` — connector status: while the pilot offers current and
   the vehicle does not draw, the station reports SuspendedEVSE instead of SuspendedEV.
+* ``no_schedule_renegotiation`` — limit pipeline and 2.x adapter: with an ISO 15118 vehicle
+  the station never renegotiates the schedule after the first one, so the vehicle keeps the
+  limit agreed when the transaction started, and no NotifyEVChargingSchedule is sent.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class StationFault(StrEnum):
     ROUNDS_LIMIT = "rounds_limit"
     IGNORES_BELOW_MINIMUM = "ignores_below_minimum"
     REPORTS_SUSPENDED_EVSE_FOR_EV = "reports_suspended_evse_for_ev"
+    NO_SCHEDULE_RENEGOTIATION = "no_schedule_renegotiation"
 
 
 class FaultCatalogueError(ValueError):

@@ -24,6 +24,13 @@ def distort(
     """``target`` as a station with ``config``'s limit faults applies it; ``previous`` is
     the limit it applied before (``None``: none yet, this is the session's first)."""
     if target.digital or target.discharge_w:
+        if (
+            config.has(StationFault.NO_SCHEDULE_RENEGOTIATION)
+            and previous is not None
+            and previous.digital
+            and not target.discharge_w
+        ):
+            return previous  # the defect: the schedule agreed at the start stays
         return target  # an ISO 15118 / 2.1 setpoint does not go through the duty cycle
     if config.has(StationFault.IGNORES_BELOW_MINIMUM) and 0 < target.limit_a < (
         MIN_SIGNALLED_CURRENT_A

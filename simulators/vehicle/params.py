@@ -93,6 +93,7 @@ PARAM_SPECS: Mapping[str, ParamSpec] = MappingProxyType(
         "voltage_v": ParamSpec("float", "a voltage > 0 V", _positive),
         "requires_ventilation": ParamSpec("bool", "true or false", _anything),
         "bidirectional": ParamSpec("bool", "true or false", _anything),
+        "iso15118": ParamSpec("bool", "true or false", _anything),
         "max_discharge_power_w": ParamSpec("float", "a power ≥ 0 W", _non_negative),
         "min_soc_percent": ParamSpec("float", _SOC, _between(0, 100)),
         "sleep_after_pause_s": ParamSpec("optional float", "null or a duration > 0 s", _positive),
@@ -128,6 +129,10 @@ class VehicleParams:
     battery stops drawing. ``charging_efficiency``: share of grid energy that reaches the
     battery (and the inverse when exporting).
 
+    ``iso15118``: the vehicle talks ISO 15118-2 with the station, so its current comes from
+    the schedule agreed over high-level communication (the station signals the 5 % digital
+    band), not from the duty cycle.
+
     Bidirectional: ``bidirectional`` vehicles accept a discharge setpoint up to
     ``max_discharge_power_w`` while SoC is above ``min_soc_percent``.
 
@@ -162,6 +167,7 @@ class VehicleParams:
     voltage_v: float = 230.0
     requires_ventilation: bool = False
     bidirectional: bool = False
+    iso15118: bool = False
     max_discharge_power_w: float = 0.0
     min_soc_percent: float = 20.0
     sleep_after_pause_s: float | None = None

@@ -68,6 +68,7 @@ VEHICLE_CATCHES: dict[str, tuple[Catch, ...]] = {
     "bev_1ph_32a": (),
     "bev_bidirectional": (),
     "phev_1ph_16a": (),
+    "bev_iso15118": (),
     # Field defects.
     "sleeps_after_long_pause": (
         Catch("VP-05", FAIL, "VP-05", NOT_RESUMED),
@@ -253,6 +254,7 @@ OTHER_SUITE_CATCHES: dict[str, str] = {
     "never_discharges": "tests/scenarios/test_ocpp21_cases.py",
     "ignores_allowed_energy_transfer": "tests/scenarios/test_ocpp21_cases.py",
     "accepts_invalid_v2x_profile": "tests/scenarios/test_ocpp21_cases.py",
+    "no_schedule_renegotiation": "tests/scenarios/test_ocpp201_cases.py",  # VP-22, 2.0.1 only
 }
 """Faults no 1.6 smart-charging case can show (robustness, OCPP 2.1 V2X): the test module
 that runs the case meant to catch each."""

@@ -38,7 +38,7 @@ def test_file_is_a_2_0_1_case_named_after_its_id_and_fits_the_schema(path: Path)
 
 def test_the_2_0_1_folders_hold_exactly_the_listed_cases() -> None:
     assert sorted(p.stem for p in OCPP201.glob("*.yaml")) == sorted(K201_IDS)
-    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted((*VP_IDS, *VP2_IDS))
+    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted((*VP_IDS, *VP2_IDS, "VP-22"))
 
 
 def test_every_station_case_passes_on_the_well_behaved_station(tmp_path: Path) -> None:
@@ -83,11 +83,13 @@ def test_tc_k_38_passes_on_a_station_without_smart_charging(tmp_path: Path) -> N
     assert {c.requirement.id for c in result.checks} == {"TC_K_38_CS"}
 
 
-@pytest.mark.parametrize("case_id", [*VP_IDS, *VP2_IDS])
+@pytest.mark.parametrize("case_id", [*VP_IDS, *VP2_IDS, "VP-22"])
 def test_every_programme_case_passes_with_the_reference_vehicle(
     case_id: str, tmp_path: Path
 ) -> None:
-    results = run_201([VP201 / f"{case_id}.yaml"], out=tmp_path, params=SHORT)
+    # VP-22 is for an ISO 15118 vehicle (NOT_APPLICABLE to the others).
+    archetype = "bev_iso15118" if case_id == "VP-22" else "bev_3ph_16a"
+    results = run_201([VP201 / f"{case_id}.yaml"], out=tmp_path, params=SHORT, archetype=archetype)
     result = results[case_id]
     assert result.verdict is Verdict.PASS, result.reason
     assert result.info.ocpp_version.value == "ocpp2.0.1"
@@ -115,13 +117,16 @@ def test_every_programme_case_passes_with_the_reference_vehicle(
         ("rounds_limit", "VP-18", "VP-18"),
         ("late_apply", "VP-19", "VP-19"),
         ("accepts_but_ignores", "VP-20", "VP-20"),
+        ("no_schedule_renegotiation", "VP-22", "VP-22"),
     ],
 )
 def test_station_fault_is_caught_by_its_case(
     fault: str, case_id: str, requirement: str, tmp_path: Path
 ) -> None:
     folder = VP201 if case_id.startswith("VP-") else OCPP201
-    result = run_201([folder / f"{case_id}.yaml"], out=tmp_path, fault=fault)[case_id]
+    archetype = "bev_iso15118" if case_id == "VP-22" else "bev_3ph_16a"
+    path = folder / f"{case_id}.yaml"
+    result = run_201([path], out=tmp_path, fault=fault, archetype=archetype)[case_id]
     assert result.verdict is Verdict.FAIL
     failed = {c.requirement.id for c in result.checks if c.verdict is Verdict.FAIL}
     assert requirement in failed

@@ -315,6 +315,19 @@ def reports_suspended_evse_for_ev() -> None:
     assert bad.core.state(1) is ConnectorState.SUSPENDED_EVSE
 
 
+def no_schedule_renegotiation() -> None:
+    config = StationConfig(ocpp_version=OcppVersion.V201)
+    good, bad = pair(config, F.NO_SCHEDULE_RENEGOTIATION, archetype="bev_iso15118")
+    for s in (good, bad):
+        s.core.set_high_level_communication(1, on=True, now=s.now)
+        s.run(20)
+        assert s.core.pilot_offer(1).duty_percent == 5.0  # the ISO 15118 digital band
+        s.core.set_charging_profile(1, tx_profile(s.tx, 10), now=s.now)
+        s.run(20)
+    assert good.current_a() == pytest.approx((10.0, 10.0, 10.0))
+    assert bad.current_a() == pytest.approx((16.0, 16.0, 16.0))  # the first schedule stays
+
+
 DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
     F.LATE_APPLY: late_apply,
@@ -332,6 +345,7 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ROUNDS_LIMIT: rounds_limit,
     F.IGNORES_BELOW_MINIMUM: ignores_below_minimum,
     F.REPORTS_SUSPENDED_EVSE_FOR_EV: reports_suspended_evse_for_ev,
+    F.NO_SCHEDULE_RENEGOTIATION: no_schedule_renegotiation,
 }
 
 
