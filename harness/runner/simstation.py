@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import random
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,7 @@ class _Control:
     def __init__(self, station: Any, params: Any) -> None:
         self._station = station
         self._params = params
+        self._replugs = 0
 
     async def plug_in(self, *, evse: int) -> None:
         if self._station.vehicle(evse) is None:
@@ -50,7 +52,9 @@ class _Control:
         vehicle_pkg = importlib.import_module("simulators.vehicle")
         params = dataclasses.replace(self._params, initial_soc_percent=soc_percent)
         await self.unplug(evse=evse)
-        await self._station.plug_in(evse, vehicle_pkg.Vehicle(params))
+        self._replugs += 1  # a seeded generator, as the station gives its own vehicles
+        rng = random.Random(f"set_soc:{self._station.config.station_id}:{self._replugs}")
+        await self._station.plug_in(evse, vehicle_pkg.Vehicle(params, rng=rng))
 
     async def wake(self, *, evse: int) -> None:
         # A pilot interruption (state F for ~4 s) wakes a vehicle asleep after a pause.

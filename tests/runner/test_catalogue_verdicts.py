@@ -320,3 +320,11 @@ def test_a_station_fault_is_caught_by_its_case(tmp_path: Path, fault: str) -> No
     results = _run(tmp_path, vehicle, sorted({c.case_id for c in catches}), fault=fault)
     for catch in catches:
         _assert_caught(results, catch, f"station fault {fault}")
+
+
+def test_set_soc_replugs_a_vehicle_that_needs_a_seeded_generator(tmp_path: Path) -> None:
+    # VP-17 plugs in a full vehicle (set_soc); unreliable_resume draws from a seeded
+    # generator, which the replugged vehicle must get too (it was a harness ERROR).
+    vehicle = catalogue_vehicle("unreliable_resume", params=UNRELIABLE_CERTAIN)
+    result = _run(tmp_path, vehicle, ["VP-17"])["VP-17"]
+    assert result.verdict is Verdict.PASS, result.reason
