@@ -30,6 +30,7 @@ from harness.runner.simstation import builtin_factory
 from harness.scenario import Case, ParameterOverrides, load_cases, parse_param_options
 from harness.scenario import resolve_parameters as resolve
 from harness.transport import OcppSubprotocol
+from simulators.iec61851 import BelowMinimumPolicy
 from simulators.station import StationFault
 from simulators.vehicle import Behaviour, load_catalogue
 
@@ -182,13 +183,14 @@ def _run(
     *,
     fault: str | None = None,
     overrides: ParameterOverrides | None = None,
+    station_options: dict[str, object] | None = None,
 ) -> dict[str, CaseResult]:
     planned = [PlannedCase(CASES[i], resolve(CASES[i], overrides)) for i in case_ids]
 
     async def main() -> list[CaseResult]:
         clock = LoopClock(start=START)
         spec = SimSpec(f"SIM-{vehicle.id}", OcppSubprotocol.V16, clock, vehicle, fault)
-        provider = SimProvider(builtin_factory(), spec)
+        provider = SimProvider(builtin_factory(station_options=station_options), spec)
         manifest = Manifest(
             new_run_id(started_at=clock.now()), clock.now(), "sim", (OcppSubprotocol.V16,)
         )
@@ -328,3 +330,16 @@ def test_set_soc_replugs_a_vehicle_that_needs_a_seeded_generator(tmp_path: Path)
     vehicle = catalogue_vehicle("unreliable_resume", params=UNRELIABLE_CERTAIN)
     result = _run(tmp_path, vehicle, ["VP-17"])["VP-17"]
     assert result.verdict is Verdict.PASS, result.reason
+
+
+@pytest.mark.parametrize("policy", ["pause", "keep_minimum"])
+def test_both_readings_of_a_limit_below_6_a_pass_vp_15(tmp_path: Path, policy: str) -> None:
+    # IEC 61851-1 signals nothing below 6 A: pausing and holding 6 A are both accepted.
+    options: dict[str, object] = {"below_minimum": BelowMinimumPolicy(policy)}
+    vehicle = catalogue_vehicle("bev_3ph_16a")
+    result = _run(tmp_path, vehicle, ["VP-15"], station_options=options)["VP-15"]
+    assert result.verdict is Verdict.PASS, result.reason
+    offered = [s for s in result.series if s.quantity.value == "current_offered"]
+    assert offered, "Current.Offered shows which reading the station chose"
+    low = {p.value for s in offered for p in s.samples} & {0.0, 6.0}
+    assert low == ({0.0} if policy == "pause" else {6.0})
