@@ -45,6 +45,7 @@ from simulators.station.config import StationConfig
 from simulators.station.faults import StationFault
 from simulators.station.pilot_vehicle import MqttPilotVehicles
 from simulators.station.runtime import SimulatedStation
+from simulators.station.wakeup import WakeUpMethod
 from simulators.vehicle import CatalogueError, VehicleParams, load_catalogue
 
 __all__ = ["simulate_command"]
@@ -62,6 +63,7 @@ class _Plan:
     evses: int
     params: VehicleParams
     faults: frozenset[StationFault]
+    wake_up: tuple[WakeUpMethod, ...] = ()
     speed: float
     prefix: str
     seed: int
@@ -130,6 +132,14 @@ EXAMPLE = """Examples:
     multiple=True,
     type=click.Choice([str(f) for f in StationFault]),
     help="Station fault to switch on (repeatable).",
+)
+@click.option(
+    "--wake-up",
+    "wake_up",
+    multiple=True,
+    type=click.Choice([str(m) for m in WakeUpMethod if m is not WakeUpMethod.NONE]),
+    help="How the stations wake a vehicle that does not draw although current is offered "
+    "(repeatable, tried in order after 90 s each; none given: they never try).",
 )
 @click.option(
     "--speed",
@@ -216,6 +226,7 @@ def simulate_command(
     evses: int,
     archetype: str,
     faults: tuple[str, ...],
+    wake_up: tuple[str, ...],
     speed: float,
     prefix: str,
     seed: int,
@@ -298,6 +309,7 @@ def simulate_command(
         evses=evses,
         params=params,
         faults=frozenset(StationFault(f) for f in faults),
+        wake_up=tuple(WakeUpMethod(m) for m in wake_up),
         speed=speed,
         prefix=prefix,
         seed=seed,
@@ -330,6 +342,7 @@ async def _run(plan: _Plan) -> int:
                 meter_interval_s=plan.meter_interval_s,
                 reports_soc=plan.report_soc,
                 faults=plan.faults,
+                wake_up=plan.wake_up,
             ),
             # Each station sets its own clock from the CSMS's BootNotification response,
             # as a real station does: at --speed F the CSMS (e.g. `ocpp-harness run
