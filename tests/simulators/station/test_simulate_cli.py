@@ -122,3 +122,10 @@ async def test_no_auto_start_waits_for_a_remote_start() -> None:
         assert start["idTag"] == "CSMS-TAG"
         _, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, err.decode()
+
+
+async def test_an_unknown_wake_up_method_is_refused_naming_the_known_ones() -> None:
+    code, err = await simulate("--csms", "ws://127.0.0.1:9/x", "--wake-up", "knock")
+    assert code == 2
+    assert "--wake-up" in err
+    assert "pilot_toggle" in err and "state_f" in err
