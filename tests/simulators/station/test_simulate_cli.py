@@ -128,4 +128,5 @@ async def test_an_unknown_wake_up_method_is_refused_naming_the_known_ones() -> N
     code, err = await simulate("--csms", "ws://127.0.0.1:9/x", "--wake-up", "knock")
     assert code == 2
     assert "--wake-up" in err
-    assert "pilot_toggle" in err and "state_f" in err
+    assert "pilot_toggle" in err
+    assert "state_f" in err
