@@ -97,9 +97,13 @@ class _Builtin:
             station_id=spec.station_id,
             ocpp_version=_oracle_version(spec),
             meter_interval_s=METER_INTERVAL_S,
-            phase_switching=True,  # as scenarios/capabilities/sim-station.yaml declares
             faults=faults,
-            **{"wake_up": WAKE_UP, "wake_up_after_s": WAKE_UP_AFTER_S, **options},
+            **{
+                "phase_switching": True,  # as scenarios/capabilities/sim-station.yaml declares
+                "wake_up": WAKE_UP,
+                "wake_up_after_s": WAKE_UP_AFTER_S,
+                **options,
+            },
         )
         self._station = runtime.SimulatedStation(config, clock=spec.clock, vehicle_params=params)
         self._control = _Control(self._station, params)

@@ -45,6 +45,8 @@ class StationConfig:
     the vehicle does not draw for ``wake_up_after_s`` although the pilot offers current
     (empty: it never tries; see :mod:`simulators.station.wakeup`); a pilot toggle stops the
     PWM for ``wake_up_toggle_s``, a state F wake-up holds F for ``wake_up_interrupt_s``.
+    ``dc``: a DC station — no duty cycle: every vehicle's current is agreed over high-level
+    communication (as for ISO 15118), at ``voltage_v`` (the DC voltage) on ``phases`` 1.
     """
 
     station_id: str = "SIM-STATION-1"
@@ -75,6 +77,7 @@ class StationConfig:
     smart_charging: bool = True
     faults: frozenset[StationFault] = field(default_factory=frozenset)
     wake_up: tuple[WakeUpMethod, ...] = ()
+    dc: bool = False
     wake_up_after_s: float = 90.0
     wake_up_toggle_s: float = 3.0
     wake_up_interrupt_s: float = 4.0
@@ -95,6 +98,8 @@ class StationConfig:
             raise bad("voltage_v", "a voltage > 0 V")
         if self.phases not in (1, 3):
             raise bad("phases", "1 or 3")
+        if self.dc and (self.phases != 1 or self.phase_switching):
+            raise bad("phases", "1 without phase switching for a DC station (dc=True)")
         if not self.supported_units:
             raise bad("supported_units", "at least one of A, W")
         if self.meter_interval_s < 0:

@@ -213,6 +213,7 @@ class StationCore:
         if evse.plugged:
             raise ValueError(f"EVSE {evse_id}: a cable is already plugged in")
         evse.plugged = True
+        evse.hlc = self.config.dc  # DC: no duty cycle, the current is agreed digitally
         evse.meter.plugged()
         evse.move(E.PLUG_IN, now)
         pending = evse.pending

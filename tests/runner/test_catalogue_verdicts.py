@@ -27,7 +27,13 @@ from harness.results import CaseResult, Manifest, RunStore, Verdict, new_run_id
 from harness.runner import AutoOperator, FleetVehicle, PlannedCase, SimProvider, SimSpec, run_cases
 from harness.runner.inputs import catalogue_vehicle, resolve_suites, sim_capabilities
 from harness.runner.simstation import builtin_factory
-from harness.scenario import Case, ParameterOverrides, load_cases, parse_param_options
+from harness.scenario import (
+    Capabilities,
+    Case,
+    ParameterOverrides,
+    load_cases,
+    parse_param_options,
+)
 from harness.scenario import resolve_parameters as resolve
 from harness.transport import OcppSubprotocol
 from simulators.iec61851 import BelowMinimumPolicy
@@ -70,6 +76,7 @@ VEHICLE_CATCHES: dict[str, tuple[Catch, ...]] = {
     "bev_bidirectional": (),
     "phev_1ph_16a": (),
     "bev_iso15118": (),
+    "bev_dc_32kw": (),  # on the AC station as a one-phase vehicle; VP-23 below on a DC one
     # Field defects.
     "sleeps_after_long_pause": (
         Catch("VP-05", FAIL, "VP-05", NOT_RESUMED),
@@ -184,6 +191,7 @@ def _run(
     fault: str | None = None,
     overrides: ParameterOverrides | None = None,
     station_options: dict[str, object] | None = None,
+    capabilities: Capabilities | None = None,
 ) -> dict[str, CaseResult]:
     planned = [PlannedCase(CASES[i], resolve(CASES[i], overrides)) for i in case_ids]
 
@@ -201,7 +209,7 @@ def _run(
                 writer=writer,
                 clock=clock,
                 operator=AutoOperator(),
-                capabilities=sim_capabilities(("1.6",)),
+                capabilities=capabilities or sim_capabilities(("1.6",)),
             )
             writer.finish(finished_at=clock.now())
         return results
@@ -296,8 +304,9 @@ def test_a_well_behaved_archetype_passes_every_case(tmp_path: Path, archetype: s
     excluded = {
         case_id: r.reason for case_id, r in results.items() if r.verdict is Verdict.NOT_APPLICABLE
     }
-    # Only a vehicle fact excludes a case of the built-in station's library: VP-10 (a phase
-    # switch) for a one-phase vehicle, with the reason.
+    # The built-in station is AC: VP-23 (a DC station) does not apply. Otherwise only a
+    # vehicle fact excludes a case: VP-10 (a phase switch) for a one-phase vehicle.
+    assert "dc" in excluded.pop("VP-23")
     assert vehicle.facts is not None
     if vehicle.facts.phases == 1:
         assert excluded == {"VP-10": f"needs a vehicle with phases ≥ 3; {archetype} has phases: 1"}
@@ -343,3 +352,42 @@ def test_both_readings_of_a_limit_below_6_a_pass_vp_15(tmp_path: Path, policy: s
     assert offered, "Current.Offered shows which reading the station chose"
     low = {p.value for s in offered for p in s.samples} & {0.0, 6.0}
     assert low == ({0.0} if policy == "pause" else {6.0})
+
+
+DC_STATION: dict[str, object] = {
+    "dc": True,
+    "phases": 1,
+    "phase_switching": False,
+    "voltage_v": 400.0,
+    "max_current_per_evse_a": 80.0,
+}
+"""A 32 kW DC station: no duty cycle, one DC current at 400 V."""
+
+
+def _dc_capabilities() -> Capabilities:
+    update = {"dc": True, "supply_phases": 1, "max_current_a": 80.0, "phase_switching": False}
+    return sim_capabilities(("1.6",)).model_copy(update=update)
+
+
+@pytest.mark.parametrize(
+    ("fault", "verdict"), [(None, Verdict.PASS), ("accepts_but_ignores", Verdict.FAIL)]
+)
+def test_vp_23_on_a_dc_station(tmp_path: Path, fault: str | None, verdict: Verdict) -> None:
+    vehicle = catalogue_vehicle("bev_dc_32kw")
+    results = _run(
+        tmp_path,
+        vehicle,
+        ["VP-23"],
+        fault=fault,
+        station_options=DC_STATION,
+        capabilities=_dc_capabilities(),
+    )
+    result = results["VP-23"]
+    if verdict is Verdict.PASS:
+        assert result.verdict is Verdict.PASS, result.reason
+    else:  # the station's maximum, 32 kW, under a 20 kW limit
+        _assert_caught(
+            results,
+            Catch("VP-23", FAIL, "VP-23", r"last 32000 W .*\(target 20000 W\)"),
+            "DC station accepts_but_ignores",
+        )
