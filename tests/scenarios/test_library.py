@@ -61,7 +61,7 @@ def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
     expected = (
         [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *VP2_IDS, "VP-23")]
         + [(i, v) for i in ROB_IDS for v in ("1.6", "2.0.1", "2.1")]
-        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *VP2_IDS, "VP-22")]
+        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *VP2_IDS, "VP-22", "VP-23")]
         + [(i, "2.1") for i in V21_IDS]
     )
     assert sorted(keys) == sorted(expected)

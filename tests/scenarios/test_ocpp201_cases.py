@@ -38,7 +38,9 @@ def test_file_is_a_2_0_1_case_named_after_its_id_and_fits_the_schema(path: Path)
 
 def test_the_2_0_1_folders_hold_exactly_the_listed_cases() -> None:
     assert sorted(p.stem for p in OCPP201.glob("*.yaml")) == sorted(K201_IDS)
-    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted((*VP_IDS, *VP2_IDS, "VP-22"))
+    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted(
+        (*VP_IDS, *VP2_IDS, "VP-22", "VP-23")
+    )
 
 
 def test_every_station_case_passes_on_the_well_behaved_station(tmp_path: Path) -> None:
@@ -155,3 +157,37 @@ def test_vehicle_archetype_is_caught_by_its_programme_case(
     assert result.verdict is verdict
     flagged = {c.requirement.id for c in result.checks if c.verdict is verdict}
     assert requirement in flagged
+
+
+DC_STATION = {
+    "dc": True,
+    "phases": 1,
+    "phase_switching": False,
+    "voltage_v": 400.0,
+    "max_current_per_evse_a": 80.0,
+}
+
+
+@pytest.mark.parametrize(
+    ("fault", "verdict"), [(None, Verdict.PASS), ("accepts_but_ignores", Verdict.FAIL)]
+)
+def test_vp_23_on_a_dc_station(fault: str | None, verdict: Verdict, tmp_path: Path) -> None:
+    update = {"dc": True, "supply_phases": 1, "max_current_a": 80.0, "phase_switching": False}
+    result = run_201(
+        [VP201 / "VP-23.yaml"],
+        out=tmp_path,
+        fault=fault,
+        archetype="bev_dc_32kw",
+        capabilities=sim_capabilities(("2.0.1",)).model_copy(update=update),
+        factory=builtin_factory(station_options=DC_STATION),
+    )["VP-23"]
+    assert result.verdict is verdict, result.reason
+    if verdict is Verdict.FAIL:
+        failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+        assert any(c.requirement.id == "VP-23" and "32000 W" in c.actual for c in failed)
+
+
+def test_vp_23_does_not_apply_to_the_built_in_ac_station(tmp_path: Path) -> None:
+    result = run_201([VP201 / "VP-23.yaml"], out=tmp_path)["VP-23"]
+    assert result.verdict is Verdict.NOT_APPLICABLE
+    assert "dc" in result.reason
