@@ -36,6 +36,7 @@ from reports.compare import Comparison
 from reports.load import ReportError, read_plot_series, read_trace
 from reports.model import OUTCOME_WORDS, Column, Report, case_href, percent
 from reports.plot import render_plot
+from reports.wakeup import wake_up_rows
 
 __all__ = ["render_html"]
 
@@ -358,7 +359,13 @@ def render_html(
     suites = sorted({c.suite for m in report.matrices for c in m.columns})
     path = out_dir / "index.html"
     path.write_text(
-        index.render(report=report, comparison=comparison, suites=suites, css_href=STYLESHEET),
+        index.render(
+            report=report,
+            comparison=comparison,
+            suites=suites,
+            css_href=STYLESHEET,
+            wake_ups=wake_up_rows(report),
+        ),
         encoding="utf-8",
     )
     return path

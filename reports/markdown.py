@@ -8,6 +8,7 @@ from pathlib import Path
 from harness.results import Verdict
 from reports.compare import ChangeKind, Comparison
 from reports.model import Report, percent
+from reports.wakeup import wake_up_markdown
 
 __all__ = ["markdown_summary", "write_markdown"]
 
@@ -57,6 +58,7 @@ def markdown_summary(report: Report, *, comparison: Comparison | None = None) ->
                 f" | {t[Verdict.INCONCLUSIVE]} | {t[Verdict.ERROR]} |"
             )
         out.append("")
+    out += wake_up_markdown(report)  # its own section (reports/wakeup.py)
     not_passed = (Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE)
     failing = [
         res for res in report.results if res.effective_verdict(strict=report.strict) in not_passed

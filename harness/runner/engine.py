@@ -49,7 +49,12 @@ from harness.runner.declared import declared_unsupported
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.fuzz_step import run_fuzz
 from harness.runner.mirror import MirrorStore
-from harness.runner.operator import Operator, SimulationControl, VehiclesStayPluggedIn
+from harness.runner.operator import (
+    Operator,
+    SimulationControl,
+    VehiclesStayPluggedIn,
+    WakeUpRecorder,
+)
 from harness.runner.progress import WaitProgress, countdown_sleep
 from harness.runner.settled_step import run_settled
 from harness.runner.stall import StallMonitor
@@ -60,6 +65,7 @@ from harness.scenario import (
     CompareCompositeStep,
     ExpectRequestStep,
     ExpectSettledStep,
+    ExpectWakeUpStep,
     ExternalLimitStep,
     FuzzStep,
     OcppVersion,
@@ -189,6 +195,7 @@ class CaseEngine:
         endpoint.on_transaction_ended = self.mirror.transaction_ended
         # per-run state
         self._case: Case | None = None
+        self._case_started = clock.now()
         self._version = OcppVersion(str(endpoint.version))
         self._variables: dict[str, Any] = {}
         self._checks: list[CheckResult] = []
@@ -206,6 +213,7 @@ class CaseEngine:
 
         ``notes`` open the step log (e.g. which parameters came from the vehicle's facts)."""
         self._case = case
+        self._case_started = self.clock.now()
         self._variables = dict(parameters)
         self._checks, self._log, self._counter, self._armed = [], [], 0, {}
         self._sources = set()
@@ -309,6 +317,8 @@ class CaseEngine:
                 await self._prompt(step)
             case ExpectSettledStep():
                 await self._settled(step)
+            case ExpectWakeUpStep():
+                await self._wake_up(step)
             case CompareCompositeStep():
                 await self._composite(step)
             case FuzzStep():
@@ -744,6 +754,41 @@ class CaseEngine:
         else:
             soc = resolve_number(step.soc_percent or 0.0, variables=self._variables)
             await self.control.set_soc(evse=evse, soc_percent=soc)
+
+    async def _wake_up(self, step: ExpectWakeUpStep) -> None:
+        """``expect_wake_up``: the station's record (simulation) or the operator's answer.
+        The Actual starts ``woken by: <what>`` (none, pilot_toggle, state_f, nothing,
+        unknown): reports read it (``reports.wakeup``)."""
+        evse = resolve_int(step.evse, variables=self._variables)
+        expected = "the vehicle resumes by itself (woken by: none)"
+        if isinstance(self.control, WakeUpRecorder):
+            record = await self.control.wake_up_record(evse=evse, since=self._case_started)
+            tried = ", ".join(record.tried) or "nothing"
+            if record.woken_by is None:
+                actual = f"woken by: nothing — the station tried {tried}; an unplug is needed"
+            elif record.woken_by == "none":
+                actual = "woken by: none — resumed without a wake-up"
+            else:
+                actual = f"woken by: {record.woken_by} — the station tried {tried}"
+            self._note(f"expect_wake_up at EVSE {evse}: {actual}")
+            self._judge(step, ok=record.woken_by == "none", expected=expected, actual=actual)
+            return
+        if isinstance(self.control, VehiclesStayPluggedIn):
+            self._unjudgeable(
+                step, expected=expected, reason="an unattended run cannot tell what woke it"
+            )
+            return
+        question = step.lab_prompt(evse=evse)
+        answer = await self._ask(step, question, yes_no=True, timeout_s=None)
+        if answer is None:
+            self._unjudgeable(step, expected=expected, reason=f"no answer to: {question}")
+            return
+        actual = (
+            "woken by: none — the operator saw it resume by itself"
+            if answer
+            else "woken by: unknown — the operator reports a wake-up or an unplug"
+        )
+        self._judge(step, ok=answer, expected=expected, actual=actual)
 
     async def _external_limit(self, step: ExternalLimitStep) -> None:
         evse = resolve_int(step.evse, variables=self._variables)

@@ -170,6 +170,9 @@ def sim_capabilities(versions: tuple[str, ...]) -> Capabilities:
             # The simulator takes an external (EMS) limit (external_limit steps) and reports
             # it in 2.x with NotifyChargingLimit; 1.6 has no message for it.
             "external_constraints": any(v != "1.6" for v in versions),
+            # 2.x: an ISO 15118 vehicle's needs and renegotiated schedule are reported
+            # (NotifyEVChargingNeeds / NotifyEVChargingSchedule; the dialogue is simulated)
+            "iso15118": any(v != "1.6" for v in versions),
             "v2x": v21,
             # the modes the station simulator follows (External* as limits: it has no
             # external system; the frequency and load-balancing modes are not simulated)

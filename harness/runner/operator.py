@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol, TextIO
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, TextIO, runtime_checkable
 
 __all__ = [
     "AutoOperator",
@@ -22,6 +24,8 @@ __all__ = [
     "SimulationControl",
     "TerminalOperator",
     "VehiclesStayPluggedIn",
+    "WakeUpRecord",
+    "WakeUpRecorder",
 ]
 
 
@@ -110,6 +114,26 @@ class SimulationControl(Protocol):
     async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
         """An external system (EMS) limits ``evse`` to ``limit_a`` per phase, or lifts its
         limit (``None``), outside OCPP."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WakeUpRecord:
+    """What a simulated station did to wake its vehicle: the methods it tried, in order
+    (``pilot_toggle``, ``state_f``), and the one after which the vehicle drew: ``"none"``
+    when it needed none, ``None`` when nothing woke it."""
+
+    tried: tuple[str, ...]
+    woken_by: str | None
+
+
+@runtime_checkable
+class WakeUpRecorder(Protocol):
+    """A simulation control that can tell how its station woke the vehicle
+    (``expect_wake_up`` steps); without one, the operator is asked."""
+
+    async def wake_up_record(self, *, evse: int, since: datetime) -> WakeUpRecord:
+        """What the station did at ``evse`` since ``since`` to wake the vehicle."""
         ...
 
 

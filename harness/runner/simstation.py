@@ -9,25 +9,35 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import random
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from harness.runner.inputs import RunnerInputError
-from harness.runner.operator import SimulationControl
+from harness.runner.operator import SimulationControl, WakeUpRecord
 from harness.runner.targets import SimSpec, StationFactory
 from harness.transport import Transport
 
-__all__ = ["METER_INTERVAL_S", "builtin_factory", "check_faults"]
+__all__ = ["METER_INTERVAL_S", "WAKE_UP", "WAKE_UP_AFTER_S", "builtin_factory", "check_faults"]
 
 METER_INTERVAL_S = 2
 """MeterValues interval of the built-in station in a run (clock seconds): fine enough for
 ``expect_settled`` deadlines of 5 s and holds of 10 s."""
+
+WAKE_UP = ("pilot_toggle", "state_f")
+WAKE_UP_AFTER_S = 90.0
+"""The built-in station's wake-up escalation in a run: when the vehicle has not drawn for
+90 s although current is offered, it toggles the pilot, and 90 s later holds state F. The
+programme's resume checks (VP-04…VP-09: 60 s) judge a vehicle that needs this as not
+resumed; VP-20 allows for it and reports which method woke the vehicle."""
 
 
 class _Control:
     def __init__(self, station: Any, params: Any) -> None:
         self._station = station
         self._params = params
+        self._replugs = 0
 
     async def plug_in(self, *, evse: int) -> None:
         if self._station.vehicle(evse) is None:
@@ -42,7 +52,9 @@ class _Control:
         vehicle_pkg = importlib.import_module("simulators.vehicle")
         params = dataclasses.replace(self._params, initial_soc_percent=soc_percent)
         await self.unplug(evse=evse)
-        await self._station.plug_in(evse, vehicle_pkg.Vehicle(params))
+        self._replugs += 1  # a seeded generator, as the station gives its own vehicles
+        rng = random.Random(f"set_soc:{self._station.config.station_id}:{self._replugs}")
+        await self._station.plug_in(evse, vehicle_pkg.Vehicle(params, rng=rng))
 
     async def wake(self, *, evse: int) -> None:
         # A pilot interruption (state F for ~4 s) wakes a vehicle asleep after a pause.
@@ -51,6 +63,13 @@ class _Control:
 
     async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
         await self._station.set_external_limit(evse, limit_a=limit_a)
+
+    async def wake_up_record(self, *, evse: int, since: datetime) -> WakeUpRecord:
+        episode = self._station.core.wake_up_episode(evse, since=since)
+        if episode is None:
+            return WakeUpRecord((), "none")
+        woken = None if episode.woken_by is None else str(episode.woken_by)
+        return WakeUpRecord(tuple(str(m) for m, _ in episode.tried), woken)
 
 
 class _Builtin:
@@ -78,9 +97,13 @@ class _Builtin:
             station_id=spec.station_id,
             ocpp_version=_oracle_version(spec),
             meter_interval_s=METER_INTERVAL_S,
-            phase_switching=True,  # as scenarios/capabilities/sim-station.yaml declares
             faults=faults,
-            **options,
+            **{
+                "phase_switching": True,  # as scenarios/capabilities/sim-station.yaml declares
+                "wake_up": WAKE_UP,
+                "wake_up_after_s": WAKE_UP_AFTER_S,
+                **options,
+            },
         )
         self._station = runtime.SimulatedStation(config, clock=spec.clock, vehicle_params=params)
         self._control = _Control(self._station, params)

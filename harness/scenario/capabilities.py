@@ -179,6 +179,7 @@ class Capabilities(BaseModel):
     v2x_modes: tuple[OperationMode, ...] = ()
     der_control: StrictBool = False
     iso15118: StrictBool = False
+    dc: StrictBool = False
     measurands: tuple[Measurand, ...] = ()
     vehicle: VehicleFacts | None = Field(
         default=None,
@@ -212,6 +213,7 @@ FLAGS: tuple[str, ...] = (
     "v2x",
     "der_control",
     "iso15118",
+    "dc",
 )
 SETS: Mapping[str, type[StrEnum]] = {
     "purposes": ProfilePurpose,

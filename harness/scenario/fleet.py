@@ -111,6 +111,7 @@ def vehicle_facts(params: VehicleParams, *, name: str | None = None) -> VehicleF
         start_current_a=params.start_current_a,
         bidirectional=params.bidirectional,
         max_discharge_power_w=params.max_discharge_power_w,
+        iso15118=params.iso15118,
     )
 
 

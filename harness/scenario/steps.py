@@ -42,6 +42,7 @@ __all__ = [
     "ExpectProfileStep",
     "ExpectRequestStep",
     "ExpectSettledStep",
+    "ExpectWakeUpStep",
     "ExternalLimitStep",
     "FuzzStep",
     "Level",
@@ -244,6 +245,25 @@ class VehicleStep(_Step):
         }
         shown = self.evse if evse is None else evse
         return words[self.action].format(evse=shown) + ", then confirm."
+
+
+class ExpectWakeUpStep(_Step):
+    """What woke the vehicle during this case (after a long pause, say): nothing, or a
+    wake-up of the station's (pilot toggle B↔C, state F). Passes when no wake-up was
+    needed; a wake-up the station had to use (or tried in vain) fails the step's
+    requirement, and the check's Actual names it (``woken by: <method>``), so a report can
+    show per vehicle what it needed. A simulated station reports what it did; in a lab the
+    operator is asked."""
+
+    kind: Literal["expect_wake_up"]
+    evse: Integer = 1
+
+    def lab_prompt(self, *, evse: int) -> str:
+        """The operator question that replaces the station's own record in a lab."""
+        return (
+            f"Did the vehicle at EVSE {evse} resume by itself, without the station "
+            "interrupting the pilot (toggle or state F) and without an unplug?"
+        )
 
 
 class ExternalLimitStep(_Step):
@@ -535,6 +555,7 @@ Step = Annotated[
     | ExternalLimitStep
     | PromptStep
     | ExpectSettledStep
+    | ExpectWakeUpStep
     | CompareCompositeStep
     | SetProfileStep
     | ClearProfileStep
@@ -551,6 +572,13 @@ RepeatStep.model_rebuild()
 STATION_ROLE_ONLY = frozenset({"expect_profile", "trigger"})
 """Step kinds only a harness playing the station runs (cases with ``dut_role: csms``)."""
 CSMS_ROLE_ONLY = frozenset(
-    {"vehicle", "expect_settled", "compare_composite", "set_profile", "clear_profile"}
+    {
+        "vehicle",
+        "expect_settled",
+        "expect_wake_up",
+        "compare_composite",
+        "set_profile",
+        "clear_profile",
+    }
 )
 """Step kinds only a harness playing the CSMS runs (cases with ``dut_role: station``)."""

@@ -22,7 +22,7 @@ A case states what it needs of the vehicle in ``vehicle_needs`` (:func:`parse_ve
     vehicle_needs: [{phases: 3}]          # a three-phase vehicle
     vehicle_needs: [bidirectional, {max_discharge_power_w: 3680}]
 
-* a flag (``bidirectional``) — the vehicle must have it;
+* a flag (``bidirectional``, ``iso15118``) — the vehicle must have it;
 * ``{fact: minimum}`` (``phases``, ``max_current_a``, ``max_discharge_power_w``) — the fact
   must be at least that.
 
@@ -68,12 +68,13 @@ class VehicleFact(StrEnum):
     MIN_CURRENT_A = "min_current_a"
     START_CURRENT_A = "start_current_a"
     BIDIRECTIONAL = "bidirectional"
+    ISO15118 = "iso15118"
     MAX_DISCHARGE_POWER_W = "max_discharge_power_w"
 
     @property
     def is_flag(self) -> bool:
         """Whether the fact is true/false (else a number)."""
-        return self is VehicleFact.BIDIRECTIONAL
+        return self in (VehicleFact.BIDIRECTIONAL, VehicleFact.ISO15118)
 
     @property
     def is_whole(self) -> bool:
@@ -105,6 +106,11 @@ class VehicleFacts(BaseModel):
     max_discharge_power_w: float | None = Field(
         default=None, ge=0, description="Most power it exports (W)."
     )
+    iso15118: StrictBool | None = Field(
+        default=None,
+        description="Whether it talks ISO 15118 with the station (the limit reaches it "
+        "through the schedule agreed over high-level communication).",
+    )
 
     def value(self, fact: VehicleFact) -> bool | int | float | None:
         """The value of ``fact``, or ``None`` when unknown."""
@@ -128,7 +134,7 @@ def _text(value: bool | int | float) -> str:
     return f"{value:g}"
 
 
-VEHICLE_FLAGS: tuple[VehicleFact, ...] = (VehicleFact.BIDIRECTIONAL,)
+VEHICLE_FLAGS: tuple[VehicleFact, ...] = (VehicleFact.BIDIRECTIONAL, VehicleFact.ISO15118)
 """Facts a case may need to be true."""
 VEHICLE_MINIMA: tuple[VehicleFact, ...] = (
     VehicleFact.PHASES,

@@ -51,6 +51,7 @@ from simulators.station.csms_time import CsmsTimeTransport
 from simulators.station.faults import StationFault
 from simulators.station.pilot_vehicle import MqttPilotVehicles
 from simulators.station.runtime import SimulatedStation, subprotocol_for
+from simulators.station.wakeup import WakeUpMethod
 from simulators.vehicle import CatalogueError, VehicleParams, load_catalogue
 
 __all__ = ["simulate_command"]
@@ -69,6 +70,7 @@ class _Plan:
     evses: int
     params: VehicleParams
     faults: frozenset[StationFault]
+    wake_up: tuple[WakeUpMethod, ...] = ()
     speed: float
     csms_speed: float
     """The CSMS's clock speed; timestamps are translated when it differs from ``speed``."""
@@ -141,6 +143,14 @@ EXAMPLE = """Examples:
     multiple=True,
     type=click.Choice([str(f) for f in StationFault]),
     help="Station fault to switch on (repeatable).",
+)
+@click.option(
+    "--wake-up",
+    "wake_up",
+    multiple=True,
+    type=click.Choice([str(m) for m in WakeUpMethod if m is not WakeUpMethod.NONE]),
+    help="How the stations wake a vehicle that does not draw although current is offered "
+    "(repeatable, tried in order after 90 s each; none given: they never try).",
 )
 @click.option(
     "--speed",
@@ -250,6 +260,7 @@ def simulate_command(
     evses: int,
     archetype: str,
     faults: tuple[str, ...],
+    wake_up: tuple[str, ...],
     speed: float,
     csms_speed: float | None,
     prefix: str,
@@ -354,6 +365,7 @@ def simulate_command(
         evses=evses,
         params=params,
         faults=frozenset(StationFault(f) for f in faults),
+        wake_up=tuple(WakeUpMethod(m) for m in wake_up),
         speed=speed,
         csms_speed=speed if csms_speed is None else csms_speed,
         prefix=prefix,
@@ -394,6 +406,7 @@ async def _run(plan: _Plan) -> int:
                 meter_interval_s=plan.meter_interval_s,
                 reports_soc=plan.report_soc,
                 faults=plan.faults,
+                wake_up=plan.wake_up,
             ),
             # Each station sets its own clock from the CSMS's BootNotification response,
             # as a real station does: at --speed F the CSMS (e.g. `ocpp-harness run

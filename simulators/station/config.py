@@ -13,6 +13,7 @@ from simulators.iec61851 import (
     BelowMinimumPolicy,
 )
 from simulators.station.faults import StationFault
+from simulators.station.wakeup import WakeUpMethod
 
 __all__ = ["AuthorizationMode", "StationConfig"]
 
@@ -40,7 +41,12 @@ class StationConfig:
     vehicle's state of charge reaches the station (ISO 15118), so the meter reports it.
     ``smart_charging``: ``False`` models a station without smart charging (2.x
     SmartChargingCtrlr.Enabled false at start): a chargingProfile given with a remote start
-    is ignored (OCA TC_K_38_CS).
+    is ignored (OCA TC_K_38_CS). ``wake_up``: the methods the station tries, in order, when
+    the vehicle does not draw for ``wake_up_after_s`` although the pilot offers current
+    (empty: it never tries; see :mod:`simulators.station.wakeup`); a pilot toggle stops the
+    PWM for ``wake_up_toggle_s``, a state F wake-up holds F for ``wake_up_interrupt_s``.
+    ``dc``: a DC station — no duty cycle: every vehicle's current is agreed over high-level
+    communication (as for ISO 15118), at ``voltage_v`` (the DC voltage) on ``phases`` 1.
     """
 
     station_id: str = "SIM-STATION-1"
@@ -70,6 +76,11 @@ class StationConfig:
     reports_soc: bool = False
     smart_charging: bool = True
     faults: frozenset[StationFault] = field(default_factory=frozenset)
+    wake_up: tuple[WakeUpMethod, ...] = ()
+    dc: bool = False
+    wake_up_after_s: float = 90.0
+    wake_up_toggle_s: float = 3.0
+    wake_up_interrupt_s: float = 4.0
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> ValueError:
@@ -87,12 +98,24 @@ class StationConfig:
             raise bad("voltage_v", "a voltage > 0 V")
         if self.phases not in (1, 3):
             raise bad("phases", "1 or 3")
+        if self.dc and (self.phases != 1 or self.phase_switching):
+            raise bad("phases", "1 without phase switching for a DC station (dc=True)")
         if not self.supported_units:
             raise bad("supported_units", "at least one of A, W")
         if self.meter_interval_s < 0:
             raise bad("meter_interval_s", "an interval ≥ 0 s (0: off)")
         if self.clock_aligned_interval_s is not None and self.clock_aligned_interval_s <= 0:
             raise bad("clock_aligned_interval_s", "None or an interval > 0 s")
+        try:  # accept method names (e.g. from YAML) as well as WakeUpMethod members
+            wake_up = tuple(WakeUpMethod(m) for m in self.wake_up)
+        except ValueError:
+            raise bad("wake_up", "methods among pilot_toggle, state_f") from None
+        if WakeUpMethod.NONE in wake_up:
+            raise bad("wake_up", "methods among pilot_toggle, state_f (empty: none)")
+        object.__setattr__(self, "wake_up", wake_up)
+        for name in ("wake_up_after_s", "wake_up_toggle_s", "wake_up_interrupt_s"):
+            if getattr(self, name) <= 0:
+                raise bad(name, "a duration > 0 s")
         for name in ("apply_delay_s", "late_apply_delay_s", "connection_timeout_s"):
             if getattr(self, name) < 0:
                 raise bad(name, "a duration ≥ 0 s")

@@ -57,10 +57,12 @@ from simulators.station.events import (
 )
 from simulators.station.evse import Evse, PendingStart, Reservation
 from simulators.station.faults import StationFault
+from simulators.station.field_faults import distort
 from simulators.station.limits import AppliedLimit, station_targets
 from simulators.station.metering import MeterSample, SampleReason, next_aligned, next_due
 from simulators.station.schedule import profile_boundaries, station_composite
 from simulators.station.states import ENERGY_STATES, ConnectorEvent, ConnectorState, next_state
+from simulators.station.wakeup import WakeUpEpisode, WakeUpMethod, WakeUpTracker
 from simulators.vehicle import PilotLine, PilotOffer, VehicleReading
 
 _MODE_RULES = frozenset({"mode-fields", "mode-for-purpose"})
@@ -80,6 +82,9 @@ class StationCore:
         self._now = now
         self._events: list[StationEvent] = []
         self._evses = {e: Evse(e, config, self._events) for e in config.evse_ids}
+        self._wake_ups = {
+            e: WakeUpTracker(config.wake_up, config.wake_up_after_s) for e in config.evse_ids
+        }
         self._store = ProfileStore(config.ocpp_version)
         # accepts_but_ignores: profiles are answered and reported from _store, but the pilot
         # follows a store that never receives them (only locally set limits).
@@ -164,6 +169,11 @@ class StationCore:
                 times.append(evse.reservation.expires_at)
             if evse.interrupted_until is not None:
                 times.append(evse.interrupted_until)
+            if evse.toggle_until is not None:
+                times.append(evse.toggle_until)
+        for tracker in self._wake_ups.values():
+            if (due := tracker.deadline()) is not None:
+                times.append(due)
         if self._next_clock_sample is not None:
             times.append(self._next_clock_sample)
         return min(times, default=None)
@@ -184,7 +194,11 @@ class StationCore:
                 evse.end_reservation(now, expired=True)
             if evse.interrupted_until is not None and now >= evse.interrupted_until:
                 evse.interrupted_until = None
+            if evse.toggle_until is not None and now >= evse.toggle_until:
+                evse.toggle_until = None
         self._refresh()
+        if self.config.wake_up:
+            self._wake_up_vehicles()
         self._samples_due()
 
     # ------------------------------------------------------------------ cable and tokens
@@ -199,6 +213,7 @@ class StationCore:
         if evse.plugged:
             raise ValueError(f"EVSE {evse_id}: a cable is already plugged in")
         evse.plugged = True
+        evse.hlc = self.config.dc  # DC: no duty cycle, the current is agreed digitally
         evse.meter.plugged()
         evse.move(E.PLUG_IN, now)
         pending = evse.pending
@@ -214,6 +229,7 @@ class StationCore:
         if not evse.plugged:
             raise ValueError(f"EVSE {evse_id}: no cable is plugged in")
         evse.plugged = False
+        evse.hlc = False
         if evse.transaction is not None:
             self._end(evse, StopReason.EV_DISCONNECTED, event=E.UNPLUG)
         else:
@@ -534,6 +550,10 @@ class StationCore:
         delay = timedelta(seconds=config.late_apply_delay_s if late else config.apply_delay_s)
         for evse in active:
             target = wanted[evse.evse_id]
+            if evse.hlc and not target.digital:
+                # ISO 15118: the limit is agreed over high-level communication (5 % band).
+                target = replace(target, digital=True)
+            target = distort(target, previous=evse.target, config=config)
             if evse.evse_id == immediate:
                 evse.clear_limits()
                 evse.target = target
@@ -580,6 +600,18 @@ class StationCore:
                 caps.append(float(station.current_a))
         return min(caps, default=None)
 
+    def set_high_level_communication(self, evse_id: int, *, on: bool, now: datetime) -> None:
+        """The vehicle plugged into ``evse_id`` talks ISO 15118 (``on``): from now on its
+        limit is agreed over high-level communication (digital band) instead of the duty
+        cycle. Cleared at unplug."""
+        self._advance(now)
+        self._evse(evse_id).hlc = on
+        self._refresh()
+
+    def high_level_communication(self, evse_id: int) -> bool:
+        """True while the vehicle on ``evse_id`` talks ISO 15118 with the station."""
+        return self._evse(evse_id).hlc
+
     def pilot_offer(self, evse_id: int) -> PilotOffer:
         """The pilot ``evse_id`` drives now (F while Unavailable or Faulted)."""
         return self._evse(evse_id).pilot_offer()
@@ -601,6 +633,32 @@ class StationCore:
         evse.interrupted_until = now + timedelta(seconds=duration_s)
         evse.interruption = line
         self._refresh()
+
+    def _wake_up_vehicles(self) -> None:
+        """The station's wake-up escalation (:mod:`simulators.station.wakeup`)."""
+        now = self._now
+        for evse_id, evse in self._evses.items():
+            reading = evse.meter.last
+            offer = evse.pilot_offer()
+            method = self._wake_ups[evse_id].observe(
+                now=now,
+                offering=evse.transaction is not None and offer.allowed_current_a is not None,
+                busy=evse.interrupted_until is not None or evse.toggle_until is not None,
+                drawing=reading is not None and reading.power_w > 0,
+            )
+            if method is WakeUpMethod.PILOT_TOGGLE:
+                evse.toggle_until = now + timedelta(seconds=self.config.wake_up_toggle_s)
+            elif method is WakeUpMethod.STATE_F:
+                evse.interruption = PilotLine.F
+                evse.interrupted_until = now + timedelta(seconds=self.config.wake_up_interrupt_s)
+            if method is not None:
+                self._refresh()
+
+    def wake_up_episode(self, evse_id: int, *, since: datetime) -> WakeUpEpisode | None:
+        """The station's latest wake-up episode on ``evse_id`` that began at or after
+        ``since`` (``None``: it tried nothing since then)."""
+        self._evse(evse_id)
+        return self._wake_ups[evse_id].since(since)
 
     def discharge_request(self, evse_id: int) -> float | None:
         """Power (W ≥ 0) the vehicle should export now — pass it to

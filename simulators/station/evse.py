@@ -21,6 +21,7 @@ from simulators.station.events import (
     StationTransaction,
     StatusChanged,
 )
+from simulators.station.faults import StationFault
 from simulators.station.limits import AppliedLimit, offered_current_a, pilot_for
 from simulators.station.metering import Meter, MeterSample, SampleReason
 from simulators.station.states import ConnectorEvent, ConnectorState, energy_state, next_state
@@ -72,6 +73,8 @@ class Evse:
     next_sample_at: datetime | None = None
     interrupted_until: datetime | None = None
     interruption: PilotLine = PilotLine.F
+    toggle_until: datetime | None = None  # a wake-up pilot toggle: PWM off until then
+    hlc: bool = False  # the vehicle talks ISO 15118: limits go through the agreed schedule
 
     # ------------------------------------------------------------------ status
     def move(self, event: ConnectorEvent, now: datetime) -> None:
@@ -86,9 +89,12 @@ class Evse:
         offer = self.pilot_offer()
         reading = self.meter.last
         drawing = reading is not None and reading.power_w != 0
-        return energy_state(
-            allowed=offer.oscillating and offer.physical_phases > 0, drawing=drawing
-        )
+        allowed = offer.oscillating and offer.physical_phases > 0
+        if self.hlc and offer.allowed_current_a is None:
+            allowed = False  # ISO 15118: a schedule of 0 A is the station's pause
+        if allowed and not drawing and self.config.has(StationFault.REPORTS_SUSPENDED_EVSE_FOR_EV):
+            allowed = False  # the defect: the vehicle's pause is reported as the station's
+        return energy_state(allowed=allowed, drawing=drawing)
 
     # ------------------------------------------------------------------ availability
     def set_available(self, *, available: bool, now: datetime) -> AvailabilityResult:
@@ -174,6 +180,9 @@ class Evse:
         line = PilotLine.F if self.state in (S.UNAVAILABLE, S.FAULTED) else PilotLine.NORMAL
         if self.interrupted_until is not None:
             line = self.interruption
+        if self.toggle_until is not None and line is PilotLine.NORMAL:
+            phases = 0 if self.applied is None else self.applied.phases
+            return PilotOffer(duty_percent=100.0, energized_phases=phases)  # PWM stopped
         return pilot_for(self.applied, policy=self.config.below_minimum, line=line)
 
     # ------------------------------------------------------------------ meter

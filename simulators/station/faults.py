@@ -47,6 +47,15 @@ changes its behaviour exactly where the real defect sits:
   matched (1.6 §5.5 / 2.0.1 K10: Unknown).
 * ``accepts_start_when_busy`` — a remote start on an EVSE that already has a transaction (or
   a pending start) is answered Accepted, and nothing happens, instead of Rejected.
+* ``rounds_limit`` — limit pipeline (:mod:`simulators.station.field_faults`): the limit on the
+  pilot is rounded to a whole ampere, half up (6.5 A → 7 A, 10.6 A → 11 A, 7.4 A → 7 A).
+* ``ignores_below_minimum`` — limit pipeline: a limit above 0 A but below 6 A changes nothing;
+  the station keeps the limit it applied before (0 A still pauses).
+* ``reports_suspended_evse_for_ev`` — connector status: while the pilot offers current and
+  the vehicle does not draw, the station reports SuspendedEVSE instead of SuspendedEV.
+* ``no_schedule_renegotiation`` — limit pipeline and 2.x adapter: with an ISO 15118 vehicle
+  the station never renegotiates the schedule after the first one, so the vehicle keeps the
+  limit agreed when the transaction started, and no NotifyEVChargingSchedule is sent.
 """
 
 from __future__ import annotations
@@ -89,6 +98,10 @@ class StationFault(StrEnum):
     SMART_CHARGING_NOT_IMPLEMENTED = "smart_charging_not_implemented"
     CLEAR_ALWAYS_ACCEPTED = "clear_always_accepted"
     ACCEPTS_START_WHEN_BUSY = "accepts_start_when_busy"
+    ROUNDS_LIMIT = "rounds_limit"
+    IGNORES_BELOW_MINIMUM = "ignores_below_minimum"
+    REPORTS_SUSPENDED_EVSE_FOR_EV = "reports_suspended_evse_for_ev"
+    NO_SCHEDULE_RENEGOTIATION = "no_schedule_renegotiation"
 
 
 class FaultCatalogueError(ValueError):

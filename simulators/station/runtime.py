@@ -267,6 +267,8 @@ class SimulatedStation:
             vehicle = Vehicle(self._vehicle_params, rng=rng)
         link = DirectVehicle(vehicle, now=now) if isinstance(vehicle, Vehicle) else vehicle
         self._core.plug_in(evse_id, now)
+        if link.params.iso15118:
+            self._core.set_high_level_communication(evse_id, on=True, now=now)
         if link.latest is not None:
             self._core.on_vehicle_reading(evse_id, link.latest)  # the meter's baseline
         self._slots[evse_id] = _Slot(link)

@@ -44,10 +44,15 @@ from simulators.vehicle.signals import (
     VehicleReading,
 )
 
-__all__ = ["MAX_SUBSTEP_S", "Vehicle"]
+__all__ = ["MAX_SUBSTEP_S", "TOGGLE_MAX_S", "Vehicle"]
 
 MAX_SUBSTEP_S = 5.0
 """Longest internal integration step (s): taper and timers are re-evaluated at least this often."""
+
+TOGGLE_MAX_S = 10.0
+"""Longest break of the PWM (s) that a ``wakes_on_pilot_toggle`` vehicle takes for a pilot
+toggle (B↔C) rather than a pause: stations that wake vehicles this way stop the oscillator
+for a few seconds."""
 
 _CHANGE_RESOLUTION_A = 0.1  # two limits closer than this are "the same limit" for change counting
 
@@ -142,6 +147,7 @@ class Vehicle:
         self._changes = 0
         self._paused_since: float | None = None
         self._interrupted_since: float | None = None
+        self._break_since: float | None = None  # the PWM stopped (normal line, no current)
         self._target_a = 0.0
         self._reason: IdleReason | None = IdleReason.UNPLUGGED
         self._discharge_w = 0.0
@@ -347,10 +353,21 @@ class Vehicle:
                 self._interrupted_since = self._now
         elif self._interrupted_since is not None:
             # ISO 15118-3 wakes a vehicle with a fault-state step of about 4 s (T_step_EF).
-            if self._now - self._interrupted_since >= p.wake_interrupt_s:
+            if p.wakes_on_interrupt and self._now - self._interrupted_since >= p.wake_interrupt_s:
                 self._wake()
                 woken = True
             self._interrupted_since = None
+        if offer.line is PilotLine.NORMAL and offer.allowed_current_a is None:
+            if self._break_since is None:
+                self._break_since = self._now
+        elif offer.line is PilotLine.NORMAL:
+            # A pilot toggle: the PWM stopped briefly and returned (the vehicle opened and
+            # closed S2). Only some vehicles take it as a reason to restart their charger.
+            brief = self._break_since is not None and self._now - self._break_since <= TOGGLE_MAX_S
+            if brief and p.wakes_on_pilot_toggle and (self._asleep or self._gave_up):
+                self._wake()
+                woken = True
+            self._break_since = None
         if p.stays_on_one_phase and p.phases == 3 and offer.energized_phases == 1:
             self._phase_cap = 1
         allowed = offer.allowed_current_a

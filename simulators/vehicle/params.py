@@ -93,10 +93,13 @@ PARAM_SPECS: Mapping[str, ParamSpec] = MappingProxyType(
         "voltage_v": ParamSpec("float", "a voltage > 0 V", _positive),
         "requires_ventilation": ParamSpec("bool", "true or false", _anything),
         "bidirectional": ParamSpec("bool", "true or false", _anything),
+        "iso15118": ParamSpec("bool", "true or false", _anything),
         "max_discharge_power_w": ParamSpec("float", "a power ≥ 0 W", _non_negative),
         "min_soc_percent": ParamSpec("float", _SOC, _between(0, 100)),
         "sleep_after_pause_s": ParamSpec("optional float", "null or a duration > 0 s", _positive),
         "wake_interrupt_s": ParamSpec("float", "a duration > 0 s", _positive),
+        "wakes_on_interrupt": ParamSpec("bool", "true or false", _anything),
+        "wakes_on_pilot_toggle": ParamSpec("bool", "true or false", _anything),
         "start_deadline_s": ParamSpec("optional float", "null or a duration > 0 s", _positive),
         "stays_on_one_phase": ParamSpec("bool", "true or false", _anything),
         "gives_up_after_changes": ParamSpec(
@@ -126,13 +129,20 @@ class VehicleParams:
     battery stops drawing. ``charging_efficiency``: share of grid energy that reaches the
     battery (and the inverse when exporting).
 
+    ``iso15118``: the vehicle talks ISO 15118-2 with the station, so its current comes from
+    the schedule agreed over high-level communication (the station signals the 5 % digital
+    band), not from the duty cycle.
+
     Bidirectional: ``bidirectional`` vehicles accept a discharge setpoint up to
     ``max_discharge_power_w`` while SoC is above ``min_soc_percent``.
 
     Field behaviours (``None``/``False``/0 = off):
     ``sleep_after_pause_s`` — after a pause of at least this long (once it has charged in
     this session; a vehicle never started is the ``start_deadline_s`` case) it sleeps and only
-    a pilot interruption of ≥ ``wake_interrupt_s`` (state E/F) or a replug wakes it;
+    a pilot interruption of ≥ ``wake_interrupt_s`` (state E/F; only if ``wakes_on_interrupt``),
+    a pilot toggle (only if ``wakes_on_pilot_toggle``: the PWM stops for at most
+    :data:`~simulators.vehicle.model.TOGGLE_MAX_S` and returns, so the vehicle goes C → B → C)
+    or a replug wakes it;
     ``start_deadline_s`` — if no usable current arrived within this time of plug-in it never
     starts (until replugged); ``stays_on_one_phase`` — after the station drops to one phase it
     stays on one phase until a pilot interruption or a replug; ``gives_up_after_changes`` —
@@ -157,10 +167,13 @@ class VehicleParams:
     voltage_v: float = 230.0
     requires_ventilation: bool = False
     bidirectional: bool = False
+    iso15118: bool = False
     max_discharge_power_w: float = 0.0
     min_soc_percent: float = 20.0
     sleep_after_pause_s: float | None = None
     wake_interrupt_s: float = 4.0
+    wakes_on_interrupt: bool = True
+    wakes_on_pilot_toggle: bool = False
     start_deadline_s: float | None = None
     stays_on_one_phase: bool = False
     gives_up_after_changes: int | None = None

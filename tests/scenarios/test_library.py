@@ -38,6 +38,7 @@ from tests.scenarios.library import (
     SCHEMA_DIR,
     TC_IDS,
     V21_IDS,
+    VP2_IDS,
     VP_IDS,
     case_files,
     load_case,
@@ -62,9 +63,9 @@ def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
         for v in case.ocpp_versions
     ]
     expected = (
-        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *SC16_IDS)]
+        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *SC16_IDS, *VP2_IDS, "VP-23")]
         + [(i, v) for i in ROB_IDS for v in ("1.6", "2.0.1", "2.1")]
-        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *SC201_IDS)]
+        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *SC201_IDS, *VP2_IDS, "VP-22", "VP-23")]
         + [(i, "2.1") for i in V21_IDS]
     )
     assert sorted(keys) == sorted(expected)
@@ -230,6 +231,37 @@ def test_vehicle_programme_case_shape(case_id: str) -> None:
     for step in settled:  # a lab can tune every deadline and hold
         assert isinstance(step.within_s, ParamRef), step
         assert isinstance(step.hold_s, ParamRef), step
+
+
+SECOND_EDITION = {  # category, and the measurand beside Current.Import a case needs
+    "VP-15": ("minimum", "Current.Offered"),
+    "VP-16": ("status", None),
+    "VP-17": ("status", None),
+    "VP-18": ("limits", "Current.Offered"),
+    "VP-19": ("pause", None),
+    "VP-20": ("power", "Power.Active.Import"),
+    "VP-21": ("pause", None),
+    "VP-23": ("dc", "Power.Active.Import"),
+}
+
+
+@pytest.mark.parametrize("case_id", [*VP2_IDS, "VP-23"])
+def test_second_edition_case_shape(case_id: str) -> None:
+    case = load_case(case_id)
+    category, measurand = SECOND_EDITION[case_id]
+    assert (case.suite, case.category) == ("vehicle-programme", category)
+    assert case.requirement(case_id) is not None
+    assert case.requirement(case_id).level is Level.MUST  # type: ignore[union-attr]
+    needs = {str(need) for need in case.needs}
+    assert {"smart_charging", "purposes.tx"} <= needs
+    # judged on current, except on a DC station (power only)
+    assert ("measurands.Current.Import" in needs) is (case_id != "VP-23")
+    assert measurand is None or f"measurands.{measurand}" in needs
+    for step in walk(case.steps):  # a lab can tune every deadline and hold
+        if step.kind in {"expect_settled", "expect_request"}:
+            assert isinstance(step.within_s, ParamRef), step
+        if step.kind == "expect_settled":
+            assert isinstance(step.hold_s, ParamRef), step
 
 
 @pytest.mark.parametrize("case_id", ["VP-06", "VP-07"])

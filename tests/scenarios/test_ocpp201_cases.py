@@ -16,13 +16,14 @@ from harness.runner.inputs import sim_capabilities
 from harness.runner.simstation import builtin_factory
 from harness.scenario import load_cases
 from harness.smartcharging import RateUnit
-from tests.scenarios.library import K201_IDS, SC201_IDS, SCHEMA_DIR, VP_IDS
+from tests.scenarios.library import K201_IDS, SC201_IDS, SCHEMA_DIR, VP2_IDS, VP_IDS
 from tests.scenarios.sim201 import OCPP201, VP201, run_201
 
 FILES_201 = sorted([*OCPP201.glob("*.yaml"), *VP201.glob("*.yaml")])
 # Shorter pauses and periods where only the archetype's threshold (30 min, 15 min) or count of
 # changes matters: the defaults pass too (`ocpp-harness run vehicle-programme-201`), slower.
 SHORT = ("VP-05:pause_s=1h", "VP-07:delay_s=1h", "VP-08:period_s=5min", "VP-09:period_s=5min")
+# VP-21's 1 h pause is already past the sleeping archetypes' 30 min.
 
 
 @pytest.mark.parametrize("path", FILES_201, ids=lambda p: p.stem)
@@ -37,7 +38,9 @@ def test_file_is_a_2_0_1_case_named_after_its_id_and_fits_the_schema(path: Path)
 
 def test_the_2_0_1_folders_hold_exactly_the_listed_cases() -> None:
     assert sorted(p.stem for p in OCPP201.glob("*.yaml")) == sorted(K201_IDS + SC201_IDS)
-    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted(VP_IDS)
+    assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted(
+        (*VP_IDS, *VP2_IDS, "VP-22", "VP-23")
+    )
 
 
 def test_every_station_case_passes_on_the_well_behaved_station(tmp_path: Path) -> None:
@@ -82,11 +85,13 @@ def test_tc_k_38_passes_on_a_station_without_smart_charging(tmp_path: Path) -> N
     assert {c.requirement.id for c in result.checks} == {"TC_K_38_CS"}
 
 
-@pytest.mark.parametrize("case_id", VP_IDS)
+@pytest.mark.parametrize("case_id", [*VP_IDS, *VP2_IDS, "VP-22"])
 def test_every_programme_case_passes_with_the_reference_vehicle(
     case_id: str, tmp_path: Path
 ) -> None:
-    results = run_201([VP201 / f"{case_id}.yaml"], out=tmp_path, params=SHORT)
+    # VP-22 is for an ISO 15118 vehicle (NOT_APPLICABLE to the others).
+    archetype = "bev_iso15118" if case_id == "VP-22" else "bev_3ph_16a"
+    results = run_201([VP201 / f"{case_id}.yaml"], out=tmp_path, params=SHORT, archetype=archetype)
     result = results[case_id]
     assert result.verdict is Verdict.PASS, result.reason
     assert result.info.ocpp_version.value == "ocpp2.0.1"
@@ -117,13 +122,23 @@ def test_every_programme_case_passes_with_the_reference_vehicle(
         ("endless_composite", "SC-201-03", "SC-201-03"),
         ("clear_always_accepted", "SC-201-04", "SC-201-04"),
         ("accepts_start_when_busy", "SC-201-05", "SC-201-05"),
+        # The second edition (VP-15…VP-21).
+        ("ignores_below_minimum", "VP-15", "VP-15"),
+        ("accepts_but_ignores", "VP-16", "VP-16"),
+        ("reports_suspended_evse_for_ev", "VP-17", "VP-17"),
+        ("rounds_limit", "VP-18", "VP-18"),
+        ("late_apply", "VP-19", "VP-19"),
+        ("accepts_but_ignores", "VP-20", "VP-20"),
+        ("no_schedule_renegotiation", "VP-22", "VP-22"),
     ],
 )
 def test_station_fault_is_caught_by_its_case(
     fault: str, case_id: str, requirement: str, tmp_path: Path
 ) -> None:
     folder = VP201 if case_id.startswith("VP-") else OCPP201
-    result = run_201([folder / f"{case_id}.yaml"], out=tmp_path, fault=fault)[case_id]
+    archetype = "bev_iso15118" if case_id == "VP-22" else "bev_3ph_16a"
+    path = folder / f"{case_id}.yaml"
+    result = run_201([path], out=tmp_path, fault=fault, archetype=archetype)[case_id]
     assert result.verdict is Verdict.FAIL
     failed = {c.requirement.id for c in result.checks if c.verdict is Verdict.FAIL}
     assert requirement in failed
@@ -139,6 +154,8 @@ def test_station_fault_is_caught_by_its_case(
         ("slow_ramp", "VP-08", Verdict.NON_STRICT, "VP-08.under-draw"),
         ("gives_up_after_changes", "VP-09", Verdict.FAIL, "VP-09"),
         ("stays_on_one_phase", "VP-10", Verdict.FAIL, "VP-10.return"),
+        ("never_wakes_without_unplug", "VP-21", Verdict.FAIL, "VP-21"),
+        ("needs_pilot_toggle_to_wake", "VP-21", Verdict.NON_STRICT, "VP-21.unaided"),
     ],
 )
 def test_vehicle_archetype_is_caught_by_its_programme_case(
@@ -150,3 +167,37 @@ def test_vehicle_archetype_is_caught_by_its_programme_case(
     assert result.verdict is verdict
     flagged = {c.requirement.id for c in result.checks if c.verdict is verdict}
     assert requirement in flagged
+
+
+DC_STATION = {
+    "dc": True,
+    "phases": 1,
+    "phase_switching": False,
+    "voltage_v": 400.0,
+    "max_current_per_evse_a": 80.0,
+}
+
+
+@pytest.mark.parametrize(
+    ("fault", "verdict"), [(None, Verdict.PASS), ("accepts_but_ignores", Verdict.FAIL)]
+)
+def test_vp_23_on_a_dc_station(fault: str | None, verdict: Verdict, tmp_path: Path) -> None:
+    update = {"dc": True, "supply_phases": 1, "max_current_a": 80.0, "phase_switching": False}
+    result = run_201(
+        [VP201 / "VP-23.yaml"],
+        out=tmp_path,
+        fault=fault,
+        archetype="bev_dc_32kw",
+        capabilities=sim_capabilities(("2.0.1",)).model_copy(update=update),
+        factory=builtin_factory(station_options=DC_STATION),
+    )["VP-23"]
+    assert result.verdict is verdict, result.reason
+    if verdict is Verdict.FAIL:
+        failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+        assert any(c.requirement.id == "VP-23" and "32000 W" in c.actual for c in failed)
+
+
+def test_vp_23_does_not_apply_to_the_built_in_ac_station(tmp_path: Path) -> None:
+    result = run_201([VP201 / "VP-23.yaml"], out=tmp_path)["VP-23"]
+    assert result.verdict is Verdict.NOT_APPLICABLE
+    assert "dc" in result.reason

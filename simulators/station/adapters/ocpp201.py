@@ -27,6 +27,7 @@ from simulators.station.adapters.common import (
     iso,
     sampled_values,
 )
+from simulators.station.adapters.iso15118 import charging_needs, charging_schedule, speaks_iso15118
 from simulators.station.adapters.smart import (
     clear_profiles,
     composite,
@@ -35,6 +36,7 @@ from simulators.station.adapters.smart import (
 )
 from simulators.station.adapters.variables import device_model
 from simulators.station.events import (
+    LimitApplied,
     MeterSampleDue,
     StartRefused,
     StationEvent,
@@ -70,6 +72,7 @@ class Ocpp201Adapter:
         self._tx_remote_ids: dict[str, int] = {}
         self._connector_status: dict[int, str] = {}
         self._raw_profiles: dict[tuple[int, int], dict[str, Any]] = {}
+        self._schedule_ids = itertools.count(1)  # NotifyEVChargingSchedule ids (ISO 15118)
         self._variables = device_model(host)
         self._handlers: dict[str, Handler] = {
             "RequestStartTransaction": self._request_start,
@@ -129,10 +132,34 @@ class Ocpp201Adapter:
                 )
         elif isinstance(event, TransactionStarted):
             self._started(event)
+            self._iso15118_needs(event)
+        elif isinstance(event, LimitApplied):
+            self._iso15118_schedule(event)
         elif isinstance(event, TransactionEnded):
             self._ended(event)
         elif isinstance(event, MeterSampleDue):
             self._sample(event.sample)
+
+    def _iso15118_needs(self, event: TransactionStarted) -> None:
+        """K15: an ISO 15118 vehicle's charging needs (:mod:`.iso15118`)."""
+        evse_id = event.transaction.evse_id
+        vehicle = self.host.vehicle(evse_id)
+        if vehicle is None or not speaks_iso15118(vehicle.params):
+            return
+        soc = event.sample.soc_percent
+        payload = charging_needs(
+            evse_id=evse_id, params=vehicle.params, at=event.at, soc_percent=soc
+        )
+        self.host.enqueue("NotifyEVChargingNeeds", fixed(payload))
+
+    def _iso15118_schedule(self, event: LimitApplied) -> None:
+        """K17: the schedule (re)negotiated with an ISO 15118 vehicle (:mod:`.iso15118`)."""
+        vehicle = self.host.vehicle(event.evse_id)
+        if self.host.core.transaction(event.evse_id) is None or vehicle is None:
+            return
+        if speaks_iso15118(vehicle.params):
+            payload = charging_schedule(event, schedule_id=next(self._schedule_ids))
+            self.host.enqueue("NotifyEVChargingSchedule", fixed(payload))
 
     def _started(self, event: TransactionStarted) -> None:
         tx = event.transaction

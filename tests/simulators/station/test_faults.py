@@ -29,6 +29,7 @@ from harness.smartcharging import (
 )
 from simulators.station import (
     ENDLESS_DURATION_S,
+    ConnectorState,
     FaultCatalogueError,
     StationConfig,
     StationCore,
@@ -328,6 +329,54 @@ def accepts_start_when_busy() -> None:
     assert bad_tx == good_tx  # nothing happened: the first transaction still runs
 
 
+def rounds_limit() -> None:
+    good, bad = pair(StationConfig(), F.ROUNDS_LIMIT)
+    offered = []
+    for s in (good, bad):
+        s.run(20)
+        s.core.set_charging_profile(1, tx_profile(s.tx, 6.5), now=s.now)
+        s.run(20)
+        offered.append(s.core.meter(1).current_offered_a)
+    assert offered == [6.5, 7.0]  # more than the limit it accepted
+    assert bad.current_a() == pytest.approx((7.0, 7.0, 7.0))
+
+
+def ignores_below_minimum() -> None:
+    good, bad = pair(StationConfig(), F.IGNORES_BELOW_MINIMUM)
+    for s in (good, bad):
+        s.run(20)
+        s.core.set_charging_profile(1, tx_profile(s.tx, 3), now=s.now)
+        s.run(20)
+    assert good.current_a() == (0.0, 0.0, 0.0)  # the default policy pauses below 6 A
+    assert bad.current_a() == pytest.approx((16.0, 16.0, 16.0))  # the old current stays
+    for s in (good, bad):  # 0 A still pauses
+        s.core.set_charging_profile(1, tx_profile(s.tx, 0), now=s.now)
+        s.run(20)
+        assert s.current_a() == (0.0, 0.0, 0.0)
+
+
+def reports_suspended_evse_for_ev() -> None:
+    good, bad = pair(StationConfig(), F.REPORTS_SUSPENDED_EVSE_FOR_EV, soc_percent=100)
+    for s in (good, bad):
+        s.run(20)  # the station offers its maximum; the full vehicle draws nothing
+        assert s.current_a() == (0.0, 0.0, 0.0)
+    assert good.core.state(1) is ConnectorState.SUSPENDED_EV
+    assert bad.core.state(1) is ConnectorState.SUSPENDED_EVSE
+
+
+def no_schedule_renegotiation() -> None:
+    config = StationConfig(ocpp_version=OcppVersion.V201)
+    good, bad = pair(config, F.NO_SCHEDULE_RENEGOTIATION, archetype="bev_iso15118")
+    for s in (good, bad):
+        s.core.set_high_level_communication(1, on=True, now=s.now)
+        s.run(20)
+        assert s.core.pilot_offer(1).duty_percent == 5.0  # the ISO 15118 digital band
+        s.core.set_charging_profile(1, tx_profile(s.tx, 10), now=s.now)
+        s.run(20)
+    assert good.current_a() == pytest.approx((10.0, 10.0, 10.0))
+    assert bad.current_a() == pytest.approx((16.0, 16.0, 16.0))  # the first schedule stays
+
+
 DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
     F.LATE_APPLY: late_apply,
@@ -345,6 +394,10 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.SMART_CHARGING_NOT_IMPLEMENTED: smart_charging_not_implemented,
     F.CLEAR_ALWAYS_ACCEPTED: clear_always_accepted,
     F.ACCEPTS_START_WHEN_BUSY: accepts_start_when_busy,
+    F.ROUNDS_LIMIT: rounds_limit,
+    F.IGNORES_BELOW_MINIMUM: ignores_below_minimum,
+    F.REPORTS_SUSPENDED_EVSE_FOR_EV: reports_suspended_evse_for_ev,
+    F.NO_SCHEDULE_RENEGOTIATION: no_schedule_renegotiation,
 }
 
 

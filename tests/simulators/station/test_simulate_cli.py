@@ -170,3 +170,11 @@ async def test_timestamps_follow_a_real_time_csms_at_speed_300() -> None:
     assert len(stamps) >= 3
     assert all(before <= s <= after for s in stamps), (before, stamps, after)
     assert "warning: at --speed" not in err
+
+
+async def test_an_unknown_wake_up_method_is_refused_naming_the_known_ones() -> None:
+    code, err = await simulate("--csms", "ws://127.0.0.1:9/x", "--wake-up", "knock")
+    assert code == 2
+    assert "--wake-up" in err
+    assert "pilot_toggle" in err
+    assert "state_f" in err

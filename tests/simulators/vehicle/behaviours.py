@@ -121,11 +121,24 @@ def check_sleeps_after_pause(archetype: Archetype) -> None:
     assert not reading.awake
     assert reading.idle_reason is IdleReason.ASLEEP
     assert reading.pilot_state is PilotState.B
-    # a too-short interruption does not wake it; one of wake_interrupt_s does
+    # a too-short interruption does not wake it; one of wake_interrupt_s does (if it wakes
+    # on interruptions at all)
     interrupt(vehicle, seconds=p.wake_interrupt_s / 2, then=offer(16.0))
     assert not resumes(vehicle, within_s=60.0), "woke on a too-short interruption"
-    interrupt(vehicle, seconds=p.wake_interrupt_s, then=offer(16.0))
-    assert resumes(vehicle), "did not wake after a pilot interruption"
+    if not p.wakes_on_interrupt:
+        interrupt(vehicle, seconds=p.wake_interrupt_s * 2, then=offer(16.0))
+        assert not resumes(vehicle, within_s=60.0), "woke on an interruption"
+    # a pilot toggle (PWM off for 3 s, then on) wakes only a vehicle that claims it
+    vehicle.set_pilot(offer(PAUSE))
+    run(vehicle, 3.0)
+    vehicle.set_pilot(offer(16.0))
+    if p.wakes_on_pilot_toggle:
+        assert resumes(vehicle), "did not wake after a pilot toggle"
+    else:
+        assert not resumes(vehicle, within_s=60.0), "woke on a pilot toggle"
+    if p.wakes_on_interrupt:
+        interrupt(vehicle, seconds=p.wake_interrupt_s, then=offer(16.0))
+        assert resumes(vehicle), "did not wake after a pilot interruption"
     # unplugging and replugging wakes it as well
     vehicle.set_pilot(offer(PAUSE))
     run(vehicle, SIX_HOURS_S, dt_s=60.0)
