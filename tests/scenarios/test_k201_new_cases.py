@@ -1,6 +1,8 @@
 """The OCPP 2.0.1 block K station cases added from the catalogue (issue 18): each PASSes on
 the built-in simulated station and FAILs, naming the rule it checks, on a scripted station
-that breaks exactly that rule (:mod:`tests.scenarios.misbehaving201`)."""
+that breaks exactly that rule (:mod:`tests.scenarios.misbehaving201`). TC_K_12_CS is for a
+station without W: it passes on the simulated station built without W and fails on one
+that declares no W but accepts it."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from pathlib import Path
 import pytest
 
 from harness.results import Verdict
+from harness.runner.inputs import sim_capabilities
+from harness.runner.simstation import builtin_factory
+from harness.smartcharging import RateUnit
 from tests.scenarios.misbehaving201 import Misbehaviour, Payload, misbehaving_factory
 from tests.scenarios.sim201 import OCPP201, run_201
 
@@ -26,6 +31,7 @@ NEW_IDS = (
     "TC_K_22_CS",
     "TC_K_23_CS",
     "TC_K_28_CS",
+    "TC_K_60_CS",
 )
 
 
@@ -149,6 +155,15 @@ MISBEHAVIOURS: dict[str, tuple[Callable[[], Misbehaviour], str, str]] = {
         "TC_K_28_CS",
         r"period 0 limit: expected 6, got 32",
     ),
+    "TC_K_60_CS": (
+        lambda: Misbehaviour(
+            "SetChargingProfile",
+            _purpose("TxProfile"),
+            request=_edit(_not_for_the_running_transaction),
+        ),
+        "TC_K_60_CS",
+        r"period 0 limit: expected 6, got 32",
+    ),
 }
 
 
@@ -169,6 +184,25 @@ def test_the_new_cases_pass_on_the_simulated_station(tmp_path: Path) -> None:
     # every case judged its own requirement, not only setup steps
     for case_id, result in results.items():
         assert any(c.requirement.id == case_id or "." in c.requirement.id for c in result.checks)
+
+
+def test_tc_k_12_passes_on_a_station_without_w(tmp_path: Path) -> None:
+    caps = sim_capabilities(("2.0.1",)).model_copy(update={"units": ("A",)})
+    factory = builtin_factory(station_options={"supported_units": frozenset({RateUnit.A})})
+    path = OCPP201 / "TC_K_12_CS.yaml"
+    result = run_201([path], out=tmp_path, capabilities=caps, factory=factory)["TC_K_12_CS"]
+    assert result.verdict is Verdict.PASS, result.reason
+    assert "K01.FR.26" in {c.requirement.id for c in result.checks}
+
+
+def test_tc_k_12_fails_a_station_that_claims_no_w_but_accepts_w(tmp_path: Path) -> None:
+    caps = sim_capabilities(("2.0.1",)).model_copy(update={"units": ("A",)})
+    path = OCPP201 / "TC_K_12_CS.yaml"
+    result = run_201([path], out=tmp_path, capabilities=caps)["TC_K_12_CS"]
+    assert result.verdict is Verdict.FAIL
+    (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert failed.requirement.id == "K01.FR.26"
+    assert 'expected "Rejected", got "Accepted"' in failed.actual
 
 
 @pytest.mark.parametrize("case_id", NEW_IDS)
