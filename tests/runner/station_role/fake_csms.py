@@ -17,6 +17,16 @@ StopTransaction, TransactionEvent, Heartbeat and MeterValues, and — when told 
 (stackLevel 99), ``no_tx_id`` (TxProfile without transactionId), ``late_first_period``
 (the first startPeriod is 60), ``remote_start_default`` (the profile of a remote start is a
 TxDefaultProfile), ``clear_wrong_id`` (clears an id it never set), ``silent`` (does nothing).
+
+OCPP 2.0.1 only, for the block K cases of the catalogue: ``station_max`` (a
+ChargingStationMaxProfile on EVSE 0), ``tx_default_all`` (a TxDefaultProfile on EVSE 0),
+``recurring`` (a Daily Recurring TxDefaultProfile on EVSE 1), ``get_profiles_<variant>``
+(GetChargingProfiles by EVSE 0, an EVSE, no EVSE, profile id, stackLevel, source, purpose,
+purpose and stackLevel: see :data:`GET_PROFILES`), ``composite_evse`` /
+``composite_station`` (GetCompositeSchedule of EVSE 1 / of EVSE 0). Their faults:
+``wrong_evse`` (EVSE 1 where 0 is meant and the other way round; an evseId where none is
+meant), ``no_criteria`` (GetChargingProfiles without its criteria), ``not_recurring``
+(the recurring profile sent as Absolute).
 """
 
 from __future__ import annotations
@@ -50,6 +60,10 @@ FAULTS = frozenset(
         "silent",
         "malformed",
         "extra_bad_profile",
+        # for the 2.0.1 block K cases of scenarios/catalogue (issue 18)
+        "wrong_evse",
+        "no_criteria",
+        "not_recurring",
     }
 )
 
@@ -264,8 +278,62 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
         elif what == "clear":
             target = 9999 if "clear_wrong_id" in brain.faults else brain.last_default_id
             await self.call(call201.ClearChargingProfile(charging_profile_id=target))
-        else:
+        elif not await _act_k201(self, what):
             raise ValueError(what)
+
+    @on("ReportChargingProfiles")
+    def report_profiles(self, **_: Any) -> Any:
+        return result201.ReportChargingProfiles()
+
+
+GET_PROFILES: dict[str, tuple[int | None, dict[str, Any]]] = {
+    # variant: (evseId, or None for none; the chargingProfile criteria)
+    "evse0": (0, {"chargingProfilePurpose": "ChargingStationMaxProfile"}),
+    "evse": (1, {"chargingProfilePurpose": "TxDefaultProfile"}),
+    "no_evse": (None, {"chargingProfilePurpose": "TxDefaultProfile"}),
+    "id": (None, {"chargingProfileId": [100]}),
+    "stack": (1, {"stackLevel": 0}),
+    "source": (1, {"chargingLimitSource": ["CSO"]}),
+    "purpose": (1, {"chargingProfilePurpose": "TxDefaultProfile"}),
+    "purpose_stack": (1, {"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 0}),
+}
+"""What ``get_profiles_<variant>`` asks for."""
+
+
+async def _act_k201(cp: _Cp201, what: str) -> bool:
+    """The 2.0.1 block K requests of the catalogue's cases; False if ``what`` is not one."""
+    faults = cp.brain.faults
+
+    def evse(meant: int) -> int:
+        return 1 - meant if "wrong_evse" in faults else meant
+
+    if what in {"station_max", "tx_default_all"}:
+        purpose = "ChargingStationMaxProfile" if what == "station_max" else "TxDefaultProfile"
+        await cp.set_profile(evse(0), purpose)
+    elif what == "recurring":
+        body = cp._v201(cp.brain.profile("TxDefaultProfile"))
+        if "not_recurring" not in faults:
+            body["chargingProfileKind"] = "Recurring"
+            body["recurrencyKind"] = "Daily"
+        await cp.call(call201.SetChargingProfile(evse_id=1, charging_profile=body))
+    elif what.startswith("get_profiles_"):
+        meant, criteria = GET_PROFILES[what.removeprefix("get_profiles_")]
+        evse_id = (1 if "wrong_evse" in faults else None) if meant is None else evse(meant)
+        await cp.call(
+            call201.GetChargingProfiles(
+                request_id=next(cp.brain.ids),
+                evse_id=evse_id,
+                charging_profile={} if "no_criteria" in faults else criteria,
+            )
+        )
+    elif what in {"composite_evse", "composite_station"}:
+        meant = 1 if what == "composite_evse" else 0
+        await cp.call(
+            call201.GetCompositeSchedule(evse_id=evse(meant), duration=400, charging_rate_unit="A")
+        )
+    else:
+        return False
+    return True
 
 
 class TestCsms:

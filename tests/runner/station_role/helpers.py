@@ -16,7 +16,7 @@ from harness.runner.operator import Operator
 from harness.runner.run import PlannedCase
 from harness.scenario import load_cases, load_lab_parameters, resolve_parameters
 from harness.transport import OcppSubprotocol
-from tests.runner.station_role.fake_csms import TestCsms
+from tests.runner.station_role.fake_csms import GET_PROFILES, TestCsms
 
 LIBRARY = Path(__file__).resolve().parents[3] / "scenarios" / "csms"
 HOOKS = {
@@ -27,6 +27,16 @@ HOOKS = {
     "hook_clear": "clear",
     "hook_session": "session",
 }
+K201_HOOKS = {
+    "hook_station_max": "station_max",
+    "hook_tx_default_all": "tx_default_all",
+    "hook_recurring": "recurring",
+    "hook_composite_evse": "composite_evse",
+    "hook_composite_station": "composite_station",
+    **{f"hook_get_profiles_{v}": f"get_profiles_{v}" for v in GET_PROFILES},
+}
+"""The hooks of the 2.0.1 block K cases of the catalogue (issue 18): :func:`run_suite` adds
+them to a 2.0.1 run, so that a lab file of the other cases need not name them."""
 
 
 def hook_parameters(csms: TestCsms, *, timeout_s: float) -> dict[str, Any]:
@@ -48,6 +58,8 @@ async def run_suite(
     ``csms``; results by case id."""
     folder = LIBRARY / ("ocpp16" if version == "1.6" else "ocpp201")
     cases = [c for c in load_cases(list(paths) or [folder]) if not only or c.id in only]
+    if version == "2.0.1":
+        parameters = {**{n: csms.hook(w) for n, w in K201_HOOKS.items()}, **parameters}
     params_file = tmp_path / f"lab-{version}.yaml"
     params_file.write_text(yaml.safe_dump({"parameters": dict(parameters)}))
     overrides = load_lab_parameters(params_file)
