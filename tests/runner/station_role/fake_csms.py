@@ -23,10 +23,13 @@ ChargingStationMaxProfile on EVSE 0), ``tx_default_all`` (a TxDefaultProfile on 
 ``recurring`` (a Daily Recurring TxDefaultProfile on EVSE 1), ``get_profiles_<variant>``
 (GetChargingProfiles by EVSE 0, an EVSE, no EVSE, profile id, stackLevel, source, purpose,
 purpose and stackLevel: see :data:`GET_PROFILES`), ``composite_evse`` /
-``composite_station`` (GetCompositeSchedule of EVSE 1 / of EVSE 0). Their faults:
+``composite_station`` (GetCompositeSchedule of EVSE 1 / of EVSE 0), ``replace`` (a
+TxDefaultProfile with the id of the first one it sent, a new limit), ``clear_criteria``
+(ClearChargingProfile by purpose TxDefaultProfile and stackLevel 0). Their faults:
 ``wrong_evse`` (EVSE 1 where 0 is meant and the other way round; an evseId where none is
 meant), ``no_criteria`` (GetChargingProfiles without its criteria), ``not_recurring``
-(the recurring profile sent as Absolute).
+(the recurring profile sent as Absolute), ``replace_new_id`` (the replacement gets a new
+id), ``clear_by_id`` (clears by id instead of by criteria).
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ FAULTS = frozenset(
         "wrong_evse",
         "no_criteria",
         "not_recurring",
+        "replace_new_id",
+        "clear_by_id",
     }
 )
 
@@ -81,6 +86,7 @@ class _Brain:
         self.faults = faults
         self.ids = itertools.count(100)
         self.last_default_id: int | None = None
+        self.replaceable: int | None = None  # the first TxDefaultProfile's id
 
     @property
     def composite_unit(self) -> str:
@@ -110,6 +116,8 @@ class _Brain:
         profile_id = next(self.ids)
         if purpose == "TxDefaultProfile":
             self.last_default_id = profile_id
+            if self.replaceable is None:
+                self.replaceable = profile_id
         kind = "Relative" if purpose == "TxProfile" and tx is None else "Absolute"
         body: dict[str, Any] = {
             "stackLevel": 99 if "bad_stack" in self.faults else 0,
@@ -326,6 +334,17 @@ async def _act_k201(cp: _Cp201, what: str) -> bool:
                 charging_profile={} if "no_criteria" in faults else criteria,
             )
         )
+    elif what == "replace":
+        body = cp._v201(cp.brain.profile("TxDefaultProfile", limit_a=10.0))
+        if "replace_new_id" not in faults and cp.brain.replaceable is not None:
+            body["id"] = cp.brain.replaceable
+        await cp.call(call201.SetChargingProfile(evse_id=1, charging_profile=body))
+    elif what == "clear_criteria":
+        if "clear_by_id" in faults:
+            await cp.call(call201.ClearChargingProfile(charging_profile_id=cp.brain.replaceable))
+        else:
+            criteria = {"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 0}
+            await cp.call(call201.ClearChargingProfile(charging_profile_criteria=criteria))
     elif what in {"composite_evse", "composite_station"}:
         meant = 1 if what == "composite_evse" else 0
         await cp.call(

@@ -33,6 +33,8 @@ K201_HOOKS = {
     "hook_recurring": "recurring",
     "hook_composite_evse": "composite_evse",
     "hook_composite_station": "composite_station",
+    "hook_replace": "replace",
+    "hook_clear_criteria": "clear_criteria",
     **{f"hook_get_profiles_{v}": f"get_profiles_{v}" for v in GET_PROFILES},
 }
 """The hooks of the 2.0.1 block K cases of the catalogue (issue 18): :func:`run_suite` adds

@@ -29,7 +29,7 @@ IDS = {
         "clear": "TC_K_05_CSMS",
         "session": "SC-CSMS-201",
         # the block K cases of the catalogue (test_k201_csms_cases.py judges them one by one)
-        **{f"k{n}": f"TC_K_{n}_CSMS" for n in ("03", "10", "19", "43", "44")},
+        **{f"k{n}": f"TC_K_{n}_CSMS" for n in ("03", "04", "06", "08", "10", "19", "43", "44")},
         **{f"k{n}": f"TC_K_{n}_CSMS" for n in range(29, 37)},
     },
 }
