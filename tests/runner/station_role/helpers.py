@@ -60,9 +60,9 @@ async def run_suite(
     ``csms``; results by case id."""
     folder = LIBRARY / ("ocpp16" if version == "1.6" else "ocpp201")
     cases = [c for c in load_cases(list(paths) or [folder]) if not only or c.id in only]
+    params_file = tmp_path / f"lab-{version}.yaml"
     if version == "2.0.1":
         parameters = {**{n: csms.hook(w) for n, w in K201_HOOKS.items()}, **parameters}
-    params_file = tmp_path / f"lab-{version}.yaml"
     params_file.write_text(yaml.safe_dump({"parameters": dict(parameters)}))
     overrides = load_lab_parameters(params_file)
     planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
