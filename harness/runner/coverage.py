@@ -31,12 +31,22 @@ from harness.scenario.model import OCA_ID
 
 __all__ = [
     "BlockCount",
+    "CaseRef",
     "Coverage",
     "CoverageRow",
     "coverage_of",
     "library_coverage",
     "render_coverage",
 ]
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """A case file of the library as the comparison sees it."""
+
+    case_id: str
+    file: str
+    versions: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -71,24 +81,28 @@ class Coverage:
     problems: tuple[str, ...]
 
 
-def coverage_of(blocks: Sequence[Block], cases: Iterable[tuple[str, str]]) -> Coverage:
-    """Compare ``blocks`` with ``cases``, pairs of (case id, file defining it)."""
-    files_by_id: dict[str, list[str]] = {}
-    for case_id, file in cases:
-        files_by_id.setdefault(case_id, []).append(file)
-    listed = {entry.id for block in blocks for entry in block.cases}
+def coverage_of(blocks: Sequence[Block], cases: Iterable[CaseRef]) -> Coverage:
+    """Compare ``blocks`` with ``cases``, each a case file's id, file and OCPP versions. An id
+    names one case per version (OCA reuses TC_K_nn in 2.0.1 and 2.1): a case file counts for
+    a block of its id whose ``ocpp_version`` it runs."""
+    refs: dict[str, list[CaseRef]] = {}
+    for ref in cases:
+        refs.setdefault(ref.case_id, []).append(ref)
+    listed = {(entry.id, block.ocpp_version) for block in blocks for entry in block.cases}
     problems: list[str] = []
     ours: list[str] = []
-    for case_id, defined_in in sorted(files_by_id.items()):
-        if case_id in listed:
-            continue
-        if OCA_ID.match(case_id):
-            problems.append(
-                f"{defined_in[0]}: case id {case_id} looks official (TC_...) but no catalogue "
-                "block lists it; add it to scenarios/catalogue/ or give the case an id of our own"
-            )
-        else:
+    for case_id, defined in sorted(refs.items()):
+        if not OCA_ID.match(case_id):
             ours.append(case_id)
+            continue
+        for ref in defined:
+            if not any((case_id, version) in listed for version in ref.versions):
+                versions = ", ".join(ref.versions)
+                problems.append(
+                    f"{ref.file}: case id {case_id} looks official (TC_...) but no catalogue "
+                    f"block of OCPP {versions} lists it; add it to scenarios/catalogue/ or give "
+                    "the case an id of our own"
+                )
     rows: list[CoverageRow] = []
     counts: list[BlockCount] = []
     for block in blocks:
@@ -108,7 +122,11 @@ def coverage_of(blocks: Sequence[Block], cases: Iterable[tuple[str, str]]) -> Co
                 )
             )
         for entry in block.cases:
-            files = tuple(sorted(files_by_id.get(entry.id, ())))
+            files = tuple(
+                sorted(
+                    r.file for r in refs.get(entry.id, ()) if block.ocpp_version in r.versions
+                )
+            )
             rows.append(CoverageRow(block, entry, files))
             if entry.status is EntryStatus.IMPLEMENTED and not files:
                 problems.append(
@@ -160,7 +178,11 @@ def library_coverage(root: Path) -> Coverage:
     loaded = collect_cases([root])
     if not loaded.ok:
         raise ScenarioLoadError(loaded.all_problems())
-    return coverage_of(blocks, ((c.case.id, _shown(c.location.file, root)) for c in loaded.cases))
+    refs = (
+        CaseRef(c.case.id, _shown(c.location.file, root), tuple(map(str, c.case.ocpp_versions)))
+        for c in loaded.cases
+    )
+    return coverage_of(blocks, refs)
 
 
 def _shown(file: str, root: Path) -> str:

@@ -120,7 +120,8 @@ def load_catalogue_file(path: Path) -> Block:
 
 
 def load_catalogue_dir(folder: Path) -> list[Block]:
-    """Every ``*.yaml`` of ``folder``, in name order; an id in two files is a problem."""
+    """Every ``*.yaml`` of ``folder``, in name order; an id in two blocks of one OCPP version
+    is a problem."""
     blocks: list[Block] = []
     problems: list[Problem] = []
     for path in sorted(folder.glob("*.yaml")):
@@ -128,18 +129,19 @@ def load_catalogue_dir(folder: Path) -> list[Block]:
             blocks.append(load_catalogue_file(path))
         except ScenarioLoadError as exc:
             problems.extend(exc.problems)
-    owner: dict[str, str] = {}
+    owner: dict[tuple[str, str], str] = {}  # one id per OCPP version (OCA reuses TC_K_nn)
     for block in blocks:
         for entry in block.cases:
-            if entry.id in owner:
+            key = (entry.id, block.ocpp_version)
+            if key in owner:
                 problems.append(
                     Problem(
                         SourceLocation(str(folder), 0, 0),
                         ("cases",),
-                        f"{entry.id} is in blocks {owner[entry.id]} and {block.block}",
+                        f"{entry.id} is in blocks {owner[key]} and {block.block}",
                     )
                 )
-            owner[entry.id] = block.block
+            owner[key] = block.block
     if problems:
         raise ScenarioLoadError(problems)
     return blocks

@@ -10,7 +10,7 @@ import pytest
 
 from harness.cli import main
 from harness.exitcodes import ExitCode
-from harness.runner.coverage import coverage_of, library_coverage, render_coverage
+from harness.runner.coverage import CaseRef, coverage_of, library_coverage, render_coverage
 from harness.scenario import ScenarioLoadError
 from harness.scenario.catalogue import EntryStatus, Side, load_catalogue_dir, load_catalogue_file
 
@@ -33,6 +33,33 @@ cases:
   - {id: TC_K_01_CSMS, side: csms, status: not_applicable, title: Three, title_source: src,
      reason: needs a lab}
 """
+
+
+def _ref(case_id: str, file: str, *versions: str) -> CaseRef:
+    return CaseRef(case_id, file, versions or ("2.0.1",))
+
+
+def test_an_id_names_one_case_per_ocpp_version(tmp_path: Path) -> None:
+    # OCA reuses TC_K_nn in 2.0.1 and 2.1: a 2.0.1 file implements only the 2.0.1 entry.
+    path = _block(tmp_path)
+    path.with_name("v21.yaml").write_text(
+        BLOCK.replace("block: test-block", "block: test-21")
+        .replace('"2.0.1"', '"2.1"')
+        .replace("status: implemented", "status: missing"),
+        encoding="utf-8",
+    )
+    blocks = load_catalogue_dir(path.parent)
+    coverage = coverage_of(blocks, [_ref("TC_K_01_CS", "a.yaml")])
+    assert coverage.problems == ()
+    by_block = {(r.block.block, r.entry.id): r.files for r in coverage.rows}
+    assert by_block[("test-block", "TC_K_01_CS")] == ("a.yaml",)
+    assert by_block[("test-21", "TC_K_01_CS")] == ()
+    only_21 = coverage_of(blocks, [_ref("TC_K_01_CS", "a.yaml", "2.1")])
+    assert any("TC_K_01_CS is marked missing but a.yaml" in p for p in only_21.problems)
+    # the same id twice in blocks of one version is a problem
+    path.with_name("again.yaml").write_text(BLOCK.replace("test-block", "again"), "utf-8")
+    with pytest.raises(ScenarioLoadError, match="TC_K_01_CS is in blocks again and test-block"):
+        load_catalogue_dir(path.parent)
 
 
 def _block(tmp_path: Path, text: str = BLOCK) -> Path:
@@ -59,6 +86,8 @@ def test_the_library_agrees_with_its_catalogue() -> None:
     assert counts[("OCPP 1.6 Smart Charging", "csms")] == (5, 5)
     assert counts[("OCPP 2.0.1 block K (Smart Charging)", "station")][0] == 44
     assert counts[("OCPP 2.0.1 block K (Smart Charging)", "csms")][0] == 32
+    assert counts[("OCPP 2.1 block K (Smart Charging)", "station")][0] == 76
+    assert counts[("OCPP 2.1 block K (Smart Charging)", "csms")][0] == 45
     # every implemented entry has its case file, named after the id
     for row in coverage.rows:
         if row.entry.status is EntryStatus.IMPLEMENTED:
@@ -74,14 +103,15 @@ def test_every_entry_names_its_source_and_side() -> None:
 
 def test_coverage_reports_each_disagreement(tmp_path: Path) -> None:
     (block,) = load_catalogue_dir(_block(tmp_path).parent)
-    good = coverage_of([block], [("TC_K_01_CS", "a.yaml"), ("VP-01", "vp.yaml")])
+    good = coverage_of([block], [_ref("TC_K_01_CS", "a.yaml"), _ref("VP-01", "vp.yaml")])
     assert good.problems == ()
     assert good.ours == ("VP-01",)
     assert [
         (c.side, c.official, c.implemented, c.not_applicable, c.missing) for c in good.counts
     ] == [(Side.STATION, 2, 1, 0, 1), (Side.CSMS, 1, 0, 1, 0)]
     bad = coverage_of(
-        [block], [("TC_K_02_CS", "two.yaml"), ("TC_K_99_CS", "x.yaml"), ("TC_K_01_CSMS", "c")]
+        [block],
+        [_ref("TC_K_02_CS", "two.yaml"), _ref("TC_K_99_CS", "x.yaml"), _ref("TC_K_01_CSMS", "c")],
     )
     text = "\n".join(bad.problems)
     assert "TC_K_01_CS is marked implemented but no case file has this id" in text
