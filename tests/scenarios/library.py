@@ -44,7 +44,7 @@ CSMS_IDS = (
     "TC_K_05_CSMS",
     "SC-CSMS-201",
     # the 2.0.1 block K CSMS cases of the catalogue (issue 18)
-    *(f"TC_K_{n:02d}_CSMS" for n in (3, 4, 6, 8, 10, 19, *range(29, 37), 43, 44)),
+    *(f"TC_K_{n:02d}_CSMS" for n in (3, 4, 6, 8, 10, 19, *range(29, 37), 43, 44, 48, 50, 51, 52)),
 )
 """The CSMS-side cases (``dut_role: csms``) under scenarios/csms/."""
 _FOLDERS = (  # the 2.0.1 folders have their own tests (test_ocpp201_*.py)

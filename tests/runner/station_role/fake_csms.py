@@ -22,14 +22,16 @@ OCPP 2.0.1 only, for the block K cases of the catalogue: ``station_max`` (a
 ChargingStationMaxProfile on EVSE 0), ``tx_default_all`` (a TxDefaultProfile on EVSE 0),
 ``recurring`` (a Daily Recurring TxDefaultProfile on EVSE 1), ``get_profiles_<variant>``
 (GetChargingProfiles by EVSE 0, an EVSE, no EVSE, profile id, stackLevel, source, purpose,
-purpose and stackLevel: see :data:`GET_PROFILES`), ``composite_evse`` /
+purpose and stackLevel, the external constraints: see :data:`GET_PROFILES`), ``composite_evse`` /
 ``composite_station`` (GetCompositeSchedule of EVSE 1 / of EVSE 0), ``replace`` (a
 TxDefaultProfile with the id of the first one it sent, a new limit), ``clear_criteria``
 (ClearChargingProfile by purpose TxDefaultProfile and stackLevel 0). Their faults:
 ``wrong_evse`` (EVSE 1 where 0 is meant and the other way round; an evseId where none is
 meant), ``no_criteria`` (GetChargingProfiles without its criteria), ``not_recurring``
 (the recurring profile sent as Absolute), ``replace_new_id`` (the replacement gets a new
-id), ``clear_by_id`` (clears by id instead of by criteria).
+id), ``clear_by_id`` (clears by id instead of by criteria), ``no_ems_limit`` /
+``no_ems_cleared`` (NotifyChargingLimit / ClearedChargingLimit, which it otherwise answers,
+get a CALLERROR).
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ FAULTS = frozenset(
         "not_recurring",
         "replace_new_id",
         "clear_by_id",
+        "no_ems_limit",
+        "no_ems_cleared",
     }
 )
 
@@ -293,6 +297,18 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
     def report_profiles(self, **_: Any) -> Any:
         return result201.ReportChargingProfiles()
 
+    @on("NotifyChargingLimit")
+    def charging_limit(self, **_: Any) -> Any:
+        if "no_ems_limit" in self.brain.faults:
+            raise NotImplementedError("external limits")  # answered with a CALLERROR
+        return result201.NotifyChargingLimit()
+
+    @on("ClearedChargingLimit")
+    def cleared_limit(self, **_: Any) -> Any:
+        if "no_ems_cleared" in self.brain.faults:
+            raise NotImplementedError("released external limits")
+        return result201.ClearedChargingLimit()
+
 
 GET_PROFILES: dict[str, tuple[int | None, dict[str, Any]]] = {
     # variant: (evseId, or None for none; the chargingProfile criteria)
@@ -304,6 +320,7 @@ GET_PROFILES: dict[str, tuple[int | None, dict[str, Any]]] = {
     "source": (1, {"chargingLimitSource": ["CSO"]}),
     "purpose": (1, {"chargingProfilePurpose": "TxDefaultProfile"}),
     "purpose_stack": (1, {"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 0}),
+    "external": (None, {"chargingProfilePurpose": "ChargingStationExternalConstraints"}),
 }
 """What ``get_profiles_<variant>`` asks for."""
 

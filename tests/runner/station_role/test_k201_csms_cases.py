@@ -13,7 +13,9 @@ from harness.runner.operator import AutoOperator
 from tests.runner.station_role.fake_csms import TestCsms
 from tests.runner.station_role.helpers import LIBRARY, failures, hook_parameters, run_suite
 
-NEW_IDS = tuple(f"TC_K_{n:02d}_CSMS" for n in (3, 4, 6, 8, 10, 19, *range(29, 37), 43, 44))
+NEW_IDS = tuple(
+    f"TC_K_{n:02d}_CSMS" for n in (3, 4, 6, 8, 10, 19, *range(29, 37), 43, 44, 48, 50, 51, 52)
+)
 
 # case → (the test CSMS's fault that breaks its rule, a fragment the FAIL must name)
 BROKEN_BY: dict[str, tuple[str, str]] = {
@@ -33,6 +35,10 @@ BROKEN_BY: dict[str, tuple[str, str]] = {
     "TC_K_36_CSMS": ("no_criteria", "at $.chargingProfile.chargingProfilePurpose"),
     "TC_K_43_CSMS": ("wrong_evse", "at $.evseId"),
     "TC_K_44_CSMS": ("wrong_evse", "at $.evseId: expected 0, got 1"),
+    "TC_K_48_CSMS": ("no_ems_limit", "CALLERROR InternalError"),
+    "TC_K_50_CSMS": ("no_ems_cleared", "CALLERROR InternalError"),
+    "TC_K_51_CSMS": ("no_ems_cleared", "CALLERROR InternalError"),
+    "TC_K_52_CSMS": ("no_criteria", "at $.chargingProfile.chargingProfilePurpose"),
 }
 
 
