@@ -123,9 +123,7 @@ def coverage_of(blocks: Sequence[Block], cases: Iterable[CaseRef]) -> Coverage:
             )
         for entry in block.cases:
             files = tuple(
-                sorted(
-                    r.file for r in refs.get(entry.id, ()) if block.ocpp_version in r.versions
-                )
+                sorted(r.file for r in refs.get(entry.id, ()) if block.ocpp_version in r.versions)
             )
             rows.append(CoverageRow(block, entry, files))
             if entry.status is EntryStatus.IMPLEMENTED and not files:
