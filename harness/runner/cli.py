@@ -858,7 +858,33 @@ def _lab_meter_settings(url: str | None) -> LabMeterSettings | None:
         raise InputProblem(str(exc)) from None
 
 
+def _coverage(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``list --coverage``: print :mod:`harness.runner.coverage`'s table and exit (2 when the
+    catalogue and the case files disagree)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from harness.exitcodes import ExitCode
+    from harness.runner.coverage import library_coverage, render_coverage
+    from harness.runner.inputs import scenarios_root
+
+    try:
+        coverage = library_coverage(scenarios_root())
+    except (RunnerInputError, ScenarioLoadError) as exc:
+        raise InputProblem(str(exc)) from None
+    click.echo("\n".join(render_coverage(coverage)))
+    ctx.exit(ExitCode.BAD_INPUT if coverage.problems else ExitCode.OK)
+
+
 @click.command("list")
+@click.option(
+    "--coverage",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_coverage,
+    help="The whole library against the official catalogue (scenarios/catalogue/): a line "
+    "per official case and counts per block.",
+)
 @click.argument("suites", nargs=-1)
 @click.option("-k", "keyword", metavar="EXPR", help="As for `run`: keep cases matching EXPR.")
 def list_command(suites: tuple[str, ...], keyword: str | None) -> int:

@@ -34,9 +34,10 @@ __all__ = [
 ]
 
 SUFFIXES = (".yaml", ".yml")
-NOT_CASES = frozenset({"capabilities", "fleets", "labs", "schema"})
+NOT_CASES = frozenset({"capabilities", "catalogue", "fleets", "labs", "schema"})
 """Sub-directories skipped when a directory is expanded: they hold other kinds of YAML
-(capability declarations, fleets, lab parameter files). A file named explicitly is read."""
+(capability declarations, the official catalogue, fleets, lab parameter files). A file named
+explicitly is read."""
 
 
 @dataclass(frozen=True)

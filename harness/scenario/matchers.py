@@ -30,6 +30,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from harness.scenario.values import NowRef, ParamRef, parse_whole_ref, references_in, substitute
@@ -327,7 +328,12 @@ def match(
 def _show(value: Any) -> str:
     if value is _MISSING:
         return "absent"
-    return json.dumps(value, sort_keys=True, default=str)
+    return json.dumps(value, sort_keys=True, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    # A received fractional number (Decimal) is shown as the number it is, not as text.
+    return float(value) if isinstance(value, Decimal) else str(value)
 
 
 _NO_NOW = datetime(1970, 1, 1, tzinfo=UTC)  # never used: parsing rejects ${now} in matchers
@@ -344,7 +350,9 @@ def _ok(path: str, expected: str, actual: Any) -> MatchResult:
 def _json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
-    if isinstance(a, int | float) and isinstance(b, int | float):
+    # Fractional numbers of received frames are Decimal (harness.session.codec); a case's
+    # YAML gives float: 10.0 and Decimal("10.0") are the same JSON number.
+    if isinstance(a, int | float | Decimal) and isinstance(b, int | float | Decimal):
         return a == b
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)

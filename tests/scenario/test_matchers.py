@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -131,6 +132,15 @@ def test_booleans_are_not_numbers() -> None:
     assert not match(Equals(1), True).matched
     assert not match(Approx(1.0, abs_tol=0.5), True).matched
     assert match(Equals(16), 16.0).matched
+
+
+def test_a_received_decimal_equals_the_cases_float() -> None:
+    # A station's fractional numbers parse to Decimal; a case writes 10.0 in YAML.
+    assert match(Equals(10.0), Decimal("10.0")).matched
+    assert match(parse_matcher({"limit": 10.0}), {"limit": Decimal("10.0")}).matched
+    assert not match(Equals(10.0), Decimal("10.5")).matched
+    assert not match(Equals(10.0), "10.0").matched
+    assert match(Equals(10.0), Decimal("6.0")).actual == "6.0"  # a number, not a text
 
 
 def test_references_resolve_from_variables() -> None:

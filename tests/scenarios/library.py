@@ -47,6 +47,8 @@ CSMS_IDS = (
     "SC-CSMS-201-COMPOSITE",
     "TC_K_05_CSMS",
     "SC-CSMS-201",
+    # the 2.0.1 block K CSMS cases of the catalogue (issue 18)
+    *(f"TC_K_{n:02d}_CSMS" for n in (3, 4, 6, 8, 10, 19, *range(29, 37), 43, 44, 48, 50, 51, 52)),
 )
 """The CSMS-side cases (``dut_role: csms``) under scenarios/csms/."""
 _FOLDERS = (  # the 2.0.1 folders have their own tests (test_ocpp201_*.py)
@@ -59,7 +61,10 @@ _FOLDERS = (  # the 2.0.1 folders have their own tests (test_ocpp201_*.py)
 )
 
 
-K201_IDS = tuple(f"TC_K_{n:02d}_CS" for n in (1, 2, 5, 6, 7, 8, 9, 16, 24, *range(29, 43), 47, 52))
+K201_IDS = tuple(
+    f"TC_K_{n:02d}_CS"
+    for n in (*range(1, 13), 14, 16, 19, *range(21, 25), 28, *range(29, 43), 47, 52, 60)
+)
 """The OCPP 2.0.1 station cases (scenarios/ocpp201); the 2.0.1 vehicle programme
 (scenarios/vehicle-programme-201) reuses VP_IDS."""
 SC16_IDS = tuple(f"SC-16-{n:02d}" for n in range(1, 6))

@@ -26,6 +26,21 @@ and knows only the EVSEs a NotifyReport named; told to act on another EVSE it fa
 (stackLevel 99), ``no_tx_id`` (TxProfile without transactionId), ``late_first_period``
 (the first startPeriod is 60), ``remote_start_default`` (the profile of a remote start is a
 TxDefaultProfile), ``clear_wrong_id`` (clears an id it never set), ``silent`` (does nothing).
+
+OCPP 2.0.1 only, for the block K cases of the catalogue: ``station_max`` (a
+ChargingStationMaxProfile on EVSE 0), ``tx_default_all`` (a TxDefaultProfile on EVSE 0),
+``recurring`` (a Daily Recurring TxDefaultProfile on EVSE 1), ``get_profiles_<variant>``
+(GetChargingProfiles by EVSE 0, an EVSE, no EVSE, profile id, stackLevel, source, purpose,
+purpose and stackLevel, the external constraints: see :data:`GET_PROFILES`), ``composite_evse`` /
+``composite_station`` (GetCompositeSchedule of EVSE 1 / of EVSE 0), ``replace`` (a
+TxDefaultProfile with the id of the first one it sent, a new limit), ``clear_criteria``
+(ClearChargingProfile by purpose TxDefaultProfile and stackLevel 0). Their faults:
+``wrong_evse`` (EVSE 1 where 0 is meant and the other way round; an evseId where none is
+meant), ``no_criteria`` (GetChargingProfiles without its criteria), ``not_recurring``
+(the recurring profile sent as Absolute), ``replace_new_id`` (the replacement gets a new
+id), ``clear_by_id`` (clears by id instead of by criteria), ``no_ems_limit`` /
+``no_ems_cleared`` (NotifyChargingLimit / ClearedChargingLimit, which it otherwise answers,
+get a CALLERROR).
 """
 
 from __future__ import annotations
@@ -60,6 +75,14 @@ FAULTS = frozenset(
         "silent",
         "malformed",
         "extra_bad_profile",
+        # for the 2.0.1 block K cases of scenarios/catalogue (issue 18)
+        "wrong_evse",
+        "no_criteria",
+        "not_recurring",
+        "replace_new_id",
+        "clear_by_id",
+        "no_ems_limit",
+        "no_ems_cleared",
     }
 )
 
@@ -104,6 +127,7 @@ class _Brain:
         self.faults = faults
         self.ids = itertools.count(100)
         self.last_default_id: int | None = None
+        self.replaceable: int | None = None  # the first TxDefaultProfile's id
 
     @property
     def composite_unit(self) -> str:
@@ -133,6 +157,8 @@ class _Brain:
         profile_id = next(self.ids)
         if purpose == "TxDefaultProfile":
             self.last_default_id = profile_id
+            if self.replaceable is None:
+                self.replaceable = profile_id
         kind = "Relative" if purpose == "TxProfile" and tx is None else "Absolute"
         body: dict[str, Any] = {
             "stackLevel": 99 if "bad_stack" in self.faults else 0,
@@ -364,8 +390,86 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
         elif what == "clear":
             target = 9999 if "clear_wrong_id" in brain.faults else brain.last_default_id
             await self.call(call201.ClearChargingProfile(charging_profile_id=target))
-        else:
+        elif not await _act_k201(self, what):
             raise ValueError(what)
+
+    @on("ReportChargingProfiles")
+    def report_profiles(self, **_: Any) -> Any:
+        return result201.ReportChargingProfiles()
+
+    @on("NotifyChargingLimit")
+    def charging_limit(self, **_: Any) -> Any:
+        if "no_ems_limit" in self.brain.faults:
+            raise NotImplementedError("external limits")  # answered with a CALLERROR
+        return result201.NotifyChargingLimit()
+
+    @on("ClearedChargingLimit")
+    def cleared_limit(self, **_: Any) -> Any:
+        if "no_ems_cleared" in self.brain.faults:
+            raise NotImplementedError("released external limits")
+        return result201.ClearedChargingLimit()
+
+
+GET_PROFILES: dict[str, tuple[int | None, dict[str, Any]]] = {
+    # variant: (evseId, or None for none; the chargingProfile criteria)
+    "evse0": (0, {"chargingProfilePurpose": "ChargingStationMaxProfile"}),
+    "evse": (1, {"chargingProfilePurpose": "TxDefaultProfile"}),
+    "no_evse": (None, {"chargingProfilePurpose": "TxDefaultProfile"}),
+    "id": (None, {"chargingProfileId": [100]}),
+    "stack": (1, {"stackLevel": 0}),
+    "source": (1, {"chargingLimitSource": ["CSO"]}),
+    "purpose": (1, {"chargingProfilePurpose": "TxDefaultProfile"}),
+    "purpose_stack": (1, {"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 0}),
+    "external": (None, {"chargingProfilePurpose": "ChargingStationExternalConstraints"}),
+}
+"""What ``get_profiles_<variant>`` asks for."""
+
+
+async def _act_k201(cp: _Cp201, what: str) -> bool:
+    """The 2.0.1 block K requests of the catalogue's cases; False if ``what`` is not one."""
+    faults = cp.brain.faults
+
+    def evse(meant: int) -> int:
+        return 1 - meant if "wrong_evse" in faults else meant
+
+    if what in {"station_max", "tx_default_all"}:
+        purpose = "ChargingStationMaxProfile" if what == "station_max" else "TxDefaultProfile"
+        await cp.set_profile(evse(0), purpose)
+    elif what == "recurring":
+        body = cp._v201(cp.brain.profile("TxDefaultProfile"))
+        if "not_recurring" not in faults:
+            body["chargingProfileKind"] = "Recurring"
+            body["recurrencyKind"] = "Daily"
+        await cp.call(call201.SetChargingProfile(evse_id=1, charging_profile=body))
+    elif what.startswith("get_profiles_"):
+        meant, criteria = GET_PROFILES[what.removeprefix("get_profiles_")]
+        evse_id = (1 if "wrong_evse" in faults else None) if meant is None else evse(meant)
+        await cp.call(
+            call201.GetChargingProfiles(
+                request_id=next(cp.brain.ids),
+                evse_id=evse_id,
+                charging_profile={} if "no_criteria" in faults else criteria,
+            )
+        )
+    elif what == "replace":
+        body = cp._v201(cp.brain.profile("TxDefaultProfile", limit_a=10.0))
+        if "replace_new_id" not in faults and cp.brain.replaceable is not None:
+            body["id"] = cp.brain.replaceable
+        await cp.call(call201.SetChargingProfile(evse_id=1, charging_profile=body))
+    elif what == "clear_criteria":
+        if "clear_by_id" in faults:
+            await cp.call(call201.ClearChargingProfile(charging_profile_id=cp.brain.replaceable))
+        else:
+            criteria = {"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 0}
+            await cp.call(call201.ClearChargingProfile(charging_profile_criteria=criteria))
+    elif what in {"composite_evse", "composite_station"}:
+        meant = 1 if what == "composite_evse" else 0
+        await cp.call(
+            call201.GetCompositeSchedule(evse_id=evse(meant), duration=400, charging_rate_unit="A")
+        )
+    else:
+        return False
+    return True
 
 
 class TestCsms:

@@ -17,7 +17,7 @@ from harness.runner.operator import Operator
 from harness.runner.run import PlannedCase
 from harness.scenario import load_cases, load_lab_parameters, resolve_parameters
 from harness.transport import OcppSubprotocol
-from tests.runner.station_role.fake_csms import TestCsms
+from tests.runner.station_role.fake_csms import GET_PROFILES, TestCsms
 
 LIBRARY = Path(__file__).resolve().parents[3] / "scenarios" / "csms"
 HOOKS = {
@@ -28,6 +28,18 @@ HOOKS = {
     "hook_clear": "clear",
     "hook_session": "session",
 }
+K201_HOOKS = {
+    "hook_station_max": "station_max",
+    "hook_tx_default_all": "tx_default_all",
+    "hook_recurring": "recurring",
+    "hook_composite_evse": "composite_evse",
+    "hook_composite_station": "composite_station",
+    "hook_replace": "replace",
+    "hook_clear_criteria": "clear_criteria",
+    **{f"hook_get_profiles_{v}": f"get_profiles_{v}" for v in GET_PROFILES},
+}
+"""The hooks of the 2.0.1 block K cases of the catalogue (issue 18): :func:`run_suite` adds
+them to a 2.0.1 run, so that a lab file of the other cases need not name them."""
 
 
 def hook_parameters(csms: TestCsms, *, timeout_s: float) -> dict[str, Any]:
@@ -56,6 +68,8 @@ async def run_suite(
     if seed is not None:
         random.Random(seed).shuffle(cases)
     params_file = tmp_path / f"lab-{version}.yaml"
+    if version == "2.0.1":
+        parameters = {**{n: csms.hook(w) for n, w in K201_HOOKS.items()}, **parameters}
     params_file.write_text(yaml.safe_dump({"parameters": dict(parameters)}))
     overrides = load_lab_parameters(params_file)
     planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
