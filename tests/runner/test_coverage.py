@@ -16,10 +16,6 @@ from harness.scenario.catalogue import EntryStatus, Side, load_catalogue_dir, lo
 
 ROOT = Path(__file__).resolve().parents[2] / "scenarios"
 
-PENDING_RENAME = {"TC_K_41_CSMS"}
-"""Not an OCA id (OCA's TC_K_41 is a station case): branch ``fidelity`` renames the case file
-SC-CSMS-201-COMPOSITE. Excused here only while the file still carries the id; remove after
-the merge."""
 
 BLOCK = """\
 block: test-block
@@ -72,15 +68,7 @@ def _block(tmp_path: Path, text: str = BLOCK) -> Path:
 
 def test_the_library_agrees_with_its_catalogue() -> None:
     coverage = library_coverage(ROOT)
-    problems = [
-        p
-        for p in coverage.problems
-        if not any(
-            f"case id {i} " in p and (ROOT / "csms/ocpp201" / f"{i}.yaml").exists()
-            for i in PENDING_RENAME
-        )
-    ]
-    assert problems == []
+    assert list(coverage.problems) == []
     counts = {(c.title, str(c.side)): (c.official, c.implemented) for c in coverage.counts}
     assert counts[("OCPP 1.6 Smart Charging", "station")] == (10, 10)
     assert counts[("OCPP 1.6 Smart Charging", "csms")] == (5, 5)
@@ -152,8 +140,7 @@ def test_list_coverage_prints_the_table_and_counts(capsys: pytest.CaptureFixture
     assert "Set Charging Profile - ChargingStationMaxProfile" in out
     assert "OCPP 1.6 Smart Charging                  station        10          10" in out
     assert "ours (not OCA ids):" in out
-    pending = [i for i in PENDING_RENAME if (ROOT / "csms/ocpp201" / f"{i}.yaml").exists()]
-    assert code == (ExitCode.BAD_INPUT if pending else ExitCode.OK)
+    assert code == ExitCode.OK
 
 
 def test_list_coverage_exits_2_on_a_disagreement(

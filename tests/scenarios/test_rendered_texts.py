@@ -23,7 +23,7 @@ from tests.scenarios.library import SCENARIOS, walk
 FILES = sorted(
     p
     for p in SCENARIOS.rglob("*.yaml")
-    if not {"schema", "capabilities", "fleets"} & set(p.relative_to(SCENARIOS).parts)
+    if not {"schema", "capabilities", "fleets", "catalogue"} & set(p.relative_to(SCENARIOS).parts)
 )
 
 
