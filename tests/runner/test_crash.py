@@ -50,7 +50,7 @@ def _start(tmp_path: Path) -> tuple[subprocess.Popen[str], Path]:
     assert child.stdout is not None
     seen = 0
     for line in child.stdout:  # progress lines arrive as each case is judged
-        seen += line.startswith("QUICK")
+        seen += re.search(r"\bQUICK\d", line) is not None  # "[n/N] QUICK1 ..."
         if seen == 2:
             break
     assert seen == 2
