@@ -57,7 +57,7 @@ def nice_ticks(low: float, high: float, *, count: int = 5) -> list[float]:
         raise ValueError("tick range must be finite")
     if high < low:
         low, high = high, low
-    if high == low:
+    if high - low < 1e-9:  # one value (or a span too small to show): a unit range around it
         high = low + 1.0
     raw = (high - low) / max(count, 1)
     magnitude = 10 ** math.floor(math.log10(raw))

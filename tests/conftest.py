@@ -12,6 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests are deterministic in the test run: the same examples every time (a failure
+# seen once is seen again, and a passing run cannot turn red by drawing new examples), and no
+# per-example deadline (a loaded machine makes timing deadlines flaky). Explore more with
+# HYPOTHESIS_PROFILE=explore (random examples, the example database).
+settings.register_profile("repeatable", derandomize=True, deadline=None, database=None)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @dataclass(frozen=True)

@@ -138,3 +138,10 @@ def test_a_long_legend_wraps_inside_the_plot() -> None:
     for text in legend:  # each label starts inside and (at ~7 px a character) ends inside
         assert float(text.get("x", "0")) + 7 * len(text.text or "") <= width
     assert len({text.get("y") for text in legend}) == 2
+
+
+def test_ticks_of_a_span_too_small_to_show() -> None:
+    """Found by hypothesis: (0, 5e-324) made the step underflow to 0 (log10 domain error)."""
+    ticks = nice_ticks(0.0, 5e-324)
+    assert ticks[0] <= 0.0 < ticks[-1]
+    assert len(ticks) >= 2
