@@ -42,6 +42,7 @@ class FakeBehaviour:
     """Accept profiles but keep drawing the vehicle's maximum."""
     empty_composite: bool = False
     reject_profiles: bool = False
+    """Refuse every SetChargingProfile (2.0.1: also a RequestStartTransaction carrying one)."""
     silent_actions: set[str] = field(default_factory=set)
     """Actions it never answers."""
     disconnect_on: str | None = None
@@ -68,6 +69,12 @@ class FakeBehaviour:
     misreport_profiles: bool = False
     """GetChargingProfiles answers NoProfiles when profiles match and reports every profile
     when none does (2.0.1 fake only)."""
+    replace_ignored: bool = False
+    """A SetChargingProfile with the id of a kept profile is Accepted but the old one stays
+    (2.0.1 fake only)."""
+    unreported_external_limit: bool = False
+    """An external (EMS) limit is not reported with NotifyChargingLimit; its release still is
+    (2.0.1 fake only)."""
     composite_script: Callable[[FakeStation, dict[str, Any]], dict[str, Any]] | None = None
     """Answer GetCompositeSchedule with this fixed frame (given the station and the request)
     instead of the oracle's: a scripted station as an independent implementation answers."""
@@ -90,6 +97,12 @@ class FakeControl:
 
     async def wake(self, *, evse: int) -> None:
         return None
+
+    async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
+        setter = getattr(self._station, "set_external_limit", None)
+        if setter is None:
+            raise RuntimeError("the 1.6 fake station has no external limit")
+        await setter(limit_a)
 
 
 class FakeStation:
