@@ -1,7 +1,9 @@
 """A small scripted OCPP 1.6 station for runner tests (over memory_pair, on any clock).
 
-It boots, answers RemoteStart/RemoteStop, SetChargingProfile, ClearChargingProfile and
-GetCompositeSchedule (with the oracle, or faulty on purpose), and reports MeterValues of a
+It boots, answers RemoteStart/RemoteStop, SetChargingProfile (refusing by fixed rules:
+a TxProfile for no or another transaction or on connector 0, an unknown connector, unit W),
+ClearChargingProfile and GetCompositeSchedule (with a fixed ``composite_script`` frame, else
+the oracle's composite, or faulty on purpose), and reports MeterValues of a
 vehicle that follows the limit, every ``meter_interval_s`` of clock time.
 """
 
@@ -21,7 +23,6 @@ from harness.runner.engine import plain_json
 from harness.scenario.values import format_utc
 from harness.session import CallReceived, ErrorCode, LocalProtocolError, Role
 from harness.smartcharging import (
-    Accepted,
     ClearCriteria,
     ProfileStore,
     Purpose,
@@ -278,10 +279,29 @@ class FakeStation:
         self.profiles_set_at.append(self.clock.now())
         if self.b.reject_profiles:
             return {"status": "Rejected"}
+        if self._refused(p) and not self.b.accept_every_profile:
+            return {"status": "Rejected"}
+        # kept in a ProfileStore only for its meter (and the composite when not scripted)
         evse, profile = parse_set_charging_profile(plain_json(p), version=OV.V16)
-        out = self.store.install(evse, profile, self.context())
-        ok = isinstance(out, Accepted) or self.b.accept_every_profile
-        return {"status": "Accepted" if ok else "Rejected"}
+        self.store.install(evse, profile, self.context())
+        return {"status": "Accepted"}
+
+    def _refused(self, p: dict[str, Any]) -> bool:
+        """The fixed rules it refuses a profile by (not the oracle's rule table)."""
+        profile = p["csChargingProfiles"]
+        connector = int(p["connectorId"])
+        tx_profile = profile["chargingProfilePurpose"] == "TxProfile"
+        running = None if self.tx is None else self.tx.transaction_id
+        return bool(
+            # 1.6 §5.16 (OCA TC_058_1/2_CS): a TxProfile for the running transaction only
+            (tx_profile and str(profile.get("transactionId")) != running)
+            # 1.6 §5.16: a TxProfile only on a connector (> 0)
+            or (tx_profile and connector == 0)
+            # a connector it has (0 = the whole station, 1)
+            or connector not in (0, 1)
+            # a unit it supports (A only)
+            or profile["chargingSchedule"]["chargingRateUnit"] != "A"
+        )
 
     async def _ClearChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         purpose = p.get("chargingProfilePurpose")
