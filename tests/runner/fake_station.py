@@ -1,7 +1,9 @@
 """A small scripted OCPP 1.6 station for runner tests (over memory_pair, on any clock).
 
-It boots, answers RemoteStart/RemoteStop, SetChargingProfile, ClearChargingProfile and
-GetCompositeSchedule (with the oracle, or faulty on purpose), and reports MeterValues of a
+It boots, answers RemoteStart/RemoteStop, SetChargingProfile (refusing by fixed rules:
+a TxProfile for no or another transaction or on connector 0, an unknown connector, unit W),
+ClearChargingProfile and GetCompositeSchedule (with a fixed ``composite_script`` frame, else
+the oracle's composite, or faulty on purpose), and reports MeterValues of a
 vehicle that follows the limit, every ``meter_interval_s`` of clock time.
 """
 
@@ -21,7 +23,6 @@ from harness.runner.engine import plain_json
 from harness.scenario.values import format_utc
 from harness.session import CallReceived, ErrorCode, LocalProtocolError, Role
 from harness.smartcharging import (
-    Accepted,
     ClearCriteria,
     ProfileStore,
     Purpose,
@@ -42,6 +43,7 @@ class FakeBehaviour:
     """Accept profiles but keep drawing the vehicle's maximum."""
     empty_composite: bool = False
     reject_profiles: bool = False
+    """Refuse every SetChargingProfile (2.0.1: also a RequestStartTransaction carrying one)."""
     silent_actions: set[str] = field(default_factory=set)
     """Actions it never answers."""
     disconnect_on: str | None = None
@@ -68,6 +70,12 @@ class FakeBehaviour:
     misreport_profiles: bool = False
     """GetChargingProfiles answers NoProfiles when profiles match and reports every profile
     when none does (2.0.1 fake only)."""
+    replace_ignored: bool = False
+    """A SetChargingProfile with the id of a kept profile is Accepted but the old one stays
+    (2.0.1 fake only)."""
+    unreported_external_limit: bool = False
+    """An external (EMS) limit is not reported with NotifyChargingLimit; its release still is
+    (2.0.1 fake only)."""
     composite_script: Callable[[FakeStation, dict[str, Any]], dict[str, Any]] | None = None
     """Answer GetCompositeSchedule with this fixed frame (given the station and the request)
     instead of the oracle's: a scripted station as an independent implementation answers."""
@@ -90,6 +98,12 @@ class FakeControl:
 
     async def wake(self, *, evse: int) -> None:
         return None
+
+    async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
+        setter = getattr(self._station, "set_external_limit", None)
+        if setter is None:
+            raise RuntimeError("the 1.6 fake station has no external limit")
+        await setter(limit_a)
 
 
 class FakeStation:
@@ -265,10 +279,29 @@ class FakeStation:
         self.profiles_set_at.append(self.clock.now())
         if self.b.reject_profiles:
             return {"status": "Rejected"}
+        if self._refused(p) and not self.b.accept_every_profile:
+            return {"status": "Rejected"}
+        # kept in a ProfileStore only for its meter (and the composite when not scripted)
         evse, profile = parse_set_charging_profile(plain_json(p), version=OV.V16)
-        out = self.store.install(evse, profile, self.context())
-        ok = isinstance(out, Accepted) or self.b.accept_every_profile
-        return {"status": "Accepted" if ok else "Rejected"}
+        self.store.install(evse, profile, self.context())
+        return {"status": "Accepted"}
+
+    def _refused(self, p: dict[str, Any]) -> bool:
+        """The fixed rules it refuses a profile by (not the oracle's rule table)."""
+        profile = p["csChargingProfiles"]
+        connector = int(p["connectorId"])
+        tx_profile = profile["chargingProfilePurpose"] == "TxProfile"
+        running = None if self.tx is None else self.tx.transaction_id
+        return bool(
+            # 1.6 §5.16 (OCA TC_058_1/2_CS): a TxProfile for the running transaction only
+            (tx_profile and str(profile.get("transactionId")) != running)
+            # 1.6 §5.16: a TxProfile only on a connector (> 0)
+            or (tx_profile and connector == 0)
+            # a connector it has (0 = the whole station, 1)
+            or connector not in (0, 1)
+            # a unit it supports (A only)
+            or profile["chargingSchedule"]["chargingRateUnit"] != "A"
+        )
 
     async def _ClearChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         purpose = p.get("chargingProfilePurpose")

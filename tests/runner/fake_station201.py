@@ -1,16 +1,22 @@
 """The scripted fake station of :mod:`tests.runner.fake_station`, speaking OCPP 2.0.1.
 
 It boots, starts a transaction on RequestStartTransaction (TransactionEvent Started with the
-remoteStartId), ends it on RequestStopTransaction, accepts every SetChargingProfile and keeps
-it as sent; ClearChargingProfile removes the matching ones (Unknown when none matches);
+remoteStartId), ends it on RequestStopTransaction, keeps every SetChargingProfile as sent
+(a profile with an installed id replaces it) unless a fixed rule refuses it (a TxProfile for
+no or another transaction, or for EVSE 0; an EVSE it does not have; unit W: it supports A
+only); ClearChargingProfile removes the matching ones (Unknown when none matches);
 GetChargingProfiles reports the kept ones (ReportChargingProfiles); SetVariables is Accepted.
 GetCompositeSchedule is answered only by its ``composite_script`` (fixed frames: it has no
-oracle). No metering.
+oracle). An external (EMS) limit set through its control is reported with NotifyChargingLimit
+and its release with ClearedChargingLimit (K12 / K13). While a transaction runs it meters a
+vehicle drawing ``vehicle_max_a`` on three phases, or the external limit when that is lower
+(MeterValues every ``meter_interval_s``): it applies no charging profile to its current.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from harness.connection import OcppConnection
@@ -27,6 +33,9 @@ class FakeStation201(FakeStation):
     _seq = 0
     kept: dict[int, tuple[int, dict[str, Any]]]
     """Profiles as sent, by id: (evseId, chargingProfile)."""
+
+    external_limit_a: float | None = None
+    """The EMS's limit on EVSE 1 (A per phase), ``None`` when there is none."""
 
     async def serve(self, transport: Transport) -> None:
         handlers = {
@@ -61,7 +70,51 @@ class FakeStation201(FakeStation):
             },
             timeout_s=30,
         )
+        self._tasks.append(asyncio.create_task(self._meter_loop()))
         await self.conn.wait_closed()
+
+    async def set_external_limit(self, limit_a: float | None) -> None:
+        """The EMS limits EVSE 1 to ``limit_a`` (or lifts its limit): K12 / K13 report it."""
+        self.external_limit_a = limit_a
+        if limit_a is None or not self.b.unreported_external_limit:
+            self._spawn(self._report_external_limit(limit_a))
+
+    async def _report_external_limit(self, limit_a: float | None) -> None:
+        assert self.conn is not None
+        if limit_a is None:
+            await self.conn.call(
+                "ClearedChargingLimit", {"chargingLimitSource": "EMS", "evseId": 1}, timeout_s=30
+            )
+            return
+        await self.conn.call(
+            "NotifyChargingLimit",
+            {"chargingLimit": {"chargingLimitSource": "EMS"}, "evseId": 1},
+            timeout_s=30,
+        )
+
+    async def _meter_loop(self) -> None:
+        assert self.conn is not None
+        while not self.conn.transport.closed:
+            await self.clock.sleep(self.b.meter_interval_s)
+            if self.tx is None or not self.plugged:
+                continue
+            amps = self.b.vehicle_max_a
+            if self.external_limit_a is not None:
+                amps = min(amps, self.external_limit_a)
+            sampled = [
+                {
+                    "value": amps,
+                    "measurand": "Current.Import",
+                    "phase": phase,
+                    "unitOfMeasure": {"unit": "A"},
+                }
+                for phase in ("L1", "L2", "L3")
+            ]
+            meter_value = {"timestamp": format_utc(self.clock.now()), "sampledValue": sampled}
+            with contextlib.suppress(Exception):
+                await self.conn.call(
+                    "MeterValues", {"evseId": 1, "meterValue": [meter_value]}, timeout_s=30
+                )
 
     async def _event(self, kind: str, trigger: str, extra: dict[str, Any]) -> None:
         assert self.conn is not None
@@ -81,6 +134,8 @@ class FakeStation201(FakeStation):
         )
 
     async def _RequestStartTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        if p.get("chargingProfile") is not None and self.b.reject_profiles:
+            return {"status": "Rejected"}
         self.tx = Transaction(f"tx-{self._seq + 1}", self.clock.now())
         profile = p.get("chargingProfile")
         if profile is not None:  # F01.FR.08: the TxProfile of this transaction
@@ -108,16 +163,30 @@ class FakeStation201(FakeStation):
     async def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         self.profiles_set_at.append(self.clock.now())
         profile = p["chargingProfile"]
-        # K01.FR.09 / K01.FR.33: a TxProfile needs the running transaction
-        running = None if self.tx is None else self.tx.transaction_id
-        if (
-            profile["chargingProfilePurpose"] == "TxProfile"
-            and profile.get("transactionId") != running
-            and not self.b.accept_every_profile
+        evse = int(p["evseId"])
+        if self.b.reject_profiles or (
+            self._refused(evse, profile) and not self.b.accept_every_profile
         ):
             return {"status": "Rejected"}
-        self.kept[int(profile["id"])] = (int(p["evseId"]), profile)
+        if self.b.replace_ignored and int(profile["id"]) in self.kept:
+            return {"status": "Accepted"}
+        self.kept[int(profile["id"])] = (evse, profile)
         return {"status": "Accepted"}
+
+    def _refused(self, evse: int, profile: dict[str, Any]) -> bool:
+        """The fixed rules it refuses a profile by (no oracle)."""
+        running = None if self.tx is None else self.tx.transaction_id
+        tx_profile = profile["chargingProfilePurpose"] == "TxProfile"
+        return bool(
+            # K01.FR.09 / K01.FR.33: a TxProfile needs the running transaction
+            (tx_profile and profile.get("transactionId") != running)
+            # K01.FR.16: a TxProfile only for an EVSE (> 0)
+            or (tx_profile and evse == 0)
+            # K01.FR.28: an EVSE it has (0 = the whole station, 1)
+            or evse not in (0, 1)
+            # K01.FR.26: a unit it supports (A only)
+            or any(s.get("chargingRateUnit") != "A" for s in profile["chargingSchedule"])
+        )
 
     async def _ClearChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         wanted = p.get("chargingProfileId")

@@ -261,7 +261,10 @@ async def test_the_max_time_deviation_is_a_lab_parameter(
         assert RULE_START in failed.actual
 
 
-@pytest.mark.parametrize("case_id", ["TC_058_1_CS", "TC_058_2_CS", "TC_060_CS"])
+REJECTION_CASES_16 = ["TC_058_1_CS", "TC_058_2_CS", "TC_060_CS"]
+
+
+@pytest.mark.parametrize("case_id", REJECTION_CASES_16)
 async def test_the_rejection_cases_pass_and_fail_an_accepting_station(
     tmp_path: Path, case_id: str
 ) -> None:
@@ -425,3 +428,253 @@ async def test_scripted_201_station_answers_the_other_k_cases(
     assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
     failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
     assert requirement in [c.requirement.id for c in failed]
+
+
+def fixed(periods: Callable[[FakeStation], Periods], duration: int) -> Any:
+    """A composite_script answering ``periods`` (offsets from the last profile's arrival,
+    given the station) over ``duration`` seconds, 139 ms late."""
+    return lambda station, request: answer(station, request, periods(station), duration)
+
+
+def own_limit_then(at_s: float, limit: float) -> Callable[[FakeStation], Periods]:
+    """The station's own 32 A until ``at_s`` after the last profile, then ``limit``."""
+    return lambda s: [(0, 32.0), (at_s - y_s(s), limit)]
+
+
+def limit_then_own(at_s: float, limit: float) -> Callable[[FakeStation], Periods]:
+    """``limit`` until ``at_s`` after the last profile, then the station's own 32 A."""
+    return lambda s: [(0, limit), (at_s - y_s(s), 32.0)]
+
+
+def flat(limit: float) -> Callable[[FakeStation], Periods]:
+    return lambda s: [(0, limit)]
+
+
+K_NEW: list[tuple[str, FakeBehaviour, FakeBehaviour, str, str | None]] = [
+    # (case, the station as documented, the station with one deviation, the requirement the
+    #  deviation FAILs, the oracle's rule the FAIL names — None where the FAIL is a status
+    #  or a report, whose text names the requirement)
+    (
+        "TC_K_03_CS",  # the ChargingStationMaxProfile on EVSE 0 caps EVSE 1
+        FakeBehaviour(composite_script=fixed(flat(6.0), 299)),
+        FakeBehaviour(composite_script=fixed(flat(32.0), 299)),
+        "TC_K_03_CS",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_04_CS",  # the same id replaces; deviating, the old profile (6 A) stays
+        FakeBehaviour(composite_script=fixed(flat(10.0), 299)),
+        FakeBehaviour(replace_ignored=True, composite_script=fixed(flat(10.0), 299)),
+        "TC_K_04_CS",
+        None,
+    ),
+    (
+        "TC_K_10_CS",  # the TxDefaultProfile on EVSE 0 governs EVSE 1
+        FakeBehaviour(composite_script=fixed(flat(6.0), 299)),
+        FakeBehaviour(composite_script=fixed(flat(32.0), 299)),
+        "TC_K_10_CS",
+        RULE_COMPOSITE,
+    ),
+    ("TC_K_11_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "K01.FR.16", None),
+    ("TC_K_12_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "K01.FR.26", None),
+    ("TC_K_14_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "K01.FR.28", None),
+    (
+        "TC_K_19_CS",  # Daily from 1 d 1 min ago: 60 s into the day's 0 → 6, 180 → 10;
+        # deviating, taken as Absolute (ended a day ago: the station's own limit)
+        FakeBehaviour(composite_script=fixed(lambda s: [(0, 6.0), (120 - y_s(s), 10.0)], 300)),
+        FakeBehaviour(composite_script=fixed(flat(32.0), 300)),
+        "TC_K_19_CS",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_21_CS",  # validFrom + 120 s; deviating, it applies at once
+        FakeBehaviour(composite_script=fixed(own_limit_then(120, 6.0), 300)),
+        FakeBehaviour(composite_script=fixed(flat(6.0), 300)),
+        "TC_K_21_CS",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_22_CS",  # validTo + 120 s; deviating, it goes on applying
+        FakeBehaviour(composite_script=fixed(limit_then_own(120, 6.0), 300)),
+        FakeBehaviour(composite_script=fixed(flat(6.0), 300)),
+        "TC_K_22_CS",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_23_CS",  # startSchedule + 60 s (validFrom + 50 s); deviating, from validFrom
+        FakeBehaviour(composite_script=fixed(own_limit_then(60, 6.0), 300)),
+        FakeBehaviour(composite_script=fixed(own_limit_then(50, 6.0), 300)),
+        "TC_K_23_CS",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_28_CS",  # the TxDefaultProfile set during the transaction governs it
+        FakeBehaviour(composite_script=fixed(flat(6.0), 300)),
+        FakeBehaviour(composite_script=fixed(flat(32.0), 300)),
+        "TC_K_28_CS",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_60_CS",  # the TxProfile of the running transaction governs it
+        FakeBehaviour(composite_script=fixed(flat(6.0), 300)),
+        FakeBehaviour(composite_script=fixed(flat(32.0), 300)),
+        "TC_K_60_CS",
+        RULE_COMPOSITE,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "good", "bad", "requirement", "rule"), K_NEW, ids=[c[0] for c in K_NEW]
+)
+async def test_scripted_201_station_answers_the_new_k_cases(
+    tmp_path: Path,
+    case_id: str,
+    good: FakeBehaviour,
+    bad: FakeBehaviour,
+    requirement: str,
+    rule: str | None,
+) -> None:
+    """The 2.0.1 block K cases added with the catalogue (issue #18): the station answers as
+    the case's validations expect and PASSes; one deviation FAILs the case's requirement,
+    and where the FAIL is the composite's, its text names the oracle's rule."""
+    text = (LIBRARY / "ocpp201" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    options = _run_options(case_id)
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, behaviours=[good], **options)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], **options)
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == [requirement], [c.actual for c in failed]
+    if rule is not None:
+        assert rule in failed[0].actual, failed[0].actual
+
+
+CAPS201_WITHOUT_SMART_CHARGING = Capabilities.model_validate(
+    {
+        "ocpp_versions": ["2.0.1"],
+        "role": "station",
+        "smart_charging": False,
+        "number_of_evses": 1,
+        "max_current_a": 32.0,
+    }
+)
+
+
+async def test_scripted_201_station_without_smart_charging_answers_tc_k_38(
+    tmp_path: Path,
+) -> None:
+    """TC_K_38_CS on a station that declares no smart charging: the reset before the case
+    sends it no ClearChargingProfile (kreset), it starts the transaction and ignores the
+    chargingProfile: PASS. Refusing the start because of the profile FAILs TC_K_38_CS."""
+    text = (LIBRARY / "ocpp201" / "TC_K_38_CS.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "station_class": FakeStation201,
+        "capabilities": CAPS201_WITHOUT_SMART_CHARGING,
+    }
+    (result,), _, (station, *_) = await run_yaml(
+        tmp_path / "good", text, behaviours=[FakeBehaviour()], **options
+    )
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    assert "RequestStartTransaction" in station.received
+    assert "ClearChargingProfile" not in station.received
+    (result,), _, _ = await run_yaml(
+        tmp_path / "bad", text, behaviours=[FakeBehaviour(reject_profiles=True)], **options
+    )
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert {c.requirement.id for c in failed} == {"TC_K_38_CS"}
+    assert "Rejected" in failed[0].actual, failed[0].actual
+
+
+def scripted_case_ids() -> set[str]:
+    """Every OCA station case this module runs against the scripted station, PASS and
+    deviation."""
+    return {
+        *(c[0] for c in CASES),
+        *REJECTION_CASES_16,
+        *(c[0] for c in K_CASES),
+        *(c[0] for c in K_OTHER),
+        *(c[0] for c in K_NEW),
+        *SEPARATE_TESTS,
+    }
+
+
+CAPS201_EXTERNAL = Capabilities.model_validate(
+    {**CAPS201.model_dump(mode="json", exclude_none=True), "external_constraints": True}
+)
+
+
+def tc_k_52(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    """The TxDefaultProfile's 16 A, or the EMS's limit while it lasts (10 A, then 8 A);
+    deviating, the composite leaves the external limit out."""
+
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        assert isinstance(station, FakeStation201)
+        limit = station.external_limit_a
+        shown = 16.0 if limit is None or deviate else limit
+        return answer(station, request, [(0, shown)], 300)
+
+    return script
+
+
+@pytest.mark.parametrize(
+    ("bad", "requirement", "rule"),
+    [
+        (FakeBehaviour(composite_script=tc_k_52(True)), "TC_K_52_CS", RULE_COMPOSITE),
+        (
+            FakeBehaviour(unreported_external_limit=True, composite_script=tc_k_52(False)),
+            "K12",
+            "NotifyChargingLimit",
+        ),
+    ],
+    ids=["composite-without-the-limit", "limit-not-reported"],
+)
+async def test_scripted_201_station_answers_tc_k_52_external_limits(
+    tmp_path: Path, bad: FakeBehaviour, requirement: str, rule: str
+) -> None:
+    """TC_K_52_CS: the EMS sets, updates and lifts a limit through the station's control;
+    the station reports each (NotifyChargingLimit, ClearedChargingLimit), its composite
+    shows the limit while it lasts and its vehicle draws no more: PASS. A composite without
+    the limit FAILs TC_K_52_CS naming the composite rule; a station that does not report
+    the limit FAILs K12."""
+    text = (LIBRARY / "ocpp201" / "TC_K_52_CS.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "station_class": FakeStation201,
+        "capabilities": CAPS201_EXTERNAL,
+    }
+    good = FakeBehaviour(composite_script=tc_k_52(False))
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, behaviours=[good], **options)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    settled = [c.actual for c in result.checks if c.actual.startswith("settled:")]
+    assert len(settled) == 2
+    assert "target 10 A" in settled[0]
+    assert "target 8 A" in settled[1]
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], **options)
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert {c.requirement.id for c in failed} == {requirement}, [c.actual for c in failed]
+    assert all(rule in c.actual or rule in c.expected for c in failed), failed
+
+
+SEPARATE_TESTS = {
+    "TC_K_52_CS": test_scripted_201_station_answers_tc_k_52_external_limits,
+    "TC_K_38_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_38,
+}
+"""Cases with a test of their own (the station under another declaration)."""
+
+
+def test_every_oca_station_case_has_a_scripted_pass_and_deviation() -> None:
+    """Guard: an OCA station case file (``TC_*_CS``) in scenarios/ocpp16 or scenarios/ocpp201
+    without an entry here fails, naming it; an entry without a case file too."""
+    files = {
+        path.stem
+        for folder in ("ocpp16", "ocpp201")
+        for path in (LIBRARY / folder).glob("TC_*_CS.yaml")
+    }
+    assert len(files) >= 47  # 10 (1.6) + 37 (2.0.1) when this guard was written
+    covered = scripted_case_ids()
+    assert sorted(files - covered) == [], "OCA station cases without a scripted-station test"
+    assert sorted(covered - files) == [], "scripted-station entries without a case file"
