@@ -88,6 +88,11 @@ class OcppConnection:
     without a handler gets CALLERROR ``NotImplemented``); ``send_handlers`` does the same for
     2.1 SEND frames. ``on_event`` sees every session event (including violations) as it
     happens. Use it as an async context manager, or call :meth:`start` and :meth:`close`.
+
+    Each protocol violation of the peer is logged as a ``protocol_violation`` warning, or at
+    debug level when ``violations_expected`` (a simulated device under test that the harness
+    itself sends malformed frames on purpose: its complaints are the expected answer, judged
+    from the trace, not news for the console).
     """
 
     def __init__(
@@ -99,8 +104,10 @@ class OcppConnection:
         handlers: Mapping[str, Handler] | None = None,
         send_handlers: Mapping[str, SendHandler] | None = None,
         on_event: Callable[[Event], None] | None = None,
+        violations_expected: bool = False,
     ) -> None:
         self.transport = transport
+        self.violations_expected = violations_expected
         self.session = session
         self.clock = clock
         self._handlers = dict(handlers or {})
@@ -130,6 +137,7 @@ class OcppConnection:
         handlers: Mapping[str, Handler] | None = None,
         send_handlers: Mapping[str, SendHandler] | None = None,
         on_event: Callable[[Event], None] | None = None,
+        violations_expected: bool = False,
         **session_options: Any,
     ) -> OcppConnection:
         """A connection with a fresh session for the transport's subprotocol and station id.
@@ -149,6 +157,7 @@ class OcppConnection:
             handlers=handlers,
             send_handlers=send_handlers,
             on_event=on_event,
+            violations_expected=violations_expected,
         )
 
     # ------------------------------------------------------------- lifecycle
@@ -355,7 +364,8 @@ class OcppConnection:
         elif kind is ProtocolViolation:
             assert isinstance(event, ProtocolViolation)
             self.violations.append(event)
-            self._log.warning(
+            log = self._log.debug if self.violations_expected else self._log.warning
+            log(
                 "protocol_violation",
                 kind=event.violation.kind.value,
                 detail=event.violation.detail,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from harness.results import CaseResult, Summary, Verdict
@@ -112,6 +112,14 @@ def _properties(report: Report, summary: Summary) -> list[tuple[str, str]]:
         for key in ("name", "file"):
             if declaration.get(key):
                 props.append((f"capabilities.{key}", str(declaration[key])))
+    check = manifest.options.get("declaration_check")
+    if isinstance(check, Mapping) and check.get("status"):
+        props.append(("declaration_check", str(check["status"])))
+        differences = check.get("differences")
+        if isinstance(differences, Sequence) and not isinstance(differences, str):
+            props.extend(("declaration_check.difference", str(d)) for d in differences)
+        if check.get("error"):
+            props.append(("declaration_check.error", str(check["error"])))
     for device in manifest.devices:
         prefix = f"device.{device.kind.value}.{device.id}"
         if device.label:

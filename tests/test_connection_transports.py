@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from harness.clock import ManualClock, ScaledClock
 from harness.connection import OcppConnection
@@ -95,3 +96,27 @@ async def test_binary_frame_becomes_a_recorded_violation() -> None:
         assert [v.violation.kind for v in csms.violations] == [Malformation.BINARY_FRAME]
         await station_end.close()
     assert csms.session.trace[0].raw == "<binary:0102>"
+
+
+@pytest.mark.parametrize(("expected", "level"), [(False, "warning"), (True, "debug")])
+async def test_a_violation_is_a_warning_unless_the_harness_sent_it_on_purpose(
+    expected: bool, level: str
+) -> None:
+    """A peer's violation is a warning; on a simulated device under test that the harness
+    fuzzes on purpose (``violations_expected``) it is logged at debug level, and still
+    recorded."""
+    clock = ManualClock()
+    station_end, csms_end = memory_pair("CS-FUZZ", OcppSubprotocol.V16)
+    station = OcppConnection.open(
+        station_end, role=Role.CHARGING_STATION, clock=clock, violations_expected=expected
+    )
+    with capture_logs() as events:
+        async with station:
+            await csms_end.send('[2, "f-1", "ChangeConfiguration", {"key": 7, "value": "1"}]')
+            async with asyncio.timeout(10):
+                while not station.violations:  # noqa: ASYNC110 (no event to wait on)
+                    await asyncio.sleep(0.01)
+            await csms_end.close()
+    logged = [e for e in events if e["event"] == "protocol_violation"]
+    assert [e["log_level"] for e in logged] == [level]
+    assert [v.violation.kind for v in station.violations] == [Malformation.TYPE]

@@ -101,11 +101,22 @@ class TerminalChannel:
         self, station_id: str, prompt_id: str, message: str, *, yes_no: bool
     ) -> bool | None:
         suffix = " [y/n] " if yes_no else " [Enter] "
+        # On a terminal the answer's echo ends the prompt's line; from a pipe nothing does, so
+        # the prompt ends its own line there. A prompt answered elsewhere ends its line too:
+        # a verdict or status line never shares the prompt's.
+        interactive = getattr(self._in, "isatty", lambda: False)()
+        end = "" if interactive else "\n"
         async with self._lock:
             while not self._ended:
-                self._out.write(f"\n>>> [{station_id}] {message}{suffix}")
+                self._out.write(f"\n>>> [{station_id}] {message}{suffix}{end}")
                 self._out.flush()
-                line = await self._start().get()
+                try:
+                    line = await self._start().get()
+                except asyncio.CancelledError:
+                    if interactive:
+                        self._out.write("\n")
+                        self._out.flush()
+                    raise
                 if line is None:
                     self._ended = True
                     break

@@ -3,9 +3,11 @@
 Prints the status table (station, connected, OCPP version, vendor, model, firmware, state,
 cases done and verdicts, current case) whenever something changes, one line per verdict,
 a countdown during long ``wait`` steps, and per station its run folder and report. Operator
-prompts go to the terminal (one at a time, naming the station) or, with ``--operator-mqtt
-URL``, to ``PREFIX/prompt/STATION`` with answers on ``PREFIX/ack/STATION`` (payloads in
-:mod:`harness.lab.operators`).
+prompts go to the terminal (one at a time, naming the station) and the console or, with
+``--operator-mqtt URL``, also to ``PREFIX/prompt/STATION`` with answers on
+``PREFIX/ack/STATION`` (payloads in :mod:`harness.lab.operators`). With ``--unattended``
+nobody answers: vehicles stay plugged in, each prompt is printed and recorded unanswered and
+its case is INCONCLUSIVE; the console still shows the runs.
 
 Exit status (:mod:`harness.exitcodes`, the most serious over the stations): 0 when every
 station's run passed, 1 on a FAIL, 3 when nothing failed but a case was INCONCLUSIVE (or no
@@ -167,6 +169,12 @@ def _planned(
     help="Also listen here (wss://) with a certificate from a throw-away CA: each station "
     "pointed at it is judged (case SEC_UNTRUSTED_SERVER: refusing passes, connecting fails).",
 )
+@click.option(
+    "--unattended",
+    is_flag=True,
+    help="Nobody at the stations: vehicles stay plugged in, prompts go unanswered (their "
+    "cases INCONCLUSIVE); the console still shows the runs.",
+)
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
 @console_options(default=True)
@@ -184,6 +192,7 @@ def serve_command(
     operator_prefix: str,
     reconnect_timeout_s: float,
     probe_port: int | None,
+    unattended: bool,
     out: Path,
     strict: bool,
     console: bool,
@@ -196,6 +205,8 @@ def serve_command(
     ca: Path | None,
 ) -> int:
     """Be the CSMS for real stations: each one that connects runs SUITES on its connection."""
+    if unattended and operator_url is not None:
+        raise InputProblem("--unattended and --operator-mqtt: nobody answers prompts unattended")
     planned = _planned(suites, params, params_file)
     capabilities = _capabilities(capability_files)
     try:
@@ -227,6 +238,7 @@ def serve_command(
         options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=reconnect_timeout_s),
         secrets=secrets,
         station_limit=station_limit,
+        unattended=unattended,
     )
     try:
         settings = ConsoleSettings(console_host, console_port) if console else None
@@ -248,8 +260,12 @@ async def _serve(
     async with contextlib.AsyncExitStack() as stack:
         if probe_port is not None:
             await _start_probe(stack, plan.out, clock, host, probe_port)
-        channels: list[AnswerChannel] = [TerminalChannel(stdin=sys.stdin, stdout=sys.stdout)]
+        channels: list[AnswerChannel] = []
         where = "on this terminal"
+        if plan.unattended:  # nobody answers: each prompt is recorded and printed unanswered
+            where = "unanswered (--unattended)"
+        else:
+            channels.append(TerminalChannel(stdin=sys.stdin, stdout=sys.stdout))
         if mqtt is not None:
             mqtt_desk = await stack.enter_async_context(MqttDesk(mqtt, now=clock.now))
             channels.append(MqttChannel(mqtt_desk))
@@ -264,10 +280,11 @@ async def _serve(
             hub = ConsoleHub(now=clock.now, report_url=lambda sid: report_url(run_dir, sid))
             web = await start_console(hub, console, run_dir=run_dir)
             stack.push_async_callback(web.close)
-            where += " and in the console"
+            if not plan.unattended:
+                where += " and in the console"
         desk = ConsoleDesk(
             channels=channels,
-            hub=hub,
+            hub=None if plan.unattended else hub,  # unattended: the console only shows
             now=clock.now,
             run_dir=run_dir,
             echo=lambda line: click.echo(line),

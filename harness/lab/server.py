@@ -53,7 +53,7 @@ from harness.results import (
 )
 from harness.results.manifest import check_name
 from harness.runner.endpoint import CsmsEndpoint
-from harness.runner.operator import Operator, SimulationControl
+from harness.runner.operator import Operator, SimulationControl, VehiclesStayPluggedIn
 from harness.runner.progress import format_duration
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.targets import ConnectionSlots, EventRecorder, next_open
@@ -90,6 +90,10 @@ class LabPlan:
     """Passwords to hide in traces (and logs)."""
     station_limit: int | None = None
     """Finish after this many stations' runs are complete (``None``: serve until stopped)."""
+    unattended: bool = False
+    """Nobody is at the stations (``serve --unattended``): their vehicles stay plugged in
+    (:class:`~harness.runner.operator.VehiclesStayPluggedIn`), so a case that needs a hand
+    (plug, unplug, an external limit) is INCONCLUSIVE, never judged."""
 
 
 class _StationProvider:
@@ -99,8 +103,15 @@ class _StationProvider:
     control: SimulationControl | None = None
     vehicle_facts: VehicleFacts | None = None  # a lab declares its vehicle, if at all
 
-    def __init__(self, station_id: str, target: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        station_id: str,
+        target: str,
+        clock: Clock,
+        control: SimulationControl | None = None,
+    ) -> None:
         self.station_id = station_id
+        self.control = control
         self.target = target
         self.clock = clock
         self.queue: asyncio.Queue[Transport] = asyncio.Queue()
@@ -327,7 +338,9 @@ class LabServer:
                         code=1008, reason="no capability declaration for this station"
                     )
                     return
-                run = StationRun(sid, _StationProvider(sid, f"serve {self.url}", self.clock))
+                control = VehiclesStayPluggedIn() if self.plan.unattended else None
+                provider = _StationProvider(sid, f"serve {self.url}", self.clock, control)
+                run = StationRun(sid, provider)
                 self.runs[sid] = run
                 run.task = asyncio.create_task(self._run(run, caps), name=f"lab-{sid}")
             elif status.state is StationState.WAITING:
@@ -450,6 +463,7 @@ class LabServer:
         options: dict[str, Any] = {
             "strict": self.plan.strict,
             "station": sid,
+            "unattended": self.plan.unattended,
             "capabilities": {
                 "name": caps.name,
                 "declared": caps.model_dump(mode="json", exclude_none=True),

@@ -374,17 +374,25 @@ class RunWriter:
                 )
 
     def finish(
-        self, *, finished_at: datetime, devices: Sequence[DeviceRef] | None = None
+        self,
+        *,
+        finished_at: datetime,
+        devices: Sequence[DeviceRef] | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Manifest:
         """Close all traces and the results file and mark the run finished in ``run.json``
         (replaced atomically). ``devices``: the run's devices as known at its end (a real
-        station's BootNotification identity), replacing the manifest's list when given.
-        Returns the final manifest."""
+        station's BootNotification identity), replacing the manifest's list when given;
+        ``options``: the run's options as known at its end (plain JSON, e.g. with what the
+        station advertised checked against its declaration), replacing the manifest's when
+        given. Returns the final manifest."""
         with self._lock:
             self._require_open()
             manifest = replace(self._manifest, finished_at=finished_at)
             if devices is not None:
                 manifest = replace(manifest, devices=tuple(devices))
+            if options is not None:
+                manifest = replace(manifest, options=options)
             self._close_files(strict=True)
             with _storage(self.run_dir / MANIFEST):
                 _replace_atomically(self.run_dir / MANIFEST, manifest_bytes(manifest))

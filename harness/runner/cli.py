@@ -730,6 +730,7 @@ async def _listen(
     folder: list[Path] = []
     live: ListenConsole | None = None
     identified: dict[str, DeviceRef] = {}
+    checked: dict[str, Any] = {}
 
     async def connected(endpoint: CsmsEndpoint) -> None:
         """The station's BootNotification identity, for the results and run.json; on its
@@ -740,7 +741,7 @@ async def _listen(
         provider.devices = (device,)
         click.echo(f"Station {device.id}: {device.label} {_identity_text(device)}".rstrip())
         if first:
-            await _cross_check(endpoint, caps)
+            checked.update(await _cross_check(endpoint, caps))
 
     try:
         if console is not None:
@@ -786,7 +787,9 @@ async def _listen(
                 on_step=None if live is None else live.step,
             )
             writer.finish(
-                finished_at=clock.now(), devices=tuple(identified.values()) or provider.devices
+                finished_at=clock.now(),
+                devices=tuple(identified.values()) or provider.devices,
+                options={**options, "declaration_check": checked} if checked else None,
             )
     finally:
         if live is not None:
@@ -808,10 +811,11 @@ CROSS_CHECK_TIMEOUT_S = 30.0
 """How long a listen run waits for the station's answer when reading what it advertises."""
 
 
-async def _cross_check(endpoint: CsmsEndpoint, caps: Capabilities) -> None:
+async def _cross_check(endpoint: CsmsEndpoint, caps: Capabilities) -> dict[str, Any]:
     """Warn about every field where the declaration disagrees with what the station
     advertises (:func:`harness.discover.differences`); a station that does not answer
-    costs a warning, never the run."""
+    costs a warning, never the run. Returns what ``run.json`` keeps of it
+    (``options.declaration_check``, see ``harness/results/FORMAT.md``)."""
     try:
         found = await advertised_by(
             endpoint.connection,
@@ -822,12 +826,17 @@ async def _cross_check(endpoint: CsmsEndpoint, caps: Capabilities) -> None:
         )
     except DiscoveryError as exc:
         click.echo(f"warning: could not read what the station advertises: {exc}", err=True)
-        return
+        return {"status": "unread", "station": endpoint.station_id, "error": str(exc)}
     problems = differences(found, caps.model_dump(mode="json"))
     for problem in problems:
         click.echo(f"warning: {problem}", err=True)
     if not problems:
         click.echo("The declaration agrees with what the station advertises.")
+    return {
+        "status": "differs" if problems else "agrees",
+        "station": endpoint.station_id,
+        "differences": problems,
+    }
 
 
 def _identity_text(device: DeviceRef) -> str:

@@ -105,7 +105,14 @@ class _Builtin:
                 **options,
             },
         )
-        self._station = runtime.SimulatedStation(config, clock=spec.clock, vehicle_params=params)
+        self._station = runtime.SimulatedStation(
+            config,
+            clock=spec.clock,
+            vehicle_params=params,
+            # The station is the device under test: the robustness cases' malformed frames
+            # are on purpose, so its complaints go to the debug log, not the console.
+            options=runtime.RuntimeOptions(violations_expected=True),
+        )
         self._control = _Control(self._station, params)
 
     @property

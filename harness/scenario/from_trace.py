@@ -16,13 +16,20 @@ other side as recorded:
   each step's note gives its recorded offset from the start), and each ``expect_request``
   waits for the recorded gap plus ``within_slack_s``.
 
+Clocks (:func:`side_clocks`): the recorder stamps frames with its own clock, while a side may
+run another (a simulator or harness at ``--speed``, a CSMS whose clock is off). Each side's
+clock is read from the instants it sends as "now" (``currentTime``, top-level ``timestamp``);
+recorded instants become ``${now±Ns}`` against the sender's clock and the gaps are measured
+in the replayed side's clock, so a replay at any ``--speed`` keeps them where the recording
+had them. Without such instants the recorder's clock is used.
+
 Default matchers (see :class:`~harness.scenario.redact.ValueMapper`): message ids are never
 compared (steps have none); RFC 3339 timestamps only need to be present in what the DUT
-sends and become ``${now±Ns}`` (the recorded offset from the frame's own time) in what the
-harness sends; texts (``status`` and every enumeration) exact; integers in fields named
-``…Id``/``…Level``/``…Number``/``…Count``/``…Interval`` exact, other numbers ``approx`` within
-the tolerance, decimal texts in ``value`` fields (1.6 sampled values) any decimal. A
-transaction id (``transactionId`` anywhere, so 1.6 ``transactionId`` and
+sends and become ``${now±Ns}`` (the recorded offset from the sender's own clock when it sent
+the frame) in what the harness sends; texts (``status`` and every enumeration) exact; integers
+in fields named ``…Id``/``…Level``/``…Number``/``…Count``/``…Interval`` exact, other numbers
+``approx`` within the tolerance, decimal texts in ``value`` fields (1.6 sampled values) any decimal.
+A transaction id (``transactionId`` anywhere, so 1.6 ``transactionId`` and
 2.x ``transactionInfo.transactionId``) the DUT assigns is stored (``store:``) and referred to
 afterwards; one the harness assigns becomes a parameter. Personal data — idTag /
 parentIdTag / idToken, any field named like *password*, *token*, *secret*, the
@@ -45,11 +52,17 @@ import yaml
 from harness.proxy.importers import RecordedFrame, Recording, Sender
 from harness.scenario.checks import known_actions
 from harness.scenario.fields import DutRole
-from harness.scenario.redact import Tolerance, ValueMapper
+from harness.scenario.redact import Tolerance, ValueMapper, is_timestamp, parse_timestamp
 from harness.scenario.steps import CallErrorCode
 from harness.versions import OcppVersion
 
-__all__ = ["FromTraceOptions", "scenario_from_recording", "scenario_yaml"]
+__all__ = [
+    "FromTraceOptions",
+    "SideClock",
+    "scenario_from_recording",
+    "scenario_yaml",
+    "side_clocks",
+]
 
 REQUIREMENT_ID: Final = "REPLAY"
 HOUSEKEEPING: Final = frozenset({"BootNotification", "Heartbeat", "StatusNotification"})
@@ -175,6 +188,99 @@ def _vehicle_change(payload: dict[str, Any], plugged: set[int]) -> tuple[str, in
     return None
 
 
+_NOW_FIELDS: Final = ("currentTime", "timestamp")
+"""Top-level payload fields that carry the sender's clock at the moment it sends: the CSMS's
+``currentTime`` (BootNotification, Heartbeat answers), a station's ``timestamp``
+(StatusNotification, Start/StopTransaction, TransactionEvent, ...)."""
+_SAME_SPEED: Final = 0.05
+"""A fitted clock speed within this of 1 is taken as 1 (stamps have whole seconds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SideClock:
+    """A side's clock as the recording shows it: its time (seconds after the recording's
+    first frame) at a frame's recorded offset is ``offset_s + speed × frame offset``.
+
+    The recorder stamps frames with its own clock; the sides may run another one (a
+    simulator or a harness at ``--speed``, a CSMS whose clock is off). Instants a side sends
+    (a profile's ``startSchedule``) are relative to *its* now, so they are taken against this
+    clock, not the recorder's."""
+
+    speed: float = 1.0
+    offset_s: float = 0.0
+
+    def at(self, frame_offset_s: float) -> float:
+        """The side's clock, in seconds after the recording's start, at ``frame_offset_s``."""
+        return self.offset_s + self.speed * frame_offset_s
+
+
+def _now_stamps(recording: Recording) -> dict[Sender, list[tuple[float, float]]]:
+    """Per sender, ``(frame offset, its clock)`` from every top-level ``currentTime`` /
+    ``timestamp`` it sent (in a CALL or a CALLRESULT), both in seconds after the start."""
+    stamps: dict[Sender, list[tuple[float, float]]] = {Sender.STATION: [], Sender.CSMS: []}
+    for frame in recording.frames:
+        message = frame.message()
+        if message is None:
+            continue
+        payload = message[3] if message[0] == 2 and len(message) == 4 else None
+        if message[0] == 3 and len(message) == 3:
+            payload = message[2]
+        if not isinstance(payload, dict):
+            continue
+        for name in _NOW_FIELDS:
+            value = payload.get(name)
+            if isinstance(value, str) and is_timestamp(value):
+                clock_s = (parse_timestamp(value) - recording.started_at).total_seconds()
+                stamps[frame.sender].append((frame.offset_s, clock_s))
+                break
+    return stamps
+
+
+def _fit(points: list[tuple[float, float]], speed: float | None) -> SideClock | None:
+    """The clock through ``points`` (least squares; ``speed`` given: only the offset)."""
+    if not points:
+        return None
+    n = len(points)
+    mean_x = sum(x for x, _ in points) / n
+    mean_y = sum(y for _, y in points) / n
+    if speed is None:
+        spread = sum((x - mean_x) ** 2 for x, _ in points)
+        if n < 2 or max(x for x, _ in points) - min(x for x, _ in points) < 1.0:
+            return None
+        fitted = sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+        if fitted <= 0:
+            return None
+        speed = 1.0 if abs(fitted - 1.0) < _SAME_SPEED else fitted
+    return SideClock(speed=speed, offset_s=mean_y - speed * mean_x)
+
+
+def side_clocks(recording: Recording) -> dict[Sender, SideClock]:
+    """Each side's clock from the instants it sent (:class:`SideClock`). A side with a
+    single instant takes the other side's speed (stations set their clock from the CSMS's);
+    a side with none takes the other side's clock; with none at all, the recorder's."""
+    stamps = _now_stamps(recording)
+    fitted = {side: _fit(points, None) for side, points in stamps.items()}
+    clocks: dict[Sender, SideClock] = {}
+    for side in Sender:
+        own = fitted[side]
+        other = fitted[side.other]
+        if own is None:
+            own = _fit(stamps[side], other.speed if other is not None else 1.0)
+        if own is None:
+            other_points = stamps[side.other]
+            own = other or _fit(other_points, 1.0) or SideClock()
+        clocks[side] = own
+    return clocks
+
+
+def _clock_note(clocks: dict[Sender, SideClock], replayed: Sender) -> str:
+    """Says so when a side's clock ran at another speed than the recorder's."""
+    speed = clocks[replayed].speed
+    if speed == 1.0:
+        return ""
+    return f", in the {replayed.value}'s clock ({speed:.3g}× the recorder's)"
+
+
 def _case_id(recording: Recording, options: FromTraceOptions) -> str:
     if options.case_id is not None:
         return options.case_id
@@ -193,6 +299,9 @@ def scenario_from_recording(recording: Recording, options: FromTraceOptions) -> 
     dut = Sender(options.role.value)
     mapper = ValueMapper(serials=options.redact_serials, tolerance=options.tolerance)
     scale = options.time_scale
+    clocks = side_clocks(recording)
+    timeline = clocks[dut.other]
+    """The replayed side's clock: the harness keeps its gaps (its waits, the DUT's delays)."""
     steps: list[dict[str, Any]] = []
     previous_s = 0.0
     housekeeping = 0
@@ -208,7 +317,7 @@ def scenario_from_recording(recording: Recording, options: FromTraceOptions) -> 
             if vehicle is not None:
                 action, evse = vehicle
                 at_s = call.frame.offset_s
-                gap_s = max(0.0, at_s - previous_s) * scale
+                gap_s = max(0.0, timeline.at(at_s) - timeline.at(previous_s)) * scale
                 where = f"recorded at +{at_s:.3f} s (line {call.frame.line})"
                 if gap_s >= options.min_wait_s:
                     steps.append({"kind": "wait", "duration_s": round(gap_s, 3), "note": where})
@@ -218,8 +327,8 @@ def scenario_from_recording(recording: Recording, options: FromTraceOptions) -> 
             previous_s = call.answer.offset_s if call.answer is not None else call.frame.offset_s
             continue
         at_s = call.frame.offset_s
-        gap_s = max(0.0, at_s - previous_s) * scale
-        sent_at = recording.started_at + timedelta(seconds=at_s)
+        gap_s = max(0.0, timeline.at(at_s) - timeline.at(previous_s)) * scale
+        sent_at = recording.started_at + timedelta(seconds=clocks[call.frame.sender].at(at_s))
         where = f"recorded at +{at_s:.3f} s (line {call.frame.line})"
         if call.frame.sender is not dut:
             if gap_s >= options.min_wait_s:
@@ -251,7 +360,8 @@ def scenario_from_recording(recording: Recording, options: FromTraceOptions) -> 
                 "expect": mapper.matcher(call.payload, fresh=frozenset(stores)),
             }
             if call.result and call.answer is not None:
-                answered_at = recording.started_at + timedelta(seconds=call.answer.offset_s)
+                answered_s = clocks[call.answer.sender].at(call.answer.offset_s)
+                answered_at = recording.started_at + timedelta(seconds=answered_s)
                 step["respond_with"] = mapper.payload(call.result, sent_at=answered_at)
             elif call.error_code is not None:
                 step["note"] = (
@@ -268,7 +378,8 @@ def scenario_from_recording(recording: Recording, options: FromTraceOptions) -> 
         f"replayed, {housekeeping} of the station's BootNotification/Heartbeat/"
         "StatusNotification requests left to the runner's default answers, "
         f"{skipped} other frames skipped (invalid, binary or unanswered answers); "
-        f"recorded gaps scaled by {scale:g}. Personal data is replaced by parameters."
+        f"recorded gaps scaled by {scale:g}{_clock_note(clocks, dut.other)}. Personal data "
+        "is replaced by parameters."
     )
     role_word = "charging station" if options.role is DutRole.STATION else "CSMS"
     return {

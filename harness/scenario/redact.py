@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 __all__ = ["Tolerance", "ValueMapper", "is_personal_field", "is_timestamp"]
@@ -63,6 +63,12 @@ def is_personal_field(name: str, *, serials: bool = False) -> bool:
 
 def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("z", "Z").replace(" ", "T"))
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An RFC 3339 text (:func:`is_timestamp`) as an aware date-time (no offset: UTC)."""
+    value = _parse_time(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +162,7 @@ class ValueMapper:
             known = self.known_id(value)
             return f"${{{known or self.id_parameter(value)}}}"
         if is_timestamp(value):
-            offset = round((_parse_time(value) - sent_at).total_seconds())
+            offset = round((parse_timestamp(value) - sent_at).total_seconds())
             return "${now}" if offset == 0 else f"${{now{offset:+d}s}}"
         if isinstance(value, str):
             return self.scrub_text(_literal(value))

@@ -130,6 +130,10 @@ class RuntimeOptions:
     keep_trace: bool = False
     """Keep every frame in memory (``station.connection.session.trace``): for tests; a
     station that runs for hours would grow without bound."""
+    violations_expected: bool = False
+    """The station is a device under test that the harness sends malformed frames on
+    purpose (robustness cases): log the CSMS's protocol violations at debug level, not as
+    warnings (:class:`~harness.connection.OcppConnection`)."""
 
 
 @dataclass(slots=True)
@@ -363,6 +367,7 @@ class SimulatedStation:
             validate_outgoing=not self.config.faults,
             default_timeout_s=self._timeout_s,
             keep_trace=self.options.keep_trace,
+            violations_expected=self.options.violations_expected,
         )
         self._conn = conn
         self.stats.connected = True

@@ -153,3 +153,37 @@ async def test_the_browser_answers_first_and_the_mqtt_prompt_is_cleared(
         await asyncio.wait_for(reader, 10)
     assert payloads[-1] == b""
     assert [(a["by"], a["where"]) for a in _recorded(tmp_path)] == [("browser", "lab tablet")]
+
+
+async def test_a_prompt_read_from_a_pipe_ends_its_own_line() -> None:
+    out = io.StringIO()
+    pipe = _Pipe()
+    terminal = TerminalChannel(stdin=pipe.stdin, stdout=out)
+    try:
+        asking = asyncio.create_task(terminal.ask("CP1", "CP1-1", "Plug in", yes_no=False))
+        await _until(lambda: "Plug in" in out.getvalue())
+        pipe.type("\n")
+        assert await asyncio.wait_for(asking, 10) is True
+    finally:
+        pipe.close()
+    assert out.getvalue().endswith(">>> [CP1] Plug in [Enter] \n")  # a verdict line may follow
+
+
+async def test_a_terminal_prompt_answered_elsewhere_ends_its_line() -> None:
+    out = io.StringIO()
+    read_fd, write_fd = os.pipe()
+    with _TtyPipe(os.fdopen(read_fd, "rb")) as stdin, os.fdopen(write_fd, "w"):
+        terminal = TerminalChannel(stdin=stdin, stdout=out)
+        asking = asyncio.create_task(terminal.ask("CP1", "CP1-1", "Plug in", yes_no=False))
+        await _until(lambda: "Plug in" in out.getvalue())
+        assert not out.getvalue().endswith("\n")  # on a terminal the cursor waits after it
+        asking.cancel()  # answered in the browser
+        await asyncio.gather(asking, return_exceptions=True)
+        assert out.getvalue().endswith(">>> [CP1] Plug in [Enter] \n")
+
+
+class _TtyPipe(io.TextIOWrapper):
+    """A pipe's reading end that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True

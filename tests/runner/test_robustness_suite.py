@@ -92,3 +92,37 @@ def test_the_same_seed_sends_the_same_frames_and_a_new_seed_others(
     assert len(first) == 8
     assert first == again
     assert first != other
+
+
+@pytest.mark.parametrize("level", ["WARNING", "DEBUG"])
+def test_the_expected_complaints_of_the_fuzzed_station_go_to_the_debug_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], level: str
+) -> None:
+    """Issue #19: the simulated station's answers to the malformed frames sent on purpose
+    (``protocol_violation``, some 240 of them in the suite) are not warnings on the console;
+    they are in the debug log for who asks for it."""
+    code = main(
+        [
+            "--log-level",
+            level,
+            "run",
+            "ROB-01",
+            "--ocpp",
+            "1.6",
+            "--fleet",
+            fleet(tmp_path),
+            "--param",
+            "count=4",
+            "--out",
+            str(tmp_path / "runs"),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 0, captured.out
+    assert re.search(r"ROB-01 .* PASS", captured.out), captured.out
+    violations = [line for line in captured.err.splitlines() if "protocol_violation" in line]
+    if level == "WARNING":
+        assert violations == [], captured.err
+    else:
+        assert violations, captured.err
+        assert all("debug" in line for line in violations), violations
