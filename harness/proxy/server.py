@@ -29,6 +29,8 @@ the proxy needs the subprotocol chosen per connection from the upstream's answer
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import ssl as ssl_lib
 from collections.abc import Sequence
@@ -49,6 +51,7 @@ from harness.clock import Clock
 from harness.logs import get_logger
 from harness.proxy.recorder import ConnectionRecorder, FrameSource, RecordingStats, TraceWriter
 from harness.results.store import RunWriter
+from harness.security.redaction import redact
 from harness.transport.base import fit_close_reason
 from harness.transport.ws import (
     DEFAULT_MAX_FRAME_BYTES,
@@ -224,6 +227,9 @@ class RecordingProxy:
             )
         except InvalidStatus as exc:
             body = exc.response.body.decode("utf-8", errors="replace").strip()
+            # A careless CSMS may echo the credentials (or a password put in the user field):
+            # they go no further than upstream — not to the logs, nor back in the body.
+            body = redact(body, secrets=_credentials(headers.get("Authorization"), station_id))
             status = exc.response.status_code
             return self._refuse(conn, status, f"upstream refused: HTTP {status}: {body}")
         except (InvalidHandshake, OSError, TimeoutError) as exc:
@@ -322,3 +328,17 @@ class RecordingProxy:
         except ConnectionClosed:
             pass
         return src
+
+
+def _credentials(authorization: str | None, station_id: str) -> tuple[str, ...]:
+    """The secrets in an ``Authorization`` header: the header, its token, and the decoded
+    password and user (the user only when it is not the station id, e.g. a password put in
+    the user field); ``()`` without one."""
+    if not authorization:
+        return ()
+    token = authorization.strip().partition(" ")[2].strip()
+    found = [authorization.strip(), token]
+    with contextlib.suppress(binascii.Error, ValueError, UnicodeDecodeError):
+        user, _, password = base64.b64decode(token, validate=True).decode("utf-8").partition(":")
+        found += [password, user if user != station_id else ""]
+    return tuple(s for s in found if s)
