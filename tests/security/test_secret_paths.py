@@ -24,6 +24,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
+from harness.cli import main
 from harness.clock import ScaledClock
 from harness.console.hub import ConsoleHub
 from harness.logs import configure_logging
@@ -34,6 +35,8 @@ from harness.runner.operator import NoOperator
 from harness.scenario import load_case_file, resolve_parameters
 from harness.transport import OcppSubprotocol
 from tests.runner.helpers import CAPS
+
+CAPABILITIES = Path(__file__).parents[1] / "lab" / "sim-station.yaml"
 
 SECRET = "Key-never-shown-5150-abcdef"
 HEX = SECRET.encode().hex()
@@ -208,3 +211,26 @@ async def test_the_key_reaches_no_output_with_the_harness_as_station(
             run_dir = writer.run_dir
     assert any(m[:2] == [3, "cc-1"] for m in answered)  # the harness station got the key
     _assert_no_secret(_outputs(run_dir, results, logs), {"results.jsonl", "logs"})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("serve", "--port", "0", "--operator-mqtt", "mqtt://op:{secret}@127.0.0.1:99999"),
+        ("run", "--target", "listen", "127.0.0.1:0", "--lab-meter", "mqtt://op:{secret}@h:x/m"),
+    ],
+    ids=["serve --operator-mqtt", "run --lab-meter"],
+)
+def test_a_broker_password_in_a_bad_url_is_not_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    """A mistyped broker URL is bad input (exit 2) named in one line, without its password."""
+    (tmp_path / "cases.yaml").write_text(CSMS_ROLE_CASES)
+    command, *rest = (a.format(secret=SECRET) for a in args)
+    argv = [command, str(tmp_path / "cases.yaml"), *rest, "--out", str(tmp_path / "runs")]
+    argv += ["--capabilities", str(CAPABILITIES)]
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    terminal = captured.out + captured.err
+    assert "«redacted»" in terminal, terminal
+    assert SECRET not in terminal, terminal
