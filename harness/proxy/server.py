@@ -59,7 +59,7 @@ from harness.transport.ws import (
     station_id_from_path,
     transport_closed_from,
 )
-from harness.transport.ws_server import offered_subprotocols
+from harness.transport.ws_server import offered_subprotocols, shown_path
 
 __all__ = ["RecordingProxy"]
 
@@ -193,7 +193,7 @@ class RecordingProxy:
             "station_refused",
             status=status,
             reason=text,
-            path=conn.request.path if conn.request else None,
+            path=shown_path(conn.request.path) if conn.request else None,
         )
         return conn.respond(HTTPStatus(status), f"{text}\n")
 
@@ -205,7 +205,9 @@ class RecordingProxy:
         except (UnicodeDecodeError, InvalidHeader) as exc:
             return self._refuse(conn, 400, f"bad opening request: {exc}")
         if station_id is None:
-            return self._refuse(conn, 404, f"no charging station id in URL path {request.path!r}")
+            return self._refuse(
+                conn, 404, f"no charging station id in URL path {shown_path(request.path)!r}"
+            )
         headers = {}
         if "Authorization" in request.headers:
             # Security profiles 1/2: HTTP Basic credentials go upstream unchanged, never logged.

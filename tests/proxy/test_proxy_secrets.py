@@ -11,14 +11,18 @@ from http import HTTPStatus
 from pathlib import Path
 
 import pytest
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import InvalidStatus
 from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
 from harness.clock import ScaledClock
 from harness.logs import configure_logging
 from harness.proxy.server import RecordingProxy
 from harness.transport import HandshakeRefused, connect_ocpp
 from tests.proxy.helpers import new_writer
+from tests.transport.helpers import running_server
 
 PASSWORD = "Proxy-secret-0123456789"
 
@@ -72,3 +76,32 @@ async def test_credentials_echoed_by_the_csms_reach_no_output_of_the_proxy(
     for name, text in outputs.items():
         for secret in (PASSWORD, token):
             assert secret not in text, f"{secret!r} found in {name}:\n{text}"
+
+
+async def _refused_body(url: str) -> tuple[int, str]:
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(url, subprotocols=[Subprotocol("ocpp1.6")])
+    response = refused.value.response
+    return response.status_code, response.body.decode()
+
+
+@pytest.mark.parametrize("through_proxy", [False, True], ids=["listener", "proxy"])
+async def test_a_token_in_the_query_string_is_not_echoed_in_a_404(
+    tmp_path: Path, through_proxy: bool
+) -> None:
+    """A station that puts its password in the URL's query string and no id in the path:
+    the 404 (body and log line) names the path, not the query."""
+    logs = io.StringIO()
+    configure_logging(json_lines=True, level="DEBUG", stream=logs)
+    async with running_server() as (server, _accepted):
+        base = server.url("x").rpartition("/")[0]
+        if through_proxy:
+            async with RecordingProxy(upstream_url=base, writer=None, clock=ScaledClock()) as proxy:
+                base = proxy.url("x").rpartition("/")[0]
+                status, body = await _refused_body(f"{base}/?password={PASSWORD}")
+        else:
+            status, body = await _refused_body(f"{base}/?password={PASSWORD}")
+    assert status == 404
+    assert "no charging station id in URL path '/?…'" in body
+    for name, text in {"the 404 body": body, "logs": logs.getvalue()}.items():
+        assert PASSWORD not in text, f"found in {name}:\n{text}"
