@@ -272,6 +272,7 @@ async def _serve(
             now=clock.now,
             run_dir=run_dir,
             echo=lambda line: click.echo(line),
+            secrets=plan.secrets,
         )
         server = LabServer(
             plan,

@@ -26,6 +26,7 @@ from websockets.typing import Subprotocol
 
 from harness.cli import main
 from harness.clock import ScaledClock
+from harness.console import ANSWERS_FILE, ConsoleDesk
 from harness.console.hub import ConsoleHub
 from harness.logs import configure_logging
 from harness.results import CaseResult, Manifest, RunStore, new_run_id
@@ -234,3 +235,33 @@ def test_a_broker_password_in_a_bad_url_is_not_echoed(
     terminal = captured.out + captured.err
     assert "«redacted»" in terminal, terminal
     assert SECRET not in terminal, terminal
+
+
+class _Yes:
+    """An operator channel that answers yes at once."""
+
+    name = "mqtt"
+    where = "mqtt://127.0.0.1:1883"
+
+    async def ask(self, station_id: str, prompt_id: str, message: str, *, yes_no: bool) -> bool:
+        return True
+
+
+async def test_a_prompt_quoting_a_configured_password_is_recorded_without_it(
+    tmp_path: Path,
+) -> None:
+    """The operator-answers log (``operator-answers.jsonl`` in the run folder) hides the
+    configured passwords, as the rest of the run folder does."""
+    desk = ConsoleDesk(
+        channels=[_Yes()],
+        hub=None,
+        now=lambda: datetime.now(UTC),
+        run_dir=lambda _sid: tmp_path,
+        echo=lambda _line: None,
+        secrets=(SECRET,),
+    )
+    message = f"Set the station's Basic-auth password to {SECRET}, then confirm"
+    assert await desk.operator("CP-KEY").ask(message, yes_no=True) is True
+    [entry] = [json.loads(line) for line in (tmp_path / ANSWERS_FILE).read_text().splitlines()]
+    assert entry["answer"] is True
+    assert entry["message"] == "Set the station's Basic-auth password to «redacted», then confirm"
