@@ -27,7 +27,9 @@ from websockets.typing import Subprotocol
 from harness.cli import main
 from harness.clock import ScaledClock
 from harness.console import ANSWERS_FILE, ConsoleDesk
+from harness.console.cli import ConsoleSettings
 from harness.console.hub import ConsoleHub
+from harness.console.listen import ListenConsole
 from harness.logs import configure_logging
 from harness.results import CaseResult, Manifest, RunStore, new_run_id
 from harness.runner import AutoOperator, ListenProvider, PlannedCase, RunOptions, run_cases
@@ -265,3 +267,32 @@ async def test_a_prompt_quoting_a_configured_password_is_recorded_without_it(
     [entry] = [json.loads(line) for line in (tmp_path / ANSWERS_FILE).read_text().splitlines()]
     assert entry["answer"] is True
     assert entry["message"] == "Set the station's Basic-auth password to «redacted», then confirm"
+
+
+async def test_the_listen_consoles_answers_log_hides_the_configured_password(
+    tmp_path: Path,
+) -> None:
+    """The same for ``run --target listen``'s console (answers from the browser)."""
+    live = await ListenConsole.start(
+        ConsoleSettings(),
+        clock=ScaledClock(),
+        planned=["CASE"],
+        run_dir=lambda: tmp_path,
+        terminal=None,
+        echo=lambda _line: None,
+        secrets=(SECRET,),
+    )
+    try:
+        asking = asyncio.create_task(
+            live.operator.ask(f"Type {SECRET} on the station", yes_no=False)
+        )
+        async with asyncio.timeout(10):
+            while not live.hub.prompts:  # noqa: ASYNC110 (the hub has no event to wait on)
+                await asyncio.sleep(0.01)
+        [prompt_id] = live.hub.prompts
+        assert live.hub.answer(prompt_id, True, where="127.0.0.1 (test)")
+        assert await asyncio.wait_for(asking, 10) is True
+    finally:
+        await live.close()
+    [entry] = [json.loads(line) for line in (tmp_path / ANSWERS_FILE).read_text().splitlines()]
+    assert entry["message"] == "Type «redacted» on the station"
