@@ -216,6 +216,75 @@ async def test_the_key_reaches_no_output_with_the_harness_as_station(
     _assert_no_secret(_outputs(run_dir, results, logs), {"results.jsonl", "logs"})
 
 
+STATION_ROLE_CASE_201 = """
+id: BOOT201
+title: the CSMS accepts BootNotification
+suite: secrets
+ocpp_versions: ["2.0.1"]
+dut_role: csms
+requirements: [{id: R1, level: MUST, text: BootNotification is accepted}]
+steps:
+  - kind: send
+    action: BootNotification
+    payload:
+      reason: PowerUp
+      chargingStation: {model: simulated-station, vendorName: ocpp-harness}
+    expect: {status: Accepted}
+"""
+
+
+async def test_a_basic_auth_password_set_by_a_csms_reaches_no_output_of_the_station(
+    tmp_path: Path, logs: io.StringIO
+) -> None:
+    """OCPP 2.0.1: the CSMS sets ``SecurityCtrlr.BasicAuthPassword`` on the harness station
+    (SetVariables, the password in clear) and repeats it in an answer to nothing."""
+    answered: list[Any] = []
+    setting = {
+        "component": {"name": "SecurityCtrlr"},
+        "variable": {"name": "BasicAuthPassword"},
+        "attributeValue": SECRET,
+    }
+
+    async def csms(ws: ServerConnection) -> None:
+        async for text in ws:
+            message = json.loads(text)
+            answered.append(message)
+            if message[0] == 2 and message[2] == "BootNotification":
+                request = {"setVariableData": [setting]}
+                await ws.send(json.dumps([2, "sv-1", "SetVariables", request]))
+                await ws.send(json.dumps([3, "nothing-asked", {"setVariableData": [setting]}]))
+                answer = {"status": "Accepted", "currentTime": "2026-01-01T00:00:00Z"}
+                await ws.send(json.dumps([3, message[1], {**answer, "interval": 300}]))
+
+    path = tmp_path / "case.yaml"
+    path.write_text(STATION_ROLE_CASE_201)
+    [case] = load_case_file(path)
+    clock = ScaledClock(speed=1.0, start=datetime.now(UTC))
+    async with serve(csms, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp2.0.1")]) as server:
+        port = server.sockets[0].getsockname()[1]
+        url = f"ws://127.0.0.1:{port}/CP-KEY"
+        manifest = Manifest(
+            new_run_id(started_at=clock.now()), clock.now(), f"connect {url}",
+            (OcppSubprotocol.V201,),
+        )  # fmt: skip
+        with RunStore.create(tmp_path / "runs", manifest) as writer:
+            results = await run_cases_connect(
+                [PlannedCase(case, resolve_parameters(case))],
+                url=url,
+                writer=writer,
+                clock=clock,
+                operator=NoOperator(),
+                capabilities=csms_capabilities(["2.0.1"]),
+            )
+            writer.finish(finished_at=clock.now())
+            run_dir = writer.run_dir
+    assert any(m[:2] == [3, "sv-1"] for m in answered)  # the harness station got it
+    outputs = _outputs(run_dir, results, logs)
+    _assert_no_secret(outputs, {"results.jsonl", "logs"})
+    traces = "".join(text for name, text in outputs.items() if name.startswith("traces/"))
+    assert "BasicAuthPassword" in traces  # the frames are kept, the value hidden
+
+
 @pytest.mark.parametrize(
     "args",
     [
