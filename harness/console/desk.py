@@ -33,6 +33,7 @@ from harness.console.hub import ConsoleHub
 from harness.lab.operators import MqttDesk
 from harness.logs import get_logger
 from harness.runner.operator import Operator
+from harness.security.redaction import redact
 
 __all__ = ["ANSWERS_FILE", "AnswerChannel", "ConsoleDesk", "MqttChannel", "TerminalChannel"]
 
@@ -160,7 +161,8 @@ class ConsoleDesk:
 
     ``hub``: the console's (``None``: no browser); ``run_dir(station_id)``: the station's run
     folder, where answers are recorded (``None``: not created yet, the answer is only
-    logged); ``echo`` prints a line (who answered, when it was not the terminal).
+    logged); ``echo`` prints a line (who answered, when it was not the terminal);
+    ``secrets`` (configured passwords) are hidden in the recorded answers.
     """
 
     def __init__(
@@ -171,8 +173,10 @@ class ConsoleDesk:
         now: Callable[[], datetime],
         run_dir: Callable[[str], Path | None],
         echo: Callable[[str], None],
+        secrets: Sequence[str] = (),
     ) -> None:
         self._channels = tuple(channels)
+        self._secrets = tuple(secrets)
         self._hub = hub
         self._now = now
         self._run_dir = run_dir
@@ -247,6 +251,9 @@ class ConsoleDesk:
         return answer
 
     def _record(self, entry: dict[str, object]) -> None:
+        # A prompt may quote a configured password (e.g. one the operator is to set): the
+        # run folder never holds it, as everywhere else in it.
+        entry = redact(entry, secrets=self._secrets)
         folder = self._run_dir(str(entry["station"]))
         if folder is None:
             self._log.warning("operator_answer_not_recorded", reason="no run folder", **entry)

@@ -64,9 +64,11 @@ class ListenConsole:
         run_dir: Callable[[], Path | None],
         terminal: TerminalChannel | None,
         echo: Callable[[str], None],
+        secrets: Sequence[str] = (),
     ) -> ListenConsole:
         """Start the console (its address printed with ``echo``). ``terminal``: also ask
-        there (``None``: only in the browser)."""
+        there (``None``: only in the browser); ``secrets`` (configured passwords) are hidden
+        in the recorded operator answers."""
 
         def folder(_: str) -> Path | None:
             return run_dir()
@@ -78,6 +80,7 @@ class ListenConsole:
             now=clock.now,
             run_dir=folder,
             echo=echo,
+            secrets=secrets,
         )
         console = cls(hub, desk, planned=planned, run_dir=run_dir)
         console.server = await start_console(hub, settings, run_dir=folder, echo=echo)

@@ -11,8 +11,9 @@ its case is INCONCLUSIVE; the console still shows the runs.
 
 Exit status (:mod:`harness.exitcodes`, the most serious over the stations): 0 when every
 station's run passed, 1 on a FAIL, 3 when nothing failed but a case was INCONCLUSIVE (or no
-station came), 4 on an ERROR, 2 for bad input; serving without ``--stations`` ends with
-Ctrl-C (status 130).
+station came), 4 on an ERROR, 5 when a station's run folder could not be written (said in
+one line once the other stations finished), 2 for bad input; serving without ``--stations``
+ends with Ctrl-C (status 130).
 """
 
 from __future__ import annotations
@@ -288,6 +289,7 @@ async def _serve(
             now=clock.now,
             run_dir=run_dir,
             echo=lambda line: click.echo(line),
+            secrets=plan.secrets,
         )
         server = LabServer(
             plan,
@@ -310,9 +312,13 @@ async def _serve(
         summaries = server.summaries()
         for sid, summary in summaries.items():
             click.echo(f"{sid}: {summary.line()}")
+        storage = server.storage_errors()
+        for sid, reason in storage.items():
+            click.echo(f"error: [{sid}] {reason}", err=True)
         if not summaries:
             return int(ExitCode.INCONCLUSIVE)  # no station came: nothing was judged
-        return int(worst(*(s.exit_code for s in summaries.values())))
+        codes = [s.exit_code for s in summaries.values()]
+        return int(worst(*codes, *(ExitCode.STORAGE for _ in storage)))
     return int(ExitCode.HARNESS_ERROR)  # pragma: no cover (the stack does not swallow exceptions)
 
 

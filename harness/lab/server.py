@@ -46,6 +46,7 @@ from harness.results import (
     EventLog,
     Manifest,
     OutsideTrace,
+    RunStorageError,
     RunStore,
     RunStoreError,
     Summary,
@@ -158,6 +159,8 @@ class StationRun:
     results: list[CaseResult] = field(default_factory=list)
     run_dir: Path | None = None
     done: bool = False
+    storage_error: str | None = None
+    """Why its run folder could not be written (full disk, read-only folder); ``None``: it was."""
 
 
 class LabServer:
@@ -249,6 +252,15 @@ class LabServer:
             sid: Summary.of((r.verdict for r in run.results), strict=self.plan.strict)
             for sid, run in self.runs.items()
             if run.done
+        }
+
+    def storage_errors(self) -> dict[str, str]:
+        """Each finished station whose run folder could not be written, with the one-line
+        reason (the command then exits :attr:`~harness.exitcodes.ExitCode.STORAGE`)."""
+        return {
+            sid: run.storage_error
+            for sid, run in self.runs.items()
+            if run.done and run.storage_error is not None
         }
 
     # ------------------------------------------------------------ connections
@@ -446,6 +458,9 @@ class LabServer:
                     on_step=step,
                 )
                 writer.finish(finished_at=self.clock.now(), devices=run.provider.devices)
+        except RunStorageError as exc:
+            run.storage_error = str(exc)  # "cannot write the run folder: PATH: REASON"
+            self._echo(f"[{sid}] {exc}")
         except RunStoreError as exc:
             self._echo(f"[{sid}] cannot write the run folder: {exc}")
         finally:

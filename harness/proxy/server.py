@@ -29,6 +29,8 @@ the proxy needs the subprotocol chosen per connection from the upstream's answer
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import ssl as ssl_lib
 from collections.abc import Sequence
@@ -49,6 +51,7 @@ from harness.clock import Clock
 from harness.logs import get_logger
 from harness.proxy.recorder import ConnectionRecorder, FrameSource, RecordingStats, TraceWriter
 from harness.results.store import RunWriter
+from harness.security.redaction import redact
 from harness.transport.base import fit_close_reason
 from harness.transport.ws import (
     DEFAULT_MAX_FRAME_BYTES,
@@ -56,7 +59,7 @@ from harness.transport.ws import (
     station_id_from_path,
     transport_closed_from,
 )
-from harness.transport.ws_server import offered_subprotocols
+from harness.transport.ws_server import offered_subprotocols, shown_path
 
 __all__ = ["RecordingProxy"]
 
@@ -190,7 +193,7 @@ class RecordingProxy:
             "station_refused",
             status=status,
             reason=text,
-            path=conn.request.path if conn.request else None,
+            path=shown_path(conn.request.path) if conn.request else None,
         )
         return conn.respond(HTTPStatus(status), f"{text}\n")
 
@@ -202,7 +205,9 @@ class RecordingProxy:
         except (UnicodeDecodeError, InvalidHeader) as exc:
             return self._refuse(conn, 400, f"bad opening request: {exc}")
         if station_id is None:
-            return self._refuse(conn, 404, f"no charging station id in URL path {request.path!r}")
+            return self._refuse(
+                conn, 404, f"no charging station id in URL path {shown_path(request.path)!r}"
+            )
         headers = {}
         if "Authorization" in request.headers:
             # Security profiles 1/2: HTTP Basic credentials go upstream unchanged, never logged.
@@ -224,6 +229,9 @@ class RecordingProxy:
             )
         except InvalidStatus as exc:
             body = exc.response.body.decode("utf-8", errors="replace").strip()
+            # A careless CSMS may echo the credentials (or a password put in the user field):
+            # they go no further than upstream — not to the logs, nor back in the body.
+            body = redact(body, secrets=_credentials(headers.get("Authorization"), station_id))
             status = exc.response.status_code
             return self._refuse(conn, status, f"upstream refused: HTTP {status}: {body}")
         except (InvalidHandshake, OSError, TimeoutError) as exc:
@@ -322,3 +330,17 @@ class RecordingProxy:
         except ConnectionClosed:
             pass
         return src
+
+
+def _credentials(authorization: str | None, station_id: str) -> tuple[str, ...]:
+    """The secrets in an ``Authorization`` header: the header, its token, and the decoded
+    password and user (the user only when it is not the station id, e.g. a password put in
+    the user field); ``()`` without one."""
+    if not authorization:
+        return ()
+    token = authorization.strip().partition(" ")[2].strip()
+    found = [authorization.strip(), token]
+    with contextlib.suppress(binascii.Error, ValueError, UnicodeDecodeError):
+        user, _, password = base64.b64decode(token, validate=True).decode("utf-8").partition(":")
+        found += [password, user if user != station_id else ""]
+    return tuple(s for s in found if s)

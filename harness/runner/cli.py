@@ -753,6 +753,7 @@ async def _listen(
                 run_dir=lambda: folder[0] if folder else None,
                 terminal=terminal,
                 echo=click.echo,
+                secrets=secrets,
             )
             if not unattended:  # unattended: nobody answers, not even in the browser
                 operator = live.operator

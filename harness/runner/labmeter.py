@@ -49,6 +49,7 @@ from harness.clock import Clock, wall_floor
 from harness.logs import get_logger
 from harness.results import MeasurementSource
 from harness.runner.observations import LAB_MEASURANDS, MeterSample, ObservationLog, dut_time
+from harness.security.redaction import redact
 
 __all__ = [
     "DEFAULT_SILENT_S",
@@ -97,7 +98,7 @@ class LabMeterSettings:
     @classmethod
     def from_url(cls, url: str) -> LabMeterSettings:
         """Parse ``mqtt[s]://[user:password@]HOST[:PORT]/TOPIC[?silent_s=N&evse=N]``."""
-        where = f"--lab-meter {url!r}"
+        where = f"--lab-meter {redact(url)!r}"  # never its password
         parts = urlsplit(url)
         if parts.scheme not in {"mqtt", "mqtts"}:
             raise LabMeterError(f"{where}: expected mqtt://HOST:PORT/TOPIC or mqtts://…")

@@ -265,10 +265,12 @@ class OcppServer:
     async def _check_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        path = request.path
         expected = f"{self.path_prefix or ''}/{{stationId}}"
+        # Shown (logs, events, the HTTP body) without its query string: the station id is the
+        # last segment of the path, and a query may carry a token or password.
+        path = shown_path(request.path)
         try:
-            station_id = self._station_id(path)
+            station_id = self._station_id(request.path)
         except LookupError:
             return self._refuse(
                 connection,
@@ -530,3 +532,9 @@ def serve_ocpp(
         on_refused=on_refused,
         auth_throttle=auth_throttle,
     )
+
+
+def shown_path(path: str) -> str:
+    """``path`` as shown in refusals: ``/ocpp/CP1?token=…`` becomes ``/ocpp/CP1?…``."""
+    head, question, _ = path.partition("?")
+    return f"{head}?…" if question else head

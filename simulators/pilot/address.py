@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
+from harness.security.redaction import redact
+
 __all__ = ["DEFAULT_PREFIX", "MqttSettings", "PilotTopics"]
 
 DEFAULT_PREFIX = "ocpp-harness"
@@ -63,6 +65,7 @@ class MqttSettings:
         ``ValueError`` naming what is wrong with the URL.
         """
         parts = urlsplit(url)
+        url = redact(url)  # the errors below name the URL without its password
         if parts.scheme not in _PORTS:
             raise ValueError(
                 f"broker URL {url!r}: expected the scheme mqtt:// or mqtts://, got "

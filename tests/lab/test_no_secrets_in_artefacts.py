@@ -91,9 +91,11 @@ async def test_no_password_or_private_key_in_any_artefact(tmp_path: Path) -> Non
         probe = await serve.wait_for_line(r"probe at (wss://\S+)/<station-id>", timeout_s=60)
         common = (*debug, "simulate", "--csms", url, "--security-profile", "2", "--ca")
         common = (*common, str(certs / "ca.pem"), "--no-auto-start", "--meter-interval", "0")
-        bad, good, careful = await asyncio.gather(
+        # The refused stations first: with --stations 1, serve (and its probe) ends as soon as
+        # the good station's run is done, so a refused station still starting up then (a
+        # Python process takes seconds on a loaded machine) would find nothing to connect to.
+        bad, careful = await asyncio.gather(
             Child.start(*common, "--id-prefix", "LAB-BAD", env={PASSWORD_ENV: WRONG}),
-            Child.start(*common, "--id-prefix", "LAB-OK", env={PASSWORD_ENV: PASSWORD}),
             # The security probe: this station trusts only the lab CA, so it must refuse.
             Child.start(
                 *common[:5],
@@ -104,11 +106,14 @@ async def test_no_password_or_private_key_in_any_artefact(tmp_path: Path) -> Non
                 env={PASSWORD_ENV: PASSWORD},
             ),
         )
-        children += [bad, good, careful]
-        assert await careful.wait(timeout_s=120) == 1, careful.output
+        children += [bad, careful]
+        assert await careful.wait(timeout_s=180) == 1, careful.output
         assert "TLS refused: CERTIFICATE_VERIFY_FAILED" in careful.output
-        assert await bad.wait(timeout_s=120) == 1, bad.output  # refused every time
+        assert await bad.wait(timeout_s=180) == 1, bad.output  # refused every time
         assert "refused by the CSMS" in bad.output
+        await serve.wait_for_line(r"\[probe\] a station at 127\.0\.0\.1:", timeout_s=60)
+        good = await Child.start(*common, "--id-prefix", "LAB-OK", env={PASSWORD_ENV: PASSWORD})
+        children.append(good)
         assert await serve.wait(timeout_s=180) == 0, serve.output
         assert await good.wait(timeout_s=120) == 0, good.output
     finally:
