@@ -90,13 +90,13 @@ _CITED = ' class="cited"'
 _DIRECTIONS = {"out": "→ sent by harness", "in": "← received"}
 
 
-FRAME_ROWS_MAX = 300
+FRAME_ROWS_MAX = 100
 """A case page lists every frame of a trace up to this many; a longer one is abridged to
 about this many (see :func:`shown_frames`)."""
 RAW_CHARS_MAX = 4000
 """A frame's raw text is listed up to this many characters (a fuzzing case sends frames of
 megabytes); the trace file holds all of it."""
-_EDGE_FRAMES = 30
+_EDGE_FRAMES = 15
 _NEIGHBOURS = 3
 _PER_ACTION = 5
 
