@@ -33,11 +33,8 @@ from harness.results import (
     DeviceRef,
     Manifest,
     RunStore,
-    Summary,
-    Verdict,
     new_run_id,
 )
-from harness.results.compact import compact_run
 from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.fleet import FleetJob, default_jobs, run_fleet
 from harness.runner.identity import station_device
@@ -57,8 +54,8 @@ from harness.runner.operator import (
     TerminalOperator,
     VehiclesStayPluggedIn,
 )
+from harness.runner.output import InputProblem, Progress, finish_run
 from harness.runner.progress import format_duration
-from harness.runner.recap import not_applicable_lines, recap_blocks
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.selection import select_cases
 from harness.runner.targets import (
@@ -89,7 +86,6 @@ from harness.security.options import (
     secret_forms,
 )
 from harness.transport import DEFAULT_MAX_FRAME_BYTES, OcppSubprotocol
-from reports import DEFAULT_FORMATS, ReportError, ReportFormat, write_reports
 
 __all__ = ["DEFAULT_SIM_SPEED", "list_command", "run_command"]
 
@@ -107,15 +103,6 @@ _SUBPROTOCOL = {
     "2.1": OcppSubprotocol.V21,
 }
 _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}$")
-
-
-class InputProblem(click.ClickException):
-    """Bad input: shown as the message, exit status 2 (``ExitCode.BAD_INPUT``)."""
-
-    exit_code = int(ExitCode.BAD_INPUT)
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
 
 
 def _select(selectors: Sequence[str], keyword: str | None) -> list[Case]:
@@ -184,48 +171,6 @@ def _capabilities(path: Path | None, versions: tuple[str, ...]) -> Capabilities:
         return load_capabilities(path)
     except ScenarioLoadError as exc:
         raise InputProblem(str(exc)) from None
-
-
-class _Progress:
-    """One line per finished case, counted (``[ 12/148]``); on a terminal also the elapsed
-    time and an estimate of the time left (from the mean wall time per case so far), which
-    a log file or CI output does without."""
-
-    def __init__(self, total: int, *, strict: bool, terminal: bool | None = None) -> None:
-        self.total = total
-        self.strict = strict
-        self.done = 0
-        self.terminal = sys.stdout.isatty() if terminal is None else terminal
-        self.started = time.perf_counter()
-
-    def __call__(self, result: CaseResult) -> None:
-        self.done += 1
-        devices = "+".join(d.id for d in result.info.devices)
-        verdict = result.verdict.value
-        if result.verdict is Verdict.NON_STRICT:
-            verdict += " (counts as FAIL)" if self.strict else " (counts as pass)"
-        width = len(str(self.total))
-        line = (
-            f"[{self.done:>{width}}/{self.total}] {result.info.case_id:<16} {devices:<36} "
-            f"{verdict:<14} clock {result.clock_duration_s:8.1f} s  "
-            f"wall {result.wall_duration_s:6.2f} s"
-        )
-        if self.terminal:
-            elapsed = time.perf_counter() - self.started
-            left = elapsed / self.done * max(0, self.total - self.done)
-            line += f"  · {format_duration(elapsed)} elapsed, ETA {format_duration(left)}"
-        click.echo(line)
-
-
-def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
-    blocks = recap_blocks(results, strict=strict)
-    if blocks:
-        click.echo("\nRecap of cases that did not pass:")
-    for block in blocks:
-        click.echo("\n" + block)
-    skipped = not_applicable_lines(results)
-    if skipped:
-        click.echo("\n" + "\n".join(skipped))
 
 
 def _station_factory(faults: tuple[str, ...]) -> Any:
@@ -532,42 +477,6 @@ def _manifest(
     )
 
 
-def _finish(results: list[CaseResult], run_dir: Path, *, strict: bool, wall_s: float) -> int:
-    _recap(results, strict=strict)
-    summary = Summary.of((r.verdict for r in results), strict=strict)
-    click.echo(f"\n{summary.line()}  ({summary.breakdown()}; {wall_s:.1f} s)")
-    click.echo(f"Run folder: {run_dir}")
-    _compact(run_dir)
-    click.echo(f"Writing the report of {len(results)} case(s) ...")
-    _write_reports(run_dir, strict=strict)
-    return int(summary.exit_code)
-
-
-def _compact(run_dir: Path) -> None:
-    """Gzip the finished run's traces and series (:func:`harness.results.compact.compact_run`); a
-    failure costs nothing but space: every file stays readable, plain or compressed."""
-    try:
-        compact_run(run_dir)
-    except OSError as exc:
-        click.echo(f"warning: the run folder was not compacted: {exc}", err=True)
-
-
-def _write_reports(run_dir: Path, *, strict: bool) -> None:
-    """Write the HTML report and JUnit XML into ``RUN_DIR/report`` and name them.
-
-    A report that cannot be written costs no result: the run folder is complete already, and
-    ``ocpp-harness report RUN_DIR`` can try again; the verdicts decide the exit code.
-    """
-    try:
-        paths = write_reports(run_dir, run_dir / "report", DEFAULT_FORMATS, strict=strict)
-    except (ReportError, OSError) as exc:
-        click.echo(f"warning: the report could not be written: {exc}", err=True)
-        return
-    for fmt, path in paths.items():
-        label = {ReportFormat.HTML: "Report", ReportFormat.JUNIT: "JUnit"}.get(fmt, str(fmt.value))
-        click.echo(f"{label}: {path}")
-
-
 def _sim(
     planned: list[PlannedCase],
     caps: Capabilities,
@@ -656,10 +565,10 @@ def _sim(
             capabilities=caps,
             speed=speed,
             jobs=workers,
-            on_result=_Progress(sum(len(job.planned) for job in fleet), strict=strict),
+            on_result=Progress(sum(len(job.planned) for job in fleet), strict=strict),
         )
         writer.finish(finished_at=wall.now())
-    return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+    return finish_run(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
 
 
 async def _listen(
@@ -756,7 +665,7 @@ async def _listen(
             if not unattended:  # unattended: nobody answers, not even in the browser
                 operator = live.operator
 
-        progress = _Progress(len(planned), strict=strict)
+        progress = Progress(len(planned), strict=strict)
 
         def judged(result: CaseResult) -> None:
             if live is not None:
@@ -793,7 +702,7 @@ async def _listen(
             await live.close()
         if meter is not None:
             await meter.aclose()
-    return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+    return finish_run(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
 
 
 def _connect_countdown(remaining_s: float, total_s: float) -> None:
@@ -863,7 +772,6 @@ def _coverage(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     catalogue and the case files disagree)."""
     if not value or ctx.resilient_parsing:
         return
-    from harness.exitcodes import ExitCode
     from harness.runner.coverage import library_coverage, render_coverage
     from harness.runner.inputs import scenarios_root
 

@@ -984,7 +984,7 @@ class CaseEngine:
         amps = Decimal(str(caps.max_current_a))
         return amps if unit == "A" else amps * 230 * caps.supply_phases
 
-    # helpers for settled_step
+    # the step kinds' view of the engine (harness.runner.step_host.StepHost)
     def variables(self) -> Mapping[str, Any]:
         """The current parameters and stored variables."""
         return self._variables
