@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from harness.clock import Clock, ScaledClock
 from harness.console.cli import ConsoleSettings, console_options
@@ -103,6 +104,49 @@ _SUBPROTOCOL = {
     "2.1": OcppSubprotocol.V21,
 }
 _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}$")
+
+
+_TARGETS_OF: dict[str, tuple[str, ...]] = {
+    "versions": ("sim",),
+    "fleet": ("sim",),
+    "faults": ("sim",),
+    "jobs": ("sim",),
+    "speed": ("sim", "listen"),
+    "unattended": ("listen",),
+    "lab_meter_url": ("listen",),
+    "max_frame_bytes": ("listen",),
+    "max_messages_per_s": ("listen",),
+    "console": ("listen",),
+    "console_host": ("listen",),
+    "console_port": ("listen",),
+    "station_id": ("listen",),
+    "connect_timeout_s": ("listen",),
+    "reconnect_timeout_s": ("listen",),
+    "security_profile": ("listen",),
+    "password_file": ("listen",),
+    "cert": ("listen",),
+    "key": ("listen",),
+    "ca": ("listen",),
+    "case_pause_s": ("connect",),
+}
+"""``run`` options that apply to some targets only (by parameter name); the others apply to
+every target. An option given for a target it does not apply to is bad input (exit 2)."""
+
+
+def _check_target_options(ctx: click.Context, kind: str) -> None:
+    """Refuse an option given on the command line (or from the environment) that does not
+    apply to ``--target kind``, naming the option and the targets it applies to."""
+    given = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    for param in ctx.command.params:
+        targets = _TARGETS_OF.get(param.name or "")
+        if targets is None or kind in targets:
+            continue
+        if ctx.get_parameter_source(param.name or "") in given:
+            option = param.opts[0] if param.opts else param.name
+            raise InputProblem(
+                f"{option} applies to --target {' or '.join(targets)} only "
+                f"(this run is --target {kind})"
+            )
 
 
 def _select(selectors: Sequence[str], keyword: str | None) -> list[Case]:
@@ -218,9 +262,9 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     type=click.Choice(["1.6", "2.0.1", "2.1"]),
     help="OCPP version(s) of the simulated stations (default: what the cases use).",
 )
-@click.option("--fleet", type=click.Path(path_type=Path), help="Fleet file (vehicle models).")
+@click.option("--fleet", type=click.Path(path_type=Path), help="sim: fleet file (vehicle models).")
 @click.option(
-    "--station-fault", "faults", multiple=True, help="Make the simulated station misbehave."
+    "--station-fault", "faults", multiple=True, help="sim: make the simulated station misbehave."
 )
 @click.option("--capabilities", type=click.Path(path_type=Path), help="The DUT's declaration.")
 @click.option("--param", "params", multiple=True, help="[CASE_ID:]NAME=VALUE (repeatable).")
@@ -341,9 +385,14 @@ def run_command(
     """Run cases against a DUT: SUITES are suites (as `list` shows them), case ids, globs
     over case ids ('TC_K_*'), files or folders; none: the whole library.
 
-    The security options apply to ``--target listen`` (the harness is the CSMS).
+    Options whose help starts with "sim:", "listen:" or "connect:" apply to that target
+    only (the security options to listen: the harness is the CSMS); given for another
+    target, they are an error (exit 2).
     """
     kind, address, suites = _split_target(target, suites)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        _check_target_options(ctx, kind)
     cases = _select(suites, keyword)
     overrides = _overrides(params, params_file)
     problems = check_overrides(cases, overrides, known=_library_names(cases, overrides))
@@ -365,8 +414,6 @@ def run_command(
                 case_pause_s=case_pause_s,
             )
         )
-    if case_pause_s:
-        raise InputProblem("--case-pause applies to --target connect only")
     if kind == "listen":
         if capabilities is None:
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
@@ -412,12 +459,6 @@ def run_command(
                 declaration=_declaration(caps, capabilities),
             )
         )
-    if console:
-        raise InputProblem("--console needs --target listen (or use `serve`)")
-    if lab_meter_url is not None:
-        raise InputProblem("--lab-meter needs --target listen (a lab with a real station)")
-    if security_profile:
-        raise InputProblem("--security-profile applies to --target listen only")
     used = versions or tuple(sorted({str(v) for c in cases for v in c.ocpp_versions}))
     caps = _capabilities(capabilities, used or ("1.6",))
     try:
