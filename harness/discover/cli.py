@@ -11,7 +11,7 @@ import click
 from harness.discover.advertised import Origin, declaration_yaml
 from harness.discover.probe import DiscoveryError, discover
 from harness.exitcodes import ExitCode
-from harness.runner.cli import InputProblem
+from harness.runner.output import InputProblem
 from harness.scenario import ScenarioLoadError, load_capabilities
 
 __all__ = ["discover_command"]

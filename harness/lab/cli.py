@@ -47,8 +47,8 @@ from harness.lab.probes import (
     make_untrusted_certificate,
 )
 from harness.lab.server import LabPlan, LabServer
-from harness.runner.cli import InputProblem
 from harness.runner.inputs import RunnerInputError
+from harness.runner.output import InputProblem
 from harness.runner.run import PlannedCase, RunOptions
 from harness.runner.selection import select_cases
 from harness.scenario import (

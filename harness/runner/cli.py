@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from harness.clock import Clock, ScaledClock
 from harness.console.cli import ConsoleSettings, console_options
@@ -33,11 +34,8 @@ from harness.results import (
     DeviceRef,
     Manifest,
     RunStore,
-    Summary,
-    Verdict,
     new_run_id,
 )
-from harness.results.compact import compact_run
 from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.fleet import FleetJob, default_jobs, run_fleet
 from harness.runner.identity import station_device
@@ -57,8 +55,8 @@ from harness.runner.operator import (
     TerminalOperator,
     VehiclesStayPluggedIn,
 )
+from harness.runner.output import InputProblem, Progress, finish_run
 from harness.runner.progress import format_duration
-from harness.runner.recap import not_applicable_lines, recap_blocks
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.selection import select_cases
 from harness.runner.targets import (
@@ -89,7 +87,6 @@ from harness.security.options import (
     secret_forms,
 )
 from harness.transport import DEFAULT_MAX_FRAME_BYTES, OcppSubprotocol
-from reports import DEFAULT_FORMATS, ReportError, ReportFormat, write_reports
 
 __all__ = ["DEFAULT_SIM_SPEED", "list_command", "run_command"]
 
@@ -109,13 +106,47 @@ _SUBPROTOCOL = {
 _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}$")
 
 
-class InputProblem(click.ClickException):
-    """Bad input: shown as the message, exit status 2 (``ExitCode.BAD_INPUT``)."""
+_TARGETS_OF: dict[str, tuple[str, ...]] = {
+    "versions": ("sim",),
+    "fleet": ("sim",),
+    "faults": ("sim",),
+    "jobs": ("sim",),
+    "speed": ("sim", "listen"),
+    "unattended": ("listen",),
+    "lab_meter_url": ("listen",),
+    "max_frame_bytes": ("listen",),
+    "max_messages_per_s": ("listen",),
+    "console": ("listen",),
+    "console_host": ("listen",),
+    "console_port": ("listen",),
+    "station_id": ("listen",),
+    "connect_timeout_s": ("listen",),
+    "reconnect_timeout_s": ("listen",),
+    "security_profile": ("listen",),
+    "password_file": ("listen",),
+    "cert": ("listen",),
+    "key": ("listen",),
+    "ca": ("listen",),
+    "case_pause_s": ("connect",),
+}
+"""``run`` options that apply to some targets only (by parameter name); the others apply to
+every target. An option given for a target it does not apply to is bad input (exit 2)."""
 
-    exit_code = int(ExitCode.BAD_INPUT)
 
-    def show(self, file: Any = None) -> None:
-        click.echo(f"error: {self.format_message()}", err=True)
+def _check_target_options(ctx: click.Context, kind: str) -> None:
+    """Refuse an option given on the command line (or from the environment) that does not
+    apply to ``--target kind``, naming the option and the targets it applies to."""
+    given = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+    for param in ctx.command.params:
+        targets = _TARGETS_OF.get(param.name or "")
+        if targets is None or kind in targets:
+            continue
+        if ctx.get_parameter_source(param.name or "") in given:
+            option = param.opts[0] if param.opts else param.name
+            raise InputProblem(
+                f"{option} applies to --target {' or '.join(targets)} only "
+                f"(this run is --target {kind})"
+            )
 
 
 def _select(selectors: Sequence[str], keyword: str | None) -> list[Case]:
@@ -186,48 +217,6 @@ def _capabilities(path: Path | None, versions: tuple[str, ...]) -> Capabilities:
         raise InputProblem(str(exc)) from None
 
 
-class _Progress:
-    """One line per finished case, counted (``[ 12/148]``); on a terminal also the elapsed
-    time and an estimate of the time left (from the mean wall time per case so far), which
-    a log file or CI output does without."""
-
-    def __init__(self, total: int, *, strict: bool, terminal: bool | None = None) -> None:
-        self.total = total
-        self.strict = strict
-        self.done = 0
-        self.terminal = sys.stdout.isatty() if terminal is None else terminal
-        self.started = time.perf_counter()
-
-    def __call__(self, result: CaseResult) -> None:
-        self.done += 1
-        devices = "+".join(d.id for d in result.info.devices)
-        verdict = result.verdict.value
-        if result.verdict is Verdict.NON_STRICT:
-            verdict += " (counts as FAIL)" if self.strict else " (counts as pass)"
-        width = len(str(self.total))
-        line = (
-            f"[{self.done:>{width}}/{self.total}] {result.info.case_id:<16} {devices:<36} "
-            f"{verdict:<14} clock {result.clock_duration_s:8.1f} s  "
-            f"wall {result.wall_duration_s:6.2f} s"
-        )
-        if self.terminal:
-            elapsed = time.perf_counter() - self.started
-            left = elapsed / self.done * max(0, self.total - self.done)
-            line += f"  · {format_duration(elapsed)} elapsed, ETA {format_duration(left)}"
-        click.echo(line)
-
-
-def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
-    blocks = recap_blocks(results, strict=strict)
-    if blocks:
-        click.echo("\nRecap of cases that did not pass:")
-    for block in blocks:
-        click.echo("\n" + block)
-    skipped = not_applicable_lines(results)
-    if skipped:
-        click.echo("\n" + "\n".join(skipped))
-
-
 def _station_factory(faults: tuple[str, ...]) -> Any:
     from harness.runner import simstation
 
@@ -273,9 +262,9 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     type=click.Choice(["1.6", "2.0.1", "2.1"]),
     help="OCPP version(s) of the simulated stations (default: what the cases use).",
 )
-@click.option("--fleet", type=click.Path(path_type=Path), help="Fleet file (vehicle models).")
+@click.option("--fleet", type=click.Path(path_type=Path), help="sim: fleet file (vehicle models).")
 @click.option(
-    "--station-fault", "faults", multiple=True, help="Make the simulated station misbehave."
+    "--station-fault", "faults", multiple=True, help="sim: make the simulated station misbehave."
 )
 @click.option("--capabilities", type=click.Path(path_type=Path), help="The DUT's declaration.")
 @click.option("--param", "params", multiple=True, help="[CASE_ID:]NAME=VALUE (repeatable).")
@@ -396,9 +385,14 @@ def run_command(
     """Run cases against a DUT: SUITES are suites (as `list` shows them), case ids, globs
     over case ids ('TC_K_*'), files or folders; none: the whole library.
 
-    The security options apply to ``--target listen`` (the harness is the CSMS).
+    Options whose help starts with "sim:", "listen:" or "connect:" apply to that target
+    only (the security options to listen: the harness is the CSMS); given for another
+    target, they are an error (exit 2).
     """
     kind, address, suites = _split_target(target, suites)
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        _check_target_options(ctx, kind)
     cases = _select(suites, keyword)
     overrides = _overrides(params, params_file)
     problems = check_overrides(cases, overrides, known=_library_names(cases, overrides))
@@ -420,8 +414,6 @@ def run_command(
                 case_pause_s=case_pause_s,
             )
         )
-    if case_pause_s:
-        raise InputProblem("--case-pause applies to --target connect only")
     if kind == "listen":
         if capabilities is None:
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
@@ -467,12 +459,6 @@ def run_command(
                 declaration=_declaration(caps, capabilities),
             )
         )
-    if console:
-        raise InputProblem("--console needs --target listen (or use `serve`)")
-    if lab_meter_url is not None:
-        raise InputProblem("--lab-meter needs --target listen (a lab with a real station)")
-    if security_profile:
-        raise InputProblem("--security-profile applies to --target listen only")
     used = versions or tuple(sorted({str(v) for c in cases for v in c.ocpp_versions}))
     caps = _capabilities(capabilities, used or ("1.6",))
     try:
@@ -530,42 +516,6 @@ def _manifest(
         ocpp_versions=tuple(_SUBPROTOCOL[v] for v in versions),
         options=options,
     )
-
-
-def _finish(results: list[CaseResult], run_dir: Path, *, strict: bool, wall_s: float) -> int:
-    _recap(results, strict=strict)
-    summary = Summary.of((r.verdict for r in results), strict=strict)
-    click.echo(f"\n{summary.line()}  ({summary.breakdown()}; {wall_s:.1f} s)")
-    click.echo(f"Run folder: {run_dir}")
-    _compact(run_dir)
-    click.echo(f"Writing the report of {len(results)} case(s) ...")
-    _write_reports(run_dir, strict=strict)
-    return int(summary.exit_code)
-
-
-def _compact(run_dir: Path) -> None:
-    """Gzip the finished run's traces and series (:func:`harness.results.compact.compact_run`); a
-    failure costs nothing but space: every file stays readable, plain or compressed."""
-    try:
-        compact_run(run_dir)
-    except OSError as exc:
-        click.echo(f"warning: the run folder was not compacted: {exc}", err=True)
-
-
-def _write_reports(run_dir: Path, *, strict: bool) -> None:
-    """Write the HTML report and JUnit XML into ``RUN_DIR/report`` and name them.
-
-    A report that cannot be written costs no result: the run folder is complete already, and
-    ``ocpp-harness report RUN_DIR`` can try again; the verdicts decide the exit code.
-    """
-    try:
-        paths = write_reports(run_dir, run_dir / "report", DEFAULT_FORMATS, strict=strict)
-    except (ReportError, OSError) as exc:
-        click.echo(f"warning: the report could not be written: {exc}", err=True)
-        return
-    for fmt, path in paths.items():
-        label = {ReportFormat.HTML: "Report", ReportFormat.JUNIT: "JUnit"}.get(fmt, str(fmt.value))
-        click.echo(f"{label}: {path}")
 
 
 def _sim(
@@ -656,10 +606,10 @@ def _sim(
             capabilities=caps,
             speed=speed,
             jobs=workers,
-            on_result=_Progress(sum(len(job.planned) for job in fleet), strict=strict),
+            on_result=Progress(sum(len(job.planned) for job in fleet), strict=strict),
         )
         writer.finish(finished_at=wall.now())
-    return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+    return finish_run(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
 
 
 async def _listen(
@@ -758,7 +708,7 @@ async def _listen(
             if not unattended:  # unattended: nobody answers, not even in the browser
                 operator = live.operator
 
-        progress = _Progress(len(planned), strict=strict)
+        progress = Progress(len(planned), strict=strict)
 
         def judged(result: CaseResult) -> None:
             if live is not None:
@@ -797,7 +747,7 @@ async def _listen(
             await live.close()
         if meter is not None:
             await meter.aclose()
-    return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+    return finish_run(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
 
 
 def _connect_countdown(remaining_s: float, total_s: float) -> None:
@@ -873,7 +823,6 @@ def _coverage(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     catalogue and the case files disagree)."""
     if not value or ctx.resilient_parsing:
         return
-    from harness.exitcodes import ExitCode
     from harness.runner.coverage import library_coverage, render_coverage
     from harness.runner.inputs import scenarios_root
 

@@ -45,6 +45,7 @@ from harness.results import (
     new_run_id,
 )
 from harness.runner.operator import Operator, TerminalOperator
+from harness.runner.output import InputProblem, Progress, finish_run
 from harness.runner.run import PlannedCase
 from harness.runner.station_role import (
     StationCaseEngine,
@@ -300,8 +301,6 @@ async def run_connect(
 ) -> int:
     """``ocpp-harness run --target connect URL``: run, print, report; the exit status.
     ``case_pause_s``: seconds between cases (``--case-pause``)."""
-    from harness.runner import cli  # the shared progress/recap printing
-
     wall0 = time.perf_counter()
     csms_cases = [p for p in planned if p.case.dut_role is DutRole.CSMS]
     for item in csms_cases:
@@ -316,7 +315,7 @@ async def run_connect(
                     run="000000000000",
                 )
         except ValueError as exc:  # bad input: exit 2 before anything runs
-            raise cli.InputProblem(f"{item.case.id}: {exc}") from None
+            raise InputProblem(f"{item.case.id}: {exc}") from None
     versions = sorted({str(v) for p in csms_cases for v in p.case.ocpp_versions}) or ["1.6"]
     caps = capabilities or csms_capabilities(versions)
     clock = ScaledClock(speed=1.0, start=datetime.now(UTC))
@@ -338,7 +337,7 @@ async def run_connect(
             operator=operator or TerminalOperator(stdin=sys.stdin, stdout=sys.stdout),
             capabilities=caps,
             case_pause_s=case_pause_s,
-            on_result=cli._Progress(len(planned), strict=strict),
+            on_result=Progress(len(planned), strict=strict),
         )
         writer.finish(finished_at=clock.now())
-    return cli._finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+    return finish_run(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)

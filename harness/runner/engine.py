@@ -58,6 +58,7 @@ from harness.runner.operator import (
 from harness.runner.progress import WaitProgress, countdown_sleep
 from harness.runner.settled_step import run_settled
 from harness.runner.stall import StallMonitor
+from harness.runner.verdicts import CaseRecord
 from harness.scenario import (
     Capabilities,
     Case,
@@ -83,7 +84,6 @@ from harness.scenario import (
     match,
     resolve_int,
     resolve_number,
-    resolve_text,
     substitute,
 )
 from harness.scenario.model import OUR_SOURCE
@@ -198,9 +198,8 @@ class CaseEngine:
         self._case_started = clock.now()
         self._version = OcppVersion(str(endpoint.version))
         self._variables: dict[str, Any] = {}
-        self._checks: list[CheckResult] = []
-        self._log: list[StepRecord] = []
-        self._counter = 0
+        self._record: CaseRecord
+        """The running case's checks and step log (set by :meth:`run`)."""
         self._armed: dict[int, Waiter] = {}
         self._sources: set[MeasurementSource] = set()
 
@@ -215,10 +214,10 @@ class CaseEngine:
         self._case = case
         self._case_started = self.clock.now()
         self._variables = dict(parameters)
-        self._checks, self._log, self._counter, self._armed = [], [], 0, {}
+        self._record = CaseRecord(case, clock=self.clock, variables=self._variables, notes=notes)
+        self._armed = {}
         self._sources = set()
         self.endpoint.observations.clear_case()
-        self._log = [StepRecord(self.clock.now(), 0, text) for text in notes]
         interruption: Interruption | None = None
         try:
             await self._steps(case.steps)
@@ -240,12 +239,12 @@ class CaseEngine:
         series = self.endpoint.observations.series(measured_by=measured_by)
         names = {s.name for s in series}
         checks = tuple(
-            replace(c, series=tuple(n for n in c.series if n in names)) for c in self._checks
+            replace(c, series=tuple(n for n in c.series if n in names)) for c in self._record.checks
         )
         measured = any(s.quantity.value != "limit" for s in series)
         return EngineOutcome(
             checks=checks,
-            steps=tuple(self._log),
+            steps=tuple(self._record.log),
             interruption=interruption,
             series=series,
             measurement_source=measured_by if measured else MeasurementSource.NONE,
@@ -295,9 +294,9 @@ class CaseEngine:
         return accepts
 
     async def _step(self, step: Step) -> None:
-        self._counter += 1
+        self._record.step += 1
         if self.on_step is not None and self._case is not None:
-            self.on_step(self._case.id, self._counter, step, self._variables)
+            self.on_step(self._case.id, self._record.step, step, self._variables)
         match step:
             case SetProfileStep() | ClearProfileStep():
                 await self._send(step.as_send(self._version), kind=step.kind)
@@ -344,15 +343,13 @@ class CaseEngine:
         shown = "; ".join(v.describe() for v in seen[:5])
         more = f"; and {len(seen) - 5} more" if len(seen) > 5 else ""
         frames = tuple(sorted({i for v in seen for i in v.frames}))
-        self._note(f"{len(seen)} protocol violation(s) of the DUT: {shown}{more}"[:500])
-        self._checks.append(
-            CheckResult.failed(
-                Requirement("OCPP-J", Level.MUST, first.requirement),
-                expected="every frame the DUT sends is a well-formed OCPP-J message of its "
-                "version, and every response answers a CALL the harness sent",
-                actual=f"{len(seen)} protocol violation(s): {shown}{more}",
-                frames=frames,
-            )
+        self._note(f"{len(seen)} protocol violation(s) of the DUT: {shown}{more}")
+        self._record.failed(
+            Requirement("OCPP-J", Level.MUST, first.requirement),
+            expected="every frame the DUT sends is a well-formed OCPP-J message of its "
+            "version, and every response answers a CALL the harness sent",
+            actual=f"{len(seen)} protocol violation(s): {shown}{more}",
+            frames=frames,
         )
 
     def _invalid_values(self) -> None:
@@ -362,33 +359,15 @@ class CaseEngine:
             return
         shown = "; ".join(what for _, what in bad[:5])
         more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
-        self._checks.append(
-            CheckResult.failed(
-                Requirement("OCPP-J", Level.MUST, "a sampled value is a decimal number"),
-                expected="every sampled value the DUT reports is a finite number",
-                actual=f"{len(bad)} value(s) not a finite number: {shown}{more}",
-                frames=tuple(sorted({f for f, _ in bad if f is not None})),
-            )
+        self._record.failed(
+            Requirement("OCPP-J", Level.MUST, "a sampled value is a decimal number"),
+            expected="every sampled value the DUT reports is a finite number",
+            actual=f"{len(bad)} value(s) not a finite number: {shown}{more}",
+            frames=tuple(sorted({f for f, _ in bad if f is not None})),
         )
 
     def _note(self, text: str) -> None:
-        self._log.append(StepRecord(self.clock.now(), self._counter - 1, text))
-
-    def _requirement(self, step: Step) -> Requirement:
-        case = self._case
-        assert case is not None
-        level = Level(case.step_level(step).value)
-
-        def text(value: str) -> str:
-            return resolve_text(value, variables=self._variables)
-
-        if step.requirement is not None:
-            found = case.requirement(step.requirement)
-            return Requirement(step.requirement, level, text(found.text) if found else "")
-        if case.requirements:
-            first = case.requirements[0]
-            return Requirement(first.id, level, text(first.text))
-        return Requirement(case.id, level, text(case.title))
+        self._record.note(text)
 
     def _judge(
         self,
@@ -401,63 +380,30 @@ class CaseEngine:
         series: tuple[str, ...] = (),
         declared: str | None = None,
     ) -> None:
-        """Record a judged step. ``declared`` (see :mod:`harness.runner.declared`): the DUT
-        answered "not supported" to a request its declaration promises — a failure is then
-        FAIL (at MUST) even in a precondition, and the Expected cites the field."""
-        requirement = self._requirement(step)
-        where = f"step {self._counter}"
-        if declared is not None and not ok:
-            expected = f"{expected} — {declared}"
-            requirement = replace(requirement, level=Level.MUST)
-        # A matcher's "got ..." quotes the DUT's answer: hide passwords there too.
-        expected, actual = redact(resolve_text(expected, variables=self._variables)), redact(actual)
-        if ok:
-            self._note(f"{where}: ok — {actual}"[:500])
-            if not step.precondition:
-                self._checks.append(
-                    CheckResult.passed(
-                        requirement, expected=expected, actual=actual, frames=frames, series=series
-                    )
-                )
-            return
-        policy = self.endpoint.policy_close if self.endpoint.closed else None
-        if policy is not None:
-            # Our own limit (size, rate) or policy (a newer connection) cut the DUT off: the
-            # requirement under test was not exercised to the end.
+        """Record a judged step (:meth:`CaseRecord.judge`); stops the case when a
+        precondition is not met. A failure after our own limit (size, rate) or policy (a newer
+        connection) cut the DUT off is INCONCLUSIVE instead: the requirement under test was
+        not exercised to the end."""
+        if not ok and self.endpoint.closed and self.endpoint.policy_close is not None:
             self._unjudgeable(
                 step,
-                expected=expected,
+                expected=expected if declared is None else f"{expected} — {declared}",
                 reason=f"{actual} — {self.endpoint.closed_text()}",
                 frames=frames,
                 series=series,
             )
             raise _Stop
-        self._note(f"{where}: not met — {actual}"[:500])
-        if declared is not None:
-            self._checks.append(
-                CheckResult.failed(
-                    requirement, expected=expected, actual=actual, frames=frames, series=series
-                )
-            )
-            if step.precondition:
-                raise _Stop
-            return
-        if step.precondition:
-            self._checks.append(
-                CheckResult.inconclusive(
-                    requirement,
-                    expected=expected,
-                    reason=f"setup ({where}) failed: {actual}",
-                    frames=frames,
-                    series=series,
-                )
-            )
-            raise _Stop
-        self._checks.append(
-            CheckResult.failed(
-                requirement, expected=expected, actual=actual, frames=frames, series=series
-            )
+        stop = self._record.judge(
+            step,
+            ok=ok,
+            expected=expected,
+            actual=actual,
+            frames=frames,
+            series=series,
+            declared=declared,
         )
+        if stop:
+            raise _Stop
 
     def _unjudgeable(
         self,
@@ -468,17 +414,9 @@ class CaseEngine:
         frames: tuple[int, ...] = (),
         series: tuple[str, ...] = (),
     ) -> None:
-        reason = redact(reason)
-        expected = resolve_text(expected, variables=self._variables)
-        self._note(f"step {self._counter}: cannot judge — {reason}"[:500])
-        self._checks.append(
-            CheckResult.inconclusive(
-                self._requirement(step),
-                expected=expected,
-                reason=reason,
-                frames=frames,
-                series=series,
-            )
+        self._note(f"step {self._record.step}: cannot judge — {reason}")
+        self._record.inconclusive(
+            step, expected=expected, reason=reason, frames=frames, series=series
         )
 
     # ------------------------------------------------------------------- send
@@ -984,7 +922,7 @@ class CaseEngine:
         amps = Decimal(str(caps.max_current_a))
         return amps if unit == "A" else amps * 230 * caps.supply_phases
 
-    # helpers for settled_step
+    # the step kinds' view of the engine (harness.runner.step_host.StepHost)
     def variables(self) -> Mapping[str, Any]:
         """The current parameters and stored variables."""
         return self._variables

@@ -29,7 +29,7 @@ from harness.robustness import Probe, generate_probes
 from harness.scenario import FuzzStep, Level, resolve_int, resolve_number
 
 if TYPE_CHECKING:
-    from harness.runner.engine import CaseEngine
+    from harness.runner.step_host import StepHost
 
 __all__ = ["run_fuzz"]
 
@@ -37,7 +37,7 @@ _SHOWN = 5
 """Wrong answers spelt out in a FAIL's text (all of them are counted)."""
 
 
-async def run_fuzz(engine: CaseEngine, step: FuzzStep) -> bool:
+async def run_fuzz(engine: StepHost, step: FuzzStep) -> bool:
     """Run ``step``; ``False`` when the DUT's connection closed (the case must stop)."""
     variables = engine.variables()
     seed = resolve_int(step.seed, variables=variables)

@@ -17,7 +17,7 @@ from harness.runner.settle import SettleJudge, SettleState
 from harness.scenario import ExpectSettledStep, Quantity, resolve_int, resolve_number
 
 if TYPE_CHECKING:
-    from harness.runner.engine import CaseEngine
+    from harness.runner.step_host import StepHost
 
 __all__ = ["run_settled"]
 
@@ -39,7 +39,7 @@ def _values(group: Sequence[MeterSample], quantity: Quantity) -> list[float]:
     return total[:1] or ([sum(phased)] if phased else [])
 
 
-def _limit(engine: CaseEngine, quantity: Quantity, evse: int, at: datetime) -> float | None:
+def _limit(engine: StepHost, quantity: Quantity, evse: int, at: datetime) -> float | None:
     limit = engine.mirror.limit_at(evse_id=evse, at=at)
     engine.endpoint.observations.record_limit(
         at, evse, None if limit.current_a is None else float(limit.current_a), "A"
@@ -51,7 +51,7 @@ def _limit(engine: CaseEngine, quantity: Quantity, evse: int, at: datetime) -> f
     return None if value is None else float(value)
 
 
-async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
+async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
     """Run one ``expect_settled`` step on ``engine`` and record its check."""
     variables = engine.variables()
     evse = resolve_int(step.evse, variables=variables)

@@ -28,8 +28,8 @@ overrides, and ``scenarios/schema/*.schema.json`` for the published schemas.
 
 from __future__ import annotations
 
+from harness.scenario.applicability import Applicability, selects
 from harness.scenario.capabilities import (
-    Applicability,
     Capabilities,
     ChargingRateUnit,
     Environment,
@@ -39,7 +39,6 @@ from harness.scenario.capabilities import (
     ProfileKind,
     ProfilePurpose,
     load_capabilities,
-    selects,
 )
 from harness.scenario.checks import check_case, check_raw_case
 from harness.scenario.errors import Problem, ScenarioLoadError, SourceLocation

@@ -37,17 +37,18 @@ Cases state their needs with a small vocabulary (:func:`parse_need`)::
 
 What a case needs of the *vehicle* is separate (``vehicle_needs``, judged against
 :class:`~harness.scenario.vehicle.VehicleFacts`: the simulated vehicle, or the declaration's
-optional ``vehicle:`` section; see :mod:`harness.scenario.vehicle`).
+optional ``vehicle:`` section; see :mod:`harness.scenario.vehicle`). Whether a case applies to a
+declared DUT is decided by :func:`harness.scenario.applicability.selects`.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -66,15 +67,10 @@ from harness.scenario.translate import problems_from_validation
 from harness.scenario.vehicle import VehicleFacts
 from harness.scenario.yamlsource import read_yaml
 
-if TYPE_CHECKING:
-    from harness.scenario.model import Case
-    from harness.scenario.steps import Step
-
 __all__ = [
     "FLAGS",
     "MINIMA",
     "SETS",
-    "Applicability",
     "Capabilities",
     "ChargingRateUnit",
     "Environment",
@@ -87,7 +83,6 @@ __all__ = [
     "known_need_names",
     "load_capabilities",
     "parse_need",
-    "selects",
 ]
 
 
@@ -347,79 +342,3 @@ NeedField = Annotated[
         }
     ),
 ]
-
-
-@dataclass(frozen=True)
-class Applicability:
-    """Whether a case can run against a DUT; if not, every reason (NOT_APPLICABLE)."""
-
-    case_id: str
-    reasons: tuple[str, ...]
-    versions: tuple[str, ...]
-    """The OCPP versions both the case and the DUT support (the runner picks from these)."""
-
-    @property
-    def runnable(self) -> bool:
-        """``True`` when nothing is missing."""
-        return not self.reasons
-
-    def __str__(self) -> str:
-        if self.runnable:
-            return f"{self.case_id}: runnable (OCPP {', '.join(self.versions)})"
-        return f"{self.case_id}: NOT_APPLICABLE — " + "; ".join(self.reasons)
-
-
-def _walk(steps: Iterable[Step], prefix: str) -> Iterator[tuple[str, Step]]:
-    """Every step with its path, entering repeats."""
-    for index, step in enumerate(steps):
-        where = f"{prefix}steps[{index}]"
-        yield where, step
-        if step.kind == "repeat":
-            yield from _walk(step.steps, f"{where}.")
-
-
-def selects(
-    case: Case,
-    capabilities: Capabilities,
-    *,
-    environment: Environment = Environment.SIMULATION,
-    vehicle: VehicleFacts | None = None,
-) -> Applicability:
-    """Decide whether ``case`` applies to the DUT that ``capabilities`` describes.
-
-    Checks the OCPP versions, the DUT role, every need, every vehicle need against
-    ``vehicle`` (the run's vehicle; ``None``: the declaration's ``vehicle:`` section, if
-    any — unknown facts never exclude), and — in a lab — that no step needs a simulated
-    vehicle (``set_soc``; plugging and unplugging become operator prompts).
-    All reasons are collected, not just the first.
-    """
-    reasons: list[str] = []
-    declared = [str(v) for v in capabilities.ocpp_versions]
-    versions = tuple(str(v) for v in case.ocpp_versions if str(v) in declared)
-    if not versions:
-        reasons.append(
-            f"applies to OCPP {', '.join(map(str, case.ocpp_versions))}; "
-            f"the DUT declares {', '.join(declared)}"
-        )
-    if case.dut_role != capabilities.role:
-        reasons.append(
-            f"is for a DUT that is a {case.dut_role}; the declaration says role: "
-            f"{capabilities.role}"
-        )
-    for need in case.needs:
-        why = need.unmet(capabilities)
-        if why is not None:
-            reasons.append(why)
-    facts = vehicle if vehicle is not None else capabilities.vehicle
-    for vehicle_need in case.vehicle_needs:
-        why = vehicle_need.unmet(facts)
-        if why is not None:
-            reasons.append(why)
-    if environment is Environment.LAB:
-        for where, step in _walk(case.steps, ""):
-            if step.kind == "vehicle" and not step.possible_in_lab:
-                reasons.append(
-                    f"{where} (vehicle {step.action}) needs a simulated vehicle; "
-                    "this run is in a lab"
-                )
-    return Applicability(case_id=case.id, reasons=tuple(reasons), versions=versions)

@@ -9,7 +9,8 @@ import click
 
 from harness.exitcodes import ExitCode
 from harness.proxy.importers import RecordingFormatError, Sender, load_recording
-from harness.scenario.capabilities import Environment, load_capabilities, selects
+from harness.scenario.applicability import selects
+from harness.scenario.capabilities import Environment, load_capabilities
 from harness.scenario.errors import ScenarioLoadError
 from harness.scenario.fields import DutRole
 from harness.scenario.from_trace import FromTraceOptions, scenario_from_recording, scenario_yaml

@@ -114,7 +114,7 @@ def test_lab_meter_url() -> None:
 
 def test_lab_meter_option_is_checked_before_the_run(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "ocpp16", "--lab-meter", "mqtt://127.0.0.1:1883/m"]) == 2
-    assert "--lab-meter needs --target listen" in capsys.readouterr().err
+    assert "--lab-meter applies to --target listen only" in capsys.readouterr().err
     argv = ["run", "ocpp16", "--target", "listen", "127.0.0.1:0", "--capabilities"]
     argv += ["scenarios/capabilities/sim-station.yaml", "--lab-meter", "mqtt://127.0.0.1/"]
     assert main(argv) == 2

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from harness.results import CaseResult, CheckResult, Verdict
-from harness.runner.cli import _Progress
 from harness.runner.operator import TerminalOperator
+from harness.runner.output import Progress
 from harness.runner.recap import not_applicable_lines, recap_blocks
 from tests.reports.builders import CP1, MUST, T0, ev, result
 
@@ -66,13 +66,13 @@ def test_progress_lines_count_and_show_an_eta_on_a_terminal(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     done = result("VP-01", (CP1, ev("ev-a")), Verdict.PASS)
-    plain = _Progress(3, strict=False, terminal=False)
+    plain = Progress(3, strict=False, terminal=False)
     plain(done)
     plain(done)
     lines = capsys.readouterr().out.splitlines()
     assert [line[:6] for line in lines] == ["[1/3] ", "[2/3] "]
     assert not any("ETA" in line for line in lines)
-    live = _Progress(12, strict=False, terminal=True)
+    live = Progress(12, strict=False, terminal=True)
     live(done)
     line = capsys.readouterr().out
     assert line.startswith("[ 1/12] VP-01")

@@ -37,12 +37,10 @@ from typing import Any
 
 from harness.clock import Clock
 from harness.results import (
-    CheckResult,
     Interruption,
     Level,
     MeasurementSource,
     Requirement,
-    StepRecord,
     Verdict,
 )
 from harness.runner.endpoint import CallOutcome
@@ -55,6 +53,7 @@ from harness.runner.station_role.endpoint import (
 )
 from harness.runner.station_role.judge import judge_composite_request, profile_purpose
 from harness.runner.station_role.trigger import hook_environment, make_csms_act
+from harness.runner.verdicts import CaseRecord
 from harness.scenario import (
     Case,
     ExpectProfileStep,
@@ -131,9 +130,8 @@ class StationCaseEngine:
         self.trigger_quiet_s = trigger_quiet_s
         self._case: Case | None = None
         self._variables: dict[str, Any] = {}
-        self._checks: list[CheckResult] = []
-        self._log: list[StepRecord] = []
-        self._counter = 0
+        self._record: CaseRecord
+        """The running case's checks and step log (set by :meth:`run`)."""
         self._armed: dict[int, Waiter] = {}
         self._judged: set[str] = set()
 
@@ -141,7 +139,8 @@ class StationCaseEngine:
         """Run ``case`` with resolved ``parameters``; never raises for the CSMS's faults."""
         self._case = case
         self._variables = dict(parameters)
-        self._checks, self._log, self._counter, self._armed = [], [], 0, {}
+        self._record = CaseRecord(case, clock=self.clock, variables=self._variables)
+        self._armed = {}
         self._judged = set()
         broken_before = len(self.endpoint.frame_violations)
         interruption: Interruption | None = None
@@ -162,8 +161,8 @@ class StationCaseEngine:
         self._judge_unsolicited()
         self._judge_frames(self.endpoint.frame_violations[broken_before:])
         return EngineOutcome(
-            checks=tuple(self._checks),
-            steps=tuple(self._log),
+            checks=tuple(self._record.checks),
+            steps=tuple(self._record.log),
             interruption=interruption,
             series=(),
             measurement_source=MeasurementSource.NONE,
@@ -207,16 +206,16 @@ class StationCaseEngine:
         return self.endpoint.arm(Waiter(action, accepts, respond))
 
     async def _step(self, step: Step) -> None:
-        self._counter += 1
+        self._record.step += 1
         try:
             await self._dispatch(step)
         except SubstitutionError as exc:
-            failed = [c for c in self._checks if c.verdict is Verdict.FAIL]
+            failed = [c for c in self._record.checks if c.verdict is Verdict.FAIL]
             if not failed:
                 raise  # the case refers to something never stored: a defect of the case
             # A variable an earlier step should have stored is missing because the CSMS
             # failed that step: this step cannot be judged (the failure is already recorded).
-            self._note(f"step {self._counter}: cannot run — {exc}")
+            self._note(f"step {self._record.step}: cannot run — {exc}")
             self._inconclusive(
                 step,
                 expected="a value stored by an earlier step",
@@ -251,50 +250,20 @@ class StationCaseEngine:
     # ------------------------------------------------------------------ verdicts
 
     def _note(self, text: str) -> None:
-        self._log.append(StepRecord(self.clock.now(), self._counter - 1, text[:2000]))
-
-    def _requirement(self, step: Step) -> Requirement:
-        case = self._case
-        assert case is not None
-        level = Level(case.step_level(step).value)
-        if step.requirement is not None:
-            found = case.requirement(step.requirement)
-            return Requirement(step.requirement, level, found.text if found else "")
-        if case.requirements:
-            first = case.requirements[0]
-            return Requirement(first.id, level, first.text)
-        return Requirement(case.id, level, case.title)
+        self._record.note(text)
 
     def _judge(
         self, step: Step, *, ok: bool, expected: str, actual: str, frames: tuple[int, ...] = ()
     ) -> None:
-        requirement = self._requirement(step)
-        where = f"step {self._counter}"
-        if ok:
-            self._note(f"{where}: ok — {actual}")
-            if not step.precondition:
-                self._checks.append(
-                    CheckResult.passed(requirement, expected=expected, actual=actual, frames=frames)
-                )
-            return
-        self._note(f"{where}: not met — {actual}")
-        if step.precondition:
-            self._inconclusive(
-                step, expected=expected, reason=f"setup ({where}) failed: {actual}", frames=frames
-            )
+        """Record a judged step (:meth:`CaseRecord.judge`); stops the case when a
+        precondition is not met."""
+        if self._record.judge(step, ok=ok, expected=expected, actual=actual, frames=frames):
             raise _Stop
-        self._checks.append(
-            CheckResult.failed(requirement, expected=expected, actual=actual, frames=frames)
-        )
 
     def _inconclusive(
         self, step: Step, *, expected: str, reason: str, frames: tuple[int, ...] = ()
     ) -> None:
-        self._checks.append(
-            CheckResult.inconclusive(
-                self._requirement(step), expected=expected, reason=reason, frames=frames
-            )
-        )
+        self._record.inconclusive(step, expected=expected, reason=reason, frames=frames)
 
     def _store(self, store: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
         for name, path in store.items():
@@ -420,7 +389,7 @@ class StationCaseEngine:
         if step.respond_with is not None and not request.answered_by_step and not problems:
             # The request came before this step was armed and got the station's default
             # answer, not the case's: what follows would not test what the case says.
-            self._note(f"step {self._counter}: {request.action} was answered by default")
+            self._note(f"step {self._record.step}: {request.action} was answered by default")
             self._inconclusive(
                 step,
                 expected=expected,
@@ -443,14 +412,12 @@ class StationCaseEngine:
                 f"{problems} — in {request.action} {_short(request.payload)} (no step expected it)"
             )
             self._note(f"unsolicited profile: {actual}")
-            self._checks.append(
-                CheckResult.failed(
-                    UNSOLICITED,
-                    expected="every profile the CSMS sends is one a conforming station "
-                    "accepts, within the station's declared maximum and units",
-                    actual=actual,
-                    frames=request.frames,
-                )
+            self._record.failed(
+                UNSOLICITED,
+                expected="every profile the CSMS sends is one a conforming station "
+                "accepts, within the station's declared maximum and units",
+                actual=actual,
+                frames=request.frames,
             )
 
     async def _wind_down(self) -> None:
@@ -474,14 +441,12 @@ class StationCaseEngine:
             return
         shown = "; ".join(what for what, _ in seen[:5])
         more = f"; and {len(seen) - 5} more" if len(seen) > 5 else ""
-        self._note(f"{len(seen)} protocol violation(s) of the CSMS: {shown}{more}"[:500])
-        self._checks.append(
-            CheckResult.failed(
-                Requirement("OCPP-J", Level.MUST, "every frame is a well-formed OCPP-J message"),
-                expected="every frame the CSMS sends is a well-formed OCPP-J message",
-                actual=f"{len(seen)} protocol violation(s): {shown}{more}",
-                frames=tuple(sorted({i for _, frames in seen for i in frames})),
-            )
+        self._note(f"{len(seen)} protocol violation(s) of the CSMS: {shown}{more}")
+        self._record.failed(
+            Requirement("OCPP-J", Level.MUST, "every frame is a well-formed OCPP-J message"),
+            expected="every frame the CSMS sends is a well-formed OCPP-J message",
+            actual=f"{len(seen)} protocol violation(s): {shown}{more}",
+            frames=tuple(sorted({i for _, frames in seen for i in frames})),
         )
 
     async def _wait(self, waiter: Waiter, within_s: float) -> CsmsRequest | None:
@@ -519,7 +484,7 @@ class StationCaseEngine:
             env=env,
         )
         for line in outcome.log:
-            self._note(f"step {self._counter}: {line}")
+            self._note(f"step {self._record.step}: {line}")
         if not outcome.ok:
             expected = f"the CSMS is made to act: {message}"
             self._inconclusive(step, expected=expected, reason=outcome.reason)
