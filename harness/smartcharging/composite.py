@@ -12,7 +12,10 @@ Rules, in the order they apply at each instant:
    its schedule has ended the next lower one takes over (OCA TC_072). Between a station-wide
    (EVSE 0) and an EVSE-specific profile at the same stack level, the EVSE-specific one wins.
 3. Demand: PriorityCharging (2.1, only while priority charging is active on the EVSE) over
-   TxProfile (only for the transaction that runs) over TxDefaultProfile.
+   TxProfile (only for the transaction that runs) over TxDefaultProfile. A TxProfile that is
+   valid (validFrom/validTo) for the running transaction overrules the TxDefaultProfile for
+   the whole transaction, also where its own schedule has not begun or has ended (1.6
+   §3.13.2, 2.0.1 K08; the OCA documents' TC_066/TC_K_41 expect it).
 4. Caps: ChargingStationMaxProfile (plus 2.1 LocalGeneration on EVSE 0, which adds to the
    station maximum) and ChargingStationExternalConstraints on EVSE 0 and on the EVSE: the
    limit is the minimum, the discharge limit the maximum (least negative); a setpoint is
@@ -21,9 +24,16 @@ Rules, in the order they apply at each instant:
    constraints), capped by the station-wide caps.
 6. Where no limit applies, ``default_limit`` (in the requested unit) is reported; ``None``
    leaves the limit empty (meaning "no limit").
-7. Limits are converted to the requested unit with the period's numberPhases (default 3)
-   and the station voltage, rounded toward zero to ``precision``, and adjacent equal periods
-   are merged. The periods cover exactly the requested duration.
+7. Phases: every profile counts with its period's numberPhases, 3 when absent. The EVSE
+   runs on the fewest phases that the demand and the caps allow (a cap with fewer phases
+   lowers the reported numberPhases; it is reported when some profile gave one). An A limit
+   binds the current of each phase, a W limit the power over the phases actually used, so
+   the A and the W answer describe the same state (a 10 A one-phase cap under a 2070 W
+   schedule: 9 A on one phase, or 2070 W). With 2.1 per-phase values (limit_L2/L3...) the
+   caps apply phase by phase, each converted with its own phases.
+8. Limits are converted with the station voltage, rounded toward zero to ``precision``, and
+   adjacent equal periods are merged (periods that differ only in numberPhases stay apart).
+   The periods cover exactly the requested duration.
 
 Instants are handled in whole seconds (floored), the resolution of startPeriod.
 """
@@ -204,13 +214,20 @@ def _v(
     return convert(value, from_unit=seg.unit, to_unit=unit, number_phases=phases, voltage_v=voltage)
 
 
-def _values(seg: _Segment, unit: RateUnit, voltage: Decimal) -> CompositePeriod:
+def _values(
+    seg: _Segment, unit: RateUnit, voltage: Decimal, *, phases_in_use: int | None = None
+) -> CompositePeriod:
+    """``seg``'s values in ``unit``, converted with ``phases_in_use`` when given, else with
+    its own numberPhases (one phase for per-phase values)."""
     p = seg.period
     per_phase = any(
-        x is not None for x in (p.limit_l2, p.limit_l3, p.discharge_limit_l2, p.setpoint_l2)
+        x is not None
+        for x in (p.limit_l2, p.limit_l3, p.discharge_limit_l2, p.discharge_limit_l3, p.setpoint_l2)
     )
     # Per-phase values (and an A limit, which is per phase anyway) convert with one phase.
     phases = 1 if per_phase else p.number_phases
+    if phases_in_use is not None and not per_phase:
+        phases = phases_in_use
     return CompositePeriod(
         start_period_s=0,
         limit=_v(p.limit, seg, unit, phases, voltage),
@@ -291,6 +308,74 @@ def _cap(
         discharge_limit=_max(demand.discharge_limit, cap.discharge_limit),
         number_phases=phases,
     )
+
+
+def _resolve(
+    demand: _Segment | None, caps: Sequence[_Segment | None], unit: RateUnit, voltage: Decimal
+) -> CompositePeriod | None:
+    """``demand`` held within ``caps`` (rule 7), in ``unit``; ``None`` where nothing limits."""
+    present = [s for s in (demand, *caps) if s is not None]
+    if not present:
+        return None
+    if any(_per_phase(_values(s, unit, voltage)) or s.period.setpoint_l2 for s in present):
+        # 2.1 per-phase values: the caps apply one after the other, phase by phase.
+        value = None if demand is None else _values(demand, unit, voltage)
+        for cap in caps:
+            value = _cap(value, None if cap is None else _values(cap, unit, voltage), unit)
+        return value
+    given = [s.period.number_phases for s in present if s.period.number_phases is not None]
+    phases = min(given, default=DEFAULT_NUMBER_PHASES)
+    values = [_values(s, unit, voltage, phases_in_use=phases) for s in present]
+    head = values[0]
+    if demand is None:
+        head = replace(head, setpoint=None, operation_mode=None)
+    return replace(
+        head,
+        limit=_fold(_min, (v.limit for v in values)),
+        discharge_limit=_fold(_max, (v.discharge_limit for v in values)),
+        number_phases=phases if given else None,
+    )
+
+
+def _fold(pick: Any, items: Iterable[Decimal | None]) -> Decimal | None:
+    out: Decimal | None = None
+    for item in items:
+        out = pick(out, item)
+    return out
+
+
+def _as_segment(value: CompositePeriod, unit: RateUnit, at_s: int) -> _Segment:
+    """A computed value (a station total) as a contributor in ``unit``."""
+    period = SchedulePeriod(
+        start_period_s=0,
+        limit=value.limit,
+        number_phases=value.number_phases,
+        discharge_limit=value.discharge_limit,
+        setpoint=value.setpoint,
+        operation_mode=value.operation_mode,
+    )
+    return _Segment(at_s, at_s + 1, period, unit, (0, 0, 0))
+
+
+def _with_generation(
+    station_max: _Segment | None, generation: _Segment | None, voltage: Decimal
+) -> _Segment | None:
+    """2.1 LocalGeneration adds to the station maximum (converted to the maximum's unit with
+    the generation's own numberPhases)."""
+    if station_max is None or generation is None or station_max.period.limit is None:
+        return station_max
+    extra = generation.period.limit
+    if extra is None:
+        return station_max
+    extra = convert(
+        extra,
+        from_unit=generation.unit,
+        to_unit=station_max.unit,
+        number_phases=generation.period.number_phases,
+        voltage_v=voltage,
+    )
+    period = replace(station_max.period, limit=station_max.period.limit + extra)
+    return replace(station_max, period=period)
 
 
 def _clamp(
@@ -440,28 +525,53 @@ def composite_schedule(
     station_max = layer(first, (Purpose.STATION_MAX,), (0,))
     local_gen = layer(first, (Purpose.LOCAL_GENERATION,), (0,))
 
+    # TxProfiles that apply to each EVSE's transaction (for rule 3's validity test).
+    tx_profiles = {
+        e: [
+            i.profile
+            for i in items
+            if i.profile.purpose is Purpose.TX and i.evse_id == e and _applies(i, e, context)
+        ]
+        for e in evses
+    }
     cuts = {lo_s, hi_s}
     for segs in [station_ext, station_max, local_gen, *(s for v in per_evse.values() for s in v)]:
         for seg in segs:
             cuts.update((seg.start_s, seg.end_s))
+    for profiles in tx_profiles.values():
+        for profile in profiles:
+            cuts.update(to_epoch_s(t) for t in (profile.valid_from, profile.valid_to) if t)
     bounds = sorted(c for c in cuts if lo_s <= c <= hi_s)
 
-    def val(segs: list[_Segment], at_s: int) -> CompositePeriod | None:
-        seg = _winner(segs, at_s)
-        return None if seg is None else _values(seg, unit, voltage)
+    def tx_valid(evse: int, at_s: int) -> bool:
+        return any(
+            (p.valid_from is None or to_epoch_s(p.valid_from) <= at_s)
+            and (p.valid_to is None or at_s < to_epoch_s(p.valid_to))
+            for p in tx_profiles[evse]
+        )
 
     periods: list[CompositePeriod] = []
     for at_s in bounds[:-1]:
-        demands: list[CompositePeriod | None] = []
-        for prio, tx, tx_default, ext in per_evse.values():
-            demand = val(prio, at_s) or val(tx, at_s) or val(tx_default, at_s)
-            demands.append(_cap(demand, val(ext, at_s), unit))
-        total = demands[0] if evse_id != 0 else _sum(demands)
-        station_cap = val(station_max, at_s)
-        generation = val(local_gen, at_s)
-        if station_cap is not None and generation is not None:
-            station_cap = replace(station_cap, limit=_add(station_cap.limit, generation.limit))
-        total = _cap(_cap(total, val(station_ext, at_s), unit), station_cap, unit)
+        station_caps = (
+            _winner(station_ext, at_s),
+            _with_generation(_winner(station_max, at_s), _winner(local_gen, at_s), voltage),
+        )
+        if evse_id != 0:
+            prio, tx, tx_default, ext = per_evse[evse_id]
+            demand = _winner(prio, at_s) or (
+                _winner(tx, at_s) if tx_valid(evse_id, at_s) else _winner(tx_default, at_s)
+            )
+            total = _resolve(demand, (_winner(ext, at_s), *station_caps), unit, voltage)
+        else:
+            demands: list[CompositePeriod | None] = []
+            for evse, (prio, tx, tx_default, ext) in per_evse.items():
+                demand = _winner(prio, at_s) or (
+                    _winner(tx, at_s) if tx_valid(evse, at_s) else _winner(tx_default, at_s)
+                )
+                demands.append(_resolve(demand, (_winner(ext, at_s),), unit, voltage))
+            summed = _sum(demands)
+            head = None if summed is None else _as_segment(summed, unit, at_s)
+            total = _resolve(head, station_caps, unit, voltage)
         value = _rounded(_finish(total, default_limit), precision)
         value = replace(value, start_period_s=at_s - lo_s)
         if periods and replace(periods[-1], start_period_s=0) == replace(value, start_period_s=0):

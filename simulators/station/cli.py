@@ -38,8 +38,8 @@ from harness.security.options import (
     station_profile,
     station_security_options,
 )
-from harness.smartcharging import OcppVersion
 from harness.transport import HandshakeRefused, TransportError
+from harness.versions import OcppVersion
 from simulators.pilot import DEFAULT_PREFIX, LinkError, MqttSettings
 from simulators.station.config import StationConfig
 from simulators.station.faults import StationFault

@@ -227,5 +227,7 @@ def oca_tc072_16() -> list[dict[str, Any]]:
     ]
 
 
-TC066_EXPECTED = [(0, 8), (46, 10), (196, 6), (236, 10), (260, 8), (300, 10)]
+# OCA TC_066_CS table 82 / TC_K_41_CS table 288: four periods (a valid TxProfile overrules
+# the TxDefaultProfile for the whole transaction, 1.6 §3.13.2 / K08).
+TC066_EXPECTED = [(0, 8), (46, 10), (196, 6), (236, 10)]
 TC072_EXPECTED = [(0, 7), (100, 9), (150, 8), (200, 10)]

@@ -63,7 +63,9 @@ def test_tx_profile_overrides_tx_default_only_for_its_transaction() -> None:
     ctx = NO_TX.with_transaction(1, Transaction("a", at(-10)))
     items = [(1, profile(1, Purpose.TX_DEFAULT, [(0, 6)])),
              (1, profile(2, Purpose.TX, [(0, 16)], transaction_id="a", duration=100))]  # fmt: skip
-    assert limits(compose(items, context=ctx)) == [(0, 16), (100, 6)]
+    # A valid TxProfile overrules the TxDefaultProfile for the whole transaction (1.6
+    # §3.13.2, K08; OCA TC_066): after its schedule ends nothing limits.
+    assert limits(compose(items, context=ctx)) == [(0, 16), (100, None)]
     other = NO_TX.with_transaction(1, Transaction("b", at(-10)))
     assert limits(compose(items, context=other)) == [(0, 6)]
 
