@@ -21,7 +21,11 @@ Rules, in the order they apply at each instant:
    limit is the minimum, the discharge limit the maximum (least negative); a setpoint is
    clamped to the limit when charging and to the discharge limit when discharging.
 5. EVSE 0 is the sum over the EVSEs of their demand (each capped by its own external
-   constraints), capped by the station-wide caps.
+   constraints), capped by the station-wide caps. An EVSE where nothing limits counts with
+   ``evse_default_limit`` (its declared maximum; without one the total is unlimited). The
+   total's numberPhases is the most phases any EVSE uses (the specification does not say;
+   the A total is then the sum of per-phase currents, the load of the most loaded phase
+   when one-phase EVSEs share it, as EVerest libocpp reports it too).
 6. Where no limit applies, ``default_limit`` (in the requested unit) is reported; ``None``
    leaves the limit empty (meaning "no limit").
 7. Phases: every profile counts with its period's numberPhases, 3 when absent. The EVSE
@@ -414,7 +418,7 @@ def _sum(items: Sequence[CompositePeriod | None]) -> CompositePeriod | None:
             limit=_add(total.limit, item.limit),
             discharge_limit=_add(total.discharge_limit, item.discharge_limit),
             setpoint=setpoint,
-            number_phases=_min_int(total.number_phases, item.number_phases),
+            number_phases=_max_int(total.number_phases, item.number_phases),
             operation_mode=total.operation_mode
             if total.operation_mode == item.operation_mode
             else None,
@@ -422,8 +426,8 @@ def _sum(items: Sequence[CompositePeriod | None]) -> CompositePeriod | None:
     return total
 
 
-def _min_int(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else min(a, b)
+def _max_int(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _finish(value: CompositePeriod | None, default_limit: Decimal | None) -> CompositePeriod:
@@ -479,10 +483,13 @@ def composite_schedule(
     context: StationContext,
     default_limit: Decimal | None = None,
     precision: Decimal | None = Decimal("0.1"),
+    evse_default_limit: Decimal | None = None,
 ) -> CompositeSchedule:
     """The composite schedule of ``evse_id`` (0 = whole station) from ``start``.
 
-    ``default_limit`` (in ``unit``) is reported where no profile limits; ``precision`` is
+    ``default_limit`` (in ``unit``) is reported where no profile limits;
+    ``evse_default_limit`` (in ``unit``) is what an EVSE without a limit counts in a station
+    total (``None``: such an EVSE makes the total unlimited); ``precision`` is
     the rounding step (toward zero) or ``None`` for exact values. Raises :class:`UnknownEvse`
     for an EVSE that the context does not have. Installation order does not matter.
     """
@@ -568,7 +575,14 @@ def composite_schedule(
                 demand = _winner(prio, at_s) or (
                     _winner(tx, at_s) if tx_valid(evse, at_s) else _winner(tx_default, at_s)
                 )
-                demands.append(_resolve(demand, (_winner(ext, at_s),), unit, voltage))
+                value = _resolve(demand, (_winner(ext, at_s),), unit, voltage)
+                if evse_default_limit is not None and (value is None or value.limit is None):
+                    value = (
+                        CompositePeriod(start_period_s=0, limit=evse_default_limit)
+                        if value is None
+                        else replace(value, limit=evse_default_limit)
+                    )
+                demands.append(value)
             summed = _sum(demands)
             head = None if summed is None else _as_segment(summed, unit, at_s)
             total = _resolve(head, station_caps, unit, voltage)

@@ -164,6 +164,7 @@ class ProfileStore:
         unit: RateUnit,
         context: StationContext,
         default_limit: Decimal | None = None,
+        evse_default_limit: Decimal | None = None,
     ) -> CompositeSchedule:
         """The composite schedule rounded to this version's precision (see
         :func:`~harness.smartcharging.composite.composite_schedule`)."""
@@ -176,6 +177,7 @@ class ProfileStore:
             context=context,
             default_limit=default_limit,
             precision=PRECISION[self.version],
+            evse_default_limit=evse_default_limit,
         )
 
     def composite_response(

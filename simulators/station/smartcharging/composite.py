@@ -25,10 +25,10 @@ composite schedule by evaluating at every instant where something may change
   bound the power over the phases actually used. So a 10 A one-phase cap under a 2070 W
   schedule gives 9 A on one phase, or 2070 W — the same state in either unit.
 * **Station total (EVSE 0).** The sum over the EVSEs of what each may draw (an EVSE where
-  nothing limits counts with its own default, :attr:`Station.evse_default_a`), capped by
-  the station-wide bounds. The phase count of a total is the fewest phases among the EVSEs
-  (a total over a one-phase and a three-phase EVSE is reported as one phase; the
-  specification does not say).
+  nothing limits counts with ``evse_default``, its hardware maximum; without one the
+  total is unlimited), capped by the station-wide bounds. The specification does not say
+  how many phases a total has: the engine reports the most any EVSE uses, so the ampere
+  total is the load of the busiest phase when one-phase EVSEs share it.
 * Limits are rounded toward zero to the version's step; equal neighbours are merged.
 """
 
@@ -73,9 +73,7 @@ class NoSuchEvse(ValueError):
 class Station:
     """What the engine needs to know of the station now.
 
-    ``transactions``: EVSE id → (transaction id, start). ``evse_default_a``: what an EVSE may
-    draw per phase where no profile limits it (its hardware maximum; ``None``: unlimited);
-    ``station_default_a`` the same for the station as a whole (``None``: the sum).
+    ``transactions``: (EVSE id, transaction id, start) of each running transaction.
     """
 
     evse_ids: tuple[int, ...] = (1,)
@@ -83,8 +81,6 @@ class Station:
     voltage_v: Decimal = Decimal(230)
     supply_phases: int = PHASES_WHEN_ABSENT
     priority_evse_ids: frozenset[int] = frozenset()
-    evse_default_a: Decimal | None = None
-    station_default_a: Decimal | None = None
 
     def running(self, evse_id: int) -> tuple[str, int] | None:
         """(transaction id, start in epoch seconds) on ``evse_id``, if one runs."""
@@ -430,7 +426,7 @@ def _total(steps: Sequence[CompositeStep | None]) -> CompositeStep | None:
         setpoint=None
         if all(v is None for v in setpoints)
         else sum((v or Decimal(0) for v in setpoints), Decimal(0)),
-        number_phases=min(phases) if phases else None,
+        number_phases=max(phases) if phases else None,
         operation_mode=modes.pop() if len(modes) == 1 else None,
     )
 
@@ -457,10 +453,12 @@ def draw_at(
     at_s: int,
     unit: RateUnit,
     asked_s: int | None = None,
+    evse_default: Decimal | None = None,
 ) -> CompositeStep | None:
     """What ``evse_id`` (0: the station) may draw at ``at_s``, exact, in ``unit``; ``None``
     where nothing limits. ``asked_s``: the instant the question is asked (Relative profiles
-    without a transaction start then; default ``at_s``)."""
+    without a transaction start then; default ``at_s``). ``evse_default`` (in ``unit``):
+    what an EVSE where nothing limits counts in the station total."""
     asked = at_s if asked_s is None else asked_s
     volts = station.voltage_v
     station_ext, station_max = _station_bounds(placed, unit, at_s, asked, volts)
@@ -470,7 +468,10 @@ def draw_at(
     per_evse = []
     for evse in station.evse_ids:
         demand, ext = _evse_draw(placed, station, evse, unit, at_s, asked)
-        per_evse.append(_combine(demand, (ext,), unit, volts))
+        own = _combine(demand, (ext,), unit, volts)
+        if evse_default is not None and (own is None or own.limit is None):
+            own = replace(own or CompositeStep(offset_s=0, limit=None), limit=evse_default)
+        per_evse.append(own)
     total = _total(per_evse)
     if total is None:
         return _combine(None, (station_ext, station_max), unit, volts)
@@ -569,10 +570,12 @@ def composite(
     unit: RateUnit,
     default: Decimal | None = None,
     step_size: Decimal | None = Decimal("0.1"),
+    evse_default: Decimal | None = None,
 ) -> Composite:
     """The composite schedule of ``evse_id`` (0: the station) from ``start`` (whole seconds)
     over ``duration_s``. ``default`` (in ``unit``) is reported where nothing limits;
-    ``step_size`` is the rounding step (toward zero), ``None`` for exact values.
+    ``step_size`` is the rounding step (toward zero), ``None`` for exact values;
+    ``evse_default`` (in ``unit``) what an EVSE where nothing limits counts in a total.
 
     Raises :class:`NoSuchEvse` for an EVSE the station lacks."""
     if evse_id != 0 and evse_id not in station.evse_ids:
@@ -588,7 +591,15 @@ def composite(
     steps: list[CompositeStep] = []
     for at_s in instants:
         value = _final(
-            draw_at(placed, station, evse_id=evse_id, at_s=at_s, unit=unit, asked_s=lo),
+            draw_at(
+                placed,
+                station,
+                evse_id=evse_id,
+                at_s=at_s,
+                unit=unit,
+                asked_s=lo,
+                evse_default=evse_default,
+            ),
             default,
             step_size,
         )

@@ -124,8 +124,10 @@ class Profiles:
         unit: RateUnit,
         default: Decimal | None = None,
         exact: bool = False,
+        evse_default: Decimal | None = None,
     ) -> Composite:
-        """The composite schedule, rounded to the version's step (``exact``: not rounded)."""
+        """The composite schedule, rounded to the version's step (``exact``: not rounded);
+        ``evse_default``: what an EVSE where nothing limits counts in a station total."""
         return composite(
             self._placed,
             station,
@@ -135,6 +137,7 @@ class Profiles:
             unit=unit,
             default=default,
             step_size=None if exact else STEP[self.version],
+            evse_default=evse_default,
         )
 
     def allowance(self, station: Station, *, evse_id: int, at: datetime) -> Allowance:
