@@ -216,3 +216,27 @@ def test_limit_at_never_exceeds_the_composite_in_either_unit(
         assert watts is not None
         assert limit.power_w <= watts
         assert limit.current_a >= min(amps, watts / (230 * limit.number_phases)) - D("0.001")
+
+
+@settings_
+@given(profile_sets(), st.sampled_from([1, 2]), durations)
+def test_the_a_and_the_w_answer_describe_the_same_state(
+    items: list[InstalledProfile], evse_id: int, duration_s: int
+) -> None:
+    """Rule 7: for one EVSE, the W answer is the A answer × voltage × its numberPhases (3
+    when absent), period by period, with the same numberPhases (issue #15: the A answer used
+    to contradict the W answer under a cap with fewer phases)."""
+
+    def exact(unit: RateUnit) -> CompositeSchedule:
+        return composite_schedule(items, evse_id=evse_id, start=at(0), duration_s=duration_s,
+                                  unit=unit, context=CTX, precision=None)  # fmt: skip
+
+    in_a, in_w = exact(RateUnit.A), exact(RateUnit.W)
+    assert [p.start_period_s for p in in_a.periods] == [p.start_period_s for p in in_w.periods]
+    for a, w in zip(in_a.periods, in_w.periods, strict=True):
+        assert a.number_phases == w.number_phases
+        assert (a.limit is None) == (w.limit is None), (a, w)
+        if a.limit is None or w.limit is None:
+            continue
+        as_w = a.limit * 230 * (a.number_phases or 3)
+        assert abs(as_w - w.limit) <= D("1e-6") * max(D(1), w.limit), (a, w)

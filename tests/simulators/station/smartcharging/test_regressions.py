@@ -1,0 +1,140 @@
+"""Named vectors: where the oracle was found wrong (issue #15) or the specification had to be
+read closely, each decided by its clause and checked on both the oracle and the station
+engine. (The differential tests have found no disagreement between the two since the
+engine was written; a new one would be decided and added here.)"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from harness.versions import OcppVersion
+from tests.simulators.station.smartcharging.differential import (
+    Case,
+    PeriodSpec,
+    ProfileSpec,
+    engine_answer,
+    oracle_answer,
+)
+
+D = Decimal
+V201 = OcppVersion.V201
+
+# libocpp ChargingStationMaxProfile_24_Ampere: 16 A 1 ph, then 16 A 3 ph after an hour.
+CAP_1PH = ProfileSpec(
+    1,
+    0,
+    "ChargingStationMaxProfile",
+    0,
+    "Absolute",
+    "A",
+    (PeriodSpec(0, D(16), 1), PeriodSpec(3600, D(16), 3)),
+    start_s=0,
+)
+# libocpp TXDefaultProfile_25_Watt (no numberPhases: 3 phases), Relative.
+W_DEFAULT = ProfileSpec(
+    2,
+    1,
+    "TxDefaultProfile",
+    0,
+    "Relative",
+    "W",
+    (
+        PeriodSpec(0, D(12420)),
+        PeriodSpec(300, D(8280)),
+        PeriodSpec(600, D(6210)),
+        PeriodSpec(900, D(4140)),
+        PeriodSpec(1200, D(2070)),
+    ),
+    duration_s=3600,
+)
+# libocpp Relative_302_phase_limit: 16 A 3 ph, 15 A 1 ph, 14 A 3 ph.
+PHASE_DEFAULT = ProfileSpec(3, 1, "TxDefaultProfile", 5, "Relative", "A",
+                            (PeriodSpec(0, D(16), 3), PeriodSpec(1800, D(15), 1),
+                             PeriodSpec(2700, D(14), 3)), duration_s=3600)  # fmt: skip
+
+
+def rows(case: Case) -> list[tuple[int, Decimal | None, int | None]]:
+    outcomes, periods = oracle_answer(case)
+    assert engine_answer(case) == (outcomes, periods), "oracle and station engine differ"
+    return [(p[0], p[1], p[2]) for p in periods]
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected"),
+    [("A", [(0, D(16), 1), (1200, D(9), 1)]), ("W", [(0, D(3680), 1), (1200, D(2070), 1)])],
+)
+def test_mix_16a_1p_a_w_limit_without_phases_is_three_phase_power(
+    unit: str, expected: list[tuple[int, Decimal, int]]
+) -> None:
+    """libocpp MixingCurrentAndPower_16A_1P — the harness was wrong (issue #15): a W limit
+    without numberPhases counts as 3 phases (K01.FR.49) but binds the power over the phases
+    in use; under a 1-phase cap 2070 W is 9 A on one phase, in A and in W alike."""
+    case = Case(V201, (1,), (), (CAP_1PH, W_DEFAULT), 1, unit, 0, 3600)
+    assert rows(case) == expected
+
+
+def test_mixing_number_of_phases_a_cap_with_fewer_phases_lowers_the_count() -> None:
+    """libocpp MixingNumberOfPhasesOnSingleEvse — the harness was wrong: the 1-phase cap
+    lowers the reported phases, and periods that differ only in phases stay apart."""
+    case = Case(V201, (1,), (), (CAP_1PH, PHASE_DEFAULT), 1, "A", 2400, 3600)
+    assert rows(case) == [(0, D(16), 1), (1200, D(16), 3), (1800, D(15), 1), (2700, D(14), 3)]
+
+
+def test_tc066_a_valid_tx_profile_overrules_the_default_for_the_whole_transaction() -> None:
+    """OCA TC_066_CS / TC_K_41_CS (1.6 §3.13.2, K08): four periods, not six."""
+    start = -4
+    cap = ProfileSpec(
+        1,
+        0,
+        "ChargingStationMaxProfile",
+        0,
+        "Absolute",
+        "A",
+        (PeriodSpec(0, D(10)),),
+        start_s=start,
+        duration_s=86_404,
+    )
+    default = ProfileSpec(
+        2,
+        1,
+        "TxDefaultProfile",
+        0,
+        "Absolute",
+        "A",
+        tuple(PeriodSpec(s, D(v)) for s, v in ((0, 6), (60, 10), (120, 8), (180, 15), (260, 8))),
+        start_s=start,
+        duration_s=300,
+        valid_from_s=start,
+        valid_to_s=start + 401,
+    )
+    tx = ProfileSpec(3, 1, "TxProfile", 0, "Absolute", "A",
+                     tuple(PeriodSpec(s, D(v)) for s, v in
+                           ((0, 8), (50, 11), (140, 16), (200, 6), (240, 12))),
+                     start_s=start, duration_s=260, valid_from_s=start, valid_to_s=start + 401,
+                     transaction_id="tx1")  # fmt: skip
+    case = Case(OcppVersion.V16, (1,), ((1, "tx1", -60),), (cap, default, tx), 1, "A", 0, 400)
+    assert [(s, v) for s, v, _ in rows(case)] == [(0, 8), (46, 10), (196, 6), (236, 10)]
+
+
+def test_two_tx_defaults_on_one_stack_level_the_second_is_refused() -> None:
+    """libocpp NoGapsWithSequentialProfiles — libocpp is wrong: K01.FR.06 refuses a second
+    profile with the same purpose, stackLevel and EVSE and overlapping validity."""
+    first = ProfileSpec(
+        1,
+        0,
+        "TxDefaultProfile",
+        0,
+        "Absolute",
+        "A",
+        (PeriodSpec(0, D(16)),),
+        start_s=0,
+        duration_s=300,
+    )
+    second = ProfileSpec(2, 0, "TxDefaultProfile", 0, "Absolute", "A",
+                         (PeriodSpec(0, D(12)),), start_s=300, duration_s=300)  # fmt: skip
+    case = Case(V201, (1,), (), (first, second), 1, "A", 0, 1200, default=D(57))
+    outcomes, _ = oracle_answer(case)
+    assert outcomes == ("Accepted", "DuplicateProfile")
+    assert [(s, v) for s, v, _ in rows(case)] == [(0, 16), (300, 57)]
