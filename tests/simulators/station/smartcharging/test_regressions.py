@@ -115,7 +115,7 @@ def test_tc066_a_valid_tx_profile_overrules_the_default_for_the_whole_transactio
                      start_s=start, duration_s=260, valid_from_s=start, valid_to_s=start + 401,
                      transaction_id="tx1")  # fmt: skip
     case = Case(OcppVersion.V16, (1,), ((1, "tx1", -60),), (cap, default, tx), 1, "A", 0, 400)
-    assert [(s, v) for s, v, _ in rows(case)] == [(0, 8), (46, 10), (196, 6), (236, 10)]
+    assert [(s, v) for s, v, _ in rows(case)] == [(0, D(8)), (46, D(10)), (196, D(6)), (236, D(10))]
 
 
 def test_two_tx_defaults_on_one_stack_level_the_second_is_refused() -> None:
@@ -137,4 +137,4 @@ def test_two_tx_defaults_on_one_stack_level_the_second_is_refused() -> None:
     case = Case(V201, (1,), (), (first, second), 1, "A", 0, 1200, default=D(57))
     outcomes, _ = oracle_answer(case)
     assert outcomes == ("Accepted", "DuplicateProfile")
-    assert [(s, v) for s, v, _ in rows(case)] == [(0, 16), (300, 57)]
+    assert [(s, v) for s, v, _ in rows(case)] == [(0, D(16)), (300, D(57))]
