@@ -57,11 +57,11 @@ ASK_FOR = (1, 60, 300, 600)
 
 @st.composite
 def periods(draw: st.DrawFn, unit: str, v21: bool) -> tuple[PeriodSpec, ...]:
-    later = draw(st.lists(st.sampled_from([30, 60, 100, 150, 200, 300]), max_size=2, unique=True))
+    later = draw(st.lists(st.sampled_from(PERIOD_STARTS), max_size=2, unique=True))
     out = []
     for start in [0, *sorted(later)]:
         amps = D(draw(st.sampled_from(LIMITS_A)))
-        phases = draw(st.sampled_from([None, None, 1, 2, 3]))
+        phases = draw(st.sampled_from(PHASES))
         limit = amps * 230 * (phases or 3) if unit == "W" else amps
         extra: list[tuple[str, object]] = []
         if v21 and draw(st.integers(0, 3)) == 0:
@@ -76,25 +76,20 @@ def periods(draw: st.DrawFn, unit: str, v21: bool) -> tuple[PeriodSpec, ...]:
 def a_profile(
     draw: st.DrawFn, pid: int, evse_ids: tuple[int, ...], txs: dict[int, str], v21: bool
 ) -> ProfileSpec:
-    purpose = draw(
-        st.sampled_from(
-            ["ChargingStationMaxProfile", "TxDefaultProfile", "TxDefaultProfile", "TxProfile",
-             "ChargingStationExternalConstraints"]
-        )
-    )  # fmt: skip
+    purpose = draw(st.sampled_from(PURPOSES))
     if purpose == "ChargingStationMaxProfile":
         evse = 0
     elif purpose == "TxProfile":
         evse = draw(st.sampled_from(evse_ids))
     else:
         evse = draw(st.sampled_from((0, *evse_ids)))
-    kind = draw(st.sampled_from(["Absolute", "Absolute", "Relative", "Recurring"]))
+    kind = draw(st.sampled_from(KINDS))
     if purpose == "ChargingStationMaxProfile" and kind == "Relative":
         kind = "Absolute"
     unit = draw(st.sampled_from(["A", "W"]))
-    start = None if kind == "Relative" else draw(st.sampled_from([-86_400 - 50, -300, -40, 0, 90]))
-    valid_from = draw(st.sampled_from([None, None, -100, 50, 120]))
-    valid_to = draw(st.sampled_from([None, None, 80, 250, 500]))
+    start = None if kind == "Relative" else draw(st.sampled_from(SCHEDULE_STARTS))
+    valid_from = draw(st.sampled_from(VALID_FROM))
+    valid_to = draw(st.sampled_from(VALID_TO))
     return ProfileSpec(
         pid=pid,
         evse_id=evse,
@@ -104,7 +99,7 @@ def a_profile(
         unit=unit,
         periods=draw(periods(unit, v21)),
         start_s=start,
-        duration_s=draw(st.sampled_from([None, None, 45, 120, 260, 400])),
+        duration_s=draw(st.sampled_from(DURATIONS)),
         valid_from_s=valid_from,
         valid_to_s=valid_to,
         transaction_id=txs.get(evse) if purpose == "TxProfile" else None,
@@ -117,7 +112,7 @@ def a_profile(
 def cases(draw: st.DrawFn, *, version: OcppVersion, evses: int, max_profiles: int) -> Case:
     evse_ids = tuple(range(1, evses + 1))
     txs = {e: f"tx{e}" for e in evse_ids if draw(st.booleans())}
-    starts = {e: draw(st.sampled_from([-500, -60, -5, 0])) for e in txs}
+    starts = {e: draw(st.sampled_from(TX_STARTS)) for e in txs}
     v21 = version is OcppVersion.V21
     count = draw(st.integers(1, max_profiles))
     profiles = tuple(draw(a_profile(pid, evse_ids, txs, v21)) for pid in range(1, count + 1))
@@ -128,8 +123,8 @@ def cases(draw: st.DrawFn, *, version: OcppVersion, evses: int, max_profiles: in
         profiles=profiles,
         evse_id=draw(st.sampled_from((0, *evse_ids)) if evses > 1 else st.just(1)),
         unit=draw(st.sampled_from(["A", "W"])),
-        start_s=draw(st.sampled_from([0, 0, 20, 100])),
-        duration_s=draw(st.sampled_from([1, 60, 300, 600])),
+        start_s=draw(st.sampled_from(ASK_AT)),
+        duration_s=draw(st.sampled_from(ASK_FOR)),
         default=draw(st.sampled_from([None, D(32)])),
     )
 
