@@ -95,7 +95,7 @@ def test_a_station_fault_fails_the_test_with_the_recap(
             "TC_066_CS on SIM-1.6+*: FAIL*",
             "*Requirement: TC_066_CS (MUST)*",
             "*Expected: EVSE 1 *",
-            "*Actual: *number of periods: expected 6, got 0*",
+            "*Actual: *number of periods: expected 4, got 0*",
             "0 passed, 1 failed, 0 skipped, 0 errors*",
             "Run folder: *ocpp-runs*",
         ]
