@@ -40,12 +40,12 @@ from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
+from simulators.station.smartcharging.bounds import Bound, CompositeStep, combine, to_unit
 from simulators.station.smartcharging.model import (
     PHASES_WHEN_ABSENT,
     RECURRENCE_S,
     ChargingProfile,
     Kind,
-    OperationMode,
     Placed,
     Purpose,
     RateUnit,
@@ -88,25 +88,6 @@ class Station:
             if evse == evse_id:
                 return tx_id, epoch_s(start)
         return None
-
-
-@dataclass(frozen=True, slots=True)
-class CompositeStep:
-    """One period of an answer, values in the answer's unit (``limit=None``: no limit)."""
-
-    offset_s: int
-    limit: Decimal | None
-    number_phases: int | None = None
-    phase_to_use: int | None = None
-    limit_l2: Decimal | None = None
-    limit_l3: Decimal | None = None
-    discharge_limit: Decimal | None = None
-    discharge_limit_l2: Decimal | None = None
-    discharge_limit_l3: Decimal | None = None
-    setpoint: Decimal | None = None
-    setpoint_l2: Decimal | None = None
-    setpoint_l3: Decimal | None = None
-    operation_mode: OperationMode | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,18 +148,10 @@ def _rank(placed: Placed) -> tuple[int, int, int]:
     return placed.profile.stack_level, int(placed.evse_id != 0), placed.profile.profile_id
 
 
-# --- bounds and how they combine -----------------------------------------------------------
+# --- the highest-ranked period in effect ---------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Bound:
-    """One contributor: a period in its own unit (a computed total counts as one too)."""
-
-    unit: RateUnit
-    period: SchedulePeriod
-
-
-def _top(candidates: Iterable[Placed], unit: RateUnit, at_s: int, relative_s: int) -> _Bound | None:
+def _top(candidates: Iterable[Placed], unit: RateUnit, at_s: int, relative_s: int) -> Bound | None:
     """The period of the highest-ranked candidate in effect at ``at_s``, in its own unit."""
     best: tuple[tuple[int, int, int], Placed, SchedulePeriod] | None = None
     for placed in candidates:
@@ -187,149 +160,7 @@ def _top(candidates: Iterable[Placed], unit: RateUnit, at_s: int, relative_s: in
             best = (_rank(placed), placed, period)
     if best is None:
         return None
-    return _Bound(best[1].profile.schedule_in(unit).unit, best[2])
-
-
-_PER_PHASE_FIELDS = ("limit_l2", "limit_l3", "discharge_limit_l2", "discharge_limit_l3")
-
-
-def _per_phase(period: SchedulePeriod | CompositeStep) -> bool:
-    return any(getattr(period, name) is not None for name in _PER_PHASE_FIELDS)
-
-
-def _to(
-    value: Decimal | None, source: RateUnit, unit: RateUnit, phases: int, volts: Decimal
-) -> Decimal | None:
-    if value is None or source == unit:
-        return value
-    if phases == 0:
-        return Decimal(0)
-    return value * volts * phases if source == RateUnit.A else value / (volts * phases)
-
-
-def _lowest(values: Iterable[Decimal | None]) -> Decimal | None:
-    present = [v for v in values if v is not None]
-    return min(present) if present else None
-
-
-def _highest(values: Iterable[Decimal | None]) -> Decimal | None:
-    present = [v for v in values if v is not None]
-    return max(present) if present else None
-
-
-def _combine(
-    demand: _Bound | None, caps: Sequence[_Bound | None], unit: RateUnit, volts: Decimal
-) -> CompositeStep | None:
-    """The demand held within the caps, in ``unit`` (``None``: nothing limits)."""
-    bounds = [b for b in (demand, *caps) if b is not None]
-    if not bounds:
-        return None
-    if any(_per_phase(b.period) or b.period.setpoint_l2 is not None for b in bounds):
-        return _fold_per_phase(demand, caps, unit, volts)
-    given = [b.period.number_phases for b in bounds if b.period.number_phases is not None]
-    phases = min(given, default=PHASES_WHEN_ABSENT)
-
-    def conv(value: Decimal | None, bound: _Bound) -> Decimal | None:
-        return _to(value, bound.unit, unit, phases, volts)
-
-    lead = demand if demand is not None else bounds[0]
-    setpoint = None if demand is None else conv(demand.period.setpoint, demand)
-    return CompositeStep(
-        offset_s=0,
-        limit=_lowest(conv(b.period.limit, b) for b in bounds),
-        number_phases=phases if given else None,
-        phase_to_use=lead.period.phase_to_use,
-        discharge_limit=_highest(conv(b.period.discharge_limit, b) for b in bounds),
-        setpoint=setpoint,
-        operation_mode=None if demand is None else demand.period.operation_mode,
-    )
-
-
-def _own_step(bound: _Bound, unit: RateUnit, volts: Decimal) -> CompositeStep:
-    """``bound`` alone in ``unit``: per-phase values (2.1 _L2/_L3) convert with one phase,
-    the others with the bound's own phases."""
-    p = bound.period
-    split = _per_phase(p) or p.setpoint_l2 is not None
-    own = 1 if split else (p.number_phases or PHASES_WHEN_ABSENT)
-
-    def c(value: Decimal | None, n: int) -> Decimal | None:
-        return _to(value, bound.unit, unit, n, volts)
-
-    return CompositeStep(
-        offset_s=0,
-        limit=c(p.limit, own),
-        number_phases=p.number_phases,
-        phase_to_use=p.phase_to_use,
-        limit_l2=c(p.limit_l2, 1),
-        limit_l3=c(p.limit_l3, 1),
-        discharge_limit=c(p.discharge_limit, own),
-        discharge_limit_l2=c(p.discharge_limit_l2, 1),
-        discharge_limit_l3=c(p.discharge_limit_l3, 1),
-        setpoint=c(p.setpoint, own),
-        setpoint_l2=c(p.setpoint_l2, 1),
-        setpoint_l3=c(p.setpoint_l3, 1),
-        operation_mode=p.operation_mode,
-    )
-
-
-def _phases_of(step: CompositeStep, name: str, unit: RateUnit) -> tuple[Decimal | None, ...]:
-    """(L1, L2, L3) of ``name``: given per phase (a missing phase as L1), else the same
-    ampere value on each phase, or a watt value shared by the step's phases."""
-    first = getattr(step, name)
-    if _per_phase(step):
-        l2, l3 = getattr(step, f"{name}_l2"), getattr(step, f"{name}_l3")
-        return first, first if l2 is None else l2, first if l3 is None else l3
-    if first is None or unit == RateUnit.A:
-        return first, first, first
-    each = first / (step.number_phases or PHASES_WHEN_ABSENT)
-    return each, each, each
-
-
-def _narrow(acc: CompositeStep, cap: CompositeStep, unit: RateUnit) -> CompositeStep:
-    phases = cap.number_phases if acc.number_phases is None else acc.number_phases
-    if not (_per_phase(acc) or _per_phase(cap)):
-        return replace(
-            acc,
-            limit=_lowest((acc.limit, cap.limit)),
-            discharge_limit=_highest((acc.discharge_limit, cap.discharge_limit)),
-            number_phases=phases,
-        )
-    lim = list(zip(_phases_of(acc, "limit", unit), _phases_of(cap, "limit", unit), strict=True))
-    dis = list(
-        zip(
-            _phases_of(acc, "discharge_limit", unit),
-            _phases_of(cap, "discharge_limit", unit),
-            strict=True,
-        )
-    )
-    return replace(
-        acc,
-        limit=_lowest(lim[0]),
-        limit_l2=_lowest(lim[1]),
-        limit_l3=_lowest(lim[2]),
-        discharge_limit=_highest(dis[0]),
-        discharge_limit_l2=_highest(dis[1]),
-        discharge_limit_l3=_highest(dis[2]),
-        number_phases=phases,
-    )
-
-
-def _fold_per_phase(
-    demand: _Bound | None, caps: Sequence[_Bound | None], unit: RateUnit, volts: Decimal
-) -> CompositeStep | None:
-    """With 2.1 per-phase values: phase by phase, the caps applied one after the other."""
-    acc = None if demand is None else _own_step(demand, unit, volts)
-    for cap in caps:
-        if cap is None:
-            continue
-        step = _own_step(cap, unit, volts)
-        if acc is None:
-            acc = replace(
-                step, setpoint=None, setpoint_l2=None, setpoint_l3=None, operation_mode=None
-            )
-        else:
-            acc = _narrow(acc, step, unit)
-    return acc
+    return Bound(best[1].profile.schedule_in(unit).unit, best[2])
 
 
 # --- the station at one instant ------------------------------------------------------------
@@ -347,12 +178,12 @@ def _evse_draw(
     unit: RateUnit,
     at_s: int,
     asked_s: int,
-) -> tuple[_Bound | None, _Bound | None]:
+) -> tuple[Bound | None, Bound | None]:
     """(demand, the EVSE's external constraint) of ``evse_id`` at ``at_s``."""
     rel = _relative_start(station, evse_id, asked_s)
     running = station.running(evse_id)
 
-    def pick(purpose: Purpose, where: tuple[int, ...], keep: Any = None) -> _Bound | None:
+    def pick(purpose: Purpose, where: tuple[int, ...], keep: Any = None) -> Bound | None:
         chosen = [
             p for p in placed
             if p.profile.purpose == purpose and p.evse_id in where and (keep is None or keep(p))
@@ -386,11 +217,11 @@ def _evse_draw(
 
 def _station_bounds(
     placed: Sequence[Placed], unit: RateUnit, at_s: int, asked_s: int, volts: Decimal
-) -> tuple[_Bound | None, _Bound | None]:
+) -> tuple[Bound | None, Bound | None]:
     """(station external constraint, station maximum incl. 2.1 local generation) at ``at_s``;
     Relative station-wide profiles (no transaction owns them) start when asked."""
 
-    def pick(purpose: Purpose) -> _Bound | None:
+    def pick(purpose: Purpose) -> Bound | None:
         chosen = [p for p in placed if p.evse_id == 0 and p.profile.purpose == purpose]
         return _top(chosen, unit, at_s, asked_s)
 
@@ -400,7 +231,7 @@ def _station_bounds(
         # 2.1 LocalGeneration adds to the station maximum (converted to the maximum's unit
         # with the generation's own phases).
         phases = extra.period.number_phases or PHASES_WHEN_ABSENT
-        more = _to(extra.period.limit, extra.unit, top.unit, phases, volts)
+        more = to_unit(extra.period.limit, extra.unit, top.unit, phases, volts)
         if more is not None:
             top = replace(top, period=replace(top.period, limit=top.period.limit + more))
     return pick(Purpose.EXTERNAL_CONSTRAINTS), top
@@ -431,8 +262,8 @@ def _total(steps: Sequence[CompositeStep | None]) -> CompositeStep | None:
     )
 
 
-def _as_bound(step: CompositeStep, unit: RateUnit) -> _Bound:
-    return _Bound(
+def _as_bound(step: CompositeStep, unit: RateUnit) -> Bound:
+    return Bound(
         unit,
         SchedulePeriod(
             start_period_s=0,
@@ -464,18 +295,18 @@ def draw_at(
     station_ext, station_max = _station_bounds(placed, unit, at_s, asked, volts)
     if evse_id != 0:
         demand, ext = _evse_draw(placed, station, evse_id, unit, at_s, asked)
-        return _combine(demand, (ext, station_ext, station_max), unit, volts)
+        return combine(demand, (ext, station_ext, station_max), unit, volts)
     per_evse = []
     for evse in station.evse_ids:
         demand, ext = _evse_draw(placed, station, evse, unit, at_s, asked)
-        own = _combine(demand, (ext,), unit, volts)
+        own = combine(demand, (ext,), unit, volts)
         if evse_default is not None and (own is None or own.limit is None):
             own = replace(own or CompositeStep(offset_s=0, limit=None), limit=evse_default)
         per_evse.append(own)
     total = _total(per_evse)
     if total is None:
-        return _combine(None, (station_ext, station_max), unit, volts)
-    return _combine(_as_bound(total, unit), (station_ext, station_max), unit, volts)
+        return combine(None, (station_ext, station_max), unit, volts)
+    return combine(_as_bound(total, unit), (station_ext, station_max), unit, volts)
 
 
 # --- the composite schedule ----------------------------------------------------------------
