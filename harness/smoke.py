@@ -3,9 +3,8 @@
 In one process it starts the harness as CSMS on 127.0.0.1 (an ephemeral port), connects a
 minimal station for each of OCPP 1.6, 2.0.1 and 2.1 over real WebSockets, exchanges
 BootNotification, Heartbeat and StatusNotification, and checks that every answer arrives and
-validates against its schema. One line per check, then ``N passed, N failed, N skipped,
-N errors``; the exit code is non-zero on any failure or error. Later issues replace this with
-the full suite.
+validates against its schema. One line per check, then ``N passed, N failed, 0 inconclusive,
+N skipped, N errors``; exit 1 on a FAIL, 4 on an ERROR (:mod:`harness.exitcodes`).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import click
 
 from harness.clock import Clock, ScaledClock
 from harness.connection import ConnectionClosed, Handler, OcppConnection
+from harness.exitcodes import ExitCode, worst
 from harness.session import (
     CallErrorReceived,
     CallReceived,
@@ -183,9 +183,10 @@ async def _exchange(
 
 
 def summary(checks: list[SmokeCheck]) -> str:
-    """``N passed, N failed, N skipped, N errors``."""
+    """``N passed, N failed, 0 inconclusive, N skipped, N errors`` (the run's summary line;
+    a smoke check is never inconclusive)."""
     count = {o: sum(1 for c in checks if c.outcome is o) for o in Outcome}
-    return (f"{count[Outcome.PASS]} passed, {count[Outcome.FAIL]} failed, "
+    return (f"{count[Outcome.PASS]} passed, {count[Outcome.FAIL]} failed, 0 inconclusive, "
             f"{count[Outcome.SKIP]} skipped, {count[Outcome.ERROR]} errors")  # fmt: skip
 
 
@@ -202,7 +203,8 @@ def report(checks: list[SmokeCheck], echo: Callable[[str], None]) -> int:
             echo(f"    Expected: {c.expected}")
             echo(f"    Actual:   {c.actual}")
     echo(summary(checks))
-    return 1 if bad else 0
+    codes = [ExitCode.FAILED if c.outcome is Outcome.FAIL else ExitCode.HARNESS_ERROR for c in bad]
+    return int(worst(*codes))
 
 
 @click.command("run")

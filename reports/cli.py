@@ -1,4 +1,12 @@
-"""``ocpp-harness report RUN_DIR``: write the reports of a stored run."""
+"""``ocpp-harness report RUN_DIR``: write the reports of a stored run.
+
+Exit status (:mod:`harness.exitcodes`): 0 when the reports were written; 1 with ``--compare``
+when the run has new failures against the baseline (a CI gate for firmware regressions);
+2 for a missing or corrupt run folder or a bad option; 3 when the run did not finish
+(``run.json`` has no ``finished_at``: it crashed, was killed or is still going) unless
+``--allow-incomplete`` -- the reports are written all the same, and say so; 5 when the
+reports cannot be written.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from harness.exitcodes import ExitCode, worst
 from harness.results import Verdict
 from reports.compare import compare_reports
 from reports.load import ReportError, load_report
@@ -18,8 +27,16 @@ _EXAMPLE = """Example:
 
 \b
   ocpp-harness report runs/20261128T024000Z-3f9a2c --format html,junit,md
-  ocpp-harness report runs/NEW --compare runs/OLD --format md,json
+  ocpp-harness report runs/NEW --compare runs/OLD --format md,json   # exit 1: new failures
 """
+
+
+class _ReportProblem(click.ClickException):
+    """A report that cannot be made: shown as ``Error: ...`` with the given exit code."""
+
+    def __init__(self, message: str, code: ExitCode) -> None:
+        super().__init__(message)
+        self.exit_code = int(code)
 
 
 @click.command(
@@ -50,8 +67,18 @@ _EXAMPLE = """Example:
     help="A baseline run folder: report new failures, fixed cases and changed figures.",
 )
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as FAIL.")
+@click.option(
+    "--allow-incomplete",
+    is_flag=True,
+    help="Exit 0 for a run that did not finish (default: exit 3; the reports say so anyway).",
+)
 def report_command(
-    run_dir: Path, formats: str, out_dir: Path | None, other_run: Path | None, strict: bool
+    run_dir: Path,
+    formats: str,
+    out_dir: Path | None,
+    other_run: Path | None,
+    strict: bool,
+    allow_incomplete: bool,
 ) -> int:
     """Write the reports (HTML matrix, JUnit XML, JSON, Markdown, CSV) of the run in RUN_DIR."""
     try:
@@ -63,9 +90,9 @@ def report_command(
             comparison = compare_reports(load_report(other_run, strict=strict), report)
         written = write_report_files(report, run_dir, target, chosen, comparison=comparison)
     except ReportError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _ReportProblem(str(exc), ExitCode.BAD_INPUT) from None
     except OSError as exc:
-        raise click.ClickException(f"cannot write the reports: {exc}") from None
+        raise _ReportProblem(f"cannot write the reports: {exc}", ExitCode.STORAGE) from None
     for matrix in report.matrices:
         click.echo(f"{matrix.title}: {matrix.headline()}")
     for fmt, path in written.items():
@@ -76,8 +103,19 @@ def report_command(
             f"failures, {len(comparison.fixed)} fixed, {len(comparison.figures)} changed figures"
         )
     _recap(report)
+    codes = [ExitCode.OK]
+    if comparison is not None and comparison.new_failures:
+        codes.append(ExitCode.FAILED)
+    if report.manifest.finished_at is None:
+        click.echo(
+            "warning: the run did not finish (run.json has no finished_at): cases may be "
+            "missing" + ("" if allow_incomplete else "; --allow-incomplete to exit 0"),
+            err=True,
+        )
+        if not allow_incomplete:
+            codes.append(ExitCode.INCONCLUSIVE)
     click.echo(report.summary.line())
-    return 0
+    return int(worst(*codes))
 
 
 RECAP_LIMIT = 10

@@ -2,8 +2,9 @@
 
 One line per matrix row: ``matrix``, ``device_kind``, ``device_id``, ``device_label``,
 ``market_share`` (the normalised weight, 0..1, empty without weights), ``outcome``, the
-``passed``/``failed``/``skipped``/``errors`` counts, then one column per case id (the union
-of all matrices' cases, in matrix column order) holding the verdict, empty when not run.
+``passed``/``failed``/``inconclusive``/``skipped``/``errors`` counts, then one column per
+case id (the union of all matrices' cases, in matrix column order) holding the verdict,
+empty when not run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ FIXED_COLUMNS = (
     "outcome",
     "passed",
     "failed",
+    "inconclusive",
     "skipped",
     "errors",
 )
@@ -58,6 +60,7 @@ def matrix_csv(report: Report) -> str:
                     row.outcome.value,
                     row.totals.passed,
                     row.totals.failed,
+                    row.totals.inconclusive,
                     row.totals.skipped,
                     row.totals.errors,
                     *verdicts,

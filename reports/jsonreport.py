@@ -36,6 +36,7 @@ def _summary(summary: Summary) -> dict[str, Any]:
         "total": summary.total,
         "passed": summary.passed,
         "failed": summary.failed,
+        "inconclusive": summary.inconclusive,
         "skipped": summary.skipped,
         "errors": summary.errors,
         "line": summary.line(),

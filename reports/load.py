@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.results import RunReader, RunStore, RunStoreError, TornLineWarning
+from harness.results.reader import read_stored_bytes, stored_path
 from reports.model import Report, build_report
 
 __all__ = ["PlotSeries", "ReportError", "load_report", "read_plot_series", "read_trace"]
@@ -57,7 +58,7 @@ def open_run(run_dir: Path | str) -> RunReader:
 def read_trace(reader: RunReader, key: str) -> list[dict[str, Any]]:
     """The frames of case ``key`` (empty when it recorded none); a torn last frame is
     skipped (the store warns)."""
-    if not (reader.run_dir / "traces" / f"{key}.jsonl").exists():
+    if not stored_path(reader.run_dir / "traces" / f"{key}.jsonl").exists():
         return []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TornLineWarning)
@@ -90,10 +91,10 @@ def read_plot_series(reader: RunReader, key: str, *, origin: datetime) -> list[P
     about ten times slower; the shape is still checked, with errors naming the file.
     """
     path = reader.run_dir / "series" / f"{key}.json"
-    if not path.exists():
+    if not stored_path(path).exists():
         return []
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        body = json.loads(read_stored_bytes(path).decode("utf-8"))
         out = []
         stamps: list[str] = []
         times: tuple[float, ...] = ()
@@ -111,5 +112,7 @@ def read_plot_series(reader: RunReader, key: str, *, origin: datetime) -> list[P
             name = f"{quantity}.{phase}" if phase else quantity
             out.append(PlotSeries(name, quantity, str(item["unit"]), phase, times, values))
         return out
+    except RunStoreError as exc:
+        raise ReportError(str(exc)) from None
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         raise ReportError(f"{path}: not a series file as FORMAT.md describes: {exc!r}") from None

@@ -2,11 +2,14 @@
 
 Layout (one :class:`Matrix` per *context*):
 
-* a result that ran against a **vehicle** goes into the matrix of its station(s): rows are
-  vehicles, columns are cases ("Vehicles at station CP-1"); the vehicle programme thus gives
-  one matrix per station;
+* a result of the **vehicle programme** (a suite named ``vehicle-programme*``: the cases
+  that judge the vehicle) goes into the matrix of its station(s): rows are vehicles, columns
+  are the programme's cases ("Vehicles at station CP-1"), one matrix per station, as a lab
+  publishes it;
 * any other result goes into the matrix of its device kind: rows are stations (the OCPP
-  suites) or CSMS, columns are cases.
+  conformance suites, certification style) or CSMS, columns are cases. A station case that
+  ran with a vehicle plugged in (the simulator's reference vehicle) still judges the
+  station: the vehicle does not make it a vehicle-programme result.
 
 Columns are grouped by suite, then category, then case id (digits compared as numbers).
 Each cell holds the case verdict and a relative link to its evidence (``cases/<key>.html``).
@@ -16,7 +19,8 @@ Figures (``strict`` decides whether ``NON_STRICT`` counts as pass or fail):
 * **row outcome** -- a device *passes* when it passes every applicable case: every cell
   of its row is PASS (or NON_STRICT unless strict) or NOT_APPLICABLE, at least one is
   judged, and no case of the matrix is missing from its row. Any FAIL makes it *fail*;
-  otherwise ERROR, INCONCLUSIVE or a missing case leave it *unresolved* (not passed).
+  otherwise ERROR, INCONCLUSIVE or a missing case leave it *unresolved*: not judged in
+  full, so it counts as not passed (:data:`OUTCOME_WORDS` says this for the legend).
   A row whose cells are all NOT_APPLICABLE is *not applicable* and is left out of rates.
 * **pass rate per case** (column) -- passed cells / cells that are present and not
   NOT_APPLICABLE (ERROR and INCONCLUSIVE count as not passed; cases not run are left out).
@@ -49,8 +53,13 @@ __all__ = [
     "RowOutcome",
     "build_report",
     "case_href",
+    "is_programme_result",
     "natural_key",
 ]
+
+PROGRAMME_SUITE_PREFIX = "vehicle-programme"
+"""Suites whose names start with this judge the vehicle (as
+:data:`harness.runner.inputs.VEHICLE_SUITE_PREFIX`); their results make the vehicle matrices."""
 
 MARKET_SHARE = "market_share"
 """The device attribute that carries a vehicle model's market share (fleet file figure)."""
@@ -80,6 +89,18 @@ class RowOutcome(StrEnum):
     FAILED = "failed"
     UNRESOLVED = "unresolved"
     NOT_APPLICABLE = "not_applicable"
+
+
+OUTCOME_WORDS: Mapping[RowOutcome, str] = {
+    RowOutcome.PASSED: "every applicable case passed",
+    RowOutcome.FAILED: "at least one case FAILed",
+    RowOutcome.UNRESOLVED: (
+        "no FAIL, but a case was INCONCLUSIVE, ERROR or not run: not judged in full, counts "
+        "as not passed"
+    ),
+    RowOutcome.NOT_APPLICABLE: "no case applied: left out of the figures",
+}
+"""What each row outcome means, for the legends of the renderings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +207,30 @@ class Matrix:
                 return stats
         return None
 
+    def rule(self) -> str:
+        """How :meth:`headline` is computed, in one sentence for the reader."""
+        noun = {
+            DeviceKind.VEHICLE: "vehicle",
+            DeviceKind.STATION: "station",
+            DeviceKind.CSMS: "CSMS",
+        }[self.row_kind]
+        counted = (
+            f"{noun}s that ran these cases and had at least one apply "
+            f"({self.overall.counted} of {len(self.rows)})"
+        )
+        text = (
+            f"A {noun} passes when it passed every case that applied to it (NON_STRICT "
+            f"{'counts as FAIL' if self.totals.strict else 'counts as pass'}); any INCONCLUSIVE, "
+            f"ERROR or case not run leaves it unresolved, which counts as not passed. "
+            f"The rate is over the {counted}"
+        )
+        if self.overall.weighted is not None:
+            text += (
+                "; the market-share figure is the summed share of the passing "
+                f"{noun}s over the summed share of those counted"
+            )
+        return text + "."
+
     def headline(self) -> str:
         """The matrix's headline, e.g. ``"vehicles covering 96.3 % of the tested market share
         passed (17 of 20 models, 85 %)"``."""
@@ -200,6 +245,8 @@ class Matrix:
             DeviceKind.STATION: "stations",
             DeviceKind.CSMS: "CSMS",
         }[self.row_kind]
+        if rate.counted == 0:
+            return f"no case applied to any of the {len(self.rows)} {plural} (all NOT_APPLICABLE)"
         count = f"{rate.passed} of {rate.counted} {noun}, {percent(rate.by_count)}"
         if rate.weighted is not None:
             return (
@@ -257,6 +304,11 @@ def _placement(
     """(context devices, row device, row kind) of a result."""
     devices = [known.get((d.kind, d.id), d) for d in result.info.devices]
     vehicles = [d for d in devices if d.kind is DeviceKind.VEHICLE]
+    judged_kind = next((k for k in _ROW_KIND_ORDER if any(d.kind is k for d in devices)), None)
+    if vehicles and judged_kind is not None and not is_programme_result(result):
+        # A station case run with a vehicle plugged in judges the station, not the vehicle.
+        devices = [d for d in devices if d.kind is not DeviceKind.VEHICLE]
+        vehicles = []
     if vehicles:
         row = vehicles[0] if len(vehicles) == 1 else _joined(vehicles)
         context = tuple(d for d in devices if d.kind is not DeviceKind.VEHICLE)
@@ -266,6 +318,11 @@ def _placement(
     row = rows[0] if len(rows) == 1 else _joined(rows)
     others = tuple(sorted((d for d in devices if d.kind is not kind), key=lambda d: (d.kind, d.id)))
     return others, row, kind
+
+
+def is_programme_result(result: CaseResult) -> bool:
+    """Whether ``result`` belongs to the vehicle programme (its suite's name says so)."""
+    return result.info.suite.startswith(PROGRAMME_SUITE_PREFIX)
 
 
 def _joined(devices: Sequence[DeviceRef]) -> DeviceRef:
@@ -390,6 +447,9 @@ def _build_matrix(
     for device, result in placed:
         devices.setdefault(device.id, device)
         cells = grid.setdefault(device.id, [None] * len(columns))
+        earlier = cells[index[result.info.case_id]]
+        if earlier is not None and earlier.verdict.severity >= result.verdict.severity:
+            continue  # the same case twice for one device (several vehicles): worst shown
         cells[index[result.info.case_id]] = Cell(
             result.info.case_id,
             result.key,

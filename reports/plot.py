@@ -251,9 +251,32 @@ def _below_zero(values: Sequence[float | None]) -> tuple[float | None, ...]:
     return tuple(None if v is None else -abs(v) for v in values)
 
 
-def render_plot(series: Sequence[PlotSeries], *, title: str) -> Markup:
+def _clip(s: PlotSeries, start_s: float, end_s: float) -> PlotSeries:
+    """``s`` within ``[start_s, end_s]``, with the last sample before the window (a step
+    line's value at the window's start) moved to its start."""
+    keep = [i for i, t in enumerate(s.times_s) if start_s <= t <= end_s]
+    before = [i for i, t in enumerate(s.times_s) if t < start_s][-1:]
+    times = [start_s for _ in before] + [s.times_s[i] for i in keep]
+    values = [s.values[i] for i in before] + [s.values[i] for i in keep]
+    return PlotSeries(s.name, s.quantity, s.unit, s.phase, tuple(times), tuple(values))
+
+
+def render_plot(
+    series: Sequence[PlotSeries],
+    *,
+    title: str,
+    window_s: tuple[float, float] | None = None,
+) -> Markup:
     """An ``<svg>`` element plotting ``series`` (one panel per unit); empty when there is
-    nothing to plot. ``title`` becomes the SVG's accessible title."""
+    nothing to plot. ``title`` becomes the SVG's accessible title. ``window_s``
+    (``(start, end)`` in seconds of the series' time axis) zooms in on that window, e.g. the
+    minute in which a check failed within a case of hours."""
+    if window_s is not None:
+        # widen the window to round ticks, so that the axis starts and ends on one
+        _, per = _time_unit(window_s[1] - window_s[0])
+        ticks = nice_ticks(window_s[0] / per, window_s[1] / per)
+        window_s = (ticks[0] * per, ticks[-1] * per)
+        series = [_clip(s, *window_s) for s in series]
     current: list[_Line] = []
     power: list[_Line] = []
     for s in series:
@@ -287,6 +310,8 @@ def render_plot(series: Sequence[PlotSeries], *, title: str) -> Markup:
     t_max = max(
         line_max for lines, _, _ in panels for line in lines for line_max in line.times[-1:]
     )
+    if window_s is not None:
+        t_min, t_max = window_s
     t_max = max(t_max, t_min + 1.0)
     height = TOP + len(panels) * (PANEL_HEIGHT + TOP)
     parts = [

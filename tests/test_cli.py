@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import click
 import pytest
 
-from harness.cli import main
+from harness.cli import COMMANDS, cli, main
 
 
 def test_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,3 +29,28 @@ def test_python_dash_m_harness_works() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "ocpp-harness" in proc.stdout
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_the_listed_help_is_the_commands_own(name: str) -> None:
+    """``--help`` lists the commands from a table without importing them; the table's one-line
+    help must stay what the command itself says."""
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    assert COMMANDS[name][1] == command.get_short_help_str(limit=200)
+
+
+def test_help_imports_no_sub_command() -> None:
+    """Asking for help does not load the runner, the simulators, the reports or the oracle."""
+    code = (
+        "import sys\n"
+        "from harness.cli import main\n"
+        "assert main(['--help']) == 0\n"
+        "heavy = ('harness.runner', 'harness.lab', 'harness.smartcharging', 'harness.session',\n"
+        "         'simulators', 'reports', 'hypothesis', 'structlog', 'ocpp')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+    assert "schedule" in proc.stdout

@@ -13,6 +13,7 @@ See :mod:`harness.lab.server` (runs, run folders), :mod:`harness.lab.operators` 
 topics and payloads), :mod:`harness.lab.status` (the status table).
 """
 
+from harness.lab.observer import LabObserver
 from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError, TerminalDesk
 from harness.lab.server import LabPlan, LabServer, Refusal, StationRun
 from harness.lab.status import BootInfo, StationState, StationStatus, StatusBoard, boot_info
@@ -20,6 +21,7 @@ from harness.lab.status import BootInfo, StationState, StationStatus, StatusBoar
 __all__ = [
     "DEFAULT_OPERATOR_PREFIX",
     "BootInfo",
+    "LabObserver",
     "LabPlan",
     "LabServer",
     "MqttDesk",

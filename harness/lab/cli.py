@@ -7,8 +7,10 @@ prompts go to the terminal (one at a time, naming the station) or, with ``--oper
 URL``, to ``PREFIX/prompt/STATION`` with answers on ``PREFIX/ack/STATION`` (payloads in
 :mod:`harness.lab.operators`).
 
-Exit status: 0 when every station's run passed, 1 on any FAIL/ERROR/INCONCLUSIVE, 2 for bad
-input; serving without ``--stations`` ends with Ctrl-C (status 130).
+Exit status (:mod:`harness.exitcodes`, the most serious over the stations): 0 when every
+station's run passed, 1 on a FAIL, 3 when nothing failed but a case was INCONCLUSIVE (or no
+station came), 4 on an ERROR, 2 for bad input; serving without ``--stations`` ends with
+Ctrl-C (status 130).
 """
 
 from __future__ import annotations
@@ -22,7 +24,19 @@ from pathlib import Path
 import click
 
 from harness.clock import ScaledClock
-from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError, TerminalDesk
+from harness.console import (
+    AnswerChannel,
+    ConsoleDesk,
+    ConsoleHub,
+    ConsoleSettings,
+    MqttChannel,
+    TerminalChannel,
+    console_options,
+    report_url,
+    start_console,
+)
+from harness.exitcodes import ExitCode, worst
+from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError
 from harness.lab.probes import (
     ProbeAttempt,
     ProbeRecorder,
@@ -31,14 +45,14 @@ from harness.lab.probes import (
 )
 from harness.lab.server import LabPlan, LabServer
 from harness.runner.cli import InputProblem
-from harness.runner.inputs import RunnerInputError, resolve_suites
+from harness.runner.inputs import RunnerInputError
 from harness.runner.run import PlannedCase, RunOptions
+from harness.runner.selection import select_cases
 from harness.scenario import (
     Capabilities,
     ScenarioLoadError,
     check_overrides,
     load_capabilities,
-    load_cases,
     load_lab_parameters,
     parse_param_options,
     resolve_parameters,
@@ -87,7 +101,7 @@ def _planned(
     suites: tuple[str, ...], params: tuple[str, ...], params_file: Path | None
 ) -> list[PlannedCase]:
     try:
-        cases = load_cases(resolve_suites(suites))
+        cases = select_cases(suites)
         lab = load_lab_parameters(params_file) if params_file else None
         overrides = parse_param_options(list(params))
         if lab is not None:
@@ -140,9 +154,10 @@ def _planned(
     "--reconnect-timeout",
     "reconnect_timeout_s",
     type=click.FloatRange(min=0),
-    default=300.0,
+    default=120.0,
     show_default=True,
-    help="Seconds a station may stay away during its run before its cases are INCONCLUSIVE.",
+    help="Seconds a station may stay away during its run; then its case is INCONCLUSIVE "
+    "saying so, and its run goes on without waiting again.",
 )
 @click.option(
     "--probe-untrusted-port",
@@ -154,6 +169,7 @@ def _planned(
 )
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--strict", is_flag=True, help="Count NON_STRICT (a broken SHOULD) as a failure.")
+@console_options(default=True)
 @csms_security_options
 def serve_command(
     *,
@@ -170,6 +186,9 @@ def serve_command(
     probe_port: int | None,
     out: Path,
     strict: bool,
+    console: bool,
+    console_host: str,
+    console_port: int,
     security_profile: int,
     password_file: Path | None,
     cert: Path | None,
@@ -210,7 +229,8 @@ def serve_command(
         station_limit=station_limit,
     )
     try:
-        return asyncio.run(_serve(plan, profile, host, port, mqtt, probe_port))
+        settings = ConsoleSettings(console_host, console_port) if console else None
+        return asyncio.run(_serve(plan, profile, host, port, mqtt, probe_port, settings))
     except OperatorError as exc:
         raise InputProblem(str(exc)) from None
 
@@ -222,19 +242,36 @@ async def _serve(
     port: int,
     mqtt: MqttSettings | None,
     probe_port: int | None,
+    console: ConsoleSettings | None,
 ) -> int:
     clock = ScaledClock(speed=1.0)
     async with contextlib.AsyncExitStack() as stack:
         if probe_port is not None:
             await _start_probe(stack, plan.out, clock, host, probe_port)
+        channels: list[AnswerChannel] = [TerminalChannel(stdin=sys.stdin, stdout=sys.stdout)]
+        where = "on this terminal"
         if mqtt is not None:
-            desk: MqttDesk | TerminalDesk = await stack.enter_async_context(
-                MqttDesk(mqtt, now=clock.now)
-            )
-            where = f"over MQTT at {mqtt.url}, topics {mqtt.prefix}/prompt/<station>"
-        else:
-            desk = TerminalDesk(stdin=sys.stdin, stdout=sys.stdout)
-            where = "on this terminal"
+            mqtt_desk = await stack.enter_async_context(MqttDesk(mqtt, now=clock.now))
+            channels.append(MqttChannel(mqtt_desk))
+            where += f", over MQTT at {mqtt.url} (topics {mqtt.prefix}/prompt/<station>)"
+        servers: list[LabServer] = []
+
+        def run_dir(station_id: str) -> Path | None:
+            return servers[0].run_dir(station_id) if servers else None
+
+        hub: ConsoleHub | None = None
+        if console is not None:
+            hub = ConsoleHub(now=clock.now, report_url=lambda sid: report_url(run_dir, sid))
+            web = await start_console(hub, console, run_dir=run_dir)
+            stack.push_async_callback(web.close)
+            where += " and in the console"
+        desk = ConsoleDesk(
+            channels=channels,
+            hub=hub,
+            now=clock.now,
+            run_dir=run_dir,
+            echo=lambda line: click.echo(line),
+        )
         server = LabServer(
             plan,
             clock=clock,
@@ -243,7 +280,9 @@ async def _serve(
             host=host,
             port=port,
             security=profile,
+            observer=hub,
         )
+        servers.append(server)
         await server.start()
         stack.push_async_callback(server.close)
         click.echo(
@@ -254,8 +293,10 @@ async def _serve(
         summaries = server.summaries()
         for sid, summary in summaries.items():
             click.echo(f"{sid}: {summary.line()}")
-        return 0 if summaries and all(s.ok for s in summaries.values()) else 1
-    return 1  # pragma: no cover (the stack does not swallow exceptions)
+        if not summaries:
+            return int(ExitCode.INCONCLUSIVE)  # no station came: nothing was judged
+        return int(worst(*(s.exit_code for s in summaries.values())))
+    return int(ExitCode.HARNESS_ERROR)  # pragma: no cover (the stack does not swallow exceptions)
 
 
 async def _start_probe(

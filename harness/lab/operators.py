@@ -156,7 +156,7 @@ class MqttDesk:
             prompt_id, answer = data["id"], data["answer"]
             if not isinstance(prompt_id, str) or not isinstance(answer, bool):
                 raise TypeError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             self._log.warning(
                 "operator_ack_ignored", topic=topic, reason='expected {"id": str, "answer": bool}'
             )

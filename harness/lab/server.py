@@ -12,8 +12,17 @@ single-DUT report, and a station that finishes early has its report at once.
 
 A station that disconnects during its run gets the run's reconnection window
 (``RunOptions.reconnect_timeout_s``); a station that connects again after its run finished is
-served idly (default answers, no trace) until it leaves. Two connections with the same
-station id at once: the second waits until the run takes it (after the first closes).
+served idly (default answers; its frames go to ``OUT/serve-<id>-idle.jsonl``) until it
+leaves. Two connections with the same
+station id at once: the newer **replaces** the older, as in ``listen``
+(:class:`~harness.runner.targets.ConnectionSlots`): the old one is closed with 1008, the case
+on it ends INCONCLUSIVE naming that, and the run goes on with the new one; the status board
+follows the newest connection.
+
+Refused handshakes (401, 404) and replaced connections are recorded in the station's run
+folder (``events.jsonl``) when it has one, and always in ``OUT/serve-events.jsonl``; failed
+authentication is slowed down per station id and address (see
+:mod:`harness.transport.ws_server`).
 """
 
 from __future__ import annotations
@@ -21,19 +30,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from harness.clock import Clock
+from harness.lab.observer import LabObserver
 from harness.lab.status import StationState, StatusBoard, boot_info
 from harness.results import (
     CaseResult,
     DeviceKind,
     DeviceRef,
+    EventLog,
     Manifest,
+    OutsideTrace,
     RunStore,
     RunStoreError,
     Summary,
@@ -44,12 +56,14 @@ from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.operator import Operator, SimulationControl
 from harness.runner.progress import format_duration
 from harness.runner.run import PlannedCase, RunOptions, run_cases
-from harness.scenario import Capabilities, Environment, VehicleFacts
+from harness.runner.targets import ConnectionSlots, EventRecorder, next_open
+from harness.scenario import Capabilities, Environment, Step, VehicleFacts
 from harness.security import SecurityProfile, serve_options
 from harness.transport import (
     HandshakeRequest,
     OcppServer,
     OcppSubprotocol,
+    Refused,
     Transport,
     serve_ocpp,
 )
@@ -70,7 +84,7 @@ class LabPlan:
     out: Path
     strict: bool = False
     options: RunOptions = field(
-        default_factory=lambda: RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0)
+        default_factory=lambda: RunOptions(connect_timeout_s=None, reconnect_timeout_s=120.0)
     )
     secrets: tuple[str, ...] = field(default=(), repr=False)
     """Passwords to hide in traces (and logs)."""
@@ -94,11 +108,18 @@ class _StationProvider:
             DeviceRef(DeviceKind.STATION, station_id, station_id),
         )
 
+        self.record: EventRecorder | None = None
+
+        self.taken: Transport | None = None
+        """The connection the run took last."""
+
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
-        try:
-            return await self.clock.wait_for(self.queue.get(), timeout_s)
-        except TimeoutError:
-            return None
+        self.taken = await next_open(self.queue, self.clock, timeout_s)
+        return self.taken
+
+    def record_events(self, record: EventRecorder) -> None:
+        """Where this station's events go (its run folder); called by the run."""
+        self.record = record
 
     async def close(self) -> None:
         """Nothing to stop: the server belongs to :class:`LabServer`."""
@@ -135,7 +156,8 @@ class LabServer:
     :meth:`harness.lab.operators.MqttDesk.operator`); ``echo`` prints a line (the status
     table, countdowns, one line per verdict). ``security`` is the CSMS side of a security
     profile (default: profile 0); each refused station is shown and kept in
-    :attr:`refusals`.
+    :attr:`refusals`. ``observer`` (e.g. the web console's hub) is told of every change as it
+    happens (see :class:`~harness.lab.observer.LabObserver`).
     """
 
     def __init__(
@@ -148,8 +170,10 @@ class LabServer:
         host: str = "127.0.0.1",
         port: int = 0,
         security: SecurityProfile | None = None,
+        observer: LabObserver | None = None,
     ) -> None:
         self.plan = plan
+        self.observer = observer
         self.clock = clock
         self.board = StatusBoard()
         self.runs: dict[str, StationRun] = {}
@@ -162,6 +186,10 @@ class LabServer:
         self._options = serve_options(self.security, on_tls_failure=self._tls_failed)
         admission = self._options["authorize_handshake"]
         self._options["authorize_handshake"] = lambda request: self._admit(admission, request)
+        self._options["on_refused"] = self._record_refusal
+        self._slots = ConnectionSlots()
+        self._events: EventLog | None = None
+        self._idle_frames: OutsideTrace | None = None
         self._server: OcppServer | None = None
         self._done = asyncio.Event()
         scheme = "wss" if self._options.get("ssl") is not None else "ws"
@@ -191,6 +219,18 @@ class LabServer:
         if self._server is not None:
             await self._server.close()
             self._server = None
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+        if self._idle_frames is not None:
+            with contextlib.suppress(RunStoreError):
+                self._idle_frames.close()
+            self._idle_frames = None
+
+    def run_dir(self, station_id: str) -> Path | None:
+        """The run folder of ``station_id``'s run (``None``: no run, or not created yet)."""
+        run = self.runs.get(station_id)
+        return None if run is None else run.run_dir
 
     def summaries(self) -> dict[str, Summary]:
         """Each finished station's verdict summary."""
@@ -215,6 +255,47 @@ class LabServer:
         # Before HTTP: the station id is not known yet.
         self._refused(Refusal(None, "TLS", reason, self.clock.now()))
 
+    def _event(self, station_id: str | None, event: str, **fields: Any) -> None:
+        """Record ``event`` in ``OUT/serve-events.jsonl`` and the station's run folder."""
+        at = self.clock.now()
+        try:
+            if self._events is None:
+                self.plan.out.mkdir(parents=True, exist_ok=True)
+                self._events = EventLog(
+                    self.plan.out / "serve-events.jsonl", secrets=self.plan.secrets
+                )
+            self._events.append(event, at=at, station_id=station_id, **fields)
+        except (OSError, RunStoreError) as exc:
+            self._echo(f"warning: cannot record {event}: {exc}")
+        run = self.runs.get(station_id) if station_id is not None else None
+        if run is not None and run.provider.record is not None and not run.done:
+            with contextlib.suppress(OSError, RunStoreError):
+                run.provider.record(event, at=at, station_id=station_id, **fields)
+
+    def _idle_trace(self) -> OutsideTrace | None:
+        """``OUT/serve-<id>-idle.jsonl``: the frames of stations served after their run
+        (opened on first use, one per server; ``None`` if it cannot be written)."""
+        if self._idle_frames is None:
+            name = f"serve-{new_run_id(started_at=self.clock.now())}-idle.jsonl"
+            try:
+                self.plan.out.mkdir(parents=True, exist_ok=True)
+                self._idle_frames = OutsideTrace(self.plan.out / name, secrets=self.plan.secrets)
+            except (OSError, RunStoreError) as exc:
+                self._echo(f"warning: cannot record idle connections: {exc}")
+        return self._idle_frames
+
+    def _record_refusal(self, refused: Refused) -> None:
+        kind = "auth_failed" if refused.status == 401 else "station_refused"
+        self._event(
+            refused.station_id,
+            kind,
+            remote=refused.remote,
+            status=refused.status,
+            reason=refused.reason,
+            delay_s=refused.delay_s,
+            failures=refused.failures,
+        )
+
     def _refused(self, refusal: Refusal) -> None:
         self.refusals.append(refusal)
         who = refusal.station_id or "a station"
@@ -223,6 +304,12 @@ class LabServer:
     async def _handle(self, transport: Transport) -> None:
         sid = transport.station_id
         status = self.board.station(sid)
+
+        def replaced(reason: str) -> None:
+            self._echo(f"[{sid}] {reason}")
+            self._event(sid, "connection_replaced", reason=reason)
+
+        await self._slots.take(transport, on_replaced=replaced)
         status.connected = True
         status.ocpp = str(transport.subprotocol.value).removeprefix("ocpp")
         try:
@@ -247,16 +334,23 @@ class LabServer:
                 status.state = StationState.RUNNING
             self._show()
             await run.provider.queue.put(transport)
-            await _closed(transport, self.clock)
+            while not transport.closed and not run.done:
+                await self.clock.sleep(0.5)
+            if not transport.closed and run.provider.taken is not transport:
+                # queued behind a connection the run ended on: never left unanswered
+                self._echo(f"[{sid}] its run ended before it took this connection: served idly")
+                await self._idle(transport)
         finally:
-            status.connected = False
-            run = self.runs.get(sid)
-            if run is not None and not run.done:
-                status.state = StationState.WAITING
-            self._show()
+            if self._slots.release(transport):  # not replaced by a newer connection
+                status.connected = False
+                run = self.runs.get(sid)
+                if run is not None and not run.done:
+                    status.state = StationState.WAITING
+                self._show()
 
     async def _idle(self, transport: Transport) -> None:
         endpoint = CsmsEndpoint(transport, clock=self.clock)
+        endpoint.outside = self._idle_trace()
         endpoint.start()
         try:
             await _closed(transport, self.clock)
@@ -265,6 +359,9 @@ class LabServer:
 
     def _show(self) -> None:
         self._echo(self.board.table())
+        if self.observer is not None:
+            for status in self.board.stations.values():
+                self.observer.station_changed(status)
 
     # ------------------------------------------------------------------ runs
 
@@ -290,6 +387,10 @@ class LabServer:
                     }
                     label = " ".join(p for p in (info.vendor, info.model) if p) or sid
                     run.provider.devices = (DeviceRef(DeviceKind.STATION, sid, label, attributes),)
+                    if (observer := self.observer) is not None:
+                        endpoint.observations.observers.append(
+                            lambda item: observer.observed(sid, item)
+                        )
                     self._show()
 
                 def judged(result: CaseResult) -> None:
@@ -301,12 +402,21 @@ class LabServer:
                         f"[{sid}] {result.info.case_id}: {verdict.value}"
                         + (f" — {result.reason}" if result.reason else "")
                     )
+                    if self.observer is not None:
+                        self.observer.judged(sid, result)
+                        self.observer.station_changed(status)
 
                 def waiting(remaining_s: float, total_s: float) -> None:
                     self._echo(
                         f"[{sid}] {status.case or '-'}: wait {format_duration(remaining_s)} "
                         f"left of {format_duration(total_s)}"
                     )
+                    if self.observer is not None:
+                        self.observer.waiting(sid, remaining_s, total_s)
+
+                def step(case_id: str, number: int, step: Step, values: Mapping[str, Any]) -> None:
+                    if self.observer is not None:
+                        self.observer.step_started(sid, case_id, number, step, values)
 
                 run.results = await run_cases(
                     planned,
@@ -320,8 +430,9 @@ class LabServer:
                     on_connected=connected,
                     wait_progress=waiting,
                     secrets=self.plan.secrets,
+                    on_step=step,
                 )
-                writer.finish(finished_at=self.clock.now())
+                writer.finish(finished_at=self.clock.now(), devices=run.provider.devices)
         except RunStoreError as exc:
             self._echo(f"[{sid}] cannot write the run folder: {exc}")
         finally:
@@ -336,7 +447,14 @@ class LabServer:
         with contextlib.suppress(RunStoreError):
             run_id = check_name(f"{run_id}-{sid}", "run id")
         versions = tuple(OcppSubprotocol(f"ocpp{v}") for v in caps.ocpp_versions)
-        options: dict[str, Any] = {"strict": self.plan.strict, "station": sid}
+        options: dict[str, Any] = {
+            "strict": self.plan.strict,
+            "station": sid,
+            "capabilities": {
+                "name": caps.name,
+                "declared": caps.model_dump(mode="json", exclude_none=True),
+            },
+        }
         return Manifest(
             run_id=run_id,
             started_at=self.clock.now(),

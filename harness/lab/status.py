@@ -7,53 +7,13 @@ station connects, boots, finishes a case or disconnects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from harness.results import Verdict
+from harness.runner.identity import BootInfo, boot_info
 
 __all__ = ["BootInfo", "StationState", "StationStatus", "StatusBoard", "boot_info"]
-
-
-@dataclass(frozen=True, slots=True)
-class BootInfo:
-    """What a station said about itself in BootNotification (empty: not said)."""
-
-    vendor: str = ""
-    model: str = ""
-    firmware: str = ""
-    serial: str = ""
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def boot_info(payload: Mapping[str, Any] | None) -> BootInfo:
-    """Vendor, model, firmware and serial from a BootNotification payload of any version.
-
-    OCPP 1.6: ``chargePointVendor``, ``chargePointModel``, ``firmwareVersion``,
-    ``chargePointSerialNumber``; 2.0.1/2.1: ``chargingStation.vendorName``, ``.model``,
-    ``.firmwareVersion``, ``.serialNumber``.
-    """
-    if not payload:
-        return BootInfo()
-    station = payload.get("chargingStation")
-    if isinstance(station, Mapping):
-        return BootInfo(
-            vendor=_text(station.get("vendorName")),
-            model=_text(station.get("model")),
-            firmware=_text(station.get("firmwareVersion")),
-            serial=_text(station.get("serialNumber")),
-        )
-    return BootInfo(
-        vendor=_text(payload.get("chargePointVendor")),
-        model=_text(payload.get("chargePointModel")),
-        firmware=_text(payload.get("firmwareVersion")),
-        serial=_text(payload.get("chargePointSerialNumber")),
-    )
 
 
 class StationState(StrEnum):

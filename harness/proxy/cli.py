@@ -14,6 +14,7 @@ from harness.clock import Clock, ScaledClock
 from harness.proxy.server import RecordingProxy
 from harness.results import Manifest, RunStore, RunStoreError
 from harness.results.manifest import new_run_id
+from harness.transport.ws import DEFAULT_MAX_FRAME_BYTES
 
 __all__ = ["proxy_command"]
 
@@ -89,6 +90,14 @@ _PEM = click.Path(exists=True, dir_okay=False, path_type=Path)
     help="Stop after this many seconds (default: at Ctrl-C).",
 )
 @click.option(
+    "--max-frame-bytes",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_FRAME_BYTES,
+    show_default=True,
+    help="Largest message relayed, either way (0: no limit); a bigger one closes that "
+    "connection with 1009 and the other side the same way.",
+)
+@click.option(
     "--compression",
     is_flag=True,
     help="Negotiate permessage-deflate on both hops (off: less added latency).",
@@ -102,6 +111,7 @@ def proxy_command(
     upstream_ca: Path | None,
     stop_after_s: float | None,
     compression: bool,
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
 ) -> int:
     """Relay stations to a real CSMS, forwarding every frame unchanged and recording it.
 
@@ -149,6 +159,7 @@ def proxy_command(
         ssl=listen_ssl,
         upstream_ssl=upstream_ssl,
         compression=compression,
+        max_frame_bytes=max_frame_bytes or None,
     )
     try:
         asyncio.run(run_proxy(proxy=proxy, clock=clock, stop_after_s=stop_after_s))
@@ -162,6 +173,7 @@ def proxy_command(
     click.echo(
         f"{stats.connections} connection(s), {stats.frames_forwarded} frames forwarded, "
         f"{stats.frames_recorded} recorded, {stats.frames_not_recorded} not recorded"
+        + (f", {stats.frames_too_big} over the size limit" if stats.frames_too_big else "")
     )
     if stats.frames_not_recorded:
         click.echo(f"recording failed: {stats.first_failure}", err=True)

@@ -34,6 +34,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final
 
+from harness.results import RunStoreError
+from harness.results.reader import read_stored_bytes
+
 __all__ = [
     "RecordedFrame",
     "Recording",
@@ -80,7 +83,7 @@ class RecordedFrame:
             return None
         try:
             value = json.loads(self.raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # a hostile peer's frame, recorded as it came
             return None
         return value if isinstance(value, list) and value else None
 
@@ -183,7 +186,11 @@ def _parse_time(value: Any, where: str) -> datetime:
 
 def _lines(path: Path) -> list[tuple[int, Any]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        # a finished run's traces are gzip-compressed (harness.results.compact): read
+        # <name>.jsonl.gz, or <name>.jsonl when only its compressed form is left
+        text = read_stored_bytes(path).decode("utf-8")
+    except RunStoreError as exc:
+        raise RecordingFormatError(str(exc)) from None
     except UnicodeDecodeError as exc:
         raise RecordingFormatError(f"{path}: not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
@@ -238,7 +245,7 @@ def _infer_perspective(path: Path, items: list[tuple[int, Any]]) -> Sender:
     for _, obj in items:
         try:
             message = json.loads(obj.get("raw") or "")
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, RecursionError):
             continue
         is_call = isinstance(message, list) and len(message) > 2 and message[0] == 2
         if is_call and message[2] in _STATION_ACTIONS:

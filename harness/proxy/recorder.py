@@ -26,6 +26,7 @@ from typing import Any
 from harness.logs import get_logger
 from harness.results.devices import DeviceKind, DeviceRef, case_key
 from harness.results.store import RunWriter, TraceSink
+from harness.session.frames import MAX_NESTING, nests_deeper_than
 
 __all__ = ["ConnectionRecorder", "FrameSource", "RecordingStats", "TraceWriter", "trace_line"]
 
@@ -46,14 +47,19 @@ class RecordingStats:
     frames_not_recorded: int = 0
     first_failure: str | None = None
     connections: int = 0
+    frames_too_big: int = 0
+    """Messages over the size limit (their connection closed with 1009, not forwarded)."""
     _warned: bool = field(default=False, repr=False)
 
 
 def _summary(raw: str) -> tuple[int | None, str | None, str | None]:
-    """``(message type, message id, action)`` of an OCPP-J frame, as far as it parses."""
+    """``(message type, message id, action)`` of an OCPP-J frame, as far as it parses (a
+    frame nested too deep to parse safely is recorded without them)."""
+    if nests_deeper_than(raw, MAX_NESTING):
+        return None, None, None
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None, None
     if not isinstance(value, list) or not value:
         return None, None, None

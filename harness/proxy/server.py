@@ -10,6 +10,11 @@ refused the same way: the upstream's HTTP status and body (prefixed ``upstream r
 or — when the upstream completed the handshake without a subprotocol and closed (OCPP-J
 §3.2) — a 101 without subprotocol followed by the upstream's close code and reason.
 
+Each message is bounded in size on both hops (``max_frame_bytes``, default 4 MiB, as the
+harness's own listeners): a bigger one closes that side with 1009 (message too big), the other
+side gets the same close, the event is logged (``frame_too_big``) and counted in
+:attr:`RecordingStats.frames_too_big`; one station's huge frame cannot exhaust the proxy.
+
 Forwarding is raw: each message (text or binary) is passed to the other side as it came,
 with no parsing or validation, in order per direction. Each one is also handed to the
 connection's recorder (a queue; see :mod:`harness.proxy.recorder`). When either side closes,
@@ -45,7 +50,12 @@ from harness.logs import get_logger
 from harness.proxy.recorder import ConnectionRecorder, FrameSource, RecordingStats, TraceWriter
 from harness.results.store import RunWriter
 from harness.transport.base import fit_close_reason
-from harness.transport.ws import USER_AGENT, station_id_from_path, transport_closed_from
+from harness.transport.ws import (
+    DEFAULT_MAX_FRAME_BYTES,
+    USER_AGENT,
+    station_id_from_path,
+    transport_closed_from,
+)
 from harness.transport.ws_server import offered_subprotocols
 
 __all__ = ["RecordingProxy"]
@@ -74,7 +84,8 @@ class RecordingProxy:
     for a ``wss://`` upstream. ``clock`` stamps the frames. ``compression`` negotiates
     permessage-deflate on both hops (each hop on its own; messages are unchanged either way);
     off by default because (de)compressing every frame twice is most of the proxy's cost.
-    Use ``async with`` (or :meth:`start`/:meth:`close`); :attr:`stats` counts frames.
+    ``max_frame_bytes`` bounds each message on both hops (``None``: no limit). Use
+    ``async with`` (or :meth:`start`/:meth:`close`); :attr:`stats` counts frames.
     """
 
     def __init__(
@@ -90,6 +101,7 @@ class RecordingProxy:
         open_timeout_s: float | None = 10.0,
         close_timeout_s: float | None = 10.0,
         compression: bool = False,
+        max_frame_bytes: int | None = DEFAULT_MAX_FRAME_BYTES,
     ) -> None:
         if not upstream_url.startswith(("ws://", "wss://")):
             raise ValueError(f"upstream URL {upstream_url!r} must start with ws:// or wss://")
@@ -105,6 +117,7 @@ class RecordingProxy:
         self._open_timeout_s = open_timeout_s
         self._close_timeout_s = close_timeout_s
         self._compression = "deflate" if compression else None
+        self.max_frame_bytes = max_frame_bytes
         self.stats = RecordingStats()
         self._upstreams: dict[ServerConnection, ClientConnection] = {}
         self._refusals: dict[ServerConnection, tuple[int, str]] = {}
@@ -139,7 +152,7 @@ class RecordingProxy:
             process_response=self._after_handshake,
             select_subprotocol=self._select_subprotocol,
             server_header=USER_AGENT,
-            max_size=None,
+            max_size=self.max_frame_bytes,
             compression=self._compression,
             open_timeout=self._open_timeout_s,
             close_timeout=self._close_timeout_s,
@@ -204,7 +217,7 @@ class RecordingProxy:
                 user_agent_header=request.headers.get("User-Agent", USER_AGENT),
                 proxy=None,
                 compression=self._compression,
-                max_size=None,
+                max_size=self.max_frame_bytes,
                 open_timeout=self._open_timeout_s,
                 close_timeout=self._close_timeout_s,
                 **options,
@@ -281,6 +294,13 @@ class RecordingProxy:
         other: Connection = csms if closed is station else station
         await closed.wait_closed()
         code, reason = _close_pair(closed)
+        if code == CloseCode.MESSAGE_TOO_BIG:
+            self.stats.frames_too_big += 1
+            self._log.warning(
+                "frame_too_big",
+                sender="station" if closed is station else "csms",
+                limit_bytes=self.max_frame_bytes,
+            )
         await other.close(code, fit_close_reason(reason))
         await asyncio.gather(*pending, return_exceptions=True)
 

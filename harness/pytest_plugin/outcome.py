@@ -41,7 +41,8 @@ class OcppRun:
 
     @property
     def summary(self) -> Summary:
-        """Counts per verdict (``summary.line()``: ``N passed, N failed, N skipped, N errors``)."""
+        """Counts per verdict (``summary.line()``: ``N passed, N failed, N inconclusive,
+        N skipped, N errors``)."""
         return Summary.of((r.verdict for r in self.results), strict=self.strict)
 
     @property

@@ -22,6 +22,7 @@ from harness.results.devices import DeviceKind, DeviceRef, case_key
 from harness.results.manifest import (
     FORMAT_VERSION,
     Manifest,
+    RunStorageError,
     RunStoreError,
     TornLineWarning,
     new_run_id,
@@ -29,7 +30,7 @@ from harness.results.manifest import (
 from harness.results.measurement import MeasurementSource, Phase, Quantity, Sample, Series, Unit
 from harness.results.model import CaseInfo, CheckResult, Interruption, StepRecord
 from harness.results.reader import RunReader
-from harness.results.store import RunStore, RunWriter, TraceSink
+from harness.results.store import EventLog, OutsideTrace, RunStore, RunWriter, TraceSink
 from harness.results.verdict import Level, Requirement, Summary, Verdict, combine, worst
 
 __all__ = [
@@ -39,15 +40,18 @@ __all__ = [
     "CheckResult",
     "DeviceKind",
     "DeviceRef",
+    "EventLog",
     "Interruption",
     "Level",
     "Manifest",
     "MeasurementSource",
+    "OutsideTrace",
     "Phase",
     "Quantity",
     "Requirement",
     "ResultFormatError",
     "RunReader",
+    "RunStorageError",
     "RunStore",
     "RunStoreError",
     "RunWriter",

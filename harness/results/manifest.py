@@ -26,6 +26,7 @@ from harness.transport.base import OcppSubprotocol
 __all__ = [
     "FORMAT_VERSION",
     "Manifest",
+    "RunStorageError",
     "RunStoreError",
     "TornLineWarning",
     "check_name",
@@ -38,6 +39,10 @@ FORMAT_VERSION = 1
 
 MANIFEST = "run.json"
 RESULTS = "results.jsonl"
+OUTSIDE = "outside.jsonl"
+"""Frames of the DUT's connections outside any case (boot, between cases, floods)."""
+EVENTS = "events.jsonl"
+"""What happened at the door and to connections: refusals, failed auth, replacements."""
 TRACES = "traces"
 SERIES = "series"
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9._+-]*")
@@ -46,6 +51,19 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9._+-]*")
 class RunStoreError(Exception):
     """A run folder cannot be written or read as asked; the message names the file (and
     line) and what was expected."""
+
+
+class RunStorageError(RunStoreError):
+    """The run folder cannot be written at all: a full disk, a read-only or missing folder,
+    no permission. The message is one line naming the path and the system's reason; the
+    command exits with :attr:`harness.exitcodes.ExitCode.STORAGE`. What was written before
+    stays readable (a run folder is append-only; ``finished_at`` stays null)."""
+
+    @classmethod
+    def of(cls, path: object, exc: OSError) -> RunStorageError:
+        """The error for ``exc`` raised while writing ``path``."""
+        why = exc.strerror or str(exc) or type(exc).__name__
+        return cls(f"cannot write the run folder: {path}: {why}")
 
 
 class TornLineWarning(UserWarning):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import warnings
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,9 @@ from typing import Any
 from harness.results._json import Obj, ResultFormatError
 from harness.results.case import CaseResult
 from harness.results.manifest import (
+    EVENTS,
     MANIFEST,
+    OUTSIDE,
     RESULTS,
     SERIES,
     TRACES,
@@ -26,24 +30,54 @@ from harness.results.measurement import Series
 __all__ = ["RunReader"]
 
 
+def stored_path(path: Path) -> Path:
+    """``path``, or its gzip-compressed form ``<path>.gz`` when only that exists (a
+    compacted run, :mod:`harness.results.compact`); ``path`` when neither exists."""
+    if path.exists():
+        return path
+    packed = path.with_name(path.name + ".gz")
+    return packed if packed.exists() else path
+
+
+def read_stored_bytes(path: Path) -> bytes:
+    """The content of ``path`` or of its compressed form (see :func:`stored_path`), a
+    ``.gz`` file decompressed; ``FileNotFoundError`` when neither exists, ``RunStoreError``
+    for a corrupt gzip file."""
+    found = stored_path(path)
+    if not found.name.endswith(".gz"):
+        return found.read_bytes()
+    try:
+        return gzip.decompress(found.read_bytes())
+    except (OSError, EOFError, zlib.error) as exc:
+        raise RunStoreError(f"{found}: not a readable gzip file: {exc}") from None
+
+
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    """Parsed lines of a JSON Lines file, with 1-based line numbers; a torn last line is
-    skipped with a warning, any other bad line raises."""
+    """Parsed lines of a JSON Lines file (plain or compacted), with 1-based line numbers; a
+    torn last line is skipped with a warning, any other bad line raises."""
+    found = stored_path(path)
+    if found is not path:
+        yield from _json_lines_of(found, read_stored_bytes(path).splitlines(keepends=True))
+        return
     with path.open("rb") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            if not raw.endswith(b"\n"):
-                warnings.warn(
-                    TornLineWarning(
-                        f"{path}:{lineno}: the last line is incomplete ({len(raw)} bytes; the "
-                        "writer stopped mid-line) and was skipped"
-                    ),
-                    stacklevel=3,
-                )
-                return
-            try:
-                yield lineno, json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise RunStoreError(f"{path}:{lineno}: not a valid JSON line: {exc}") from None
+        yield from _json_lines_of(path, handle)
+
+
+def _json_lines_of(path: Path, lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
+    for lineno, raw in enumerate(lines, start=1):
+        if not raw.endswith(b"\n"):
+            warnings.warn(
+                TornLineWarning(
+                    f"{path}:{lineno}: the last line is incomplete ({len(raw)} bytes; the "
+                    "writer stopped mid-line) and was skipped"
+                ),
+                stacklevel=4,
+            )
+            return
+        try:
+            yield lineno, json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RunStoreError(f"{path}:{lineno}: not a valid JSON line: {exc}") from None
 
 
 class RunReader:
@@ -94,7 +128,7 @@ class RunReader:
     def _series_list(self, name: str, where: str) -> Any:
         path = self.run_dir / name
         try:
-            body = json.loads(path.read_text(encoding="utf-8"))
+            body = json.loads(read_stored_bytes(path).decode("utf-8"))
         except FileNotFoundError:
             raise RunStoreError(f"{where}: its series file {path} is missing") from None
         except json.JSONDecodeError as exc:
@@ -106,7 +140,7 @@ class RunReader:
     def series(self, case_key: str) -> tuple[Series, ...]:
         """The measurement series stored for ``case_key`` (empty if it has none)."""
         path = self.run_dir / SERIES / f"{check_name(case_key, 'case key')}.json"
-        if not path.exists():
+        if not stored_path(path).exists():
             return ()
         items = self._series_list(f"{SERIES}/{case_key}.json", str(path))
         try:
@@ -116,14 +150,17 @@ class RunReader:
 
     def trace_keys(self) -> list[str]:
         """Keys of the cases that have a trace, sorted."""
-        return sorted(p.stem for p in (self.run_dir / TRACES).glob("*.jsonl"))
+        folder = self.run_dir / TRACES
+        plain = {p.name.removesuffix(".jsonl") for p in folder.glob("*.jsonl")}
+        packed = {p.name.removesuffix(".jsonl.gz") for p in folder.glob("*.jsonl.gz")}
+        return sorted(plain | packed)
 
     def trace(self, case_key: str) -> list[dict[str, Any]]:
         """The frames of a case's trace, in order (list index = frame index cited by checks).
         A torn last frame gives a :class:`TornLineWarning`; no trace raises
         :class:`RunStoreError`."""
         path = self.run_dir / TRACES / f"{check_name(case_key, 'case key')}.jsonl"
-        if not path.exists():
+        if not stored_path(path).exists():
             raise RunStoreError(f"{path}: no trace was recorded for case key {case_key}")
         frames = []
         for lineno, value in _json_lines(path):
@@ -131,3 +168,23 @@ class RunReader:
                 raise RunStoreError(f"{path}:{lineno}: expected a JSON object, got {value!r}")
             frames.append(value)
         return frames
+
+    def outside(self) -> list[dict[str, Any]]:
+        """The frames recorded outside any case (``outside.jsonl``; the last line may be the
+        flood summary ``{"summary": ..., "counted_only": N}``); empty if there were none."""
+        return self._objects(self.run_dir / OUTSIDE)
+
+    def events(self) -> list[dict[str, Any]]:
+        """The run's events (``events.jsonl``: refusals, failed authentication, replaced
+        connections, ...); empty if there were none."""
+        return self._objects(self.run_dir / EVENTS)
+
+    def _objects(self, path: Path) -> list[dict[str, Any]]:
+        if not path.exists():
+            return []
+        out = []
+        for lineno, value in _json_lines(path):
+            if not isinstance(value, dict):
+                raise RunStoreError(f"{path}:{lineno}: expected a JSON object, got {value!r}")
+            out.append(value)
+        return out

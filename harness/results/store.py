@@ -24,10 +24,11 @@ for a moment, once per case, which is negligible next to a case's duration.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -35,12 +36,16 @@ from typing import Any
 
 from harness.results._json import dump_time
 from harness.results.case import CaseResult
+from harness.results.devices import DeviceRef
 from harness.results.manifest import (
+    EVENTS,
     MANIFEST,
+    OUTSIDE,
     RESULTS,
     SERIES,
     TRACES,
     Manifest,
+    RunStorageError,
     RunStoreError,
     check_name,
     manifest_bytes,
@@ -48,7 +53,17 @@ from harness.results.manifest import (
 from harness.results.reader import RunReader
 from harness.security.redaction import redact, redact_frame
 
-__all__ = ["RunStore", "RunWriter", "TraceSink"]
+__all__ = ["EventLog", "OutsideTrace", "RunStore", "RunWriter", "TraceSink"]
+
+
+@contextlib.contextmanager
+def _storage(path: Path) -> Iterator[None]:
+    """Turn an :class:`OSError` (full disk, read-only folder, ...) into a one-line
+    :class:`RunStorageError` naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        raise RunStorageError.of(path, exc) from None
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -110,7 +125,8 @@ class TraceSink:
         self.path = path
         self._secrets = tuple(secrets)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
-        self._fd: int | None = os.open(path, flags, 0o644)
+        with _storage(path):
+            self._fd: int | None = os.open(path, flags, 0o644)
         self._count = 0
         self._lock = threading.Lock()
 
@@ -137,18 +153,107 @@ class TraceSink:
         with self._lock:
             if self._fd is None:
                 raise RunStoreError(f"{self.path}: the trace of {self.key} is closed")
-            _write_all(self._fd, line)
+            with _storage(self.path):
+                _write_all(self._fd, line)
             index = self._count
             self._count += 1
         return index
 
     def close(self) -> None:
-        """Flush the trace to disk and close it (idempotent)."""
+        """Flush the trace to disk and close it (idempotent; closed even when the flush
+        fails, which raises :class:`RunStorageError`)."""
         with self._lock:
-            if self._fd is not None:
-                os.fsync(self._fd)
-                os.close(self._fd)
-                self._fd = None
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                try:
+                    with _storage(self.path):
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+
+
+class OutsideTrace:
+    """The frames of the DUT's connections outside any case, ``outside.jsonl``.
+
+    Every frame is written in full, like a case's trace, up to ``max_frames``; after that
+    (a flood) frames are only counted per direction, message type and action, and the counts
+    are written as one last line ``{"summary": {...}, "counted_only": N}`` when the trace
+    closes (also ``flush_summary``). Nothing the peer sent is silently lost.
+    """
+
+    def __init__(
+        self, path: Path, *, secrets: Iterable[str] = (), max_frames: int = 10_000
+    ) -> None:
+        self._sink = TraceSink(path, "outside", secrets=secrets)
+        self.max_frames = max_frames
+        self._counts: dict[str, int] = {}
+        self._counted_only = 0
+        self._lock = threading.Lock()
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._sink.closed
+
+    @property
+    def count(self) -> int:
+        """Frames written in full so far."""
+        return self._sink.count
+
+    def append(self, frame: Mapping[str, Any]) -> int | None:
+        """Record ``frame``; its line index, or ``None`` when it was only counted."""
+        with self._lock:
+            key = f"{frame.get('dir')} {frame.get('type')} {frame.get('action') or ''}".strip()
+            self._counts[key] = self._counts.get(key, 0) + 1
+            if self._sink.count >= self.max_frames:
+                self._counted_only += 1
+                return None
+        return self._sink.append(frame)
+
+    def close(self) -> None:
+        """Write the counts (``summary``: frames per ``dir type action``) and close."""
+        with self._lock:
+            if self._sink.closed:
+                return
+            counts, only = dict(self._counts), self._counted_only
+        try:
+            self._sink.append({"summary": counts, "counted_only": only})
+        finally:
+            self._sink.close()
+
+
+class EventLog:
+    """``events.jsonl``: one JSON object per line, ``{"t", "event", ...}``, redacted, each line
+    written in one ``os.write`` as it happens (a killed run keeps every line written)."""
+
+    def __init__(self, path: Path, *, secrets: Iterable[str] = ()) -> None:
+        self.path = path
+        self._secrets = tuple(s for s in secrets if s)
+        with _storage(path):
+            self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._lock = threading.Lock()
+
+    def append(self, event: str, *, at: datetime, **fields: Any) -> None:
+        """Write one event line (fields that are secrets become ``«redacted»``)."""
+        line = redact({"t": at, "event": event, **fields}, secrets=self._secrets)
+        data = (_dumps(line) + "\n").encode("utf-8")
+        with self._lock:
+            if self._fd is None:
+                raise RunStoreError(f"{self.path}: the event log is closed")
+            with _storage(self.path):
+                _write_all(self._fd, data)
+
+    def close(self) -> None:
+        """Flush to disk and close (idempotent; a failed flush raises
+        :class:`RunStorageError`, the file is closed anyway)."""
+        with self._lock:
+            fd, self._fd = self._fd, None
+            if fd is not None:
+                try:
+                    with _storage(self.path):
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
 
 
 class RunWriter:
@@ -163,9 +268,12 @@ class RunWriter:
         self._lock = threading.Lock()
         self._sinks: dict[str, TraceSink] = {}
         self._written: set[str] = set()
-        self._fd: int | None = os.open(
-            run_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
-        )
+        with _storage(run_dir / RESULTS):
+            self._fd: int | None = os.open(
+                run_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+            )
+        self._outside: OutsideTrace | None = None
+        self._events: EventLog | None = None
 
     @property
     def manifest(self) -> Manifest:
@@ -191,6 +299,26 @@ class RunWriter:
             self._sinks[case_key] = sink
         return sink
 
+    def outside_trace(self, *, secrets: Iterable[str] = ()) -> OutsideTrace:
+        """The run's trace of frames outside any case (``outside.jsonl``, opened once)."""
+        with self._lock:
+            self._require_open()
+            if self._outside is None:
+                self._outside = OutsideTrace(
+                    self.run_dir / OUTSIDE, secrets=(*self._secrets, *secrets)
+                )
+            return self._outside
+
+    def record_event(self, event: str, *, at: datetime, **fields: Any) -> None:
+        """Append one line to the run's ``events.jsonl`` (refusals, failed authentication,
+        replaced connections, a station that did not come back ...)."""
+        with self._lock:
+            self._require_open()
+            if self._events is None:
+                self._events = EventLog(self.run_dir / EVENTS, secrets=self._secrets)
+            events = self._events
+        events.append(event, at=at, **fields)
+
     def write_result(self, result: CaseResult) -> None:
         """Append ``result`` as one line of ``results.jsonl`` (fsynced before returning).
 
@@ -208,13 +336,14 @@ class RunWriter:
             sink = self._sinks.get(key)
             self._check_evidence(result, 0 if sink is None else sink.count)
             if sink is not None:
-                sink.close()
                 del self._sinks[key]
+                sink.close()
             line = result.to_dict()
             if result.series:
                 name = f"{SERIES}/{key}.json"
                 body = {"key": key, "series": line["series"]}
-                _replace_atomically(self.run_dir / name, (_dumps(body) + "\n").encode("utf-8"))
+                with _storage(self.run_dir / name):
+                    _replace_atomically(self.run_dir / name, (_dumps(body) + "\n").encode("utf-8"))
                 line["series"] = []
                 line["series_file"] = name
             if sink is not None:
@@ -222,8 +351,9 @@ class RunWriter:
             if self._secrets:
                 line = redact(line, secrets=self._secrets)
             assert self._fd is not None
-            _write_all(self._fd, (_dumps(line) + "\n").encode("utf-8"))
-            os.fsync(self._fd)
+            with _storage(self.run_dir / RESULTS):
+                _write_all(self._fd, (_dumps(line) + "\n").encode("utf-8"))
+                os.fsync(self._fd)
             self._written.add(key)
 
     def _check_evidence(self, result: CaseResult, frames: int) -> None:
@@ -243,30 +373,46 @@ class RunWriter:
                     f"{sorted(names)}"
                 )
 
-    def finish(self, *, finished_at: datetime) -> Manifest:
+    def finish(
+        self, *, finished_at: datetime, devices: Sequence[DeviceRef] | None = None
+    ) -> Manifest:
         """Close all traces and the results file and mark the run finished in ``run.json``
-        (replaced atomically). Returns the final manifest."""
+        (replaced atomically). ``devices``: the run's devices as known at its end (a real
+        station's BootNotification identity), replacing the manifest's list when given.
+        Returns the final manifest."""
         with self._lock:
             self._require_open()
             manifest = replace(self._manifest, finished_at=finished_at)
-            self._close_files()
-            _replace_atomically(self.run_dir / MANIFEST, manifest_bytes(manifest))
+            if devices is not None:
+                manifest = replace(manifest, devices=tuple(devices))
+            self._close_files(strict=True)
+            with _storage(self.run_dir / MANIFEST):
+                _replace_atomically(self.run_dir / MANIFEST, manifest_bytes(manifest))
             self._manifest = manifest
         return manifest
 
     def close(self) -> None:
-        """Close files without marking the run finished (e.g. on an aborted run)."""
+        """Close files without marking the run finished (e.g. on an aborted run; a failed
+        flush is ignored here: the run is unfinished anyway)."""
         with self._lock:
             if self._fd is not None:
-                self._close_files()
+                self._close_files(strict=False)
 
-    def _close_files(self) -> None:
-        for sink in self._sinks.values():
-            sink.close()
+    def _close_files(self, *, strict: bool) -> None:
+        errors: list[RunStorageError] = []
+        closing: list[TraceSink | OutsideTrace | EventLog] = list(self._sinks.values())
+        closing += [f for f in (self._outside, self._events) if f is not None]
         self._sinks.clear()
+        for item in closing:
+            try:
+                item.close()
+            except RunStorageError as exc:
+                errors.append(exc)
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        if strict and errors:
+            raise errors[0]
 
     def _require_open(self) -> None:
         if self._fd is None:
@@ -298,17 +444,22 @@ class RunStore:
             raise RunStoreError(f"run {manifest.run_id}: a new run cannot be finished already")
         root = Path(root_dir)
         run_dir = root / manifest.run_id
-        root.mkdir(parents=True, exist_ok=True)
+        with _storage(root):
+            root.mkdir(parents=True, exist_ok=True)
         try:
             run_dir.mkdir()
         except FileExistsError:
             raise RunStoreError(f"{run_dir}: a run folder of that id exists already") from None
-        (run_dir / TRACES).mkdir()
-        (run_dir / SERIES).mkdir()
-        _replace_atomically(run_dir / MANIFEST, manifest_bytes(manifest))
+        except OSError as exc:
+            raise RunStorageError.of(run_dir, exc) from None
+        with _storage(run_dir):
+            (run_dir / TRACES).mkdir()
+            (run_dir / SERIES).mkdir()
+            _replace_atomically(run_dir / MANIFEST, manifest_bytes(manifest))
         writer = RunWriter(run_dir, manifest, secrets=secrets)
-        _fsync_dir(run_dir)
-        _fsync_dir(root)
+        with _storage(run_dir):
+            _fsync_dir(run_dir)
+            _fsync_dir(root)
         return writer
 
     @staticmethod

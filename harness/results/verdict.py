@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from harness.exitcodes import ExitCode
+from harness.exitcodes import worst as worst_exit
+
 __all__ = ["Level", "Requirement", "Summary", "Verdict", "combine", "worst"]
 
 
@@ -116,18 +119,21 @@ class Requirement:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """Counts of a run's case verdicts, and the four figures of the CLI summary line.
+    """Counts of a run's case verdicts, and the five figures of the CLI summary line.
 
-    How each verdict maps onto the four words of ``N passed, N failed, N skipped, N errors``:
+    How each verdict maps onto the five words of
+    ``N passed, N failed, N inconclusive, N skipped, N errors``:
 
-    * ``passed``  = PASS, plus NON_STRICT unless ``strict``;
-    * ``failed``  = FAIL, plus NON_STRICT when ``strict``;
-    * ``skipped`` = NOT_APPLICABLE (the case did not run, by declaration);
-    * ``errors``  = ERROR plus INCONCLUSIVE: neither was judged, and both need a person to
-      look (a harness defect, or a setup/meter problem). Counting INCONCLUSIVE as skipped
-      would let a run in which nothing could be judged end green.
+    * ``passed``       = PASS, plus NON_STRICT unless ``strict``;
+    * ``failed``       = FAIL, plus NON_STRICT when ``strict``;
+    * ``inconclusive`` = INCONCLUSIVE: the harness could not judge (setup failed, the lab meter
+      went silent, the station left); a person must look, but nothing is known to be wrong;
+    * ``skipped``      = NOT_APPLICABLE (the case did not run, by declaration);
+    * ``errors``       = ERROR only: a defect of the harness itself.
 
-    Build one with :meth:`of`; :attr:`ok` is what the CLI's exit status follows.
+    Build one with :meth:`of`; :attr:`ok` and :attr:`exit_code` are what the CLI's exit status
+    follows (an INCONCLUSIVE is never green: a run in which nothing could be judged must not
+    end with 0).
     """
 
     counts: Mapping[Verdict, int] = field(default_factory=dict)
@@ -165,26 +171,45 @@ class Summary:
         return self.counts[Verdict.FAIL] + extra
 
     @property
+    def inconclusive(self) -> int:
+        """INCONCLUSIVE."""
+        return self.counts[Verdict.INCONCLUSIVE]
+
+    @property
     def skipped(self) -> int:
         """NOT_APPLICABLE."""
         return self.counts[Verdict.NOT_APPLICABLE]
 
     @property
     def errors(self) -> int:
-        """ERROR plus INCONCLUSIVE."""
-        return self.counts[Verdict.ERROR] + self.counts[Verdict.INCONCLUSIVE]
+        """ERROR (a harness defect) only."""
+        return self.counts[Verdict.ERROR]
 
     @property
     def ok(self) -> bool:
-        """True when nothing failed and nothing needs attention (no failed, no errors)."""
-        return self.failed == 0 and self.errors == 0
+        """True when nothing failed and nothing needs attention (no FAIL, no INCONCLUSIVE,
+        no ERROR)."""
+        return self.failed == 0 and self.inconclusive == 0 and self.errors == 0
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The process exit code these verdicts call for (:mod:`harness.exitcodes`): an ERROR
+        wins over a FAIL, a FAIL over an INCONCLUSIVE; 0 when :attr:`ok`."""
+        codes = [ExitCode.OK]
+        if self.errors:
+            codes.append(ExitCode.HARNESS_ERROR)
+        if self.failed:
+            codes.append(ExitCode.FAILED)
+        if self.inconclusive:
+            codes.append(ExitCode.INCONCLUSIVE)
+        return worst_exit(*codes)
 
     def line(self) -> str:
-        """The CLI summary line, always four parts in this order, e.g.
-        ``"12 passed, 1 failed, 3 skipped, 0 errors"`` (the words do not change with
-        the number, so the line is easy to parse)."""
+        """The CLI summary line, always five parts in this order, e.g.
+        ``"12 passed, 1 failed, 2 inconclusive, 3 skipped, 0 errors"`` (the words do not
+        change with the number, so the line is easy to parse)."""
         return (
-            f"{self.passed} passed, {self.failed} failed, "
+            f"{self.passed} passed, {self.failed} failed, {self.inconclusive} inconclusive, "
             f"{self.skipped} skipped, {self.errors} errors"
         )
 

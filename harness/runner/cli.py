@@ -2,9 +2,11 @@
 
 ``run`` prints one progress line per case (case id, device, verdict, clock and wall time),
 then a recap of every FAIL/ERROR/INCONCLUSIVE case with Requirement / Expected / Actual, the
-summary line (``N passed, N failed, N skipped, N errors``) and the run folder. Exit status:
-0 when nothing failed, 1 on any FAIL or ERROR (INCONCLUSIVE counts as an error; NON_STRICT
-as a pass unless ``--strict``), 2 for bad input (with file:line, never a traceback).
+summary line (``N passed, N failed, N inconclusive, N skipped, N errors``) and the run
+folder. Exit status (:mod:`harness.exitcodes`): 0 when every case passed (NOT_APPLICABLE and,
+unless ``--strict``, NON_STRICT count as passed), 1 on a FAIL, 3 when no case failed but one
+was INCONCLUSIVE, 4 on an ERROR (a harness defect), 2 for bad input (with file:line, never a
+traceback).
 """
 
 from __future__ import annotations
@@ -21,8 +23,24 @@ from typing import Any
 import click
 
 from harness.clock import Clock, ScaledClock
-from harness.results import CaseResult, Manifest, RunStore, Summary, Verdict, new_run_id
+from harness.console.cli import ConsoleSettings, console_options
+from harness.console.desk import TerminalChannel
+from harness.console.listen import ListenConsole
+from harness.discover import DiscoveryError, advertised_by, differences
+from harness.exitcodes import ExitCode
+from harness.results import (
+    CaseResult,
+    DeviceRef,
+    Manifest,
+    RunStore,
+    Summary,
+    Verdict,
+    new_run_id,
+)
+from harness.results.compact import compact_run
+from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.fleet import FleetJob, default_jobs, run_fleet
+from harness.runner.identity import station_device
 from harness.runner.inputs import (
     DEFAULT_VEHICLE,
     RunnerInputError,
@@ -39,8 +57,10 @@ from harness.runner.operator import (
     TerminalOperator,
     VehiclesStayPluggedIn,
 )
-from harness.runner.recap import recap_blocks
+from harness.runner.progress import format_duration
+from harness.runner.recap import not_applicable_lines, recap_blocks
 from harness.runner.run import PlannedCase, RunOptions, run_cases
+from harness.runner.selection import select_cases
 from harness.runner.targets import (
     FleetVehicle,
     ListenLimits,
@@ -90,18 +110,20 @@ _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}$")
 
 
 class InputProblem(click.ClickException):
-    """Bad input: shown as the message, exit status 2."""
+    """Bad input: shown as the message, exit status 2 (``ExitCode.BAD_INPUT``)."""
 
-    exit_code = 2
+    exit_code = int(ExitCode.BAD_INPUT)
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def _load(paths: list[Path]) -> list[Case]:
+def _select(selectors: Sequence[str], keyword: str | None) -> list[Case]:
+    """The cases to run or list (:func:`harness.runner.selection.select_cases`); bad input
+    becomes :class:`InputProblem`."""
     try:
-        return load_cases(paths)
-    except ScenarioLoadError as exc:
+        return select_cases(selectors, keyword=keyword)
+    except (ScenarioLoadError, RunnerInputError) as exc:
         raise InputProblem(str(exc)) from None
 
 
@@ -164,15 +186,35 @@ def _capabilities(path: Path | None, versions: tuple[str, ...]) -> Capabilities:
         raise InputProblem(str(exc)) from None
 
 
-def _progress(result: CaseResult, *, strict: bool) -> None:
-    devices = "+".join(d.id for d in result.info.devices)
-    verdict = result.verdict.value
-    if result.verdict is Verdict.NON_STRICT:
-        verdict += " (counts as FAIL)" if strict else " (counts as pass)"
-    click.echo(
-        f"{result.info.case_id:<16} {devices:<36} {verdict:<14} "
-        f"clock {result.clock_duration_s:8.1f} s  wall {result.wall_duration_s:6.2f} s"
-    )
+class _Progress:
+    """One line per finished case, counted (``[ 12/148]``); on a terminal also the elapsed
+    time and an estimate of the time left (from the mean wall time per case so far), which
+    a log file or CI output does without."""
+
+    def __init__(self, total: int, *, strict: bool, terminal: bool | None = None) -> None:
+        self.total = total
+        self.strict = strict
+        self.done = 0
+        self.terminal = sys.stdout.isatty() if terminal is None else terminal
+        self.started = time.perf_counter()
+
+    def __call__(self, result: CaseResult) -> None:
+        self.done += 1
+        devices = "+".join(d.id for d in result.info.devices)
+        verdict = result.verdict.value
+        if result.verdict is Verdict.NON_STRICT:
+            verdict += " (counts as FAIL)" if self.strict else " (counts as pass)"
+        width = len(str(self.total))
+        line = (
+            f"[{self.done:>{width}}/{self.total}] {result.info.case_id:<16} {devices:<36} "
+            f"{verdict:<14} clock {result.clock_duration_s:8.1f} s  "
+            f"wall {result.wall_duration_s:6.2f} s"
+        )
+        if self.terminal:
+            elapsed = time.perf_counter() - self.started
+            left = elapsed / self.done * max(0, self.total - self.done)
+            line += f"  · {format_duration(elapsed)} elapsed, ETA {format_duration(left)}"
+        click.echo(line)
 
 
 def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
@@ -181,6 +223,9 @@ def _recap(results: Sequence[CaseResult], *, strict: bool) -> None:
         click.echo("\nRecap of cases that did not pass:")
     for block in blocks:
         click.echo("\n" + block)
+    skipped = not_applicable_lines(results)
+    if skipped:
+        click.echo("\n" + "\n".join(skipped))
 
 
 def _station_factory(faults: tuple[str, ...]) -> Any:
@@ -199,6 +244,8 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
         "Examples:\n\n\b\n"
         "  ocpp-harness run                                  # everything, built-in fleet\n"
         "  ocpp-harness run ocpp16 --param pause_s=6h        # one suite, one parameter\n"
+        "  ocpp-harness run TC_066_CS 'TC_K_4*'              # case ids and globs\n"
+        "  ocpp-harness run vehicle-programme -k 'pause and not VP-09'\n"
         "  ocpp-harness run vehicle-programme --target listen 0.0.0.0:9000 \\\n"
         "      --capabilities my-station.yaml               # a real station connects\n"
         "  ocpp-harness run csms --target connect ws://127.0.0.1:9000/CP1 \\\n"
@@ -206,6 +253,13 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     ),
 )
 @click.argument("suites", nargs=-1)
+@click.option(
+    "-k",
+    "keyword",
+    metavar="EXPR",
+    help="Keep the cases whose id, suite, category or title contain these words "
+    "('pause and not VP-09'; and/or/not, parentheses).",
+)
 @click.option(
     "--target",
     default="sim",
@@ -274,9 +328,43 @@ def _station_factory(faults: tuple[str, ...]) -> Any:
     help="listen: most messages per second the station may send (bursts of one second's "
     "worth; default: no limit); over it the connection closes with 1008.",
 )
+@console_options(default=False, only="listen: ")
+@click.option(
+    "--case-pause",
+    "case_pause_s",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    help="connect: seconds to wait between cases, before the station connects again (a "
+    "CSMS may need a moment after a station left; default 0).",
+)
+@click.option(
+    "--station-id",
+    default=None,
+    help="listen: the station this run is for (default: the first that connects); other ids "
+    "are refused with HTTP 404 and recorded in the run folder.",
+)
+@click.option(
+    "--connect-timeout",
+    "connect_timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=600.0,
+    show_default=True,
+    help="listen: seconds to wait for the station's first connection (a countdown is shown); "
+    "then every case is INCONCLUSIVE.",
+)
+@click.option(
+    "--reconnect-timeout",
+    "reconnect_timeout_s",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120.0,
+    show_default=True,
+    help="listen: seconds to wait for the station to come back after it disconnected "
+    "mid-run; then its case is INCONCLUSIVE and the run goes on.",
+)
 @csms_security_options
 def run_command(
     suites: tuple[str, ...],
+    keyword: str | None,
     target: str,
     versions: tuple[str, ...],
     fleet: Path | None,
@@ -292,23 +380,28 @@ def run_command(
     lab_meter_url: str | None,
     max_frame_bytes: int,
     max_messages_per_s: float | None,
+    console: bool = False,
+    console_host: str = "127.0.0.1",
+    console_port: int = 0,
+    case_pause_s: float = 0.0,
+    station_id: str | None = None,
+    connect_timeout_s: float = 600.0,
+    reconnect_timeout_s: float = 120.0,
     security_profile: int = 0,
     password_file: Path | None = None,
     cert: Path | None = None,
     key: Path | None = None,
     ca: Path | None = None,
 ) -> int:
-    """Run cases (suites under scenarios/, files or folders) against a DUT.
+    """Run cases against a DUT: SUITES are suites (as `list` shows them), case ids, globs
+    over case ids ('TC_K_*'), files or folders; none: the whole library.
 
     The security options apply to ``--target listen`` (the harness is the CSMS).
     """
     kind, address, suites = _split_target(target, suites)
-    try:
-        cases = _load(resolve_suites(suites))
-    except RunnerInputError as exc:
-        raise InputProblem(str(exc)) from None
+    cases = _select(suites, keyword)
     overrides = _overrides(params, params_file)
-    problems = check_overrides(cases, overrides)
+    problems = check_overrides(cases, overrides, known=_library_names(cases, overrides))
     if problems:
         raise InputProblem(str(ScenarioLoadError(problems)))
     planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
@@ -318,8 +411,17 @@ def run_command(
         assert address is not None
         caps_csms = _capabilities(capabilities, ()) if capabilities is not None else None
         return asyncio.run(
-            run_connect(planned, url=address, capabilities=caps_csms, out=out, strict=strict)
+            run_connect(
+                planned,
+                url=address,
+                capabilities=caps_csms,
+                out=out,
+                strict=strict,
+                case_pause_s=case_pause_s,
+            )
         )
+    if case_pause_s:
+        raise InputProblem("--case-pause applies to --target connect only")
     if kind == "listen":
         if capabilities is None:
             raise InputProblem("--target listen needs --capabilities FILE (what the DUT supports)")
@@ -357,8 +459,16 @@ def run_command(
                 ),
                 server_options=server_options,
                 secrets=secrets,
+                console=ConsoleSettings(console_host, console_port) if console else None,
+                station_id=station_id,
+                timing=RunOptions(
+                    connect_timeout_s=connect_timeout_s, reconnect_timeout_s=reconnect_timeout_s
+                ),
+                declaration=_declaration(caps, capabilities),
             )
         )
+    if console:
+        raise InputProblem("--console needs --target listen (or use `serve`)")
     if lab_meter_url is not None:
         raise InputProblem("--lab-meter needs --target listen (a lab with a real station)")
     if security_profile:
@@ -385,7 +495,21 @@ def run_command(
         out,
         strict,
         jobs,
+        declaration=_declaration(caps, capabilities),
     )
+
+
+def _library_names(cases: Sequence[Case], overrides: ParameterOverrides) -> set[str]:
+    """Parameter names of the whole case library, read only when the overrides set a name
+    no loaded case declares (one parameter file serves any subset of the library)."""
+    loaded = {name for case in cases for name in case.parameters}
+    if set(overrides.everywhere) <= loaded:
+        return set()
+    try:
+        library = load_cases(resolve_suites(()))
+    except (RunnerInputError, ScenarioLoadError):
+        return set()
+    return {name for case in library for name in case.parameters}
 
 
 def _default_fleet() -> list[FleetVehicle]:
@@ -413,8 +537,19 @@ def _finish(results: list[CaseResult], run_dir: Path, *, strict: bool, wall_s: f
     summary = Summary.of((r.verdict for r in results), strict=strict)
     click.echo(f"\n{summary.line()}  ({summary.breakdown()}; {wall_s:.1f} s)")
     click.echo(f"Run folder: {run_dir}")
+    _compact(run_dir)
+    click.echo(f"Writing the report of {len(results)} case(s) ...")
     _write_reports(run_dir, strict=strict)
-    return 0 if summary.ok else 1
+    return int(summary.exit_code)
+
+
+def _compact(run_dir: Path) -> None:
+    """Gzip the finished run's traces and series (:func:`harness.results.compact.compact_run`); a
+    failure costs nothing but space: every file stays readable, plain or compressed."""
+    try:
+        compact_run(run_dir)
+    except OSError as exc:
+        click.echo(f"warning: the run folder was not compacted: {exc}", err=True)
 
 
 def _write_reports(run_dir: Path, *, strict: bool) -> None:
@@ -444,6 +579,8 @@ def _sim(
     out: Path,
     strict: bool,
     jobs: int | None,
+    *,
+    declaration: dict[str, Any],
 ) -> int:
     """A sim run: the vehicle programme's cases with every fleet vehicle, the other cases
     once per station version with the fleet's reference vehicle (its first model)."""
@@ -500,6 +637,7 @@ def _sim(
         "faults": list(faults),
         "strict": strict,
         "jobs": workers,
+        "capabilities": declaration,
     }
     devices = {(d.kind, d.id): d for job in fleet for d in job.make_provider(wall).devices}
     manifest = replace(_manifest(wall, "sim", versions, options), devices=tuple(devices.values()))
@@ -518,7 +656,7 @@ def _sim(
             capabilities=caps,
             speed=speed,
             jobs=workers,
-            on_result=lambda r: _progress(r, strict=strict),
+            on_result=_Progress(sum(len(job.planned) for job in fleet), strict=strict),
         )
         writer.finish(finished_at=wall.now())
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
@@ -537,8 +675,13 @@ async def _listen(
     limits: ListenLimits | None = None,
     server_options: dict[str, Any] | None = None,
     secrets: tuple[str, ...] = (),
+    console: ConsoleSettings | None = None,
+    station_id: str | None = None,
+    timing: RunOptions | None = None,
+    declaration: dict[str, Any] | None = None,
 ) -> int:
     wall0 = time.perf_counter()
+    timing = timing or RunOptions(connect_timeout_s=600.0, reconnect_timeout_s=120.0)
     host, _, port_text = address.rpartition(":")
     clock = ScaledClock(speed=speed)
     meter = None if lab_meter is None else LabMeter(lab_meter, clock=clock)
@@ -555,8 +698,17 @@ async def _listen(
         control=VehiclesStayPluggedIn() if unattended else None,
         limits=limits,
         server_options=server_options,
+        station_id=station_id,
+        on_waiting=_connect_countdown,
     )
-    await provider.start()
+    try:
+        await provider.start()
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        if meter is not None:
+            await meter.aclose()
+        raise InputProblem(
+            f"--target listen {address}: cannot listen there: {exc.strerror or exc}"
+        ) from None
     click.echo(
         f"Waiting for a station at {provider.target.removeprefix('listen ')}/<station-id> ..."
     )
@@ -567,11 +719,57 @@ async def _listen(
     options: dict[str, Any] = {"strict": strict, "speed": speed, "unattended": unattended}
     options["max_frame_bytes"] = provider.limits.max_frame_bytes
     options["max_messages_per_s"] = provider.limits.max_messages_per_s
+    options["station_id"] = station_id
+    options["connect_timeout_s"] = timing.connect_timeout_s
+    options["reconnect_timeout_s"] = timing.reconnect_timeout_s
     if meter is not None:
         options["lab_meter"] = meter.label
+    if declaration is not None:
+        options["capabilities"] = declaration
     manifest = _manifest(clock, provider.target, versions, options)
+    folder: list[Path] = []
+    live: ListenConsole | None = None
+    identified: dict[str, DeviceRef] = {}
+
+    async def connected(endpoint: CsmsEndpoint) -> None:
+        """The station's BootNotification identity, for the results and run.json; on its
+        first connection, its declaration checked against what it advertises."""
+        device = station_device(endpoint.station_id, endpoint.observations.boot)
+        first = not identified
+        identified[device.id] = device
+        provider.devices = (device,)
+        click.echo(f"Station {device.id}: {device.label} {_identity_text(device)}".rstrip())
+        if first:
+            await _cross_check(endpoint, caps)
+
     try:
+        if console is not None:
+            terminal = None if unattended else TerminalChannel(stdin=sys.stdin, stdout=sys.stdout)
+            live = await ListenConsole.start(
+                console,
+                clock=clock,
+                planned=[p.case.id for p in planned],
+                run_dir=lambda: folder[0] if folder else None,
+                terminal=terminal,
+                echo=click.echo,
+            )
+            if not unattended:  # unattended: nobody answers, not even in the browser
+                operator = live.operator
+
+        progress = _Progress(len(planned), strict=strict)
+
+        def judged(result: CaseResult) -> None:
+            if live is not None:
+                live.judged(result)
+            progress(result)
+
+        async def on_connected(endpoint: CsmsEndpoint) -> None:
+            if live is not None:
+                live.connected(endpoint)
+            await connected(endpoint)
+
         with RunStore.create(out, manifest, secrets=secrets) as writer:
+            folder.append(writer.run_dir)
             results = await run_cases(
                 planned,
                 provider=provider,
@@ -579,16 +777,75 @@ async def _listen(
                 clock=clock,
                 operator=operator,
                 capabilities=caps,
-                options=RunOptions(connect_timeout_s=None, reconnect_timeout_s=300.0),
-                on_result=lambda r: _progress(r, strict=strict),
+                options=timing,
+                on_result=judged,
                 lab_meter=meter,
                 secrets=secrets,
+                on_connected=on_connected,
+                wait_progress=None if live is None else live.waiting,
+                on_step=None if live is None else live.step,
             )
-            writer.finish(finished_at=clock.now())
+            writer.finish(
+                finished_at=clock.now(), devices=tuple(identified.values()) or provider.devices
+            )
     finally:
+        if live is not None:
+            await live.close()
         if meter is not None:
             await meter.aclose()
     return _finish(results, writer.run_dir, strict=strict, wall_s=time.perf_counter() - wall0)
+
+
+def _connect_countdown(remaining_s: float, total_s: float) -> None:
+    """The visible countdown while ``listen`` waits for the station to (re)connect."""
+    click.echo(
+        f"  waiting for the station: {format_duration(remaining_s)} left "
+        f"of {format_duration(total_s)}"
+    )
+
+
+CROSS_CHECK_TIMEOUT_S = 30.0
+"""How long a listen run waits for the station's answer when reading what it advertises."""
+
+
+async def _cross_check(endpoint: CsmsEndpoint, caps: Capabilities) -> None:
+    """Warn about every field where the declaration disagrees with what the station
+    advertises (:func:`harness.discover.differences`); a station that does not answer
+    costs a warning, never the run."""
+    try:
+        found = await advertised_by(
+            endpoint.connection,
+            endpoint.version,
+            endpoint.station_id,
+            endpoint.observations.boot,
+            timeout_s=CROSS_CHECK_TIMEOUT_S,
+        )
+    except DiscoveryError as exc:
+        click.echo(f"warning: could not read what the station advertises: {exc}", err=True)
+        return
+    problems = differences(found, caps.model_dump(mode="json"))
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    if not problems:
+        click.echo("The declaration agrees with what the station advertises.")
+
+
+def _identity_text(device: DeviceRef) -> str:
+    """``(firmware 3.1.4, serial X)`` from a station's identity attributes ('' if none)."""
+    parts = [
+        f"{k} {device.attributes[k]}" for k in ("firmware", "serial") if k in device.attributes
+    ]
+    return f"({', '.join(parts)})" if parts else ""
+
+
+def _declaration(caps: Capabilities, path: Path | None) -> dict[str, Any]:
+    """The capability declaration a run used, for ``run.json`` (``options.capabilities``):
+    its file (``None``: the built-in simulator's), name and every field."""
+    return {
+        "file": None if path is None else str(path),
+        "name": caps.name,
+        "declared": caps.model_dump(mode="json", exclude_none=True),
+    }
 
 
 def _lab_meter_settings(url: str | None) -> LabMeterSettings | None:
@@ -603,16 +860,17 @@ def _lab_meter_settings(url: str | None) -> LabMeterSettings | None:
 
 @click.command("list")
 @click.argument("suites", nargs=-1)
-def list_command(suites: tuple[str, ...]) -> int:
-    """List cases: id, OCPP versions, title, requirement ids."""
-    try:
-        cases = _load(resolve_suites(suites))
-    except RunnerInputError as exc:
-        raise InputProblem(str(exc)) from None
+@click.option("-k", "keyword", metavar="EXPR", help="As for `run`: keep cases matching EXPR.")
+def list_command(suites: tuple[str, ...], keyword: str | None) -> int:
+    """List cases: id, OCPP versions, title, source (document and table, or "ours"),
+    requirement ids. SUITES select as for `run` (suites, case ids, globs, files, folders); the
+    suite names shown are accepted by `run`."""
+    cases = _select(suites, keyword)
     for case in sorted(cases, key=lambda c: (c.suite, c.id)):
         versions = ",".join(str(v) for v in case.ocpp_versions)
         requirements = ", ".join(f"{r.id} ({r.level.value})" for r in case.requirements) or "-"
         click.echo(f"{case.id:<16} {versions:<12} {case.title}")
         click.echo(f"{'':<16} {case.suite:<12} requirements: {requirements}")
+        click.echo(f"{'':<16} {'':<12} source: {case.source}")
     click.echo(f"{len(cases)} case(s)")
     return 0

@@ -3,8 +3,9 @@
 :class:`CsmsEndpoint` wraps an :class:`~harness.connection.OcppConnection` in the CSMS role
 and adds what the runner needs on top:
 
-* every frame goes to the current case's trace sink as it happens, and the endpoint
-  remembers which trace indices belong to which message id (evidence for checks);
+* every frame goes to the current case's trace sink as it happens (outside a case, to
+  :attr:`CsmsEndpoint.outside`, the run's ``outside.jsonl``), and the endpoint remembers
+  which trace indices belong to which message id (evidence for checks);
 * the DUT's own requests get default answers (:mod:`harness.runner.handlers`) that also feed
   the :class:`~harness.runner.observations.ObservationLog`;
 * ``expect_request`` steps *arm* a waiter before the step that provokes the request runs,
@@ -27,7 +28,7 @@ from typing import Any
 
 from harness.clock import Clock
 from harness.connection import ConnectionClosed, OcppConnection
-from harness.results import TraceSink
+from harness.results import OutsideTrace, RunStorageError, TraceSink
 from harness.runner.handlers import DefaultAnswers
 from harness.runner.observations import ObservationLog, ObservedTransaction
 from harness.session import (
@@ -54,6 +55,8 @@ __all__ = [
     "SeenViolation",
     "Waiter",
 ]
+
+_REMOTE_STARTS = frozenset({"RemoteStartTransaction", "RequestStartTransaction"})
 
 MIN_WALL_TIMEOUT_S = 5.0
 """On an accelerated clock, a wait for the DUT (an answer, a request) is never shorter than
@@ -141,6 +144,10 @@ class CsmsEndpoint:
         self.min_wall_timeout_s = min_wall_timeout_s
         self.observations = observations or ObservationLog()
         self._sink: TraceSink | None = None
+        self.outside: OutsideTrace | None = None
+        self.storage_error: RunStorageError | None = None
+        """The first failure to write a frame (full disk ...): the run must stop."""
+        """Where frames go while no case runs (boot, between cases); ``None``: nowhere."""
         self._frames_by_id: dict[str, list[int]] = {}
         self._waiters: list[Waiter] = []
         self._unclaimed: list[tuple[str, Received]] = []
@@ -215,10 +222,17 @@ class CsmsEndpoint:
         self._last_in_index = None
 
     def _trace(self, record: TraceRecord) -> None:
-        if self._sink is None or self._sink.closed:
+        try:
+            if self._sink is None or self._sink.closed:
+                self._last_in_index = None
+                if self.outside is not None and not self.outside.closed:
+                    self.outside.append(record.to_json())
+                return
+            index = self._sink.append(record.to_json())
+        except RunStorageError as exc:  # the receive loop goes on; the run stops after the case
+            self.storage_error = self.storage_error or exc
             self._last_in_index = None
             return
-        index = self._sink.append(record.to_json())
         if record.direction is Direction.IN:
             self._last_in_index = index
         if record.message_id is not None:
@@ -282,11 +296,26 @@ class CsmsEndpoint:
     ) -> CallOutcome:
         """Send a CALL; every outcome comes back as a :class:`CallOutcome` (never raises for
         the DUT's faults; raises :class:`~harness.session.LocalProtocolError` for ours)."""
-        return await self._outcome(
+        outcome = await self._outcome(
             action,
             timeout_s,
             self.connection.call(action, dict(payload), timeout_s=self.patience_s(timeout_s)),
         )
+        if action in _REMOTE_STARTS and outcome.payload is not None:
+            self._start_accepted(payload, outcome.payload)
+        return outcome
+
+    def _start_accepted(self, request: Mapping[str, Any], answer: Mapping[str, Any]) -> None:
+        """Remember an accepted remote start whose transaction has not been seen (a 2.x
+        answer naming a transactionId says one already runs): the reset waits for it."""
+        if answer.get("status") != "Accepted" or "transactionId" in answer:
+            return
+        raw = request.get("connectorId", request.get("evseId"))
+        try:
+            evse = None if raw is None else int(raw)
+        except (TypeError, ValueError):
+            return
+        self.observations.start_accepted(evse, self.clock.now())
 
     async def call_raw(
         self, text: str, *, answer_id: str, timeout_s: float, label: str = "the raw frame"

@@ -5,7 +5,9 @@
 
 * a step that fails its MUST gives FAIL, its SHOULD NON_STRICT;
 * a failing ``precondition: true`` step gives INCONCLUSIVE and ends the case (what the case
-  checks was never exercised);
+  checks was never exercised) — except a "not supported" answer (CALLERROR NotImplemented /
+  NotSupported, 1.6 status NotSupported) to a request the capability declaration promises:
+  that is FAIL at MUST, citing the declaration field (:mod:`harness.runner.declared`);
 * the DUT closing the connection or not answering fails the step that needed it (or makes a
   precondition INCONCLUSIVE), and ends the case — never ERROR;
 * an exception in harness code ends the case with ERROR (the checks so far are kept);
@@ -43,6 +45,7 @@ from harness.results import (
     Series,
     StepRecord,
 )
+from harness.runner.declared import declared_unsupported
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.fuzz_step import run_fuzz
 from harness.runner.mirror import MirrorStore
@@ -74,18 +77,34 @@ from harness.scenario import (
     match,
     resolve_int,
     resolve_number,
+    resolve_text,
     substitute,
 )
+from harness.scenario.model import OUR_SOURCE
 from harness.security.redaction import redact
+from harness.smartcharging import (
+    ONE_DIGIT_RULE,
+    compare_composite,
+    limit_digit_problems,
+    parse_composite_response,
+)
 from harness.smartcharging import OcppVersion as OracleVersion
-from harness.smartcharging import compare_composite, parse_composite_response
+from harness.smartcharging.judge import schedule_text
 
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
 
-__all__ = ["CaseEngine", "EngineOutcome"]
+__all__ = ["CaseEngine", "EngineOutcome", "StepObserver"]
 
-DEFAULT_TIME_TOLERANCE_S = 2
+StepObserver = Callable[[str, int, Step, Mapping[str, Any]], None]
+"""``(case id, step number, step, variables)`` as each step starts (numbered from 1 in the
+order run, repeats counted); must not raise or block."""
+
+DEFAULT_TIME_TOLERANCE_S = 1.0
+"""The max time deviation of composite checks when a case gives no ``max_time_deviation``
+parameter (the OCA documents' <Configured max time deviation>); never below 1 s, the
+resolution of startPeriod and duration."""
+TIME_DEVIATION_PARAMETER = "max_time_deviation"
 """How far a composite schedule's start and period starts may be off (clock seconds)."""
 
 
@@ -135,7 +154,7 @@ class CaseEngine:
         operator: Operator,
         control: SimulationControl | None,
         capabilities: Capabilities | None = None,
-        time_tolerance_s: int = DEFAULT_TIME_TOLERANCE_S,
+        time_tolerance_s: float = DEFAULT_TIME_TOLERANCE_S,
         stall_monitor: StallMonitor | None = None,
         lab_meter: LabMeter | None = None,
         wait_progress: WaitProgress | None = None,
@@ -149,6 +168,8 @@ class CaseEngine:
         self.wait_progress = wait_progress
         """Told the time left during ``wait`` steps (a lab's countdown); see
         :mod:`harness.runner.progress`."""
+        self.on_step: StepObserver | None = None
+        """Told of each step as it starts (a live view shows the step running)."""
         self.stall_monitor = stall_monitor
         """Set on an accelerated clock: timing failures a machine stall explains are
         INCONCLUSIVE (see :mod:`harness.runner.stall`)."""
@@ -267,6 +288,8 @@ class CaseEngine:
 
     async def _step(self, step: Step) -> None:
         self._counter += 1
+        if self.on_step is not None and self._case is not None:
+            self.on_step(self._case.id, self._counter, step, self._variables)
         match step:
             case SetProfileStep() | ClearProfileStep():
                 await self._send(step.as_send(self._version), kind=step.kind)
@@ -277,7 +300,7 @@ class CaseEngine:
             case WaitStep():
                 seconds = resolve_number(step.duration_s, variables=self._variables)
                 self._note(f"wait {seconds:g} s")
-                await countdown_sleep(self.clock, seconds, report=self.wait_progress)
+                await self._wait_step(seconds)
             case VehicleStep():
                 await self._vehicle(step)
             case ExternalLimitStep():
@@ -303,6 +326,7 @@ class CaseEngine:
         """The FAIL check for the DUT's protocol violations; notes for late answers."""
         for late in self.endpoint.late_answers():
             self._note(f"late answer (its CALL had timed out): {late.describe()}")
+        self._invalid_values()
         seen = self.endpoint.case_violations()
         if not seen:
             return
@@ -321,6 +345,22 @@ class CaseEngine:
             )
         )
 
+    def _invalid_values(self) -> None:
+        """The FAIL check for sampled values that were not finite numbers (``"NaN"``)."""
+        bad = self.endpoint.observations.invalid_values
+        if not bad:
+            return
+        shown = "; ".join(what for _, what in bad[:5])
+        more = f"; and {len(bad) - 5} more" if len(bad) > 5 else ""
+        self._checks.append(
+            CheckResult.failed(
+                Requirement("OCPP-J", Level.MUST, "a sampled value is a decimal number"),
+                expected="every sampled value the DUT reports is a finite number",
+                actual=f"{len(bad)} value(s) not a finite number: {shown}{more}",
+                frames=tuple(sorted({f for f, _ in bad if f is not None})),
+            )
+        )
+
     def _note(self, text: str) -> None:
         self._log.append(StepRecord(self.clock.now(), self._counter - 1, text))
 
@@ -328,13 +368,17 @@ class CaseEngine:
         case = self._case
         assert case is not None
         level = Level(case.step_level(step).value)
+
+        def text(value: str) -> str:
+            return resolve_text(value, variables=self._variables)
+
         if step.requirement is not None:
             found = case.requirement(step.requirement)
-            return Requirement(step.requirement, level, found.text if found else "")
+            return Requirement(step.requirement, level, text(found.text) if found else "")
         if case.requirements:
             first = case.requirements[0]
-            return Requirement(first.id, level, first.text)
-        return Requirement(case.id, level, case.title)
+            return Requirement(first.id, level, text(first.text))
+        return Requirement(case.id, level, text(case.title))
 
     def _judge(
         self,
@@ -345,11 +389,18 @@ class CaseEngine:
         actual: str,
         frames: tuple[int, ...] = (),
         series: tuple[str, ...] = (),
+        declared: str | None = None,
     ) -> None:
+        """Record a judged step. ``declared`` (see :mod:`harness.runner.declared`): the DUT
+        answered "not supported" to a request its declaration promises — a failure is then
+        FAIL (at MUST) even in a precondition, and the Expected cites the field."""
         requirement = self._requirement(step)
         where = f"step {self._counter}"
+        if declared is not None and not ok:
+            expected = f"{expected} — {declared}"
+            requirement = replace(requirement, level=Level.MUST)
         # A matcher's "got ..." quotes the DUT's answer: hide passwords there too.
-        expected, actual = redact(expected), redact(actual)
+        expected, actual = redact(resolve_text(expected, variables=self._variables)), redact(actual)
         if ok:
             self._note(f"{where}: ok — {actual}"[:500])
             if not step.precondition:
@@ -372,6 +423,15 @@ class CaseEngine:
             )
             raise _Stop
         self._note(f"{where}: not met — {actual}"[:500])
+        if declared is not None:
+            self._checks.append(
+                CheckResult.failed(
+                    requirement, expected=expected, actual=actual, frames=frames, series=series
+                )
+            )
+            if step.precondition:
+                raise _Stop
+            return
         if step.precondition:
             self._checks.append(
                 CheckResult.inconclusive(
@@ -399,6 +459,7 @@ class CaseEngine:
         series: tuple[str, ...] = (),
     ) -> None:
         reason = redact(reason)
+        expected = resolve_text(expected, variables=self._variables)
         self._note(f"step {self._counter}: cannot judge — {reason}"[:500])
         self._checks.append(
             CheckResult.inconclusive(
@@ -427,6 +488,7 @@ class CaseEngine:
             if outcome.failure == "closed":
                 raise _Stop
             return
+        declared = self._declared(step.action, outcome)
         if outcome.error_code is not None:
             ok = step.expect_call_error is not None and outcome.error_code in {
                 str(c) for c in step.expect_call_error
@@ -434,11 +496,30 @@ class CaseEngine:
             actual = f"CALLERROR {outcome.error_code}" + (
                 f" ({outcome.error_description})" if outcome.error_description else ""
             )
-            self._judge(step, ok=ok, expected=expected, actual=actual, frames=outcome.frames)
+            self._judge(
+                step,
+                ok=ok,
+                expected=expected,
+                actual=actual,
+                frames=outcome.frames,
+                declared=declared,
+            )
             return
-        await self._judge_payload(step, outcome, expected)
+        await self._judge_payload(step, outcome, expected, declared)
 
-    async def _judge_payload(self, step: SendStep, outcome: CallOutcome, expected: str) -> None:
+    def _declared(self, action: str, outcome: CallOutcome) -> str | None:
+        """The declaration field the DUT's "not supported" answer breaks, cited (or ``None``)."""
+        return declared_unsupported(
+            action,
+            error_code=outcome.error_code,
+            payload=outcome.payload,
+            capabilities=self.capabilities,
+            version=str(self._version),
+        )
+
+    async def _judge_payload(
+        self, step: SendStep, outcome: CallOutcome, expected: str, declared: str | None = None
+    ) -> None:
         answer = outcome.payload or {}
         if step.expect is None and step.expect_call_error is not None:
             self._judge(
@@ -456,7 +537,14 @@ class CaseEngine:
                     f"{_short(answer)} — at {result.path}: expected {result.expected}, "
                     f"got {result.actual}"
                 )
-                self._judge(step, ok=False, expected=expected, actual=actual, frames=outcome.frames)
+                self._judge(
+                    step,
+                    ok=False,
+                    expected=expected,
+                    actual=actual,
+                    frames=outcome.frames,
+                    declared=declared,
+                )
                 return
         stored = self._store(step.store, answer)
         if stored is not None:
@@ -556,6 +644,17 @@ class CaseEngine:
                 )
                 self._judge(step, ok=False, expected=expected, actual=actual, frames=frames)
                 return
+        digits = limit_digit_problems(received.payload, OracleVersion(str(self._version)))
+        if digits:
+            shown = "; ".join(f"{path}: {value}" for path, value in digits[:5])
+            self._judge(
+                step,
+                ok=False,
+                expected=f"{expected}, every limit with {ONE_DIGIT_RULE}",
+                actual=f"{step.action} reports limits with more digits — {shown}",
+                frames=frames,
+            )
+            return
         missing = self._store(step.store, received.payload)
         if missing is not None:
             self._judge(step, ok=False, expected=expected, actual=missing, frames=frames)
@@ -580,6 +679,25 @@ class CaseEngine:
             actual=f"{step.action} {_short(received.payload)}",
             frames=frames,
         )
+
+    async def _wait_step(self, seconds: float) -> None:
+        """A ``wait`` step: ``seconds`` of clock time, cut short (the case stops) when the
+        DUT's connection closes meanwhile (a 6 h pause must not outlive its station)."""
+        closed = self.endpoint.closed_waiter()
+        sleep = asyncio.ensure_future(
+            countdown_sleep(self.clock, seconds, report=self.wait_progress)
+        )
+        try:
+            await asyncio.wait({sleep, closed}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            closed.cancel()
+            if not sleep.done():
+                sleep.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sleep
+        if not sleep.done() or sleep.cancelled():
+            raise _Stop
+        sleep.result()
 
     async def _wait_or_closed(
         self, future: asyncio.Future[Received], timeout_s: float
@@ -724,6 +842,7 @@ class CaseEngine:
                 expected=f"{base} answered with the oracle's schedule",
                 actual=actual,
                 frames=outcome.frames,
+                declared=self._declared("GetCompositeSchedule", outcome),
             )
             if outcome.failure == "closed":
                 raise _Stop
@@ -735,7 +854,7 @@ class CaseEngine:
             reported = parse_composite_response(answer, version)
         except Exception:  # a malformed answer: compare_composite reports it
             reported = None
-        tol = self.time_tolerance_s
+        tol = self._time_deviation_s()
         if reported is not None and (
             (sent_at - reported.schedule_start).total_seconds() <= tol
             and (reported.schedule_start - received_at).total_seconds() <= tol
@@ -748,23 +867,70 @@ class CaseEngine:
             unit=step.unit,
             default_limit=self._default_limit(step.unit),
         )
+        case = self._case
+        assert case is not None
+        unlimited = (
+            self._default_limit(step.unit) is None
+            and version is not OracleVersion.V21
+            and any(p.limit is None for p in expected.periods)
+        )
+        if unlimited and case.source != OUR_SOURCE:
+            # The OCA documents expect "the local limit of the Charging Station" where no
+            # profile limits (e.g. TC_067_CS step 12): a configured value, never "none".
+            self._unjudgeable(
+                step,
+                expected=f"{base}: {schedule_text(expected)}",
+                reason=(
+                    f"{case.source} expects the station's local limit where no profile limits; "
+                    "the declaration does not give it: add max_current_a to the capability "
+                    "declaration"
+                ),
+                frames=outcome.frames,
+            )
+            return
+        alternative = self.mirror.composite(
+            evse_id=evse,
+            start=start,
+            duration_s=duration,
+            unit=step.unit,
+            default_limit=self._default_limit(step.unit),
+            tx_default_resumes=True,
+        )
         comparison = compare_composite(
             expected,
             answer,
             version=version,
             time_tolerance_s=tol,
             precision=Decimal(str(tolerance)) if tolerance > 0 else None,
+            alternative=None if alternative == expected else alternative,
+            any_limit_where_unlimited=unlimited,
         )
         actual = comparison.actual_text
         if comparison.differences:
             actual += " — " + "; ".join(d.describe() for d in comparison.differences)
+        if comparison.reading is not None:
+            actual += f" — {comparison.reading}"
+        wanted = comparison.expected_text
+        if unlimited:
+            wanted += (
+                " — where no profile limits (→ none) any limit the station reports is "
+                "accepted: the declaration gives no max_current_a, and a composite may carry "
+                "the station's own limits (1.6 §5.7, 2.0.1 K08)"
+            )
         self._judge(
             step,
             ok=comparison.ok,
-            expected=comparison.expected_text,
+            expected=wanted,
             actual=actual,
             frames=outcome.frames,
         )
+
+    def _time_deviation_s(self) -> float:
+        """The case's ``max_time_deviation`` parameter, else the engine's; at least 1 s."""
+        value = self._variables.get(TIME_DEVIATION_PARAMETER)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return max(float(value), 1.0)
+        return max(float(self.time_tolerance_s), 1.0)
 
     def _default_limit(self, unit: str) -> Decimal | None:
         caps = self.capabilities

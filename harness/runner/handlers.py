@@ -153,7 +153,13 @@ class DefaultAnswers:
         elif action == "MeterValues":
             evse = payload.get("connectorId", payload.get("evseId", 0))
             log.add_samples(
-                meter_samples(payload.get("meterValue", ()), evse=int(evse), at=now, frame=frame)
+                meter_samples(
+                    payload.get("meterValue", ()),
+                    evse=int(evse),
+                    at=now,
+                    frame=frame,
+                    rejected=log.invalid_values,
+                )
             )
         elif action == "TransactionEvent":
             self._transaction_event(payload, frame)
@@ -172,7 +178,13 @@ class DefaultAnswers:
             log.start_transaction(ObservedTransaction(tx_id, int(evse), start))
         if payload.get("meterValue"):
             log.add_samples(
-                meter_samples(payload["meterValue"], evse=int(evse or 0), at=now, frame=frame)
+                meter_samples(
+                    payload["meterValue"],
+                    evse=int(evse or 0),
+                    at=now,
+                    frame=frame,
+                    rejected=log.invalid_values,
+                )
             )
         if event_type == "Ended":
             self._ended(tx_id)

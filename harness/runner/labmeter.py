@@ -178,6 +178,8 @@ def parse_reading(data: bytes, *, arrival: datetime, default_evse: int = 1) -> L
         obj = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LabMeterError(f"not JSON: {exc}") from None
+    except RecursionError:  # a hostile publisher's deeply nested message
+        raise LabMeterError("not a reading: nested too deep") from None
     if not isinstance(obj, dict):
         raise LabMeterError("expected a JSON object with current_a and/or power_w")
     unknown = sorted(set(obj) - {"t", "evse", "current_a", "power_w"})

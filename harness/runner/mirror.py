@@ -160,8 +160,10 @@ class MirrorStore:
         duration_s: int,
         unit: str,
         default_limit: Decimal | None,
+        tx_default_resumes: bool = False,
     ) -> CompositeSchedule:
-        """The oracle's composite schedule for the mirrored profiles."""
+        """The oracle's composite schedule for the mirrored profiles (``tx_default_resumes``:
+        the reading the specification does not take, for a verdict to name it)."""
         return self._store.composite(
             evse_id=evse_id,
             start=start,
@@ -169,6 +171,7 @@ class MirrorStore:
             unit=RateUnit(unit),
             context=self.context(),
             default_limit=default_limit,
+            tx_default_resumes=tx_default_resumes,
         )
 
 

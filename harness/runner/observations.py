@@ -9,7 +9,8 @@ end of a case it becomes the case's measurement series (:meth:`ObservationLog.se
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,8 +19,10 @@ from harness.results import MeasurementSource, Phase, Quantity, Series, Unit
 
 __all__ = [
     "LAB_MEASURANDS",
+    "LimitRecord",
     "MeterSample",
     "ObservationLog",
+    "ObservationObserver",
     "ObservedTransaction",
     "dut_time",
     "meter_samples",
@@ -83,14 +86,21 @@ def _unit_factor(unit: str | None) -> float:
 
 
 def meter_samples(
-    meter_value: Iterable[Mapping[str, Any]], *, evse: int, at: datetime, frame: int | None
+    meter_value: Iterable[Mapping[str, Any]],
+    *,
+    evse: int,
+    at: datetime,
+    frame: int | None,
+    rejected: list[tuple[int | None, str]] | None = None,
 ) -> list[MeterSample]:
     """The samples of a MeterValues ``meterValue`` list (1.6 and 2.x shapes), stamped with
     their own timestamp (or ``at``, the arrival time, see :func:`dut_time`).
 
     1.6 values are text (``"16.0"``), 2.x numbers; ``kW`` is converted to W. The measurand
     defaults to ``Energy.Active.Import.Register`` as both versions say. Unreadable values are
-    skipped (the schema check of the session reports malformed frames).
+    skipped (the schema check of the session reports malformed frames). A value that reads as
+    a number but is not finite (1.6 text ``"NaN"``, ``"Infinity"``; 2.x ``1e999``) is the
+    DUT's fault: it is skipped and ``(frame, what)`` appended to ``rejected``, if given.
     """
     out: list[MeterSample] = []
     for entry in meter_value:
@@ -102,6 +112,11 @@ def meter_samples(
                 value = float(sampled.get("value"))  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 continue
+            if not math.isfinite(value):
+                if rejected is not None:
+                    what = sampled.get("measurand") or "Energy.Active.Import.Register"
+                    rejected.append((frame, f"{what} value {sampled.get('value')!r}"))
+                continue
             unit = sampled.get("unit")
             if unit is None and isinstance(sampled.get("unitOfMeasure"), Mapping):
                 unit = sampled["unitOfMeasure"].get("unit")
@@ -110,6 +125,21 @@ def meter_samples(
             measurand = str(sampled.get("measurand") or "Energy.Active.Import.Register")
             out.append(MeterSample(when, evse, measurand, phase, value * _unit_factor(unit), frame))
     return out
+
+
+ObservationObserver = Callable[["MeterSample | LimitRecord"], None]
+"""Told of every meter sample and every change of the limit in force as it is recorded (a
+live view such as :mod:`harness.console` plots them); must not raise or block."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRecord:
+    """The limit in force on ``evse`` from ``t`` (``None``: no limit), as recorded."""
+
+    t: datetime
+    evse: int
+    limit: float | None
+    unit: str
 
 
 @dataclass
@@ -123,12 +153,22 @@ class ObservationLog:
     """``(time, evse, limit, unit)`` each time the mirror's limit was evaluated."""
     setpoints: list[tuple[datetime, int, float | None]] = field(default_factory=list)
     """``(time, evse, setpoint W)`` each time it changed (2.1; ``None``: no setpoint)."""
+    invalid_values: list[tuple[int | None, str]] = field(default_factory=list)
+    """``(trace frame, what)`` for each sampled value that was not a finite number (the
+    DUT's fault, judged FAIL at the end of the case)."""
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     booted: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once the DUT sent BootNotification on this connection."""
     boot: dict[str, Any] | None = None
     """The payload of the DUT's last BootNotification on this connection (vendor, model,
     firmware: a lab shows them), or ``None`` before one came."""
+    observers: list[ObservationObserver] = field(default_factory=list)
+    """Told of each sample and limit as it is recorded (see :data:`ObservationObserver`)."""
+    status_count: dict[int, int] = field(default_factory=dict)
+    """How many status reports came per EVSE (tells whether one came since a moment)."""
+    pending_starts: dict[int | None, datetime] = field(default_factory=dict)
+    """Remote starts the DUT accepted that no transaction has shown yet: EVSE (``None``: the
+    station chooses) → when the start was accepted (the reset waits a while for them)."""
 
     def notify(self) -> None:
         """Wake whoever waits for a new observation."""
@@ -136,13 +176,26 @@ class ObservationLog:
 
     def add_samples(self, samples: Iterable[MeterSample]) -> None:
         """Record meter samples and wake waiters."""
-        self.samples.extend(samples)
+        added = list(samples)
+        self.samples.extend(added)
+        for observer in self.observers:
+            for sample in added:
+                observer(sample)
         self.notify()
 
     def start_transaction(self, transaction: ObservedTransaction) -> None:
-        """Record a transaction start."""
+        """Record a transaction start (it settles a pending remote start on its EVSE)."""
         self.transactions[transaction.evse] = transaction
+        self.pending_starts.pop(transaction.evse, None)
+        self.pending_starts.pop(None, None)
         self.notify()
+
+    def start_accepted(self, evse: int | None, at: datetime) -> None:
+        """The DUT accepted a remote start on ``evse`` (``None``: an EVSE of its choice) at
+        ``at``; unless a transaction already runs there, one is expected to start."""
+        if evse in self.transactions or (evse is None and self.transactions):
+            return
+        self.pending_starts[evse] = at
 
     def end_transaction(self, transaction_id: str) -> ObservedTransaction | None:
         """Record a transaction end; return it if it was known."""
@@ -156,6 +209,7 @@ class ObservationLog:
     def set_status(self, evse: int, status: str) -> None:
         """Record a connector/EVSE status."""
         self.status[evse] = status
+        self.status_count[evse] = self.status_count.get(evse, 0) + 1
         self.notify()
 
     def record_limit(self, t: datetime, evse: int, limit: float | None, unit: str) -> None:
@@ -163,6 +217,8 @@ class ObservationLog:
         if self.limits and self.limits[-1][1:] == (evse, limit, unit):
             return
         self.limits.append((t, evse, limit, unit))
+        for observer in self.observers:
+            observer(LimitRecord(t, evse, limit, unit))
 
     def record_setpoint(self, t: datetime, evse: int, setpoint_w: float | None) -> None:
         """Record the 2.1 setpoint the oracle says is in force (for the ``setpoint`` series)."""
@@ -174,6 +230,7 @@ class ObservationLog:
     def clear_case(self) -> None:
         """Forget samples and limits (a new case starts); status and transactions stay."""
         self.samples.clear()
+        self.invalid_values.clear()
         self.limits.clear()
         self.setpoints.clear()
 

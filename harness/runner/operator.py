@@ -69,8 +69,12 @@ class TerminalOperator:
 
     async def ask(self, message: str, *, yes_no: bool) -> bool | None:
         suffix = " [y/n] " if yes_no else " [Enter] "
+        # On a terminal the answer's echo ends the prompt's line; from a pipe nothing does,
+        # so the prompt ends its own line there (never sharing one with a verdict line).
+        interactive = getattr(self._in, "isatty", lambda: False)()
+        end = "" if interactive else "\n"
         while True:
-            self._out.write(f"\n>>> {message}{suffix}")
+            self._out.write(f"\n>>> {message}{suffix}{end}")
             self._out.flush()
             line = await asyncio.to_thread(self._in.readline)
             if not line:  # end of input: no operator

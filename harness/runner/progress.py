@@ -10,6 +10,7 @@ shows a line every ten minutes and a one-minute pause one every ten seconds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Final
 
@@ -61,10 +62,12 @@ async def countdown_sleep(clock: Clock, seconds: float, *, report: WaitProgress 
     end = start + seconds
     step = progress_interval_s(seconds)
     report(seconds, seconds)
-    next_at = start + step
-    while next_at < end:
-        await clock.sleep_until(next_at)
+    # The number of reports is computed from an integer count, not by adding a float step
+    # until it passes the end: the sum of repeated float steps lands just before or just after
+    # the end depending on the clock's starting value, which changed the count of lines.
+    slices = math.ceil(round(seconds / step, 9))
+    for index in range(1, slices):
+        await clock.sleep_until(start + index * step)
         report(max(0.0, end - clock.monotonic()), seconds)
-        next_at += step
     await clock.sleep_until(end)
     report(0.0, seconds)

@@ -10,8 +10,10 @@ open :class:`~harness.results.RunWriter`. Per case it
    explicitly (:func:`~harness.scenario.with_vehicle_facts`);
 2. makes sure the DUT is connected (after a disconnection: the provider restarts the
    simulated station, or waits a bounded time for the real one) — INCONCLUSIVE if not;
-3. resets the DUT (stop transactions, unplug in simulation, clear all profiles), traced into
-   the case's own trace — a failed reset makes the case INCONCLUSIVE, never FAIL;
+3. resets the DUT (:mod:`harness.runner.reset`: stop every transaction, unplug in
+   simulation, wait until idle, clear the profiles if the case uses them), traced into the
+   case's own trace — a reset that cannot reach idle makes the case INCONCLUSIVE naming what
+   is busy; a request the declaration promises answered "not supported" makes it FAIL;
 4. runs the :class:`~harness.runner.engine.CaseEngine` and writes the
    :class:`~harness.results.CaseResult` at once (fsynced: a crash loses nothing judged).
 """
@@ -20,8 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,25 +32,37 @@ from harness.clock import Clock
 from harness.results import (
     CaseInfo,
     CaseResult,
+    CheckResult,
     DeviceKind,
     DeviceRef,
     Interruption,
+    Level,
+    OutsideTrace,
+    Requirement,
+    RunStorageError,
     RunStoreError,
     RunWriter,
 )
 from harness.runner.endpoint import CsmsEndpoint
-from harness.runner.engine import CaseEngine
+from harness.runner.engine import CaseEngine, StepObserver
 from harness.runner.operator import Operator
 from harness.runner.progress import WaitProgress
+from harness.runner.reset import ResetProblem, reset
 from harness.runner.stall import StallMonitor
 from harness.runner.targets import DutProvider
-from harness.scenario import Capabilities, Case, OcppVersion, selects, with_vehicle_facts
+from harness.scenario import (
+    Capabilities,
+    Case,
+    Environment,
+    selects,
+    with_vehicle_facts,
+)
 from harness.transport import OcppSubprotocol
 
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
 
-__all__ = ["ConnectedCallback", "PlannedCase", "RunOptions", "run_cases"]
+__all__ = ["ConnectedCallback", "PlannedCase", "RunOptions", "reset", "run_cases"]
 
 _SUBPROTOCOL = {
     "1.6": OcppSubprotocol.V16,
@@ -70,9 +85,10 @@ class RunOptions:
 
     connect_timeout_s: float | None = 120.0
     """How long to wait for the DUT's first connection; ``None``: for ever."""
-    reconnect_timeout_s: float | None = 300.0
-    """How long to wait for the DUT to come back after a disconnection (the cases in between
-    are INCONCLUSIVE if it does not)."""
+    reconnect_timeout_s: float | None = 120.0
+    """How long to wait for the DUT to come back after a disconnection. If it does not, the
+    case is INCONCLUSIVE saying so, and so are the following cases unless a connection is
+    already waiting when each begins (the run is not held again: it ends with its summary)."""
     boot_wait_s: float = 10.0
     """How long to wait for a BootNotification after a connection opens."""
     reset_timeout_s: float = 60.0
@@ -81,10 +97,12 @@ class RunOptions:
 
 
 ResultCallback = Callable[[CaseResult], None]
-ConnectedCallback = Callable[[CsmsEndpoint], None]
+ConnectedCallback = Callable[[CsmsEndpoint], Awaitable[None] | None]
 """Called each time the DUT's connection is set up (after its BootNotification, or after
 ``boot_wait_s`` without one): a lab reads ``endpoint.observations.boot`` to show the
-station's vendor, model and firmware, and may refine the provider's devices."""
+station's vendor, model and firmware, and may refine the provider's devices. A coroutine
+is awaited before the first case runs (it may talk to the station, e.g. to cross-check
+the declaration against what the station advertises)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +110,7 @@ class _Hooks:
     on_connected: ConnectedCallback | None
     wait_progress: WaitProgress | None
     secrets: tuple[str, ...]
+    on_step: StepObserver | None = None
 
 
 class _Dut:
@@ -122,21 +141,31 @@ async def run_cases(
     on_connected: ConnectedCallback | None = None,
     wait_progress: WaitProgress | None = None,
     secrets: Sequence[str] = (),
+    on_step: StepObserver | None = None,
 ) -> list[CaseResult]:
     """Run ``planned`` cases against the DUT from ``provider``; return the results (also
-    written to ``writer`` one by one). Never raises for the DUT's faults.
+    written to ``writer`` one by one). Never raises for the DUT's faults; raises
+    :class:`~harness.results.RunStorageError` when the run folder cannot be written (full
+    disk, read-only folder): what was written before stays readable.
 
     ``lab_meter`` (started by the caller) judges ``expect_settled`` on current and power;
     ``on_connected`` sees every new DUT connection (see :data:`ConnectedCallback`);
     ``wait_progress`` is told the time left during ``wait`` steps
     (:mod:`harness.runner.progress`); ``secrets`` (configured passwords) are hidden wherever
-    they appear in a trace.
+    they appear in a trace; ``on_step`` is told of each step as it starts.
     """
-    hooks = _Hooks(on_connected, wait_progress, tuple(secrets))
+    hooks = _Hooks(on_connected, wait_progress, tuple(secrets), on_step)
     opts = options or RunOptions()
     results: list[CaseResult] = []
     dut: _Dut | None = None
     connected_once = False
+    gave_up: str | None = None  # why the last wait for a connection ended without one
+    outside: OutsideTrace | None = None
+    if provider.environment is Environment.LAB:  # a real peer: keep what it sends between cases
+        outside = writer.outside_trace(secrets=hooks.secrets)
+    attach = getattr(provider, "record_events", None)
+    if attach is not None:
+        attach(writer.record_event)
     facts = provider.vehicle_facts or capabilities.vehicle
     try:
         for planned_item in planned:
@@ -151,9 +180,29 @@ async def run_cases(
                 if dut is not None:
                     await dut.close()
                 timeout_s = opts.reconnect_timeout_s if connected_once else opts.connect_timeout_s
+                if gave_up is not None:
+                    timeout_s = 0.0  # only a connection already waiting
                 dut = await _connect(
-                    provider, clock, operator, capabilities, opts, timeout_s, hooks, lab_meter
+                    provider,
+                    clock,
+                    operator,
+                    capabilities,
+                    opts,
+                    timeout_s,
+                    hooks,
+                    lab_meter,
+                    outside=outside,
                 )
+                if dut is not None:
+                    gave_up = None
+                elif gave_up is None:
+                    what = "reconnect" if connected_once else "connect"
+                    bound = "" if timeout_s is None else f" within {timeout_s:g} s"
+                    gave_up = f"the DUT did not {what}{bound}"
+                    with contextlib.suppress(RunStoreError, OSError):
+                        writer.record_event(
+                            "no_connection", at=clock.now(), case=case.id, reason=gave_up
+                        )
                 connected_once = connected_once or dut is not None
             if _other_variant_runs(planned_item, planned, dut):
                 continue
@@ -182,7 +231,7 @@ async def run_cases(
                     now,
                     time.perf_counter() - wall0,
                     interruption=Interruption.inconclusive(
-                        "the DUT did not connect (or reconnect) in time"
+                        gave_up or "the DUT did not connect (or reconnect) in time"
                     ),
                 )
             else:
@@ -192,8 +241,12 @@ async def run_cases(
                     )
                 except Exception as exc:  # a harness defect: ERROR for this case, go on
                     result = _error(info, exc, clock, wall0)
+            if dut is not None and dut.endpoint.storage_error is not None:
+                raise dut.endpoint.storage_error  # frames were lost: stop, say so
             try:
                 writer.write_result(result)
+            except RunStorageError:
+                raise  # the run folder cannot be written: nothing more can be kept
             except RunStoreError as exc:  # e.g. a check cites evidence that is not there
                 result = _error(info, exc, clock, wall0)
                 writer.write_result(result)
@@ -262,11 +315,14 @@ async def _connect(
     timeout_s: float | None,
     hooks: _Hooks,
     lab_meter: LabMeter | None = None,
+    *,
+    outside: OutsideTrace | None = None,
 ) -> _Dut | None:
     transport = await provider.connect(timeout_s=timeout_s)
     if transport is None:
         return None
     endpoint = CsmsEndpoint(transport, clock=clock, heartbeat_interval_s=opts.heartbeat_interval_s)
+    endpoint.outside = outside  # the boot and whatever comes between cases
     endpoint.start()
     monitor: StallMonitor | None = None
     if 1.0 < clock.speed < float("inf"):
@@ -282,11 +338,24 @@ async def _connect(
         lab_meter=lab_meter,
         wait_progress=hooks.wait_progress,
     )
-    # A station that was already booted need not send BootNotification again.
-    with contextlib.suppress(TimeoutError):
-        await clock.wait_for(endpoint.observations.booted.wait(), opts.boot_wait_s)
+    engine.on_step = hooks.on_step
+    # A station that was already booted need not send BootNotification again; a connection
+    # that closes meanwhile ends the wait (the next case takes the next connection).
+    booted: asyncio.Future[Any] = asyncio.ensure_future(endpoint.observations.booted.wait())
+    closed: asyncio.Future[Any] = endpoint.closed_waiter()
+    try:
+        with contextlib.suppress(TimeoutError):
+            await clock.wait_for(
+                asyncio.wait({booted, closed}, return_when=asyncio.FIRST_COMPLETED),
+                opts.boot_wait_s,
+            )
+    finally:
+        booted.cancel()
+        closed.cancel()
     if hooks.on_connected is not None:
-        hooks.on_connected(endpoint)
+        outcome = hooks.on_connected(endpoint)
+        if inspect.isawaitable(outcome):  # e.g. reading what the station advertises
+            await outcome
     return _Dut(endpoint, engine)
 
 
@@ -305,7 +374,13 @@ async def _run_one(
     sink = writer.trace_sink(info.key, secrets=secrets)
     dut.endpoint.set_trace(sink)
     try:
-        problem = await reset(dut.endpoint, dut.engine, clock=clock, timeout_s=opts.reset_timeout_s)
+        problem = await reset(
+            dut.endpoint,
+            dut.engine,
+            clock=clock,
+            timeout_s=opts.reset_timeout_s,
+            case=item.case,
+        )
     except Exception as exc:
         dut.endpoint.set_trace(None)
         return CaseResult.harness_error(
@@ -317,12 +392,22 @@ async def _run_one(
         )
     if problem is not None:
         dut.endpoint.set_trace(None)
+        if problem.declared is not None:
+            return CaseResult(
+                info,
+                started,
+                clock.now(),
+                time.perf_counter() - wall0,
+                checks=(_declared_check(item.case, problem),),
+            )
         return CaseResult(
             info,
             started,
             clock.now(),
             time.perf_counter() - wall0,
-            interruption=Interruption.inconclusive(f"the reset before the case failed: {problem}"),
+            interruption=Interruption.inconclusive(
+                f"the reset before the case failed: {problem.reason}"
+            ),
         )
     outcome = await dut.engine.run(item.case, parameters=item.parameters, notes=notes)
     dut.endpoint.set_trace(None)
@@ -340,52 +425,16 @@ async def _run_one(
     )
 
 
-async def reset(
-    endpoint: CsmsEndpoint, engine: CaseEngine, *, clock: Clock, timeout_s: float
-) -> str | None:
-    """Bring the DUT back to a clean state; return what went wrong, or ``None``.
-
-    Stops the transactions the harness observed (RemoteStopTransaction in 1.6,
-    RequestStopTransaction in 2.x), unplugs the simulated vehicle, and clears every
-    charging profile (ClearChargingProfile without criteria; ``Unknown`` — nothing to
-    clear — is fine).
-    """
-    log = endpoint.observations
-    v16 = str(endpoint.version) == OcppVersion.V16.value
-    for tx in list(log.transactions.values()):
-        if v16:
-            try:
-                tx_value: Any = int(tx.transaction_id)
-            except ValueError:
-                tx_value = tx.transaction_id
-            outcome = await endpoint.call(
-                "RemoteStopTransaction", {"transactionId": tx_value}, timeout_s=timeout_s
-            )
-        else:
-            outcome = await endpoint.call(
-                "RequestStopTransaction", {"transactionId": tx.transaction_id}, timeout_s=timeout_s
-            )
-        if outcome.failure is not None:
-            return outcome.detail
-    if engine.control is not None:
-        for evse in engine.mirror.context().evse_ids:
-            await engine.control.unplug(evse=evse)
-    deadline = clock.monotonic() + timeout_s
-    while log.transactions and clock.monotonic() < deadline:
-        log.changed.clear()
-        try:
-            await clock.wait_for(log.changed.wait(), deadline - clock.monotonic())
-        except TimeoutError:
-            break
-    if log.transactions:
-        ids = ", ".join(t.transaction_id for t in log.transactions.values())
-        return f"transaction(s) {ids} did not stop within {timeout_s:g} s"
-    outcome = await endpoint.call("ClearChargingProfile", {}, timeout_s=timeout_s)
-    if outcome.payload is None:
-        return f"ClearChargingProfile: {outcome.detail or 'CALLERROR ' + str(outcome.error_code)}"
-    if outcome.payload.get("status") not in {"Accepted", "Unknown"}:
-        return f"ClearChargingProfile answered {outcome.payload.get('status')}"
-    engine.mirror.reset()
-    log.clear_case()
-    await asyncio.sleep(0)
-    return None
+def _declared_check(case: Case, problem: ResetProblem) -> CheckResult:
+    """The FAIL of a DUT that answered a reset request it declares supported with "not
+    supported" (judged against the case's first requirement, at MUST)."""
+    first = case.requirements[0] if case.requirements else None
+    requirement = Requirement(
+        first.id if first else case.id, Level.MUST, first.text if first else case.title
+    )
+    return CheckResult.failed(
+        requirement,
+        expected=f"an answer to {problem.action} (the reset before the case): {problem.declared}",
+        actual=problem.reason,
+        frames=problem.frames,
+    )

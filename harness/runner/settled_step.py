@@ -84,7 +84,7 @@ async def run_settled(engine: CaseEngine, step: ExpectSettledStep) -> None:
     )
     band = f"± {tolerance:g} {unit}" + (f" or {rel_tolerance:.0%}" if rel_tolerance else "")
     if step.target.uses_limit:
-        target_desc = f"{step.target} (the oracle's limit in force)"
+        target_desc = f"{step.target.describe(variables)} (limit: the oracle's limit in force)"
     else:
         target_desc = f"{step.target.evaluate(limit=None, variables=variables):g} {unit}"
     expected = (

@@ -8,10 +8,21 @@ plays the CSMS), again after a disconnection, and says which devices the results
   :func:`~harness.transport.memory_pair`; after a disconnection it restarts the station.
 * :class:`ListenProvider` listens with :func:`~harness.transport.serve_ocpp` and waits for a
   station to connect to ``ws://HOST:PORT/{id}``; after a disconnection it waits (bounded) for
-  the station to come back. A station that connects again under the same id while its old
-  connection is still open *replaces* it: the old connection is closed with 1008 and the
-  reason "replaced by a new connection" (logged as ``connection_replaced``), the case running
-  on it ends INCONCLUSIVE naming that, and the next case runs on the new connection.
+  the station to come back.
+
+A run belongs to **one station**: the id given (``station_id``, ``--station-id``) or else the
+id of the first connection the run takes. Any other id is refused at the handshake with HTTP
+404 (OCPP-J: an unknown identity gets 404), logged and recorded in the run folder
+(``events.jsonl``, ``station_refused``); a connection of another id that was already queued is
+closed with 1008.
+
+Duplicate connections (the same id while its connection is open) are handled the same way in
+``listen`` and ``serve`` (:class:`ConnectionSlots`): the newest connection **replaces** the old
+one, which is closed with 1008 and the reason "replaced by a new connection" (logged as
+``connection_replaced`` and recorded); the case running on it ends INCONCLUSIVE naming that,
+and the next case runs on the new connection. Replace, not refuse: a real station reconnects
+when it believes its connection is dead (a half-open TCP connection the harness has not
+noticed yet), and refusing it would lock the station out until the ping timeout.
 """
 
 from __future__ import annotations
@@ -20,6 +31,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from harness.clock import Clock
@@ -31,6 +43,7 @@ from harness.transport import (
     DEFAULT_MAX_FRAME_BYTES,
     OcppServer,
     OcppSubprotocol,
+    Refused,
     Transport,
     memory_pair,
     serve_ocpp,
@@ -38,7 +51,9 @@ from harness.transport import (
 from harness.transport.limits import REPLACED_CLOSE_CODE
 
 __all__ = [
+    "ConnectionSlots",
     "DutProvider",
+    "EventRecorder",
     "FleetVehicle",
     "ListenLimits",
     "ListenProvider",
@@ -79,6 +94,78 @@ class FleetVehicle:
                 if value is not None:
                     attributes[name] = value
         return DeviceRef(DeviceKind.VEHICLE, self.id, self.label or self.archetype, attributes)
+
+
+class EventRecorder(Protocol):
+    """Records one event in the run folder (:meth:`harness.results.RunWriter.record_event`)."""
+
+    def __call__(self, event: str, *, at: datetime, **fields: Any) -> None: ...
+
+
+class ConnectionSlots:
+    """The open connection of each station id; a newer one replaces the older (see the module
+    docstring). Shared by ``listen`` (:class:`ListenProvider`) and ``serve``."""
+
+    def __init__(self) -> None:
+        self._current: dict[str, Transport] = {}
+        self._log = get_logger("runner.connections")
+
+    def current(self, station_id: str) -> Transport | None:
+        """The station's newest connection, if it is open."""
+        transport = self._current.get(station_id)
+        return transport if transport is not None and not transport.closed else None
+
+    async def take(
+        self, transport: Transport, *, on_replaced: Callable[[str], None] | None = None
+    ) -> str | None:
+        """Make ``transport`` its station's connection; close the one it replaces (1008),
+        after telling ``on_replaced`` the reason (so it is recorded before the run can react
+        to the close). Returns that reason, or ``None`` when nothing was replaced."""
+        sid = transport.station_id
+        old = self._current.get(sid)
+        self._current[sid] = transport
+        if old is None or old.closed:
+            return None
+        reason = f"replaced by a new connection of station {sid}"
+        self._log.warning("connection_replaced", station_id=sid, reason=reason)
+        if on_replaced is not None:
+            on_replaced(reason)
+        close_for_policy = getattr(old, "close_for_policy", None)
+        if close_for_policy is not None:
+            await close_for_policy(reason, code=REPLACED_CLOSE_CODE)
+        else:
+            await old.close(code=REPLACED_CLOSE_CODE, reason=reason)
+        return reason
+
+    def release(self, transport: Transport) -> bool:
+        """Forget ``transport`` if it is still its station's connection; ``True`` if it was
+        (``False``: a newer connection replaced it)."""
+        if self._current.get(transport.station_id) is transport:
+            del self._current[transport.station_id]
+            return True
+        return False
+
+
+async def next_open(
+    queue: asyncio.Queue[Transport], clock: Clock, timeout_s: float | None
+) -> Transport | None:
+    """The next queued connection that is still open, waiting at most ``timeout_s``
+    (``0``: only one already queued); ``None`` if none."""
+    deadline = None if timeout_s is None else clock.monotonic() + timeout_s
+    while True:
+        if deadline is not None and deadline - clock.monotonic() <= 0:
+            try:
+                transport = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return None
+        else:
+            left = None if deadline is None else deadline - clock.monotonic()
+            try:
+                transport = await clock.wait_for(queue.get(), left)
+            except TimeoutError:
+                return None
+        if not transport.closed:  # a connection that died while queued is skipped
+            return transport
 
 
 class DutProvider(Protocol):
@@ -255,11 +342,19 @@ class ListenProvider:
         control: SimulationControl | None = None,
         limits: ListenLimits | None = None,
         server_options: Mapping[str, Any] | None = None,
+        station_id: str | None = None,
+        on_waiting: Callable[[float, float], None] | None = None,
     ) -> None:
         """``server_options`` go to :func:`~harness.transport.serve_ocpp` (e.g.
         :func:`harness.security.serve_options` for a security profile: ``ssl`` and
-        ``authorize_handshake``)."""
+        ``authorize_handshake``). ``station_id``: the only station this run serves (default:
+        the first that connects). ``on_waiting(remaining_s, total_s)`` is told the time left
+        while :meth:`connect` waits (a countdown; every 10 s of clock time or so)."""
         self.host, self.port, self.clock = host, port, clock
+        self.station_id = station_id
+        self.on_waiting = on_waiting
+        self._slots = ConnectionSlots()
+        self._record: EventRecorder | None = None
         self.control: SimulationControl | None = control
         self.limits = limits or ListenLimits()
         self._options = dict(server_options or {})
@@ -267,7 +362,6 @@ class ListenProvider:
         self._queue: asyncio.Queue[Transport] = asyncio.Queue()
         self._server: OcppServer | None = None
         self._label = station_label
-        self._current: dict[str, Transport] = {}
         self._log = get_logger("runner.listen")
         self.devices: tuple[DeviceRef, ...] = ()
         self.target = f"listen {self._scheme}://{host}:{port}"
@@ -283,6 +377,8 @@ class ListenProvider:
             max_messages_per_s=limits.max_messages_per_s,
             ping_interval_s=limits.ping_interval_s,
             ping_timeout_s=limits.ping_timeout_s,
+            admit_station=self._admit,
+            on_refused=self._refused,
             **self._options,
         )
         await server.start()
@@ -291,35 +387,63 @@ class ListenProvider:
         self.target = f"listen {self._scheme}://{self.host}:{server.port}"
         return server
 
+    def record_events(self, record: EventRecorder) -> None:
+        """Record refusals and replaced connections with ``record`` (the run folder)."""
+        self._record = record
+
+    def _event(self, event: str, **fields: Any) -> None:
+        if self._record is not None:
+            with contextlib.suppress(Exception):  # a full disk is reported by the run itself
+                self._record(event, at=self.clock.now(), **fields)
+
+    def _admit(self, station_id: str) -> str | None:
+        if self.station_id is None or station_id == self.station_id:
+            return None
+        return f"this run belongs to station {self.station_id!r}; connect as that id"
+
+    def _refused(self, refused: Refused) -> None:
+        kind = "auth_failed" if refused.status == 401 else "station_refused"
+        self._event(
+            kind,
+            station_id=refused.station_id,
+            remote=refused.remote,
+            status=refused.status,
+            reason=refused.reason,
+            delay_s=refused.delay_s,
+            failures=refused.failures,
+        )
+
     async def _handle(self, transport: Transport) -> None:
-        old = self._current.get(transport.station_id)
-        self._current[transport.station_id] = transport
-        if old is not None and not old.closed:
-            reason = f"replaced by a new connection of station {transport.station_id}"
-            self._log.warning("connection_replaced", station_id=transport.station_id, reason=reason)
-            close_for_policy = getattr(old, "close_for_policy", None)
-            if close_for_policy is not None:
-                await close_for_policy(reason, code=REPLACED_CLOSE_CODE)
-            else:
-                await old.close(code=REPLACED_CLOSE_CODE, reason=reason)
+        sid = transport.station_id
+        await self._slots.take(
+            transport,
+            on_replaced=lambda reason: self._event(
+                "connection_replaced", station_id=sid, reason=reason
+            ),
+        )
         await self._queue.put(transport)
         try:
             while not transport.closed:  # keep the connection open while the run uses it
                 await self.clock.sleep(0.5)
         finally:
-            if self._current.get(transport.station_id) is transport:
-                del self._current[transport.station_id]
+            self._slots.release(transport)
 
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
         if self._server is None:
             await self.start()
+        deadline = None if timeout_s is None else self.clock.monotonic() + timeout_s
         while True:
-            try:
-                transport = await self.clock.wait_for(self._queue.get(), timeout_s)
-            except TimeoutError:
+            transport = await self._wait(deadline, timeout_s)
+            if transport is None:
                 return None
-            if not transport.closed:  # a connection that died while queued is skipped
+            if self.station_id is None:
+                self.station_id = transport.station_id  # the run belongs to it from now on
+            if transport.station_id == self.station_id:
                 break
+            reason = f"this run belongs to station {self.station_id!r}"
+            self._log.warning("station_refused", station_id=transport.station_id, reason=reason)
+            self._event("station_refused", station_id=transport.station_id, reason=reason)
+            await transport.close(code=REPLACED_CLOSE_CODE, reason=reason)
         if not self.devices:
             self.devices = (
                 DeviceRef(
@@ -327,6 +451,21 @@ class ListenProvider:
                 ),
             )
         return transport
+
+    async def _wait(self, deadline: float | None, total_s: float | None) -> Transport | None:
+        """The next open connection before ``deadline``, with countdown calls."""
+        report = self.on_waiting
+        if deadline is None or report is None:
+            left = None if deadline is None else max(0.0, deadline - self.clock.monotonic())
+            return await next_open(self._queue, self.clock, left)
+        while True:
+            left = max(0.0, deadline - self.clock.monotonic())
+            if left <= 0:
+                return await next_open(self._queue, self.clock, 0.0)
+            report(left, total_s if total_s is not None else left)
+            transport = await next_open(self._queue, self.clock, min(left, 10.0))
+            if transport is not None:
+                return transport
 
     async def close(self) -> None:
         if self._server is not None:

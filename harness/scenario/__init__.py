@@ -103,6 +103,7 @@ from harness.scenario.values import (
     parse_duration_s,
     resolve_int,
     resolve_number,
+    resolve_text,
     substitute,
 )
 from harness.scenario.vehicle import VehicleFact, VehicleFacts, VehicleNeed
@@ -184,6 +185,7 @@ __all__ = [
     "resolve_int",
     "resolve_number",
     "resolve_parameters",
+    "resolve_text",
     "scenario_json_schema",
     "selects",
     "substitute",

@@ -38,6 +38,8 @@ from harness.scenario.matchers import (
 )
 from harness.scenario.model import (
     NUMERIC_TYPES,
+    OCA_ID,
+    OUR_SOURCE,
     RESERVED_NAMES,
     Case,
     ParameterSpec,
@@ -103,7 +105,14 @@ def check_case(case: Case) -> Found:
     context = _Context(
         case.requirements, case.parameters, case.ocpp_versions, dut_role=str(case.dut_role)
     )
-    return _check(context, list(enumerate(case.steps)))
+    problems = _check(context, list(enumerate(case.steps)))
+    if OCA_ID.match(case.id) and case.source == OUR_SOURCE:
+        message = (
+            f"a case with an OCA id ({case.id}) cites its document and table, e.g. 'OCA OCPP "
+            "1.6 TestCaseDocument FINAL 2024-04, table 82'; a case of ours takes our own id"
+        )
+        problems.append((("source",), message))
+    return problems
 
 
 @cache
@@ -312,6 +321,11 @@ def _check_step(context: _Context, step: Step, stored: set[str]) -> Found:
         if isinstance(ref, NowRef):
             if allowed is not None:
                 problems.append((path, "expected a number; ${now} is a date-time"))
+            for _, name in ref.terms:
+                term = context.parameters.get(name)
+                if term is None or term.type not in NUMERIC_TYPES:
+                    message = f"'{ref}': '{name}' is not a duration parameter of the case"
+                    problems.append((path, message))
             continue
         spec = context.parameters.get(ref.name)
         if spec is None and ref.name not in stored:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from harness.exitcodes import ExitCode
 from harness.proxy.importers import RecordingFormatError, Sender, load_recording
 from harness.scenario.capabilities import Environment, load_capabilities, selects
 from harness.scenario.errors import ScenarioLoadError
@@ -86,7 +87,7 @@ def validate(paths: tuple[Path, ...], params: tuple[str, ...], lab_params: Path 
         click.echo(str(problem))
     total = len(result.files)
     click.echo(f"{total - failed} of {total} file{'s' if total != 1 else ''} OK")
-    return 1 if failed or override_problems else 0
+    return int(ExitCode.BAD_INPUT) if failed or override_problems else int(ExitCode.OK)
 
 
 @scenario.command()
@@ -121,7 +122,7 @@ def select(paths: tuple[Path, ...], capabilities_file: Path, lab: bool, as_json:
     if problems:
         for problem in problems:
             click.echo(str(problem))
-        return 1
+        return int(ExitCode.BAD_INPUT)
     environment = Environment.LAB if lab else Environment.SIMULATION
     runnable = 0
     for loaded in result.cases:

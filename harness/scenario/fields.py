@@ -280,6 +280,26 @@ class Target:
         text = [str(t) if not isinstance(t, float) else f"{t:g}" for t in self.terms]
         return text[0] if len(text) == 1 else f"min({', '.join(text)})"
 
+    def describe(self, variables: Mapping[str, Any]) -> str:
+        """For a reader: ``min(limit, vehicle_max_a = 80)`` — parameters with their values."""
+        text = [
+            f"{t.name} = {_number_text(variables.get(t.name))}"
+            if isinstance(t, ParamRef)
+            else str(t)
+            if not isinstance(t, float)
+            else f"{t:g}"
+            for t in self.terms
+        ]
+        return text[0] if len(text) == 1 else f"min({', '.join(text)})"
+
+
+def _number_text(value: Any) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{value:g}"
+    return str(value)
+
 
 def _target_term(text: str) -> float | ParamRef | LimitRef:
     text = text.strip()

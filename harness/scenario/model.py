@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -133,6 +134,11 @@ class Requirement(BaseModel):
     text: str = Field(default="", description="A few words of the requirement.")
 
 
+OUR_SOURCE = "ours"
+"""The ``source`` of a case that is this project's own, not an official one."""
+OCA_ID = re.compile(r"TC_\d|TC_[A-Z]_\d")
+
+
 class Case(BaseModel):
     """One test case: what it checks (requirements), what it needs, and its steps."""
 
@@ -142,6 +148,13 @@ class Case(BaseModel):
     title: str = Field(min_length=1)
     description: str = ""
     suite: str = Field(min_length=1, description="e.g. ocpp16-smart-charging, vehicle-programme")
+    source: str = Field(
+        default=OUR_SOURCE,
+        min_length=1,
+        description="Where the case comes from: the official document and table it reproduces "
+        "(e.g. 'OCA OCPP 1.6 TestCaseDocument FINAL 2024-04, table 82'), or 'ours' for a case "
+        "of this project. A case with an OCA id (TC_...) must cite its document.",
+    )
     category: str | None = None
     ocpp_versions: tuple[VersionField, ...] = Field(min_length=1)
     dut_role: DutRole

@@ -15,9 +15,9 @@ Lab parameter file::
         pause_s: 6h        # a duration: seconds or 90s / 20min / 6h
 
 Values are checked against the declared type (and min/max). A name that no loaded case
-declares is an error (it is probably a typo); so is a name the named case does not
-declare. A case id in the lab file that is not loaded is ignored, so one lab file can
-serve several suites.
+declares (nor, for the runner, any case of the library) is an error (it is probably a
+typo); so is a name the named case does not declare. A case id in the lab file that is
+not loaded is ignored, so one lab file can serve several suites.
 """
 
 from __future__ import annotations
@@ -153,10 +153,16 @@ def _unknown(name: str, known: Iterable[str], where: str) -> str:
     return f"unknown parameter '{name}' {where} (known: {', '.join(known) or 'none'}){hint}"
 
 
-def check_overrides(cases: Sequence[Case], overrides: ParameterOverrides) -> list[Problem]:
-    """Every problem the overrides have against ``cases``: unknown names and bad values."""
+def check_overrides(
+    cases: Sequence[Case], overrides: ParameterOverrides, *, known: Iterable[str] = ()
+) -> list[Problem]:
+    """Every problem the overrides have against ``cases``: unknown names and bad values.
+
+    ``known``: more names a file's ``parameters`` may set though no loaded case declares
+    them (those of the whole case library: one parameter file then serves a run of any
+    subset, even a single case)."""
     problems: list[Problem] = []
-    declared = {name for case in cases for name in case.parameters}
+    declared = {name for case in cases for name in case.parameters} | set(known)
     for name, override in overrides.everywhere.items():
         if name not in declared:
             problems.append(

@@ -7,7 +7,9 @@ Syntax (the same everywhere a value may vary)
 * ``${name}`` inside a longer text is interpolated as text: ``"tag-${vehicle}"``.
 * ``${now}``, ``${now+4s}``, ``${now-4s}``, ``${now+5min}`` are the clock time when the step
   runs, shifted by a duration, written as an RFC 3339 UTC date-time (``...Z``). They are
-  only meaningful in payloads (text), never in a number field.
+  only meaningful in payloads (text), never in a number field. A shift may also name a
+  duration parameter, alone or with durations: ``${now-max_time_deviation}``,
+  ``${now-max_time_deviation+401s}`` (the OCA documents' memory states).
 * ``$${`` writes a literal ``${``.
 
 Durations are a number of seconds or a text such as ``90s``, ``20min``, ``6h``, ``1h30min``,
@@ -39,6 +41,7 @@ __all__ = [
     "references_in",
     "resolve_int",
     "resolve_number",
+    "resolve_text",
     "substitute",
 ]
 
@@ -48,6 +51,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|min|s|m|h|d)")
 _REF = re.compile(r"\$\{([^}]*)\}")
 _NAME = re.compile(NAME_PATTERN)
 _NOW = re.compile(r"now(?:\s*([+-])\s*(.+))?")
+_NOW_TERM = re.compile(r"\s*([+-])\s*([^+-]+)")
 
 
 class SubstitutionError(ValueError):
@@ -70,14 +74,27 @@ class ParamRef:
 
 @dataclass(frozen=True)
 class NowRef:
-    """A reference ``${now±offset}``: the clock time when the step runs, plus ``offset_s``."""
+    """A reference ``${now±offset}``: the clock time when the step runs, plus ``offset_s``,
+    plus each named duration parameter in ``terms`` (sign, name)."""
 
     offset_s: float
+    terms: tuple[tuple[int, str], ...] = ()
 
     def __str__(self) -> str:
+        named = "".join(f"{'+' if sign > 0 else '-'}{name}" for sign, name in self.terms)
         if self.offset_s == 0:
-            return "${now}"
-        return f"${{now{self.offset_s:+g}s}}"
+            return "${now" + named + "}"
+        return f"${{now{named}{self.offset_s:+g}s}}"
+
+    def shift_s(self, variables: Mapping[str, Any]) -> float:
+        """The whole shift in seconds, the named parameters looked up in ``variables``."""
+        total = self.offset_s
+        for sign, name in self.terms:
+            value = _lookup(name, variables)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise SubstitutionError(f"'${{{name}}}' is {value!r}, not a duration")
+            total += sign * float(value)
+        return total
 
 
 def parse_duration_s(value: object) -> float:
@@ -135,11 +152,19 @@ def _parse_ref_body(body: str) -> ParamRef | NowRef:
     if now is not None:
         if now.group(1) is None:
             return NowRef(0.0)
-        try:
-            offset = parse_duration_s(now.group(2).strip())
-        except ValueError as exc:
-            raise SubstitutionError(f"bad offset in '${{{body}}}': {exc}") from None
-        return NowRef(-offset if now.group(1) == "-" else offset)
+        offset, terms, rest = 0.0, [], body[3:]
+        if not re.fullmatch(r"(?:\s*[+-]\s*[^+-]+)+", rest):
+            raise SubstitutionError(f"bad offset in '${{{body}}}'")
+        for part in _NOW_TERM.finditer(rest):
+            sign, text = (-1 if part.group(1) == "-" else 1), part.group(2).strip()
+            if _NAME.fullmatch(text) and text not in _UNITS_S:
+                terms.append((sign, text))
+                continue
+            try:
+                offset += sign * parse_duration_s(text)
+            except ValueError as exc:
+                raise SubstitutionError(f"bad offset in '${{{body}}}': {exc}") from None
+        return NowRef(offset, tuple(terms))
     if _NAME.fullmatch(body):
         return ParamRef(body)
     raise SubstitutionError(
@@ -213,7 +238,7 @@ def substitute(value: Any, *, variables: Mapping[str, Any], now: datetime) -> An
     if isinstance(value, ParamRef):
         return _lookup(value.name, variables)
     if isinstance(value, NowRef):
-        return format_utc(now + timedelta(seconds=value.offset_s))
+        return format_utc(now + timedelta(seconds=value.shift_s(variables)))
     if isinstance(value, str):
         whole = parse_whole_ref(value)
         if whole is not None:
@@ -283,3 +308,23 @@ def extract(payload: Any, path: str) -> Any:
             current = current[part]
             walked += f".{part}"
     return current
+
+
+def resolve_text(text: str, *, variables: Mapping[str, Any]) -> str:
+    """``text`` for a reader: every ``${name}`` replaced by its value (numbers without a
+    needless ``.0``), a name with no value by ``name (not set)``, ``${now...}`` by
+    ``now...``. Never raises; the result has no ``${`` left (issue #14: no reference
+    reaches an Expected or requirement text)."""
+
+    def one(match: re.Match[str]) -> str:
+        body = match.group(1).strip()
+        if _NAME.fullmatch(body) and body != "now":
+            if body not in variables:
+                return f"{body} (not set)"
+            value = variables[body]
+            if isinstance(value, float) and value.is_integer():
+                return str(int(value))
+            return str(value)
+        return body
+
+    return _REF.sub(one, text.replace("$${", "${")).replace("${", "$ {")

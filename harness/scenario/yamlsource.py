@@ -19,8 +19,29 @@ from harness.scenario.errors import FieldPath, Problem, SourceLocation
 __all__ = ["Located", "read_yaml", "read_yaml_text"]
 
 
+MAX_DEPTH = 100
+"""Deepest nesting of mappings and sequences read (a real case file nests about 15 levels);
+deeper is a problem at the line where it gets too deep, never a ``RecursionError``."""
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without the implicit timestamp type."""
+    """SafeLoader without the implicit timestamp type, with a bound on nesting depth."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        # PyYAML's parser is iterative; composing recurses once per level, so it is bounded
+        # here, before any Python value is built.
+        if self._depth >= MAX_DEPTH:
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, f"mappings/sequences nest deeper than {MAX_DEPTH} levels", mark
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {

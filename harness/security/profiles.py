@@ -373,8 +373,8 @@ class CsmsAuthorizer:
         if len(values) > 1:
             return "more than one Authorization header"
         scheme, _, token = values[0].strip().partition(" ")
-        if scheme.lower() != "basic":
-            return f"Authorization scheme {scheme!r} is not Basic"
+        if scheme.lower() != "basic":  # not echoed: a misconfigured client may put a secret here
+            return "the Authorization scheme is not Basic"
         try:
             user_pass = base64.b64decode(token.strip(), validate=True).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
@@ -383,8 +383,10 @@ class CsmsAuthorizer:
         if not colon:
             return "Authorization Basic credentials have no ':' between user and password"
         # A00.FR.204: the user name SHALL be the Charging Station's identity.
+        # The user given is not repeated (logs, terminal, 401 body): a station that swapped
+        # the fields would have its password shown.
         if user != request.station_id:
-            return f"Basic auth user {user!r} is not the station id {request.station_id!r}"
+            return f"the Basic auth user is not the station id {request.station_id!r}"
         expected = self._profile.passwords.get(request.station_id)
         # Compare even for an unknown station, so timing does not reveal which ids exist.
         reference = (expected or "\x00" * MAX_PASSWORD_CHARS).encode()

@@ -17,14 +17,17 @@ naming the :class:`~harness.session.errors.Malformation` and whatever could be r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from harness.session.codec import dumps, loads
 from harness.session.errors import Malformation
 
 __all__ = [
+    "MAX_FRAME_CHARS",
+    "MAX_NESTING",
     "Call",
     "CallError",
     "CallResult",
@@ -151,12 +154,56 @@ def serialize(frame: Frame) -> str:
 
 _LENGTH = {2: 4, 3: 3, 4: 5, 5: 5, 6: 4}
 
+MAX_NESTING: Final = 64
+"""Deepest nesting of arrays and objects :func:`parse_frame` accepts (the frame's own array
+counts as one). The deepest OCPP 2.1 payload nests about a dozen levels; Python's JSON
+scanner recurses once per level and dies with ``RecursionError`` near a thousand, so the
+depth is checked on the text *before* it is parsed."""
+
+MAX_FRAME_CHARS: Final = 16 * 1024 * 1024
+"""Longest frame text :func:`parse_frame` parses (the transports bound the bytes earlier;
+this bounds callers that hand text in directly, e.g. trace files)."""
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def nests_deeper_than(text: str, limit: int) -> bool:
+    """True if arrays and objects in JSON ``text`` nest deeper than ``limit`` (brackets inside
+    strings ignored). Linear, no recursion; stops at the first level past ``limit``."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for match in _BRACKETS.finditer(_STRING.sub("", text)):
+        if match.group() in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
 
 def parse_frame(text: str) -> Frame:
-    """Parse one OCPP-J frame; raise :class:`FrameError` if its RPC structure is wrong."""
+    """Parse one OCPP-J frame; raise :class:`FrameError` if its RPC structure is wrong.
+
+    Frames longer than :data:`MAX_FRAME_CHARS` or nesting deeper than :data:`MAX_NESTING`
+    are refused before any parsing (:attr:`Malformation.NOT_JSON`: nothing can be read of
+    them, so an answer carries the id ``"-1"``). NaN and Infinity are not JSON numbers.
+    """
+    if len(text) > MAX_FRAME_CHARS:
+        raise FrameError(
+            Malformation.NOT_JSON,
+            f"frame of {len(text)} characters (at most {MAX_FRAME_CHARS} parsed)",
+        )
+    if nests_deeper_than(text, MAX_NESTING):
+        raise FrameError(
+            Malformation.NOT_JSON,
+            f"arrays/objects nest deeper than {MAX_NESTING} levels",
+        )
     try:
         data = loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise FrameError(Malformation.NOT_JSON, f"not valid JSON: {exc}") from None
     if type(data) is not list:
         raise FrameError(

@@ -1,12 +1,15 @@
 """Payload validation against the JSON schemas that the ``ocpp`` package ships.
 
 Each schema is compiled once (with fastjsonschema, into Python code) the first time an action
-is validated, and then runs in the calling thread — no thread-pool hop. Two changes are made to
-fastjsonschema's generated code so that :class:`~decimal.Decimal` numbers validate exactly:
-its ``multipleOf`` check converts numbers with ``Decimal(repr(x))``, which fails for a Decimal
-(``repr`` gives ``"Decimal('16.0')"``), and divides by a float, which a Decimal refuses.
-Both go through :func:`_as_decimal` instead; ``Decimal("16.05")`` then fails ``multipleOf
-0.1`` as it should and ``Decimal("16.1")`` passes (no binary rounding).
+is validated, and then runs in the calling thread — no thread-pool hop.
+
+``multipleOf`` (OCPP 1.6's one-decimal rule on charging limits) is checked by this module, not
+by fastjsonschema: its generated check converts with ``Decimal(repr(x))``, which fails for the
+:class:`~decimal.Decimal` numbers the session parses, and divides by a float. So the keyword is
+taken out of the schema before compiling, its places are remembered (:class:`_MultipleOf`), and
+after the schema check passes each number found there is checked in exact decimal arithmetic:
+``Decimal("16.05")`` fails ``multipleOf 0.1`` and ``Decimal("16.1")`` passes (no binary
+rounding). The generated code is used as fastjsonschema makes it.
 
 Schema faults map to a :class:`~harness.session.errors.Malformation` as follows: ``required``,
 ``minItems``, ``maxItems`` → OCCURRENCE; ``type`` → TYPE (→ FORMAT at the payload's root);
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -58,23 +60,92 @@ def _as_decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(repr(value))
 
 
-_REPR_DECIMAL = re.compile(r"Decimal\(repr\(")
-_INF_CHECK = re.compile(r"if (\w+) / ([0-9.eE+-]+) == float\(\"inf\"\):")
+@dataclass(frozen=True, slots=True)
+class _MultipleOf:
+    """One ``multipleOf`` of a schema: where it applies, and the step.
+
+    ``path`` holds property names, and ``None`` for "every item of an array".
+    """
+
+    path: tuple[str | None, ...]
+    step: Decimal
 
 
-def _compile(schema: dict[str, Any]) -> Callable[[Any], Any]:
-    # fastjsonschema.compile() with the generated source patched before it is executed.
-    # use_default=False: never insert schema defaults into a payload (keep it as sent).
-    resolver, generator = fastjsonschema._factory(
-        schema, handlers={}, use_default=False, detailed_exceptions=True
-    )
-    code = _REPR_DECIMAL.sub("_as_decimal((", generator.func_code)
-    code = _INF_CHECK.sub(r"if _as_decimal(\1) / _as_decimal(\2) == float('inf'):", code)
-    namespace: dict[str, Any] = dict(generator.global_state)
-    namespace["_as_decimal"] = _as_decimal
-    exec(compile(code, "<ocpp schema>", "exec"), namespace)
-    validate: Callable[[Any], Any] = namespace[resolver.get_scope_name()]
-    return validate
+def _take_multiple_of(node: Any, path: tuple[str | None, ...], found: list[_MultipleOf]) -> Any:
+    """A copy of schema ``node`` without ``multipleOf``; each one removed goes into ``found``.
+
+    Follows ``properties`` and ``items`` (the places OCPP's schemas put numbers); a
+    ``multipleOf`` anywhere else (under ``$ref``, ``anyOf``...) is refused at compile time
+    rather than silently dropped.
+    """
+    if isinstance(node, list):
+        return [_take_multiple_of(item, path, found) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "multipleOf":
+            found.append(_MultipleOf(path=path, step=_as_decimal(value)))
+        elif key == "properties" and isinstance(value, dict):
+            copy[key] = {
+                name: _take_multiple_of(sub, (*path, name), found) for name, sub in value.items()
+            }
+        elif key == "items":
+            copy[key] = _take_multiple_of(value, (*path, None), found)
+        else:
+            before = len(found)
+            copy[key] = _take_multiple_of(value, path, found)
+            if len(found) != before:
+                raise ValueError(f"multipleOf under {key!r} is not supported")
+    return copy
+
+
+def _check_multiple_of(rule: _MultipleOf, value: Any, where: str, index: int = 0) -> None:
+    """Raise fastjsonschema's exception for the first number under ``rule.path[index:]`` that
+    is not a multiple of the step, as its own ``multipleOf`` check would."""
+    if index == len(rule.path):
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            return  # not a number: the type check has judged it already
+        if _as_decimal(value) % rule.step != 0:
+            raise fastjsonschema.JsonSchemaValueException(
+                f"{where} must be multiple of {rule.step}",
+                value=value,
+                name=where,
+                definition={"multipleOf": rule.step},
+                rule="multipleOf",
+            )
+        return
+    key = rule.path[index]
+    if key is None:
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                _check_multiple_of(rule, item, f"{where}[{i}]", index + 1)
+    elif isinstance(value, dict) and key in value:
+        _check_multiple_of(rule, value[key], f"{where}.{key}", index + 1)
+
+
+class _Validator:
+    """A compiled schema, plus the exact ``multipleOf`` checks taken out of it.
+
+    Called with a payload, it raises :class:`fastjsonschema.JsonSchemaValueException` for the
+    first fault, like a validator that fastjsonschema compiles.
+    """
+
+    __slots__ = ("_multiples", "_validate")
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        multiples: list[_MultipleOf] = []
+        stripped = _take_multiple_of(schema, (), multiples)
+        # use_default=False: never insert schema defaults into a payload (keep it as sent).
+        self._validate: Callable[[Any], Any] = fastjsonschema.compile(
+            stripped, use_default=False, detailed_exceptions=True
+        )
+        self._multiples = tuple(multiples)
+
+    def __call__(self, payload: Any) -> None:
+        self._validate(payload)
+        for rule in self._multiples:
+            _check_multiple_of(rule, payload, "data")
 
 
 _OCCURRENCE_RULES = frozenset({"required", "minItems", "maxItems"})
@@ -126,9 +197,9 @@ class SchemaSet:
         """Every action of the version (CALL and SEND)."""
         self.send_actions: frozenset[str] = frozenset(send_only)
         """Actions carried by SEND frames (they have no response schema)."""
-        self._validators: dict[tuple[str, PayloadKind], Callable[[Any], Any]] = {}
+        self._validators: dict[tuple[str, PayloadKind], _Validator] = {}
         # Per-kind lookups by action name alone: the hot path avoids building a tuple key.
-        self._by_kind: dict[PayloadKind, dict[str, Callable[[Any], Any]]] = {
+        self._by_kind: dict[PayloadKind, dict[str, _Validator]] = {
             PayloadKind.REQUEST: {},
             PayloadKind.RESPONSE: {},
         }
@@ -141,12 +212,13 @@ class SchemaSet:
         schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8-sig"))
         return schema
 
-    def validator(self, action: str, kind: PayloadKind) -> Callable[[Any], Any]:
-        """The compiled validator (compiled on first use, then cached on this instance)."""
+    def validator(self, action: str, kind: PayloadKind) -> Callable[[Any], None]:
+        """The compiled validator: raises :class:`fastjsonschema.JsonSchemaValueException`
+        for a payload's first fault (compiled on first use, then cached on this instance)."""
         key = (action, kind)
         validate = self._validators.get(key)
         if validate is None:
-            validate = self._validators[key] = _compile(self.schema(action, kind))
+            validate = self._validators[key] = _Validator(self.schema(action, kind))
             self._by_kind[kind][action] = validate
         return validate
 

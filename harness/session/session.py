@@ -143,6 +143,7 @@ class OcppSession:
         self._ids = message_ids if message_ids is not None else _default_ids()
         self._outgoing: dict[str, _Pending] = {}
         self._incoming: dict[str, str] = {}
+        self._used_ids: dict[str, str] = {}  # ids of the peer's CALLs taken, oldest first
         self._out: list[str] = []
         self._trace: list[TraceRecord] = []
         # Rows not yet turned into TraceRecords (built when the trace is read: cheaper per frame)
@@ -518,6 +519,20 @@ class OcppSession:
             return self._reject(v, text, now, 2, answer_id=mid)
         events: list[Event] = []
         violations: tuple[Violation, ...] = ()
+        earlier = self._used_ids.get(mid)
+        if earlier is not None:
+            # OCPP-J: a CALL's message id "MUST be different from all message IDs previously
+            # used by the same sender for any other CALL messages on the same WebSocket
+            # connection". The first was answered already, so the CALL is still delivered
+            # (as for a concurrent CALL) and the reuse is on record.
+            v = self._violation(
+                Malformation.DUPLICATE_ID,
+                f"{action} reuses the id {mid!r} of an earlier {earlier} already answered",
+                message_id=mid,
+                action=action,
+            )
+            violations += (v,)
+            events.append(ProtocolViolation(v, text, now))
         if self._incoming:
             # The peer broke the one-outstanding-CALL rule; the CALL is still delivered so
             # that the exchange can go on and the fault is on record.
@@ -527,9 +542,13 @@ class OcppSession:
                 message_id=mid,
                 action=action,
             )
-            violations = (v,)
+            violations += (v,)
             events.append(ProtocolViolation(v, text, now))
         self._incoming[mid] = action
+        self._used_ids.pop(mid, None)
+        self._used_ids[mid] = action
+        if len(self._used_ids) > _USED_IDS_KEPT:
+            del self._used_ids[next(iter(self._used_ids))]
         self._record(Direction.IN, text, now, 2, mid, action, violations)
         events.append(CallReceived(call, text, now, self.version))
         return events
@@ -617,6 +636,11 @@ class OcppSession:
             return self._reject(v, text, now, 6, answer_id=None)  # SEND is never answered
         self._record(Direction.IN, text, now, 6, mid, action, ())
         return [SendReceived(send, text, now, self.version)]
+
+
+_USED_IDS_KEPT = 10_000
+"""How many of the peer's CALL ids a session remembers to flag a reused one (bounded memory
+against a flood; an id reused after 10 000 further CALLs goes unnoticed)."""
 
 
 def _summary(text: str) -> tuple[int | None, str | None, str | None]:

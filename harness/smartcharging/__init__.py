@@ -20,7 +20,13 @@ from harness.smartcharging.composite import (
     UnknownEvse,
     composite_schedule,
 )
-from harness.smartcharging.judge import Difference, ScheduleComparison, compare_composite
+from harness.smartcharging.judge import (
+    ONE_DIGIT_RULE,
+    Difference,
+    ScheduleComparison,
+    compare_composite,
+    limit_digit_problems,
+)
 from harness.smartcharging.model import (
     ChargingProfile,
     ChargingSchedule,
@@ -49,6 +55,7 @@ from harness.smartcharging.store import Accepted, ClearCriteria, InstantLimit, P
 from harness.smartcharging.units import PRECISION, convert
 
 __all__ = [
+    "ONE_DIGIT_RULE",
     "PRECISION",
     "RULES",
     "Accepted",
@@ -80,6 +87,7 @@ __all__ = [
     "composite_schedule",
     "convert",
     "external_limit_request",
+    "limit_digit_problems",
     "parse_composite_response",
     "parse_set_charging_profile",
     "rejected_response",

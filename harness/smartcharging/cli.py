@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -12,6 +13,8 @@ from typing import Any
 import click
 
 from harness.clock import utc
+from harness.exitcodes import ExitCode
+from harness.session.frames import MAX_NESTING, nests_deeper_than
 from harness.smartcharging.model import (
     ChargingProfile,
     OcppVersion,
@@ -39,17 +42,57 @@ def _instant(text: str | None, option: str) -> datetime | None:
         ) from None
 
 
+class BadProfilesFile(click.ClickException):
+    """The PROFILES file cannot be used (unreadable, not JSON, too deep, not finite, not a
+    SetChargingProfile payload): one line naming the file and what was expected; exit 2."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number (a limit must be a finite number)")
+
+
+def _non_finite(value: Any, where: str = "$") -> str | None:
+    """The JSON path of the first number that is not finite (``1e999``), if any."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    if isinstance(value, dict):
+        items: Any = ((f"{where}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{where}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for path, item in items:
+        found = _non_finite(item, path)
+        if found is not None:
+            return found
+    return None
+
+
 def _load(path: Path, version: OcppVersion) -> list[tuple[int, ChargingProfile]]:
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"{path}: cannot read: {exc}") from None
+        raise BadProfilesFile(f"{path}: cannot read: {exc}") from None
+    if nests_deeper_than(text, MAX_NESTING):
+        raise BadProfilesFile(
+            f"{path}: arrays/objects nest deeper than {MAX_NESTING} levels; expected a list "
+            "of SetChargingProfile request payloads"
+        )
+    try:
+        data: Any = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise click.ClickException(
+        raise BadProfilesFile(
             f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except ValueError as exc:
+        raise BadProfilesFile(f"{path}: {exc}") from None
+    infinite = _non_finite(data)
+    if infinite is not None:
+        raise BadProfilesFile(f"{path}: {infinite}: the number is not finite")
     if not isinstance(data, list):
-        raise click.ClickException(
+        raise BadProfilesFile(
             f"{path}: expected a JSON list of SetChargingProfile request payloads, "
             f"got a JSON {type(data).__name__}"
         )
@@ -58,7 +101,7 @@ def _load(path: Path, version: OcppVersion) -> list[tuple[int, ChargingProfile]]
         try:
             out.append(parse_set_charging_profile(payload, version=version))
         except PayloadError as exc:
-            raise click.ClickException(
+            raise BadProfilesFile(
                 f"{path}: profile [{index}] (OCPP {version} SetChargingProfile): "
                 f"field {exc.field}: {exc.expected}"
             ) from None
@@ -227,7 +270,7 @@ def schedule_command(
     PROFILES is a JSON list of SetChargingProfile request payloads exactly as a CSMS sends
     them (1.6: connectorId + csChargingProfiles; 2.x: evseId + chargingProfile), installed in
     order. The response payload of the chosen version goes to stdout; each rejected profile
-    is reported on stderr with its rule and reason, and makes the exit code 1.
+    is reported on stderr with its rule and reason, and makes the exit code 2 (bad input).
     """
     version = OcppVersion(version_text)
     running = _transactions(tx_texts)
@@ -298,4 +341,4 @@ def schedule_command(
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps(payload, indent=2))
-    return 1 if failures else 0
+    return int(ExitCode.BAD_INPUT) if failures else int(ExitCode.OK)

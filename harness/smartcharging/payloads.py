@@ -100,6 +100,9 @@ def _period(raw: dict[str, Any]) -> SchedulePeriod:
 
 
 def _schedule(raw: dict[str, Any], field: str) -> ChargingSchedule:
+    duration = raw.get("duration")
+    if isinstance(duration, int) and duration < 0:  # the schemas set no minimum
+        raise PayloadError(f"{field}.duration", f"0 s or more, got {duration}")
     return ChargingSchedule(
         unit=RateUnit(raw["chargingRateUnit"]),
         periods=tuple(_period(p) for p in raw["chargingSchedulePeriod"]),

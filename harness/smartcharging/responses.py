@@ -52,7 +52,7 @@ def _period(period: CompositePeriod, version: OcppVersion) -> dict[str, Any]:
     elif version is not OcppVersion.V21:
         raise ValueError(
             f"period at {period.start_period_s} s has no limit; OCPP {version} needs one "
-            "(pass default_limit)"
+            "(give a default limit: --default-limit on the command line, default_limit in code)"
         )
     if period.number_phases is not None:
         out["numberPhases"] = period.number_phases

@@ -13,7 +13,7 @@ from harness.transport.base import (
     TransportClosed,
     TransportError,
 )
-from harness.transport.limits import IncomingRateLimit, policy_close_reason
+from harness.transport.limits import AuthThrottle, IncomingRateLimit, policy_close_reason
 from harness.transport.memory import MemoryTransport, memory_pair
 from harness.transport.ws import DEFAULT_MAX_FRAME_BYTES, WebSocketTransport, connect_ocpp
 from harness.transport.ws_server import (
@@ -23,6 +23,7 @@ from harness.transport.ws_server import (
     HandshakeAuthorizer,
     HandshakeRequest,
     OcppServer,
+    Refused,
     SubprotocolMismatch,
     serve_ocpp,
 )
@@ -30,6 +31,7 @@ from harness.transport.ws_server import (
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",
     "DEFAULT_SUBPROTOCOLS",
+    "AuthThrottle",
     "Authorizer",
     "BinaryFrameReceived",
     "ConnectionHandler",
@@ -40,6 +42,7 @@ __all__ = [
     "MemoryTransport",
     "OcppServer",
     "OcppSubprotocol",
+    "Refused",
     "SubprotocolMismatch",
     "Transport",
     "TransportClosed",

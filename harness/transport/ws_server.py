@@ -13,10 +13,15 @@ The opening handshake is checked in this order, each refusal logged as a
    path must be exactly ``{path_prefix}/{stationId}``. A missing id or an unknown prefix gets
    HTTP 404 (OCPP-J §3.2: an unrecognised identity in the path SHOULD get 404), an id that is
    not valid percent-encoded UTF-8 gets HTTP 400.
+   With ``admit_station`` (a run that belongs to one station), an id it refuses gets HTTP 404
+   too (the harness does not know that station in this run).
 2. ``authorize(station_id, request_headers)`` and then ``authorize_handshake(request)``
    (which also sees the verified TLS client certificate), if given: a returned string refuses with
    HTTP 401 (with a ``WWW-Authenticate: Basic`` header) and that string as the body; ``None``
-   accepts. Security profiles build on this hook.
+   accepts. Security profiles build on this hook. Failed attempts are slowed down per
+   station id and per address (:class:`~harness.transport.limits.AuthThrottle`): after a
+   failure, the next attempt is answered only after a growing delay (0.25 s, doubling, at
+   most 5 s). The refusal text never repeats what the client presented as credentials.
 3. Subprotocol. The server supports ``subprotocols`` (default: all three, newest first) and
    picks the first of them, in *its* order, that the client offers. When the client offers
    none of them, or sends no ``Sec-WebSocket-Protocol`` header at all (OCPP-J §3.1.2: the
@@ -37,6 +42,7 @@ The opening handshake is checked in this order, each refusal logged as a
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import ssl as ssl_lib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
@@ -57,6 +63,7 @@ from websockets.typing import Subprotocol
 
 from harness.logs import get_logger
 from harness.transport.base import OcppSubprotocol, TransportClosed, fit_close_reason
+from harness.transport.limits import AuthThrottle
 from harness.transport.ws import (
     DEFAULT_MAX_FRAME_BYTES,
     USER_AGENT,
@@ -71,6 +78,7 @@ __all__ = [
     "HandshakeAuthorizer",
     "HandshakeRequest",
     "OcppServer",
+    "Refused",
     "SubprotocolMismatch",
     "serve_ocpp",
 ]
@@ -104,6 +112,28 @@ class HandshakeRequest:
 HandshakeAuthorizer = Callable[[HandshakeRequest], str | Awaitable[str | None] | None]
 """Like :data:`Authorizer`, but sees the TLS side too (security profile 3 needs the client
 certificate); returns a refusal reason (HTTP 401) or ``None`` to accept; may be async."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """A refused opening handshake, as :data:`RefusalHook` sees it: HTTP ``status``, the
+    station id when it could be read, the client address, the reason (never a credential),
+    and the delay the :class:`~harness.transport.limits.AuthThrottle` held the answer back
+    (seconds) with the failures counted against the id/address so far (401 only)."""
+
+    status: int
+    station_id: str | None
+    remote: str
+    reason: str
+    delay_s: float = 0.0
+    failures: int = 0
+
+
+RefusalHook = Callable[[Refused], None]
+"""Told of every refused handshake (e.g. to record it in the run folder)."""
+
+StationAdmission = Callable[[str], str | None]
+"""``station_id -> refusal reason (HTTP 404), or None to go on``."""
 
 
 class SubprotocolMismatch(StrEnum):
@@ -147,8 +177,14 @@ class OcppServer:
         options: dict[str, Any],
         authorize_handshake: HandshakeAuthorizer | None = None,
         max_messages_per_s: float | None = None,
+        admit_station: StationAdmission | None = None,
+        on_refused: RefusalHook | None = None,
+        auth_throttle: AuthThrottle | None = None,
     ) -> None:
         self._handler = handler
+        self.admit_station = admit_station
+        self.on_refused = on_refused
+        self.auth_throttle = auth_throttle or AuthThrottle()
         self.max_messages_per_s = max_messages_per_s
         self.host = host
         self._requested_port = port
@@ -256,15 +292,15 @@ class OcppServer:
                 f"no charging station id in URL path {path!r}; expected {expected}",
                 path=path,
             )
-        for verdict in self._authorizations(connection, station_id, request.headers):
-            if inspect.isawaitable(verdict):
-                verdict = await verdict
-            if verdict is not None:
-                response = self._refuse(
-                    connection, HTTPStatus.UNAUTHORIZED, verdict, path=path, station_id=station_id
+        if self.admit_station is not None:
+            refusal = self.admit_station(station_id)
+            if refusal is not None:
+                return self._refuse(
+                    connection, HTTPStatus.NOT_FOUND, refusal, path=path, station_id=station_id
                 )
-                response.headers["WWW-Authenticate"] = 'Basic realm="ocpp", charset="UTF-8"'
-                return response
+        refused = await self._authorized(connection, station_id, request.headers, path)
+        if refused is not None:
+            return refused
         try:
             offered = offered_subprotocols(request.headers)
         except InvalidHeader as exc:
@@ -281,6 +317,39 @@ class OcppServer:
             return self._refuse(
                 connection, HTTPStatus.BAD_REQUEST, text, path=path, station_id=station_id
             )
+        return None
+
+    async def _authorized(
+        self, connection: ServerConnection, station_id: str, headers: Headers, path: str
+    ) -> Response | None:
+        """Run the authorizers (slowed after failures); the 401 response, or ``None``."""
+        if self._authorize is None and self._authorize_handshake is None:
+            return None
+        throttle = self.auth_throttle
+        address = _host(connection.remote_address)
+        loop = asyncio.get_running_loop()
+        delay_s = throttle.delay_s(station_id=station_id, address=address, now_s=loop.time())
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
+        for verdict in self._authorizations(connection, station_id, headers):
+            if inspect.isawaitable(verdict):
+                verdict = await verdict
+            if verdict is not None:
+                failures = throttle.failed(
+                    station_id=station_id, address=address, now_s=loop.time()
+                )
+                response = self._refuse(
+                    connection,
+                    HTTPStatus.UNAUTHORIZED,
+                    verdict,
+                    path=path,
+                    station_id=station_id,
+                    delay_s=delay_s,
+                    failures=failures,
+                )
+                response.headers["WWW-Authenticate"] = 'Basic realm="ocpp", charset="UTF-8"'
+                return response
+        throttle.succeeded(station_id=station_id)
         return None
 
     def _authorizations(
@@ -312,6 +381,17 @@ class OcppServer:
             remote=connection.remote_address,
             **context,
         )
+        if self.on_refused is not None:
+            self.on_refused(
+                Refused(
+                    status=int(status),
+                    station_id=context.get("station_id"),
+                    remote=_host(connection.remote_address),
+                    reason=text,
+                    delay_s=float(context.get("delay_s", 0.0)),
+                    failures=int(context.get("failures", 0)),
+                )
+            )
         return connection.respond(status, f"{text}\n")
 
     def _select_subprotocol(
@@ -365,6 +445,13 @@ class OcppServer:
             await connection.close(CloseCode.INTERNAL_ERROR, "harness connection handler failed")
 
 
+def _host(remote: object) -> str:
+    """The client's address (host part of ``remote_address``), as text."""
+    if isinstance(remote, tuple) and remote:
+        return str(remote[0])
+    return str(remote)
+
+
 def serve_ocpp(
     handler: ConnectionHandler,
     *,
@@ -383,6 +470,9 @@ def serve_ocpp(
     ping_interval_s: float | None = 20.0,
     ping_timeout_s: float | None = 20.0,
     compression: bool = True,
+    admit_station: StationAdmission | None = None,
+    on_refused: RefusalHook | None = None,
+    auth_throttle: AuthThrottle | None = None,
 ) -> OcppServer:
     """An OCPP-J server, started by ``async with`` (or :meth:`OcppServer.start`).
 
@@ -397,7 +487,10 @@ def serve_ocpp(
     ``max_messages_per_s`` bounds their rate per connection (``None``: no limit; over it the
     connection closes with 1008, see :mod:`harness.transport.limits`). Compression
     (permessage-deflate, RFC 7692) is offered by default: OCPP 2.0.1 requires a CSMS to
-    support it.
+    support it. ``admit_station`` refuses station ids with HTTP 404 (a run that belongs to
+    one station); ``on_refused`` is told of every refused handshake (:class:`Refused`);
+    ``auth_throttle`` slows repeated failed authentication (default: a fresh
+    :class:`~harness.transport.limits.AuthThrottle`).
     """
     chosen = tuple(OcppSubprotocol(p) for p in subprotocols)
     if not chosen:
@@ -433,4 +526,7 @@ def serve_ocpp(
         options=options,
         authorize_handshake=authorize_handshake,
         max_messages_per_s=max_messages_per_s,
+        admit_station=admit_station,
+        on_refused=on_refused,
+        auth_throttle=auth_throttle,
     )

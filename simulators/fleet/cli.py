@@ -1,4 +1,14 @@
-"""``ocpp-harness simulate --fleet`` and ``--ray ADDRESS``: a compact fleet, live summary."""
+"""``ocpp-harness simulate --fleet`` and ``--ray ADDRESS``: a compact fleet, live summary.
+
+Every ``summary_every_wall_s`` a line of the last interval (see
+:class:`~simulators.fleet.stats.IntervalReporter`): msgs/s, answered calls/s against the
+*offered* load (what the plan asks of the CSMS: a Heartbeat per station every ``heartbeat_s``
+and MeterValues per charging station every ``meter_s``, in clock seconds, times the speed),
+errors and their rate, p50/p99. At the end: the totals, the errors by kind, and the exit
+status (:mod:`harness.exitcodes`): FAILED (1) when the error rate (errors per CALL) is above
+``max_error_rate``, when the CSMS accepted none of the starts it was asked for, or when a
+station never booted; OK (0) otherwise.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +22,38 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.clock import ScaledClock
+from harness.exitcodes import ExitCode
 from simulators.fleet.csms import raise_fd_limit
 from simulators.fleet.engine import FleetPlan, FleetStats, run_fleet
-from simulators.fleet.stats import summary_line
+from simulators.fleet.stats import IntervalReporter, error_rate, errors_line, summary_line
 
-__all__ = ["run_fleet_command"]
+__all__ = ["DEFAULT_MAX_ERROR_RATE", "fleet_verdict", "offered_per_s", "run_fleet_command"]
+
+DEFAULT_MAX_ERROR_RATE = 0.01
+"""Errors per CALL above which a fleet run fails (``--max-error-rate``)."""
+
+
+def offered_per_s(plan: FleetPlan, *, speed: float, charging: int) -> float:
+    """Calls per wall second the plan asks of the CSMS with ``charging`` stations charging."""
+    return speed * (plan.stations / plan.heartbeat_s + charging / plan.meter_s)
+
+
+def fleet_verdict(
+    final: dict[str, Any], *, stations: int, max_error_rate: float
+) -> tuple[ExitCode, list[str]]:
+    """The exit status of a fleet run and why it is not OK."""
+    reasons = []
+    rate = error_rate(final)
+    if rate > max_error_rate:
+        reasons.append(
+            f"error rate {rate:.1%} ({final['errors']} of {final['calls']} calls) is above "
+            f"--max-error-rate {max_error_rate:.1%}"
+        )
+    if final["starts"] and not final["transactions"]:
+        reasons.append(f"the CSMS accepted none of {final['starts']} StartTransaction")
+    if final["booted"] < stations:
+        reasons.append(f"{stations - final['booted']} of {stations} stations never booted")
+    return (ExitCode.FAILED if reasons else ExitCode.OK), reasons
 
 
 def run_fleet_command(
@@ -27,17 +64,24 @@ def run_fleet_command(
     ray_address: str | None,
     ray_actors: int,
     summary_every_wall_s: float = 2.0,
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE,
     emit: Callable[[str], None] | None = None,
 ) -> int:
     """Run ``plan`` locally or on Ray until ``duration_s`` clock seconds (or Ctrl-C).
 
-    Prints a live summary line every ``summary_every_wall_s``. Returns 0 when every station
-    booted at least once, 1 otherwise.
+    Prints a live line per ``summary_every_wall_s`` interval, then the totals and the errors
+    by kind; the exit status is :func:`fleet_verdict`'s (see the module).
     """
     out = emit or (lambda line: print(line, file=sys.stderr, flush=True))
     start = datetime.now(UTC)
     wall_s = float("inf") if duration_s is None else duration_s / speed
     t0 = time.monotonic()
+    reporter = IntervalReporter()
+
+    def summary(snap: dict[str, Any]) -> None:
+        offered = offered_per_s(plan, speed=speed, charging=snap["charging"])
+        out(reporter.line(snap, wall_s=time.monotonic() - t0, offered_per_s=offered))
+
     if ray_address is not None:
         from simulators.fleet.ray_fleet import run_on_ray
 
@@ -48,13 +92,17 @@ def run_fleet_command(
             speed=speed,
             start=start,
             duration_wall_s=wall_s,
-            on_summary=lambda s: out(summary_line(s, wall_s=time.monotonic() - t0)),
+            on_summary=summary,
             summary_every_wall_s=summary_every_wall_s,
         )
     else:
-        final = asyncio.run(_local(plan, speed, start, wall_s, summary_every_wall_s, out))
+        final = asyncio.run(_local(plan, speed, start, wall_s, summary_every_wall_s, summary))
     out("final: " + summary_line(final, wall_s=time.monotonic() - t0))
-    return 0 if final["booted"] == plan.stations else 1
+    out(errors_line(final))
+    code, reasons = fleet_verdict(final, stations=plan.stations, max_error_rate=max_error_rate)
+    for reason in reasons:
+        out(f"FAILED: {reason}")
+    return int(code)
 
 
 async def _local(
@@ -63,7 +111,7 @@ async def _local(
     start: datetime,
     wall_s: float,
     every_s: float,
-    out: Callable[[str], None],
+    summary: Callable[[dict[str, Any]], None],
 ) -> dict[str, Any]:
     raise_fd_limit()
     clock = ScaledClock(speed=speed, start=start)
@@ -77,7 +125,7 @@ async def _local(
     while not stop.is_set() and loop.time() - t0 < wall_s:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), min(every_s, max(0.0, wall_s - (loop.time() - t0))))
-        out(summary_line(stats.snapshot(), wall_s=loop.time() - t0))
+        summary(stats.snapshot())
     stop.set()
     await task
     return stats.snapshot()

@@ -23,10 +23,13 @@ __all__ = ["MiniCsms", "raise_fd_limit", "serve_csms"]
 
 @dataclass(slots=True)
 class MiniCsms:
-    """Counters of the minimal CSMS; ``profile_limit_w`` is sent to every booted station."""
+    """Counters of the minimal CSMS; ``profile_limit_w`` is sent to every booted station;
+    ``not_implemented`` actions are answered CALLERROR NotImplemented (a CSMS that lacks
+    them, for tests)."""
 
     heartbeat_interval_s: int = 60
     profile_limit_w: float | None = None
+    not_implemented: frozenset[str] = frozenset()
     boots: dict[str, int] = field(default_factory=dict)
     calls: int = 0
     connections: set[ServerConnection] = field(default_factory=set)
@@ -42,6 +45,9 @@ class MiniCsms:
                 if frame[0] != 2:
                     continue
                 self.calls += 1
+                if frame[2] in self.not_implemented:
+                    await ws.send(json.dumps([4, frame[1], "NotImplemented", "", {}]))
+                    continue
                 await ws.send(json.dumps([3, frame[1], self._result(sid, frame[2])]))
                 if frame[2] == "BootNotification" and self.profile_limit_w is not None:
                     await ws.send(

@@ -7,6 +7,13 @@ and the limit of the last SetChargingProfile the CSMS sent, and leaves after a s
 When the CSMS drops a station, it reconnects with exponential back-off (plus jitter) and boots
 again. Stations start staggered so N of them do not connect in the same millisecond.
 
+Each station presents its own idTag (``id_tag_pattern``, see :mod:`harness.identities`; by
+default a valid ISO14443 UID per station). Only a StartTransaction the CSMS accepted (idTagInfo
+Accepted with a transactionId) makes the station charge and send MeterValues; a refused start
+is counted as an error (``start refused (Invalid)``, ``CALLERROR NotImplemented
+(StartTransaction)``), a transaction the CSMS opened but refused is stopped at once
+(reason DeAuthorized), and the station does not try again until the vehicle has left.
+
 The model speaks OCPP 1.6 JSON with the same actions as the full station simulator, but keeps
 no traces and no per-station validators: it is meant for load testing a CSMS, not for
 conformance verdicts.
@@ -23,9 +30,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from harness.clock import Clock
+from harness.identities import DEFAULT_TOKEN_PATTERN, expand
 from simulators.fleet.stats import FleetStats
 
 __all__ = ["FleetPlan", "FleetStats", "run_fleet", "run_station"]
@@ -50,6 +58,11 @@ class FleetPlan:
     backoff_max_wall_s: float = 30.0
     call_timeout_wall_s: float = 30.0
     hosts: tuple[str, ...] = ()
+    id_tag_pattern: str = DEFAULT_TOKEN_PATTERN
+
+    def id_tag(self, index: int) -> str:
+        """The idTag station ``index`` presents (``id_tag_pattern`` with station = index)."""
+        return expand(self.id_tag_pattern, station=index, station_id=self.station_id(index), evse=1)
 
     def station_id(self, index: int) -> str:
         """The id of station ``index`` (appended to the CSMS URL)."""
@@ -69,10 +82,23 @@ class FleetPlan:
 class _Station:
     """Compact state of one station; everything else lives on the task's stack."""
 
-    __slots__ = ("arrive_s", "charging", "dwell_s", "energy_wh", "limit_w", "msg_ids", "tx")
+    __slots__ = (
+        "arrive_s",
+        "charging",
+        "dwell_s",
+        "energy_wh",
+        "id_tag",
+        "limit_w",
+        "msg_ids",
+        "refused",
+        "tx",
+    )
 
-    def __init__(self, *, arrive_s: float, dwell_s: float) -> None:
+    def __init__(self, *, arrive_s: float, dwell_s: float, id_tag: str) -> None:
         self.arrive_s = arrive_s
+        self.id_tag = id_tag
+        self.refused = False
+        """The CSMS refused this vehicle's start: no new attempt until it leaves."""
         self.dwell_s = dwell_s
         self.charging = False
         self.energy_wh = 0.0
@@ -116,7 +142,11 @@ async def run_station(
 ) -> None:
     """Drive one station until ``stop`` is set, reconnecting with back-off when dropped."""
     rng = random.Random(plan.seed * 1_000_003 + index)
-    state = _Station(arrive_s=rng.uniform(0, _DAY_S), dwell_s=rng.uniform(2 * 3600, 9 * 3600))
+    state = _Station(
+        arrive_s=rng.uniform(0, _DAY_S),
+        dwell_s=rng.uniform(2 * 3600, 9 * 3600),
+        id_tag=plan.id_tag(index),
+    )
     if delay_wall_s > 0 and await _stopped(stop, delay_wall_s):
         return
     backoff = plan.backoff_min_wall_s
@@ -143,16 +173,30 @@ async def run_station(
                         state.charging = False
                         stats.charging -= 1
             return
-        except (OSError, WebSocketException, _Dropped, TimeoutError):
+        except (OSError, WebSocketException, _Dropped, TimeoutError) as exc:
             if stop.is_set():
                 return
             stats.reconnects += 1
+            stats.lost(_loss_kind(exc))
             # Exponential back-off with full jitter, so a dropped fleet does not stampede.
             if await _stopped(stop, rng.uniform(backoff / 2, backoff)):
                 return
             backoff = min(backoff * 2, plan.backoff_max_wall_s)
         else:
             backoff = plan.backoff_min_wall_s
+
+
+def _loss_kind(exc: BaseException) -> str:
+    """A short name for why a connection was lost or could not be made."""
+    if isinstance(exc, _Dropped):
+        return str(exc)
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "connect timeout"
+    if isinstance(exc, ConnectionClosed):
+        return f"closed by the CSMS ({exc.rcvd.code if exc.rcvd else 'no close frame'})"
+    return type(exc).__name__
 
 
 async def _stopped(stop: asyncio.Event, wall_s: float) -> bool:
@@ -181,7 +225,7 @@ async def _session(
         "BootNotification",
         {"chargePointVendor": "ocpp-harness", "chargePointModel": "fleet"},
     )
-    if boot.get("status") != "Accepted":
+    if boot is None or boot.get("status") != "Accepted":
         raise _Dropped("boot not accepted")
     stats.ever_booted.add(sid)
     interval = float(boot.get("interval") or plan.heartbeat_s)
@@ -196,11 +240,15 @@ async def _session(
     while not stop.is_set():
         now = clock.monotonic()
         day_s = (clock.now().timestamp()) % _DAY_S
-        if st.tx is None and _present(st, day_s):
+        present = _present(st, day_s)
+        if st.tx is None and present and not st.refused:
             await _start(ws, st, stats, clock, plan)
             next_meter = clock.monotonic() + plan.meter_s
-        elif st.tx is not None and not _present(st, day_s):
+        elif st.tx is not None and not present:
             await _stop(ws, st, stats, clock, plan)
+        elif st.refused and not present:  # the refused vehicle left
+            st.refused = False
+            await _status(ws, st, stats, clock, plan, "Available")
         if now >= next_hb:
             await _call(ws, st, stats, clock, plan, "Heartbeat", {})
             next_hb = now + heartbeat_s
@@ -232,6 +280,7 @@ async def _start(
     ws: ClientConnection, st: _Station, stats: FleetStats, clock: Clock, plan: FleetPlan
 ) -> None:
     await _status(ws, st, stats, clock, plan, "Preparing")
+    stats.starts += 1
     res = await _call(
         ws,
         st,
@@ -241,12 +290,24 @@ async def _start(
         "StartTransaction",
         {
             "connectorId": 1,
-            "idTag": "FLEET",
+            "idTag": st.id_tag,
             "meterStart": round(st.energy_wh),
             "timestamp": _iso(clock),
         },
     )
-    st.tx = int(res.get("transactionId", 0))
+    if res is None:  # CALLERROR or no answer: counted by _call
+        st.refused = True
+        return
+    status = (res.get("idTagInfo") or {}).get("status")
+    tx = res.get("transactionId")
+    if status != "Accepted" or not isinstance(tx, int):
+        stats.error(f"start refused ({status or 'no idTagInfo'})")
+        st.refused = True
+        if isinstance(tx, int):  # OCPP 1.6 §5.x: a refused transaction is still stopped
+            st.tx = tx
+            await _stop(ws, st, stats, clock, plan, reason="DeAuthorized", status="Finishing")
+        return
+    st.tx = tx
     stats.transactions += 1
     await _status(ws, st, stats, clock, plan, "Charging")
     st.charging = True
@@ -254,7 +315,14 @@ async def _start(
 
 
 async def _stop(
-    ws: ClientConnection, st: _Station, stats: FleetStats, clock: Clock, plan: FleetPlan
+    ws: ClientConnection,
+    st: _Station,
+    stats: FleetStats,
+    clock: Clock,
+    plan: FleetPlan,
+    *,
+    reason: str = "EVDisconnected",
+    status: str = "Available",
 ) -> None:
     await _call(
         ws,
@@ -267,7 +335,7 @@ async def _stop(
             "transactionId": st.tx,
             "meterStop": round(st.energy_wh),
             "timestamp": _iso(clock),
-            "reason": "EVDisconnected",
+            "reason": reason,
         },
     )
     st.tx = None
@@ -275,7 +343,7 @@ async def _stop(
     if st.charging:
         st.charging = False
         stats.charging -= 1
-    await _status(ws, st, stats, clock, plan, "Available")
+    await _status(ws, st, stats, clock, plan, status)
 
 
 async def _status(
@@ -348,31 +416,35 @@ async def _call(
     plan: FleetPlan,
     action: str,
     payload: dict[str, Any],
-) -> dict[str, Any]:
-    """Send one CALL and wait for its answer, answering CSMS CALLs meanwhile."""
+) -> dict[str, Any] | None:
+    """Send one CALL and wait for its answer, answering CSMS CALLs meanwhile; the answer's
+    payload, or ``None`` for a CALLERROR (counted as an error of its code)."""
     msg_id = str(next(st.msg_ids))
     t0 = time.perf_counter()
     await ws.send(json.dumps([2, msg_id, action, payload], separators=(",", ":")))
     stats.sent += 1
+    stats.calls += 1
     deadline = t0 + plan.call_timeout_wall_s
     while True:
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
-            stats.errors += 1
+            stats.error(f"timeout ({action})")
             raise _Dropped(f"{action} unanswered")
         try:
             raw = await asyncio.wait_for(ws.recv(), remaining)
         except TimeoutError:
-            stats.errors += 1
+            stats.error(f"timeout ({action})")
             raise _Dropped(f"{action} unanswered") from None
         frame = await _answer(ws, st, stats, raw)
         if frame is None or frame[1] != msg_id:
             continue
         stats.record_latency(time.perf_counter() - t0)
         if frame[0] == 3 and isinstance(frame[2], dict):
+            stats.answered += 1
             return frame[2]
-        stats.errors += 1
-        return {}
+        code = frame[2] if frame[0] == 4 and isinstance(frame[2], str) else "malformed answer"
+        stats.error(f"CALLERROR {code} ({action})" if frame[0] == 4 else f"{code} ({action})")
+        return None
 
 
 async def _answer(
@@ -383,10 +455,10 @@ async def _answer(
     try:
         frame = json.loads(raw)
     except ValueError:
-        stats.errors += 1
+        stats.error("unreadable frame")
         return None
     if not isinstance(frame, list) or len(frame) < 3:
-        stats.errors += 1
+        stats.error("not an OCPP-J frame")
         return None
     if frame[0] != 2:
         return frame

@@ -14,7 +14,9 @@ not carry the vehicle's parameters). See ``simulators/PILOT_LINK.md``.
 Each station sets its clock from the ``currentTime`` of the CSMS's BootNotification response
 (plus half the round trip), as a real station does. With ``--speed F`` against ``ocpp-harness
 run --target listen ... --speed F`` (another process, its own accelerated clock) both sides
-then agree on the time of day; start the run first.
+then agree on the time of day; start the run first. Against a CSMS whose clock runs at
+another speed (a real CSMS: ``--csms-speed 1``), the timestamps are translated to its clock
+(:mod:`simulators.station.csms_time`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,14 @@ import contextlib
 import signal
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from harness.clock import AdjustableClock, Clock, ScaledClock
+from harness.identities import DEFAULT_TOKEN_PATTERN, expand, run_tag, token_problem
 from harness.security import SecurityProfile, connect_options, tls_refusal
 from harness.security.options import (
     SecurityOptionError,
@@ -38,13 +42,15 @@ from harness.security.options import (
     station_profile,
     station_security_options,
 )
-from harness.transport import HandshakeRefused, TransportError
+from harness.transport import HandshakeRefused, TransportError, connect_ocpp
 from harness.versions import OcppVersion
+from simulators.fleet.cli import DEFAULT_MAX_ERROR_RATE
 from simulators.pilot import DEFAULT_PREFIX, LinkError, MqttSettings
 from simulators.station.config import StationConfig
+from simulators.station.csms_time import CsmsTimeTransport
 from simulators.station.faults import StationFault
 from simulators.station.pilot_vehicle import MqttPilotVehicles
-from simulators.station.runtime import SimulatedStation
+from simulators.station.runtime import SimulatedStation, subprotocol_for
 from simulators.vehicle import CatalogueError, VehicleParams, load_catalogue
 
 __all__ = ["simulate_command"]
@@ -52,6 +58,7 @@ __all__ = ["simulate_command"]
 DEFAULT_ARCHETYPE = "bev_3ph_16a"
 SUMMARY_EVERY_S = 5.0  # wall seconds between summary lines
 CONNECT_ATTEMPTS = 3
+WIND_DOWN_WALL_S = 10.0  # wall seconds the CSMS has to answer the closing transactions
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,11 +70,15 @@ class _Plan:
     params: VehicleParams
     faults: frozenset[StationFault]
     speed: float
+    csms_speed: float
+    """The CSMS's clock speed; timestamps are translated when it differs from ``speed``."""
     prefix: str
     seed: int
     duration_s: float | None
     auto_start: bool
     id_token: str
+    """A pattern (:mod:`harness.identities`), expanded per station and EVSE."""
+    run: str
     report_soc: bool
     meter_interval_s: int
     stagger_s: float
@@ -138,6 +149,15 @@ EXAMPLE = """Examples:
     show_default=True,
     help="Clock speed: 60 runs an hour in a minute.",
 )
+@click.option(
+    "--csms-speed",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Speed of the CSMS's clock (default: --speed, e.g. `ocpp-harness run --target "
+    "listen --speed F`). Give 1 for a CSMS in real time with --speed above 1: the stations' "
+    "timestamps are then translated to its clock (durations are not; see "
+    "simulators/station/csms_time.py).",
+)
 @click.option("--id-prefix", "prefix", default="SIM-", show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of all randomness.")
 @click.option(
@@ -153,7 +173,14 @@ EXAMPLE = """Examples:
     show_default=True,
     help="Start charging at once (local authorization) or wait for a remote start.",
 )
-@click.option("--id-token", default="SIM-TOKEN", show_default=True)
+@click.option(
+    "--id-token",
+    default=DEFAULT_TOKEN_PATTERN,
+    show_default=True,
+    help="The idToken (ISO14443) the drivers present: a pattern with the fields {station} "
+    "(the station's number), {station_id}, {evse}, {case} (0) and {run} (see "
+    "harness/identities.py), so each station and EVSE has its own; or a fixed token.",
+)
 @click.option(
     "--report-soc/--no-report-soc",
     default=False,
@@ -207,6 +234,13 @@ EXAMPLE = """Examples:
     "pip install 'ocpp-harness[ray]'.",
 )
 @click.option("--ray-actors", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option(
+    "--max-error-rate",
+    type=click.FloatRange(min=0),
+    default=DEFAULT_MAX_ERROR_RATE,
+    show_default=True,
+    help="Fleet mode: errors per CALL above which the run fails (exit 1).",
+)
 @station_security_options
 def simulate_command(
     *,
@@ -217,6 +251,7 @@ def simulate_command(
     archetype: str,
     faults: tuple[str, ...],
     speed: float,
+    csms_speed: float | None,
     prefix: str,
     seed: int,
     duration_s: float | None,
@@ -236,15 +271,34 @@ def simulate_command(
     fleet: bool,
     ray_address: str | None,
     ray_actors: int,
+    max_error_rate: float,
 ) -> int:
     """Run simulated charging stations with vehicles against a CSMS.
 
-    Exit status: 0 when at least one station connected, 1 when none could (fleet mode: 0
-    when every station booted).
+    Exit status: 0 when at least one station connected, 1 when none could (fleet mode: 1
+    when a station never booted, the CSMS accepted no start, or the error rate is above
+    ``--max-error-rate``). At the end (duration or Ctrl-C) the stations end their
+    transactions (the vehicles are unplugged) before they close.
     """
     if not csms.startswith(("ws://", "wss://")):
         raise click.BadParameter(
             f"expected a ws:// or wss:// URL, got {csms!r}", param_hint="--csms"
+        )
+    try:  # the first station's token tells whether the pattern makes valid tokens
+        token = expand(
+            id_token, station=1, station_id=f"{prefix}1", evse=1, run=run_tag(datetime.now(UTC))
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--id-token") from None
+    # 2.x presents it as ISO14443 (a card UID); a 1.6 idTag has no type, only a length limit
+    kind = "Central" if version == str(OcppVersion.V16) else "ISO14443"
+    problem = token_problem(token, kind, version=version)
+    if problem is not None:
+        raise click.BadParameter(problem, param_hint="--id-token")
+    if (fleet or ray_address is not None) and csms_speed is not None:
+        raise click.BadParameter(
+            "fleet mode keeps its own time of day; --csms-speed applies to the full stations",
+            param_hint="--csms-speed",
         )
     if fleet or ray_address is not None:
         return _fleet(
@@ -258,6 +312,8 @@ def simulate_command(
             stagger_s,
             ray_address,
             ray_actors,
+            id_token,
+            max_error_rate,
         )
     try:
         params = load_catalogue().get(archetype).vehicle_params()
@@ -299,17 +355,25 @@ def simulate_command(
         params=params,
         faults=frozenset(StationFault(f) for f in faults),
         speed=speed,
+        csms_speed=speed if csms_speed is None else csms_speed,
         prefix=prefix,
         seed=seed,
         duration_s=duration_s,
         auto_start=auto_start,
         id_token=id_token,
+        run=run_tag(datetime.now(UTC)),
         report_soc=report_soc,
         meter_interval_s=meter_interval_s,
         stagger_s=stagger_s,
         pilot=pilot,
         security=security,
     )
+    if speed > 1 and csms_speed is None:
+        _line(
+            f"warning: at --speed {speed:g} the stations' timestamps advance {speed:g} times "
+            "faster than the CSMS's time at boot; against a CSMS running in real time give "
+            "--csms-speed 1 (see harness/runner/station_role/README.md)"
+        )
     return asyncio.run(_run(plan))
 
 
@@ -364,6 +428,9 @@ async def _run(plan: _Plan) -> int:
     stopped = asyncio.ensure_future(stop.wait())
     waiting: set[asyncio.Future[Any]] = {all_done, stopped}
     await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+    if stop.is_set():
+        ended = await _end_transactions(stations, timeout_wall_s=WIND_DOWN_WALL_S)
+        _line(f"ended {ended} transaction(s) before closing")
     for station in stations:
         await station.stop(code=close_code)
     await all_done
@@ -380,6 +447,28 @@ async def _run(plan: _Plan) -> int:
         _line(f"no station could connect to {plan.csms}")
         return 1
     return 0
+
+
+async def _end_transactions(stations: list[SimulatedStation], *, timeout_wall_s: float) -> int:
+    """Unplug every vehicle that charges in a transaction (StopTransaction / TransactionEvent
+    Ended, reason EVDisconnected; the connector Available) and wait, at most
+    ``timeout_wall_s``, until the CSMS answered; how many transactions were ended."""
+    ended = 0
+
+    async def one(station: SimulatedStation) -> None:
+        nonlocal ended
+        if station.connection is None:
+            return
+        busy = [e for e in station.core.evse_ids if station.core.transaction(e) is not None]
+        for evse_id in busy:
+            await station.unplug(evse_id)
+            ended += 1
+        if busy:  # sent after the queued stops: answered once they were
+            await station.call("Heartbeat", {})
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(*(one(s) for s in stations)), timeout_wall_s)
+    return ended
 
 
 async def _after(clock: Clock, duration_s: float | None, stop: asyncio.Event) -> None:
@@ -399,12 +488,13 @@ async def _drive(
     await asyncio.sleep(delay_s)
     sid = station.config.station_id
     url = f"{plan.csms}/{sid}"
-    starter = asyncio.create_task(_start_charging(station, plan))
+    number = int(sid[len(plan.prefix) :])
+    starter = asyncio.create_task(_start_charging(station, plan, number))
     options = connect_options(plan.security[sid])
     try:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):
             try:
-                await station.connect(url, **options)
+                await _connect(station, url, plan, options)
             except (TransportError, OSError, ValueError) as exc:
                 _line(f"{sid}: cannot connect to {url} (attempt {attempt}): {_why(exc)}")
                 await asyncio.sleep(0.5)
@@ -418,6 +508,24 @@ async def _drive(
             await starter
 
 
+async def _connect(
+    station: SimulatedStation, url: str, plan: _Plan, options: dict[str, Any]
+) -> None:
+    """Connect and run ``station``; with a CSMS clock at another speed, through
+    :class:`~simulators.station.csms_time.CsmsTimeTransport`."""
+    if plan.csms_speed == plan.speed:
+        await station.connect(url, **options)
+        return
+    transport = await connect_ocpp(
+        url, subprotocols=(subprotocol_for(station.config.ocpp_version),), **options
+    )
+    await station.run(
+        CsmsTimeTransport(
+            transport, station_clock=station.clock, csms_clock=ScaledClock(speed=plan.csms_speed)
+        )
+    )
+
+
 def _why(exc: BaseException) -> str:
     """Why a connection failed, with the TLS and HTTP refusals spelt out."""
     reason = tls_refusal(exc)
@@ -428,7 +536,7 @@ def _why(exc: BaseException) -> str:
     return str(exc)
 
 
-async def _start_charging(station: SimulatedStation, plan: _Plan) -> None:
+async def _start_charging(station: SimulatedStation, plan: _Plan, station_number: int) -> None:
     await station.wait_booted()
     for evse_id in station.core.evse_ids:
         try:
@@ -437,7 +545,14 @@ async def _start_charging(station: SimulatedStation, plan: _Plan) -> None:
             _line(f"{station.config.station_id}: EVSE {evse_id}: pilot link: {exc}")
             continue
         if plan.auto_start:
-            await station.present_token(evse_id, plan.id_token)
+            token = expand(
+                plan.id_token,
+                station=station_number,
+                station_id=station.config.station_id,
+                evse=evse_id,
+                run=plan.run,
+            )
+            await station.present_token(evse_id, token)
 
 
 async def _summaries(stations: list[SimulatedStation], clock: Clock) -> None:
@@ -478,6 +593,8 @@ def _fleet(
     stagger_s: float,
     ray_address: str | None,
     ray_actors: int,
+    id_token: str,
+    max_error_rate: float,
 ) -> int:
     from simulators.fleet.cli import run_fleet_command
     from simulators.fleet.engine import FleetPlan
@@ -486,7 +603,12 @@ def _fleet(
     if version != str(OcppVersion.V16):
         raise click.BadParameter("fleet mode speaks OCPP 1.6 only", param_hint="--ocpp")
     plan = FleetPlan(
-        csms_url=csms, stations=stations, id_prefix=prefix, seed=seed, stagger_wall_s=stagger_s
+        csms_url=csms,
+        stations=stations,
+        id_prefix=prefix,
+        seed=seed,
+        stagger_wall_s=stagger_s,
+        id_tag_pattern=id_token,
     )
     try:
         return run_fleet_command(
@@ -495,6 +617,7 @@ def _fleet(
             duration_s=duration_s,
             ray_address=ray_address,
             ray_actors=ray_actors,
+            max_error_rate=max_error_rate,
         )
     except RayUnavailableError as exc:
         raise click.UsageError(str(exc)) from None

@@ -39,6 +39,14 @@ changes its behaviour exactly where the real defect sits:
   the operation-mode rules (a setpoint in ChargingOnly or Idle, CentralSetpoint without a
   setpoint, a missing limit where the mode needs one, a setpoint in a station maximum) is
   Accepted and applied as plain charging instead of being Rejected.
+* ``smart_charging_not_implemented`` — runtime: SetChargingProfile, ClearChargingProfile,
+  GetCompositeSchedule and GetChargingProfiles have no handler, so the connection answers
+  CALLERROR NotImplemented (a station whose firmware lacks smart charging, whatever its
+  declaration says).
+* ``clear_always_accepted`` — ClearChargingProfile answers Accepted even when no profile
+  matched (1.6 §5.5 / 2.0.1 K10: Unknown).
+* ``accepts_start_when_busy`` — a remote start on an EVSE that already has a transaction (or
+  a pending start) is answered Accepted, and nothing happens, instead of Rejected.
 """
 
 from __future__ import annotations
@@ -78,6 +86,9 @@ class StationFault(StrEnum):
     NEVER_DISCHARGES = "never_discharges"
     IGNORES_ALLOWED_ENERGY_TRANSFER = "ignores_allowed_energy_transfer"
     ACCEPTS_INVALID_V2X_PROFILE = "accepts_invalid_v2x_profile"
+    SMART_CHARGING_NOT_IMPLEMENTED = "smart_charging_not_implemented"
+    CLEAR_ALWAYS_ACCEPTED = "clear_always_accepted"
+    ACCEPTS_START_WHEN_BUSY = "accepts_start_when_busy"
 
 
 class FaultCatalogueError(ValueError):

@@ -31,14 +31,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from math import inf
 from typing import Any
 
 from harness.clock import AdjustableClock, Clock, utc, wall_floor
-from harness.connection import ConnectionClosed, OcppConnection
+from harness.connection import ConnectionClosed, Handler, OcppConnection
 from harness.logs import get_logger
 from harness.session import (
     CallErrorReceived,
@@ -91,6 +91,10 @@ __all__ = [
     "VehicleLinkFactory",
     "subprotocol_for",
 ]
+
+_SMART_CHARGING_ACTIONS = frozenset(
+    {"SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"}
+)
 
 VehicleLinkFactory = Callable[[int], Awaitable[VehicleLink]]
 """Makes the vehicle link :meth:`SimulatedStation.plug_in` uses for an EVSE id when no
@@ -335,6 +339,14 @@ class SimulatedStation:
         )
         await self.run(transport)
 
+    def _handlers(self) -> Mapping[str, Handler]:
+        """The adapter's handlers, without the smart-charging ones under
+        ``smart_charging_not_implemented`` (the connection answers those NotImplemented)."""
+        handlers = self.adapter.handlers
+        if StationFault.SMART_CHARGING_NOT_IMPLEMENTED not in self.config.faults:
+            return handlers
+        return {k: v for k, v in handlers.items() if k not in _SMART_CHARGING_ACTIONS}
+
     async def run(self, transport: Transport) -> None:
         """Speak OCPP over ``transport`` until :meth:`stop` or until the CSMS closes."""
         if StationFault.CRASHES_ON_MALFORMED in self.config.faults:
@@ -343,7 +355,7 @@ class SimulatedStation:
             transport,
             role=Role.CHARGING_STATION,
             clock=self.clock,
-            handlers=self.adapter.handlers,
+            handlers=self._handlers(),
             on_event=self._count,
             # A station with faults may answer outside the schema on purpose (an empty or
             # over-precise composite schedule): the CSMS must see it, not our refusal.

@@ -48,6 +48,11 @@ def _default_limit(config: StationConfig, evse_id: int, unit: RateUnit) -> Decim
     return value
 
 
+def _ceil_s(at: datetime) -> int:
+    """Seconds since 1970 of ``at`` (to the millisecond), rounded up."""
+    return epoch_s(at) + (1 if at.microsecond // 1000 else 0)
+
+
 def profile_boundaries(
     installed: Sequence[Placed],
     *,
@@ -64,6 +69,8 @@ def profile_boundaries(
     and the next repetition.
     """
     lo = epoch_s(at)
+    # Boundaries are rounded up to the second: a profile's instants may carry milliseconds,
+    # and a wake-up before one would find nothing changed yet.
     out: set[int] = set()
     floating = False
     wanted = set(evse_ids) | {0}
@@ -73,25 +80,27 @@ def profile_boundaries(
         profile = item.profile
         for instant in (profile.valid_from, profile.valid_to):
             if instant is not None:
-                out.add(epoch_s(instant))
+                out.add(_ceil_s(instant))
         for schedule in profile.schedules:
             anchors: list[int] = []
             start = schedule.start_schedule
             if profile.kind == Kind.RECURRING and profile.recurrency is not None and start:
                 every = 86_400 if profile.recurrency == "Daily" else 604_800
-                base = epoch_s(start) + (lo - epoch_s(start)) // every * every
+                base = _ceil_s(start) + (lo - _ceil_s(start)) // every * every
                 anchors = [base, base + every]
                 out.update(anchors)
             elif profile.kind == Kind.RELATIVE or start is None:
                 for evse in evse_ids:
-                    tx = station.running(evse) if evse else None
-                    if tx is None:
+                    tx_start = next(
+                        (t for e, _, t in station.transactions if evse and e == evse), None
+                    )
+                    if tx_start is None:
                         floating = True
                         anchors.append(lo)
                     else:
-                        anchors.append(tx[1])
+                        anchors.append(_ceil_s(tx_start))
             else:
-                anchors = [epoch_s(start)]
+                anchors = [_ceil_s(start)]
             for anchor in anchors:
                 out.update(anchor + p.start_period_s for p in schedule.periods)
                 if schedule.duration_s is not None:
@@ -104,7 +113,8 @@ def _split(schedule: Composite, cuts: set[int]) -> Composite:
     offsets = sorted(c - lo for c in cuts if 0 < c - lo < schedule.duration_s)
     steps = list(schedule.steps)
     for offset in offsets:
-        if any(p.offset_s == offset for p in steps):
+        # A cut is rounded up to the second, a period start down: within 1 s they are one.
+        if any(abs(p.offset_s - offset) <= 1 for p in steps):
             continue
         current = max((p for p in steps if p.offset_s < offset), key=lambda p: p.offset_s)
         steps.append(replace(current, offset_s=offset))
@@ -132,6 +142,9 @@ def station_composite(
         unit = RateUnit.W if unit == RateUnit.A else RateUnit.A
     if StationFault.ENDLESS_COMPOSITE in faults:
         duration_s = max(ENDLESS_DURATION_S, 2 * duration_s)
+    # The answer's scheduleStart is written in whole seconds: compute from that instant, so
+    # that its startPeriods count from the scheduleStart it reports.
+    start = start.replace(microsecond=0)
     schedule = profiles.composite(
         station,
         evse_id=evse_id,

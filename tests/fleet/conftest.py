@@ -13,8 +13,9 @@ from simulators.fleet.csms import MiniCsms, serve_csms
 
 
 @pytest.fixture
-def csms_port() -> Iterator[tuple[MiniCsms, int]]:
-    csms = MiniCsms()
+def csms_port(request: pytest.FixtureRequest) -> Iterator[tuple[MiniCsms, int]]:
+    """A MiniCsms (or the one given by indirect parametrization) and its port."""
+    csms = getattr(request, "param", None) or MiniCsms()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     port: list[int] = []

@@ -23,18 +23,26 @@ class Child:
     _reader: asyncio.Task[None] | None = None
 
     @classmethod
-    async def start(cls, *args: str, env: dict[str, str] | None = None) -> Child:
+    async def start(
+        cls, *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
+    ) -> Child:
+        """Start ``python -m harness ARGS``; ``stdin``: what it reads (default: nothing)."""
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "harness",
             *args,
             cwd=REPO,
-            stdin=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env={**os.environ, **(env or {})},
         )
+        if stdin is not None:
+            assert process.stdin is not None
+            process.stdin.write(stdin)
+            await process.stdin.drain()
+            process.stdin.close()
         child = cls(args, process)
         child._reader = asyncio.create_task(child._read())
         return child

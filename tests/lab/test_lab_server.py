@@ -4,6 +4,7 @@ comes back after its run."""
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,12 @@ from harness.results import RunStore, Verdict
 from harness.runner import PlannedCase, RunOptions
 from harness.scenario import load_capabilities, load_case_file, resolve_parameters
 from harness.smartcharging import OcppVersion
-from harness.transport import OcppSubprotocol, TransportClosed, connect_ocpp
+from harness.transport import (
+    OcppSubprotocol,
+    TransportClosed,
+    WebSocketTransport,
+    connect_ocpp,
+)
 from simulators.station.config import StationConfig
 from simulators.station.runtime import SimulatedStation
 
@@ -115,7 +121,11 @@ async def test_a_station_back_after_its_run_is_served_idly(tmp_path: Path) -> No
     status = server.board.stations["CP-2"]
     assert status.state is StationState.DONE
     assert status.verdicts == {Verdict.PASS: 1}
-    assert len(list((tmp_path / "runs").iterdir())) == 1  # no second run
+    assert len([p for p in (tmp_path / "runs").iterdir() if p.is_dir()]) == 1  # no second run
+    # issue #16: what the station sent after its run is recorded too
+    (idle,) = (tmp_path / "runs").glob("serve-*-idle.jsonl")
+    frames = [json.loads(line) for line in idle.read_text().splitlines()]
+    assert "BootNotification" in [f.get("action") for f in frames if f.get("dir") == "in"]
 
 
 async def test_a_long_wait_shows_a_countdown(tmp_path: Path) -> None:
@@ -135,3 +145,45 @@ async def test_a_long_wait_shows_a_countdown(tmp_path: Path) -> None:
     assert countdown[-1] == "[CP-3] LAB_01: wait 0s left of 10m 00s"
     assert len(countdown) == 37
     assert server.summaries()["CP-3"].ok
+
+
+BOOT = '[2,"b1","BootNotification",{"chargePointVendor":"V","chargePointModel":"M"}]'
+
+
+async def _answer_to(transport: WebSocketTransport, message_id: str) -> str:
+    """The first frame carrying ``message_id`` (20 s at most)."""
+    async with asyncio.timeout(20):
+        while True:
+            text = await transport.recv()
+            if f'"{message_id}"' in text:
+                return text
+
+
+async def test_a_duplicate_connection_replaces_the_old_one_as_in_listen(tmp_path: Path) -> None:
+    """Issue #16.8: the second connection of an id is served (not left unanswered), the first
+    is closed with 1008, and the board follows the newest connection."""
+    lines: list[str] = []
+    server = _server(tmp_path, Answers(yes=True), lines, limit=1, pause_s=600)
+    await server.start()
+    try:
+        first = await connect_ocpp(f"{server.url}/CP-D", subprotocols=(OcppSubprotocol.V16,))
+        await first.send(BOOT)
+        await _answer_to(first, "b1")  # the run has taken the first connection
+        second = await connect_ocpp(f"{server.url}/CP-D", subprotocols=(OcppSubprotocol.V16,))
+        with pytest.raises(TransportClosed) as closed:
+            await _answer_to(first, "never")
+        assert closed.value.code == 1008
+        await second.send(BOOT)
+        answer = await _answer_to(second, "b1")  # the duplicate is answered
+        assert answer.startswith("[3,")
+        status = server.board.station("CP-D")
+        assert status.connected
+        assert status.state is not StationState.WAITING
+        await second.close()
+    finally:
+        await server.close()
+    assert any("replaced by a new connection" in line for line in lines)
+    run_dir = server.runs["CP-D"].run_dir
+    assert run_dir is not None
+    events = RunStore.open(run_dir).events()
+    assert [e["event"] for e in events][:1] == ["connection_replaced"]

@@ -85,8 +85,10 @@ async def test_no_password_or_private_key_in_any_artefact(tmp_path: Path) -> Non
     )
     children = [serve]
     try:
-        url = (await serve.wait_for_line(r" at (wss://\S+)/<station-id> \(", timeout_s=20)).group(1)
-        probe = await serve.wait_for_line(r"probe at (wss://\S+)/<station-id>", timeout_s=5)
+        url = (await serve.wait_for_line(r" at (wss://\S+)/<station-id> \(", timeout_s=120)).group(
+            1
+        )
+        probe = await serve.wait_for_line(r"probe at (wss://\S+)/<station-id>", timeout_s=60)
         common = (*debug, "simulate", "--csms", url, "--security-profile", "2", "--ca")
         common = (*common, str(certs / "ca.pem"), "--no-auto-start", "--meter-interval", "0")
         bad, good, careful = await asyncio.gather(
@@ -103,12 +105,12 @@ async def test_no_password_or_private_key_in_any_artefact(tmp_path: Path) -> Non
             ),
         )
         children += [bad, good, careful]
-        assert await careful.wait(timeout_s=30) == 1, careful.output
+        assert await careful.wait(timeout_s=120) == 1, careful.output
         assert "TLS refused: CERTIFICATE_VERIFY_FAILED" in careful.output
-        assert await bad.wait(timeout_s=30) == 1, bad.output  # refused every time
+        assert await bad.wait(timeout_s=120) == 1, bad.output  # refused every time
         assert "refused by the CSMS" in bad.output
-        assert await serve.wait(timeout_s=60) == 0, serve.output
-        assert await good.wait(timeout_s=20) == 0, good.output
+        assert await serve.wait(timeout_s=180) == 0, serve.output
+        assert await good.wait(timeout_s=120) == 0, good.output
     finally:
         for child in children:
             await child.stop()

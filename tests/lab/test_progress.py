@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -108,3 +109,20 @@ async def _run_long_wait(tmp_path: Path) -> tuple[list[CaseResult], list[float]]
             wait_progress=lambda left, total: seen.append(left),
         )
     return results, seen
+
+
+@pytest.mark.parametrize("start_s", [0.1, 1e6 + 0.3, 123456.789, 2**40 + 0.5])
+async def test_countdown_count_does_not_depend_on_the_clock_start(start_s: float) -> None:
+    """A 600 s wait reports at the start, every 600/36 s and at the end: 37 calls from any start.
+
+    Adding the float step repeatedly lands just before or just after the end depending on the
+    clock's starting value; the count must not.
+    """
+    clock = ManualClock(start=START)
+    clock.advance(start_s)
+    calls: list[float] = []
+    await drive(clock, countdown_sleep(clock, 600.0, report=lambda left, _t: calls.append(left)))
+    assert clock.monotonic() == start_s + 600.0
+    assert len(calls) == 37
+    assert calls[0] == 600.0
+    assert calls[-1] == 0.0

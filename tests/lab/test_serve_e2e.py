@@ -64,7 +64,7 @@ async def _serve_two(
     )
     stations: list[Child] = []
     try:
-        url = (await serve.wait_for_line(r"at (ws://\S+)/<station-id>", timeout_s=20)).group(1)
+        url = (await serve.wait_for_line(r"at (ws://\S+)/<station-id>", timeout_s=120)).group(1)
         common = ("--csms", url, "--no-auto-start", "--meter-interval", "0", "--stagger", "0")
         stations = list(
             await asyncio.gather(
@@ -72,9 +72,9 @@ async def _serve_two(
                 Child.start("simulate", *common, "--id-prefix", "LAB-B", "--ocpp", "2.0.1"),
             )
         )
-        code = await serve.wait(timeout_s=60)
+        code = await serve.wait(timeout_s=180)
         for station in stations:
-            assert await station.wait(timeout_s=20) == 0, station.output
+            assert await station.wait(timeout_s=120) == 0, station.output
     finally:
         operator.cancel()
         for child in (serve, *stations):
@@ -122,3 +122,10 @@ async def test_two_stations_in_parallel_with_prompts_answered_over_mqtt(
         assert device.label == "ocpp-harness SimStation"
         assert device.attributes["firmware"] == "0.1.0"
         assert (run / "report").is_dir()
+        # Every answer is recorded with who gave it: here the MQTT operator (the terminal
+        # has no input and the console's page was not opened).
+        answers = [json.loads(line) for line in (run / "operator-answers.jsonl").open()]
+        assert [(a["id"].rsplit("-", 1)[-1], a["by"], a["answer"]) for a in answers] == [
+            ("1", "mqtt", True),
+            ("2", "mqtt", True),
+        ]

@@ -53,4 +53,5 @@ async def test_terminal_desk_names_the_station_and_asks_one_at_a_time() -> None:
         desk.operator("CP2").ask("Green?", yes_no=True),
     )
     assert (ack, question) == (True, True)
-    assert stdout.getvalue() == "\n>>> [CP1] Plug in [Enter] \n>>> [CP2] Green? [y/n] "
+    # read from a pipe (not a terminal), each prompt ends its own line
+    assert stdout.getvalue() == "\n>>> [CP1] Plug in [Enter] \n\n>>> [CP2] Green? [y/n] \n"

@@ -85,7 +85,7 @@ def test_bad_input_in_a_test_fails_it_with_the_reason(
             "*no case with id 'TC_056_C' in *did you mean TC_056_CS*",
             "*run_case() needs a case: run_case('TC_056_CS') or @pytest.mark.ocpp_case*",
             "*station_fault: unknown melts (known: *empty_composite*",
-            "*--param no_such=3: no_such: unknown parameter 'no_such'*(known: connector_id)*",
+            "*--param no_such=3: no_such: unknown parameter 'no_such'*(known: connector_id, *",
             "*--param connector_id=0: connector_id: expected at least 1, got '0'*",
             "*vehicle='tractor' is no archetype (known: *bev_3ph_16a*",
             "*no capability declaration at *absent.yaml*",

@@ -4,6 +4,8 @@ series, two stations' vehicle matrices and a station matrix; and its rendered re
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from harness.transport.base import OcppSubprotocol
 from reports import ReportFormat, write_reports
 
 from .builders import CP1, CP2, T0, Planned, ev, frame, measured_series, result, store_run
+from .cdp import Browser, find_chromium, launch
 
 P, F, N, NA = Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT, Verdict.NOT_APPLICABLE
 EV_A, EV_B, EV_C = ev("ev-a", 60.0), ev("ev-b", 30.0), ev("ev-c", 10.0, label="Model ev-c <C> & co")
@@ -82,3 +85,21 @@ def sample_run(tmp_path: Path) -> Path:
 @pytest.fixture
 def rendered(sample_run: Path, tmp_path: Path) -> dict[ReportFormat, Path]:
     return write_reports(sample_run, tmp_path / "out", list(ReportFormat))
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """The system's Chromium; skipped when missing, except under CI (``CI`` set)."""
+    exe = find_chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; CI must install it (apt-get install chromium)")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    return exe
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: str) -> Iterator[Browser]:
+    """Headless Chromium on loopback, one per test module."""
+    with launch(chromium) as connected:
+        yield connected

@@ -8,32 +8,15 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from reports import ReportFormat
 
-from .cdp import LAUNCH_FLAGS, Browser, Page, find_chromium, launch
+from .cdp import LAUNCH_FLAGS, Browser, Page
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    exe = find_chromium()
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; CI must install it (apt-get install chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium)")
-    return exe
-
-
-@pytest.fixture(scope="module")
-def browser(chromium: str) -> Iterator[Browser]:
-    with launch(chromium) as connected:
-        yield connected
 
 
 @pytest.fixture

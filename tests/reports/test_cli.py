@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
+from harness.exitcodes import ExitCode
 from harness.results import Verdict
 from reports import ReportError, ReportFormat, write_reports
 
@@ -25,6 +26,7 @@ def test_report_writes_the_chosen_formats(
         == 0
     )
     assert sorted(p.name for p in out.iterdir()) == [
+        "assets",
         "cases",
         "index.html",
         "junit.xml",
@@ -33,7 +35,7 @@ def test_report_writes_the_chosen_formats(
         "summary.md",
     ]
     stdout = capsys.readouterr().out
-    assert "5 passed, 2 failed, 2 skipped, 2 errors" in stdout
+    assert "5 passed, 2 failed, 1 inconclusive, 2 skipped, 1 errors" in stdout
     assert (
         "Vehicles at station CP-1 (Acme Wallbox): vehicles covering 10 % of the tested "
         "market share passed (1 of 3 models, 33.3 %)"
@@ -43,12 +45,14 @@ def test_report_writes_the_chosen_formats(
     assert "FAIL VP-01 [CP-1 + ev-b]: K01.FR.31 (MUST)" in stdout
     assert "    Expected: <= 6 A within 15 s\n    Actual: 16 A after 15 s" in stdout
     assert "ERROR TC_066_CS [CP-2]" in stdout
-    assert stdout.rstrip().splitlines()[-1] == "5 passed, 2 failed, 2 skipped, 2 errors"
+    last = stdout.rstrip().splitlines()[-1]
+    assert last == "5 passed, 2 failed, 1 inconclusive, 2 skipped, 1 errors"
 
 
 def test_default_is_html_and_junit_in_the_run_folder(sample_run: Path) -> None:
     assert main(["report", str(sample_run)]) == 0
     assert sorted(p.name for p in (sample_run / "report").iterdir()) == [
+        "assets",
         "cases",
         "index.html",
         "junit.xml",
@@ -101,7 +105,7 @@ def test_missing_or_corrupt_run_folders_give_a_clear_error_without_traceback(
 ) -> None:
     run = sample_run if needle != "no such run folder" else tmp_path / "nowhere"
     damage(run)  # type: ignore[operator]
-    assert main(["report", str(run), "--out", str(tmp_path / "out")]) == 1
+    assert main(["report", str(run), "--out", str(tmp_path / "out")]) == ExitCode.BAD_INPUT
     err = capsys.readouterr().err
     assert err.startswith("Error: ")
     assert needle in err
@@ -109,18 +113,36 @@ def test_missing_or_corrupt_run_folders_give_a_clear_error_without_traceback(
 
 
 def test_unknown_format_is_named(sample_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["report", str(sample_run), "--format", "html,pdf"]) == 1
+    assert main(["report", str(sample_run), "--format", "html,pdf"]) == ExitCode.BAD_INPUT
     assert "--format: unknown format 'pdf'" in capsys.readouterr().err
 
 
-def test_unfinished_run_is_reported_with_a_note(tmp_path: Path) -> None:
+def test_unfinished_run_is_reported_with_a_note_and_exits_inconclusive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = store_run(tmp_path, [result("VP-01", (CP1, ev("ev-a")), Verdict.PASS)], finished=False)
     with (run / "results.jsonl").open("a", encoding="utf-8") as handle:
         handle.write('{"key": "torn')  # the writer died mid-line
-    assert main(["report", str(run), "--format", "md", "--out", str(tmp_path / "o")]) == 0
+    argv = ["report", str(run), "--format", "md,junit", "--out", str(tmp_path / "o")]
+    assert main(argv) == ExitCode.INCONCLUSIVE
+    assert "the run did not finish" in capsys.readouterr().err
     text = (tmp_path / "o" / "summary.md").read_text(encoding="utf-8")
     assert "the run did not finish" in text
     assert "the last line is incomplete" in text
+    assert 'type="INCOMPLETE_RUN"' in (tmp_path / "o" / "junit.xml").read_text(encoding="utf-8")
+    assert main([*argv, "--allow-incomplete"]) == ExitCode.OK
+
+
+def test_compare_exits_1_on_new_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = store_run(tmp_path / "a", [result("VP-01", (CP1, ev("ev-a")), Verdict.PASS)])
+    new = store_run(tmp_path / "b", [result("VP-01", (CP1, ev("ev-a")), Verdict.FAIL)])
+    out = str(tmp_path / "o")
+    assert main(["report", str(new), "--compare", str(old), "--out", out]) == ExitCode.FAILED
+    assert "1 new failures" in capsys.readouterr().out
+    # the other way round the failure is fixed: nothing new fails
+    assert main(["report", str(old), "--compare", str(new), "--out", out]) == ExitCode.OK
 
 
 def test_help_via_python_dash_m_shows_an_example() -> None:

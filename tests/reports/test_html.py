@@ -124,7 +124,12 @@ def test_no_external_resources_anywhere(rendered: dict[ReportFormat, Path]) -> N
         if path.suffix == ".html":
             tags = Elements(text).tags
             assert not [a for _, a in tags if "src" in a], f"{path}: an element loads a src"
-            assert not [t for t, _ in tags if t in ("link", "iframe", "img", "object")], path
+            assert not [t for t, _ in tags if t in ("iframe", "img", "object")], path
+            # the one link: the report's own stylesheet, next to the pages
+            links = [dict(a) for t, a in tags if t == "link"]
+            assert len(links) == 1, path
+            assert links[0]["rel"] == "stylesheet"
+            assert (path.parent / str(links[0]["href"])).resolve() == out / "assets" / "style.css"
             assert "@import" not in text
             assert "url(" not in text
 
@@ -189,9 +194,9 @@ def test_detail_page_has_requirement_expected_actual_steps_frames_and_plot(
     cited = [a for t, a in parsed.tags if t == "tr" and "cited" in a.get("class", "")]
     assert [a["id"] for a in cited] == ["frame-2"]
     assert [a["data-verdict"] for a in parsed.with_class("badge") if "id" in a] == ["FAIL"]
-    svg = re.search(r"<svg class=\"plot\".*?</svg>", text, re.S)
+    svg = re.search(r"<div id=\"plot\"><svg class=\"plot\".*?</svg>", text, re.S)
     assert svg is not None
-    root = ET.fromstring(svg.group(0))
+    root = ET.fromstring(svg.group(0).removeprefix('<div id="plot">'))
     names = {p.get("data-series") for p in root.iter("polyline")}
     assert names == {
         "limit",
@@ -217,9 +222,9 @@ def test_export_power_is_drawn_below_zero(
 ) -> None:
     out = rendered[ReportFormat.HTML].parent
     text = page_of(out, key_of(sample_run, "VP-14", "ev-a"))
-    svg = re.search(r"<svg class=\"plot\".*?</svg>", text, re.S)
+    svg = re.search(r"<div id=\"plot\"><svg class=\"plot\".*?</svg>", text, re.S)
     assert svg is not None
-    root = ET.fromstring(svg.group(0))
+    root = ET.fromstring(svg.group(0).removeprefix('<div id="plot">'))
     # this case started 30 minutes after its samples: the axis must reach back to them
     assert assert_points_inside_their_panel(root) > 6 * 61 / 2
     power = next(g for g in root.iter("g") if g.get("data-unit") == "W")

@@ -8,11 +8,11 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from harness.results import CaseResult, CheckResult, Manifest, Verdict
+from harness.results import CaseResult, CheckResult, DeviceKind, DeviceRef, Manifest, Verdict
 from harness.transport.base import OcppSubprotocol
 from reports import ReportFormat, build_report, junit_xml, load_report
 
-from .builders import CP1, MUST, T0, ev, result
+from .builders import CP1, MUST, T0, ev, result, store_run
 
 INT = re.compile(r"^\d+$")
 DECIMAL = re.compile(r"^\d+(\.\d+)?$")
@@ -102,12 +102,12 @@ def test_junit_structure_counts_and_mapping(rendered: dict[ReportFormat, Path]) 
     root = ET.parse(rendered[ReportFormat.JUNIT]).getroot()
     assert_junit_schema(root)
     assert [s.get("name") for s in root] == ["vehicle-programme", "oca-2.0.1"]
-    # 11 cases: FAIL x2 (failures), ERROR + INCONCLUSIVE (errors), 2 NOT_APPLICABLE (skipped)
+    # 11 cases: FAIL x2 (failures), ERROR (errors), 2 NOT_APPLICABLE + INCONCLUSIVE (skipped)
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
         "11",
         "2",
-        "2",
-        "2",
+        "1",
+        "3",
     )
     fail = case_named(root, "VP-01 [CP-1 + ev-b]")
     failure = fail.find("failure")
@@ -123,9 +123,14 @@ def test_junit_structure_counts_and_mapping(rendered: dict[ReportFormat, Path]) 
     assert error is not None
     assert error.get("type") == "ERROR"
     assert "RuntimeError: bug in check" in (error.get("message") or "")
-    inconclusive = case_named(root, "VP-01 [CP-2 + ev-b]").find("error")
+    inconclusive = case_named(root, "VP-01 [CP-2 + ev-b]").find("skipped")
     assert inconclusive is not None
     assert inconclusive.get("type") == "INCONCLUSIVE"
+    assert (inconclusive.get("message") or "").startswith("INCONCLUSIVE: ")
+    vp = next(s for s in root if s.get("name") == "vehicle-programme")
+    props = {p.get("name"): p.get("value") for p in vp.iter("property")}
+    assert props["inconclusive"] == "1"
+    assert props["run_finished"] == "true"
     skipped = case_named(root, "VP-14 [CP-1 + ev-b]").find("skipped")
     assert skipped is not None
     assert "capability declaration" in (skipped.get("message") or "")
@@ -156,3 +161,40 @@ def test_control_characters_from_a_device_still_give_well_formed_xml() -> None:
     failure = root.find("./testsuite/testcase/failure")
     assert failure is not None
     assert "garbage \\x00\\x01 <&>" in (failure.get("message") or "")
+
+
+def test_an_unfinished_run_is_marked(tmp_path: Path) -> None:
+    run = store_run(tmp_path, [result("VP-01", (CP1, ev("ev-a")), Verdict.PASS)], finished=False)
+    root = ET.fromstring(junit_xml(load_report(run)))
+    assert_junit_schema(root)
+    marker = case_named(root, "run did not finish").find("error")
+    assert marker is not None
+    assert marker.get("type") == "INCOMPLETE_RUN"
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["run_finished"] == "false"
+    assert root.get("errors") == "1"
+
+
+def test_device_identity_and_declaration_are_properties() -> None:
+    station = DeviceRef(
+        DeviceKind.STATION,
+        "CP-9",
+        "Acme Wallbox",
+        {"vendor": "Acme", "model": "Wallbox", "firmware": "3.1.4", "serial": "A-1"},
+    )
+    manifest = Manifest(
+        run_id="r",
+        started_at=T0,
+        target="listen ws://127.0.0.1:9000",
+        ocpp_versions=(OcppSubprotocol.V201,),
+        options={"capabilities": {"file": "acme.yaml", "name": "Acme AC"}},
+        devices=(station,),
+    )
+    case = result("TC_K_01_CS", (station,), Verdict.PASS, suite="oca-2.0.1")
+    root = ET.fromstring(junit_xml(build_report(manifest, [case])))
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["device.station.CP-9"] == "Acme Wallbox"
+    assert props["device.station.CP-9.firmware"] == "3.1.4"
+    assert props["device.station.CP-9.serial"] == "A-1"
+    assert props["capabilities.file"] == "acme.yaml"
+    assert props["capabilities.name"] == "Acme AC"

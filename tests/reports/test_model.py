@@ -173,7 +173,7 @@ def test_missing_cells_errors_and_all_not_applicable_rows() -> None:
     assert (matrix.column_stats[0].rate.passed, matrix.column_stats[0].rate.counted) == (2, 3)
     # VP-02: b missing (out), c n/a (out): a, d pass -> 2/2
     assert (matrix.column_stats[1].rate.passed, matrix.column_stats[1].rate.counted) == (2, 2)
-    assert matrix.rows[3].totals.errors == 1
+    assert (matrix.rows[3].totals.inconclusive, matrix.rows[3].totals.errors) == (1, 0)
 
 
 @pytest.mark.parametrize(

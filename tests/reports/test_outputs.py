@@ -35,7 +35,8 @@ def validator() -> jsonschema.Draft202012Validator:
 def test_json_validates_against_the_documented_schema(rendered: dict[ReportFormat, Path]) -> None:
     document = json.loads(rendered[ReportFormat.JSON].read_text(encoding="utf-8"))
     validator().validate(document)
-    assert document["summary"]["line"] == "5 passed, 2 failed, 2 skipped, 2 errors"
+    line = "5 passed, 2 failed, 1 inconclusive, 2 skipped, 1 errors"
+    assert document["summary"]["line"] == line
     keys = {case["key"] for case in document["cases"]}
     assert len(keys) == 11
     cells = [c for m in document["matrices"] for r in m["rows"] for c in r["cells"] if c]
@@ -67,7 +68,7 @@ def test_schema_is_not_vacuous(rendered: dict[ReportFormat, Path]) -> None:
 
 def test_markdown_summary(rendered: dict[ReportFormat, Path]) -> None:
     text = rendered[ReportFormat.MARKDOWN].read_text(encoding="utf-8")
-    assert "**5 passed, 2 failed, 2 skipped, 2 errors**" in text
+    assert "**5 passed, 2 failed, 1 inconclusive, 2 skipped, 1 errors**" in text
     assert "### Vehicles at station CP-1 (Acme Wallbox)" in text
     assert (
         "**vehicles covering 10 % of the tested market share passed (1 of 3 models, 33.3 %)**"
@@ -149,9 +150,12 @@ def test_a_run_without_results_still_reports(tmp_path: Path) -> None:
     paths = write_reports(run, tmp_path / "out", list(ReportFormat))
     validator().validate(json.loads(paths[ReportFormat.JSON].read_text(encoding="utf-8")))
     index = paths[ReportFormat.HTML].read_text(encoding="utf-8")
-    assert "0 passed, 0 failed, 0 skipped, 0 errors" in index
+    assert "0 passed, 0 failed, 0 inconclusive, 0 skipped, 0 errors" in index
     assert "the run did not finish" in index
-    assert 'tests="0"' in paths[ReportFormat.JUNIT].read_text(encoding="utf-8")
+    junit = paths[ReportFormat.JUNIT].read_text(encoding="utf-8")
+    assert 'tests="1"' in junit  # only the marker of the unfinished run
+    assert 'type="INCOMPLETE_RUN"' in junit
+    header = "matrix,device_kind,device_id,device_label,market_share,outcome,passed,failed,"
     assert paths[ReportFormat.CSV].read_text(encoding="utf-8").splitlines() == [
-        "matrix,device_kind,device_id,device_label,market_share,outcome,passed,failed,skipped,errors"
+        header + "inconclusive,skipped,errors"
     ]

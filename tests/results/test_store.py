@@ -97,7 +97,7 @@ def test_write_and_read_back(tmp_path: Path) -> None:
     assert light[0].series == ()
     assert light[0].checks == result.checks
     counted = Summary.of((r.verdict for r in reader.results()), strict=False)
-    assert counted.line() == "1 passed, 1 failed, 0 skipped, 0 errors"
+    assert counted.line() == "1 passed, 1 failed, 0 inconclusive, 0 skipped, 0 errors"
 
 
 def test_on_disk_layout(tmp_path: Path) -> None:
@@ -376,7 +376,7 @@ def test_package_usage_example(tmp_path: Path) -> None:
     writer.finish(finished_at=clock.now())
     results = list(RunStore.open(writer.run_dir).results())
     assert Summary.of((r.verdict for r in results), strict=False).line() == (
-        "0 passed, 1 failed, 0 skipped, 0 errors"
+        "0 passed, 1 failed, 0 inconclusive, 0 skipped, 0 errors"
     )
     assert results[0].reason == "K01.FR.31 (MUST): expected <= 6 A (+0.5 A); actual 7.2 A"
     assert results[0].clock_duration_s == 15.0

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.exitcodes import ExitCode
 from harness.results import Summary, Verdict, combine, worst
 
 P, F, NS, NA, INC, ERR = (
@@ -81,19 +82,23 @@ def sample_run() -> list[Verdict]:
 
 def test_summary_counts_non_strict_as_passed_unless_strict() -> None:
     lenient = Summary.of(sample_run(), strict=False)
-    assert (lenient.passed, lenient.failed, lenient.skipped, lenient.errors) == (5, 1, 4, 2)
+    figures = (lenient.passed, lenient.failed, lenient.inconclusive, lenient.skipped)
+    assert (*figures, lenient.errors) == (5, 1, 1, 4, 1)
     strict = Summary.of(sample_run(), strict=True)
-    assert (strict.passed, strict.failed, strict.skipped, strict.errors) == (3, 3, 4, 2)
+    figures = (strict.passed, strict.failed, strict.inconclusive, strict.skipped)
+    assert (*figures, strict.errors) == (3, 3, 1, 4, 1)
     assert lenient.total == strict.total == 12
     assert lenient.counts[Verdict.NON_STRICT] == 2
 
 
 def test_summary_line_wording() -> None:
     assert Summary.of(sample_run(), strict=False).line() == (
-        "5 passed, 1 failed, 4 skipped, 2 errors"
+        "5 passed, 1 failed, 1 inconclusive, 4 skipped, 1 errors"
     )
-    assert Summary.of([], strict=False).line() == "0 passed, 0 failed, 0 skipped, 0 errors"
-    assert Summary.of([P], strict=False).line() == "1 passed, 0 failed, 0 skipped, 0 errors"
+    empty = "0 passed, 0 failed, 0 inconclusive, 0 skipped, 0 errors"
+    assert Summary.of([], strict=False).line() == empty
+    one = "1 passed, 0 failed, 0 inconclusive, 0 skipped, 0 errors"
+    assert Summary.of([P], strict=False).line() == one
 
 
 def test_summary_breakdown_lists_non_zero_verdicts_in_severity_order() -> None:
@@ -118,9 +123,24 @@ def test_summary_ok(items: list[Verdict], strict: bool, ok: bool) -> None:
 
 
 @given(st.lists(verdicts), st.booleans())
-def test_summary_four_figures_partition_the_cases(items: list[Verdict], strict: bool) -> None:
+def test_summary_five_figures_partition_the_cases(items: list[Verdict], strict: bool) -> None:
     s = Summary.of(items, strict=strict)
-    assert s.passed + s.failed + s.skipped + s.errors == len(items) == s.total
+    assert s.passed + s.failed + s.inconclusive + s.skipped + s.errors == len(items) == s.total
+
+
+@pytest.mark.parametrize(
+    ("items", "strict", "code"),
+    [
+        ([P, NA, NS], False, ExitCode.OK),
+        ([P, NS], True, ExitCode.FAILED),
+        ([P, INC], False, ExitCode.INCONCLUSIVE),
+        ([INC, F], False, ExitCode.FAILED),  # a FAIL does not hide behind an INCONCLUSIVE
+        ([F, ERR, INC], False, ExitCode.HARNESS_ERROR),
+        ([], False, ExitCode.OK),
+    ],
+)
+def test_summary_exit_code(items: list[Verdict], strict: bool, code: ExitCode) -> None:
+    assert Summary.of(items, strict=strict).exit_code is code
 
 
 def test_summary_rejects_negative_counts() -> None:

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from harness.clock import Clock
-from harness.connection import OcppConnection
+from harness.connection import CallErrorReply, OcppConnection
 from harness.runner.engine import plain_json
 from harness.scenario.values import format_utc
-from harness.session import CallReceived, Role
+from harness.session import CallReceived, ErrorCode, LocalProtocolError, Role
 from harness.smartcharging import (
     Accepted,
     ClearCriteria,
@@ -47,9 +48,29 @@ class FakeBehaviour:
     """Close the connection when this action arrives."""
     start_before_answer: bool = False
     """Send StartTransaction before answering RemoteStartTransaction."""
+    start_delay_s: float = 0.0
+    """Clock seconds between accepting RemoteStartTransaction and sending StartTransaction
+    (a station that starts late: the StartTransaction may come during the next reset)."""
+    keeps_transaction: bool = False
+    """RemoteStopTransaction is Rejected and unplugging does not end the transaction."""
+    status_after_stop: str | None = None
+    """The connector status it reports after a transaction ended (``None``: none)."""
+    not_implemented: set[str] = field(default_factory=set)
+    """Actions it answers with CALLERROR NotImplemented."""
     vehicle_max_a: float = 16.0
     meter_interval_s: float = 1.0
     max_current_a: float = 32.0
+    accept_every_profile: bool = False
+    """Accept every SetChargingProfile and every RemoteStart profile (a station that does not
+    check them)."""
+    clear_always_accepted: bool = False
+    """ClearChargingProfile answers Accepted even when nothing matched (2.0.1 fake only)."""
+    misreport_profiles: bool = False
+    """GetChargingProfiles answers NoProfiles when profiles match and reports every profile
+    when none does (2.0.1 fake only)."""
+    composite_script: Callable[[FakeStation, dict[str, Any]], dict[str, Any]] | None = None
+    """Answer GetCompositeSchedule with this fixed frame (given the station and the request)
+    instead of the oracle's: a scripted station as an independent implementation answers."""
 
 
 class FakeControl:
@@ -61,7 +82,8 @@ class FakeControl:
 
     async def unplug(self, *, evse: int) -> None:
         self._station.plugged = False
-        await self._station.end_transaction()
+        if not self._station.b.keeps_transaction:
+            await self._station.end_transaction()
 
     async def set_soc(self, *, evse: int, soc_percent: float) -> None:
         self._station.soc = soc_percent
@@ -82,6 +104,10 @@ class FakeStation:
         self._tasks: list[asyncio.Task[Any]] = []
         self.control = FakeControl(self)
         self.received: list[str] = []
+        self.starting = False
+        """A remote start was accepted and its StartTransaction is still to come."""
+        self.profiles_set_at: list[datetime] = []
+        """When each SetChargingProfile arrived (clock time)."""
 
     def context(self) -> StationContext:
         txs = ((1, self.tx),) if self.tx is not None else ()
@@ -136,6 +162,8 @@ class FakeStation:
                 await asyncio.sleep(3600)
             if action in self.b.silent_actions:
                 await asyncio.sleep(3600)
+            if action in self.b.not_implemented:
+                raise CallErrorReply(ErrorCode.NOT_IMPLEMENTED, f"no {action} here")
             return await getattr(self, "_" + action)(event.payload)
 
         return handle
@@ -144,11 +172,32 @@ class FakeStation:
         return {"status": "Accepted"}
 
     async def _RemoteStartTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
+        if self.tx is not None or self.starting:  # 1.6 §5.11: the connector is busy
+            return {"status": "Rejected"}
+        profile = p.get("chargingProfile")
+        # 1.6 §5.11 (OCA TC_060_CS): a RemoteStart profile must be a TxProfile
+        if (
+            profile is not None
+            and profile.get("chargingProfilePurpose") != "TxProfile"
+            and not self.b.accept_every_profile
+        ):
+            return {"status": "Rejected"}
+        if self.b.start_delay_s > 0:
+            self.starting = True
+            self._spawn(self._start_later(p["idTag"]))
+            return {"status": "Accepted"}
         if self.b.start_before_answer:
             await self._start(p["idTag"])
             return {"status": "Accepted"}
         asyncio.get_running_loop().call_soon(lambda: self._spawn(self._start(p["idTag"])))
         return {"status": "Accepted"}
+
+    async def _start_later(self, tag: str) -> None:
+        await self.clock.sleep(self.b.start_delay_s)
+        try:
+            await self._start(tag)
+        finally:
+            self.starting = False
 
     def _spawn(self, coro: Any) -> None:
         self._tasks.append(asyncio.ensure_future(coro))
@@ -167,6 +216,23 @@ class FakeStation:
         )
         self.tx = Transaction(str(res.payload["transactionId"]), self.clock.now())
 
+    async def report_status(self, status: str) -> None:
+        """StatusNotification (retried while another CALL of ours is outstanding)."""
+        for _ in range(100):
+            if self.conn is None or self.conn.transport.closed:
+                return
+            try:
+                await self.conn.call(
+                    "StatusNotification",
+                    {"connectorId": 1, "errorCode": "NoError", "status": status},
+                    timeout_s=30,
+                )
+                return
+            except LocalProtocolError:
+                await self.clock.sleep(0.1)
+            except Exception:
+                return
+
     async def end_transaction(self) -> None:
         if self.tx is None or self.conn is None:
             return
@@ -182,19 +248,27 @@ class FakeStation:
                 },
                 timeout_s=30,
             )
+        if self.b.status_after_stop is not None:
+            await self.report_status(self.b.status_after_stop)
 
     async def _RemoteStopTransaction(self, p: dict[str, Any]) -> dict[str, Any]:
-        if self.tx is None or str(p["transactionId"]) != self.tx.transaction_id:
+        if (
+            self.b.keeps_transaction
+            or self.tx is None
+            or str(p["transactionId"]) != self.tx.transaction_id
+        ):
             return {"status": "Rejected"}
         self._spawn(self.end_transaction())
         return {"status": "Accepted"}
 
     async def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
+        self.profiles_set_at.append(self.clock.now())
         if self.b.reject_profiles:
             return {"status": "Rejected"}
         evse, profile = parse_set_charging_profile(plain_json(p), version=OV.V16)
         out = self.store.install(evse, profile, self.context())
-        return {"status": "Accepted" if isinstance(out, Accepted) else "Rejected"}
+        ok = isinstance(out, Accepted) or self.b.accept_every_profile
+        return {"status": "Accepted" if ok else "Rejected"}
 
     async def _ClearChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         purpose = p.get("chargingProfilePurpose")
@@ -215,6 +289,8 @@ class FakeStation:
     async def _GetCompositeSchedule(self, p: dict[str, Any]) -> dict[str, Any]:
         if self.b.empty_composite:
             return {"status": "Accepted", "connectorId": p["connectorId"]}
+        if self.b.composite_script is not None:
+            return self.b.composite_script(self, p)
         return self.store.composite_response(
             evse_id=p["connectorId"],
             start=self.clock.now(),

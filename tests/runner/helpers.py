@@ -63,6 +63,8 @@ async def run_yaml(
     operator: Any = None,
     clock: Clock | None = None,
     lab_meter: Any = None,
+    subprotocol: OcppSubprotocol = OcppSubprotocol.V16,
+    station_class: type[FakeStation] = FakeStation,
 ) -> tuple[list[CaseResult], Path, list[FakeStation]]:
     """Run every case in ``text`` on fake stations (a new one per (re)connection).
 
@@ -78,15 +80,13 @@ async def run_yaml(
 
     def factory(spec: SimSpec) -> FakeStation:
         behaviour = queue.pop(0) if len(queue) > 1 else queue[0]
-        station = FakeStation(spec.clock, behaviour)
+        station = station_class(spec.clock, behaviour)
         stations.append(station)
         return station
 
     vehicle = FleetVehicle("ev-1", "bev_3ph_16a")
-    provider = SimProvider(factory, SimSpec("CP1", OcppSubprotocol.V16, clock, vehicle))
-    manifest = Manifest(
-        new_run_id(started_at=clock.now()), clock.now(), "sim", (OcppSubprotocol.V16,)
-    )
+    provider = SimProvider(factory, SimSpec("CP1", subprotocol, clock, vehicle))
+    manifest = Manifest(new_run_id(started_at=clock.now()), clock.now(), "sim", (subprotocol,))
     given = dict(params or {})
     planned = [
         PlannedCase(c, ResolvedParameters({**resolve_parameters(c), **given}, explicit=given))

@@ -39,6 +39,8 @@ class ScriptedPeer:
         self.connections = 0
         self.received: list[Any] = []
         self.extra: list[ClientConnection] = []
+        self.headers: dict[str, str] = {}
+        """Extra handshake headers (e.g. Basic authentication)."""
 
     async def open(self) -> ClientConnection:
         """A new connection as this station, booted."""
@@ -47,6 +49,7 @@ class ScriptedPeer:
             subprotocols=["ocpp1.6"],
             max_size=None,
             compression=None,  # type: ignore[list-item]
+            additional_headers=self.headers,
         )
         self.connections += 1
         await ws.send(

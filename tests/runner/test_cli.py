@@ -61,8 +61,8 @@ def test_run_passes_with_summary_line_and_exit_0(
         one_vehicle(tmp_path),
     )
     assert code == 0, out
-    assert "\n1 passed, 0 failed, 0 skipped, 0 errors" in out
-    assert re.search(r"^TC_066_CS\s+SIM-\S+\s+PASS\s+clock", out, re.MULTILINE)
+    assert "\n1 passed, 0 failed, 0 inconclusive, 0 skipped, 0 errors" in out
+    assert re.search(r"^\[1/1\] TC_066_CS\s+SIM-\S+\s+PASS\s+clock", out, re.MULTILINE)
     reader = RunStore.open(run_folder(out))
     assert reader.finished
     assert [d.id for d in reader.manifest.devices] == ["SIM-1.6", "ev1"]
@@ -93,7 +93,7 @@ def test_faulty_station_fails_with_recap_and_exit_1(
         one_vehicle(tmp_path),
     )
     assert code == 1
-    assert "0 passed, 1 failed, 0 skipped, 0 errors" in out
+    assert "0 passed, 1 failed, 0 inconclusive, 0 skipped, 0 errors" in out
     recap = out.split("Recap of cases that did not pass:")[1]
     assert "Requirement: TC_066_CS (MUST)" in recap
     assert "Expected: EVSE 1 from" in recap
@@ -118,7 +118,7 @@ def test_not_applicable_counts_as_skipped(
         one_vehicle(tmp_path),
     )
     assert code == 0
-    assert "0 passed, 0 failed, 1 skipped, 0 errors" in out
+    assert "0 passed, 0 failed, 0 inconclusive, 1 skipped, 0 errors" in out
     assert "NOT_APPLICABLE" in out
 
 
@@ -194,3 +194,39 @@ def test_listen_limits_are_checked_and_shown_in_help(capsys: pytest.CaptureFixtu
     assert code == 0
     assert "--max-rate" in out
     assert "4194304" in out  # the default size limit
+
+
+def test_list_shows_each_cases_source(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue #14: the document and table a case reproduces, or "ours"."""
+    root = Path(__file__).parents[2] / "scenarios"
+    code, out, _ = run(capsys, "list", str(root / "ocpp16"), str(root / "vehicle-programme"))
+    assert code == 0
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("TC_066_CS "))
+    assert (
+        "source: OCA OCPP 1.6 Compliancy Testing Tool TestCaseDocument (FINAL 2024-04)"
+        in (lines[at + 2])
+    )
+    assert lines[at + 2].endswith("TC_066_CS, table 82")
+    at = next(i for i, line in enumerate(lines) if line.startswith("VP-04 "))
+    assert lines[at + 2].endswith("source: ours")
+
+
+def test_a_port_in_use_is_a_one_line_error_and_no_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        caps = Path(__file__).parents[2] / "scenarios" / "capabilities" / "sim-station.yaml"
+        argv = ["TC_066_CS", "--target", "listen", f"127.0.0.1:{port}"]
+        argv += ["--capabilities", str(caps), "--out", str(tmp_path / "runs")]
+        code, out, err = run(capsys, "run", *argv)
+    assert code == 2
+    assert err.strip().count("\n") == 0, err
+    assert err.startswith(f"error: --target listen 127.0.0.1:{port}: cannot listen there:")
+    assert "Traceback" not in out + err
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())

@@ -69,8 +69,8 @@ async def test_tc066_public_vector_passes_and_cites_the_frames(tmp_path: Path) -
     (check,) = [
         c for c in result.checks if "GetCompositeSchedule" in str(c.frames) or "→" in c.expected
     ]
-    # The public OCA vector: the profiles start 4 s before the request (clock stands still);
-    # four periods (TC_066_CS table 82: the valid TxProfile overrules the TxDefaultProfile).
+    # OCA table 82 with x = 4 s (the profiles start 4 s before the request, the clock stands
+    # still): the TxProfile overrules the TxDefault for the whole transaction.
     assert check.expected.endswith("0 s → 8 A; 46 s → 10 A; 196 s → 6 A; 236 s → 10 A")
     trace = RunStore.open(run_dir).trace(result.key)
     assert {trace[i]["action"] for i in check.frames} == {"GetCompositeSchedule"}

@@ -80,6 +80,7 @@ def test_reading_payload_becomes_lab_meter_samples() -> None:
         (b'{"power_w": 1, "evse": 0}', "evse: expected an integer"),
         (b'{"power_w": 1, "t": 5}', "t: expected an ISO 8601 time"),
         (b'{"power_w": 1, "voltage": 230}', "unknown field(s) voltage"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),  # issue #16: no RecursionError
     ],
 )
 def test_a_bad_payload_names_the_field(payload: bytes, complaint: str) -> None:

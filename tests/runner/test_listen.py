@@ -122,7 +122,8 @@ async def test_a_dut_that_does_not_come_back_leaves_the_rest_inconclusive(
         Verdict.INCONCLUSIVE,
     ]
     assert "closed" in results[0].reason
-    assert "did not connect" in results[1].reason
+    assert "did not reconnect within 20 s" in results[1].reason
+    assert "did not reconnect within 20 s" in results[2].reason  # not held a second time
 
 
 PARAM_CASE = """

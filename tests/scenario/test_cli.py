@@ -33,7 +33,7 @@ def test_validate_prints_every_error_and_fails(
 ) -> None:
     bad = write(MINIMAL.replace("duration_s: 1", "duration_s: soon") + "x: 1\n", "bad.yaml")
     good = write(MINIMAL.replace("TC_T", "TC_GOOD"), "good.yaml")
-    assert main(["scenario", "validate", str(bad), str(good)]) == 1
+    assert main(["scenario", "validate", str(bad), str(good)]) == 2
     captured = capsys.readouterr()
     assert captured.err == ""
     lines = captured.out.splitlines()
@@ -45,7 +45,7 @@ def test_validate_prints_every_error_and_fails(
 
 def test_validate_checks_parameter_overrides(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["scenario", "validate", str(CASES), "--param", "pause_s=a while"])
-    assert code == 1
+    assert code == 2
     out = capsys.readouterr().out
     assert "--param pause_s=a while: pause_s: expected a duration" in out
     assert main(["scenario", "validate", str(CASES), "--param", "pause_s=6h"]) == 0
@@ -54,7 +54,7 @@ def test_validate_checks_parameter_overrides(capsys: pytest.CaptureFixture[str])
 def test_validate_of_a_missing_path_is_an_error_not_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["scenario", "validate", str(tmp_path / "nope.yaml")]) == 1
+    assert main(["scenario", "validate", str(tmp_path / "nope.yaml")]) == 2
     assert "no such file or directory" in capsys.readouterr().out
 
 

@@ -52,3 +52,19 @@ def test_arbitrary_cases_load_or_report(tmp_path_factory: Any, document: dict[st
     for problem in result.all_problems():
         assert problem.location.line >= 1
         assert problem.message
+
+
+def test_deep_nesting_is_a_problem_at_its_line_not_a_recursion_error() -> None:
+    """Issue #16.12: flow or block nesting past the bound, in YAML or in JSON."""
+    flow = "id: X\ntitle: " + "[" * 50_000 + "]" * 50_000 + "\n"
+    block = "".join(f"{'  ' * i}k:\n" for i in range(500)) + "  " * 500 + "k: 1\n"
+    json_text = "[" * 100_000 + "]" * 100_000
+    for text, line in ((flow, 2), (block, 100), (json_text, 1)):
+        located, problems = read_yaml_text(text, file="deep.yaml")
+        assert located is None
+        [problem] = problems
+        assert "nest deeper than 100 levels" in problem.message
+        assert problem.location.line == line
+    located, problems = read_yaml_text("a: " + "[" * 90 + "]" * 90 + "\n", file="ok.yaml")
+    assert located is not None
+    assert not problems

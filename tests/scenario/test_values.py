@@ -53,7 +53,15 @@ def test_whole_references() -> None:
     with pytest.raises(SubstitutionError, match="is not a reference"):
         parse_whole_ref("${1abc}")
     with pytest.raises(SubstitutionError, match="bad offset"):
-        parse_whole_ref("${now+soon}")
+        parse_whole_ref("${now+4x}")
+    # a shift may name a duration parameter (the OCA memory states' "now − deviation")
+    assert parse_whole_ref("${now-max_time_deviation}") == NowRef(
+        0.0, ((-1, "max_time_deviation"),)
+    )
+    ref = parse_whole_ref("${now-dev+401s}")
+    assert ref == NowRef(401.0, ((-1, "dev"),))
+    assert isinstance(ref, NowRef)
+    assert ref.shift_s({"dev": 1.5}) == 399.5
 
 
 def test_substitution_keeps_types_and_interpolates_text() -> None:

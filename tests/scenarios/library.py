@@ -40,7 +40,7 @@ CSMS_IDS = (
     "TC_K_01_CSMS",
     "TC_K_60_CSMS",
     "TC_K_37_CSMS",
-    "TC_K_41_CSMS",
+    "SC-CSMS-201-COMPOSITE",
     "TC_K_05_CSMS",
     "SC-CSMS-201",
 )
@@ -58,6 +58,10 @@ _FOLDERS = (  # the 2.0.1 folders have their own tests (test_ocpp201_*.py)
 K201_IDS = tuple(f"TC_K_{n:02d}_CS" for n in (1, 2, 5, 6, 7, 8, 9, 16, 24, *range(29, 43), 47, 52))
 """The OCPP 2.0.1 station cases (scenarios/ocpp201); the 2.0.1 vehicle programme
 (scenarios/vehicle-programme-201) reuses VP_IDS."""
+SC16_IDS = tuple(f"SC-16-{n:02d}" for n in range(1, 6))
+"""Our own OCPP 1.6 station cases (scenarios/ocpp16, beside the OCA ones): coverage holes."""
+SC201_IDS = tuple(f"SC-201-{n:02d}" for n in range(1, 6))
+"""Our own OCPP 2.0.1 station cases (scenarios/ocpp201, beside the OCA ones)."""
 
 
 def cases_for(version: str) -> list[Case]:

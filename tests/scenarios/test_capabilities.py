@@ -50,7 +50,7 @@ def _station_cases(version: str) -> list[Case]:
 def test_the_simulated_station_runs_the_whole_library() -> None:
     declared = load_capabilities(SIM_STATION)
     verdicts = {case.id: selects(case, declared) for case in _station_cases("1.6")}
-    assert len(verdicts) == 27  # 13 VP, 10 OCA 1.6, 3 robustness, SEC-01
+    assert len(verdicts) == 32  # 13 VP, 10 OCA 1.6, 5 SC-16, 3 robustness, SEC-01
     assert {case_id: v.reasons for case_id, v in verdicts.items() if not v.runnable} == {}
 
 
@@ -71,7 +71,7 @@ def test_without_phase_switching_vp_10_is_not_applicable_with_a_reason() -> None
     assert any("phase_switching" in reason for reason in verdicts["VP-10"].reasons)
 
 
-def test_a_station_without_w_or_current_offered_skips_exactly_vp_11_and_vp_13() -> None:
+def test_a_station_without_w_or_current_offered_skips_exactly_the_cases_that_need_them() -> None:
     declared = load_capabilities(SIM_STATION)
     narrow = declared.model_copy(
         update={
@@ -80,4 +80,5 @@ def test_a_station_without_w_or_current_offered_skips_exactly_vp_11_and_vp_13() 
         }
     )
     skipped = sorted(c.id for c in _station_cases("1.6") if not selects(c, narrow).runnable)
-    assert skipped == ["VP-11", "VP-13"]
+    # SC-16-01/02 ask a composite in the other unit (W), VP-11 sets W, VP-13 needs Offered
+    assert skipped == ["SC-16-01", "SC-16-02", "VP-11", "VP-13"]

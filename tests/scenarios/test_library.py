@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
+from harness.runner.engine import TIME_DEVIATION_PARAMETER
 from harness.runner.station_role.state import STATION_PARAMETERS
 from harness.scenario import (
     CompareCompositeStep,
@@ -30,6 +32,8 @@ from tests.scenarios.library import (
     CSMS_IDS,
     K201_IDS,
     ROB_IDS,
+    SC16_IDS,
+    SC201_IDS,
     SCENARIOS,
     SCHEMA_DIR,
     TC_IDS,
@@ -58,9 +62,9 @@ def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
         for v in case.ocpp_versions
     ]
     expected = (
-        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS)]
+        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *SC16_IDS)]
         + [(i, v) for i in ROB_IDS for v in ("1.6", "2.0.1", "2.1")]
-        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS)]
+        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *SC201_IDS)]
         + [(i, "2.1") for i in V21_IDS]
     )
     assert sorted(keys) == sorted(expected)
@@ -277,8 +281,14 @@ def test_setup_is_a_precondition_and_teardown_is_should(case_id: str) -> None:
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)
 def test_every_parameter_is_referenced(path: Any) -> None:
     """A lab override must change something: each parameter appears as ${name} (or is one
-    the station-role runner reads: the station's declaration)."""
+    the runner reads: the station's declaration, the max time deviation)."""
     (case,) = load_cases([path])
     text = path.read_text(encoding="utf-8")
-    unused = [name for name in case.parameters if "${" + name + "}" not in text]
-    assert [name for name in unused if name not in STATION_PARAMETERS] == []
+    unused = [
+        name
+        for name in case.parameters
+        if "${" + name + "}" not in text
+        and not re.search(r"\$\{now[^}]*[+-]\s*" + name + r"\b", text)
+    ]
+    engine_reads = {*STATION_PARAMETERS, TIME_DEVIATION_PARAMETER}
+    assert [name for name in unused if name not in engine_reads] == []

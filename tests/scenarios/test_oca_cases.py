@@ -46,16 +46,18 @@ def _shape(profile: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def test_tc_066_uses_the_public_vectors() -> None:
-    """ChargePointMax 10 A (86 404 s); TxDefault 304 s; TxProfile 264 s; all 4 s early."""
+def test_tc_066_reproduces_table_82() -> None:
+    """1.6 TestCaseDocument table 82: ChargePointMax 10 A (86 400 s); TxDefault 300 s;
+    TxProfile 260 s; all from now − max time deviation; TxDefault and TxProfile valid until
+    now − deviation + 401 s; numberPhases configured."""
     profiles = _profiles("TC_066_CS")
     assert [_shape(p) for p in profiles] == [
-        ("ChargePointMaxProfile", "Absolute", 0, 86404, "A", [(0, 10.0)]),
+        ("ChargePointMaxProfile", "Absolute", 0, 86400, "A", [(0, 10.0)]),
         (
             "TxDefaultProfile",
             "Absolute",
             0,
-            304,
+            300,
             "A",
             [(0, 6.0), (60, 10.0), (120, 8.0), (180, 15.0), (260, 8.0)],
         ),
@@ -63,12 +65,19 @@ def test_tc_066_uses_the_public_vectors() -> None:
             "TxProfile",
             "Absolute",
             0,
-            264,
+            260,
             "A",
             [(0, 8.0), (50, 11.0), (140, 16.0), (200, 6.0), (240, 12.0)],
         ),
     ]
-    assert {p["chargingSchedule"]["startSchedule"] for p in profiles} == {"${now-4s}"}
+    starts = {p["chargingSchedule"]["startSchedule"] for p in profiles}
+    assert starts == {"${now-max_time_deviation}"}
+    for p in profiles[1:]:
+        assert p["validFrom"] == "${now-max_time_deviation}"
+        assert p["validTo"] == "${now-max_time_deviation+401s}"
+    for p in profiles:
+        periods = p["chargingSchedule"]["chargingSchedulePeriod"]
+        assert {q["numberPhases"] for q in periods} == {"${number_phases}"}
     assert profiles[2]["transactionId"] == "${transaction_id}"
     steps = load_case("TC_066_CS").steps
     station_max = next(s for s in steps if isinstance(s, SetProfileStep))
@@ -77,32 +86,30 @@ def test_tc_066_uses_the_public_vectors() -> None:
     assert (compare.duration_s, compare.unit, compare.tolerance) == (400.0, "A", 0.0)
 
 
-def test_tc_066_profiles_start_four_seconds_before_the_request() -> None:
-    step = next(s for s in load_case("TC_066_CS").steps if isinstance(s, SetProfileStep))
-    payload = substitute(step.as_send(OcppVersion.V16).payload, variables={}, now=NOW)
+def test_tc_066_profiles_start_the_max_time_deviation_before_the_request() -> None:
+    case = load_case("TC_066_CS")
+    step = next(s for s in case.steps if isinstance(s, SetProfileStep))
+    params = {**resolve_parameters(case), "max_time_deviation": 4.0}
+    payload = substitute(step.as_send(OcppVersion.V16).payload, variables=params, now=NOW)
     assert payload["csChargingProfiles"]["chargingSchedule"]["startSchedule"] == (
         "2026-03-01T11:59:56.000Z"
     )
+    assert resolve_parameters(case)["max_time_deviation"] == 1.0  # the lab default
 
 
-def test_tc_072_uses_the_public_vectors() -> None:
-    """TxDefault stack 0 (400 s): 0→6, 50→5, 100→8, 200→10; stack 1 (150 s): 0→7, 100→9."""
+def test_tc_072_reproduces_table_84() -> None:
+    """TxDefault stack 0 (400 s): 0→6, 100→8, 200→10; stack 1 (150 s): 0→7, 100→9;
+    composite asked over 350 s."""
     profiles = _profiles("TC_072_CS")
     assert [_shape(p) for p in profiles] == [
-        (
-            "TxDefaultProfile",
-            "Absolute",
-            0,
-            400,
-            "A",
-            [(0, 6.0), (50, 5.0), (100, 8.0), (200, 10.0)],
-        ),
+        ("TxDefaultProfile", "Absolute", 0, 400, "A", [(0, 6.0), (100, 8.0), (200, 10.0)]),
         ("TxDefaultProfile", "Absolute", 1, 150, "A", [(0, 7.0), (100, 9.0)]),
     ]
-    # "starting at the same instant": the request time of each step
-    assert {p["chargingSchedule"]["startSchedule"] for p in profiles} == {"${now}"}
+    starts = {p["chargingSchedule"]["startSchedule"] for p in profiles}
+    assert starts == {"${now-max_time_deviation}"}
+    assert {p["validTo"] for p in profiles} == {"${now-max_time_deviation+401s}"}
     (compare,) = [s for s in load_case("TC_072_CS").steps if isinstance(s, CompareCompositeStep)]
-    assert (compare.duration_s, compare.unit) == (400.0, "A")
+    assert (compare.duration_s, compare.unit) == (350.0, "A")
 
 
 def _outcome(case_id: str) -> SendStep:

@@ -82,7 +82,10 @@ async def test_profile_1_right_password_is_accepted(lab: Lab) -> None:
     ("headers", "reason"),
     [
         (basic_auth_header("CP1", OTHER_PASSWORD), "wrong password for station 'CP1'"),
-        (basic_auth_header("CP2", OTHER_PASSWORD), "user 'CP2' is not the station id 'CP1'"),
+        (basic_auth_header("CP2", OTHER_PASSWORD), "user is not the station id 'CP1'"),
+        # issue #16: the password put in the user field is not echoed in the 401 body
+        (basic_auth_header(PASSWORD, "CP1"), "user is not the station id 'CP1'"),
+        ({"Authorization": f"{PASSWORD} abc"}, "is not Basic"),
         ({}, "no Authorization header"),
         ({"Authorization": "Bearer abc"}, "is not Basic"),
         ({"Authorization": "Basic !!!"}, "not valid base64"),

@@ -21,6 +21,7 @@ from harness.session import (
     parse_frame,
     serialize,
 )
+from harness.session.frames import MAX_NESTING
 
 EXAMPLES: list[tuple[str, Frame]] = [
     ('[2,"19223201","Heartbeat",{}]', Call("19223201", "Heartbeat", {})),
@@ -130,3 +131,22 @@ def test_json_extensions_and_trailing_data_are_not_json(text: str) -> None:
     with pytest.raises(FrameError) as info:
         parse_frame(text)
     assert info.value.kind is Malformation.NOT_JSON
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 1000 + "]" * 1000, '[2,"1","A",' + '{"a":' * 5000 + "1" + "}" * 5000 + "]"],
+    ids=["arrays", "objects"],
+)
+def test_deep_nesting_is_refused_before_parsing_not_a_recursion_error(text: str) -> None:
+    with pytest.raises(FrameError) as caught:
+        parse_frame(text)
+    assert caught.value.kind is Malformation.NOT_JSON
+    assert "nest" in caught.value.detail
+
+
+def test_nesting_up_to_the_limit_parses_and_brackets_in_strings_do_not_count() -> None:
+    depth = MAX_NESTING - 2  # the frame's array and the payload object count too
+    ok = '[2,"1","A",' + '{"a":' * depth + "1" + "}" * depth + "]"
+    assert parse_frame(ok).message_id == "1"
+    assert parse_frame('[2,"1","A",{"s":"' + "[" * 5000 + '"}]').message_id == "1"

@@ -137,6 +137,20 @@ def test_duplicate_id_of_a_call_still_being_processed(version: OcppVersion) -> N
     assert csms.unanswered_calls == {"dup": "Heartbeat"}  # the first one can still be answered
 
 
+def test_an_id_reused_after_its_call_was_answered_is_flagged(version: OcppVersion) -> None:
+    """Issue #16.12: the reuse is a violation on record; the CALL is still delivered."""
+    csms = make_session(version, Role.CSMS)
+    csms.receive_text('[2,"same","Heartbeat",{}]', now=T0)
+    csms.send_result("same", {"currentTime": "2025-01-01T00:00:00Z"}, now=T0)
+    csms.data_to_send()
+    events = csms.receive_text('[2,"same","Heartbeat",{}]', now=T0)
+    violations = [e for e in events if isinstance(e, ProtocolViolation)]
+    assert [v.violation.kind for v in violations] == [Malformation.DUPLICATE_ID]
+    assert "already answered" in violations[0].violation.detail
+    assert csms.unanswered_calls == {"same": "Heartbeat"}  # delivered, to be answered
+    assert csms.data_to_send() == []  # no CALLERROR: the first was answered
+
+
 @pytest.mark.parametrize(
     "text",
     ['[3,"nobody",{}]', '[4,"nobody","GenericError","",{}]'],

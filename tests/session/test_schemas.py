@@ -117,3 +117,35 @@ def test_201_set_charging_profile_is_typed_with_nested_decimal_limits() -> None:
     )
     assert limits == [Decimal("11000.50"), Decimal("7.246376811594203")]
     assert str(limits[0]) == "11000.50"
+
+
+@pytest.mark.parametrize(
+    ("rate", "ok"), [(Decimal("6.1"), True), (6, True), (Decimal("6.12"), False), (6.05, False)]
+)
+def test_multiple_of_outside_arrays_and_the_fault_names_the_field(rate: Any, ok: bool) -> None:
+    """1.6 GetCompositeSchedule.conf: minChargingRate is a multiple of 0.1 too (no array on the
+    way); the fault reads like the schema check's own."""
+    payload = {
+        "status": "Accepted",
+        "connectorId": 1,
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": Decimal("16.0")}],
+            "minChargingRate": rate,
+        },
+    }
+    fault = schema_set(OcppVersion.V16).check("GetCompositeSchedule", PayloadKind.RESPONSE, payload)
+    assert (fault is None) is ok
+    if fault is not None:
+        assert fault.kind is Malformation.PROPERTY
+        assert fault.rule == "multipleOf"
+        assert fault.path == "data.chargingSchedule.minChargingRate"
+        assert fault.detail == "data.chargingSchedule.minChargingRate must be multiple of 0.1"
+
+
+def test_other_faults_are_still_found_where_multiple_of_is_checked() -> None:
+    payload = _profile_16(Decimal("16.05"))
+    del payload["csChargingProfiles"]["stackLevel"]
+    fault = schema_set(OcppVersion.V16).check("SetChargingProfile", PayloadKind.REQUEST, payload)
+    assert fault is not None
+    assert fault.rule == "required"

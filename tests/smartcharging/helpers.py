@@ -133,9 +133,30 @@ def profile(
     )
 
 
+# The OCA documents' memory states, with <Configured max time deviation> = 4 s and the
+# request at T0 right after the last SetChargingProfile, so the documents' x is 4 s.
+# OCPP 1.6 TestCaseDocument (FINAL 2024-04) table 82 (TC_066_CS) and table 84 (TC_072_CS);
+# OCPP 2.0.1 Part 6 (edition 3) table 288 (TC_K_41_CS) and TC_K_40_CS.
+DEVIATION_S = 4
+VALID_FROM = at(-DEVIATION_S)
+VALID_TO = at(-DEVIATION_S + 401)
+
+
+def _validity16(payload: dict[str, Any]) -> dict[str, Any]:
+    payload["csChargingProfiles"]["validFrom"] = iso(VALID_FROM)
+    payload["csChargingProfiles"]["validTo"] = iso(VALID_TO)
+    return payload
+
+
+def _validity2x(payload: dict[str, Any]) -> dict[str, Any]:
+    payload["chargingProfile"]["validFrom"] = iso(VALID_FROM)
+    payload["chargingProfile"]["validTo"] = iso(VALID_TO)
+    return payload
+
+
 def oca_tc066_16() -> list[dict[str, Any]]:
     """TC_066_CS as OCPP 1.6 payloads (profiles start 4 s before the request at T0)."""
-    s = at(-4)
+    s = at(-DEVIATION_S)
     return [
         payload16(
             connector=0,
@@ -144,33 +165,37 @@ def oca_tc066_16() -> list[dict[str, Any]]:
             stack=0,
             periods=[(0, 10)],
             start=s,
-            duration=86404,
+            duration=86400 + DEVIATION_S,
         ),
-        payload16(
-            connector=1,
-            pid=2,
-            purpose="TxDefaultProfile",
-            stack=0,
-            periods=[(0, 6), (60, 10), (120, 8), (180, 15), (260, 8)],
-            start=s,
-            duration=304,
+        _validity16(
+            payload16(
+                connector=1,
+                pid=2,
+                purpose="TxDefaultProfile",
+                stack=0,
+                periods=[(0, 6), (60, 10), (120, 8), (180, 15), (260, 8)],
+                start=s,
+                duration=300,
+            )
         ),
-        payload16(
-            connector=1,
-            pid=3,
-            purpose="TxProfile",
-            stack=0,
-            periods=[(0, 8), (50, 11), (140, 16), (200, 6), (240, 12)],
-            start=s,
-            duration=264,
-            transaction_id=7,
+        _validity16(
+            payload16(
+                connector=1,
+                pid=3,
+                purpose="TxProfile",
+                stack=0,
+                periods=[(0, 8), (50, 11), (140, 16), (200, 6), (240, 12)],
+                start=s,
+                duration=260,
+                transaction_id=7,
+            )
         ),
     ]
 
 
 def oca_tc066_2x() -> list[dict[str, Any]]:
     """TC_K_41_CS: the TC_066 data as OCPP 2.x payloads."""
-    s = at(-4)
+    s = at(-DEVIATION_S)
     return [
         payload2x(
             evse=0,
@@ -179,55 +204,96 @@ def oca_tc066_2x() -> list[dict[str, Any]]:
             stack=0,
             periods=[(0, 10)],
             start=s,
-            duration=86404,
+            duration=86400 + DEVIATION_S,
         ),
-        payload2x(
-            evse=1,
-            pid=2,
-            purpose="TxDefaultProfile",
-            stack=0,
-            periods=[(0, 6), (60, 10), (120, 8), (180, 15), (260, 8)],
-            start=s,
-            duration=304,
+        _validity2x(
+            payload2x(
+                evse=1,
+                pid=2,
+                purpose="TxDefaultProfile",
+                stack=0,
+                periods=[(0, 6), (60, 10), (120, 8), (180, 15), (260, 8)],
+                start=s,
+                duration=300,
+            )
         ),
-        payload2x(
-            evse=1,
-            pid=3,
-            purpose="TxProfile",
-            stack=0,
-            periods=[(0, 8), (50, 11), (140, 16), (200, 6), (240, 12)],
-            start=s,
-            duration=264,
-            transaction_id="tx-7",
+        _validity2x(
+            payload2x(
+                evse=1,
+                pid=3,
+                purpose="TxProfile",
+                stack=0,
+                periods=[(0, 8), (50, 11), (140, 16), (200, 6), (240, 12)],
+                start=s,
+                duration=260,
+                transaction_id="tx-7",
+            )
         ),
     ]
 
 
 def oca_tc072_16() -> list[dict[str, Any]]:
-    """TC_072_CS: two TxDefault profiles at stack levels 0 and 1, both from T0."""
+    """TC_072_CS: two TxDefault profiles at stack levels 0 and 1, from 4 s before T0."""
+    s = at(-DEVIATION_S)
     return [
-        payload16(
-            connector=1,
-            pid=1,
-            purpose="TxDefaultProfile",
-            stack=0,
-            periods=[(0, 6), (50, 5), (100, 8), (200, 10)],
-            start=T0,
-            duration=400,
+        _validity16(
+            payload16(
+                connector=1,
+                pid=1,
+                purpose="TxDefaultProfile",
+                stack=0,
+                periods=[(0, 6), (100, 8), (200, 10)],
+                start=s,
+                duration=400,
+            )
         ),
-        payload16(
-            connector=1,
-            pid=2,
-            purpose="TxDefaultProfile",
-            stack=1,
-            periods=[(0, 7), (100, 9)],
-            start=T0,
-            duration=150,
+        _validity16(
+            payload16(
+                connector=1,
+                pid=2,
+                purpose="TxDefaultProfile",
+                stack=1,
+                periods=[(0, 7), (100, 9)],
+                start=s,
+                duration=150,
+            )
         ),
     ]
 
 
-# OCA TC_066_CS table 82 / TC_K_41_CS table 288: four periods (a valid TxProfile overrules
-# the TxDefaultProfile for the whole transaction, 1.6 §3.13.2 / K08).
-TC066_EXPECTED = [(0, 8), (46, 10), (196, 6), (236, 10)]
-TC072_EXPECTED = [(0, 7), (100, 9), (150, 8), (200, 10)]
+def oca_tc072_2x() -> list[dict[str, Any]]:
+    """TC_K_40_CS: the TC_072 data as OCPP 2.x payloads."""
+    s = at(-DEVIATION_S)
+    return [
+        _validity2x(
+            payload2x(
+                evse=1,
+                pid=1,
+                purpose="TxDefaultProfile",
+                stack=0,
+                periods=[(0, 6), (100, 8), (200, 10)],
+                start=s,
+                duration=400,
+            )
+        ),
+        _validity2x(
+            payload2x(
+                evse=1,
+                pid=2,
+                purpose="TxDefaultProfile",
+                stack=1,
+                periods=[(0, 7), (100, 9)],
+                start=s,
+                duration=150,
+            )
+        ),
+    ]
+
+
+X = DEVIATION_S
+TC066_EXPECTED = [(0, 8), (50 - X, 10), (200 - X, 6), (240 - X, 10)]
+"""Table 82 / table 288: 0 → 8, (50 − x) → 10, (200 − x) → 6, (240 − x) → 10 over 400 s."""
+TC066_TX_DEFAULT_RESUMES = [(0, 8), (46, 10), (196, 6), (236, 10), (256, 8), (296, 10)]
+"""The reading the documents do not take: the TxDefault's 8 A back after the TxProfile."""
+TC072_EXPECTED = [(0, 7), (100 - X, 9), (150 - X, 8), (200 - X, 10)]
+"""Table 84 / TC_K_40_CS: 0 → 7, (100 − x) → 9, (150 − x) → 8, (200 − x) → 10 over 350 s."""

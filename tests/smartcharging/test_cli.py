@@ -77,7 +77,7 @@ def test_rejected_profile_is_reported_with_rule_and_reason(
     payloads = [payload2x(evse=1, pid=1, purpose="TxProfile", stack=0, periods=[(0, 8)],
                           start=T0, transaction_id="nope")]  # fmt: skip
     code, out, err = run(tmp_path, capsys, payloads, "--ocpp", "2.0.1", "--default-limit", "32")
-    assert code == 1
+    assert code == 2
     assert (
         "profile [0] (id 1) Rejected: K01.FR.09 [tx-needs-transaction, reasonCode TxNotFound]"
         in err
@@ -191,3 +191,38 @@ def test_bad_transaction_and_station_options(
     assert out == ""
     assert named in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nest deeper than 64 levels"),
+        ('[{"limit": NaN}]', "NaN is not a JSON number"),
+        ('[{"limit": Infinity}]', "Infinity is not a JSON number"),
+        ('[{"limit": 1e999}]', "$[0].limit: the number is not finite"),
+    ],
+    ids=["deep", "nan", "infinity", "overflow"],
+)
+def test_hostile_files_are_one_clear_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    """Issue #16.12: no traceback, a line naming the file and what is wrong."""
+    path = tmp_path / "profiles.json"
+    path.write_text(text)
+    code = main(["schedule", str(path), "--duration", "600"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err
+    assert said in err
+    assert str(path) in err
+
+
+def test_a_negative_duration_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    payloads = oca_tc066_16()
+    payloads[0]["csChargingProfiles"]["chargingSchedule"]["duration"] = -300
+    code, _, err = run(tmp_path, capsys, payloads)
+    assert code == 2
+    assert "chargingSchedule.duration: 0 s or more, got -300" in err
+    assert "has no limit" not in err

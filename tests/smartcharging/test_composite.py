@@ -60,14 +60,40 @@ def test_station_max_caps_tx_default() -> None:
 
 
 def test_tx_profile_overrides_tx_default_only_for_its_transaction() -> None:
+    """1.6 §3.13.2 / 2.0.1 K08: a valid TxProfile overrules the TxDefaultProfile for the whole
+    transaction, also after its own schedule ended (nothing limits then)."""
     ctx = NO_TX.with_transaction(1, Transaction("a", at(-10)))
     items = [(1, profile(1, Purpose.TX_DEFAULT, [(0, 6)])),
              (1, profile(2, Purpose.TX, [(0, 16)], transaction_id="a", duration=100))]  # fmt: skip
-    # A valid TxProfile overrules the TxDefaultProfile for the whole transaction (1.6
-    # §3.13.2, K08; OCA TC_066): after its schedule ends nothing limits.
     assert limits(compose(items, context=ctx)) == [(0, 16), (100, None)]
     other = NO_TX.with_transaction(1, Transaction("b", at(-10)))
     assert limits(compose(items, context=other)) == [(0, 6)]
+
+
+def test_tx_default_returns_when_the_tx_profile_is_no_longer_valid() -> None:
+    ctx = NO_TX.with_transaction(1, Transaction("a", at(-10)))
+    items = [(1, profile(1, Purpose.TX_DEFAULT, [(0, 6)])),
+             (1, profile(2, Purpose.TX, [(0, 16)], transaction_id="a", duration=100,
+                         valid_to=at(150)))]  # fmt: skip
+    assert limits(compose(items, context=ctx)) == [(0, 16), (100, None), (150, 6)]
+    resumes = composite_schedule(
+        [InstalledProfile(e, p) for e, p in items], evse_id=1, start=T0, duration_s=600,
+        unit=RateUnit.A, context=ctx, tx_default_resumes=True,
+    )  # fmt: skip
+    assert [(p.start_period_s, p.limit) for p in resumes.periods] == [(0, 16), (100, 6)]
+
+
+def test_instants_to_the_millisecond() -> None:
+    """A profile starting 139 ms after the window: the sliver before it gives way (startPeriod
+    cannot show it) and the exact offsets are kept for the judge."""
+    items = [(1, profile(1, Purpose.TX_DEFAULT, [(0, 6), (100, 8)],
+                         start=T0 + timedelta(milliseconds=139)))]  # fmt: skip
+    schedule = composite_schedule(
+        [InstalledProfile(e, p) for e, p in items], evse_id=1, start=T0, duration_s=300,
+        unit=RateUnit.A, context=NO_TX,
+    )  # fmt: skip
+    assert [(p.start_period_s, p.limit) for p in schedule.periods] == [(0, 6), (100, 8)]
+    assert schedule.start_offsets_ms == (0, 100_139)
 
 
 def test_external_constraints_on_the_evse_and_on_the_station_cap() -> None:

@@ -1,4 +1,8 @@
-"""The public OCA vectors (TC_066_CS / TC_K_41_CS and TC_072_CS) reproduce exactly."""
+"""The OCA documents' expected values reproduce exactly (x = 4 s).
+
+OCPP 1.6 TestCaseDocument (FINAL 2024-04): TC_066_CS table 82, TC_072_CS table 84; OCPP 2.0.1
+Part 6 (edition 3): TC_K_41_CS table 288, TC_K_40_CS.
+"""
 
 from __future__ import annotations
 
@@ -25,13 +29,14 @@ from harness.smartcharging import (
 from tests.smartcharging.helpers import (
     T0,
     TC066_EXPECTED,
+    TC066_TX_DEFAULT_RESUMES,
     TC072_EXPECTED,
     at,
     iso,
     oca_tc066_2x,
     oca_tc066_16,
+    oca_tc072_2x,
     oca_tc072_16,
-    payload2x,
 )
 
 
@@ -61,18 +66,27 @@ def test_tc_k_41(version: OcppVersion) -> None:
     assert _periods(_install(oca_tc066_2x(), version, "tx-7"), "tx-7") == TC066_EXPECTED
 
 
+def test_tc066_alternative_reading_differs() -> None:
+    """The TxDefault resuming after the TxProfile's schedule is not what table 82 expects."""
+    store = _install(oca_tc066_16(), OcppVersion.V16, "7")
+    context = StationContext(evse_ids=(1,), transactions=((1, Transaction("7", at(-60))),))
+    other = store.composite(
+        evse_id=1, start=T0, duration_s=400, unit=RateUnit.A, context=context,
+        tx_default_resumes=True,
+    )  # fmt: skip
+    assert [(p.start_period_s, p.limit) for p in other.periods] == TC066_TX_DEFAULT_RESUMES
+    assert TC066_TX_DEFAULT_RESUMES != TC066_EXPECTED
+
+
 def test_tc072_16() -> None:
-    assert _periods(_install(oca_tc072_16(), OcppVersion.V16, "7"), "7") == TC072_EXPECTED
+    store = _install(oca_tc072_16(), OcppVersion.V16, "7")
+    assert _periods(store, "7", duration_s=350) == TC072_EXPECTED
 
 
-def test_tc072_201_stacking() -> None:
-    payloads = [
-        payload2x(evse=1, pid=1, purpose="TxDefaultProfile", stack=0,
-                  periods=[(0, 6), (50, 5), (100, 8), (200, 10)], start=T0, duration=400),
-        payload2x(evse=1, pid=2, purpose="TxDefaultProfile", stack=1,
-                  periods=[(0, 7), (100, 9)], start=T0, duration=150),
-    ]  # fmt: skip
-    assert _periods(_install(payloads, OcppVersion.V201, "t"), "t") == TC072_EXPECTED
+@pytest.mark.parametrize("version", [OcppVersion.V201, OcppVersion.V21])
+def test_tc_k_40(version: OcppVersion) -> None:
+    store = _install(oca_tc072_2x(), version, "t")
+    assert _periods(store, "t", duration_s=350) == TC072_EXPECTED
 
 
 def test_judge_fails_an_extra_equal_period() -> None:
@@ -109,26 +123,33 @@ def _cli_periods(out: str, version: str) -> list[tuple[int, float]]:
 
 
 @pytest.mark.parametrize(
-    ("version", "payloads", "expected"),
+    ("version", "payloads", "duration", "expected"),
     [
-        ("1.6", oca_tc066_16(), TC066_EXPECTED),
-        ("2.0.1", oca_tc066_2x(), TC066_EXPECTED),
-        ("2.1", oca_tc066_2x(), TC066_EXPECTED),
-        ("1.6", oca_tc072_16(), TC072_EXPECTED),
+        ("1.6", oca_tc066_16(), "400", TC066_EXPECTED),
+        ("2.0.1", oca_tc066_2x(), "400", TC066_EXPECTED),
+        ("2.1", oca_tc066_2x(), "400", TC066_EXPECTED),
+        ("1.6", oca_tc072_16(), "350", TC072_EXPECTED),
+        ("2.0.1", oca_tc072_2x(), "350", TC072_EXPECTED),
     ],
+    ids=["TC_066_CS", "TC_K_41_CS", "TC_K_41_CS-2.1", "TC_072_CS", "TC_K_40_CS"],
 )
 def test_vectors_through_the_cli(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     version: str,
     payloads: list[dict[str, Any]],
+    duration: str,
     expected: list[tuple[int, int]],
 ) -> None:
+    """``ocpp-harness schedule`` prints the documents' periods and duration."""
     path = _write(tmp_path, payloads)
-    argv = ["schedule", str(path), "--duration", "400", "--evse", "1", "--at", iso(T0),
+    argv = ["schedule", str(path), "--duration", duration, "--evse", "1", "--at", iso(T0),
             "--ocpp", version, "--transaction-start", iso(at(-60))]  # fmt: skip
     assert main(argv) == 0, capsys.readouterr().err
-    assert _cli_periods(capsys.readouterr().out, version) == expected
+    out = capsys.readouterr().out
+    assert _cli_periods(out, version) == expected
+    body = json.loads(out)["chargingSchedule" if version == "1.6" else "schedule"]
+    assert body["duration"] == int(duration)
 
 
 def test_tc066_through_a_subprocess(tmp_path: Path) -> None:

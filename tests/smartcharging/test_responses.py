@@ -22,6 +22,7 @@ from harness.smartcharging import (
     compare_composite,
     composite_response,
     composite_schedule,
+    limit_digit_problems,
     parse_composite_response,
     rejected_response,
 )
@@ -116,12 +117,13 @@ def test_judge_allows_the_time_deviation_and_not_more() -> None:
 
 
 def test_judge_limits_to_the_precision() -> None:
+    # 2.1: no digit rule (2.0.1 has one, see below), a difference below 0.1 passes.
     expected = schedule()
-    payload = composite_response(expected, OcppVersion.V201)
+    payload = composite_response(expected, OcppVersion.V21)
     payload["schedule"]["chargingSchedulePeriod"][1]["limit"] += 0.05
-    assert compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0).ok
+    assert compare_composite(expected, payload, version=OcppVersion.V21, time_tolerance_s=0).ok
     payload["schedule"]["chargingSchedulePeriod"][1]["limit"] += 0.1
-    verdict = compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0)
+    verdict = compare_composite(expected, payload, version=OcppVersion.V21, time_tolerance_s=0)
     assert [(d.where, d.expected, d.actual) for d in verdict.differences] == [
         ("period 1 limit", "8.5", "8.65")
     ]
@@ -129,6 +131,49 @@ def test_judge_limits_to_the_precision() -> None:
     assert "Expected: EVSE 1 from 2024-03-04T12:00:00Z for 300 s: 0 s → 10.1 A" in text
     assert "Actual:" in text
     assert "period 1 limit: expected 8.5, got 8.65" in text
+
+
+def test_judge_2_0_1_limits_have_at_most_one_digit_fraction() -> None:
+    # 2.0.1 ChargingSchedulePeriodType.limit: "Accepts at most one digit fraction (e.g. 8.1)".
+    expected = schedule()
+    payload = composite_response(expected, OcppVersion.V201)
+    assert compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0).ok
+    payload["schedule"]["chargingSchedulePeriod"][1]["limit"] = 8.54
+    verdict = compare_composite(expected, payload, version=OcppVersion.V201, time_tolerance_s=0)
+    assert [(d.where, d.actual) for d in verdict.differences] == [("period 1 limit", "8.54")]
+    assert "at most one digit fraction" in verdict.differences[0].expected
+
+
+def test_the_one_digit_rule_applies_wherever_a_2_0_1_station_reports_limits() -> None:
+    report = {  # ReportChargingProfiles: the profiles as the station keeps them
+        "requestId": 1,
+        "chargingLimitSource": "CSO",
+        "evseId": 1,
+        "chargingProfile": [
+            {
+                "id": 7,
+                "chargingSchedule": [
+                    {
+                        "id": 7,
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [
+                            {"startPeriod": 0, "limit": 10.7},
+                            {"startPeriod": 60, "limit": D("10.72")},
+                            {"startPeriod": 120, "limit": 16},
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    found = limit_digit_problems(report, OcppVersion.V201)
+    assert found == [("$.chargingProfile[0].chargingSchedule[0].chargingSchedulePeriod[1].limit",
+                      "10.72")]  # fmt: skip
+    notify = {"chargingSchedule": [{"chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.05}]}]}
+    assert [v for _, v in limit_digit_problems(notify, OcppVersion.V201)] == ["6.05"]
+    # 1.6 leaves it to its schema (multipleOf 0.1), 2.1 has no such sentence.
+    assert limit_digit_problems(notify, OcppVersion.V16) == []
+    assert limit_digit_problems(notify, OcppVersion.V21) == []
 
 
 def test_judge_reports_rejected_and_schema_violations() -> None:

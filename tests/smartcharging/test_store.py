@@ -82,7 +82,7 @@ def test_clear_by_id_by_criteria_and_all() -> None:
     got = store.composite(evse_id=1, start=T0, duration_s=400, unit=RateUnit.A, context=CTX,
                           default_limit=D(32))  # fmt: skip
     assert [(p.start_period_s, p.limit) for p in got.periods] == [
-        (0, 6), (56, 10), (116, 8), (176, 15), (256, 8), (300, 32)
+        (0, 6), (56, 10), (116, 8), (176, 15), (256, 8), (296, 32)
     ]  # fmt: skip
     assert store.clear(ClearCriteria()) == (2,)
     assert store.installed == ()

@@ -12,7 +12,11 @@ charging-station role:
 * a request that breaks the schema is answered with CALLERROR by the session and still
   reaches the waiter, with the violation (the CSMS's fault, judged by the step);
 * :meth:`call` sends a request to the CSMS and turns every outcome into a
-  :class:`~harness.runner.endpoint.CallOutcome`.
+  :class:`~harness.runner.endpoint.CallOutcome`; calls go one at a time (OCPP-J: one CALL
+  outstanding per side);
+* what the station owes the CSMS after an answer (NotifyReport after GetBaseReport, the
+  message a TriggerMessage asked for, StatusNotification after ChangeAvailability...) is sent
+  in the background, in order, after the answer; :meth:`settle` waits for it.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ from harness.session import (
     CallErrorReceived,
     CallReceived,
     CallTimeout,
+    Direction,
     ErrorCode,
     Event,
+    Malformation,
     ProtocolViolation,
     RemoteProtocolError,
     Role,
@@ -74,6 +80,9 @@ class CsmsRequest:
     """The answer came from the waiting step's ``respond_with`` (not the station's default)."""
 
 
+OWED_TIMEOUT_S = 30.0
+"""How long the CSMS has to answer a request the station owed it (NotifyReport...)."""
+
 Responder = Callable[[dict[str, Any]], dict[str, Any] | None]
 """Builds the answer to a claimed request (``None``: the station's default answer)."""
 
@@ -109,11 +118,20 @@ class StationEndpoint:
         self._waiters: list[Waiter] = []
         self._closed: asyncio.Future[None] | None = None
         self._answerable = frozenset(state.answerable())
+        self._call_lock = asyncio.Lock()
+        self._last_request = clock.monotonic()
+        self._owed: set[asyncio.Task[None]] = set()
+        self.owed_failures: list[str] = []
+        """Requests the station owed the CSMS that did not go through (for the step log)."""
         self.requests: list[CsmsRequest] = []
         """The CSMS's requests on this connection, in order of arrival (``claimed`` once a
         step took them or a later step began)."""
         self.all_requests: list[CsmsRequest] = []
         """Every request of the CSMS on this connection as it arrived."""
+        self.frame_violations: list[tuple[str, tuple[int, ...]]] = []
+        """The CSMS's frames that broke OCPP-J and are no request (not JSON, nested too deep,
+        no readable id, a binary frame...): ``(what, trace indices)``, in order."""
+        self._last_in: int | None = None
         version = SessionVersion(str(state.version))
         schemas = schema_set(version)
         csms_actions = {
@@ -158,8 +176,11 @@ class StationEndpoint:
 
     def _trace(self, record: TraceRecord) -> None:
         if self._sink is None or self._sink.closed:
+            self._last_in = None
             return
         index = self._sink.append(record.to_json())
+        if record.direction is Direction.IN:
+            self._last_in = index
         if record.message_id is not None:
             self._frames_by_id.setdefault(record.message_id, []).append(index)
 
@@ -174,6 +195,12 @@ class StationEndpoint:
     ) -> CallOutcome:
         """Send a request to the CSMS; every outcome comes back as a value. An answered
         request updates the station's state (transactions)."""
+        async with self._call_lock:
+            return await self._call(action, payload, timeout_s=timeout_s)
+
+    async def _call(
+        self, action: str, payload: Mapping[str, Any], *, timeout_s: float
+    ) -> CallOutcome:
         try:
             result = await self.connection.call(action, dict(payload), timeout_s=timeout_s)
         except CallErrorReceived as exc:
@@ -200,6 +227,42 @@ class StationEndpoint:
         answer = dict(result.payload)
         self.state.request_answered(action, dict(payload), answer, at=self.clock.now())
         return CallOutcome(payload=answer, frames=self.frames_of(result.message_id))
+
+    async def settle(self, *, timeout_s: float, quiet_s: float = 0.0) -> None:
+        """Wait (at most ``timeout_s`` clock seconds) until the requests the station owed
+        the CSMS were sent and answered, and the CSMS then sent nothing for ``quiet_s``
+        (a CSMS often reads the device model right after a boot)."""
+        deadline = self.clock.monotonic() + timeout_s
+        while (left := deadline - self.clock.monotonic()) > 0:
+            pending = [t for t in self._owed if not t.done()]
+            if pending:
+                with contextlib.suppress(TimeoutError):
+                    await self.clock.wait_for(asyncio.gather(*pending), left)
+                continue
+            idle = self.clock.monotonic() - self._last_request
+            if idle >= quiet_s or self.closed:
+                return
+            await self.clock.sleep(min(quiet_s - idle, left))
+
+    def _send_owed(self) -> None:
+        owed = self.state.take_outbox()
+        if not owed:
+            return
+        task = asyncio.ensure_future(self._owed_calls(owed))
+        self._owed.add(task)
+        task.add_done_callback(self._owed.discard)
+
+    async def _owed_calls(self, owed: list[tuple[str, dict[str, Any]]]) -> None:
+        async with self._call_lock:  # one batch (a report's parts) is not interleaved
+            for action, payload in owed:
+                if self.closed:
+                    return
+                await self._owed_call(action, payload)
+
+    async def _owed_call(self, action: str, payload: dict[str, Any]) -> None:
+        outcome = await self._call(action, payload, timeout_s=OWED_TIMEOUT_S)
+        if outcome.payload is None:
+            self.owed_failures.append(f"{action}: {outcome.detail or outcome.error_code}")
 
     # ------------------------------------------------------------------- requests
 
@@ -270,6 +333,7 @@ class StationEndpoint:
 
     def _handler(self, action: str) -> Callable[[CallReceived], Any]:
         async def handle(event: CallReceived) -> dict[str, Any]:
+            self._last_request = self.clock.monotonic()
             payload: dict[str, Any] = plain_json(dict(event.payload))
             judgement = self.state.judge(action, payload) if action in PROFILE_ACTIONS else None
             waiter = self._take(action, payload, broken=False)
@@ -301,6 +365,7 @@ class StationEndpoint:
             self.all_requests.append(request)
             if waiter is not None and not waiter.future.done():
                 waiter.future.set_result(request)
+            self._send_owed()
             if response is None:
                 raise CallErrorReply(
                     ErrorCode.NOT_IMPLEMENTED, f"the harness station does not answer {action}"
@@ -315,6 +380,12 @@ class StationEndpoint:
             return
         violation = event.violation
         if violation.action is None or violation.message_id is None:
+            # Issue #16: a frame that is no request at all is the CSMS's fault too (a late
+            # answer to a CALL that timed out is judged by that step's timeout instead).
+            if violation.kind is not Malformation.UNKNOWN_RESPONSE_ID:
+                frames = () if self._last_in is None else (self._last_in,)
+                what = f"{violation.kind.value}: {violation.detail}"[:300]
+                self.frame_violations.append((what, frames))
             return
         payload: dict[str, Any] = {}
         with contextlib.suppress(ValueError, TypeError, IndexError):

@@ -13,6 +13,14 @@
   case INCONCLUSIVE (the CSMS was never told);
 * ``wait``, ``prompt``, ``repeat`` as for the other role.
 
+Before a trigger the station first sends what it owes the CSMS (a NotifyReport after
+GetBaseReport...) and waits until the CSMS has been quiet for :data:`TRIGGER_QUIET_S`, so the
+CSMS knows the station's device model when it is made to act. At
+the end of a case (whatever its verdict) the station **winds down**: it ends every
+transaction it started (1.6 StopTransaction, 2.x TransactionEvent Ended, reason Local) and
+reports those connectors Available, so the next case finds the CSMS as this one found it.
+The wind-down is in the trace and the step log; it is not judged.
+
 Consecutive ``expect_*`` steps after the current step are armed before it runs, so a request
 the CSMS sends while a trigger runs is claimed and answered as the case says. Verdicts follow
 :mod:`harness.runner.engine`: a failed MUST → FAIL, SHOULD → NON_STRICT, a failed
@@ -89,6 +97,16 @@ UNSOLICITED = Requirement(
 requirements are about the requests its steps expect)."""
 
 
+WIND_DOWN_TIMEOUT_S = 10.0
+"""How long the CSMS has to answer the wind-down's requests when the case has no
+``csms_timeout_s`` (clock seconds)."""
+
+
+TRIGGER_QUIET_S = 0.5
+"""Before a trigger the CSMS must have been quiet this long (clock seconds), so that what it
+asks right after a boot (GetBaseReport...) is answered and reported before it is made to act."""
+
+
 def _short(value: Any, limit: int = 300) -> str:
     text = json.dumps(value, separators=(",", ":"), default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -104,11 +122,13 @@ class StationCaseEngine:
         clock: Clock,
         operator: Operator,
         station_id: str,
+        trigger_quiet_s: float = TRIGGER_QUIET_S,
     ) -> None:
         self.endpoint = endpoint
         self.clock = clock
         self.operator = operator
         self.station_id = station_id
+        self.trigger_quiet_s = trigger_quiet_s
         self._case: Case | None = None
         self._variables: dict[str, Any] = {}
         self._checks: list[CheckResult] = []
@@ -123,6 +143,7 @@ class StationCaseEngine:
         self._variables = dict(parameters)
         self._checks, self._log, self._counter, self._armed = [], [], 0, {}
         self._judged = set()
+        broken_before = len(self.endpoint.frame_violations)
         interruption: Interruption | None = None
         try:
             await self._steps(case.steps)
@@ -134,7 +155,12 @@ class StationCaseEngine:
             for waiter in self._armed.values():
                 self.endpoint.disarm(waiter)
             self._armed.clear()
+        try:
+            await self._wind_down()
+        except Exception as exc:
+            interruption = interruption or Interruption.harness_error(exc)
         self._judge_unsolicited()
+        self._judge_frames(self.endpoint.frame_violations[broken_before:])
         return EngineOutcome(
             checks=tuple(self._checks),
             steps=tuple(self._log),
@@ -427,6 +453,37 @@ class StationCaseEngine:
                 )
             )
 
+    async def _wind_down(self) -> None:
+        """End what the case started (see the module); noted, not judged."""
+        if self.endpoint.closed:
+            return
+        timeout_s = float(self._variables.get("csms_timeout_s", WIND_DOWN_TIMEOUT_S))
+        await self.endpoint.settle(timeout_s=timeout_s)
+        closing = self.endpoint.state.closing_messages(self.clock.now(), reason="Local")
+        for action, payload in closing:
+            outcome = await self.endpoint.call(action, payload, timeout_s=timeout_s)
+            self._note(f"wind-down: {action} {_short(payload, 160)} → {_outcome_text(outcome)}")
+            if outcome.failure == "closed":
+                break
+        for failure in self.endpoint.owed_failures:
+            self._note(f"a request the station owed the CSMS did not go through: {failure}")
+
+    def _judge_frames(self, seen: Sequence[tuple[str, tuple[int, ...]]]) -> None:
+        """The FAIL check for the CSMS's frames that broke OCPP-J outside any request."""
+        if not seen:
+            return
+        shown = "; ".join(what for what, _ in seen[:5])
+        more = f"; and {len(seen) - 5} more" if len(seen) > 5 else ""
+        self._note(f"{len(seen)} protocol violation(s) of the CSMS: {shown}{more}"[:500])
+        self._checks.append(
+            CheckResult.failed(
+                Requirement("OCPP-J", Level.MUST, "every frame is a well-formed OCPP-J message"),
+                expected="every frame the CSMS sends is a well-formed OCPP-J message",
+                actual=f"{len(seen)} protocol violation(s): {shown}{more}",
+                frames=tuple(sorted({i for _, frames in seen for i in frames})),
+            )
+        )
+
     async def _wait(self, waiter: Waiter, within_s: float) -> CsmsRequest | None:
         with contextlib.suppress(TimeoutError):
             return await self.clock.wait_for(self.endpoint.request_or_closed(waiter), within_s)
@@ -435,6 +492,7 @@ class StationCaseEngine:
     # ------------------------------------------------------------------- trigger
 
     async def _trigger(self, step: TriggerStep) -> None:
+        await self.endpoint.settle(timeout_s=WIND_DOWN_TIMEOUT_S, quiet_s=self.trigger_quiet_s)
         now = self.clock.now()
         message = str(substitute(step.message, variables=self._variables, now=now))
         hook = (

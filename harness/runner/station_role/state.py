@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from harness.runner.station_role.answers import Outgoing, StationAnswers, iso
+from harness.runner.station_role.device_model import DeviceModel
 from harness.runner.station_role.judge import (
     ProfileJudgement,
     StationDeclaration,
@@ -36,14 +38,29 @@ __all__ = ["StationState"]
 _UNIT_TEXT_16 = {RateUnit.A: "Current", RateUnit.W: "Power"}
 
 
-class StationState:
-    """Transactions and installed profiles of the simulated station of one case."""
+class StationState(StationAnswers):
+    """Transactions, installed profiles and device model of the simulated station of one case.
+
+    ``outbox`` holds the requests the station owes the CSMS after an answer (NotifyReport
+    after GetBaseReport, the message a TriggerMessage asked for...); the endpoint sends them
+    in order (:meth:`take_outbox`).
+    """
 
     def __init__(self, version: OcppVersion, declaration: StationDeclaration) -> None:
         self.version = version
         self.declaration = declaration
         self.store = ProfileStore(version)
+        self.device_model = DeviceModel(declaration)
+        self.outbox: list[Outgoing] = []
+        self.unavailable: set[int] = set()
+        self.local_list_version = 0
+        self.config_16 = self._config()
         self._transactions: dict[int, Transaction] = {}
+        self._open: dict[int, str] = {}
+        """Transactions the CSMS knows, by EVSE: also a 1.6 one it did not accept (it has
+        an id and must be stopped), for :meth:`closing_messages`."""
+        self._seq: dict[str, int] = {}
+        """The last seqNo sent per 2.x transaction."""
 
     # ------------------------------------------------------------------ state
 
@@ -71,17 +88,20 @@ class StationState:
         """Update the state after the station sent ``action`` and the CSMS answered."""
         if action == "StartTransaction":
             info = response.get("idTagInfo", {})
-            if info.get("status") == "Accepted" and "transactionId" in response:
-                self._transactions[int(request["connectorId"])] = Transaction(
-                    str(response["transactionId"]), at
-                )
+            if "transactionId" in response:
+                tx_id = str(response["transactionId"])
+                self._open[int(request["connectorId"])] = tx_id
+                if info.get("status") == "Accepted":
+                    self._transactions[int(request["connectorId"])] = Transaction(tx_id, at)
         elif action == "StopTransaction":
             self._end(str(request.get("transactionId")))
         elif action == "TransactionEvent":
             info = request.get("transactionInfo", {})
             tx_id = str(info.get("transactionId"))
+            self._seq[tx_id] = max(int(request.get("seqNo", 0)), self._seq.get(tx_id, -1))
             if request.get("eventType") == "Started" and "evse" in request:
                 self._transactions[int(request["evse"]["id"])] = Transaction(tx_id, at)
+                self._open[int(request["evse"]["id"])] = tx_id
             elif request.get("eventType") == "Ended":
                 self._end(tx_id)
 
@@ -89,7 +109,89 @@ class StationState:
         for evse_id, tx in list(self._transactions.items()):
             if tx.transaction_id == transaction_id:
                 del self._transactions[evse_id]
+        for evse_id, open_id in list(self._open.items()):
+            if open_id == transaction_id:
+                del self._open[evse_id]
         self.store.end_transaction(transaction_id)
+
+    def open_transactions(self) -> dict[int, str]:
+        """Transactions the station started and has not ended, by EVSE / connector."""
+        return dict(self._open)
+
+    def take_outbox(self) -> list[Outgoing]:
+        """The requests the station owes the CSMS now (emptied)."""
+        out, self.outbox = self.outbox, []
+        return out
+
+    def updated_event(self, evse_id: int, tx: str, at: datetime, *, trigger: str) -> dict[str, Any]:
+        """A 2.x TransactionEvent Updated of ``tx`` with the next seqNo."""
+        seq = self._seq.get(tx, -1) + 1
+        self._seq[tx] = seq
+        return {
+            "eventType": "Updated",
+            "timestamp": iso(at),
+            "triggerReason": trigger,
+            "seqNo": seq,
+            "transactionInfo": {"transactionId": tx},
+            "evse": {"id": evse_id, "connectorId": 1},
+        }
+
+    def closing_messages(
+        self, at: datetime, *, reason: str, only: str | None = None
+    ) -> list[Outgoing]:
+        """What ends every open transaction and leaves its connector Available: 1.6
+        StopTransaction + StatusNotification; 2.x TransactionEvent Ended + StatusNotification.
+        ``reason`` is the 1.6 stop reason or the 2.x stoppedReason (Local, SoftReset...);
+        ``only``: just that transaction."""
+        out: list[Outgoing] = []
+        for evse_id, tx in sorted(self._open.items()):
+            if only is not None and tx != only:
+                continue
+            if self.version is OcppVersion.V16:
+                tx_number = int(tx) if tx.lstrip("-").isdigit() else 0
+                out.append(
+                    (
+                        "StopTransaction",
+                        {
+                            "transactionId": tx_number,
+                            "meterStop": 0,
+                            "timestamp": iso(at),
+                            "reason": reason,
+                        },
+                    )
+                )
+                status: dict[str, Any] = {
+                    "connectorId": evse_id,
+                    "errorCode": "NoError",
+                    "status": "Available",
+                }
+            else:
+                seq = self._seq.get(tx, -1) + 1
+                self._seq[tx] = seq
+                out.append(
+                    (
+                        "TransactionEvent",
+                        {
+                            "eventType": "Ended",
+                            "timestamp": iso(at),
+                            "triggerReason": "ResetCommand"
+                            if reason.endswith("Reset")
+                            else "StopAuthorized",
+                            "seqNo": seq,
+                            "transactionInfo": {"transactionId": tx, "stoppedReason": reason},
+                            "evse": {"id": evse_id, "connectorId": 1},
+                        },
+                    )
+                )
+                status = {
+                    "timestamp": iso(at),
+                    "connectorStatus": "Available",
+                    "evseId": evse_id,
+                    "connectorId": 1,
+                }
+            if evse_id not in self.unavailable:
+                out.append(("StatusNotification", status))
+        return out
 
     # ---------------------------------------------------------------- answers
 
@@ -99,25 +201,21 @@ class StationState:
 
     def _answers(self) -> dict[str, Callable[[Mapping[str, Any], datetime], dict[str, Any]]]:
         common: dict[str, Callable[[Mapping[str, Any], datetime], dict[str, Any]]] = {
+            **self.common_answers(),
             "SetChargingProfile": self._set_profile,
             "ClearChargingProfile": self._clear,
             "GetCompositeSchedule": self._composite,
-            "TriggerMessage": lambda _p, _t: {"status": "Rejected"},
         }
         if self.version is OcppVersion.V16:
             return {
                 **common,
                 "RemoteStartTransaction": self._remote_start,
-                "RemoteStopTransaction": lambda _p, _t: {"status": "Accepted"},
-                "GetConfiguration": self._configuration,
-                "ChangeConfiguration": lambda _p, _t: {"status": "Rejected"},
+                "RemoteStopTransaction": self._remote_stop,
             }
         return {
             **common,
             "RequestStartTransaction": self._remote_start,
-            "RequestStopTransaction": lambda _p, _t: {"status": "Accepted"},
-            "GetVariables": self._variables,
-            "SetVariables": self._set_variables,
+            "RequestStopTransaction": self._remote_stop,
         }
 
     def default_answer(
@@ -204,58 +302,23 @@ class StationState:
             "ChargingScheduleAllowedChargingRateUnit": units,
             "ChargingScheduleMaxPeriods": str(d.max_periods),
             "MaxChargingProfilesInstalled": str(d.max_profiles),
+            "NumberOfConnectors": str(d.number_of_evses),
+            "HeartbeatInterval": "300",
+            "MeterValueSampleInterval": "60",
+            "ConnectionTimeOut": "60",
+            "AuthorizeRemoteTxRequests": "true",
+            "LocalAuthListEnabled": "false",
+            "SupportedFeatureProfiles": "Core,SmartCharging,RemoteTrigger,LocalAuthListManagement",
         }
 
-    def _configuration(self, payload: Mapping[str, Any], _at: datetime) -> dict[str, Any]:
-        config = self._config()
-        keys = payload.get("key") or list(config)
-        known = [k for k in keys if k in config]
-        out: dict[str, Any] = {
-            "configurationKey": [{"key": k, "readonly": True, "value": config[k]} for k in known]
-        }
-        unknown = [k for k in keys if k not in config]
-        if unknown:
-            out["unknownKey"] = unknown
-        return out
-
-    def _variable_values(self) -> dict[str, str]:
-        d = self.declaration
-        return {
-            "RateUnit": ",".join(sorted(u.value for u in d.units)),
-            "ProfileStackLevel": str(d.max_stack_level),
-            "PeriodsPerSchedule": str(d.max_periods),
-            "Entries": str(d.max_profiles),
-            "Enabled": "true",
-        }
-
-    def _variables(self, payload: Mapping[str, Any], _at: datetime) -> dict[str, Any]:
-        values = self._variable_values()
-        results = []
-        for item in payload.get("getVariableData", []):
-            component = item.get("component", {}).get("name")
-            variable = item.get("variable", {}).get("name")
-            result: dict[str, Any] = {"component": item["component"], "variable": item["variable"]}
-            if component != "SmartChargingCtrlr":
-                result["attributeStatus"] = "UnknownComponent"
-            elif variable not in values:
-                result["attributeStatus"] = "UnknownVariable"
-            else:
-                result["attributeStatus"] = "Accepted"
-                result["attributeValue"] = values[variable]
-            results.append(result)
-        return {"getVariableResult": results}
-
-    def _set_variables(self, payload: Mapping[str, Any], _at: datetime) -> dict[str, Any]:
-        return {
-            "setVariableResult": [
-                {
-                    "attributeStatus": "Rejected",
-                    "component": item["component"],
-                    "variable": item["variable"],
-                }
-                for item in payload.get("setVariableData", [])
-            ]
-        }
+    def _remote_stop(self, payload: Mapping[str, Any], at: datetime) -> dict[str, Any]:
+        """Accepted when the transaction runs here; it then ends (and the connector is
+        Available again)."""
+        wanted = str(payload.get("transactionId"))
+        if wanted not in self._open.values():
+            return {"status": "Rejected"}
+        self.outbox.extend(self.closing_messages(at, reason="Remote", only=wanted))
+        return {"status": "Accepted"}
 
 
 STATION_PARAMETERS = (

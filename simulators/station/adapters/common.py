@@ -19,7 +19,8 @@ from harness.connection import Handler
 from harness.session import ResultReceived
 from harness.versions import OcppVersion
 from simulators.station.core import StationCore
-from simulators.station.events import StationEvent
+from simulators.station.events import StartRefusal, StartRefused, StationEvent
+from simulators.station.faults import StationFault
 from simulators.station.link import VehicleLink
 from simulators.station.metering import MeterSample
 
@@ -32,6 +33,7 @@ __all__ = [
     "StationHost",
     "StationSettings",
     "availability",
+    "busy_accepted",
     "fixed",
     "iso",
     "parse_measurands",
@@ -219,3 +221,11 @@ def sampled_values(
             for phase in ("L1-N", "L2-N", "L3-N")[: max(1, sample.phases_in_use)]:
                 rows.append((m, phase, round(sample.voltage_v, 1), unit))
     return rows
+
+
+def busy_accepted(host: StationHost, refused: StartRefused) -> bool:
+    """Under ``accepts_start_when_busy``: a remote start refused because the EVSE is busy is
+    answered Accepted (and nothing happens)."""
+    return refused.reason is StartRefusal.BUSY and host.core.config.has(
+        StationFault.ACCEPTS_START_WHEN_BUSY
+    )

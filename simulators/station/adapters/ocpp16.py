@@ -24,6 +24,7 @@ from simulators.station.adapters.common import (
     Measurand,
     StationHost,
     availability,
+    busy_accepted,
     fixed,
     iso,
     parse_measurands,
@@ -44,6 +45,7 @@ from simulators.station.events import (
     TransactionEnded,
     TransactionStarted,
 )
+from simulators.station.faults import StationFault
 from simulators.station.metering import MeterSample, SampleReason
 from simulators.station.smartcharging import Accepted, PayloadError
 from simulators.station.states import STATUS_16
@@ -244,7 +246,9 @@ class Ocpp16Adapter:
             evse_id, id_token=p["idTag"], now=host.now(), remote=True, charging_profile=profile
         )
         host.poke()
-        return {"status": "Rejected" if isinstance(result, StartRefused) else "Accepted"}
+        if isinstance(result, StartRefused) and not busy_accepted(host, result):
+            return {"status": "Rejected"}
+        return {"status": "Accepted"}
 
     async def _remote_stop(self, call: CallReceived) -> dict[str, Any]:
         wanted = str(call.payload["transactionId"])
@@ -273,7 +277,8 @@ class Ocpp16Adapter:
             now=self.host.now(),
         )
         self.host.poke()
-        return {"status": "Accepted" if cleared else "Unknown"}
+        always = self.host.core.config.has(StationFault.CLEAR_ALWAYS_ACCEPTED)
+        return {"status": "Accepted" if cleared or always else "Unknown"}
 
     async def _composite(self, call: CallReceived) -> dict[str, Any]:
         p = call.payload

@@ -22,6 +22,7 @@ from simulators.station.adapters.common import (
     Measurand,
     StationHost,
     availability,
+    busy_accepted,
     fixed,
     iso,
     sampled_values,
@@ -43,6 +44,7 @@ from simulators.station.events import (
     TransactionEnded,
     TransactionStarted,
 )
+from simulators.station.faults import StationFault
 from simulators.station.metering import MeterSample, SampleReason
 from simulators.station.smartcharging import Accepted, PayloadError, Rejected
 from simulators.station.states import CHARGING_STATE_2X, ENERGY_STATES, status_2x
@@ -253,6 +255,8 @@ class Ocpp201Adapter:
         host.poke()
         if isinstance(result, StartRefused):
             self._remote_ids.pop(evse_id, None)
+            if busy_accepted(host, result):
+                return {"status": "Accepted"}
             return _status("Rejected", str(result.reason))
         if profile is not None:
             raw = dict(p["chargingProfile"])
@@ -300,7 +304,8 @@ class Ocpp201Adapter:
             now=self.host.now(),
         )
         self.host.poke()
-        return {"status": "Accepted" if cleared else "Unknown"}
+        always = self.host.core.config.has(StationFault.CLEAR_ALWAYS_ACCEPTED)
+        return {"status": "Accepted" if cleared or always else "Unknown"}
 
     async def _composite(self, call: CallReceived) -> dict[str, Any]:
         p = call.payload

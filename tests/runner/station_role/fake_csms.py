@@ -12,6 +12,15 @@ StopTransaction, TransactionEvent, Heartbeat and MeterValues, and — when told 
 * ``clear`` — ClearChargingProfile of the last TxDefaultProfile, by id;
 * ``session`` — a TxProfile for the running transaction.
 
+``strict=True`` makes it check identities as a production CSMS does: an idTag / idToken must
+be an ISO14443 UID (8 or 14 hex digits; otherwise 1.6 answers Invalid, 2.0.1 CALLERROR
+PropertyConstraintViolation), one token has one open transaction at a time across every
+station and connection (ConcurrentTx), a 2.0.1 transactionId is never reused (CALLERROR
+PropertyConstraintViolation), and 1.6 transaction ids are unique over the CSMS's life.
+``needs_report=True`` (2.0.1): after a BootNotification it asks GetBaseReport(FullInventory)
+and knows only the EVSEs a NotifyReport named; told to act on another EVSE it fails
+("Evse 1 not found"), so the hook exits non-zero.
+
 ``faults`` make it misbehave on purpose: ``over_max`` (limits of 40 A, above the station's
 32 A), ``wrong_unit`` (schedules in W to a station that accepts A only), ``bad_stack``
 (stackLevel 99), ``no_tx_id`` (TxProfile without transactionId), ``late_first_period``
@@ -30,7 +39,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import websockets
-from ocpp.routing import on
+from ocpp.exceptions import PropertyConstraintViolationError
+from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as result16
@@ -52,6 +62,33 @@ FAULTS = frozenset(
         "extra_bad_profile",
     }
 )
+
+
+REMOTE_TOKEN = "0A0B0C0D"
+"""The ISO14443 UID the CSMS starts remote transactions with."""
+
+
+class Ledger:
+    """What a strict CSMS remembers across stations and connections."""
+
+    def __init__(self, *, strict: bool) -> None:
+        self.strict = strict
+        self.open_by_token: dict[str, str] = {}
+        self.seen_tx: set[str] = set()
+        self.tx_numbers = itertools.count(1)
+        self.refused: list[str] = []
+
+    def token_status(self, token: str) -> str:
+        """Accepted, Invalid (not an ISO14443 UID) or ConcurrentTx (strict only)."""
+        if not self.strict:
+            return "Accepted"
+        if len(token) not in (8, 14) or any(c not in "0123456789ABCDEFabcdef" for c in token):
+            self.refused.append(f"invalid UID {token}")
+            return "Invalid"
+        if token in self.open_by_token:
+            self.refused.append(f"concurrent {token}")
+            return "ConcurrentTx"
+        return "Accepted"
 
 
 def _now() -> str:
@@ -108,11 +145,12 @@ class _Brain:
 
 
 class _Cp16(ChargePoint16):  # type: ignore[misc]
-    def __init__(self, station_id: str, ws: Any, brain: _Brain) -> None:
+    def __init__(self, station_id: str, ws: Any, brain: _Brain, ledger: Ledger) -> None:
         super().__init__(station_id, ws)
         self.brain = brain
+        self.ledger = ledger
         self.tx: int | None = None
-        self.tx_ids = itertools.count(1)
+        self.tokens: dict[int, str] = {}
 
     @on("BootNotification")
     def boot(self, **_: Any) -> Any:
@@ -131,13 +169,22 @@ class _Cp16(ChargePoint16):  # type: ignore[misc]
         return result16.Authorize(id_tag_info={"status": "Accepted"})
 
     @on("StartTransaction")
-    def start_tx(self, **_: Any) -> Any:
-        self.tx = next(self.tx_ids)
-        return result16.StartTransaction(transaction_id=self.tx, id_tag_info={"status": "Accepted"})
+    def start_tx(self, id_tag: str, **_: Any) -> Any:
+        status = self.ledger.token_status(id_tag)
+        number = next(self.ledger.tx_numbers)
+        if status == "Accepted":
+            self.tx = number
+            self.tokens[number] = id_tag
+            self.ledger.open_by_token[id_tag] = str(number)
+        return result16.StartTransaction(transaction_id=number, id_tag_info={"status": status})
 
     @on("StopTransaction")
-    def stop_tx(self, **_: Any) -> Any:
-        self.tx = None
+    def stop_tx(self, transaction_id: int, **_: Any) -> Any:
+        token = self.tokens.pop(transaction_id, None)
+        if token is not None:
+            self.ledger.open_by_token.pop(token, None)
+        if self.tx == transaction_id:
+            self.tx = None
         return result16.StopTransaction()
 
     @on("MeterValues")
@@ -168,7 +215,7 @@ class _Cp16(ChargePoint16):  # type: ignore[misc]
             profile = self._v16(brain.profile(purpose))
             await self.call(
                 call16.RemoteStartTransaction(
-                    id_tag="REMOTE-1", connector_id=1, charging_profile=profile
+                    id_tag=REMOTE_TOKEN, connector_id=1, charging_profile=profile
                 )
             )
         elif what == "composite":
@@ -188,14 +235,39 @@ class _Cp16(ChargePoint16):  # type: ignore[misc]
 
 
 class _Cp201(ChargePoint201):  # type: ignore[misc]
-    def __init__(self, station_id: str, ws: Any, brain: _Brain) -> None:
+    def __init__(
+        self, station_id: str, ws: Any, brain: _Brain, ledger: Ledger, *, needs_report: bool
+    ) -> None:
         super().__init__(station_id, ws)
         self.brain = brain
+        self.ledger = ledger
+        self.needs_report = needs_report
         self.tx: str | None = None
+        self.tokens: dict[str, str] = {}
+        self.known_evses: set[int] = set()
+        self.reports: list[dict[str, Any]] = []
 
     @on("BootNotification")
     def boot(self, **_: Any) -> Any:
         return result201.BootNotification(current_time=_now(), interval=300, status="Accepted")
+
+    @after("BootNotification")
+    async def ask_report(self, **_: Any) -> None:
+        if self.needs_report:
+            await self.call(call201.GetBaseReport(request_id=1, report_base="FullInventory"))
+
+    @on("NotifyReport")
+    def notify_report(self, report_data: list[dict[str, Any]] | None = None, **kw: Any) -> Any:
+        self.reports.append(kw)
+        for item in report_data or []:
+            component = item["component"]
+            if component["name"] == "EVSE" and "evse" in component:
+                self.known_evses.add(int(component["evse"]["id"]))
+        return result201.NotifyReport()
+
+    def _check_evse(self, evse: int) -> None:
+        if self.needs_report and evse and evse not in self.known_evses:
+            raise LookupError(f"Evse {evse} not found")
 
     @on("StatusNotification")
     def status(self, **_: Any) -> Any:
@@ -210,12 +282,39 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
         return result201.Authorize(id_token_info={"status": "Accepted"})
 
     @on("TransactionEvent")
-    def transaction_event(self, event_type: str, transaction_info: dict[str, Any], **_: Any) -> Any:
+    def transaction_event(
+        self,
+        event_type: str,
+        transaction_info: dict[str, Any],
+        id_token: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> Any:
+        tx_id = transaction_info["transaction_id"]
         if event_type == "Started":
-            self.tx = transaction_info["transaction_id"]
-        elif event_type == "Ended":
-            self.tx = None
-        return result201.TransactionEvent(id_token_info={"status": "Accepted"})
+            token = (id_token or {}).get("id_token", "")
+            status = self.ledger.token_status(token)
+            if status == "Invalid":
+                raise PropertyConstraintViolationError(
+                    description=f"idToken {token!r} is not a valid ISO14443 UID"
+                )
+            if self.ledger.strict and tx_id in self.ledger.seen_tx:
+                self.ledger.refused.append(f"reused transactionId {tx_id}")
+                raise PropertyConstraintViolationError(
+                    description=f"transactionId {tx_id!r} already used"
+                )
+            self.ledger.seen_tx.add(tx_id)
+            if status == "Accepted":
+                self.tx = tx_id
+                self.tokens[tx_id] = token
+                self.ledger.open_by_token[token] = tx_id
+            return result201.TransactionEvent(id_token_info={"status": status})
+        if event_type == "Ended":
+            token = self.tokens.pop(tx_id, None)
+            if token is not None:
+                self.ledger.open_by_token.pop(token, None)
+            if self.tx == tx_id:
+                self.tx = None
+        return result201.TransactionEvent()
 
     @on("MeterValues")
     def meter_values(self, **_: Any) -> Any:
@@ -227,6 +326,7 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
         return {**out, "chargingSchedule": [schedule]}
 
     async def set_profile(self, evse: int, purpose: str, tx: Any = None) -> None:
+        self._check_evse(evse)
         body = self._v201(self.brain.profile(purpose, tx=tx))
         await self.call(
             call201.SetChargingProfile(evse_id=evse, charging_profile=body),
@@ -246,7 +346,7 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
             profile = self._v201(brain.profile(purpose))
             await self.call(
                 call201.RequestStartTransaction(
-                    id_token={"idToken": "REMOTE-1", "type": "ISO14443"},
+                    id_token={"idToken": REMOTE_TOKEN, "type": "ISO14443"},
                     remote_start_id=7,
                     evse_id=1,
                     charging_profile=profile,
@@ -273,8 +373,16 @@ class TestCsms:
 
     __test__ = False  # not a pytest test class
 
-    def __init__(self, *, faults: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        *,
+        faults: frozenset[str] = frozenset(),
+        strict: bool = False,
+        needs_report: bool = False,
+    ) -> None:
         self.faults = faults
+        self.ledger = Ledger(strict=strict)
+        self.needs_report = needs_report
         self.stations: dict[str, _Cp16 | _Cp201] = {}
         self.actions: list[str] = []
         self.errors: list[str] = []
@@ -307,9 +415,9 @@ class TestCsms:
         brain = _Brain(self.faults)
         cp: _Cp16 | _Cp201
         if ws.subprotocol == "ocpp1.6":
-            cp = _Cp16(station_id, ws, brain)
+            cp = _Cp16(station_id, ws, brain, self.ledger)
         else:
-            cp = _Cp201(station_id, ws, brain)
+            cp = _Cp201(station_id, ws, brain, self.ledger, needs_report=self.needs_report)
         self.stations[station_id] = cp
         with contextlib.suppress(websockets.ConnectionClosed):
             await cp.start()

@@ -51,15 +51,15 @@ def faulty_csms() -> Iterator[TestCsms]:
 
 
 def run(
-    csms: TestCsms, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    csms: TestCsms, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, what: str = "ocpp16"
 ) -> tuple[int, str, Path]:
-    """The 1.6 CSMS suite (a lab file may only name parameters of the loaded cases)."""
+    """The 1.6 CSMS suite (or one case file ``what``) with the hooks' parameter file."""
     params = tmp_path / "hooks.yaml"
     params.write_text(yaml.safe_dump({"parameters": hook_parameters(csms, timeout_s=3)}))
     code = main(
         [
             "run",
-            str(LIBRARY / "ocpp16"),
+            str(LIBRARY / what),
             "--target",
             "connect",
             csms.url("CP-CLI"),
@@ -116,3 +116,29 @@ def test_a_bad_station_parameter_is_an_input_error(capsys: pytest.CaptureFixture
     )
     assert code == 2
     assert "TC_056_CSMS: station_units: expected A, W or A,W, got 'kW'" in capsys.readouterr().err
+
+
+def test_one_parameter_file_serves_a_single_case(
+    good_csms: TestCsms, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The hooks file names hook_clear, hook_composite... which TC_056_CSMS does not declare."""
+    code, out, _ = run(good_csms, tmp_path, capsys, what="ocpp16/TC_056_CSMS.yaml")
+    assert code == 0, out
+    assert "1 passed" in out
+
+
+def test_an_invalid_token_is_an_input_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "run",
+            str(LIBRARY / "ocpp201" / "TC_K_60_CSMS.yaml"),
+            "--target",
+            "connect",
+            "ws://127.0.0.1:9/CP",
+            "--param",
+            "id_token=HARNESS-TAG",
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "TC_K_60_CSMS: id_token: 'HARNESS-TAG' is not an ISO14443 UID" in err

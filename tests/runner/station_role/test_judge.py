@@ -184,7 +184,7 @@ def test_a_step_of_the_other_role_is_a_load_error(tmp_path: Any, text: str, mess
 
 
 async def test_a_request_the_station_cannot_answer_still_reaches_the_case() -> None:
-    """Reset has no answer of the harness station: CALLERROR NotImplemented, but an
+    """GetDiagnostics has no answer of the harness station: CALLERROR NotImplemented, but an
     expect_request step for it is satisfied (the CSMS did send it)."""
 
     clock = ScaledClock(speed=1.0)
@@ -195,13 +195,13 @@ async def test_a_request_the_station_cannot_answer_still_reaches_the_case() -> N
     endpoint.start()
     csms = OcppConnection.open(csms_end, role=Role.CSMS, clock=clock)
     csms.start()
-    waiter = endpoint.arm(Waiter("Reset", lambda _: True, lambda _: None))
+    waiter = endpoint.arm(Waiter("GetDiagnostics", lambda _: True, lambda _: None))
 
     with pytest.raises(CallErrorReceived) as caught:
-        await csms.call("Reset", {"type": "Soft"}, timeout_s=5)
+        await csms.call("GetDiagnostics", {"location": "ftp://127.0.0.1/logs"}, timeout_s=5)
     assert str(caught.value.code) == "NotImplemented"
     request = await waiter.future
-    assert request.payload == {"type": "Soft"}
+    assert request.payload == {"location": "ftp://127.0.0.1/logs"}
     assert request.response is None
     await csms.close()
     await endpoint.close()

@@ -25,7 +25,7 @@ IDS = {
         "tx_default": "TC_K_01_CSMS",
         "tx": "TC_K_60_CSMS",
         "remote": "TC_K_37_CSMS",
-        "composite": "TC_K_41_CSMS",
+        "composite": "SC-CSMS-201-COMPOSITE",
         "clear": "TC_K_05_CSMS",
         "session": "SC-CSMS-201",
     },

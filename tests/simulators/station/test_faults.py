@@ -40,8 +40,8 @@ from simulators.station.smartcharging import (
 from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile
 
 F = StationFault
-# OCA TC_066_CS (table 82) with the profiles 4 s old: four periods — a valid TxProfile
-# overrules the TxDefaultProfile for the whole transaction (1.6 §3.13.2).
+# OCA TC_066_CS (1.6 TestCaseDocument table 82): the TxProfile overrules the TxDefault for the
+# whole transaction, so after its schedule only the station maximum (10 A) limits.
 TC066_EXPECTED = [(0, 8), (46, 10), (196, 6), (236, 10)]
 
 
@@ -281,6 +281,53 @@ def accepts_invalid_v2x_profile() -> None:
     assert isinstance(bad.core.set_charging_profile(1, other, now=bad.now), Rejected)
 
 
+def _handle(station: SimulatedStation, action: str, payload: dict[str, Any]) -> Any:
+    """The 1.6 adapter's answer to ``action`` (as if the CSMS had sent it)."""
+    call = CallReceived(Call("1", action, payload), "", T0, SessionVersion.V16)
+    return asyncio.run(station.adapter.handlers[action](call))
+
+
+def _station16(fault: F | None) -> SimulatedStation:
+    faults = frozenset({fault}) if fault else frozenset()
+    config = StationConfig(ocpp_version=OcppVersion.V16, faults=faults)
+    return SimulatedStation(config, clock=ManualClock(start=T0))
+
+
+def smart_charging_not_implemented() -> None:
+    smart = {"SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule"}
+    good = _station16(None)._handlers()
+    bad = _station16(F.SMART_CHARGING_NOT_IMPLEMENTED)._handlers()
+    assert smart <= set(good)
+    assert not smart & set(bad)  # the connection answers them CALLERROR NotImplemented
+    assert "RemoteStartTransaction" in bad  # the rest is there
+
+
+def clear_always_accepted() -> None:
+    def answer(fault: F | None) -> Any:
+        return _handle(_station16(fault), "ClearChargingProfile", {"id": 999})
+
+    assert answer(None) == {"status": "Unknown"}  # nothing installed matches
+    assert answer(F.CLEAR_ALWAYS_ACCEPTED) == {"status": "Accepted"}
+
+
+def accepts_start_when_busy() -> None:
+    def second_start(fault: F | None) -> tuple[Any, str]:
+        station = _station16(fault)
+        station.core.plug_in(1, T0)
+        tx = station.core.start_transaction(1, id_token="TAG", now=T0)
+        assert isinstance(tx, StationTransaction)
+        answer = _handle(station, "RemoteStartTransaction", {"connectorId": 1, "idTag": "B"})
+        running = station.core.transaction(1)
+        assert running is not None
+        return answer, running.transaction_id
+
+    good, good_tx = second_start(None)
+    bad, bad_tx = second_start(F.ACCEPTS_START_WHEN_BUSY)
+    assert good == {"status": "Rejected"}
+    assert bad == {"status": "Accepted"}
+    assert bad_tx == good_tx  # nothing happened: the first transaction still runs
+
+
 DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
     F.LATE_APPLY: late_apply,
@@ -295,6 +342,9 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.NEVER_DISCHARGES: never_discharges,
     F.IGNORES_ALLOWED_ENERGY_TRANSFER: ignores_allowed_energy_transfer,
     F.ACCEPTS_INVALID_V2X_PROFILE: accepts_invalid_v2x_profile,
+    F.SMART_CHARGING_NOT_IMPLEMENTED: smart_charging_not_implemented,
+    F.CLEAR_ALWAYS_ACCEPTED: clear_always_accepted,
+    F.ACCEPTS_START_WHEN_BUSY: accepts_start_when_busy,
 }
 
 

@@ -46,6 +46,8 @@ def setup(version: OcppVersion, faults: frozenset[F]) -> tuple[StationCore, Comp
         evse_id=1, start=T0, duration_s=400, unit=sc.RateUnit.A, context=oracle_context(core),
         default_limit=Decimal(32),
     )  # fmt: skip
+    # After the TxProfile's schedule the TxDefault stays overruled (1.6 §3.13.2 / 2.0.1 K08):
+    # the station's own maximum (32 A) is all that limits.
     assert [(p.start_period_s, p.limit) for p in expected.periods] == [
         (0, Decimal("7.2")), (350, Decimal(32)),
     ]  # fmt: skip

@@ -7,10 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from harness.clock import utc
 from tests.simulators.station.csms import run_csms
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -35,17 +37,27 @@ async def test_two_stations_boot_and_charge(version: str, subprotocol: str) -> N
         )  # fmt: skip
         assert code == 0, err
         assert set(csms.stations) == {"SIM-1", "SIM-2"}
+        tokens = set()
         for cp in csms.stations.values():
             assert cp.calls("BootNotification")
             if subprotocol == "ocpp1.6":
                 assert cp.calls("StartTransaction")
                 assert cp.calls("MeterValues")
+                tokens |= {c["idTag"] for c in cp.calls("StartTransaction")}
+                assert cp.calls("StopTransaction")  # the run ended its transactions
             else:
-                events = [e["eventType"] for e in cp.calls("TransactionEvent")]
-                assert events[0] == "Started"
-                assert "Updated" in events
+                events = cp.calls("TransactionEvent")
+                kinds = [e["eventType"] for e in events]
+                assert kinds[0] == "Started"
+                assert "Updated" in kinds
+                assert kinds[-1] == "Ended"  # the run ended its transactions
+                tokens.add(events[0]["idToken"]["idToken"])
+    # one valid ISO14443 UID per station (the default pattern)
+    assert len(tokens) == 2
+    assert all(len(t) == 14 and int(t, 16) >= 0 for t in tokens)
     assert "done: 2 stations" in err
     assert "2 booted" in err
+    assert "ended 2 transaction(s) before closing" in err
 
 
 def test_unknown_archetype_is_a_clear_error() -> None:
@@ -68,6 +80,23 @@ def test_unknown_fault_lists_the_valid_ones() -> None:
     )  # fmt: skip
     assert proc.returncode == 2
     assert "late_apply" in proc.stderr
+
+
+def test_an_invalid_token_is_a_clear_error() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "simulate", "--csms", "ws://127.0.0.1:9/x",
+         "--ocpp", "2.0.1", "--id-token", "SIM-TOKEN"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "'SIM-TOKEN' is not an ISO14443 UID (expected 8 or 14 hex digits)" in proc.stderr
+    too_long = subprocess.run(
+        [sys.executable, "-m", "harness", "simulate", "--csms", "ws://127.0.0.1:9/x",
+         "--ocpp", "1.6", "--id-token", "TOKEN-{station:020d}"],
+        cwd=ROOT, capture_output=True, text=True, check=False, timeout=30,
+    )  # fmt: skip
+    assert too_long.returncode == 2
+    assert "is longer than 20 characters" in too_long.stderr
 
 
 async def test_no_station_can_connect_exits_1() -> None:
@@ -122,3 +151,22 @@ async def test_no_auto_start_waits_for_a_remote_start() -> None:
         assert start["idTag"] == "CSMS-TAG"
         _, err = await asyncio.wait_for(proc.communicate(), 30)
         assert proc.returncode == 0, err.decode()
+
+
+async def test_timestamps_follow_a_real_time_csms_at_speed_300() -> None:
+    """Without --csms-speed 1 the meter values of 300 clock seconds would span 5 minutes
+    of a real-time CSMS's clock within one wall second."""
+    async with run_csms("ocpp1.6") as csms:
+        before = datetime.now(UTC) - timedelta(seconds=2)
+        code, err = await simulate(
+            "--csms", csms.url, "--speed", "300", "--csms-speed", "1", "--duration", "600",
+            "--meter-interval", "60",
+        )  # fmt: skip
+        after = datetime.now(UTC) + timedelta(seconds=2)
+        assert code == 0, err
+        cp = csms.stations["SIM-1"]
+        stamps = [utc(c["timestamp"]) for c in cp.calls("StartTransaction")]
+        stamps += [utc(v["timestamp"]) for c in cp.calls("MeterValues") for v in c["meterValue"]]
+    assert len(stamps) >= 3
+    assert all(before <= s <= after for s in stamps), (before, stamps, after)
+    assert "warning: at --speed" not in err

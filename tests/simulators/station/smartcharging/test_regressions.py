@@ -5,15 +5,24 @@ engine was written; a new one would be decided and added here.)"""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 from decimal import Decimal
+from types import ModuleType
+from typing import Any
 
 import pytest
 
+from harness import smartcharging as oracle
 from harness.versions import OcppVersion
+from simulators.station import smartcharging as engine
 from tests.simulators.station.smartcharging.differential import (
+    T0,
     Case,
     PeriodSpec,
     ProfileSpec,
+    at,
+    build,
     engine_answer,
     oracle_answer,
 )
@@ -138,3 +147,60 @@ def test_two_tx_defaults_on_one_stack_level_the_second_is_refused() -> None:
     outcomes, _ = oracle_answer(case)
     assert outcomes == ("Accepted", "DuplicateProfile")
     assert [(s, v) for s, v, _ in rows(case)] == [(0, D(16)), (300, D(57))]
+
+
+def test_sub_second_instants_asked_at_a_whole_second() -> None:
+    """The oracle works to the millisecond (a sub-second sliver gives way to the later value,
+    startPeriod is the floored offset); the station engine floors every instant to the
+    second. Asked at the whole-second scheduleStart a station reports, both give the same
+    answer: the value reported from second k is the one after every change within k."""
+    cap = ProfileSpec(1, 0, "ChargingStationMaxProfile", 0, "Absolute", "A",
+                      (PeriodSpec(0, D(12)),), start_s=0)  # fmt: skip
+    default = ProfileSpec(2, 1, "TxDefaultProfile", 0, "Absolute", "A",
+                          (PeriodSpec(0, D(6)), PeriodSpec(140, D(7))), start_s=0,
+                          duration_s=300)  # fmt: skip
+    tx = ProfileSpec(3, 1, "TxProfile", 0, "Absolute", "A", (PeriodSpec(0, D(8)),), start_s=0,
+                     duration_s=100, valid_to_s=150, transaction_id="a")  # fmt: skip
+    ms = timedelta(milliseconds=1)
+    shifts = {1: 0 * ms, 2: 139 * ms, 3: 861 * ms}  # valid_to of 3: 150.5 s
+
+    def shifted(spec: ProfileSpec, lib: ModuleType) -> Any:
+        profile = build(spec, lib)
+        k = shifts[spec.pid]
+        schedules = tuple(
+            dataclasses.replace(s, start_schedule=s.start_schedule + k) for s in profile.schedules
+        )
+        valid_to = None if profile.valid_to is None else profile.valid_to + 500 * ms
+        return dataclasses.replace(profile, schedules=schedules, valid_to=valid_to)
+
+    tx_start = at(-60) + 250 * ms
+    context = oracle.StationContext(
+        evse_ids=(1,), transactions=((1, oracle.Transaction("a", tx_start)),)
+    )
+    store = oracle.ProfileStore(V201)
+    profiles = engine.Profiles(V201)
+    facts = engine.Facts(evse_ids=(1,), running=((1, "a"),), max_stack_level=8)
+    for spec in (cap, default, tx):
+        got_o = store.install(spec.evse_id, shifted(spec, oracle), context)
+        got_e = profiles.install(spec.evse_id, shifted(spec, engine), facts)
+        assert isinstance(got_o, oracle.Accepted)
+        assert isinstance(got_e, engine.Accepted)
+    expected = store.composite(
+        evse_id=1, start=T0, duration_s=300, unit=oracle.RateUnit.A, context=context
+    )
+    got = profiles.composite(
+        engine.Station(evse_ids=(1,), transactions=((1, "a", tx_start),)),
+        evse_id=1,
+        start=T0,
+        duration_s=300,
+        unit=engine.RateUnit.A,
+    )
+    # 0.000-0.861: the valid TxProfile has no period yet (station max 12 A), then 8 A to
+    # 100.861, 12 A to 150.5 (TxProfile valid, no period), then the TxDefault's 7 A.
+    assert [(p.start_period_s, p.limit) for p in expected.periods] == [
+        (0, D(8)), (100, D(12)), (150, D(7))
+    ]  # fmt: skip
+    assert expected.start_offsets_ms == (0, 100_861, 150_500)
+    assert [(s.offset_s, s.limit) for s in got.steps] == [
+        (p.start_period_s, p.limit) for p in expected.periods
+    ]

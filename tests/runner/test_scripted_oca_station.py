@@ -1,0 +1,427 @@
+"""The library's OCA composite cases against a scripted station that answers with fixed frames
+written from the documents' validations (not the oracle, not the built-in simulator), with the
+sub-second offsets a real station shows: scheduleStart 139 ms after the request, and a duration
+one second short where its profile ended within the window (issue #14).
+
+Each case PASSes; the same station with one deviation FAILs that case, naming the rule.
+Documents: OCA OCPP 1.6 TestCaseDocument (FINAL 2024-04), TC_066_CS table 82, TC_072_CS
+table 84; OCPP 2.0.1 Part 6 (edition 3) TC_K_41_CS table 288 and TC_K_40_CS (the same data);
+TC_056_CS as the issue reports it (duration 299 for a 300 s window).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.results import Verdict
+from harness.scenario import Capabilities
+from harness.scenario.values import format_utc
+from harness.smartcharging.judge import (
+    RULE_COMPOSITE,
+    RULE_DURATION,
+    RULE_MERGED,
+    RULE_START,
+    RULE_TX_OVERRULES,
+)
+from harness.transport import OcppSubprotocol
+from tests.runner.fake_station import FakeBehaviour, FakeStation
+from tests.runner.fake_station201 import FakeStation201
+from tests.runner.helpers import CAPS, run_yaml
+
+LIBRARY = Path(__file__).parents[2] / "scenarios"
+DEVIATION_S = 4.0
+"""<Configured max time deviation>, so that x is 4 s (plus the station's 139 ms)."""
+LATE = timedelta(milliseconds=139)
+
+Periods = list[tuple[float, float]]
+
+
+def answer(station: FakeStation, request: dict[str, Any], periods: Periods, duration: int) -> Any:
+    start = station.clock.now() + LATE
+    rows = [{"startPeriod": math.floor(s), "limit": v} for s, v in periods]
+    if "evseId" in request:  # OCPP 2.0.1
+        return {
+            "status": "Accepted",
+            "schedule": {
+                "evseId": request["evseId"],
+                "duration": duration,
+                "scheduleStart": format_utc(start),
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": rows,
+            },
+        }
+    return {
+        "status": "Accepted",
+        "connectorId": request["connectorId"],
+        "scheduleStart": format_utc(start),
+        "chargingSchedule": {
+            "duration": duration,
+            "startSchedule": format_utc(start),
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": rows,
+        },
+    }
+
+
+def x_s(station: FakeStation) -> float:
+    """The documents' x: from the last SetChargingProfile to scheduleStart, plus the
+    deviation the profiles start before it."""
+    last = station.profiles_set_at[-1]
+    return (station.clock.now() + LATE - last).total_seconds() + DEVIATION_S
+
+
+def tc066(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        x = x_s(station)
+        # table 82: 0 → 8, (50 − x) → 10, (200 − x) → 6, (240 − x) → 10
+        periods = [(0, 8.0), (50 - x, 10.0), (200 - x, 6.0), (240 - x, 10.0)]
+        if deviate:  # the TxDefault's 8 A back after the TxProfile's schedule ends
+            periods += [(260 - x, 8.0), (300 - x, 10.0)]
+        return answer(station, request, periods, 400)
+
+    return script
+
+
+def tc072(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        x = x_s(station)
+        # table 84: 0 → 7, (100 − x) → 9, (150 − x) → 8, (200 − x) → 10 over 350 s
+        periods = [(0, 7.0), (100 - x, 9.0), (150 - x, 8.0), (200 - x, 10.0)]
+        if deviate:  # stack level 0's own step at 100 s, not merged
+            periods.insert(1, (50.0, 7.0))
+        return answer(station, request, periods, 350)
+
+    return script
+
+
+def since(station: FakeStation, instant: Any) -> float:
+    """Seconds from ``instant`` to the scheduleStart this station answers with."""
+    return float((station.clock.now() + LATE - instant).total_seconds())
+
+
+def two_periods(
+    first: float, step_s: float, second: float, anchor: Callable[[FakeStation], Any]
+) -> Callable[[bool], Callable[[FakeStation, dict[str, Any]], Any]]:
+    """A 300 s profile ``0 → first, step_s → second`` anchored at ``anchor``: the answer a
+    station 139 ms late gives (duration 299); deviating, it reports the first limit + 2 A."""
+
+    def make(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+        def script(station: FakeStation, request: dict[str, Any]) -> Any:
+            y = since(station, anchor(station))
+            head = first + 2 if deviate else first
+            return answer(station, request, [(0, head), (step_s - y, second)], 299)
+
+        return script
+
+    return make
+
+
+def last_profile(station: FakeStation) -> Any:
+    return station.profiles_set_at[-1]
+
+
+def transaction_start(station: FakeStation) -> Any:
+    assert station.tx is not None
+    return station.tx.start
+
+
+def tc067(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    """Profiles from 4 s before they are set: TxDefault stack 1 (404 s) 0 → 6, 60 → 8,
+    200 → 10; stack 2 (154 s) 0 → 7, 100 → 9; ChargePointMax 9. A composite after each clear
+    (by id 672, by criteria ChargePointMax, all); deviating, the clear by id is ignored."""
+
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        x = since(station, station.profiles_set_at[-1]) + 4
+        last_set = len(station.received) - station.received[::-1].index("SetChargingProfile")
+        cleared = station.received[last_set:].count("ClearChargingProfile")
+        if deviate and cleared == 1:
+            cleared = 0
+        answers: list[Periods] = [
+            [(0, 7.0), (100 - x, 9.0), (154 - x, 8.0), (200 - x, 9.0)],
+            [(0, 6.0), (60 - x, 8.0), (200 - x, 9.0)],
+            [(0, 6.0), (60 - x, 8.0), (200 - x, 10.0)],
+            [(0, 32.0)],  # nothing installed: the station's own limit (declared 32 A)
+        ]
+        return answer(station, request, answers[cleared], 400)
+
+    return script
+
+
+def tc056(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+    def script(station: FakeStation, request: dict[str, Any]) -> Any:
+        # its profile started 139 ms before the window and ends inside it: duration 299
+        return answer(station, request, [(0, 6.0), (150, 10.0)], 297 if deviate else 299)
+
+    return script
+
+
+DEV = {"max_time_deviation": DEVIATION_S}
+CASES: list[tuple[str, str, Callable[[bool], Any], dict[str, Any], str]] = [
+    ("TC_066_CS", "ocpp16/TC_066_CS.yaml", tc066, DEV, RULE_TX_OVERRULES),
+    ("TC_072_CS", "ocpp16/TC_072_CS.yaml", tc072, DEV, RULE_MERGED),
+    ("TC_056_CS", "ocpp16/TC_056_CS.yaml", tc056, {}, RULE_DURATION),
+    ("TC_067_CS", "ocpp16/TC_067_CS.yaml", tc067, {}, RULE_COMPOSITE),
+    (
+        "TC_057_CS",
+        "ocpp16/TC_057_CS.yaml",
+        two_periods(10, 120, 6, last_profile),
+        {},
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_059_CS",
+        "ocpp16/TC_059_CS.yaml",
+        two_periods(6, 120, 10, transaction_start),
+        {},
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_082_CS",
+        "ocpp16/TC_082_CS.yaml",
+        two_periods(8, 150, 6, last_profile),
+        {},
+        RULE_COMPOSITE,
+    ),
+    ("TC_K_41_CS", "ocpp201/TC_K_41_CS.yaml", tc066, DEV, RULE_TX_OVERRULES),
+    ("TC_K_40_CS", "ocpp201/TC_K_40_CS.yaml", tc072, DEV, RULE_MERGED),
+]
+CAPS16 = Capabilities.model_validate(
+    {**CAPS.model_dump(mode="json", exclude_none=True), "max_profiles": 16}
+)
+CAPS201 = Capabilities.model_validate(
+    {**CAPS16.model_dump(mode="json", exclude_none=True), "ocpp_versions": ["2.0.1"]}
+)
+
+
+def _run_options(case_id: str) -> dict[str, Any]:
+    if case_id.startswith("TC_K_"):
+        return {
+            "subprotocol": OcppSubprotocol.V201,
+            "station_class": FakeStation201,
+            "capabilities": CAPS201,
+        }
+    return {"capabilities": CAPS16}
+
+
+@pytest.mark.parametrize(
+    ("case_id", "file", "script", "params", "rule"), CASES, ids=[c[0] for c in CASES]
+)
+async def test_scripted_station_passes_and_one_deviation_fails_naming_the_rule(
+    tmp_path: Path,
+    case_id: str,
+    file: str,
+    script: Callable[[bool], Any],
+    params: dict[str, Any],
+    rule: str,
+) -> None:
+    text = (LIBRARY / file).read_text(encoding="utf-8")
+    options = _run_options(case_id)
+    good = FakeBehaviour(composite_script=script(False))
+    (result,), _, _ = await run_yaml(
+        tmp_path / "good", text, behaviours=[good], params=params, **options
+    )
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+
+    bad = FakeBehaviour(composite_script=script(True))
+    (result,), _, _ = await run_yaml(
+        tmp_path / "bad", text, behaviours=[bad], params=params, **options
+    )
+    assert result.verdict is Verdict.FAIL
+    (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert failed.requirement.id == case_id
+    assert rule in failed.actual, failed.actual
+
+
+@pytest.mark.parametrize(("deviation_s", "verdict"), [(None, Verdict.FAIL), (3.0, Verdict.PASS)])
+async def test_the_max_time_deviation_is_a_lab_parameter(
+    tmp_path: Path, deviation_s: float | None, verdict: Verdict
+) -> None:
+    """A station answering 2.5 s late FAILs at the default 1 s (naming scheduleStart's rule),
+    and PASSes when the lab allows 3 s."""
+
+    def late(station: FakeStation, request: dict[str, Any]) -> Any:
+        payload = answer(station, request, [(0, 6.0), (150, 10.0)], 300)
+        start = format_utc(station.clock.now() + timedelta(seconds=2.5))
+        payload["scheduleStart"] = payload["chargingSchedule"]["startSchedule"] = start
+        return payload
+
+    text = (LIBRARY / "ocpp16/TC_056_CS.yaml").read_text(encoding="utf-8")
+    params = {} if deviation_s is None else {"max_time_deviation": deviation_s}
+    behaviour = FakeBehaviour(composite_script=late)
+    (result,), _, _ = await run_yaml(tmp_path, text, behaviours=[behaviour], params=params)
+    assert result.verdict is verdict
+    if verdict is Verdict.FAIL:
+        (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
+        assert RULE_START in failed.actual
+
+
+@pytest.mark.parametrize("case_id", ["TC_058_1_CS", "TC_058_2_CS", "TC_060_CS"])
+async def test_the_rejection_cases_pass_and_fail_an_accepting_station(
+    tmp_path: Path, case_id: str
+) -> None:
+    """The station refuses as the documents expect (Rejected); one that accepts FAILs the
+    case's own requirement."""
+    text = (LIBRARY / "ocpp16" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    (result,), _, _ = await run_yaml(tmp_path / "good", text)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    bad = FakeBehaviour(accept_every_profile=True)
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad])
+    assert result.verdict is Verdict.FAIL
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == [case_id]
+    assert "Accepted" in failed[0].actual
+
+
+def clears_since_last_profile(station: FakeStation) -> int:
+    last_set = len(station.received) - station.received[::-1].index("SetChargingProfile")
+    return station.received[last_set:].count("ClearChargingProfile")
+
+
+def k_script(
+    good: Callable[[FakeStation, int], tuple[Periods, int]],
+    bad: Callable[[FakeStation, int], tuple[Periods, int]],
+) -> Callable[[bool], Callable[[FakeStation, dict[str, Any]], Any]]:
+    """A fixed answer per phase of the case (the clears seen since the last profile)."""
+
+    def make(deviate: bool) -> Callable[[FakeStation, dict[str, Any]], Any]:
+        def script(station: FakeStation, request: dict[str, Any]) -> Any:
+            phase = clears_since_last_profile(station) if station.profiles_set_at else 0
+            periods, duration = (bad if deviate else good)(station, phase)
+            return answer(station, request, periods, duration)
+
+        return script
+
+    return make
+
+
+def y_s(station: FakeStation) -> float:
+    return since(station, station.profiles_set_at[-1])
+
+
+OWN_LIMIT: tuple[Periods, int] = ([(0, 32.0)], 300)
+"""Nothing installed: the station's own limit (declared max_current_a 32 A) over 300 s."""
+K_CASES: list[tuple[str, Callable[[bool], Any], str, str]] = [
+    (
+        "TC_K_01_CS",
+        k_script(
+            lambda s, _: ([(0, 16.0), (120 - y_s(s), 10.0)], 299),
+            lambda s, _: ([(0, 16.0)], 299),
+        ),
+        "TC_K_01_CS",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_05_CS",
+        k_script(lambda s, _: OWN_LIMIT, lambda s, _: ([(0, 10.0)], 299)),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_06_CS",
+        k_script(lambda s, _: ([(0, 10.0)], 299), lambda s, _: ([(0, 8.0)], 299)),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_07_CS",
+        k_script(lambda s, _: ([(0, 10.0)], 299), lambda s, _: ([(0, 12.0)], 299)),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_09_CS",
+        k_script(
+            lambda s, phase: ([(0, 10.0)], 299) if phase == 0 else OWN_LIMIT,
+            lambda s, phase: ([(0, 10.0)], 299),
+        ),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_24_CS",
+        k_script(lambda s, _: ([(0, 20.0)], 300), lambda s, _: ([(0, 8.0)], 299)),
+        "K10",
+        RULE_COMPOSITE,
+    ),
+    (
+        "TC_K_39_CS",
+        k_script(lambda s, _: OWN_LIMIT, lambda s, _: ([(0, 32.0)], 86400)),
+        "TC_K_39_CS",
+        RULE_DURATION,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "script", "requirement", "rule"), K_CASES, ids=[c[0] for c in K_CASES]
+)
+async def test_scripted_201_station_passes_the_k_cases_and_a_deviation_fails(
+    tmp_path: Path, case_id: str, script: Callable[[bool], Any], requirement: str, rule: str
+) -> None:
+    """2.0.1 block K with a composite: fixed answers 139 ms late (duration 299 where the
+    300 s profile ends in the window); one deviation FAILs the composite check, naming the
+    rule."""
+    text = (LIBRARY / "ocpp201" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    options = _run_options(case_id)
+    good = FakeBehaviour(composite_script=script(False))
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, behaviours=[good], **options)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    bad = FakeBehaviour(composite_script=script(True))
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], **options)
+    assert result.verdict is Verdict.FAIL
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == [requirement]
+    assert rule in failed[0].actual, failed[0].actual
+
+
+K_OTHER: list[tuple[str, FakeBehaviour, FakeBehaviour, str]] = [
+    ("TC_K_02_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "K01.FR.09"),
+    ("TC_K_16_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "K01.FR.33"),
+    ("TC_K_47_CS", FakeBehaviour(), FakeBehaviour(accept_every_profile=True), "TC_K_47_CS"),
+    (
+        "TC_K_42_CS",
+        FakeBehaviour(),
+        FakeBehaviour(
+            accept_every_profile=True,
+            composite_script=lambda s, r: answer(s, r, [(0, 22080.0)], 300),
+        ),
+        "TC_K_42_CS",
+    ),
+    ("TC_K_08_CS", FakeBehaviour(), FakeBehaviour(clear_always_accepted=True), "TC_K_08_CS"),
+    *(
+        (f"TC_K_{n}_CS", FakeBehaviour(), FakeBehaviour(misreport_profiles=True), f"TC_K_{n}_CS")
+        for n in range(29, 37)
+    ),
+    (
+        "TC_K_37_CS",
+        FakeBehaviour(
+            composite_script=two_periods(6, 120, 10, transaction_start)(False),
+        ),
+        FakeBehaviour(composite_script=two_periods(6, 120, 10, transaction_start)(True)),
+        "TC_K_37_CS",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "good", "bad", "requirement"), K_OTHER, ids=[c[0] for c in K_OTHER]
+)
+async def test_scripted_201_station_answers_the_other_k_cases(
+    tmp_path: Path, case_id: str, good: FakeBehaviour, bad: FakeBehaviour, requirement: str
+) -> None:
+    """Refusals (K_02, K_16, K_47), Unknown (K_08), ReportChargingProfiles (K_29–36) and a
+    remote start with a TxProfile (K_37): PASS; one deviation FAILs naming the requirement."""
+    text = (LIBRARY / "ocpp201" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    options = _run_options(case_id)
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, behaviours=[good], **options)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], **options)
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert requirement in [c.requirement.id for c in failed]
