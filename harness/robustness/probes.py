@@ -1,16 +1,17 @@
 """Seeded generation of malformed requests, each with the answers a conforming DUT may give.
 
-How each mutation's acceptable answers are decided (the harness's own session code is the
-oracle, so the judge and the harness's CALLERROR table cannot disagree):
+How each mutation's acceptable answers are decided: the fault is classified (what is wrong
+with the frame), and the codes come from :data:`harness.robustness.answers.ANSWERS`, a table
+written from the OCPP-J CALLERROR definitions and citing them — not from the session
+layer's own choice of code, which the simulated stations use to answer:
 
 * schema mutations (``wrong_type``, ``missing_required``, ``out_of_range``,
   ``oversized_string``): the mutated payload is checked against the version's JSON schema
   (:class:`harness.session.schemas.SchemaSet`); a mutation that is still valid is dropped;
-  the fault's class (occurrence, type, property, format) gives the codes of
-  :data:`harness.session.errors.ACCEPTABLE`;
+  the fault's class (occurrence, type, property, format) picks the table's row;
 * ``unknown_action``: NotImplemented (OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.3);
 * ``not_json`` / ``bad_frame``: the frame is parsed by :func:`harness.session.frames.parse_frame`;
-  its fault class gives the codes, the readable message id (or ``"-1"``) the answer id. OCPP
+  its fault class picks the row, the readable message id (or ``"-1"``) the answer id. OCPP
   1.6 has no rule for answering a frame whose id cannot be read, so there no answer passes too;
 * ``extreme_profile``: a schema-valid SetChargingProfile that breaks a smart-charging rule of
   :func:`harness.smartcharging.violations` (K01.FR.* / 1.6 §3.13): ``Rejected``, or a CALLERROR
@@ -29,7 +30,8 @@ from typing import Any, Final
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-from harness.session.errors import ACCEPTABLE, ErrorCode, Malformation
+from harness.robustness.answers import Answer, Fault, answer_for
+from harness.session.errors import ErrorCode, Malformation
 from harness.session.frames import FrameError, parse_frame
 from harness.session.schemas import PayloadKind, schema_set
 from harness.session.versions import OcppVersion
@@ -122,6 +124,25 @@ _EXTREME_ANSWER_CODES: Final = frozenset(
         ErrorCode.GENERIC_ERROR,
     }
 )
+
+
+_FAULT: Final[dict[Malformation, Fault]] = {
+    Malformation.NOT_JSON: Fault.NOT_JSON,
+    Malformation.NOT_ARRAY: Fault.NOT_A_CALL,
+    Malformation.BAD_FRAME: Fault.NOT_A_CALL,
+    Malformation.UNREADABLE_ID: Fault.UNREADABLE_ID,
+    Malformation.BAD_MESSAGE_TYPE: Fault.MESSAGE_TYPE,
+    Malformation.UNKNOWN_ACTION: Fault.UNKNOWN_ACTION,
+    Malformation.OCCURRENCE: Fault.MISSING,
+    Malformation.TYPE: Fault.TYPE,
+    Malformation.PROPERTY: Fault.VALUE,
+    Malformation.FORMAT: Fault.SHAPE,
+}
+"""The table row for each class of malformed request a probe can make."""
+
+
+def _answer(version: OcppVersion, kind: Malformation) -> Answer:
+    return answer_for(version, _FAULT[kind])
 
 
 def _version(version: object) -> OcppVersion:
@@ -410,13 +431,12 @@ def _finish(
     """The probe for ``draft`` with its expected answers, or ``None`` if the draft is not the
     fault it claims to be (still valid, or not rejectable)."""
     mid = f"rob-{index}"
-    acceptable = ACCEPTABLE[version]
     if draft.raw is not None:
         text = draft.raw.replace("{id}", mid)
         try:
             parse_frame(text)
         except FrameError as exc:
-            codes = acceptable.get(exc.kind, frozenset())
+            answer = _answer(version, exc.kind)
             readable = (exc.message_id is not None and exc.message_type in (None, 2)) or (
                 exc.kind is Malformation.BAD_MESSAGE_TYPE and exc.message_id is not None
             )
@@ -429,15 +449,15 @@ def _finish(
                 text,
                 answer_id,
                 f"{draft.what} ({exc.kind.value})",
-                frozenset(map(str, codes)),
+                answer.codes,
                 answer_optional=optional,
-                rule=f"OCPP-J: {exc.kind.value}",
+                rule=answer.clause,
             )
         return None  # the cut left valid JSON of the right shape
     text = json.dumps([2, mid, draft.action, draft.payload], ensure_ascii=False)
     schemas = schema_set(version)
     if draft.mutation == "unknown_action":
-        codes = acceptable[Malformation.UNKNOWN_ACTION]
+        answer = _answer(version, Malformation.UNKNOWN_ACTION)
         return Probe(
             index,
             draft.mutation,
@@ -445,8 +465,8 @@ def _finish(
             text,
             mid,
             draft.what,
-            frozenset(map(str, codes)),
-            rule="OCPP-J: unknown action",
+            answer.codes,
+            rule=answer.clause,
         )
     fault = schemas.check(draft.action, PayloadKind.REQUEST, draft.payload)
     if draft.mutation == "extreme_profile":
@@ -473,7 +493,7 @@ def _finish(
         )
     if fault is None:
         return None  # the mutation left a valid request
-    codes = acceptable.get(fault.kind, frozenset())
+    answer = _answer(version, fault.kind)
     return Probe(
         index,
         draft.mutation,
@@ -481,8 +501,8 @@ def _finish(
         text,
         mid,
         f"{draft.what} ({fault.kind.value} at {fault.path})",
-        frozenset(map(str, codes)),
-        rule=f"OCPP-J: {fault.kind.value}",
+        answer.codes,
+        rule=answer.clause,
     )
 
 

@@ -8,10 +8,12 @@ each is sent as it is and answered within ``timeout_s``. The step gives two chec
   none (OCPP-J: a malformed CALL is answered with a CALLERROR) — and the connection stays.
   A CALLRESULT that accepts a malformed request, a missing answer, or the DUT's connection
   closing (a DUT that crashes on a malformed message; the case stops) FAILs it;
-* at SHOULD: each CALLERROR carries a code the harness's table gives for that fault
-  (:data:`harness.session.errors.ACCEPTABLE`). The specs map faults to codes loosely (a 1.6
-  CiString20Type too long: a type or a property constraint?), so a different code is
-  NON_STRICT, not FAIL.
+* at SHOULD: each CALLERROR carries a code the specification's definitions give for that
+  fault (:data:`harness.robustness.answers.ANSWERS`, each row citing its OCPP-J clause). The
+  specs map faults to codes loosely (a 1.6 CiString20Type too long: a type or a property
+  constraint?), so a different code is NON_STRICT, not FAIL.
+* a barrage of no requests (no action or mutation the generator can use) is INCONCLUSIVE,
+  never a vacuous PASS.
 
 The seed is in the checks' text and the step log; the case's ``seed`` parameter is stored
 with the result.
@@ -57,6 +59,15 @@ async def run_fuzz(engine: StepHost, step: FuzzStep) -> bool:
         actions=step.actions,
         mutations=[m.value for m in step.mutations] if step.mutations else None,
     )
+    if not probes:
+        # A barrage of no requests proves nothing: the check cannot pass vacuously.
+        engine.unjudgeable(
+            step,
+            expected=f"{count} malformed requests from seed {seed}",
+            reason=f"seed {seed}: the generator made no request for these actions and "
+            "mutations, so nothing was checked",
+        )
+        return True
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(p.mutation for p in probes).items()))
     engine.note(
         f"fuzz: {len(probes)} requests from seed {seed} (hypothesis {hypothesis.__version__}; "
@@ -123,8 +134,8 @@ async def run_fuzz(engine: StepHost, step: FuzzStep) -> bool:
     engine.judge(
         step.model_copy(update={"level": Level.SHOULD}),
         ok=not codes,
-        expected="each CALLERROR carries the code the harness's table gives for its fault "
-        "(OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.3; harness.session.errors.ACCEPTABLE)",
+        expected="each CALLERROR carries a code the specification's definitions give for its "
+        "fault (OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.3; the table harness.robustness.answers)",
         actual=code_actual,
         frames=_frames(codes, ()),
     )

@@ -496,7 +496,7 @@ class FuzzStep(_Step):
     0, a negative limit, a stack level over the maximum...). At the step's level each must
     be refused within ``timeout_s`` — a CALLERROR, or ``Rejected`` for an extreme profile —
     and the DUT must stay connected; at SHOULD, each CALLERROR's code must be one the
-    harness's table gives for that fault (``harness.session.errors.ACCEPTABLE``). The same
+    specification gives for that fault (``harness.robustness.answers.ANSWERS``). The same
     ``seed`` gives the same requests (the seed is a parameter of the case, stored with its
     result: ``--param CASE:seed=N`` replays or varies a run).
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -107,6 +108,47 @@ def _load(path: Path, version: OcppVersion) -> list[tuple[int, ChargingProfile]]
     return out
 
 
+_TRANSACTION = re.compile(r"^(\d+)=([^@]+)@(.+)$")
+
+
+def _transactions(texts: tuple[str, ...]) -> list[tuple[int, Transaction]]:
+    """``EVSE=ID@START`` values of ``--transaction``, checked."""
+    out: list[tuple[int, Transaction]] = []
+    for text in texts:
+        match = _TRANSACTION.match(text)
+        if match is None:
+            raise click.BadParameter(
+                f"expected EVSE=ID@START (e.g. 1=tx-7@2024-01-01T12:00:00Z), got {text!r}",
+                param_hint="--transaction",
+            )
+        evse = int(match.group(1))
+        if evse < 1:
+            raise click.BadParameter(
+                f"expected an EVSE ≥ 1 (a transaction runs on an EVSE), got {text!r}",
+                param_hint="--transaction",
+            )
+        if any(e == evse for e, _ in out):
+            raise click.BadParameter(
+                f"EVSE {evse} has two transactions ({text!r})", param_hint="--transaction"
+            )
+        start = _instant(match.group(3), "--transaction")
+        assert start is not None
+        out.append((evse, Transaction(match.group(2), start)))
+    return out
+
+
+def _number(text: str | None, option: str) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise click.BadParameter(f"expected a number, got {text!r}", param_hint=option) from None
+    if not value.is_finite() or value < 0:
+        raise click.BadParameter(f"expected a number ≥ 0, got {text!r}", param_hint=option)
+    return value
+
+
 def _default_start(
     profiles: list[tuple[int, ChargingProfile]], tx_start: datetime | None
 ) -> datetime | None:
@@ -122,7 +164,12 @@ def _default_start(
     "schedule",
     epilog=(
         "Example:\n\n\b\n  ocpp-harness schedule profiles.json --duration 400 --evse 1 \\\n"
-        "      --at 2024-01-01T12:00:00Z --transaction-start 2024-01-01T11:59:00Z"
+        "      --at 2024-01-01T12:00:00Z --transaction-start 2024-01-01T11:59:00Z\n\n"
+        "Several EVSEs and transactions, the station total:\n\n\b\n"
+        "  ocpp-harness schedule profiles.json --duration 3600 --evse 0 --evses 2 \\\n"
+        "      --transaction 1=tx-a@2024-01-01T11:00:00Z \\\n"
+        "      --transaction 2=tx-b@2024-01-01T11:30:00Z \\\n"
+        "      --default-limit 64 --evse-default-limit 32 --voltage 230"
     ),
 )
 @click.argument("profiles", type=click.Path(dir_okay=False, path_type=Path))
@@ -174,6 +221,35 @@ def _default_start(
     help="Limit reported where no profile limits (in --unit), e.g. the station's "
     "hardware maximum. Without it such a gap is an error in 1.6/2.0.1.",
 )
+@click.option(
+    "--transaction",
+    "tx_texts",
+    metavar="EVSE=ID@START",
+    multiple=True,
+    help="A transaction ID runs on EVSE since START (ISO time); repeat for several EVSEs.",
+)
+@click.option(
+    "--evses",
+    "evse_count",
+    type=click.IntRange(min=1),
+    help="The station has EVSEs 1..N (default: the EVSEs the profiles, transactions and "
+    "--evse name).",
+)
+@click.option(
+    "--evse-default-limit",
+    "evse_default_text",
+    metavar="LIMIT",
+    help="What an EVSE where no profile limits counts in a station total (--evse 0), in "
+    "--unit: its hardware maximum. Without it such an EVSE makes the total unlimited.",
+)
+@click.option(
+    "--voltage",
+    "voltage_text",
+    metavar="VOLTS",
+    default="230",
+    show_default=True,
+    help="Supply voltage per phase for A↔W conversion.",
+)
 def schedule_command(
     profiles: Path,
     duration_s: int,
@@ -184,6 +260,10 @@ def schedule_command(
     tx_start_text: str | None,
     tx_id: str | None,
     default_text: str | None,
+    tx_texts: tuple[str, ...],
+    evse_count: int | None,
+    evse_default_text: str | None,
+    voltage_text: str,
 ) -> int:
     """Install SetChargingProfile payloads as a station would; print GetCompositeSchedule.
 
@@ -193,21 +273,36 @@ def schedule_command(
     is reported on stderr with its rule and reason, and makes the exit code 2 (bad input).
     """
     version = OcppVersion(version_text)
+    running = _transactions(tx_texts)
+    default_limit = _number(default_text, "--default-limit")
+    evse_default = _number(evse_default_text, "--evse-default-limit")
+    voltage = _number(voltage_text, "--voltage")
+    if voltage is None or voltage == 0:
+        raise click.BadParameter(
+            f"expected a voltage > 0, got {voltage_text!r}", param_hint="--voltage"
+        )
     items = _load(profiles, version)
     tx_start = _instant(tx_start_text, "--transaction-start")
-    start = _instant(at_text, "--at") or _default_start(items, tx_start)
+    if tx_start is not None and running:
+        raise click.UsageError("give --transaction or --transaction-start, not both")
+    first_tx = min((t.start for _, t in running), default=None)
+    start = _instant(at_text, "--at") or _default_start(items, tx_start or first_tx)
     if start is None:
         raise click.UsageError("no --at given and no startSchedule in the file to start from")
-    default_limit = None
-    if default_text is not None:
-        try:
-            default_limit = Decimal(default_text)
-        except InvalidOperation:
+    named = {e for e, _ in items if e > 0} | {e for e, _ in running}
+    named |= {evse_id} if evse_id > 0 else set()
+    if evse_count is not None:
+        beyond = sorted(e for e in named if e > evse_count)
+        if beyond:
             raise click.BadParameter(
-                f"expected a number, got {default_text!r}", param_hint="--default-limit"
-            ) from None
-    evses = sorted({e for e, _ in items if e > 0} | ({evse_id} if evse_id > 0 else set()) or {1})
-    context = StationContext(evse_ids=tuple(evses))
+                f"EVSE {beyond[0]} is named but the station has EVSEs 1..{evse_count}",
+                param_hint="--evses",
+            )
+        named = set(range(1, evse_count + 1))
+    evses = sorted(named or {1})
+    context = StationContext(evse_ids=tuple(evses), voltage_v=voltage)
+    for evse, tx in running:
+        context = context.with_transaction(evse, tx)
     if tx_start is not None:
         tx_evse = evse_id if evse_id > 0 else evses[0]
         if tx_id is None:
@@ -239,6 +334,7 @@ def schedule_command(
         unit=RateUnit(unit),
         context=context,
         default_limit=default_limit,
+        evse_default_limit=evse_default,
     )
     try:
         payload = composite_response(schedule, version)

@@ -26,12 +26,23 @@ Rules, in the order they apply at each instant:
    limit is the minimum, the discharge limit the maximum (least negative); a setpoint is
    clamped to the limit when charging and to the discharge limit when discharging.
 5. EVSE 0 is the sum over the EVSEs of their demand (each capped by its own external
-   constraints), capped by the station-wide caps.
+   constraints), capped by the station-wide caps. An EVSE where nothing limits counts with
+   ``evse_default_limit`` (its declared maximum; without one the total is unlimited). The
+   total's numberPhases is the most phases any EVSE uses (the specification does not say;
+   the A total is then the sum of per-phase currents, the load of the most loaded phase
+   when one-phase EVSEs share it, as EVerest libocpp reports it too).
 6. Where no limit applies, ``default_limit`` (in the requested unit) is reported; ``None``
    leaves the limit empty (meaning "no limit").
-7. Limits are converted to the requested unit with the period's numberPhases (default 3)
-   and the station voltage, rounded toward zero to ``precision``, and adjacent equal periods
-   are merged. The periods cover exactly the requested duration.
+7. Phases: every profile counts with its period's numberPhases, 3 when absent. The EVSE
+   runs on the fewest phases that the demand and the caps allow (a cap with fewer phases
+   lowers the reported numberPhases; it is reported when some profile gave one). An A limit
+   binds the current of each phase, a W limit the power over the phases actually used, so
+   the A and the W answer describe the same state (a 10 A one-phase cap under a 2070 W
+   schedule: 9 A on one phase, or 2070 W). With 2.1 per-phase values (limit_L2/L3...) the
+   caps apply phase by phase, each converted with its own phases.
+8. Limits are converted with the station voltage, rounded toward zero to ``precision``, and
+   adjacent equal periods are merged (periods that differ only in numberPhases stay apart).
+   The periods cover exactly the requested duration.
 
 Instants are handled to the millisecond. A period's ``start_period_s`` is its offset from
 the schedule start floored to whole seconds (the resolution of startPeriod); a sub-second
@@ -247,13 +258,20 @@ def _v(
     return convert(value, from_unit=seg.unit, to_unit=unit, number_phases=phases, voltage_v=voltage)
 
 
-def _values(seg: _Segment, unit: RateUnit, voltage: Decimal) -> CompositePeriod:
+def _values(
+    seg: _Segment, unit: RateUnit, voltage: Decimal, *, phases_in_use: int | None = None
+) -> CompositePeriod:
+    """``seg``'s values in ``unit``, converted with ``phases_in_use`` when given, else with
+    its own numberPhases (one phase for per-phase values)."""
     p = seg.period
     per_phase = any(
-        x is not None for x in (p.limit_l2, p.limit_l3, p.discharge_limit_l2, p.setpoint_l2)
+        x is not None
+        for x in (p.limit_l2, p.limit_l3, p.discharge_limit_l2, p.discharge_limit_l3, p.setpoint_l2)
     )
     # Per-phase values (and an A limit, which is per phase anyway) convert with one phase.
     phases = 1 if per_phase else p.number_phases
+    if phases_in_use is not None and not per_phase:
+        phases = phases_in_use
     return CompositePeriod(
         start_period_s=0,
         limit=_v(p.limit, seg, unit, phases, voltage),
@@ -336,6 +354,74 @@ def _cap(
     )
 
 
+def _resolve(
+    demand: _Segment | None, caps: Sequence[_Segment | None], unit: RateUnit, voltage: Decimal
+) -> CompositePeriod | None:
+    """``demand`` held within ``caps`` (rule 7), in ``unit``; ``None`` where nothing limits."""
+    present = [s for s in (demand, *caps) if s is not None]
+    if not present:
+        return None
+    if any(_per_phase(_values(s, unit, voltage)) or s.period.setpoint_l2 for s in present):
+        # 2.1 per-phase values: the caps apply one after the other, phase by phase.
+        value = None if demand is None else _values(demand, unit, voltage)
+        for cap in caps:
+            value = _cap(value, None if cap is None else _values(cap, unit, voltage), unit)
+        return value
+    given = [s.period.number_phases for s in present if s.period.number_phases is not None]
+    phases = min(given, default=DEFAULT_NUMBER_PHASES)
+    values = [_values(s, unit, voltage, phases_in_use=phases) for s in present]
+    head = values[0]
+    if demand is None:
+        head = replace(head, setpoint=None, operation_mode=None)
+    return replace(
+        head,
+        limit=_fold(_min, (v.limit for v in values)),
+        discharge_limit=_fold(_max, (v.discharge_limit for v in values)),
+        number_phases=phases if given else None,
+    )
+
+
+def _fold(pick: Any, items: Iterable[Decimal | None]) -> Decimal | None:
+    out: Decimal | None = None
+    for item in items:
+        out = pick(out, item)
+    return out
+
+
+def _as_segment(value: CompositePeriod, unit: RateUnit, at_ms: int) -> _Segment:
+    """A computed value (a station total) as a contributor in ``unit``."""
+    period = SchedulePeriod(
+        start_period_s=0,
+        limit=value.limit,
+        number_phases=value.number_phases,
+        discharge_limit=value.discharge_limit,
+        setpoint=value.setpoint,
+        operation_mode=value.operation_mode,
+    )
+    return _Segment(at_ms, at_ms + 1, period, unit, (0, 0, 0))
+
+
+def _with_generation(
+    station_max: _Segment | None, generation: _Segment | None, voltage: Decimal
+) -> _Segment | None:
+    """2.1 LocalGeneration adds to the station maximum (converted to the maximum's unit with
+    the generation's own numberPhases)."""
+    if station_max is None or generation is None or station_max.period.limit is None:
+        return station_max
+    extra = generation.period.limit
+    if extra is None:
+        return station_max
+    extra = convert(
+        extra,
+        from_unit=generation.unit,
+        to_unit=station_max.unit,
+        number_phases=generation.period.number_phases,
+        voltage_v=voltage,
+    )
+    period = replace(station_max.period, limit=station_max.period.limit + extra)
+    return replace(station_max, period=period)
+
+
 def _clamp(
     setpoint: Decimal | None, limit: Decimal | None, discharge: Decimal | None
 ) -> Decimal | None:
@@ -372,7 +458,7 @@ def _sum(items: Sequence[CompositePeriod | None]) -> CompositePeriod | None:
             limit=_add(total.limit, item.limit),
             discharge_limit=_add(total.discharge_limit, item.discharge_limit),
             setpoint=setpoint,
-            number_phases=_min_int(total.number_phases, item.number_phases),
+            number_phases=_max_int(total.number_phases, item.number_phases),
             operation_mode=total.operation_mode
             if total.operation_mode == item.operation_mode
             else None,
@@ -380,8 +466,8 @@ def _sum(items: Sequence[CompositePeriod | None]) -> CompositePeriod | None:
     return total
 
 
-def _min_int(a: int | None, b: int | None) -> int | None:
-    return b if a is None else a if b is None else min(a, b)
+def _max_int(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _finish(value: CompositePeriod | None, default_limit: Decimal | None) -> CompositePeriod:
@@ -437,11 +523,14 @@ def composite_schedule(
     context: StationContext,
     default_limit: Decimal | None = None,
     precision: Decimal | None = Decimal("0.1"),
+    evse_default_limit: Decimal | None = None,
     tx_default_resumes: bool = False,
 ) -> CompositeSchedule:
     """The composite schedule of ``evse_id`` (0 = whole station) from ``start``.
 
-    ``default_limit`` (in ``unit``) is reported where no profile limits; ``precision`` is
+    ``default_limit`` (in ``unit``) is reported where no profile limits;
+    ``evse_default_limit`` (in ``unit``) is what an EVSE without a limit counts in a station
+    total (``None``: such an EVSE makes the total unlimited); ``precision`` is
     the rounding step (toward zero) or ``None`` for exact values. Raises :class:`UnknownEvse`
     for an EVSE that the context does not have. Installation order does not matter.
     ``tx_default_resumes=True`` gives the reading the specification does not take (rule 3 of
@@ -507,25 +596,45 @@ def composite_schedule(
         cuts.update(c for span in spans for c in span)
     bounds = sorted(c for c in cuts if lo_ms <= c <= hi_ms)
 
-    def val(segs: list[_Segment], at_ms: int) -> CompositePeriod | None:
-        seg = _winner(segs, at_ms)
-        return None if seg is None else _values(seg, unit, voltage)
+    def demand_at(
+        prio: list[_Segment],
+        tx: list[_Segment],
+        tx_default: list[_Segment],
+        tx_valid: list[tuple[int, int]],
+        at_ms: int,
+    ) -> _Segment | None:
+        # Rule 3: a valid TxProfile overrules the TxDefaultProfile even where it has no period.
+        demand = _winner(prio, at_ms) or _winner(tx, at_ms)
+        if demand is None and not any(a <= at_ms < b for a, b in tx_valid):
+            demand = _winner(tx_default, at_ms)
+        return demand
 
     periods: list[CompositePeriod] = []
     offsets: list[int] = []
     for at_ms in bounds[:-1]:
-        demands: list[CompositePeriod | None] = []
-        for prio, tx, tx_default, ext, tx_valid in per_evse.values():
-            demand = val(prio, at_ms) or val(tx, at_ms)
-            if demand is None and not any(a <= at_ms < b for a, b in tx_valid):
-                demand = val(tx_default, at_ms)
-            demands.append(_cap(demand, val(ext, at_ms), unit))
-        total = demands[0] if evse_id != 0 else _sum(demands)
-        station_cap = val(station_max, at_ms)
-        generation = val(local_gen, at_ms)
-        if station_cap is not None and generation is not None:
-            station_cap = replace(station_cap, limit=_add(station_cap.limit, generation.limit))
-        total = _cap(_cap(total, val(station_ext, at_ms), unit), station_cap, unit)
+        station_caps = (
+            _winner(station_ext, at_ms),
+            _with_generation(_winner(station_max, at_ms), _winner(local_gen, at_ms), voltage),
+        )
+        if evse_id != 0:
+            prio, tx, tx_default, ext, tx_valid = per_evse[evse_id]
+            demand = demand_at(prio, tx, tx_default, tx_valid, at_ms)
+            total = _resolve(demand, (_winner(ext, at_ms), *station_caps), unit, voltage)
+        else:
+            demands: list[CompositePeriod | None] = []
+            for prio, tx, tx_default, ext, tx_valid in per_evse.values():
+                demand = demand_at(prio, tx, tx_default, tx_valid, at_ms)
+                value = _resolve(demand, (_winner(ext, at_ms),), unit, voltage)
+                if evse_default_limit is not None and (value is None or value.limit is None):
+                    value = (
+                        CompositePeriod(start_period_s=0, limit=evse_default_limit)
+                        if value is None
+                        else replace(value, limit=evse_default_limit)
+                    )
+                demands.append(value)
+            summed = _sum(demands)
+            head = None if summed is None else _as_segment(summed, unit, at_ms)
+            total = _resolve(head, station_caps, unit, voltage)
         offset_ms = at_ms - lo_ms
         value = _rounded(_finish(total, default_limit), precision)
         value = replace(value, start_period_s=offset_ms // 1000)

@@ -164,6 +164,7 @@ class ProfileStore:
         unit: RateUnit,
         context: StationContext,
         default_limit: Decimal | None = None,
+        evse_default_limit: Decimal | None = None,
         tx_default_resumes: bool = False,
     ) -> CompositeSchedule:
         """The composite schedule rounded to this version's precision (see
@@ -178,6 +179,7 @@ class ProfileStore:
             context=context,
             default_limit=default_limit,
             precision=PRECISION[self.version],
+            evse_default_limit=evse_default_limit,
             tx_default_resumes=tx_default_resumes,
         )
 

@@ -42,8 +42,8 @@ from harness.security.options import (
     station_profile,
     station_security_options,
 )
-from harness.smartcharging import OcppVersion
 from harness.transport import HandshakeRefused, TransportError, connect_ocpp
+from harness.versions import OcppVersion
 from simulators.fleet.cli import DEFAULT_MAX_ERROR_RATE
 from simulators.pilot import DEFAULT_PREFIX, LinkError, MqttSettings
 from simulators.station.config import StationConfig

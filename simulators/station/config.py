@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import StrEnum
 
-from harness.smartcharging import OcppVersion, RateUnit, StationContext
+from harness.versions import OcppVersion
 from simulators.iec61851 import (
     MAX_SIGNALLED_CURRENT_A,
     MIN_SIGNALLED_CURRENT_A,
     BelowMinimumPolicy,
 )
 from simulators.station.faults import StationFault
+from simulators.station.smartcharging import Facts, RateUnit
 from simulators.station.wakeup import WakeUpMethod
 
 __all__ = ["AuthorizationMode", "StationConfig"]
@@ -31,7 +31,7 @@ class StationConfig:
 
     Currents are per phase. ``station_max_current_a=None`` means the station's connection is
     not a tighter limit than the EVSEs' sum. ``ocpp_version`` selects the smart-charging
-    rules the station validates profiles with (the oracle's). ``apply_delay_s`` is how long
+    rules the station validates profiles with (its own engine's). ``apply_delay_s`` is how long
     a well-behaved station takes to put a new limit on the pilot; ``late_apply_delay_s`` is
     the delay under :attr:`StationFault.LATE_APPLY`. ``meter_interval_s`` is the sampled
     meter interval during a transaction (1.6 MeterValueSampleInterval, 2.x
@@ -119,6 +119,10 @@ class StationConfig:
         for name in ("apply_delay_s", "late_apply_delay_s", "connection_timeout_s"):
             if getattr(self, name) < 0:
                 raise bad(name, "a duration ≥ 0 s")
+        # accept unit names (or any StrEnum spelling them) as well as RateUnit members
+        object.__setattr__(
+            self, "supported_units", frozenset(RateUnit(u) for u in self.supported_units)
+        )
         try:  # accept fault names (e.g. from YAML) as well as StationFault members
             faults = frozenset(StationFault(f) for f in self.faults)
         except ValueError:
@@ -139,15 +143,15 @@ class StationConfig:
         """True when ``fault`` is switched on."""
         return fault in self.faults
 
-    def context(self) -> StationContext:
-        """The oracle's view of this station, without transactions."""
-        return StationContext(
+    def facts(self, running: tuple[tuple[int, str], ...] = ()) -> Facts:
+        """What the station's profile checks know of it (``running``: EVSE id, transaction id)."""
+        return Facts(
             evse_ids=self.evse_ids,
-            supported_units=self.supported_units,
+            running=running,
+            units=self.supported_units,
             max_stack_level=self.max_stack_level,
             max_periods=self.max_periods,
             max_profiles=self.max_profiles,
             supply_phases=self.phases,
-            voltage_v=Decimal(str(self.voltage_v)),
-            phase_switching_supported=self.phase_switching,
+            phase_switching=self.phase_switching,
         )

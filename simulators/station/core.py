@@ -1,15 +1,16 @@
 """The protocol-neutral charging-station core: EVSEs, transactions, profiles, pilot, meter.
 
 Sans-I/O: no sockets, no clock. Every call that changes something takes ``now`` (an aware
-UTC datetime, as the oracle does) and time never goes backwards. Events accumulate and are
+UTC datetime) and time never goes backwards. Events accumulate and are
 handed out by :meth:`StationCore.tick`. A simulation step looks like::
 
     events = core.tick(now)
     vehicle.set_pilot(core.pilot_offer(1))
     core.on_vehicle_reading(1, vehicle.advance(dt_s))
 
-The limit on the pilot follows the oracle's :meth:`~harness.smartcharging.ProfileStore.limit_at`
-for the EVSE (see :mod:`simulators.station.limits`), reaching the pilot ``apply_delay_s``
+The limit on the pilot follows the station's own smart-charging engine
+(:meth:`simulators.station.smartcharging.Profiles.allowance`) for the EVSE (see
+:mod:`simulators.station.limits`), reaching the pilot ``apply_delay_s``
 after the core first sees it change (at a call or a tick). The connector status follows
 :data:`~simulators.station.states.TRANSITIONS`; Charging/SuspendedEV/SuspendedEVSE are
 derived from the pilot and the latest vehicle reading at every call.
@@ -22,22 +23,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from harness.smartcharging import (
-    Accepted,
-    ChargingProfile,
-    ClearCriteria,
-    CompositeSchedule,
-    InstalledProfile,
-    ProfileStore,
-    Purpose,
-    RateUnit,
-    Rejected,
-    StationContext,
-    Transaction,
-    UnknownEvse,
-    violations,
-)
-from harness.smartcharging.composite import from_epoch_s, to_epoch_s
 from simulators.station.config import AuthorizationMode, StationConfig
 from simulators.station.events import (
     AuthResult,
@@ -61,12 +46,27 @@ from simulators.station.field_faults import distort
 from simulators.station.limits import AppliedLimit, station_targets
 from simulators.station.metering import MeterSample, SampleReason, next_aligned, next_due
 from simulators.station.schedule import profile_boundaries, station_composite
+from simulators.station.smartcharging import (
+    MODE_CHECKS,
+    Accepted,
+    ChargingProfile,
+    ClearCriteria,
+    Composite,
+    Facts,
+    NoSuchEvse,
+    Placed,
+    Profiles,
+    Purpose,
+    RateUnit,
+    Rejected,
+    Station,
+    broken,
+    epoch_s,
+    instant,
+)
 from simulators.station.states import ENERGY_STATES, ConnectorEvent, ConnectorState, next_state
 from simulators.station.wakeup import WakeUpEpisode, WakeUpMethod, WakeUpTracker
 from simulators.vehicle import PilotLine, PilotOffer, VehicleReading
-
-_MODE_RULES = frozenset({"mode-fields", "mode-for-purpose"})
-"""The oracle's 2.1 operation-mode rules (``accepts_invalid_v2x_profile`` skips them)."""
 
 __all__ = ["StationCore"]
 
@@ -85,13 +85,13 @@ class StationCore:
         self._wake_ups = {
             e: WakeUpTracker(config.wake_up, config.wake_up_after_s) for e in config.evse_ids
         }
-        self._store = ProfileStore(config.ocpp_version)
+        self._store = Profiles(config.ocpp_version)
         # accepts_but_ignores: profiles are answered and reported from _store, but the pilot
         # follows a store that never receives them (only locally set limits).
         ignores = config.has(StationFault.ACCEPTS_BUT_IGNORES)
-        self._applied_store = ProfileStore(config.ocpp_version) if ignores else self._store
-        self._context: StationContext | None = None  # rebuilt when transactions change
-        # Targets from the oracle, reused until the next profile boundary (or a change).
+        self._applied_store = Profiles(config.ocpp_version) if ignores else self._store
+        self._station: Station | None = None  # rebuilt when transactions change
+        # Targets from the engine, reused until the next profile boundary (or a change).
         self._targets: dict[int, AppliedLimit] | None = None
         self._targets_until: datetime | None = None
         self._tx_counter = itertools.count(1)
@@ -125,25 +125,40 @@ class StationCore:
         return self._evse(evse_id).reservation
 
     @property
-    def installed_profiles(self) -> tuple[InstalledProfile, ...]:
+    def installed_profiles(self) -> tuple[Placed, ...]:
         """The charging profiles the station reports as installed (GetChargingProfiles)."""
-        return self._store.installed
+        return self._store.placed
 
     def applied_limit(self, evse_id: int) -> AppliedLimit | None:
         """The limit on the pilot now (``None``: no transaction, contactor open)."""
         return self._evse(evse_id).applied
 
-    def context(self) -> StationContext:
-        """The oracle's view of the station now (EVSEs, running transactions, maxima)."""
-        if self._context is None:
-            ctx = self.config.context()
-            for evse in self._evses.values():
-                tx = evse.transaction
-                if tx is not None:
-                    running = Transaction(tx.transaction_id, tx.started_at)
-                    ctx = ctx.with_transaction(evse.evse_id, running)
-            self._context = ctx
-        return self._context
+    def running(self) -> tuple[tuple[int, str], ...]:
+        """(EVSE id, transaction id) of every running transaction."""
+        return tuple(
+            (e.evse_id, e.transaction.transaction_id)
+            for e in self._evses.values()
+            if e.transaction is not None
+        )
+
+    def facts(self) -> Facts:
+        """What the profile checks know of the station now."""
+        return self.config.facts(self.running())
+
+    def station_view(self) -> Station:
+        """The smart-charging engine's view of the station now (EVSEs, transactions)."""
+        if self._station is None:
+            self._station = Station(
+                evse_ids=self.config.evse_ids,
+                transactions=tuple(
+                    (e.evse_id, e.transaction.transaction_id, e.transaction.started_at)
+                    for e in self._evses.values()
+                    if e.transaction is not None
+                ),
+                voltage_v=Decimal(str(self.config.voltage_v)),
+                supply_phases=self.config.phases,
+            )
+        return self._station
 
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime) -> list[StationEvent]:
@@ -295,7 +310,7 @@ class StationCore:
             return StartRefused(StartRefusal.RESERVED, f"EVSE {evse.evse_id} is reserved")
         # 1.6 §5.11 RemoteStartTransaction (TC_060) / 2.x F01.FR.08: the profile given with
         # a remote start must be a TxProfile.
-        if profile is not None and profile.purpose is not Purpose.TX:
+        if profile is not None and profile.purpose != Purpose.TX:
             return StartRefused(
                 StartRefusal.INVALID_PROFILE, f"{profile.purpose} given with a remote start"
             )
@@ -424,46 +439,46 @@ class StationCore:
     def set_charging_profile(
         self, evse_id: int, profile: ChargingProfile, *, now: datetime
     ) -> Accepted | Rejected:
-        """SetChargingProfile: validate like a conforming station (the oracle's rules)."""
+        """SetChargingProfile: check like a conforming station (the engine's rules)."""
         self._advance(now)
         result = self._install(evse_id, profile)
         self._refresh()
         return result
 
     def _install(self, evse_id: int, profile: ChargingProfile) -> Accepted | Rejected:
-        context = self.context()
-        tx = context.transaction_on(evse_id)
+        facts = self.facts()
+        tx = facts.transaction_on(evse_id)
         if (
             self.config.has(StationFault.ACCEPTS_UNKNOWN_TRANSACTION)
-            and profile.purpose is Purpose.TX
+            and profile.purpose == Purpose.TX
             and tx is not None
         ):
             # The defect: the transactionId is not checked, the profile binds to what runs.
-            profile = replace(profile, transaction_id=tx.transaction_id)
+            profile = replace(profile, transaction_id=tx)
         if self.config.has(StationFault.ACCEPTS_INVALID_V2X_PROFILE):
-            profile = self._without_mode_rules(evse_id, profile, context)
+            profile = self._without_mode_rules(evse_id, profile, facts)
         self._targets = None
-        return self._store.install(evse_id, profile, context)
+        return self._store.install(evse_id, profile, facts)
 
     def _without_mode_rules(
-        self, evse_id: int, profile: ChargingProfile, context: StationContext
+        self, evse_id: int, profile: ChargingProfile, facts: Facts
     ) -> ChargingProfile:
         """The ``accepts_invalid_v2x_profile`` defect: a profile that breaks only the 2.1
         operation-mode rules is taken as plain charging (ChargingOnly, no setpoint, the
         hardware maximum where the limit is missing) instead of being Rejected."""
-        found = violations(
+        found = broken(
             profile,
             evse_id=evse_id,
             version=self.config.ocpp_version,
-            context=context,
-            installed=self._store.installed,
+            facts=facts,
+            installed=self._store.placed,
         )
-        if not found or any(r.rule.rule_id not in _MODE_RULES for r in found):
+        if not found or any(r.rule not in MODE_CHECKS for r in found):
             return profile
         c = self.config
         schedules = []
         for schedule in profile.schedules:
-            per_amp = Decimal(str(c.voltage_v * c.phases)) if schedule.unit is RateUnit.W else 1
+            per_amp = Decimal(str(c.voltage_v * c.phases)) if schedule.unit == RateUnit.W else 1
             maximum = Decimal(str(c.max_current_per_evse_a)) * per_amp
             periods = tuple(
                 replace(
@@ -486,9 +501,9 @@ class StationCore:
         NotifyChargingLimit."""
         self._advance(now)
         self._targets = None
-        result = self._store.install(evse_id, profile, self.context(), from_csms=False)
+        result = self._store.install(evse_id, profile, self.facts(), from_csms=False)
         if self._applied_store is not self._store and isinstance(result, Accepted):
-            self._applied_store.install(evse_id, profile, self.context(), from_csms=False)
+            self._applied_store.install(evse_id, profile, self.facts(), from_csms=False)
         self._refresh()
         return result
 
@@ -504,9 +519,9 @@ class StationCore:
 
     def composite_schedule(
         self, evse_id: int, *, start: datetime, duration_s: int, unit: RateUnit | None = None
-    ) -> CompositeSchedule | CompositeRefused:
+    ) -> Composite | CompositeRefused:
         """GetCompositeSchedule from ``start`` for ``duration_s`` (``unit=None``: the station's
-        default). Render it with :func:`harness.smartcharging.composite_response`."""
+        default). Render it with :func:`simulators.station.smartcharging.accepted_payload`."""
         chosen = self.config.default_unit if unit is None else unit
         # K01.FR.26 (TC_K_42) / 1.6 §5.7: a unit the station does not support is Rejected.
         if chosen not in self.config.supported_units:
@@ -515,15 +530,15 @@ class StationCore:
             )
         try:
             return station_composite(
-                self._store.installed,
+                self._store,
                 config=self.config,
                 evse_id=evse_id,
                 start=start,
                 duration_s=duration_s,
                 unit=chosen,
-                context=self.context(),
+                station=self.station_view(),
             )
-        except UnknownEvse as exc:  # TC_K_47: an unknown EVSE is Rejected
+        except NoSuchEvse as exc:  # TC_K_47: an unknown EVSE is Rejected
             return CompositeRefused("UnknownEvse", str(exc))
 
     # ------------------------------------------------------------------ limits and pilot
@@ -534,7 +549,7 @@ class StationCore:
                 evse.move(evse.energy_event(), self._now)
 
     def _update_limits(self, *, immediate: int | None = None) -> None:
-        """Targets from the oracle for every EVSE with a transaction, shared under the station
+        """Targets from the engine for every EVSE with a transaction, shared under the station
         maximum, queued to reach the pilot after the apply delay (``immediate``: a transaction
         that starts now gets its first limit at once)."""
         config, now = self.config, self._now
@@ -564,40 +579,40 @@ class StationCore:
                 evse.want(target, effective_at=now + delay, now=now)
 
     def _compute_targets(self, active: list[Evse]) -> dict[int, AppliedLimit]:
-        """Targets from the oracle now; valid until the next profile boundary."""
-        now, context = self._now, self.context()
+        """Targets from the engine now; valid until the next profile boundary."""
+        now, station = self._now, self.station_view()
         instants = {
-            e.evse_id: self._applied_store.limit_at(evse_id=e.evse_id, at=now, context=context)
+            e.evse_id: self._applied_store.allowance(station, evse_id=e.evse_id, at=now)
             for e in active
         }
         wanted = station_targets(
             instants,
             config=self.config,
             locked_phases={e.evse_id: e.locked_phases for e in active},
-            station_cap_a=self._station_cap_a(context),
+            station_cap_a=self._station_cap_a(station),
         )
         asked = [e.evse_id for e in active] + ([0] if self.config.evse_count > 1 else [])
         cuts, floating = profile_boundaries(
-            self._applied_store.installed, evse_ids=asked, at=now, context=context
+            self._applied_store.placed, evse_ids=asked, at=now, station=station
         )
-        later = [c for c in cuts if c > to_epoch_s(now)]
+        later = [c for c in cuts if c > epoch_s(now)]
         self._targets = wanted
-        self._targets_until = now if floating else (from_epoch_s(min(later)) if later else None)
+        self._targets_until = now if floating else (instant(min(later)) if later else None)
         return wanted
 
     def _changed(self) -> None:
-        """Transactions changed: the oracle's context and the targets are out of date."""
-        self._context = None
+        """Transactions changed: the engine's view and the targets are out of date."""
+        self._station = None
         self._targets = None
 
-    def _station_cap_a(self, context: StationContext) -> float | None:
+    def _station_cap_a(self, station: Station) -> float | None:
         caps = []
         if self.config.station_max_current_a is not None:
             caps.append(self.config.station_max_current_a)
         if self.config.evse_count > 1:
-            station = self._applied_store.limit_at(evse_id=0, at=self._now, context=context)
-            if station.current_a is not None:
-                caps.append(float(station.current_a))
+            total = self._applied_store.allowance(station, evse_id=0, at=self._now)
+            if total.current_a is not None:
+                caps.append(float(total.current_a))
         return min(caps, default=None)
 
     def set_high_level_communication(self, evse_id: int, *, on: bool, now: datetime) -> None:

@@ -11,7 +11,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from harness.smartcharging import ChargingProfile
 from simulators.station.config import StationConfig
 from simulators.station.events import (
     AvailabilityResult,
@@ -24,6 +23,7 @@ from simulators.station.events import (
 from simulators.station.faults import StationFault
 from simulators.station.limits import AppliedLimit, offered_current_a, pilot_for
 from simulators.station.metering import Meter, MeterSample, SampleReason
+from simulators.station.smartcharging import ChargingProfile
 from simulators.station.states import ConnectorEvent, ConnectorState, energy_state, next_state
 from simulators.vehicle import PilotLine, PilotOffer
 

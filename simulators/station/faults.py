@@ -12,12 +12,12 @@ changes its behaviour exactly where the real defect sits:
   ``late_apply_delay_s`` (45 s) instead of ``apply_delay_s``; so also a late pause: it keeps
   charging 45 s after a 0 A limit.
 * ``empty_composite`` — ``composite_schedule``: Accepted with no periods while any profile
-  is installed (post-processing of the oracle's answer).
+  is installed (post-processing of the engine's answer).
 * ``endless_composite`` — ``composite_schedule``: covers :data:`ENDLESS_DURATION_S` (a day,
   or twice the request if longer) instead of the requested duration.
 * ``unit_ignored`` — ``composite_schedule``: answers in W when A was asked and in A when W
   was asked.
-* ``redundant_periods`` — ``composite_schedule``: the oracle's periods are split again at
+* ``redundant_periods`` — ``composite_schedule``: the engine's periods are split again at
   every profile boundary, so adjacent periods may carry equal limits.
 * ``accepts_unknown_transaction`` — ``set_charging_profile``: a TxProfile whose
   transactionId is not the running transaction's is Accepted and bound to the running one

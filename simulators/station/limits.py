@@ -1,11 +1,11 @@
-"""From the oracle's limit at an instant to what the station puts on the pilot.
+"""From the engine's limit at an instant to what the station puts on the pilot.
 
-* The oracle (:meth:`~harness.smartcharging.ProfileStore.limit_at`) gives the exact limit of
-  an EVSE: ``current_a`` per phase and ``power_w`` in total, consistent with the period's
-  numberPhases (default 3), plus the 2.1 setpoint/discharge limit.
+* The station's engine (:meth:`~simulators.station.smartcharging.Profiles.allowance`) gives
+  the exact limit of an EVSE: ``current_a`` per phase and ``power_w`` in total, consistent
+  with the period's numberPhases (default 3), plus the 2.1 setpoint/discharge limit.
 * Phases energized: the period's numberPhases when the station can switch phases (never more
   than it is supplied with), else the station's phases.
-* Per-phase current: the oracle's ``current_a`` when the station energizes as many phases as
+* Per-phase current: the engine's ``current_a`` when the station energizes as many phases as
   the period says. When it energizes a different number (it cannot switch), the power limit
   is shared over the phases it does energize and the tighter of the two values applies, so
   the station never exceeds either reading of the profile. A station with
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from harness.smartcharging import InstantLimit
 from simulators.iec61851 import (
     MAX_SIGNALLED_CURRENT_A,
     MIN_SIGNALLED_CURRENT_A,
@@ -33,6 +32,7 @@ from simulators.iec61851 import (
     duty_for_limit,
 )
 from simulators.station.config import StationConfig
+from simulators.station.smartcharging import Allowance
 from simulators.vehicle import PilotLine, PilotOffer
 
 __all__ = [
@@ -63,7 +63,7 @@ class AppliedLimit:
 
 
 def target_limit(
-    instant: InstantLimit,
+    instant: Allowance,
     *,
     evse_max_a: float,
     voltage_v: float,
@@ -71,7 +71,7 @@ def target_limit(
     phase_switching: bool,
     locked_phases: int | None = None,
 ) -> AppliedLimit:
-    """The limit to apply for the oracle's ``instant`` (see the module docstring).
+    """The limit to apply for the engine's ``instant`` (see the module docstring).
 
     ``locked_phases``: the phases kept whatever the profile says (``ignores_phase_switch``).
     """
@@ -123,13 +123,13 @@ def share(limits: dict[int, float], total_a: float) -> dict[int, float]:
 
 
 def station_targets(
-    instants: dict[int, InstantLimit],
+    instants: dict[int, Allowance],
     *,
     config: StationConfig,
     locked_phases: dict[int, int | None],
     station_cap_a: float | None,
 ) -> dict[int, AppliedLimit]:
-    """The target limit of each EVSE (by id) from the oracle's ``instants``, with the EVSEs
+    """The target limit of each EVSE (by id) from the engine's ``instants``, with the EVSEs
     sharing ``station_cap_a`` (per phase; ``None``: no station-wide cap)."""
     wanted = {
         evse: target_limit(

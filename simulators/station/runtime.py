@@ -51,15 +51,8 @@ from harness.session import (
     ResultReceived,
     Role,
 )
-from harness.smartcharging import (
-    ClearCriteria,
-    OcppVersion,
-    Purpose,
-    external_limit_request,
-    parse_set_charging_profile,
-)
-from harness.smartcharging.composite import from_epoch_s, to_epoch_s
 from harness.transport import OcppSubprotocol, Transport, connect_ocpp
+from harness.versions import OcppVersion
 from simulators.station.adapters import make_adapter
 from simulators.station.adapters.common import (
     Builder,
@@ -80,6 +73,14 @@ from simulators.station.events import (
 from simulators.station.faults import StationFault
 from simulators.station.link import DirectVehicle, VehicleLink
 from simulators.station.schedule import profile_boundaries
+from simulators.station.smartcharging import (
+    ClearCriteria,
+    Purpose,
+    epoch_s,
+    instant,
+    local_limit_payload,
+    parse_profile_payload,
+)
 from simulators.station.states import ConnectorState
 from simulators.vehicle import Vehicle, VehicleParams
 
@@ -291,8 +292,8 @@ class SimulatedStation:
         if limit_a is None:
             self.adapter.external_limit_changed(evse_id, None)
         else:
-            payload = external_limit_request(evse_id, limit_a=limit_a, start=now)
-            _, profile = parse_set_charging_profile(payload, version=OcppVersion.V201)
+            payload = local_limit_payload(evse_id, limit_a=limit_a, start=now)
+            _, profile = parse_profile_payload(payload, OcppVersion.V201)
             self._core.set_local_limit(evse_id, profile, now=now)
             self.adapter.external_limit_changed(
                 evse_id, payload["chargingProfile"]["chargingSchedule"][0]
@@ -567,10 +568,10 @@ class SimulatedStation:
                 core.installed_profiles,
                 evse_ids=[e for e, _ in running],
                 at=now,
-                context=core.context(),
+                station=core.station_view(),
             )
-            later = [c for c in cuts if c > to_epoch_s(now)]
-            self._boundary = from_epoch_s(min(later)) if later else None
+            later = [c for c in cuts if c > epoch_s(now)]
+            self._boundary = instant(min(later)) if later else None
             self._boundary_key = key
         return self._boundary
 

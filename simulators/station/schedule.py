@@ -1,13 +1,14 @@
-"""The station's answer to GetCompositeSchedule: the oracle's composite, or a faulty one.
+"""The station's answer to GetCompositeSchedule: its engine's composite, or a faulty one.
 
-A well-behaved station answers exactly the oracle's composite (rounded to its OCPP
-version's precision; where no profile limits, its hardware maximum). Each composite fault of
+A well-behaved station answers its own engine's composite
+(:mod:`simulators.station.smartcharging`, rounded to its OCPP version's step; where no
+profile limits, its hardware maximum). Each composite fault of
 :class:`~simulators.station.faults.StationFault` changes one thing:
 
 * ``unit_ignored`` — computed in the other unit (W when A was asked, A when W was asked);
 * ``endless_composite`` — computed over ``ENDLESS_DURATION_S`` (or twice the request);
 * ``too_many_decimals`` — not rounded (exact values become floats such as 7.246376811594203);
-* ``redundant_periods`` — the oracle's periods split again at every profile boundary, so
+* ``redundant_periods`` — the engine's periods split again at every profile boundary, so
   adjacent periods may carry equal values;
 * ``empty_composite`` — no periods at all while any profile is installed.
 """
@@ -19,18 +20,17 @@ from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
-from harness.smartcharging import (
-    PRECISION,
-    CompositeSchedule,
-    InstalledProfile,
-    Kind,
-    RateUnit,
-    StationContext,
-    composite_schedule,
-)
-from harness.smartcharging.composite import to_epoch_ms, to_epoch_s
 from simulators.station.config import StationConfig
 from simulators.station.faults import ENDLESS_DURATION_S, StationFault
+from simulators.station.smartcharging import (
+    Composite,
+    Kind,
+    Placed,
+    Profiles,
+    RateUnit,
+    Station,
+    epoch_s,
+)
 
 __all__ = ["profile_boundaries", "station_composite"]
 
@@ -43,22 +43,22 @@ def _default_limit(config: StationConfig, evse_id: int, unit: RateUnit) -> Decim
         if config.station_max_current_a is not None:
             amps = min(amps, config.station_max_current_a)
     value = Decimal(str(amps))
-    if unit is RateUnit.W:
+    if unit == RateUnit.W:
         value *= Decimal(str(config.voltage_v)) * config.phases
     return value
 
 
-def _ceil_s(instant: datetime) -> int:
-    """Seconds since 1970 of ``instant``, rounded up."""
-    return -(-to_epoch_ms(instant) // 1000)
+def _ceil_s(at: datetime) -> int:
+    """Seconds since 1970 of ``at`` (to the millisecond), rounded up."""
+    return epoch_s(at) + (1 if at.microsecond // 1000 else 0)
 
 
 def profile_boundaries(
-    installed: Sequence[InstalledProfile],
+    installed: Sequence[Placed],
     *,
     evse_ids: Sequence[int],
     at: datetime,
-    context: StationContext,
+    station: Station,
 ) -> tuple[set[int], bool]:
     """Instants (epoch s) near ``at`` where a profile that applies to ``evse_ids`` (0: the
     station as a whole) starts a period, ends its schedule, or becomes valid or invalid.
@@ -68,8 +68,8 @@ def profile_boundaries(
     its boundaries move with the instant asked about. Recurring profiles give the current
     and the next repetition.
     """
-    lo = to_epoch_s(at)
-    # Boundaries are rounded up to the second: the oracle places them to the millisecond,
+    lo = epoch_s(at)
+    # Boundaries are rounded up to the second: a profile's instants may carry milliseconds,
     # and a wake-up before one would find nothing changed yet.
     out: set[int] = set()
     floating = False
@@ -84,19 +84,21 @@ def profile_boundaries(
         for schedule in profile.schedules:
             anchors: list[int] = []
             start = schedule.start_schedule
-            if profile.kind is Kind.RECURRING and profile.recurrency is not None and start:
-                every = profile.recurrency.period_s
+            if profile.kind == Kind.RECURRING and profile.recurrency is not None and start:
+                every = 86_400 if profile.recurrency == "Daily" else 604_800
                 base = _ceil_s(start) + (lo - _ceil_s(start)) // every * every
                 anchors = [base, base + every]
                 out.update(anchors)
-            elif profile.kind is Kind.RELATIVE or start is None:
+            elif profile.kind == Kind.RELATIVE or start is None:
                 for evse in evse_ids:
-                    tx = context.transaction_on(evse) if evse else None
-                    if tx is None:
+                    tx_start = next(
+                        (t for e, _, t in station.transactions if evse and e == evse), None
+                    )
+                    if tx_start is None:
                         floating = True
                         anchors.append(lo)
                     else:
-                        anchors.append(_ceil_s(tx.start))
+                        anchors.append(_ceil_s(tx_start))
             else:
                 anchors = [_ceil_s(start)]
             for anchor in anchors:
@@ -106,59 +108,56 @@ def profile_boundaries(
     return out, floating
 
 
-def _split(schedule: CompositeSchedule, cuts: set[int]) -> CompositeSchedule:
-    lo = to_epoch_s(schedule.schedule_start)
+def _split(schedule: Composite, cuts: set[int]) -> Composite:
+    lo = epoch_s(schedule.start)
     offsets = sorted(c - lo for c in cuts if 0 < c - lo < schedule.duration_s)
-    periods = list(schedule.periods)
+    steps = list(schedule.steps)
     for offset in offsets:
         # A cut is rounded up to the second, a period start down: within 1 s they are one.
-        if any(abs(p.start_period_s - offset) <= 1 for p in periods):
+        if any(abs(p.offset_s - offset) <= 1 for p in steps):
             continue
-        current = max(
-            (p for p in periods if p.start_period_s < offset), key=lambda p: p.start_period_s
-        )
-        periods.append(replace(current, start_period_s=offset))
-    periods.sort(key=lambda p: p.start_period_s)
-    return replace(schedule, periods=tuple(periods))
+        current = max((p for p in steps if p.offset_s < offset), key=lambda p: p.offset_s)
+        steps.append(replace(current, offset_s=offset))
+    steps.sort(key=lambda p: p.offset_s)
+    return replace(schedule, steps=tuple(steps))
 
 
 def station_composite(
-    installed: Sequence[InstalledProfile],
+    profiles: Profiles,
     *,
     config: StationConfig,
     evse_id: int,
     start: datetime,
     duration_s: int,
     unit: RateUnit,
-    context: StationContext,
-) -> CompositeSchedule:
+    station: Station,
+) -> Composite:
     """The composite schedule the station answers (see the module docstring).
 
-    Raises :class:`~harness.smartcharging.UnknownEvse` for an EVSE the station lacks.
+    Raises :class:`~simulators.station.smartcharging.NoSuchEvse` for an EVSE the station
+    lacks.
     """
     faults = config.faults
     if StationFault.UNIT_IGNORED in faults:
-        unit = RateUnit.W if unit is RateUnit.A else RateUnit.A
+        unit = RateUnit.W if unit == RateUnit.A else RateUnit.A
     if StationFault.ENDLESS_COMPOSITE in faults:
         duration_s = max(ENDLESS_DURATION_S, 2 * duration_s)
-    precision = None if StationFault.TOO_MANY_DECIMALS in faults else PRECISION[config.ocpp_version]
     # The answer's scheduleStart is written in whole seconds: compute from that instant, so
     # that its startPeriods count from the scheduleStart it reports.
     start = start.replace(microsecond=0)
-    schedule = composite_schedule(
-        installed,
+    schedule = profiles.composite(
+        station,
         evse_id=evse_id,
         start=start,
         duration_s=duration_s,
         unit=unit,
-        context=context,
-        default_limit=_default_limit(config, evse_id, unit),
-        precision=precision,
+        default=_default_limit(config, evse_id, unit),
+        exact=StationFault.TOO_MANY_DECIMALS in faults,
     )
     if StationFault.REDUNDANT_PERIODS in faults:
-        evses = context.evse_ids if evse_id == 0 else (evse_id,)
-        cuts, _ = profile_boundaries(installed, evse_ids=evses, at=start, context=context)
+        evses = station.evse_ids if evse_id == 0 else (evse_id,)
+        cuts, _ = profile_boundaries(profiles.placed, evse_ids=evses, at=start, station=station)
         schedule = _split(schedule, cuts)
-    if StationFault.EMPTY_COMPOSITE in faults and installed:
-        schedule = replace(schedule, periods=())
+    if StationFault.EMPTY_COMPOSITE in faults and profiles.placed:
+        schedule = replace(schedule, steps=())
     return schedule

@@ -91,3 +91,30 @@ def test_a_wrong_answer_is_named() -> None:
 def test_an_action_without_a_valid_request_is_refused() -> None:
     with pytest.raises(ValueError, match=r"no valid OCPP 1\.6 request"):
         generate_probes(version="1.6", seed_value=1, count=1, context=CONTEXT, actions=["Reset"])
+
+
+def test_every_fault_class_the_session_can_report_has_a_row_citing_its_clause() -> None:
+    from harness.robustness.answers import ANSWERS, Fault
+    from harness.robustness.probes import _FAULT
+
+    rows = [(version, fault) for version in ANSWERS for fault in Fault]
+    assert len(rows) == 3 * len(Fault)
+    for version, fault in rows:
+        answer = ANSWERS[version][fault]
+        assert answer.codes, (version, fault)
+        assert "§4." in answer.clause, (version, fault)
+    assert set(_FAULT.values()) == set(Fault)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_the_expected_codes_come_from_the_table(version: str) -> None:
+    from harness.robustness.answers import ANSWERS
+
+    probes = generate_probes(version=version, seed_value=8, count=40, context=CONTEXT)
+    schema_probes = [p for p in probes if p.mutation != "extreme_profile"]
+    assert schema_probes, "the barrage has no CALLERROR probes to check"
+    table = ANSWERS[OcppVersion(version)]
+    for probe in schema_probes:
+        rows = [a for a in table.values() if a.clause == probe.rule]
+        assert rows, probe.describe()
+        assert probe.error_codes == rows[0].codes, probe.describe()

@@ -54,9 +54,9 @@ async def _station(url: str, malformed_answer: list[Any]) -> None:
             return
 
 
-async def _run(tmp_path: Path, malformed_answer: list[Any]) -> CaseResult:
+async def _run(tmp_path: Path, malformed_answer: list[Any], case_text: str = CASE) -> CaseResult:
     path = tmp_path / "case.yaml"
-    path.write_text(CASE)
+    path.write_text(case_text)
     (case,) = load_case_file(path)
     clock = ScaledClock(speed=1.0)
     provider = ListenProvider(host="127.0.0.1", port=0, clock=clock)
@@ -100,3 +100,10 @@ async def test_accepting_a_malformed_request_fails(tmp_path: Path) -> None:
     assert must.verdict is Verdict.FAIL
     assert 'CALLRESULT {"status":"Accepted"}' in must.actual
     assert "seed 4" in must.actual
+
+
+async def test_a_barrage_of_no_requests_is_inconclusive_not_a_pass(tmp_path: Path) -> None:
+    empty = CASE.replace("count: 6", "count: 0")
+    result = await _run(tmp_path, [4, "GenericError"], empty)
+    assert result.verdict is Verdict.INCONCLUSIVE, result.reason
+    assert "nothing was checked" in result.checks[0].actual

@@ -122,6 +122,77 @@ def test_bad_option_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert "--at" in err
 
 
+def two_tx_profiles() -> list[dict[str, Any]]:
+    """A TxProfile for each of two transactions: 10 A on EVSE 1, 6 A on EVSE 2."""
+    return [
+        payload2x(evse=1, pid=1, purpose="TxProfile", stack=0, periods=[(0, 10)], start=None,
+                  kind="Relative", transaction_id="tx-a"),
+        payload2x(evse=2, pid=2, purpose="TxProfile", stack=0, periods=[(0, 6)], start=None,
+                  kind="Relative", transaction_id="tx-b"),
+    ]  # fmt: skip
+
+
+def test_several_transactions_and_the_station_total(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        tmp_path, capsys, two_tx_profiles(), "--ocpp", "2.0.1", "--evse", "0", "--at", iso(T0),
+        "--transaction", f"1=tx-a@{iso(at(-60))}", "--transaction", f"2=tx-b@{iso(at(-30))}",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["schedule"]["chargingSchedulePeriod"] == [
+        {"startPeriod": 0, "limit": 16}
+    ]
+
+
+def test_an_evse_without_a_limit_counts_with_its_default_in_the_total(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--ocpp", "2.0.1", "--evse", "0", "--at", iso(T0), "--evses", "2",
+              "--transaction", f"1=tx-a@{iso(at(-60))}", "--default-limit", "64"]  # fmt: skip
+    payloads = two_tx_profiles()[:1]
+    code, out, err = run(tmp_path, capsys, payloads, *common)
+    assert code == 0, err
+    # EVSE 2 has no limit: without a per-EVSE default the whole total is unlimited.
+    assert json.loads(out)["schedule"]["chargingSchedulePeriod"][0]["limit"] == 64
+    code, out, err = run(tmp_path, capsys, payloads, *common, "--evse-default-limit", "32")
+    assert code == 0, err
+    assert json.loads(out)["schedule"]["chargingSchedulePeriod"][0]["limit"] == 42
+
+
+def test_the_supply_voltage_converts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        tmp_path, capsys, two_tx_profiles()[:1], "--ocpp", "2.0.1", "--at", iso(T0),
+        "--unit", "W", "--voltage", "240", "--transaction", f"1=tx-a@{iso(at(-60))}",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["schedule"]["chargingSchedulePeriod"][0]["limit"] == 7200
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        (["--transaction", "one=tx@2024-01-01T00:00:00Z"], "EVSE=ID@START"),
+        (["--transaction", "0=tx@2024-01-01T00:00:00Z"], "EVSE ≥ 1"),
+        (["--transaction", "1=tx@noon"], "ISO 8601"),
+        (["--transaction", "1=a@2024-01-01T00:00:00Z", "--transaction",
+          "1=b@2024-01-01T00:00:00Z"], "two transactions"),
+        (["--evses", "1", "--evse", "2"], "EVSEs 1..1"),
+        (["--voltage", "0"], "voltage > 0"),
+        (["--evse-default-limit", "lots"], "a number"),
+    ],
+)  # fmt: skip
+def test_bad_transaction_and_station_options(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], named: str
+) -> None:
+    payloads = two_tx_profiles()[:1]
+    code, out, err = run(tmp_path, capsys, payloads, "--ocpp", "2.0.1", "--at", iso(T0), *extra)
+    assert code == 2
+    assert out == ""
+    assert named in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [

@@ -76,8 +76,8 @@ def compose(
                               unit=unit, context=CTX, default_limit=D(80))  # fmt: skip
 
 
-def cap_at(item: InstalledProfile, t_s: int) -> Decimal | None:
-    """The cap's own limit in A per phase at t (an independent, naive reading)."""
+def cap_at(item: InstalledProfile, t_s: int) -> tuple[Decimal, RateUnit] | None:
+    """The cap's own limit and unit at t (an independent, naive reading)."""
     p = item.profile
     schedule = p.schedule
     assert schedule.start_schedule is not None
@@ -86,9 +86,7 @@ def cap_at(item: InstalledProfile, t_s: int) -> Decimal | None:
         return None
     period = [x for x in schedule.periods if x.start_period_s <= offset][-1]
     assert period.limit is not None
-    if schedule.unit is RateUnit.A:
-        return period.limit
-    return period.limit / (230 * (period.number_phases or 3))
+    return period.limit, schedule.unit
 
 
 settings_ = settings(max_examples=75, deadline=None)
@@ -101,20 +99,23 @@ durations = st.integers(1, 800)
 def test_never_above_an_applicable_maximum(
     items: list[InstalledProfile], evse_id: int, duration_s: int
 ) -> None:
-    got = compose(items, evse_id=evse_id, duration_s=duration_s, unit=RateUnit.A)
+    """An A cap bounds the current of each phase, a W cap the power (rule 7): the answer in
+    the cap's unit never exceeds it."""
+    got = {u: compose(items, evse_id=evse_id, duration_s=duration_s, unit=u) for u in RateUnit}
     caps = [
         i for i in items
         if i.profile.purpose is Purpose.STATION_MAX
         or (i.profile.purpose is Purpose.EXTERNAL_CONSTRAINTS and i.evse_id in (0, evse_id))
     ]  # fmt: skip
     for t_s in range(0, duration_s, 7):
-        period = got.period_at(at(t_s))
-        assert period.limit is not None
         for cap in caps:
-            limit = cap_at(cap, t_s)
+            reading = cap_at(cap, t_s)
             # At EVSE 0 an EVSE's own external constraint caps only that EVSE's share.
             evse_share = evse_id == 0 and cap.evse_id != 0
-            if limit is not None and not evse_share:
+            if reading is not None and not evse_share:
+                limit, unit = reading
+                period = got[unit].period_at(at(t_s))
+                assert period.limit is not None
                 assert period.limit <= limit, (t_s, period, cap)
 
 
@@ -215,3 +216,27 @@ def test_limit_at_never_exceeds_the_composite_in_either_unit(
         assert watts is not None
         assert limit.power_w <= watts
         assert limit.current_a >= min(amps, watts / (230 * limit.number_phases)) - D("0.001")
+
+
+@settings_
+@given(profile_sets(), st.sampled_from([1, 2]), durations)
+def test_the_a_and_the_w_answer_describe_the_same_state(
+    items: list[InstalledProfile], evse_id: int, duration_s: int
+) -> None:
+    """Rule 7: for one EVSE, the W answer is the A answer × voltage × its numberPhases (3
+    when absent), period by period, with the same numberPhases (issue #15: the A answer used
+    to contradict the W answer under a cap with fewer phases)."""
+
+    def exact(unit: RateUnit) -> CompositeSchedule:
+        return composite_schedule(items, evse_id=evse_id, start=at(0), duration_s=duration_s,
+                                  unit=unit, context=CTX, precision=None)  # fmt: skip
+
+    in_a, in_w = exact(RateUnit.A), exact(RateUnit.W)
+    assert [p.start_period_s for p in in_a.periods] == [p.start_period_s for p in in_w.periods]
+    for a, w in zip(in_a.periods, in_w.periods, strict=True):
+        assert a.number_phases == w.number_phases
+        assert (a.limit is None) == (w.limit is None), (a, w)
+        if a.limit is None or w.limit is None:
+            continue
+        as_w = a.limit * 230 * (a.number_phases or 3)
+        assert abs(as_w - w.limit) <= D("1e-6") * max(D(1), w.limit), (a, w)

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.station.adapters.common import OcppAdapter, StationHost, StationSettings
 from simulators.station.adapters.ocpp16 import Ocpp16Adapter
 from simulators.station.adapters.ocpp21 import Ocpp21Adapter

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from harness.connection import Handler
 from harness.session import ResultReceived
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.station.core import StationCore
 from simulators.station.events import StartRefusal, StartRefused, StationEvent
 from simulators.station.faults import StationFault

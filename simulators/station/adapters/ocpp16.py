@@ -19,7 +19,7 @@ from typing import Any
 
 from harness.connection import CallErrorReply, Handler
 from harness.session import CallReceived, ErrorCode, ResultReceived
-from harness.smartcharging import Accepted, OcppVersion, PayloadError
+from harness.versions import OcppVersion
 from simulators.station.adapters.common import (
     Measurand,
     StationHost,
@@ -47,6 +47,7 @@ from simulators.station.events import (
 )
 from simulators.station.faults import StationFault
 from simulators.station.metering import MeterSample, SampleReason
+from simulators.station.smartcharging import Accepted, PayloadError
 from simulators.station.states import STATUS_16
 
 __all__ = ["Ocpp16Adapter"]

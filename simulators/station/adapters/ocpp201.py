@@ -17,7 +17,7 @@ from typing import Any
 
 from harness.connection import Handler
 from harness.session import CallReceived
-from harness.smartcharging import Accepted, OcppVersion, PayloadError, Rejected
+from harness.versions import OcppVersion
 from simulators.station.adapters.common import (
     Measurand,
     StationHost,
@@ -48,6 +48,7 @@ from simulators.station.events import (
 )
 from simulators.station.faults import StationFault
 from simulators.station.metering import MeterSample, SampleReason
+from simulators.station.smartcharging import Accepted, PayloadError, Rejected
 from simulators.station.states import CHARGING_STATE_2X, ENERGY_STATES, status_2x
 
 __all__ = ["Ocpp201Adapter"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.session import CallReceived
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.station.adapters.common import StationHost, fixed, iso
 from simulators.station.adapters.ocpp201 import Ocpp201Adapter
 from simulators.station.events import StationEvent, TransactionEnded, TransactionStarted

@@ -1,4 +1,5 @@
-"""Smart-charging request handling shared by the version adapters (through the oracle).
+"""Smart-charging request handling shared by the version adapters (through the station's
+own engine, :mod:`simulators.station.smartcharging`).
 
 Each function takes the request payload as received and returns what the core decided,
 in protocol-neutral terms; the version modules render the answer.
@@ -9,21 +10,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from harness.smartcharging import (
+from harness.versions import OcppVersion
+from simulators.station.core import StationCore
+from simulators.station.events import CompositeRefused
+from simulators.station.smartcharging import (
     Accepted,
     ChargingProfile,
     ClearCriteria,
-    OcppVersion,
     PayloadError,
     Purpose,
     RateUnit,
     Rejected,
-    composite_response,
-    parse_set_charging_profile,
-    rejected_response,
+    accepted_payload,
+    parse_profile_payload,
+    refused_payload,
 )
-from simulators.station.core import StationCore
-from simulators.station.events import CompositeRefused
 
 __all__ = ["clear_profiles", "composite", "install_profile", "parse_profile"]
 
@@ -35,8 +36,7 @@ def parse_profile(
     key = "csChargingProfiles" if version is OcppVersion.V16 else "chargingProfile"
     id_key = "connectorId" if version is OcppVersion.V16 else "evseId"
     try:
-        payload = {id_key: evse_id, key: raw}
-        return parse_set_charging_profile(payload, version=version)[1]
+        return parse_profile_payload({id_key: evse_id, key: raw}, version)[1]
     except PayloadError as exc:
         return exc
 
@@ -46,7 +46,7 @@ def install_profile(
 ) -> Accepted | Rejected | PayloadError:
     """SetChargingProfile: parse (the version's schema) and install through the core."""
     try:
-        evse_id, profile = parse_set_charging_profile(payload, version=version)
+        evse_id, profile = parse_profile_payload(payload, version)
     except PayloadError as exc:
         return exc
     if evse_id != 0 and evse_id not in core.evse_ids:
@@ -64,11 +64,11 @@ def clear_profiles(
     now: datetime,
 ) -> tuple[int, ...]:
     """ClearChargingProfile with the given criteria; the ids removed."""
-    chosen = None
-    if purpose is not None:
-        chosen = Purpose.STATION_MAX if purpose == "ChargePointMaxProfile" else Purpose(purpose)
     criteria = ClearCriteria(
-        profile_id=profile_id, evse_id=evse_id, purpose=chosen, stack_level=stack_level
+        profile_id=profile_id,
+        evse_id=evse_id,
+        purpose=None if purpose is None else Purpose.from_wire(purpose),
+        stack_level=stack_level,
     )
     return core.clear_charging_profiles(criteria, now=now)
 
@@ -90,5 +90,5 @@ def composite(
         unit=None if unit is None else RateUnit(unit),
     )
     if isinstance(schedule, CompositeRefused):
-        return rejected_response(version, schedule.reason_code)
-    return composite_response(schedule, version)
+        return refused_payload(version, schedule.reason_code)
+    return accepted_payload(schedule, version)

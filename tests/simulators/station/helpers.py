@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from harness.smartcharging import (
+from harness import smartcharging as oracle
+from simulators.station import StationConfig, StationCore, StationEvent, StationTransaction
+from simulators.station.smartcharging import (
     ChargingProfile,
     ChargingSchedule,
     Kind,
@@ -15,7 +17,6 @@ from harness.smartcharging import (
     RateUnit,
     SchedulePeriod,
 )
-from simulators.station import StationConfig, StationCore, StationEvent, StationTransaction
 from simulators.vehicle import Vehicle, VehicleReading, load_catalogue
 
 T0 = datetime(2024, 3, 4, 12, 0, 0, tzinfo=UTC)
@@ -59,6 +60,58 @@ def profile(
         ),
         transaction_id=transaction_id,
     )
+
+
+def as_oracle(profile: ChargingProfile) -> oracle.ChargingProfile:
+    """The same profile in the oracle's model (for tests comparing station and judge)."""
+
+    def period(p: SchedulePeriod) -> oracle.SchedulePeriod:
+        mode = None if p.operation_mode is None else oracle.OperationMode(p.operation_mode)
+        return oracle.SchedulePeriod(
+            start_period_s=p.start_period_s, limit=p.limit, number_phases=p.number_phases,
+            phase_to_use=p.phase_to_use, limit_l2=p.limit_l2, limit_l3=p.limit_l3,
+            discharge_limit=p.discharge_limit, discharge_limit_l2=p.discharge_limit_l2,
+            discharge_limit_l3=p.discharge_limit_l3, setpoint=p.setpoint,
+            setpoint_l2=p.setpoint_l2, setpoint_l3=p.setpoint_l3, operation_mode=mode,
+            freq_watt_curve=p.freq_watt_curve,
+        )  # fmt: skip
+
+    schedules = tuple(
+        oracle.ChargingSchedule(
+            unit=oracle.RateUnit(s.unit),
+            periods=tuple(period(p) for p in s.periods),
+            start_schedule=s.start_schedule,
+            duration_s=s.duration_s,
+            randomized_delay_s=s.randomized_delay_s,
+        )
+        for s in profile.schedules
+    )
+    return oracle.ChargingProfile(
+        profile_id=profile.profile_id, stack_level=profile.stack_level,
+        purpose=oracle.Purpose(profile.purpose), kind=oracle.Kind(profile.kind),
+        schedules=schedules,
+        recurrency=None if profile.recurrency is None else oracle.Recurrency(profile.recurrency),
+        valid_from=profile.valid_from, valid_to=profile.valid_to,
+        transaction_id=profile.transaction_id,
+    )  # fmt: skip
+
+
+def oracle_context(core: StationCore) -> oracle.StationContext:
+    """The oracle's view of ``core``'s station now (EVSEs, transactions, maxima)."""
+    c = core.config
+    context = oracle.StationContext(
+        evse_ids=c.evse_ids,
+        supported_units=frozenset(oracle.RateUnit(u) for u in c.supported_units),
+        max_stack_level=c.max_stack_level, max_periods=c.max_periods, max_profiles=c.max_profiles,
+        supply_phases=c.phases, voltage_v=Decimal(str(c.voltage_v)),
+        phase_switching_supported=c.phase_switching,
+    )  # fmt: skip
+    for evse in c.evse_ids:
+        tx = core.transaction(evse)
+        if tx is not None:
+            running = oracle.Transaction(tx.transaction_id, tx.started_at)
+            context = context.with_transaction(evse, running)
+    return context
 
 
 def tx_profile(

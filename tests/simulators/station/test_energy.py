@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.smartcharging import Purpose
 from simulators.station import TransactionEnded
+from simulators.station.smartcharging import Purpose
 from tests.simulators.station.helpers import Session, profile
 
 SIX_HOURS_S = 6 * 3600

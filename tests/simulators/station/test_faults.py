@@ -17,16 +17,7 @@ import pytest
 from harness.clock import ManualClock
 from harness.session import Call, CallReceived
 from harness.session import OcppVersion as SessionVersion
-from harness.smartcharging import (
-    Accepted,
-    CompositeSchedule,
-    OcppVersion,
-    OperationMode,
-    Purpose,
-    RateUnit,
-    Rejected,
-    composite_response,
-)
+from harness.versions import OcppVersion
 from simulators.station import (
     ENDLESS_DURATION_S,
     ConnectorState,
@@ -38,6 +29,15 @@ from simulators.station import (
     load_faults,
 )
 from simulators.station.runtime import SimulatedStation
+from simulators.station.smartcharging import (
+    Accepted,
+    Composite,
+    OperationMode,
+    Purpose,
+    RateUnit,
+    Rejected,
+    accepted_payload,
+)
 from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile
 
 F = StationFault
@@ -74,14 +74,14 @@ def tc066_core(faults: frozenset[F] = frozenset()) -> StationCore:
 
 def composite(
     core: StationCore, unit: RateUnit | None = RateUnit.A, duration_s: int = 400
-) -> CompositeSchedule:
+) -> Composite:
     got = core.composite_schedule(1, start=core.now, duration_s=duration_s, unit=unit)
-    assert isinstance(got, CompositeSchedule)
+    assert isinstance(got, Composite)
     return got
 
 
-def periods(schedule: CompositeSchedule) -> list[tuple[int, float]]:
-    return [(p.start_period_s, float(p.limit or 0)) for p in schedule.periods]
+def periods(schedule: Composite) -> list[tuple[int, float]]:
+    return [(p.offset_s, float(p.limit or 0)) for p in schedule.steps]
 
 
 # ----------------------------------------------------------------------------- demonstrations
@@ -119,9 +119,9 @@ def empty_composite() -> None:
     good, bad = tc066_core(), tc066_core(frozenset({F.EMPTY_COMPOSITE}))
     assert periods(composite(good)) == TC066_EXPECTED
     answer = composite(bad)  # Accepted, not refused...
-    assert answer.periods == ()  # ...but without periods
+    assert answer.steps == ()  # ...but without periods
     assert (
-        composite_response(answer, OcppVersion.V16)["chargingSchedule"]["chargingSchedulePeriod"]
+        accepted_payload(answer, OcppVersion.V16)["chargingSchedule"]["chargingSchedulePeriod"]
         == []
     )
 
@@ -160,7 +160,7 @@ def accepts_unknown_transaction() -> None:
     wrong = profile(10, Purpose.TX, [(0, 10)], transaction_id="not-running")
     refused = good.core.set_charging_profile(1, wrong, now=good.now)
     assert isinstance(refused, Rejected)
-    assert refused.requirement == "K01.FR.33"
+    assert refused.clause == "K01.FR.33"
     assert isinstance(bad.core.set_charging_profile(1, wrong, now=bad.now), Accepted)
     for s in (good, bad):
         s.run(20)
@@ -173,8 +173,8 @@ def too_many_decimals() -> None:
     good, bad = pair(config, F.TOO_MANY_DECIMALS)
     for s in (good, bad):
         s.core.set_charging_profile(1, tx_profile(s.tx, 5000, unit=RateUnit.W), now=s.now)
-    assert composite(good.core).periods[0].limit == Decimal("7.2")
-    payload = composite_response(composite(bad.core), OcppVersion.V16)
+    assert composite(good.core).steps[0].limit == Decimal("7.2")
+    payload = accepted_payload(composite(bad.core), OcppVersion.V16)
     assert payload["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 7.246376811594203
 
 
@@ -272,7 +272,7 @@ def accepts_invalid_v2x_profile() -> None:
     )  # fmt: skip
     refused = good.core.set_charging_profile(1, invalid, now=good.now)
     assert isinstance(refused, Rejected)
-    assert refused.rule.rule_id == "mode-fields"
+    assert refused.rule == "mode-fields"
     invalid = replace(invalid, transaction_id=bad.tx.transaction_id)
     assert isinstance(bad.core.set_charging_profile(1, invalid, now=bad.now), Accepted)
     bad.run(30)
@@ -422,10 +422,10 @@ def test_empty_composite_without_profiles_still_answers_the_maximum() -> None:
 def test_composite_refusals() -> None:
     core = StationCore(StationConfig(supported_units=frozenset({RateUnit.A})), now=T0)
     refused = core.composite_schedule(1, start=T0, duration_s=60, unit=RateUnit.W)
-    assert not isinstance(refused, CompositeSchedule)
+    assert not isinstance(refused, Composite)
     assert refused.reason_code == "UnsupportedRateUnit"
     unknown = core.composite_schedule(7, start=T0, duration_s=60, unit=RateUnit.A)
-    assert not isinstance(unknown, CompositeSchedule)
+    assert not isinstance(unknown, Composite)
     assert unknown.reason_code == "UnknownEvse"
     assert composite(core, unit=None).unit is RateUnit.A
 

@@ -10,26 +10,27 @@ from decimal import Decimal
 
 import pytest
 
-from harness.smartcharging import (
+from harness import smartcharging as sc
+from harness.smartcharging import CompositeSchedule, ProfileStore, compare_composite
+from harness.versions import OcppVersion
+from simulators.station import StationConfig, StationCore, StationFault, StationTransaction
+from simulators.station.smartcharging import (
     Accepted,
-    CompositeSchedule,
-    OcppVersion,
-    ProfileStore,
+    Composite,
     Purpose,
     RateUnit,
-    compare_composite,
-    composite_response,
+    accepted_payload,
 )
-from simulators.station import StationConfig, StationCore, StationFault, StationTransaction
-from tests.simulators.station.helpers import T0, profile
+from tests.simulators.station.helpers import T0, as_oracle, oracle_context, profile
 
 F = StationFault
 
 
 def setup(version: OcppVersion, faults: frozenset[F]) -> tuple[StationCore, CompositeSchedule]:
     """A core with a TxDefault in A (with a redundant 200 s step) and a TxProfile in W
-    (5000 W → 7.246… A) on a running transaction, and the oracle's own expected composite
-    for the next 400 s in A."""
+    (5000 W → 7.246… A, for 350 s) on a running transaction, and the oracle's own expected
+    composite for the next 400 s in A: the valid TxProfile overrules the TxDefault for the
+    whole transaction (1.6 §3.13.2), so after 350 s the hardware maximum applies."""
     core = StationCore(StationConfig(ocpp_version=version, faults=faults), now=T0)
     core.plug_in(1, T0)
     tx = core.start_transaction(1, id_token="A", now=T0)
@@ -40,9 +41,9 @@ def setup(version: OcppVersion, faults: frozenset[F]) -> tuple[StationCore, Comp
                        start=T0, duration=350, transaction_id=tx.transaction_id)  # fmt: skip
     for p in (default, tx_limit):
         assert isinstance(core.set_charging_profile(1, p, now=T0), Accepted)
-        assert isinstance(oracle.install(1, p, core.context()), Accepted)
+        assert isinstance(oracle.install(1, as_oracle(p), oracle_context(core)), sc.Accepted)
     expected = oracle.composite(
-        evse_id=1, start=T0, duration_s=400, unit=RateUnit.A, context=core.context(),
+        evse_id=1, start=T0, duration_s=400, unit=sc.RateUnit.A, context=oracle_context(core),
         default_limit=Decimal(32),
     )  # fmt: skip
     # After the TxProfile's schedule the TxDefault stays overruled (1.6 §3.13.2 / 2.0.1 K08):
@@ -56,9 +57,9 @@ def setup(version: OcppVersion, faults: frozenset[F]) -> tuple[StationCore, Comp
 def judge(version: OcppVersion, faults: frozenset[F]) -> set[str]:
     core, expected = setup(version, faults)
     answer = core.composite_schedule(1, start=T0, duration_s=400, unit=RateUnit.A)
-    assert isinstance(answer, CompositeSchedule)
+    assert isinstance(answer, Composite)
     verdict = compare_composite(
-        expected, composite_response(answer, version), version=version, time_tolerance_s=0
+        expected, accepted_payload(answer, version), version=version, time_tolerance_s=0
     )
     return {d.where.split(" ")[0] if d.where.startswith("period") else d.where
             for d in verdict.differences}  # fmt: skip

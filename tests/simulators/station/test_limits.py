@@ -8,10 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.smartcharging import Accepted, ChargingProfile, ProfileStore, Purpose, RateUnit
+from harness import smartcharging as judge
+from harness.smartcharging import ProfileStore
 from simulators.station import StationConfig, StationCore, StationTransaction
 from simulators.station.limits import share
-from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile
+from simulators.station.smartcharging import Accepted, ChargingProfile, Purpose, RateUnit
+from tests.simulators.station.helpers import (
+    T0,
+    Session,
+    as_oracle,
+    at,
+    oracle_context,
+    profile,
+    tx_profile,
+)
 
 
 def tc066_like(core: StationCore, tx: StationTransaction) -> list[tuple[int, object]]:
@@ -35,7 +45,7 @@ def test_applied_limit_is_the_oracles_at_every_instant(delay_s: int) -> None:
     oracle = ProfileStore(core.config.ocpp_version)
     for evse, p in tc066_like(core, tx):
         assert isinstance(core.set_charging_profile(evse, p, now=T0), Accepted)
-        assert isinstance(oracle.install(evse, p, core.context()), Accepted)
+        assert isinstance(oracle.install(evse, as_oracle(p), oracle_context(core)), judge.Accepted)
     seen = []
     for second in range(1, 400):
         core.tick(at(second))
@@ -44,7 +54,7 @@ def test_applied_limit_is_the_oracles_at_every_instant(delay_s: int) -> None:
         if second < delay_s:  # the profiles set at T0 reach the pilot at T0 + delay
             assert limit.limit_a == 32.0
             continue
-        expected = oracle.limit_at(evse_id=1, at=at(second - delay_s), context=core.context())
+        expected = oracle.limit_at(evse_id=1, at=at(second - delay_s), context=oracle_context(core))
         assert expected.current_a is not None
         assert limit.limit_a == pytest.approx(min(32.0, float(expected.current_a))), second
         seen.append(limit.limit_a)
@@ -181,13 +191,13 @@ def test_cached_targets_never_differ_from_the_oracle(
     assert tx.transaction_id == "1"
     oracle = ProfileStore(core.config.ocpp_version)
     for evse, p in installed:
-        if isinstance(oracle.install(evse, p, core.context()), Accepted):
+        if isinstance(oracle.install(evse, as_oracle(p), oracle_context(core)), judge.Accepted):
             assert isinstance(core.set_charging_profile(evse, p, now=at(-400)), Accepted)
     t = -400
     for gap in gaps:
         t += gap
         core.tick(at(t))
-        exact = oracle.limit_at(evse_id=1, at=at(t), context=core.context()).current_a
+        exact = oracle.limit_at(evse_id=1, at=at(t), context=oracle_context(core)).current_a
         expected = 32.0 if exact is None else min(32.0, float(exact))
         limit = core.applied_limit(1)
         assert limit is not None
@@ -197,7 +207,8 @@ def test_cached_targets_never_differ_from_the_oracle(
 def test_positive_21_setpoint_caps_the_charging_current() -> None:
     from decimal import Decimal
 
-    from harness.smartcharging import OcppVersion, OperationMode
+    from harness.versions import OcppVersion
+    from simulators.station.smartcharging import OperationMode
 
     s = Session.start(StationConfig(ocpp_version=OcppVersion.V21), archetype="bev_3ph_32a")
     setpoint = profile(

@@ -10,9 +10,10 @@ from datetime import timedelta
 import pytest
 
 from harness.clock import ScaledClock
-from harness.smartcharging import Accepted, OcppVersion, Purpose
+from harness.versions import OcppVersion
 from simulators.station import StationConfig, StationCore, StationTransaction
 from simulators.station.runtime import SimulatedStation
+from simulators.station.smartcharging import Accepted, Purpose
 from simulators.vehicle import Vehicle, VehicleParams, load_catalogue
 from tests.simulators.station import requests as rq
 from tests.simulators.station.csms import run_csms

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from harness.smartcharging import Accepted, ClearCriteria, Purpose, Rejected
 from simulators.iec61851 import BelowMinimumPolicy
 from simulators.station import (
     AuthorizationMode,
@@ -28,6 +27,7 @@ from simulators.station import (
     TransactionEnded,
     TransactionStarted,
 )
+from simulators.station.smartcharging import Accepted, ClearCriteria, Purpose, Rejected
 from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile, vehicle
 
 S = ConnectorState
@@ -277,7 +277,8 @@ def test_soc_reported_only_when_configured() -> None:
 def test_discharge_request_from_a_21_setpoint() -> None:
     from decimal import Decimal
 
-    from harness.smartcharging import OcppVersion, OperationMode, RateUnit
+    from harness.versions import OcppVersion
+    from simulators.station.smartcharging import OperationMode, RateUnit
 
     s = Session.start(StationConfig(ocpp_version=OcppVersion.V21), archetype="bev_bidirectional")
     s.run(10)
