@@ -120,10 +120,9 @@ def run_fleet_command(
             final = _processes(plan, count, speed, start, wall_s, summary_every_wall_s, summary)
         else:
             final = asyncio.run(_local(plan, speed, start, wall_s, summary_every_wall_s, summary))
-        out(
-            f"shutdown {final['shutdown_wall_s']:.1f}s, "
-            f"{final.get('unfinished', 0)} station tasks unfinished"
-        )
+        late = final.get("unfinished", 0)
+        ended = f"{late} station tasks had not ended in time" if late else "every station ended"
+        out(f"shutdown {final['shutdown_wall_s']:.1f}s: {ended}")
     out("final: " + summary_line(final, wall_s=time.monotonic() - t0))
     out(errors_line(final))
     code, reasons = fleet_verdict(final, stations=plan.stations, max_error_rate=max_error_rate)

@@ -42,6 +42,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.frames import CloseCode
+from websockets.protocol import State
 
 from harness.clock import Clock
 from harness.identities import DEFAULT_TOKEN_PATTERN, expand
@@ -219,9 +220,10 @@ async def shutdown_stations(
 def _close_now(ws: ClientConnection) -> None:
     """Send a Close frame (1001) if the connection is still open and close the socket without
     waiting for the CSMS's Close: bounded whatever the CSMS does."""
-    with contextlib.suppress(Exception):  # already closing or closed: nothing to say
-        ws.protocol.send_close(CloseCode.GOING_AWAY, "fleet stopping")
-        ws.transport.write(b"".join(ws.protocol.data_to_send()))
+    if ws.protocol.state is State.OPEN:
+        with contextlib.suppress(Exception):  # the socket failed meanwhile: nothing to say
+            ws.protocol.send_close(CloseCode.GOING_AWAY, "fleet stopping")
+            ws.transport.write(b"".join(ws.protocol.data_to_send()))
     ws.transport.close()
 
 

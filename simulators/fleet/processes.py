@@ -9,8 +9,12 @@ Past one machine, Ray (:mod:`simulators.fleet.ray_fleet`) does the same over a c
 
 Each worker raises its open-file limit (:func:`~simulators.fleet.limits.raise_fd_limit`,
 reported by :meth:`ProcessFleet.start`), ignores Ctrl-C (the parent decides when to stop), and
-stops by itself when the parent goes away. Its snapshots carry the process figures
-``rss_kb`` (now), ``base_rss_kb`` (before its stations started), ``peak_rss_kb`` and ``cpu_s``.
+stops by itself when the parent goes away. On stop a worker ends its stations the way
+:func:`~simulators.fleet.engine.run_fleet` does (Close frames, every task cancelled) for at
+most ``shutdown_wall_s``, sends its final counters and leaves at once: station tasks not ended
+by then (``unfinished``) end with the process, whose sockets the kernel closes. Its snapshots
+carry the process figures ``rss_kb`` (now), ``base_rss_kb`` (before its stations started),
+``peak_rss_kb`` and ``cpu_s``.
 """
 
 from __future__ import annotations
@@ -122,32 +126,38 @@ class ProcessFleet:
 
     def stop(self, *, bound_wall_s: float = 10.0) -> dict[str, Any]:
         """Stop every worker; the merged final counters, with ``shutdown_wall_s`` (stop sent
-        -> every worker's station tasks ended), ``exit_wall_s`` (-> every process exited)
-        and ``unfinished`` (station tasks still running at the workers' bound, plus the
-        stations of a worker that did not report in ``bound_wall_s`` and was killed)."""
+        -> every worker process exited: every station ended), ``final_wall_s`` (-> every
+        worker reported its final counters), ``unfinished`` (station tasks that had not ended
+        at a worker's ``shutdown_wall_s`` and ended with its process, plus the stations of a
+        killed worker) and ``killed`` (workers still running at ``bound_wall_s``, killed)."""
         t0 = time.monotonic()
         for conn in self._conns:
             _send(conn, "stop")
         deadline = t0 + bound_wall_s
-        ended = [False] * len(self._conns)
+        reported = [False] * len(self._conns)
         for i, conn in enumerate(self._conns):
-            while True:
+            while not reported[i]:
                 message = _receive(conn, deadline)
                 if message is None:
                     break
                 if message[0] == "final":
                     self._last[i] = message[1]
-                    ended[i] = True
-                    break
-        shutdown_s = time.monotonic() - t0
+                    reported[i] = True
+        final_s = time.monotonic() - t0
         for proc in self._procs:
             proc.join(max(0.0, deadline - time.monotonic()))
-        lost = sum(part.stations for part, ok in zip(self.parts, ended, strict=True) if not ok)
+        killed = [proc.is_alive() for proc in self._procs]
         self._kill_all()
+        shutdown_s = time.monotonic() - t0
         final = self._merged()
-        final["unfinished"] = final.get("unfinished", 0) + lost
+        final["unfinished"] = final.get("unfinished", 0) + sum(
+            part.stations
+            for part, ok, dead in zip(self.parts, reported, killed, strict=True)
+            if dead or not ok
+        )
+        final["killed"] = sum(killed)
+        final["final_wall_s"] = round(final_s, 3)
         final["shutdown_wall_s"] = round(shutdown_s, 3)
-        final["exit_wall_s"] = round(time.monotonic() - t0, 3)
         return final
 
     def _merged(self) -> dict[str, Any]:
@@ -225,10 +235,6 @@ def _worker_main(
     # workers share one time of day.
     start = datetime.fromisoformat(start_iso) + timedelta(seconds=(time.time() - epoch) * speed)
     asyncio.run(_worker(conn, plan, speed, start, shutdown_wall_s))
-    conn.close()
-    # Leave at once: the kernel closes the sockets; tearing down tens of thousands of
-    # connection objects one by one would only delay the parent's join.
-    os._exit(0)
 
 
 async def _worker(
@@ -268,3 +274,8 @@ async def _worker(
         final["unfinished"] = unfinished
         final["run_wall_s"] = time.monotonic() - t0
         conn.send(("final", final))
+        conn.close()
+        # Leave at once, from inside the loop: asyncio.run would otherwise wait, unbounded,
+        # for every task left, and tearing down tens of thousands of connection objects
+        # one by one would only delay the parent's join. The kernel closes the sockets.
+        os._exit(0)

@@ -42,7 +42,7 @@ def test_simulate_fleet_boots_all_and_prints_live_summary(csms_port: tuple[MiniC
     assert all(sid.startswith("F-") for sid in csms.boots)
     assert "open files per process:" in result.output
     assert "1 worker process" in result.output
-    assert "0 station tasks unfinished" in result.output
+    assert "s: every station ended" in result.output
 
 
 def test_simulate_fleet_on_two_worker_processes(csms_port: tuple[MiniCsms, int]) -> None:
@@ -52,7 +52,7 @@ def test_simulate_fleet_on_two_worker_processes(csms_port: tuple[MiniCsms, int])
     assert result.exit_code == 0, result.output
     assert "2 worker processes" in result.output
     assert "final: stations 20 booted 20" in result.output
-    assert "0 station tasks unfinished" in result.output
+    assert "s: every station ended" in result.output
     assert set(csms.boots) == {f"SIM-{i:06d}" for i in range(20)}
 
 
