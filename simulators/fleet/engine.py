@@ -51,6 +51,8 @@ from simulators.fleet.stats import FleetStats
 __all__ = ["FleetPlan", "FleetStats", "run_fleet", "run_station", "shard_plan"]
 
 _DAY_S = 86_400.0
+_SHUTDOWN_SLICE = 512
+"""Connections closed (or tasks cancelled) per loop pass at shutdown."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -204,16 +206,37 @@ async def run_fleet(
 async def shutdown_stations(
     tasks: list[asyncio.Task[None]], live: set[ClientConnection], *, bound_wall_s: float
 ) -> int:
-    """Close every connection in ``live`` at once, cancel every task, and wait at most
-    ``bound_wall_s`` for them to end; the number still running then."""
-    for ws in list(live):
-        _close_now(ws)
+    """Close every connection in ``live``, cancel every task, and wait at most
+    ``bound_wall_s`` for them to end; the number still running then (cancelled, they end
+    as soon as the loop gets to them).
+
+    The work is done in slices of :data:`_SHUTDOWN_SLICE` with the loop let run in between,
+    so the bound holds even when tens of thousands of stations end at once (one loop pass
+    runs every callback that was ready when it started, and the clock is only looked at
+    between passes).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + bound_wall_s
+    connections = list(live)
+    for i in range(0, len(connections), _SHUTDOWN_SLICE):
+        for ws in connections[i : i + _SHUTDOWN_SLICE]:
+            _close_now(ws)
+        await asyncio.sleep(0)
+        if loop.time() >= deadline:
+            break
     pending = [t for t in tasks if not t.done()]
-    for t in pending:
-        t.cancel()
+    for i in range(0, len(pending), _SHUTDOWN_SLICE):
+        for t in pending[i : i + _SHUTDOWN_SLICE]:
+            t.cancel()
+        await asyncio.sleep(0)
+        if loop.time() >= deadline:
+            for t in pending[i + _SHUTDOWN_SLICE :]:
+                t.cancel()
+            break
+    pending = [t for t in pending if not t.done()]
     if not pending:
         return 0
-    _, still = await asyncio.wait(pending, timeout=bound_wall_s)
+    _, still = await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
     return len(still)
 
 

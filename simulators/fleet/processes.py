@@ -58,7 +58,7 @@ class ProcessFleet:
         workers: int,
         speed: float,
         start: datetime,
-        shutdown_wall_s: float = 8.0,
+        shutdown_wall_s: float = 6.0,
     ) -> None:
         self.parts = shard_plan(plan, shards=workers)
         self._speed = speed
