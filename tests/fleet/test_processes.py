@@ -194,3 +194,29 @@ def test_stations_are_spread_over_listeners() -> None:
     assert plan.url_for(0) == "ws://127.0.0.1:9000/ocpp/FLEET-000000"
     assert plan.url_for(1) == "ws://127.0.0.1:9001/ocpp/FLEET-000001"
     assert plan.url_for(2).startswith("ws://127.0.0.1:9000/")
+
+
+async def test_shutdown_reports_a_task_that_would_not_end_instead_of_waiting_for_it() -> None:
+    release = asyncio.Event()
+    ended: list[str] = []
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await release.wait()  # swallows the cancellation and waits on
+        ended.append("stubborn")
+
+    async def polite() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            ended.append("polite")
+
+    tasks = [asyncio.create_task(stubborn()), *(asyncio.create_task(polite()) for _ in range(3))]
+    await asyncio.sleep(0)
+    unfinished = await fleet_engine.shutdown_stations(tasks, set(), bound_wall_s=0.2)
+    assert unfinished == 1
+    assert ended == ["polite"] * 3
+    release.set()
+    await asyncio.wait_for(tasks[0], 5)
