@@ -131,12 +131,13 @@ def run_fleet_command(
     return int(code)
 
 
-def port_warning(plan: FleetPlan) -> str | None:
+def port_warning(plan: FleetPlan, *, ports: int | None = None) -> str | None:
     """A warning when more stations share one CSMS address than one source address has
-    ports for (the rest would fail with EADDRNOTAVAIL), or None."""
+    ``ports`` for (default: :func:`ephemeral_ports`; the rest would fail with
+    EADDRNOTAVAIL), or None."""
     addresses = (1 + len(plan.listeners)) * max(1, len(plan.hosts))
     per_address = -(-plan.stations // addresses)
-    ports = ephemeral_ports()
+    ports = ephemeral_ports() if ports is None else ports
     if per_address <= ports:
         return None
     return (

@@ -14,6 +14,7 @@ import pytest
 from harness.clock import ScaledClock
 from simulators.fleet import FleetPlan, FleetStats, limits, run_fleet
 from simulators.fleet import engine as fleet_engine
+from simulators.fleet.cli import port_warning
 from simulators.fleet.csms import MiniCsms, serve_csms
 from simulators.fleet.processes import ProcessFleet
 
@@ -220,3 +221,16 @@ async def test_shutdown_reports_a_task_that_would_not_end_instead_of_waiting_for
     assert ended == ["polite"] * 3
     release.set()
     await asyncio.wait_for(tasks[0], 5)
+
+
+def test_a_warning_when_one_csms_address_has_too_few_ports_for_the_stations() -> None:
+    one = FleetPlan(csms_url="ws://127.0.0.1:9000", stations=50_000)
+    three = FleetPlan(
+        csms_url="ws://127.0.0.1:9000",
+        listeners=("ws://127.0.0.1:9001", "ws://127.0.0.1:9002"),
+        stations=50_000,
+    )
+    warning = port_warning(one, ports=28_232)
+    assert warning is not None
+    assert "50000 stations per CSMS address, more than the 28232 ports" in warning
+    assert port_warning(three, ports=28_232) is None  # 16 667 each
