@@ -247,7 +247,8 @@ EXAMPLE = """Examples:
     type=click.IntRange(min=1),
     default=64,
     show_default=True,
-    help="Fleet mode: opening handshakes (with their boot) in flight per worker process.",
+    help="Fleet mode: opening handshakes (with their boot) in flight per worker process; "
+    "the fleet's stations start at once unless --stagger is given.",
 )
 @click.option(
     "--listener",
@@ -618,6 +619,13 @@ def _line(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _fleet_stagger_s(stagger_s: float) -> float:
+    """The fleet's stagger: 0 unless --stagger was given (its default suits a few full
+    stations; a fleet paces its handshakes with --max-connecting instead)."""
+    source = click.get_current_context().get_parameter_source("stagger_s")
+    return stagger_s if source is click.core.ParameterSource.COMMANDLINE else 0.0
+
+
 @dataclass(frozen=True, slots=True)
 class _FleetProcesses:
     """How a fleet uses this machine (``workers`` 0: chosen by the fleet)."""
@@ -653,7 +661,7 @@ def _fleet(
         stations=stations,
         id_prefix=prefix,
         seed=seed,
-        stagger_wall_s=stagger_s,
+        stagger_wall_s=_fleet_stagger_s(stagger_s),
         id_tag_pattern=id_token,
         listeners=local.listeners,
         max_connecting=local.max_connecting,
