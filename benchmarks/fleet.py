@@ -12,7 +12,8 @@ messages/s, p50/p99 CALL latency, worker memory per station (peak RSS summed ove
 total and above the workers' RSS before their stations started), CPU µs per message in the
 workers, reconnects (in the whole run, and in the hold), errors, and the shutdown time (stop
 sent -> every worker process exited, its station tasks ended: cancelled within the workers'
-bound, else with the process). ``--json`` prints one object,
+bound, else with the process). ``--json`` prints one object
+on stdout (progress lines go to stderr),
 with the acceptance checks of issue #22 (p99 < 1 s, < 30 KB per station, reconnects < 1 % of
 stations, shutdown <= 10 s). ``--runs R`` repeats and prints medians.
 
@@ -101,6 +102,7 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
         booted_at: float | None = None
         at_boot: dict[str, Any] = {}
         snap: dict[str, Any] = {}
+        last_progress = 0.0
         while True:
             time.sleep(args.every)
             snap = fleet.snapshot()
@@ -111,7 +113,8 @@ def run_once(args: argparse.Namespace) -> dict[str, Any]:
                 break
             if booted_at is not None and now - booted_at >= args.hold:
                 break
-            if not args.json:
+            if now - last_progress >= args.progress_every:
+                last_progress = now
                 print(
                     f"  t={now - t0:5.0f}s booted {snap['booted']} connected "
                     f"{snap['connected']} charging {snap['charging']} errors {snap['errors']} "
@@ -205,6 +208,9 @@ def main() -> None:
     parser.add_argument("--listeners", type=int, default=0, help="CSMS processes (0: auto)")
     parser.add_argument("--every", type=float, default=1.0, help="wall s between snapshots")
     parser.add_argument("--boot-timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--progress-every", type=float, default=10.0, help="wall s between progress lines"
+    )
     parser.add_argument("--runs", type=int, default=1, help="repeat; medians are printed")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
