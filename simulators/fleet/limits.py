@@ -54,12 +54,13 @@ class FdLimit:
     def describe(self) -> str:
         """One line for a log: ``open files per process: 1024 -> 20000 (hard limit 20000)``."""
         if self.raised:
-            change = f"{self.before} -> {self.soft}"
-        elif self.soft < self.hard:
-            change = f"{self.soft} (could not be raised)"
-        else:
-            change = f"{self.soft} (already at the hard limit)"
-        return f"open files per process: {change} (hard limit {self.hard})"
+            return f"open files per process: {self.before} -> {self.soft} (hard limit {self.hard})"
+        if self.soft < self.hard:
+            return (
+                f"open files per process: {self.soft} (could not be raised to the hard limit "
+                f"{self.hard})"
+            )
+        return f"open files per process: {self.soft} (the hard limit)"
 
 
 def raise_fd_limit() -> FdLimit:
