@@ -177,6 +177,7 @@ async def run_fleet(
     stats.stations += plan.stations
     gate = asyncio.Semaphore(plan.max_connecting)
     live: set[ClientConnection] = set()
+    jitter = random.Random(plan.seed * 1_000_003 - plan.first_index - 1)
     failures: list[BaseException] = []
 
     def ended(task: asyncio.Task[None]) -> None:
@@ -196,6 +197,7 @@ async def run_fleet(
                 delay_wall_s=i * plan.stagger_wall_s,
                 gate=gate,
                 live=live,
+                jitter=jitter,
             )
         )
         task.add_done_callback(ended)
@@ -266,11 +268,13 @@ async def run_station(
     delay_wall_s: float = 0.0,
     gate: asyncio.Semaphore | None = None,
     live: set[ClientConnection] | None = None,
+    jitter: random.Random | None = None,
 ) -> None:
     """Drive one station until ``stop`` is set, reconnecting with back-off when dropped.
 
     ``gate`` bounds the opening handshakes (and boots) in flight across the stations that
-    share it; ``live`` holds this station's connection while it is open (for a shutdown).
+    share it; ``live`` holds this station's connection while it is open (for a shutdown);
+    ``jitter`` draws the back-off waits (shared by a fleet; by default the station's own).
     """
     rng = random.Random(plan.seed * 1_000_003 + index)
     state = _Station(
@@ -278,6 +282,8 @@ async def run_station(
         dwell_s=rng.uniform(2 * 3600, 9 * 3600),
         id_tag=plan.id_tag(index),
     )
+    # A Random holds 2.5 KB of state: kept per station only when no shared one is given.
+    rng = jitter or rng
     if delay_wall_s > 0 and await _stopped(stop, delay_wall_s):
         return
     gate = gate or asyncio.Semaphore(1)

@@ -176,7 +176,9 @@ def test_a_refused_raise_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(resource, "setrlimit", refuse)
     got = limits.raise_fd_limit()
     assert (got.soft, got.raised) == (1024, False)
-    assert "1024 (could not be raised)" in got.describe()
+    assert got.describe() == (
+        "open files per process: 1024 (could not be raised to the hard limit 4096)"
+    )
 
 
 def test_workers_one_per_core_and_more_where_open_files_ask_for_it() -> None:
