@@ -8,11 +8,17 @@ each time, all on websockets with its default settings (permessage-deflate on):
 * ``session`` — this project: ``OcppConnection`` + ``OcppSession`` with schema validation of
   every request and response, id correlation and the wire trace, over
   ``harness.transport`` (``serve_ocpp`` / ``connect_ocpp``);
+* ``session_disk`` — the same, with the CSMS end writing its trace to disk the way a run
+  does (``CsmsEndpoint._trace``: each record's ``to_json()`` into a ``TraceSink`` of the
+  results store, which redacts and writes one line per frame), one trace file per
+  connection in a temporary folder;
 * ``ocpp``    — the ``ocpp`` package's ``ChargePoint`` with its defaults (validation through
   the thread pool).
 
-Every row is repeated ``--repeats`` times; the medians and the ratios session/raw and
-session/ocpp at each N are printed (``--json``: one JSON object instead).
+Every row is repeated ``--repeats`` times; the medians and the ratios session/raw,
+session/ocpp, session_disk/raw and session_disk/ocpp at each N are printed (``--json``: one
+JSON object instead). Beside wall time, each row gives the CPU µs per call: this process's
+CPU time (both ends of every connection run in it) over the calls made.
 
     python benchmarks/session_throughput.py                  # 3 s per row, 3 repeats
     python benchmarks/session_throughput.py --seconds 1 --repeats 1 --json
@@ -30,6 +36,7 @@ import json
 import logging
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -47,6 +54,7 @@ from ocpp.v16.enums import Action
 from harness.clock import ScaledClock
 from harness.connection import OcppConnection
 from harness.logs import configure_logging
+from harness.results.store import TraceSink
 from harness.session import CallReceived, Role
 from harness.transport import OcppSubprotocol, connect_ocpp, serve_ocpp
 
@@ -92,6 +100,33 @@ async def _session_server_handler(transport: Any) -> None:
     )
     conn.start()
     await conn.wait_closed()
+
+
+def _disk_server_handler(folder: Path) -> Callable[[Any], Awaitable[None]]:
+    """A CSMS handler that traces to disk as ``CsmsEndpoint`` does in a run."""
+
+    async def handle(transport: Any) -> None:
+        sink = TraceSink(folder / f"{transport.station_id}.jsonl", transport.station_id)
+
+        def trace(record: Any) -> None:  # CsmsEndpoint._trace, without the frame index
+            if not sink.closed:
+                sink.append(record.to_json())
+
+        conn = OcppConnection.open(
+            transport,
+            role=Role.CSMS,
+            clock=ScaledClock(),
+            handlers={"Heartbeat": _session_heartbeat},
+            trace_sink=trace,
+            keep_trace=False,
+        )
+        conn.start()
+        try:
+            await conn.wait_closed()
+        finally:
+            sink.close()
+
+    return handle
 
 
 async def _session_client(url: str, seconds: float) -> list[float]:
@@ -145,6 +180,12 @@ async def _run_row(mode: str, n: int, seconds: float) -> dict[str, float]:
         server_cm: Any = serve_ocpp(_session_server_handler, host=HOST, port=0)
         async with server_cm as server:
             return await _drive(_session_client, [server.url(f"CS{i}") for i in range(n)], seconds)
+    if mode == "session_disk":
+        with tempfile.TemporaryDirectory() as tmp:
+            server_cm = serve_ocpp(_disk_server_handler(Path(tmp)), host=HOST, port=0)
+            async with server_cm as server:
+                urls = [server.url(f"CS{i}") for i in range(n)]
+                return await _drive(_session_client, urls, seconds)
     handler = _raw_server_handler if mode == "raw" else _ocpp_server_handler
     client = _raw_client if mode == "raw" else _ocpp_client
     async with websockets.serve(handler, HOST, 0, subprotocols=["ocpp1.6"]) as server:  # type: ignore[list-item]
@@ -154,12 +195,16 @@ async def _run_row(mode: str, n: int, seconds: float) -> dict[str, float]:
 
 async def _drive(client: Client, urls: list[str], seconds: float) -> dict[str, float]:
     started = time.perf_counter()
+    cpu0 = time.process_time()
     per_connection = await asyncio.gather(*(client(url, seconds) for url in urls))
     elapsed = time.perf_counter() - started
+    cpu_s = time.process_time() - cpu0
     latencies = sorted(x for lat in per_connection for x in lat)
     calls = len(latencies)
     p99 = latencies[min(calls - 1, int(calls * 0.99))] if calls else float("nan")
-    return {"calls_per_s": calls / elapsed, "p99_ms": p99 * 1000, "calls": calls}
+    cpu_us = cpu_s / calls * 1e6 if calls else float("nan")
+    return {"calls_per_s": calls / elapsed, "p99_ms": p99 * 1000, "calls": calls,
+            "cpu_us_per_call": cpu_us}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="duration of one row")
     parser.add_argument("--repeats", type=int, default=3, help="runs per row (medians reported)")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 10, 100])
-    parser.add_argument("--modes", nargs="+", default=["raw", "session", "ocpp"])
+    parser.add_argument("--modes", nargs="+", default=["raw", "session", "session_disk", "ocpp"])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     logging.getLogger("ocpp").setLevel(logging.CRITICAL)
@@ -186,9 +231,11 @@ def main(argv: list[str] | None = None) -> int:
             runs = rows[mode][n]
             rate = statistics.median(r["calls_per_s"] for r in runs)
             p99 = statistics.median(r["p99_ms"] for r in runs)
+            cpu_us = statistics.median(r["cpu_us_per_call"] for r in runs)
             medians[(mode, n)] = rate
             report["rows"].append({"mode": mode, "connections": n, "calls_per_s": round(rate, 1),
-                                   "p99_ms": round(p99, 3)})  # fmt: skip
+                                   "p99_ms": round(p99, 3),
+                                   "cpu_us_per_call": round(cpu_us, 1)})  # fmt: skip
     ratios = []
     for n in args.connections:
         entry: dict[str, Any] = {"connections": n}
@@ -196,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
             entry["session_over_raw"] = round(medians[("session", n)] / medians[("raw", n)], 3)
         if ("session", n) in medians and ("ocpp", n) in medians:
             entry["session_over_ocpp"] = round(medians[("session", n)] / medians[("ocpp", n)], 3)
+        for base in ("raw", "ocpp"):
+            if ("session_disk", n) in medians and (base, n) in medians:
+                ratio = medians[("session_disk", n)] / medians[(base, n)]
+                entry[f"session_disk_over_{base}"] = round(ratio, 3)
         ratios.append(entry)
     report["ratios"] = ratios
 
@@ -203,10 +254,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report))
         return 0
     print(f"Heartbeat over loopback, {args.seconds:g} s per row, median of {args.repeats}")
-    print(f"{'mode':<8} {'N':>4} {'calls/s':>10} {'p99 ms':>8}")
+    print(f"{'mode':<13} {'N':>4} {'calls/s':>10} {'p99 ms':>8} {'CPU us/call':>12}")
     for row in report["rows"]:
-        print(f"{row['mode']:<8} {row['connections']:>4} {row['calls_per_s']:>10.0f} "
-              f"{row['p99_ms']:>8.2f}")  # fmt: skip
+        print(f"{row['mode']:<13} {row['connections']:>4} {row['calls_per_s']:>10.0f} "
+              f"{row['p99_ms']:>8.2f} {row['cpu_us_per_call']:>12.1f}")  # fmt: skip
     for entry in ratios:
         parts = [f"{k}={v:.2f}" for k, v in entry.items() if k != "connections"]
         print(f"N={entry['connections']:>3}: " + ", ".join(parts))

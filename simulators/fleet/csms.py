@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 import itertools
 import json
-import resource
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+
+from simulators.fleet.limits import raise_fd_limit
 
 __all__ = ["MiniCsms", "raise_fd_limit", "serve_csms"]
 
@@ -91,15 +92,6 @@ class MiniCsms:
         if action in ("StopTransaction", "Authorize"):
             return {"idTagInfo": {"status": "Accepted"}}
         return {}
-
-
-def raise_fd_limit() -> int:
-    """Raise this process's open-file limit to its hard maximum; return the new soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        soft = hard
-    return soft
 
 
 async def serve_csms(csms: MiniCsms, *, host: str = "127.0.0.1", port: int = 0) -> Server:

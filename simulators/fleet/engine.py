@@ -4,8 +4,16 @@ Each station follows a daily pattern on the given clock: it boots, reports Avail
 Heartbeat every ``heartbeat_s`` and, while a vehicle is plugged in, MeterValues every
 ``meter_s``. A vehicle arrives at a seeded time of day, charges at the lower of its own limit
 and the limit of the last SetChargingProfile the CSMS sent, and leaves after a seeded dwell.
-When the CSMS drops a station, it reconnects with exponential back-off (plus jitter) and boots
-again. Stations start staggered so N of them do not connect in the same millisecond.
+When the CSMS drops a station, it reconnects with exponential back-off (full jitter, reset once
+it booted again) and boots again. Opening handshakes are paced by a limit on those in flight
+(``max_connecting`` per process: the WebSocket handshake and the BootNotification), so a fleet
+of any size never has more than that many connections being opened at once, whether at start-up
+or after the CSMS dropped everyone; ``stagger_wall_s`` can still spread the first attempts.
+
+Shutdown is bounded (``run_fleet(shutdown_wall_s=...)``): when ``stop`` is set every open
+connection gets a Close frame (1001 going away) and its socket is closed without waiting for the
+CSMS's answer, and every station task is cancelled, wherever it waits (a 60 s heartbeat
+interval, a back-off, an opening handshake).
 
 Each station presents its own idTag (``id_tag_pattern``, see :mod:`harness.identities`; by
 default a valid ISO14443 UID per station). Only a StartTransaction the CSMS accepted (idTagInfo
@@ -22,6 +30,9 @@ conformance verdicts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
+import inspect
 import itertools
 import json
 import random
@@ -31,19 +42,34 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.frames import CloseCode
+from websockets.protocol import State
 
 from harness.clock import Clock
 from harness.identities import DEFAULT_TOKEN_PATTERN, expand
 from simulators.fleet.stats import FleetStats
 
-__all__ = ["FleetPlan", "FleetStats", "run_fleet", "run_station"]
+__all__ = ["FleetPlan", "FleetStats", "run_fleet", "run_station", "shard_plan"]
 
 _DAY_S = 86_400.0
+_NO_PROXY: dict[str, Any] = (
+    {"proxy": None} if "proxy" in inspect.signature(connect.__init__).parameters else {}
+)
+"""No proxy lookup (websockets >= 15): it reads the whole environment twice per connection,
+a quarter of a station's boot CPU; a fleet talks to its CSMS directly."""
+_SHUTDOWN_SLICE = 512
+"""Connections closed (or tasks cancelled) per loop pass at shutdown."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FleetPlan:
-    """What a fleet does. Durations are in clock seconds unless named ``wall``."""
+    """What a fleet does. Durations are in clock seconds unless named ``wall``.
+
+    Station ``i`` connects to the ``i % n``-th of ``csms_url`` and ``listeners`` (further
+    CSMS URLs: several listeners get past the ports one address offers, see
+    :mod:`simulators.fleet.limits`), its host replaced by ``hosts[i % len(hosts)]`` if given.
+    ``max_connecting`` bounds the opening handshakes (and boots) in flight per process.
+    """
 
     csms_url: str
     stations: int
@@ -58,6 +84,8 @@ class FleetPlan:
     backoff_max_wall_s: float = 30.0
     call_timeout_wall_s: float = 30.0
     hosts: tuple[str, ...] = ()
+    listeners: tuple[str, ...] = ()
+    max_connecting: int = 64
     id_tag_pattern: str = DEFAULT_TOKEN_PATTERN
 
     def id_tag(self, index: int) -> str:
@@ -71,6 +99,9 @@ class FleetPlan:
     def url_for(self, index: int) -> str:
         """The URL station ``index`` connects to (spread over ``hosts`` if given)."""
         base = self.csms_url.rstrip("/")
+        if self.listeners:
+            urls = (self.csms_url, *self.listeners)
+            base = urls[index % len(urls)].rstrip("/")
         if self.hosts:
             host = self.hosts[index % len(self.hosts)]
             scheme, rest = base.split("://", 1)
@@ -111,24 +142,120 @@ class _Dropped(Exception):
     """The connection ended; the station reconnects."""
 
 
+def shard_plan(plan: FleetPlan, *, shards: int) -> list[FleetPlan]:
+    """Split ``plan`` into ``shards`` contiguous slices of stations (sizes differ by <= 1)."""
+    if shards < 1:
+        raise ValueError(f"shards must be at least 1, got {shards}")
+    shards = min(shards, plan.stations)
+    base, extra = divmod(plan.stations, shards)
+    out: list[FleetPlan] = []
+    first = plan.first_index
+    for i in range(shards):
+        n = base + (1 if i < extra else 0)
+        out.append(dataclasses.replace(plan, first_index=first, stations=n))
+        first += n
+    return out
+
+
 async def run_fleet(
-    plan: FleetPlan, *, clock: Clock, stats: FleetStats, stop: asyncio.Event
-) -> None:
-    """Run ``plan.stations`` stations until ``stop`` is set, counting into ``stats``."""
+    plan: FleetPlan,
+    *,
+    clock: Clock,
+    stats: FleetStats,
+    stop: asyncio.Event,
+    shutdown_wall_s: float = 5.0,
+) -> int:
+    """Run ``plan.stations`` stations until ``stop`` is set (or this task is cancelled),
+    counting into ``stats``; then end every station within ``shutdown_wall_s`` (see the
+    module). Returns how many station tasks were still running at that bound (0 normally).
+
+    A station that fails with an unexpected exception stops the fleet; the exception is
+    raised after the shutdown.
+    """
+    if plan.max_connecting < 1:
+        raise ValueError(f"max_connecting must be at least 1, got {plan.max_connecting}")
     stats.stations += plan.stations
-    async with asyncio.TaskGroup() as group:
-        for i in range(plan.stations):
-            index = plan.first_index + i
-            group.create_task(
-                run_station(
-                    plan,
-                    index=index,
-                    clock=clock,
-                    stats=stats,
-                    stop=stop,
-                    delay_wall_s=i * plan.stagger_wall_s,
-                )
+    gate = asyncio.Semaphore(plan.max_connecting)
+    live: set[ClientConnection] = set()
+    jitter = random.Random(plan.seed * 1_000_003 - plan.first_index - 1)
+    failures: list[BaseException] = []
+
+    def ended(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())  # type: ignore[arg-type]
+            stop.set()
+
+    tasks: list[asyncio.Task[None]] = []
+    for i in range(plan.stations):
+        task = asyncio.create_task(
+            run_station(
+                plan,
+                index=plan.first_index + i,
+                clock=clock,
+                stats=stats,
+                stop=stop,
+                delay_wall_s=i * plan.stagger_wall_s,
+                gate=gate,
+                live=live,
+                jitter=jitter,
             )
+        )
+        task.add_done_callback(ended)
+        tasks.append(task)
+    try:
+        await stop.wait()
+    finally:
+        unfinished = await shutdown_stations(tasks, live, bound_wall_s=shutdown_wall_s)
+    if failures:
+        raise failures[0]
+    return unfinished
+
+
+async def shutdown_stations(
+    tasks: list[asyncio.Task[None]], live: set[ClientConnection], *, bound_wall_s: float
+) -> int:
+    """Close every connection in ``live``, cancel every task, and wait at most
+    ``bound_wall_s`` for them to end; the number still running then (cancelled, they end
+    as soon as the loop gets to them).
+
+    The work is done in slices of :data:`_SHUTDOWN_SLICE` with the loop let run in between,
+    so the bound holds even when tens of thousands of stations end at once (one loop pass
+    runs every callback that was ready when it started, and the clock is only looked at
+    between passes).
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + bound_wall_s
+    connections = list(live)
+    for i in range(0, len(connections), _SHUTDOWN_SLICE):
+        for ws in connections[i : i + _SHUTDOWN_SLICE]:
+            _close_now(ws)
+        await asyncio.sleep(0)
+        if loop.time() >= deadline:
+            break
+    pending = [t for t in tasks if not t.done()]
+    for i in range(0, len(pending), _SHUTDOWN_SLICE):
+        for t in pending[i : i + _SHUTDOWN_SLICE]:
+            t.cancel()
+        await asyncio.sleep(0)
+        if loop.time() >= deadline:
+            for t in pending[i + _SHUTDOWN_SLICE :]:
+                t.cancel()
+            break
+    pending = [t for t in pending if not t.done()]
+    if not pending:
+        return 0
+    _, still = await asyncio.wait(pending, timeout=max(0.0, deadline - loop.time()))
+    return len(still)
+
+
+def _close_now(ws: ClientConnection) -> None:
+    """Send a Close frame (1001) if the connection is still open and close the socket without
+    waiting for the CSMS's Close: bounded whatever the CSMS does."""
+    if ws.protocol.state is State.OPEN:
+        with contextlib.suppress(Exception):  # the socket failed meanwhile: nothing to say
+            ws.protocol.send_close(CloseCode.GOING_AWAY, "fleet stopping")
+            ws.transport.write(b"".join(ws.protocol.data_to_send()))
+    ws.transport.close()
 
 
 async def run_station(
@@ -139,51 +266,73 @@ async def run_station(
     stats: FleetStats,
     stop: asyncio.Event,
     delay_wall_s: float = 0.0,
+    gate: asyncio.Semaphore | None = None,
+    live: set[ClientConnection] | None = None,
+    jitter: random.Random | None = None,
 ) -> None:
-    """Drive one station until ``stop`` is set, reconnecting with back-off when dropped."""
+    """Drive one station until ``stop`` is set, reconnecting with back-off when dropped.
+
+    ``gate`` bounds the opening handshakes (and boots) in flight across the stations that
+    share it; ``live`` holds this station's connection while it is open (for a shutdown);
+    ``jitter`` draws the back-off waits (shared by a fleet; by default the station's own).
+    """
     rng = random.Random(plan.seed * 1_000_003 + index)
     state = _Station(
         arrive_s=rng.uniform(0, _DAY_S),
         dwell_s=rng.uniform(2 * 3600, 9 * 3600),
         id_tag=plan.id_tag(index),
     )
+    # A Random holds 2.5 KB of state: kept per station only when no shared one is given.
+    rng = jitter or rng
     if delay_wall_s > 0 and await _stopped(stop, delay_wall_s):
         return
+    gate = gate or asyncio.Semaphore(1)
+    live = live if live is not None else set()
     backoff = plan.backoff_min_wall_s
     url = plan.url_for(index)
     sid = plan.station_id(index)
     while not stop.is_set():
+        ws: ClientConnection | None = None
         try:
-            async with connect(
-                url,
-                subprotocols=["ocpp1.6"],  # type: ignore[list-item]
-                compression=None,
-                max_size=2**16,
-                max_queue=4,
-                write_limit=2**12,
-                ping_interval=None,
-                open_timeout=plan.call_timeout_wall_s,
-            ) as ws:
+            async with gate:
+                if stop.is_set():
+                    return
+                ws = await connect(
+                    url,
+                    subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                    compression=None,
+                    max_size=2**16,
+                    max_queue=4,
+                    write_limit=2**12,
+                    ping_interval=None,
+                    open_timeout=plan.call_timeout_wall_s,
+                    user_agent_header=None,
+                    **_NO_PROXY,
+                )
+                ws.request = None  # the handshake's headers, never read again: ~1.5 KB
+                live.add(ws)
                 stats.connected += 1
-                try:
-                    await _session(ws, plan, state, sid, clock, stats, stop)
-                finally:
-                    stats.connected -= 1
-                    if state.charging:
-                        state.charging = False
-                        stats.charging -= 1
+                heartbeat_s = await _boot(ws, plan, state, sid, clock, stats)
+            backoff = plan.backoff_min_wall_s  # booted again: the next loss starts afresh
+            await _session(ws, plan, state, clock, stats, stop, heartbeat_s)
             return
         except (OSError, WebSocketException, _Dropped, TimeoutError) as exc:
             if stop.is_set():
                 return
             stats.reconnects += 1
             stats.lost(_loss_kind(exc))
-            # Exponential back-off with full jitter, so a dropped fleet does not stampede.
-            if await _stopped(stop, rng.uniform(backoff / 2, backoff)):
-                return
-            backoff = min(backoff * 2, plan.backoff_max_wall_s)
-        else:
-            backoff = plan.backoff_min_wall_s
+        finally:
+            if ws is not None:
+                live.discard(ws)
+                stats.connected -= 1
+                if state.charging:
+                    state.charging = False
+                    stats.charging -= 1
+                _close_now(ws)
+        # Exponential back-off with full jitter, so a dropped fleet does not stampede.
+        if await _stopped(stop, rng.uniform(backoff / 2, backoff)):
+            return
+        backoff = min(backoff * 2, plan.backoff_max_wall_s)
 
 
 def _loss_kind(exc: BaseException) -> str:
@@ -207,15 +356,15 @@ async def _stopped(stop: asyncio.Event, wall_s: float) -> bool:
     return True
 
 
-async def _session(
+async def _boot(
     ws: ClientConnection,
     plan: FleetPlan,
     st: _Station,
     sid: str,
     clock: Clock,
     stats: FleetStats,
-    stop: asyncio.Event,
-) -> None:
+) -> float:
+    """BootNotification and the first StatusNotification; the heartbeat interval to keep."""
     boot = await _call(
         ws,
         st,
@@ -234,6 +383,18 @@ async def _session(
     if st.tx is not None:
         st.charging = True
         stats.charging += 1
+    return heartbeat_s
+
+
+async def _session(
+    ws: ClientConnection,
+    plan: FleetPlan,
+    st: _Station,
+    clock: Clock,
+    stats: FleetStats,
+    stop: asyncio.Event,
+    heartbeat_s: float,
+) -> None:
     now = clock.monotonic()
     next_hb = now + heartbeat_s
     next_meter = now + plan.meter_s
@@ -431,7 +592,8 @@ async def _call(
             stats.error(f"timeout ({action})")
             raise _Dropped(f"{action} unanswered")
         try:
-            raw = await asyncio.wait_for(ws.recv(), remaining)
+            async with asyncio.timeout(remaining):
+                raw = await ws.recv()
         except TimeoutError:
             stats.error(f"timeout ({action})")
             raise _Dropped(f"{action} unanswered") from None

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from simulators.fleet.engine import FleetPlan
+from simulators.fleet.engine import FleetPlan, shard_plan
 from simulators.fleet.stats import merge
 
 __all__ = ["RayUnavailableError", "run_on_ray", "shard_plan"]
@@ -24,21 +24,6 @@ __all__ = ["RayUnavailableError", "run_on_ray", "shard_plan"]
 
 class RayUnavailableError(RuntimeError):
     """Ray is not installed: ``pip install 'ocpp-harness[ray]'``."""
-
-
-def shard_plan(plan: FleetPlan, *, shards: int) -> list[FleetPlan]:
-    """Split ``plan`` into ``shards`` contiguous slices of stations (sizes differ by <= 1)."""
-    if shards < 1:
-        raise ValueError(f"shards must be at least 1, got {shards}")
-    shards = min(shards, plan.stations)
-    base, extra = divmod(plan.stations, shards)
-    out: list[FleetPlan] = []
-    first = plan.first_index
-    for i in range(shards):
-        n = base + (1 if i < extra else 0)
-        out.append(dataclasses.replace(plan, first_index=first, stations=n))
-        first += n
-    return out
 
 
 class _Shard:
@@ -55,7 +40,7 @@ class _Shard:
         self.clock = ScaledClock(speed=speed, start=datetime.fromisoformat(start_iso))
         self.stats = FleetStats()
         self.stop_event: asyncio.Event | None = None
-        self.task: asyncio.Task[None] | None = None
+        self.task: asyncio.Task[int] | None = None
 
     async def start(self) -> int:
         from simulators.fleet.engine import run_fleet

@@ -33,6 +33,9 @@ _COUNTERS = (
     "profiles_set",
 )
 
+_SUMMED_IF_PRESENT = ("rss_kb", "base_rss_kb", "peak_rss_kb", "cpu_s", "unfinished")
+"""Figures of a worker process (see :mod:`simulators.fleet.processes`), summed when merged."""
+
 
 @dataclass(slots=True)
 class FleetStats:
@@ -86,7 +89,9 @@ class FleetStats:
 
 
 def merge(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sum snapshots of several processes or actors into one."""
+    """Sum snapshots of several processes or actors into one (the counters, the histogram,
+    the kinds, and the process figures ``rss_kb``, ``cpu_s``... where the snapshots have
+    them)."""
     total: dict[str, Any] = dict.fromkeys(_COUNTERS, 0)
     buckets = [0] * (len(_EDGES_MS) + 1)
     kinds: dict[str, dict[str, int]] = {"errors_by_kind": {}, "losses_by_kind": {}}
@@ -100,6 +105,9 @@ def merge(snapshots: list[dict[str, Any]]) -> dict[str, Any]:
                 merged[kind] = merged.get(kind, 0) + int(n)
     total["buckets"] = buckets
     total.update(kinds)
+    for key in _SUMMED_IF_PRESENT:
+        if any(key in snap for snap in snapshots):
+            total[key] = sum(snap.get(key, 0) for snap in snapshots)
     return total
 
 

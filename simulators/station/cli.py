@@ -245,6 +245,30 @@ EXAMPLE = """Examples:
 )
 @click.option("--ray-actors", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Fleet mode: worker processes on this machine (0: up to 1000 stations in this "
+    "process, else one per core, more where the open-file limit asks for it).",
+)
+@click.option(
+    "--max-connecting",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Fleet mode: opening handshakes (with their boot) in flight per worker process; "
+    "the fleet's stations start at once unless --stagger is given.",
+)
+@click.option(
+    "--listener",
+    "listeners",
+    multiple=True,
+    metavar="URL",
+    help="Fleet mode: a further URL of the CSMS (repeatable); stations are spread over "
+    "--csms and these, e.g. to get past the ~28 000 ports one loopback address offers.",
+)
+@click.option(
     "--max-error-rate",
     type=click.FloatRange(min=0),
     default=DEFAULT_MAX_ERROR_RATE,
@@ -282,6 +306,9 @@ def simulate_command(
     fleet: bool,
     ray_address: str | None,
     ray_actors: int,
+    workers: int,
+    max_connecting: int,
+    listeners: tuple[str, ...],
     max_error_rate: float,
 ) -> int:
     """Run simulated charging stations with vehicles against a CSMS.
@@ -311,6 +338,11 @@ def simulate_command(
             "fleet mode keeps its own time of day; --csms-speed applies to the full stations",
             param_hint="--csms-speed",
         )
+    for url in listeners:
+        if not url.startswith(("ws://", "wss://")):
+            raise click.BadParameter(
+                f"expected a ws:// or wss:// URL, got {url!r}", param_hint="--listener"
+            )
     if fleet or ray_address is not None:
         return _fleet(
             csms,
@@ -325,6 +357,11 @@ def simulate_command(
             ray_actors,
             id_token,
             max_error_rate,
+            _FleetProcesses(workers=workers, max_connecting=max_connecting, listeners=listeners),
+        )
+    if listeners:
+        raise click.BadParameter(
+            "only fleet mode spreads stations over listeners", param_hint="--listener"
         )
     try:
         params = load_catalogue().get(archetype).vehicle_params()
@@ -595,6 +632,22 @@ def _line(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def _fleet_stagger_s(stagger_s: float) -> float:
+    """The fleet's stagger: 0 unless --stagger was given (its default suits a few full
+    stations; a fleet paces its handshakes with --max-connecting instead)."""
+    source = click.get_current_context().get_parameter_source("stagger_s")
+    return stagger_s if source is click.core.ParameterSource.COMMANDLINE else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _FleetProcesses:
+    """How a fleet uses this machine (``workers`` 0: chosen by the fleet)."""
+
+    workers: int
+    max_connecting: int
+    listeners: tuple[str, ...]
+
+
 def _fleet(
     csms: str,
     version: str,
@@ -608,6 +661,7 @@ def _fleet(
     ray_actors: int,
     id_token: str,
     max_error_rate: float,
+    local: _FleetProcesses,
 ) -> int:
     from simulators.fleet.cli import run_fleet_command
     from simulators.fleet.engine import FleetPlan
@@ -620,8 +674,10 @@ def _fleet(
         stations=stations,
         id_prefix=prefix,
         seed=seed,
-        stagger_wall_s=stagger_s,
+        stagger_wall_s=_fleet_stagger_s(stagger_s),
         id_tag_pattern=id_token,
+        listeners=local.listeners,
+        max_connecting=local.max_connecting,
     )
     try:
         return run_fleet_command(
@@ -631,6 +687,7 @@ def _fleet(
             ray_address=ray_address,
             ray_actors=ray_actors,
             max_error_rate=max_error_rate,
+            workers=local.workers or None,
         )
     except RayUnavailableError as exc:
         raise click.UsageError(str(exc)) from None

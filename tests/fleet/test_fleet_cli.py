@@ -40,6 +40,20 @@ def test_simulate_fleet_boots_all_and_prints_live_summary(csms_port: tuple[MiniC
     assert "p99" in result.output
     assert len(csms.boots) == 20
     assert all(sid.startswith("F-") for sid in csms.boots)
+    assert "open files per process:" in result.output
+    assert "1 worker process" in result.output
+    assert "s: every station ended" in result.output
+
+
+def test_simulate_fleet_on_two_worker_processes(csms_port: tuple[MiniCsms, int]) -> None:
+    csms, port = csms_port
+    args = _fleet_args(port, "--workers", "2", "--speed", "3600", "--duration", "14400")
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "2 worker processes" in result.output
+    assert "final: stations 20 booted 20" in result.output
+    assert "s: every station ended" in result.output
+    assert set(csms.boots) == {f"SIM-{i:06d}" for i in range(20)}
 
 
 def test_simulate_fleet_refuses_other_versions() -> None:
