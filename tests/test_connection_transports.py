@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+import structlog
 from structlog.testing import capture_logs
 
 from harness.clock import ManualClock, ScaledClock
@@ -105,6 +106,17 @@ async def test_a_violation_is_a_warning_unless_the_harness_sent_it_on_purpose(
     """A peer's violation is a warning; on a simulated device under test that the harness
     fuzzes on purpose (``violations_expected``) it is logged at debug level, and still
     recorded."""
+    # An earlier test may have configured logging at WARNING (a filtering logger drops debug
+    # events before capture_logs sees them): start from structlog's defaults, restore after.
+    saved = structlog.get_config()
+    structlog.reset_defaults()
+    try:
+        await _violation_logged_at(expected, level)
+    finally:
+        structlog.configure(**saved)
+
+
+async def _violation_logged_at(expected: bool, level: str) -> None:
     clock = ManualClock()
     station_end, csms_end = memory_pair("CS-FUZZ", OcppSubprotocol.V16)
     station = OcppConnection.open(
