@@ -7,6 +7,7 @@ Everything the layers above need is importable from here::
 
 from harness.transport.base import (
     BinaryFrameReceived,
+    DelegatingTransport,
     HandshakeRefused,
     OcppSubprotocol,
     Transport,
@@ -35,6 +36,7 @@ __all__ = [
     "Authorizer",
     "BinaryFrameReceived",
     "ConnectionHandler",
+    "DelegatingTransport",
     "HandshakeAuthorizer",
     "HandshakeRefused",
     "HandshakeRequest",

@@ -27,6 +27,7 @@ from typing import Protocol, runtime_checkable
 __all__ = [
     "MAX_CLOSE_REASON_BYTES",
     "BinaryFrameReceived",
+    "DelegatingTransport",
     "HandshakeRefused",
     "OcppSubprotocol",
     "Transport",
@@ -150,3 +151,41 @@ class Transport(Protocol):
     async def close(self, *, code: int = 1000, reason: str = "") -> None:
         """Close the connection (idempotent); a long ``reason`` is cut to 123 bytes."""
         ...
+
+
+class DelegatingTransport:
+    """A :class:`Transport` that passes everything to ``inner``: the base of wrappers that
+    change only some of it (a simulated station's faults, a clock translation, a test's
+    rewriting). Override :meth:`send` / :meth:`recv` where the wrapper acts."""
+
+    def __init__(self, inner: Transport) -> None:
+        self._inner = inner
+
+    @property
+    def subprotocol(self) -> OcppSubprotocol:
+        return self._inner.subprotocol
+
+    @property
+    def station_id(self) -> str:
+        return self._inner.station_id
+
+    @property
+    def closed(self) -> bool:
+        return self._inner.closed
+
+    @property
+    def close_code(self) -> int | None:
+        return self._inner.close_code
+
+    @property
+    def close_reason(self) -> str | None:
+        return self._inner.close_reason
+
+    async def send(self, text: str) -> None:
+        await self._inner.send(text)
+
+    async def recv(self) -> str:
+        return await self._inner.recv()
+
+    async def close(self, *, code: int = 1000, reason: str = "") -> None:
+        await self._inner.close(code=code, reason=reason)

@@ -14,7 +14,7 @@ from harness.logs import get_logger
 from harness.session.frames import Call, FrameError, parse_frame
 from harness.session.schemas import PayloadKind, schema_set
 from harness.session.versions import OcppVersion
-from harness.transport import OcppSubprotocol, Transport, TransportClosed
+from harness.transport import DelegatingTransport, Transport, TransportClosed
 
 __all__ = ["CRASH_CLOSE_CODE", "CrashOnMalformed", "malformed_request"]
 
@@ -37,37 +37,14 @@ def malformed_request(text: str, version: OcppVersion) -> str | None:
     return None if fault is None else f"{fault.kind.value}: {fault.detail}"
 
 
-class CrashOnMalformed:
+class CrashOnMalformed(DelegatingTransport):
     """A :class:`~harness.transport.Transport` that drops the connection on a malformed
     request (see the module docstring)."""
 
     def __init__(self, inner: Transport) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._version = OcppVersion.from_subprotocol(inner.subprotocol)
         self._log = get_logger("station.fault", station=inner.station_id)
-
-    @property
-    def subprotocol(self) -> OcppSubprotocol:
-        return self._inner.subprotocol
-
-    @property
-    def station_id(self) -> str:
-        return self._inner.station_id
-
-    @property
-    def closed(self) -> bool:
-        return self._inner.closed
-
-    @property
-    def close_code(self) -> int | None:
-        return self._inner.close_code
-
-    @property
-    def close_reason(self) -> str | None:
-        return self._inner.close_reason
-
-    async def send(self, text: str) -> None:
-        await self._inner.send(text)
 
     async def recv(self) -> str:
         text = await self._inner.recv()
@@ -78,6 +55,3 @@ class CrashOnMalformed:
         self._log.warning("crashed_on_malformed", problem=problem[:200])
         await self._inner.close(code=CRASH_CLOSE_CODE, reason=reason)
         raise TransportClosed(CRASH_CLOSE_CODE, reason)
-
-    async def close(self, *, code: int = 1000, reason: str = "") -> None:
-        await self._inner.close(code=code, reason=reason)

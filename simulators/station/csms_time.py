@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from harness.clock import Clock, utc
-from harness.transport import OcppSubprotocol, Transport
+from harness.transport import DelegatingTransport, Transport
 
 __all__ = ["CsmsTimeTransport", "TimeMap"]
 
@@ -98,11 +98,11 @@ def _text(at: datetime, *, fractional: bool) -> str:
     return at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class CsmsTimeTransport:
+class CsmsTimeTransport(DelegatingTransport):
     """A :class:`~harness.transport.Transport` that translates timestamps (see the module)."""
 
     def __init__(self, inner: Transport, *, station_clock: Clock, csms_clock: Clock) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.time_map = TimeMap(
             station0=station_clock.now(),
             csms0=csms_clock.now(),
@@ -110,31 +110,8 @@ class CsmsTimeTransport:
             csms_speed=csms_clock.speed,
         )
 
-    @property
-    def subprotocol(self) -> OcppSubprotocol:
-        return self._inner.subprotocol
-
-    @property
-    def station_id(self) -> str:
-        return self._inner.station_id
-
-    @property
-    def closed(self) -> bool:
-        return self._inner.closed
-
-    @property
-    def close_code(self) -> int | None:
-        return self._inner.close_code
-
-    @property
-    def close_reason(self) -> str | None:
-        return self._inner.close_reason
-
     async def send(self, text: str) -> None:
         await self._inner.send(self.time_map.frame(text, outgoing=True))
 
     async def recv(self) -> str:
         return self.time_map.frame(await self._inner.recv(), outgoing=False)
-
-    async def close(self, *, code: int = 1000, reason: str = "") -> None:
-        await self._inner.close(code=code, reason=reason)

@@ -18,7 +18,7 @@ from typing import Any
 from harness.runner.operator import SimulationControl
 from harness.runner.simstation import builtin_factory
 from harness.runner.targets import SimSpec, SimStation, StationFactory
-from harness.transport import OcppSubprotocol, Transport
+from harness.transport import DelegatingTransport, Transport
 
 Payload = dict[str, Any]
 
@@ -37,34 +37,14 @@ class Misbehaviour:
     hits: int = field(default=0, init=False)
 
 
-class _Rewriting:
+class _Rewriting(DelegatingTransport):
     """A :class:`~harness.transport.Transport` between the harness and the station that
     applies a :class:`Misbehaviour` to the frames passing through."""
 
     def __init__(self, inner: Transport, misbehaviour: Misbehaviour) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._m = misbehaviour
         self._selected: dict[str, Payload] = {}
-
-    @property
-    def subprotocol(self) -> OcppSubprotocol:
-        return self._inner.subprotocol
-
-    @property
-    def station_id(self) -> str:
-        return self._inner.station_id
-
-    @property
-    def closed(self) -> bool:
-        return self._inner.closed
-
-    @property
-    def close_code(self) -> int | None:
-        return self._inner.close_code
-
-    @property
-    def close_reason(self) -> str | None:
-        return self._inner.close_reason
 
     async def recv(self) -> str:
         text = await self._inner.recv()
@@ -87,9 +67,6 @@ class _Rewriting:
             if self._m.answer is not None:
                 text = json.dumps([3, frame[1], self._m.answer(request, frame[2])])
         await self._inner.send(text)
-
-    async def close(self, *, code: int = 1000, reason: str = "") -> None:
-        await self._inner.close(code=code, reason=reason)
 
 
 def _frame(text: str) -> list[Any] | None:
