@@ -48,6 +48,7 @@ from harness.results import (
 from harness.runner.declared import declared_unsupported
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint, Received, Waiter
 from harness.runner.fuzz_step import run_fuzz
+from harness.runner.meter_values_step import run_meter_values
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import (
     Operator,
@@ -64,6 +65,7 @@ from harness.scenario import (
     Case,
     ClearProfileStep,
     CompareCompositeStep,
+    ExpectMeterValuesStep,
     ExpectRequestStep,
     ExpectSettledStep,
     ExpectWakeUpStep,
@@ -320,6 +322,8 @@ class CaseEngine:
                 await self._wake_up(step)
             case CompareCompositeStep():
                 await self._composite(step)
+            case ExpectMeterValuesStep():
+                await run_meter_values(self, step)
             case FuzzStep():
                 if not await run_fuzz(self, step):
                     raise _Stop

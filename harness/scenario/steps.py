@@ -39,6 +39,7 @@ __all__ = [
     "CallErrorCode",
     "ClearProfileStep",
     "CompareCompositeStep",
+    "ExpectMeterValuesStep",
     "ExpectProfileStep",
     "ExpectRequestStep",
     "ExpectSettledStep",
@@ -364,6 +365,29 @@ class ExpectSettledStep(_Step):
     phases: StrictInt | None = Field(default=None, ge=1, le=3)
 
 
+class ExpectMeterValuesStep(_Step):
+    """The DUT must send ``count`` MeterValues for connector/EVSE ``evse`` within
+    ``within_s`` (default: ``count + 1`` intervals), judged as the OCA 1.6 meter-values
+    cases (TC_070_CS, TC_071_CS) validate them: consecutive ``meterValue.timestamp`` values
+    ``interval_s`` apart (± ``tolerance_s``); with ``aligned``, each timestamp on a multiple
+    of ``interval_s`` since midnight UTC; every sampledValue of ``context`` (1.6: an absent
+    context is Sample.Periodic); a sampledValue for each measurand of ``measurands`` (a
+    comma-separated configuration value; empty: Energy.Active.Import.Register, as is an
+    absent measurand); no location EV except for SoC. MeterValues of other connectors are
+    answered and passed over.
+    """
+
+    kind: Literal["expect_meter_values"]
+    evse: Integer = 1
+    count: Integer = 3
+    interval_s: Seconds
+    aligned: StrictBool = False
+    context: Literal["Sample.Periodic", "Sample.Clock"] = "Sample.Periodic"
+    measurands: str = Field(default="", description="Comma-separated, e.g. ${sampled_data}")
+    tolerance_s: Seconds = 1.0
+    within_s: Seconds | None = None
+
+
 class CompareCompositeStep(_Step):
     """GetCompositeSchedule for ``evse`` over ``duration_s`` in ``unit``; the answer must
     equal the oracle's composite (period list compared exactly, limits within
@@ -557,6 +581,7 @@ Step = Annotated[
     | ExpectSettledStep
     | ExpectWakeUpStep
     | CompareCompositeStep
+    | ExpectMeterValuesStep
     | SetProfileStep
     | ClearProfileStep
     | FuzzStep
@@ -576,6 +601,7 @@ CSMS_ROLE_ONLY = frozenset(
         "vehicle",
         "expect_settled",
         "expect_wake_up",
+        "expect_meter_values",
         "compare_composite",
         "set_profile",
         "clear_profile",

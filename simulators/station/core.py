@@ -698,6 +698,13 @@ class StationCore:
         """What the meter of ``evse_id`` shows now."""
         return self._evse(evse_id).sample(reason, self._now)
 
+    def set_clock_aligned_interval(self, interval_s: int | None) -> None:
+        """Change the clock-aligned meter interval (1.6 ClockAlignedDataInterval; ``None`` or
+        0: off). The next clock-aligned sample is at the next multiple of the interval since
+        midnight UTC after the core's now."""
+        self.config = replace(self.config, clock_aligned_interval_s=interval_s or None)
+        self._next_clock_sample = next_aligned(self._now, interval_s) if interval_s else None
+
     def _samples_due(self) -> None:
         now = self._now
         for evse in self._evses.values():

@@ -55,7 +55,9 @@ from harness.transport import OcppSubprotocol, Transport, connect_ocpp
 from harness.versions import OcppVersion
 from simulators.station.adapters import make_adapter
 from simulators.station.adapters.common import (
+    ALL_MEASURANDS,
     Builder,
+    Measurand,
     OcppAdapter,
     ResultHook,
     StationSettings,
@@ -187,7 +189,15 @@ class SimulatedStation:
         self.clock = clock
         self.options = options or RuntimeOptions()
         self._core = StationCore(config, now=clock.now())
-        self._settings = StationSettings(smart_charging_enabled=config.smart_charging)
+        # The sampled data it reports by default: every measurand it can measure (SoC only
+        # when the vehicle's state of charge reaches it; OCA TC_070_CS expects a value for
+        # every configured measurand).
+        measurands = tuple(
+            m for m in ALL_MEASURANDS if m is not Measurand.SOC or config.reports_soc
+        )
+        self._settings = StationSettings(
+            smart_charging_enabled=config.smart_charging, measurands=measurands
+        )
         self._vehicle_params = vehicle_params or VehicleParams()
         self._seed = seed
         self._plug_count = 0

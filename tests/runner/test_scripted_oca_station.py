@@ -32,6 +32,7 @@ from harness.smartcharging.judge import (
 from harness.transport import OcppSubprotocol
 from tests.runner.fake_station import FakeBehaviour, FakeStation
 from tests.runner.fake_station201 import FakeStation201
+from tests.runner.fake_station_core16 import CoreDeviation, core_station
 from tests.runner.helpers import CAPS, run_yaml
 
 LIBRARY = Path(__file__).parents[2] / "scenarios"
@@ -598,6 +599,7 @@ def scripted_case_ids() -> set[str]:
         *(c[0] for c in K_OTHER),
         *(c[0] for c in K_NEW),
         *SEPARATE_TESTS,
+        *(c[0] for c in CORE16),
     }
 
 
@@ -664,6 +666,42 @@ SEPARATE_TESTS = {
     "TC_K_38_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_38,
 }
 """Cases with a test of their own (the station under another declaration)."""
+
+
+CORE16: list[tuple[str, CoreDeviation, str, str]] = [
+    # (case, the deviation, the requirement its FAIL names, a text of the failing Actual)
+    ("TC_010_CS", CoreDeviation.SUSPENDED_NOT_CHARGING, "TC_010_CS", "SuspendedEVSE"),
+    ("TC_011_1_CS", CoreDeviation.NO_PREPARING, "TC_011_1_CS", "no StatusNotification"),
+    ("TC_011_2_CS", CoreDeviation.NO_TIMEOUT, "TC_011_2_CS", "no StatusNotification"),
+    ("TC_012_CS", CoreDeviation.STOP_REASON_LOCAL, "TC_012_CS", "Local"),
+    ("TC_026_CS", CoreDeviation.ACCEPTS_BUSY, "TC_026_CS", "Accepted"),
+    ("TC_027_CS", CoreDeviation.ACCEPTS_CONNECTOR_0, "TC_027_CS", "Accepted"),
+    ("TC_028_CS", CoreDeviation.STOPS_ANY, "TC_028_CS", "Accepted"),
+    ("TC_070_CS", CoreDeviation.SLOW_SAMPLES, "TC_070_CS", "13 s apart, not 10 s"),
+    ("TC_071_CS", CoreDeviation.UNALIGNED, "TC_071_CS", "not on a multiple of 20 s"),
+]
+"""The OCPP 1.6 Core cases beside smart charging (remote start/stop, meter values; issue 18
+point 4) against :mod:`tests.runner.fake_station_core16`."""
+
+
+@pytest.mark.parametrize(
+    ("case_id", "deviation", "requirement", "shown"), CORE16, ids=[c[0] for c in CORE16]
+)
+async def test_scripted_16_station_answers_the_core_neighbour_cases(
+    tmp_path: Path, case_id: str, deviation: CoreDeviation, requirement: str, shown: str
+) -> None:
+    """Remote start/stop and meter values as the 1.6 documents' flows go: PASS; one
+    deviation FAILs the case's requirement, its Actual naming what the station did."""
+    text = (LIBRARY / "ocpp16" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, station_class=core_station())
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, station_class=core_station(deviation))
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    # the first failing check is the case's; later ones may follow from it (TC_028_CS: the
+    # transaction stopped by a wrong id cannot be stopped by its own)
+    assert failed[0].requirement.id == requirement, [c.actual for c in failed]
+    assert shown in failed[0].actual, failed[0].actual
 
 
 def test_every_oca_station_case_has_a_scripted_pass_and_deviation() -> None:

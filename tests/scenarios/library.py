@@ -67,8 +67,14 @@ K201_IDS = tuple(
 )
 """The OCPP 2.0.1 station cases (scenarios/ocpp201); the 2.0.1 vehicle programme
 (scenarios/vehicle-programme-201) reuses VP_IDS."""
-SC16_IDS = tuple(f"SC-16-{n:02d}" for n in range(1, 6))
-"""Our own OCPP 1.6 station cases (scenarios/ocpp16, beside the OCA ones): coverage holes."""
+SC16_IDS = tuple(f"SC-16-{n:02d}" for n in (1, 2, 3, 5))
+"""Our own OCPP 1.6 station cases (scenarios/ocpp16, beside the OCA ones): coverage holes.
+(SC-16-04 is OCA's TC_026_CS, renamed.)"""
+CORE16_IDS = tuple(
+    f"TC_{n}_CS" for n in ("010", "011_1", "011_2", "012", "026", "027", "028", "070", "071")
+)
+"""The OCA OCPP 1.6 Core station cases beside smart charging (scenarios/ocpp16): remote
+start/stop and meter values (issue 18, point 4)."""
 SC201_IDS = tuple(f"SC-201-{n:02d}" for n in range(1, 6))
 """Our own OCPP 2.0.1 station cases (scenarios/ocpp201, beside the OCA ones)."""
 

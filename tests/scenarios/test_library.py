@@ -29,6 +29,7 @@ from harness.scenario.checks import known_actions
 from harness.scenario.matchers import Equals, OneOf, Subset
 from tests.scenario.test_runner_view import _messages, _schema
 from tests.scenarios.library import (
+    CORE16_IDS,
     CSMS_IDS,
     K201_IDS,
     ROB_IDS,
@@ -64,6 +65,7 @@ def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
     ]
     expected = (
         [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *SC16_IDS, *VP2_IDS, "VP-23")]
+        + [(i, "1.6") for i in CORE16_IDS]
         + [(i, v) for i in ROB_IDS for v in ("1.6", "2.0.1", "2.1")]
         + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *SC201_IDS, *VP2_IDS, "VP-22", "VP-23")]
         + [(i, "2.1") for i in V21_IDS]

@@ -91,6 +91,8 @@ class StationSettings:
 
     heartbeat_interval_s: int = 300
     measurands: tuple[Measurand, ...] = ALL_MEASURANDS
+    aligned_measurands: tuple[Measurand, ...] = (Measurand.ENERGY_IMPORT,)
+    """The clock-aligned data (1.6 MeterValuesAlignedData)."""
     smart_charging_enabled: bool = True
     limit_change_significance: float = 0.1
     external_control_signals_enabled: bool = False

@@ -1,10 +1,11 @@
 """OCPP 1.6J adapter of the simulated station (Core, Smart Charging, Remote Trigger profiles).
 
 CSMS → station: RemoteStart/StopTransaction, SetChargingProfile, ClearChargingProfile,
-GetCompositeSchedule, Get/ChangeConfiguration, TriggerMessage, ChangeAvailability; any
-other action gets CALLERROR NotImplemented from the connection. Station → CSMS:
-BootNotification, Heartbeat, StatusNotification, Authorize, Start/StopTransaction and
-MeterValues built from the core's events.
+GetCompositeSchedule, Get/ChangeConfiguration (writable: HeartbeatInterval, the sampled and
+clock-aligned meter intervals and measurands, ConnectionTimeOut), TriggerMessage,
+ChangeAvailability; any other action gets CALLERROR NotImplemented from the connection.
+Station → CSMS: BootNotification, Heartbeat, StatusNotification, Authorize,
+Start/StopTransaction and MeterValues built from the core's events.
 
 The core numbers its transactions itself; 1.6 lets the CSMS assign the id in its answer to
 StartTransaction, so the adapter renames the core's transaction then (TxProfiles name the
@@ -185,7 +186,9 @@ class Ocpp16Adapter:
         self.host.enqueue("StopTransaction", build)
 
     def _meter_value(self, sample: MeterSample) -> dict[str, Any]:
-        rows = sampled_values(sample, self.host.settings.measurands)
+        settings = self.host.settings
+        clock = sample.reason is SampleReason.CLOCK
+        rows = sampled_values(sample, settings.aligned_measurands if clock else settings.measurands)
         values = []
         for measurand, phase, value, unit in rows:
             item = {
@@ -302,6 +305,7 @@ class Ocpp16Adapter:
             "MeterValuesSampledData": ",".join(str(m) for m in s.measurands),
             "StopTxnSampledData": ",".join(str(m) for m in s.measurands),
             "ClockAlignedDataInterval": str(c.clock_aligned_interval_s or 0),
+            "MeterValuesAlignedData": ",".join(str(m) for m in s.aligned_measurands),
             "ChargeProfileMaxStackLevel": str(_or(c.max_stack_level, 99)),
             "ChargingScheduleAllowedChargingRateUnit": units,
             "ChargingScheduleMaxPeriods": str(_or(c.max_periods, 1000)),
@@ -340,11 +344,23 @@ class Ocpp16Adapter:
             else:
                 self.host.set_meter_interval(int(value))
             return {"status": "Accepted"}
-        if key in ("MeterValuesSampledData", "StopTxnSampledData"):
+        if key in ("MeterValuesSampledData", "StopTxnSampledData", "MeterValuesAlignedData"):
             measurands = parse_measurands(value)
             if measurands is None:
                 return {"status": "Rejected"}
-            settings.measurands = measurands
+            if key == "MeterValuesAlignedData":
+                settings.aligned_measurands = measurands
+            else:
+                settings.measurands = measurands
+            return {"status": "Accepted"}
+        if key in ("ClockAlignedDataInterval", "ConnectionTimeOut"):
+            if not value.isdigit():
+                return {"status": "Rejected"}
+            core = self.host.core
+            if key == "ClockAlignedDataInterval":  # 0: no clock-aligned data
+                core.set_clock_aligned_interval(int(value))
+            else:
+                core.config = replace(core.config, connection_timeout_s=float(value))
             return {"status": "Accepted"}
         return {"status": "Rejected"}
 

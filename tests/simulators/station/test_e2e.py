@@ -370,3 +370,33 @@ async def test_change_availability(subprotocol: str) -> None:
         await station.plug_in(1)
         answer = await cp.ask(rq.remote_start(subprotocol, profile=None))
         assert answer["status"] == "Rejected"
+
+
+async def test_16_meter_and_timeout_keys_are_writable() -> None:
+    """What the OCA 1.6 Core cases configure (TC_011_2_CS ConnectionTimeOut, TC_070/071_CS
+    the sampled and clock-aligned intervals and measurands): each key is writable and takes
+    effect; a station whose vehicle gives no state of charge does not list SoC."""
+    from ocpp.v16 import call
+
+    async with live(rq.V16) as (station, cp, _clock):
+        answer = await cp.ask(call.GetConfiguration(key=["MeterValuesSampledData"]))
+        assert "SoC" not in answer["configurationKey"][0]["value"].split(",")
+        for key, value in (
+            ("ClockAlignedDataInterval", "10"),
+            ("MeterValuesAlignedData", "Energy.Active.Import.Register,Current.Import"),
+            ("MeterValueSampleInterval", "0"),
+            ("ConnectionTimeOut", "15"),
+        ):
+            answer = await cp.ask(call.ChangeConfiguration(key=key, value=value))
+            assert answer["status"] == "Accepted", key
+        answer = await cp.ask(call.ChangeConfiguration(key="ClockAlignedDataInterval", value="x"))
+        assert answer["status"] == "Rejected"
+        assert station.core.config.connection_timeout_s == 15
+        await started(station, cp, rq.V16)
+        meter_values = await cp.wait_for(lambda: cp.calls("MeterValues")[2:], timeout_s=60)
+        for payload in meter_values:
+            (value,) = payload["meterValue"]
+            assert value["timestamp"].endswith(("0.000Z", "0Z")), value["timestamp"]
+            measurands = [s["measurand"] for s in value["sampledValue"]]
+            assert measurands[0] == "Energy.Active.Import.Register"
+            assert {s["context"] for s in value["sampledValue"]} == {"Sample.Clock"}
