@@ -74,7 +74,7 @@ def test_the_library_agrees_with_its_catalogue() -> None:
     assert counts[("OCPP 1.6 Smart Charging", "csms")] == (5, 5)
     # issue 18 point 4: the 1.6 Core remote start/stop and meter-values cases beside them
     assert counts[("OCPP 1.6 Core: remote start/stop, meters", "station")] == (9, 9)
-    assert counts[("OCPP 1.6 Core: remote start/stop, meters", "csms")][0] == 6
+    assert counts[("OCPP 1.6 Core: remote start/stop, meters", "csms")] == (6, 6)
     assert counts[("OCPP 2.0.1 block K (Smart Charging)", "station")][0] == 44
     assert counts[("OCPP 2.0.1 block K (Smart Charging)", "csms")][0] == 32
     assert counts[("OCPP 2.1 block K (Smart Charging)", "station")][0] == 76

@@ -57,6 +57,7 @@ _FOLDERS = (  # the 2.0.1 folders have their own tests (test_ocpp201_*.py)
     "robustness",
     "security",
     "csms/ocpp16",
+    "csms/ocpp16-core",
     "csms/ocpp201",
 )
 
@@ -75,6 +76,9 @@ CORE16_IDS = tuple(
 )
 """The OCA OCPP 1.6 Core station cases beside smart charging (scenarios/ocpp16): remote
 start/stop and meter values (issue 18, point 4)."""
+CORE16_CSMS_IDS = tuple(f"TC_{n}_CSMS" for n in ("010", "011_1", "011_2", "012", "026", "028"))
+"""Their CSMS side (scenarios/csms/ocpp16-core; the 1.6 CSMS document has no meter-values
+cases)."""
 SC201_IDS = tuple(f"SC-201-{n:02d}" for n in range(1, 6))
 """Our own OCPP 2.0.1 station cases (scenarios/ocpp201, beside the OCA ones)."""
 

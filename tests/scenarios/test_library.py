@@ -29,6 +29,7 @@ from harness.scenario.checks import known_actions
 from harness.scenario.matchers import Equals, OneOf, Subset
 from tests.scenario.test_runner_view import _messages, _schema
 from tests.scenarios.library import (
+    CORE16_CSMS_IDS,
     CORE16_IDS,
     CSMS_IDS,
     K201_IDS,
@@ -72,7 +73,8 @@ def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
     )
     assert sorted(keys) == sorted(expected)
     assert len(set(keys)) == len(keys)
-    assert sorted(c.id for c in cases if c.dut_role == "csms") == sorted(CSMS_IDS)
+    csms_ids = (*CSMS_IDS, *CORE16_CSMS_IDS)
+    assert sorted(c.id for c in cases if c.dut_role == "csms") == sorted(csms_ids)
 
 
 @pytest.mark.parametrize("path", case_files(), ids=lambda p: p.stem)

@@ -10,7 +10,8 @@ StopTransaction, TransactionEvent, Heartbeat and MeterValues, and — when told 
 * ``remote_start`` — RemoteStartTransaction / RequestStartTransaction with a TxProfile;
 * ``composite`` — a station maximum, a TxDefaultProfile, a TxProfile, then GetCompositeSchedule;
 * ``clear`` — ClearChargingProfile of the last TxDefaultProfile, by id;
-* ``session`` — a TxProfile for the running transaction.
+* ``session`` — a TxProfile for the running transaction;
+* ``remote_stop`` (1.6) — RemoteStopTransaction of the running transaction.
 
 ``strict=True`` makes it check identities as a production CSMS does: an idTag / idToken must
 be an ISO14443 UID (8 or 14 hex digits; otherwise 1.6 answers Invalid, 2.0.1 CALLERROR
@@ -41,6 +42,10 @@ meant), ``no_criteria`` (GetChargingProfiles without its criteria), ``not_recurr
 id), ``clear_by_id`` (clears by id instead of by criteria), ``no_ems_limit`` /
 ``no_ems_cleared`` (NotifyChargingLimit / ClearedChargingLimit, which it otherwise answers,
 get a CALLERROR).
+
+For the 1.6 Core remote-action cases (issue 18 point 4): ``refuse_remote_tag`` (Authorize and
+StartTransaction of the token it started a session with are answered Invalid),
+``stop_wrong_tx`` (the remote stop names a transaction 1000 above the running one).
 """
 
 from __future__ import annotations
@@ -83,6 +88,9 @@ FAULTS = frozenset(
         "clear_by_id",
         "no_ems_limit",
         "no_ems_cleared",
+        # for the 1.6 Core remote-action cases beside smart charging (issue 18 point 4)
+        "refuse_remote_tag",
+        "stop_wrong_tx",
     }
 )
 
@@ -191,12 +199,19 @@ class _Cp16(ChargePoint16):  # type: ignore[misc]
         return result16.Heartbeat(current_time=_now())
 
     @on("Authorize")
-    def authorize(self, **_: Any) -> Any:
-        return result16.Authorize(id_tag_info={"status": "Accepted"})
+    def authorize(self, id_tag: str = "", **_: Any) -> Any:
+        return result16.Authorize(id_tag_info={"status": self._remote_tag_status(id_tag)})
+
+    def _remote_tag_status(self, id_tag: str) -> str:
+        """Invalid for the token of its own remote starts with ``refuse_remote_tag``."""
+        refused = "refuse_remote_tag" in self.brain.faults and id_tag == REMOTE_TOKEN
+        return "Invalid" if refused else "Accepted"
 
     @on("StartTransaction")
     def start_tx(self, id_tag: str, **_: Any) -> Any:
         status = self.ledger.token_status(id_tag)
+        if status == "Accepted":
+            status = self._remote_tag_status(id_tag)
         number = next(self.ledger.tx_numbers)
         if status == "Accepted":
             self.tx = number
@@ -256,6 +271,10 @@ class _Cp16(ChargePoint16):  # type: ignore[misc]
         elif what == "clear":
             target = 9999 if "clear_wrong_id" in brain.faults else brain.last_default_id
             await self.call(call16.ClearChargingProfile(id=target))
+        elif what == "remote_stop":
+            assert self.tx is not None, "no transaction running"
+            wrong = "stop_wrong_tx" in brain.faults
+            await self.call(call16.RemoteStopTransaction(transaction_id=self.tx + wrong * 1000))
         else:
             raise ValueError(what)
 
