@@ -22,7 +22,12 @@ from harness.scenario.values import ParamRef, SubstitutionError, substitute
 if TYPE_CHECKING:
     from harness.runner.step_host import StepHost
 
-__all__ = ["DEFAULT_MEASURAND", "meter_values_problems", "run_meter_values"]
+__all__ = [
+    "DEFAULT_MEASURAND",
+    "is_interval_data",
+    "meter_values_problems",
+    "run_meter_values",
+]
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
 """OCPP 1.6 §7.31/7.45: the measurand of a sampledValue without one, and the one assumed when
@@ -79,6 +84,21 @@ def meter_values_problems(
                     f"midnight ({into:g} s past one)"
                 )
     return problems
+
+
+INTERVAL_CONTEXTS = frozenset({"Sample.Periodic", "Sample.Clock"})
+"""The contexts of interval data; MeterValues with none of them (a Transaction.Begin reading
+some stations send at the start, a Trigger answer) are not what the intervals produce."""
+
+
+def is_interval_data(payload: Mapping[str, Any]) -> bool:
+    """Whether a MeterValues request carries sampled or clock-aligned data (any sampledValue
+    of context Sample.Periodic — also when absent — or Sample.Clock)."""
+    return any(
+        str(v.get("context", DEFAULT_CONTEXT)) in INTERVAL_CONTEXTS
+        for mv in payload.get("meterValue") or ()
+        for v in mv.get("sampledValue") or ()
+    )
 
 
 def _sampled(
@@ -172,12 +192,12 @@ def _seconds(value: float | ParamRef, variables: Mapping[str, Any]) -> float:
 
 
 async def _collect(engine: StepHost, *, evse: int, count: int, within_s: float) -> list[Received]:
-    """The first ``count`` MeterValues of connector ``evse`` (fewer when the time is up or
-    the connection closed); the others are answered by default."""
+    """The first ``count`` MeterValues of connector ``evse`` with interval data (fewer when
+    the time is up or the connection closed); the others are answered by default."""
     endpoint, clock = engine.endpoint, engine.clock
 
     def ours(payload: Mapping[str, Any]) -> bool:
-        return payload.get("connectorId") == evse
+        return payload.get("connectorId") == evse and is_interval_data(payload)
 
     got: list[Received] = []
     deadline = clock.monotonic() + endpoint.patience_s(within_s)

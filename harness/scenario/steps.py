@@ -373,7 +373,8 @@ class ExpectMeterValuesStep(_Step):
     of ``interval_s`` since midnight UTC; every sampledValue of ``context`` (1.6: an absent
     context is Sample.Periodic); a sampledValue for each measurand of ``measurands`` (a
     comma-separated configuration value; empty: Energy.Active.Import.Register, as is an
-    absent measurand); no location EV except for SoC. MeterValues of other connectors are
+    absent measurand); no location EV except for SoC. MeterValues of other connectors, and
+    those without interval data (only Transaction.Begin/End, Trigger... contexts), are
     answered and passed over.
     """
 

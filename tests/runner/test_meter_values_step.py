@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
-from harness.runner.meter_values_step import configured_measurands, meter_values_problems
+from harness.runner.meter_values_step import (
+    configured_measurands,
+    is_interval_data,
+    meter_values_problems,
+)
 
 
 def meter_values(second: int, *, context: str | None = "Sample.Periodic", **extra: Any) -> Any:
@@ -82,3 +86,11 @@ def test_soc_may_be_located_at_the_ev_and_aligned_samples_pass() -> None:
 def test_an_empty_configuration_means_the_energy_register() -> None:
     assert configured_measurands("") == ("Energy.Active.Import.Register",)
     assert configured_measurands(" SoC, Voltage ") == ("SoC", "Voltage")
+
+
+def test_only_interval_data_is_judged() -> None:
+    """A Transaction.Begin reading or a Trigger answer is not what the interval produces."""
+    assert is_interval_data(meter_values(3, context=None))
+    assert is_interval_data(meter_values(3, context="Sample.Clock"))
+    assert not is_interval_data(meter_values(3, context="Transaction.Begin"))
+    assert not is_interval_data({"connectorId": 1, "meterValue": []})

@@ -115,7 +115,7 @@ def _context(action: str, payload: Payload) -> Payload:
     if action != "MeterValues":
         return payload
     values = [
-        {**v, "sampledValue": [{**s, "context": "Trigger"} for s in v["sampledValue"]]}
+        {**v, "sampledValue": [{**s, "context": "Sample.Clock"} for s in v["sampledValue"]]}
         for v in payload["meterValue"]
     ]
     return {**payload, "meterValue": values}
@@ -148,7 +148,7 @@ def _interval_energy(action: str, payload: Payload) -> Payload:
         ("TC_011_1_CS", _status("Preparing", "Available"), "no StatusNotification"),
         ("TC_011_2_CS", _status("Available", "Preparing"), "no StatusNotification"),
         ("TC_012_CS", _stop_reason, '"Local"'),
-        ("TC_070_CS", _context, "Trigger, not Sample.Periodic"),
+        ("TC_070_CS", _context, "Sample.Clock, not Sample.Periodic"),
         ("TC_071_CS", _interval_energy, "no sampledValue of the configured Energy.Active.Import"),
     ],
     ids=["TC_010_CS", "TC_011_1_CS", "TC_011_2_CS", "TC_012_CS", "TC_070_CS", "TC_071_CS"],
