@@ -686,6 +686,14 @@ class CaseEngine:
                 raise _Stop
             return
         if isinstance(self.control, VehiclesStayPluggedIn):
+            if step.precondition:  # the case needs the cable event itself (TC_010_CS...)
+                self._unjudgeable(
+                    step,
+                    expected=f"vehicle {step.action} at EVSE {evse}",
+                    reason="an unattended run keeps the vehicle plugged in; this case needs "
+                    "the cable plugged in or out at this point",
+                )
+                raise _Stop
             self._note("unattended run: the vehicle stays plugged in, nothing done")
         if step.action is VehicleAction.PLUG_IN:
             await self.control.plug_in(evse=evse)

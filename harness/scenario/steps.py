@@ -223,7 +223,10 @@ class VehicleAction(StrEnum):
 class VehicleStep(_Step):
     """Change the vehicle. In simulation the simulated vehicle does it; in a lab, plug_in,
     unplug and wake become an operator prompt, and set_soc makes the case NOT_APPLICABLE
-    (see :attr:`possible_in_lab` and :func:`harness.scenario.capabilities.selects`)."""
+    (see :attr:`possible_in_lab` and :func:`harness.scenario.capabilities.selects`). An
+    unattended lab run keeps the vehicles plugged in and skips plug_in / unplug, unless the
+    step is a ``precondition`` (the case needs the cable event itself): then the case is
+    INCONCLUSIVE."""
 
     kind: Literal["vehicle"]
     action: VehicleAction

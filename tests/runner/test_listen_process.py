@@ -35,6 +35,9 @@ station are floored at 5 wall seconds anyway. The whole suite then takes ~2 s of
 once the station is connected; the rest is the start-up of two Python processes."""
 RUN_TIMEOUT_S = 120.0
 """Only bounds a hang: ~10 s on an idle 2-CPU machine, ~37 s with a load average of 10."""
+CABLE_EVENT_CASES = ("TC_010_CS", "TC_011_1_CS", "TC_011_2_CS")
+"""Cases with a plug-in or unplug as a precondition (OCA 1.6 remote start: cable first,
+remote start first, time out)."""
 WAITING = re.compile(r"Waiting for a station at ws://127\.0\.0\.1:(\d+)/")
 
 
@@ -160,7 +163,12 @@ def test_listen_run_against_simulate_process_matches_in_process_verdicts(
     expected = _in_process(tmp_path, fault, capsys)
 
     assert len(expected) == len(list(SUITE.glob("*.yaml")))
-    assert networked == expected  # the same verdict for every case id
+    # The cases that need the cable event itself cannot run unattended (the vehicle stays
+    # plugged in): INCONCLUSIVE over the network, whatever they are in process.
+    for case_id in CABLE_EVENT_CASES:
+        assert networked.pop(case_id) is Verdict.INCONCLUSIVE, case_id
+        expected.pop(case_id)
+    assert networked == expected  # the same verdict for every other case id
     if fault is None:
         assert set(expected.values()) == {Verdict.PASS}
     else:  # the comparison covers more than PASS
