@@ -26,7 +26,10 @@ and knows only the EVSEs a NotifyReport named; told to act on another EVSE it fa
 32 A), ``wrong_unit`` (schedules in W to a station that accepts A only), ``bad_stack``
 (stackLevel 99), ``no_tx_id`` (TxProfile without transactionId), ``late_first_period``
 (the first startPeriod is 60), ``remote_start_default`` (the profile of a remote start is a
-TxDefaultProfile), ``clear_wrong_id`` (clears an id it never set), ``silent`` (does nothing).
+TxDefaultProfile), ``clear_wrong_id`` (clears an id it never set), ``silent`` (does nothing);
+for the 1.6 Core remote-action cases, ``refuse_remote_tag`` (Authorize and StartTransaction
+of the token it started a session with are answered Invalid) and ``stop_wrong_tx`` (the
+remote stop names a transaction 1000 above the running one).
 
 OCPP 2.0.1 only, for the block K cases of the catalogue: ``station_max`` (a
 ChargingStationMaxProfile on EVSE 0), ``tx_default_all`` (a TxDefaultProfile on EVSE 0),
@@ -42,10 +45,6 @@ meant), ``no_criteria`` (GetChargingProfiles without its criteria), ``not_recurr
 id), ``clear_by_id`` (clears by id instead of by criteria), ``no_ems_limit`` /
 ``no_ems_cleared`` (NotifyChargingLimit / ClearedChargingLimit, which it otherwise answers,
 get a CALLERROR).
-
-For the 1.6 Core remote-action cases (issue 18 point 4): ``refuse_remote_tag`` (Authorize and
-StartTransaction of the token it started a session with are answered Invalid),
-``stop_wrong_tx`` (the remote stop names a transaction 1000 above the running one).
 """
 
 from __future__ import annotations
@@ -80,6 +79,8 @@ FAULTS = frozenset(
         "silent",
         "malformed",
         "extra_bad_profile",
+        "refuse_remote_tag",  # the 1.6 Core remote-action cases (issue 18 point 4)
+        "stop_wrong_tx",
         # for the 2.0.1 block K cases of scenarios/catalogue (issue 18)
         "wrong_evse",
         "no_criteria",
@@ -88,9 +89,6 @@ FAULTS = frozenset(
         "clear_by_id",
         "no_ems_limit",
         "no_ems_cleared",
-        # for the 1.6 Core remote-action cases beside smart charging (issue 18 point 4)
-        "refuse_remote_tag",
-        "stop_wrong_tx",
     }
 )
 
