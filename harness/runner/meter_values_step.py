@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -135,7 +135,19 @@ def _hms(stamp: datetime) -> str:
 
 async def run_meter_values(engine: StepHost, step: ExpectMeterValuesStep) -> None:
     """Run one ``expect_meter_values`` step on ``engine`` and record its check."""
-    variables = engine.variables()
+    await judge_meter_values(step, variables=engine.variables(), note=engine.note, host=engine)
+
+
+async def judge_meter_values(
+    step: ExpectMeterValuesStep,
+    *,
+    variables: Mapping[str, Any],
+    note: Callable[[str], None],
+    host: StepHost,
+) -> None:
+    """The step itself, given the case's ``variables`` and step log (``note``); of ``host``
+    it uses only the connection, the clock, ``judge`` and ``wait_closed_or``."""
+    engine = host
     evse = resolve_int(step.evse, variables=variables)
     count = resolve_int(step.count, variables=variables)
     interval_s = _seconds(step.interval_s, variables)
@@ -151,7 +163,7 @@ async def run_meter_values(engine: StepHost, step: ExpectMeterValuesStep) -> Non
         f"{interval_s:g} s (± {tolerance_s:g} s), context {step.context}, with "
         f"{', '.join(measurands)}, no location EV but SoC"
     )
-    engine.note(f"expect_meter_values: {count} × {kind} every {interval_s:g} s at {evse}")
+    note(f"expect_meter_values: {count} × {kind} every {interval_s:g} s at {evse}")
     got = await _collect(engine, evse=evse, count=count, within_s=within_s)
     frames = tuple(f for r in got for f in r.frames)
     if len(got) < count:
