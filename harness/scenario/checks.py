@@ -33,6 +33,7 @@ from harness.scenario.matchers import (
     Equals,
     Items,
     Matcher,
+    Not,
     OneOf,
     Subset,
 )
@@ -359,11 +360,13 @@ def _matcher_refs(matcher: Matcher, path: FieldPath) -> Iterator[tuple[FieldPath
     elif isinstance(matcher, AllOf | AnyOf):
         for index, sub_matcher in enumerate(matcher.matchers):
             yield from _matcher_refs(sub_matcher, (*path, index))
+    elif isinstance(matcher, Not):
+        yield from _matcher_refs(matcher.matcher, (*path, "not"))
 
 
 _NUMBER_FIELDS = (
     "timeout_s", "within_s", "duration_s", "hold_s", "tolerance", "rel_tolerance", "scale",
-    "soc_percent",
+    "soc_percent", "factor",
 )  # fmt: skip
 _INTEGER_FIELDS = ("evse", "profile_id", "times", "seed", "count")
 

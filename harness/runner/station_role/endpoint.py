@@ -366,6 +366,10 @@ class StationEndpoint:
             if waiter is not None and not waiter.future.done():
                 waiter.future.set_result(request)
             self._send_owed()
+            if response is None and action in self.state.unsupported():
+                raise CallErrorReply(
+                    ErrorCode.NOT_SUPPORTED, f"the harness station does not support {action}"
+                )
             if response is None:
                 raise CallErrorReply(
                     ErrorCode.NOT_IMPLEMENTED, f"the harness station does not answer {action}"

@@ -11,7 +11,9 @@
   and the station's declaration (:func:`~harness.runner.station_role.judge.judge_profile`);
 * ``trigger`` — a hook command or the operator makes the CSMS act; a failed trigger makes the
   case INCONCLUSIVE (the CSMS was never told);
-* ``wait``, ``prompt``, ``repeat`` as for the other role.
+* ``wait``, ``prompt``, ``repeat`` as for the other role;
+* ``ev_schedule`` and ``expect_no_request`` for the ISO 15118 cases
+  (:mod:`~harness.runner.station_role.iso15118`).
 
 Before a trigger the station first sends what it owes the CSMS (a NotifyReport after
 GetBaseReport...) and waits until the CSMS has been quiet for :data:`TRIGGER_QUIET_S`, so the
@@ -51,11 +53,14 @@ from harness.runner.station_role.endpoint import (
     StationEndpoint,
     Waiter,
 )
+from harness.runner.station_role.iso15118 import ev_schedule_send, unasked_requests
 from harness.runner.station_role.judge import judge_composite_request, profile_purpose
 from harness.runner.station_role.trigger import hook_environment, make_csms_act
 from harness.runner.verdicts import CaseRecord
 from harness.scenario import (
     Case,
+    EvScheduleStep,
+    ExpectNoRequestStep,
     ExpectProfileStep,
     ExpectRequestStep,
     PromptResponse,
@@ -92,7 +97,7 @@ UNSOLICITED = Requirement(
     "every charging profile the CSMS sends is valid and respects the station's declared "
     "maximum and units",
 )
-"""What a profile no ``expect_profile`` step claimed is judged against (the case's own
+"""What a profile no ``expect_*`` step claimed is judged against (the case's own
 requirements are about the requests its steps expect)."""
 
 
@@ -231,6 +236,11 @@ class StationCaseEngine:
                 await self._expect(step)
             case TriggerStep():
                 await self._trigger(step)
+            case EvScheduleStep():
+                now = self.clock.now()
+                await self._send(ev_schedule_send(step, variables=self._variables, now=now))
+            case ExpectNoRequestStep():
+                await self._expect_none(step)
             case WaitStep():
                 seconds = resolve_number(step.duration_s, variables=self._variables)
                 self._note(f"wait {seconds:g} s")
@@ -359,8 +369,7 @@ class StationCaseEngine:
                 raise _Stop
             return
         frames = request.frames
-        if isinstance(step, ExpectProfileStep):
-            self._judged.add(request.message_id)
+        self._judged.add(request.message_id)  # claimed: judged by this step, not as unasked
         if request.violation is not None:
             actual = f"{request.action} broke the protocol — {request.violation}"
             self._judge(step, ok=False, expected=expected, actual=actual, frames=frames)
@@ -403,6 +412,27 @@ class StationCaseEngine:
         if problems:  # what is wrong first, then the request it is wrong in
             actual = "; ".join(problems) + f" — in {actual}"
         self._judge(step, ok=not problems, expected=expected, actual=actual, frames=frames)
+
+    async def _expect_none(self, step: ExpectNoRequestStep) -> None:
+        within_s = resolve_number(step.within_s, variables=self._variables)
+        self._note(f"expect_no_request: {step.action} within {within_s:g} s")
+        await self.clock.sleep(within_s)
+        unasked = unasked_requests(
+            step, self.endpoint.all_requests, claimed=self._judged, variables=self._variables
+        )
+        what = step.action + (
+            f" matching {describe(step.expect, self._variables)}" if step.expect else ""
+        )
+        actual = "; ".join(f"{r.action} {_short(r.payload, 200)}" for r in unasked)
+        # Evidence: what it sent unasked; else its last request (the wire log around it).
+        cited = unasked or self.endpoint.all_requests[-1:]
+        self._judge(
+            step,
+            ok=not unasked,
+            expected=f"the CSMS sends no {what} that no step asked for (watched {within_s:g} s)",
+            actual=f"it sent {actual}" if unasked else f"no {what}",
+            frames=tuple(i for r in cited for i in r.frames),
+        )
 
     def _judge_unsolicited(self) -> None:
         """Every profile the CSMS sent that no expect_profile step judged is judged too: a

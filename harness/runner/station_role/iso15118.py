@@ -1,0 +1,98 @@
+"""What the station role needs for the ISO 15118 cases at the OCPP level (K15–K17).
+
+The station forwards what its EV negotiates over ISO 15118: the charging needs
+(NotifyEVChargingNeeds, a plain ``send`` step) and the schedule the EV proposes in reply to
+the CSMS's (NotifyEVChargingSchedule, the ``ev_schedule`` step: :func:`ev_schedule_send`
+builds the request). The CSMS then must not renegotiate without cause (the
+``expect_no_request`` step: :func:`unasked_requests` finds what it sent unasked).
+
+Pure functions: the engine waits, sends and records the verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from harness.runner.station_role.endpoint import CsmsRequest
+from harness.scenario import (
+    EvScheduleStep,
+    ExpectNoRequestStep,
+    SendStep,
+    SubstitutionError,
+    match,
+    resolve_number,
+    substitute,
+)
+
+__all__ = ["ev_schedule_send", "exceeding", "unasked_requests"]
+
+
+def exceeding(limit: float, factor: float) -> float:
+    """The EV's limit for a period the CSMS limited to ``limit``: the same with ``factor``
+    1 or less, else ``max(limit × factor, limit + 1)`` (above it, in its own unit, also for
+    a limit of 0), to one decimal."""
+    if factor <= 1:
+        return limit
+    return round(max(limit * factor, limit + 1), 1)
+
+
+def ev_schedule_send(
+    step: EvScheduleStep, *, variables: Mapping[str, Any], now: datetime
+) -> SendStep:
+    """The NotifyEVChargingSchedule the station sends for ``step``: its payload resolved and
+    every period's limit scaled (:func:`exceeding`), as a ``send`` step with the same
+    requirement, level, expectation and timeout.
+
+    Raises :class:`SubstitutionError` when the payload's ``chargingSchedule`` is not a
+    charging schedule (an earlier step stored something else: a defect of the case, or the
+    CSMS's answer lacked it).
+    """
+    payload: dict[str, Any] = substitute(step.payload, variables=variables, now=now)
+    factor = resolve_number(step.factor, variables=variables)
+    schedule = payload.get("chargingSchedule")
+    periods = schedule.get("chargingSchedulePeriod") if isinstance(schedule, Mapping) else None
+    if not isinstance(periods, list) or not all(
+        isinstance(p, Mapping) and isinstance(p.get("limit"), int | float) for p in periods
+    ):
+        raise SubstitutionError(
+            "ev_schedule: payload.chargingSchedule must be a charging schedule with "
+            f"chargingSchedulePeriod limits, got {schedule!r}"
+        )
+    assert isinstance(schedule, Mapping)
+    payload["chargingSchedule"] = {
+        **schedule,
+        "chargingSchedulePeriod": [
+            {**period, "limit": exceeding(float(period["limit"]), factor)} for period in periods
+        ],
+    }
+    return SendStep(
+        kind="send",
+        action="NotifyEVChargingSchedule",
+        payload=payload,
+        expect=step.expect,
+        timeout_s=step.timeout_s,
+        requirement=step.requirement,
+        level=step.level,
+        note=step.note,
+        precondition=step.precondition,
+    )
+
+
+def unasked_requests(
+    step: ExpectNoRequestStep,
+    requests: Sequence[CsmsRequest],
+    *,
+    claimed: Collection[str],
+    variables: Mapping[str, Any],
+) -> list[CsmsRequest]:
+    """The requests of ``step.action`` among ``requests`` whose message id is not in
+    ``claimed`` (no step asked for them) and that match ``step.expect`` when given."""
+    return [
+        r
+        for r in requests
+        if r.action == step.action
+        and r.message_id not in claimed
+        and (step.expect is None or match(step.expect, r.payload, variables=variables).matched)
+    ]
