@@ -188,10 +188,11 @@ class ExpectProfileStep(_Step):
 class ExpectNoRequestStep(_Step):
     """(Harness as station, ``dut_role: csms``.) The CSMS must not send ``action`` unasked.
 
-    The station waits ``within_s`` (answering as usual); then every ``action`` request of the
-    case so far that no ``expect_*`` step claimed (and that matches ``expect``, when given)
-    fails the step, each cited. Such a request got the station's default answer. Example:
-    after an ISO 15118 negotiation the CSMS does not renegotiate without cause (TC_K_53).
+    The station waits ``within_s`` (answering as usual); then every ``action`` request that
+    came after the last request an ``expect_*`` step claimed (from the start of the case when
+    none did), that no step claimed and that matches ``expect`` (when given) fails the step,
+    each cited. Such a request got the station's default answer. Example: after an ISO 15118
+    negotiation the CSMS does not renegotiate without cause (TC_K_53).
     """
 
     kind: Literal["expect_no_request"]

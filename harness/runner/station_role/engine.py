@@ -429,7 +429,8 @@ class StationCaseEngine:
         self._judge(
             step,
             ok=not unasked,
-            expected=f"the CSMS sends no {what} that no step asked for (watched {within_s:g} s)",
+            expected=f"the CSMS sends no {what} unasked after the last request a step asked "
+            f"for (watched {within_s:g} s)",
             actual=f"it sent {actual}" if unasked else f"no {what}",
             frames=tuple(i for r in cited for i in r.frames),
         )

@@ -87,11 +87,14 @@ def unasked_requests(
     claimed: Collection[str],
     variables: Mapping[str, Any],
 ) -> list[CsmsRequest]:
-    """The requests of ``step.action`` among ``requests`` whose message id is not in
-    ``claimed`` (no step asked for them) and that match ``step.expect`` when given."""
+    """The requests of ``step.action`` among ``requests`` (in order of arrival) that came
+    after the last one whose message id is in ``claimed`` (the last request a step asked
+    for), are not claimed themselves, and match ``step.expect`` when given. What came before
+    (a default profile a CSMS sends after a boot, say) is not what the step is about."""
+    last = max((i for i, r in enumerate(requests) if r.message_id in claimed), default=-1)
     return [
         r
-        for r in requests
+        for r in requests[last + 1 :]
         if r.action == step.action
         and r.message_id not in claimed
         and (step.expect is None or match(step.expect, r.payload, variables=variables).matched)
