@@ -65,7 +65,7 @@ async def test_a_csms_breaking_the_rule_fails_the_case(tmp_path: Path, case_id: 
             csms,
             tmp_path,
             version="2.0.1",
-            parameters=hook_parameters(csms, timeout_s=2),
+            parameters={**hook_parameters(csms, timeout_s=2), "profile_after_needs_s": 2},
             operator=AutoOperator(),
             only=(case_id,),
         )
