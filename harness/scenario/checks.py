@@ -50,6 +50,7 @@ from harness.scenario.model import (
 from harness.scenario.steps import (
     CSMS_ROLE_ONLY,
     STATION_ROLE_ONLY,
+    ExpectNoRequestStep,
     ExpectRequestStep,
     ExpectSettledStep,
     FuzzStep,
@@ -285,7 +286,7 @@ def _check_step(context: _Context, step: Step, stored: set[str]) -> Found:
         known = ", ".join(ids) or "none declared"
         message = f"unknown requirement '{step.requirement}' (the case lists: {known})"
         problems.append((("requirement",), message))
-    if isinstance(step, SendStep | ExpectRequestStep):
+    if isinstance(step, SendStep | ExpectRequestStep | ExpectNoRequestStep):
         for version in context.versions:
             if step.action not in known_actions(version):
                 problems.append((("action",), f"'{step.action}' is not an OCPP {version} action"))
