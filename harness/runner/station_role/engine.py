@@ -436,7 +436,7 @@ class StationCaseEngine:
         )
 
     def _judge_unsolicited(self) -> None:
-        """Every profile the CSMS sent that no expect_profile step judged is judged too: a
+        """Every profile the CSMS sent that no expect_* step claimed is judged too: a
         profile that breaks a rule or the declared maximum FAILs :data:`UNSOLICITED`."""
         for request, problems in self.endpoint.faulty_profiles(exclude=self._judged):
             actual = (
