@@ -53,7 +53,7 @@ from harness.runner.station_role.endpoint import (
     StationEndpoint,
     Waiter,
 )
-from harness.runner.station_role.iso15118 import ev_schedule_send, unasked_requests
+from harness.runner.station_role.iso15118 import ev_schedule_send, run_expect_no_request
 from harness.runner.station_role.judge import judge_composite_request, profile_purpose
 from harness.runner.station_role.trigger import hook_environment, make_csms_act
 from harness.runner.verdicts import CaseRecord
@@ -97,7 +97,7 @@ UNSOLICITED = Requirement(
     "every charging profile the CSMS sends is valid and respects the station's declared "
     "maximum and units",
 )
-"""What a profile no ``expect_*`` step claimed is judged against (the case's own
+"""What a profile no ``expect_profile`` step claimed is judged against (the case's own
 requirements are about the requests its steps expect)."""
 
 
@@ -240,7 +240,7 @@ class StationCaseEngine:
                 now = self.clock.now()
                 await self._send(ev_schedule_send(step, variables=self._variables, now=now))
             case ExpectNoRequestStep():
-                await self._expect_none(step)
+                await run_expect_no_request(step, self._record, self)
             case WaitStep():
                 seconds = resolve_number(step.duration_s, variables=self._variables)
                 self._note(f"wait {seconds:g} s")
@@ -269,6 +269,12 @@ class StationCaseEngine:
         precondition is not met."""
         if self._record.judge(step, ok=ok, expected=expected, actual=actual, frames=frames):
             raise _Stop
+
+    def judge(
+        self, step: Step, *, ok: bool, expected: str, actual: str, frames: tuple[int, ...] = ()
+    ) -> None:
+        """The same, for step handlers of other modules (:mod:`.iso15118`)."""
+        self._judge(step, ok=ok, expected=expected, actual=actual, frames=frames)
 
     def _inconclusive(
         self, step: Step, *, expected: str, reason: str, frames: tuple[int, ...] = ()
@@ -369,7 +375,8 @@ class StationCaseEngine:
                 raise _Stop
             return
         frames = request.frames
-        self._judged.add(request.message_id)  # claimed: judged by this step, not as unasked
+        if isinstance(step, ExpectProfileStep):
+            self._judged.add(request.message_id)
         if request.violation is not None:
             actual = f"{request.action} broke the protocol — {request.violation}"
             self._judge(step, ok=False, expected=expected, actual=actual, frames=frames)
@@ -413,30 +420,8 @@ class StationCaseEngine:
             actual = "; ".join(problems) + f" — in {actual}"
         self._judge(step, ok=not problems, expected=expected, actual=actual, frames=frames)
 
-    async def _expect_none(self, step: ExpectNoRequestStep) -> None:
-        within_s = resolve_number(step.within_s, variables=self._variables)
-        self._note(f"expect_no_request: {step.action} within {within_s:g} s")
-        await self.clock.sleep(within_s)
-        unasked = unasked_requests(
-            step, self.endpoint.all_requests, claimed=self._judged, variables=self._variables
-        )
-        what = step.action + (
-            f" matching {describe(step.expect, self._variables)}" if step.expect else ""
-        )
-        actual = "; ".join(f"{r.action} {_short(r.payload, 200)}" for r in unasked)
-        # Evidence: what it sent unasked; else its last request (the wire log around it).
-        cited = unasked or self.endpoint.all_requests[-1:]
-        self._judge(
-            step,
-            ok=not unasked,
-            expected=f"the CSMS sends no {what} unasked after the last request a step asked "
-            f"for (watched {within_s:g} s)",
-            actual=f"it sent {actual}" if unasked else f"no {what}",
-            frames=tuple(i for r in cited for i in r.frames),
-        )
-
     def _judge_unsolicited(self) -> None:
-        """Every profile the CSMS sent that no expect_* step claimed is judged too: a
+        """Every profile the CSMS sent that no expect_profile step judged is judged too: a
         profile that breaks a rule or the declared maximum FAILs :data:`UNSOLICITED`."""
         for request, problems in self.endpoint.faulty_profiles(exclude=self._judged):
             actual = (

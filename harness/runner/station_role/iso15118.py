@@ -3,30 +3,58 @@
 The station forwards what its EV negotiates over ISO 15118: the charging needs
 (NotifyEVChargingNeeds, a plain ``send`` step) and the schedule the EV proposes in reply to
 the CSMS's (NotifyEVChargingSchedule, the ``ev_schedule`` step: :func:`ev_schedule_send`
-builds the request). The CSMS then must not renegotiate without cause (the
-``expect_no_request`` step: :func:`unasked_requests` finds what it sent unasked).
-
-Pure functions: the engine waits, sends and records the verdicts.
+builds the ``send`` step the engine runs). The CSMS then must not renegotiate without cause
+(the ``expect_no_request`` step: :func:`run_expect_no_request`, a step handler that sees the
+engine only as a :class:`StepHost`; :func:`unasked_requests` finds what the CSMS sent
+unasked).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from harness.runner.station_role.endpoint import CsmsRequest
+from harness.clock import Clock
+from harness.runner.station_role.endpoint import CsmsRequest, StationEndpoint
+from harness.runner.verdicts import CaseRecord
 from harness.scenario import (
     EvScheduleStep,
     ExpectNoRequestStep,
     SendStep,
+    Step,
     SubstitutionError,
+    describe,
     match,
     resolve_number,
     substitute,
 )
 
-__all__ = ["ev_schedule_send", "exceeding", "unasked_requests"]
+__all__ = [
+    "StepHost",
+    "ev_schedule_send",
+    "exceeding",
+    "run_expect_no_request",
+    "unasked_requests",
+]
+
+
+class StepHost(Protocol):
+    """What a step handler here needs of the station-role engine."""
+
+    @property
+    def endpoint(self) -> StationEndpoint:
+        """The connection to the CSMS under test."""
+
+    @property
+    def clock(self) -> Clock:
+        """The run's clock."""
+
+    def judge(
+        self, step: Step, *, ok: bool, expected: str, actual: str, frames: tuple[int, ...] = ()
+    ) -> None:
+        """Record a judged step; stops the case when a precondition is not met."""
 
 
 def exceeding(limit: float, factor: float) -> float:
@@ -78,6 +106,36 @@ def ev_schedule_send(
         note=step.note,
         precondition=step.precondition,
     )
+
+
+async def run_expect_no_request(
+    step: ExpectNoRequestStep, record: CaseRecord, host: StepHost
+) -> None:
+    """Run one ``expect_no_request`` step: wait ``within_s``, then judge what the CSMS sent
+    unasked since the last request a step claimed (:func:`unasked_requests`)."""
+    variables = record.variables
+    within_s = resolve_number(step.within_s, variables=variables)
+    record.note(f"expect_no_request: {step.action} within {within_s:g} s")
+    await host.clock.sleep(within_s)
+    requests = host.endpoint.all_requests
+    unasked = unasked_requests(step, requests, claimed=host.endpoint.delivered, variables=variables)
+    what = step.action + (f" matching {describe(step.expect, variables)}" if step.expect else "")
+    sent = "; ".join(f"{r.action} {_short(r.payload)}" for r in unasked)
+    # Evidence: what it sent unasked; else its last request (the wire log around it).
+    cited = unasked or requests[-1:]
+    host.judge(
+        step,
+        ok=not unasked,
+        expected=f"the CSMS sends no {what} unasked after the last request a step asked for "
+        f"(watched {within_s:g} s)",
+        actual=f"it sent {sent}" if unasked else f"no {what}",
+        frames=tuple(i for r in cited for i in r.frames),
+    )
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = json.dumps(value, separators=(",", ":"), default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def unasked_requests(
