@@ -33,6 +33,7 @@ from harness.scenario.matchers import (
     Equals,
     Items,
     Matcher,
+    Not,
     OneOf,
     Subset,
 )
@@ -49,6 +50,7 @@ from harness.scenario.model import (
 from harness.scenario.steps import (
     CSMS_ROLE_ONLY,
     STATION_ROLE_ONLY,
+    ExpectNoRequestStep,
     ExpectRequestStep,
     ExpectSettledStep,
     FuzzStep,
@@ -284,7 +286,7 @@ def _check_step(context: _Context, step: Step, stored: set[str]) -> Found:
         known = ", ".join(ids) or "none declared"
         message = f"unknown requirement '{step.requirement}' (the case lists: {known})"
         problems.append((("requirement",), message))
-    if isinstance(step, SendStep | ExpectRequestStep):
+    if isinstance(step, SendStep | ExpectRequestStep | ExpectNoRequestStep):
         for version in context.versions:
             if step.action not in known_actions(version):
                 problems.append((("action",), f"'{step.action}' is not an OCPP {version} action"))
@@ -359,11 +361,13 @@ def _matcher_refs(matcher: Matcher, path: FieldPath) -> Iterator[tuple[FieldPath
     elif isinstance(matcher, AllOf | AnyOf):
         for index, sub_matcher in enumerate(matcher.matchers):
             yield from _matcher_refs(sub_matcher, (*path, index))
+    elif isinstance(matcher, Not):
+        yield from _matcher_refs(matcher.matcher, (*path, "not"))
 
 
 _NUMBER_FIELDS = (
     "timeout_s", "within_s", "duration_s", "hold_s", "tolerance", "rel_tolerance", "scale",
-    "soc_percent",
+    "soc_percent", "factor",
 )  # fmt: skip
 _INTEGER_FIELDS = ("evse", "profile_id", "times", "seed", "count")
 

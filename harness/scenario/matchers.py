@@ -13,7 +13,8 @@ YAML syntax (the parser turns it into the frozen matcher objects below)
   ``{approx: 16, tol: 0.5}`` / ``{approx: 7400, rel_tol: 0.05}`` · ``{regex: '^[0-9]+$'}``
   (full match on text) · ``{present: true}`` · ``{absent: true}`` ·
   ``{contains: [m1, m2]}`` (each matcher matches a different item of a list, in any order) ·
-  ``{all_of: [m1, m2]}`` · ``{any_of: [m1, m2]}``.
+  ``{all_of: [m1, m2]}`` · ``{any_of: [m1, m2]}`` · ``{not: m}`` (a present value that ``m``
+  does not match: ``{not: "${first_id}"}`` is a value other than the stored one).
 
 Values may hold ``${name}`` references (whole values, inside texts, or nested);
 :func:`match` resolves them from ``variables``. ``${now}`` is not allowed in a matcher.
@@ -48,6 +49,7 @@ __all__ = [
     "MatchResult",
     "Matcher",
     "MatcherSyntaxError",
+    "Not",
     "OneOf",
     "Present",
     "Regex",
@@ -142,8 +144,26 @@ class AnyOf:
     matchers: tuple[Matcher, ...]
 
 
+@dataclass(frozen=True)
+class Not:
+    """A present value that ``matcher`` does not match (an absent field never matches)."""
+
+    matcher: Matcher
+
+
 Matcher = (
-    Equals | OneOf | Approx | Regex | Present | Absent | Subset | Items | Contains | AllOf | AnyOf
+    Equals
+    | OneOf
+    | Approx
+    | Regex
+    | Present
+    | Absent
+    | Subset
+    | Items
+    | Contains
+    | AllOf
+    | AnyOf
+    | Not
 )
 
 MATCHER_TYPES = (
@@ -158,12 +178,13 @@ MATCHER_TYPES = (
     Contains,
     AllOf,
     AnyOf,
+    Not,
 )
 """The matcher classes (for ``isinstance`` checks)."""
 
 MATCHER_KEYWORDS = frozenset(
     {"equals", "one_of", "approx", "tol", "rel_tol", "regex", "present", "absent"}
-    | {"contains", "all_of", "any_of"}
+    | {"contains", "all_of", "any_of", "not"}
 )
 _OPERATORS = MATCHER_KEYWORDS - {"tol", "rel_tol"}
 
@@ -272,6 +293,8 @@ def _parse_operator(raw: Mapping[Any, Any], keys: set[str], path: tuple[str | in
         except re.error as exc:
             raise MatcherSyntaxError(f"regex {arg!r} does not compile: {exc}", here) from None
         return Regex(arg)
+    if op == "not":
+        return Not(_parse(arg, here))
     if op in {"present", "absent"}:
         if arg is not True:
             raise MatcherSyntaxError(f"{op} expects 'true', got {arg!r}", here)
@@ -385,6 +408,11 @@ def _match(m: Matcher, actual: Any, path: str, variables: Mapping[str, Any]) -> 
         return _match_items(m, actual, path, variables)
     if isinstance(m, Contains):
         return _match_contains(m, actual, path, variables)
+    if isinstance(m, Not):
+        inner = _match(m.matcher, actual, path, variables)
+        expected = "not " + describe(m.matcher, variables)
+        ok = actual is not _MISSING and not inner.matched
+        return MatchResult(ok, path, expected, _show(actual))
     if isinstance(m, AllOf):
         for sub in m.matchers:
             result = _match(sub, actual, path, variables)
@@ -479,5 +507,7 @@ def describe(m: Matcher, variables: Mapping[str, Any] | None = None) -> str:
         return "{" + ", ".join(f"{k}: {describe(s, env)}" for k, s in m.fields) + "}"
     if isinstance(m, Items | Contains):
         return "[" + ", ".join(describe(s, env) for s in m.items) + "]"
+    if isinstance(m, Not):
+        return "not " + describe(m.matcher, env)
     joiner = " and " if isinstance(m, AllOf) else " or "
     return "(" + joiner.join(describe(s, env) for s in m.matchers) + ")"

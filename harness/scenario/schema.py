@@ -53,6 +53,7 @@ def _matcher_schema() -> dict[str, Any]:
             keyword("contains", matcher_list),
             keyword("all_of", matcher_list),
             keyword("any_of", matcher_list),
+            keyword("not", ref),
             {
                 "type": "object",
                 "propertyNames": {"not": {"enum": sorted(MATCHER_KEYWORDS)}},

@@ -40,6 +40,8 @@ __all__ = [
     "ClearProfileStep",
     "CompareCompositeStep",
     "ExpectMeterValuesStep",
+    "EvScheduleStep",
+    "ExpectNoRequestStep",
     "ExpectProfileStep",
     "ExpectRequestStep",
     "ExpectSettledStep",
@@ -182,6 +184,40 @@ class ExpectProfileStep(_Step):
     expect: MatcherField | None = None
     respond_with: Payload | None = None
     store: StoreMap = Field(default_factory=dict, description="variable: path in the request")
+
+
+class ExpectNoRequestStep(_Step):
+    """(Harness as station, ``dut_role: csms``.) The CSMS must not send ``action`` unasked.
+
+    The station waits ``within_s`` (answering as usual); then every ``action`` request that
+    came after the last request an ``expect_*`` step claimed (from the start of the case when
+    none did), that no step claimed and that matches ``expect`` (when given) fails the step,
+    each cited. Such a request got the station's default answer. Example: after an ISO 15118
+    negotiation the CSMS does not renegotiate without cause (TC_K_53).
+    """
+
+    kind: Literal["expect_no_request"]
+    action: str = Field(pattern=ACTION_PATTERN)
+    within_s: Seconds
+    expect: MatcherField | None = None
+
+
+class EvScheduleStep(_Step):
+    """(Harness as station, ``dut_role: csms``; ISO 15118 at the OCPP level.) The station
+    forwards the charging schedule the EV proposes: a NotifyEVChargingSchedule request.
+
+    ``payload`` is the request; its ``chargingSchedule`` is usually a schedule the CSMS sent
+    (stored by an earlier step). The EV keeps to it (``factor`` 1) or exceeds it: with
+    ``factor`` above 1 every period's ``limit`` becomes ``max(limit × factor, limit + 1)``
+    (so a limit of 0 is exceeded too), in the schedule's own unit. The answer is judged as a
+    ``send`` step's (``expect``, ``timeout_s``).
+    """
+
+    kind: Literal["ev_schedule"]
+    payload: Payload
+    factor: NonNegative = 1.0
+    expect: MatcherField | None = None
+    timeout_s: Seconds = 30.0
 
 
 class TriggerStep(_Step):
@@ -591,6 +627,8 @@ Step = Annotated[
     | FuzzStep
     | ExpectProfileStep
     | TriggerStep
+    | ExpectNoRequestStep
+    | EvScheduleStep
     | RepeatStep,
     Field(discriminator="kind"),
 ]
@@ -598,7 +636,7 @@ Step = Annotated[
 
 RepeatStep.model_rebuild()
 
-STATION_ROLE_ONLY = frozenset({"expect_profile", "trigger"})
+STATION_ROLE_ONLY = frozenset({"expect_profile", "trigger", "expect_no_request", "ev_schedule"})
 """Step kinds only a harness playing the station runs (cases with ``dut_role: csms``)."""
 CSMS_ROLE_ONLY = frozenset(
     {

@@ -373,3 +373,30 @@ def test_fuzz_step_refuses_an_unknown_mutation_and_a_seed_reference_of_the_wrong
     assert "wrong_type" in problem
     bad_seed = MINIMAL + "  - kind: fuzz\n    seed: ${nope}\n"
     assert any("nope" in p for p in problems(bad_seed))
+
+
+def test_the_iso15118_station_steps_are_checked_like_the_others(problems: Problems) -> None:
+    """``expect_no_request`` and ``ev_schedule`` (dut_role: csms): the action must exist,
+    references must be known, and a station-DUT case cannot use them."""
+    csms = MINIMAL.replace("dut_role: station", "dut_role: csms").replace('"1.6"', '"2.0.1"')
+    steps = (
+        "  - kind: expect_no_request\n"
+        "    action: SetChargingProfiles\n"
+        "    within_s: 1\n"
+        "  - kind: ev_schedule\n"
+        "    payload: {evseId: 1, chargingSchedule: '${csms_schedule}'}\n"
+    )
+    found = problems(csms + steps)
+    assert found[0] == (
+        "case.yaml:10:13: steps[1].expect_no_request.action: "
+        "'SetChargingProfiles' is not an OCPP 2.0.1 action"
+    )
+    assert "steps[2].ev_schedule.payload.chargingSchedule: unknown variable" in found[1]
+    assert len(found) == 2
+    wrong_role = problems(
+        MINIMAL + "  - kind: expect_no_request\n    action: Heartbeat\n    within_s: 1\n"
+    )
+    assert wrong_role == [
+        "case.yaml:9:5: steps[1].expect_no_request: 'expect_no_request' is for cases with "
+        "dut_role: csms"
+    ]

@@ -16,6 +16,7 @@ from harness.scenario.matchers import (
     Approx,
     Equals,
     MatcherSyntaxError,
+    Not,
     OneOf,
     Present,
     Regex,
@@ -229,3 +230,16 @@ def test_now_is_rejected_anywhere_in_a_matcher() -> None:
 def test_unknown_variable_at_match_time_is_a_harness_error() -> None:
     with pytest.raises(SubstitutionError, match="unknown variable"):
         match(parse_matcher({"a": "${missing}"}), {"a": 1})
+
+
+def test_not_matches_a_present_value_the_inner_matcher_rejects() -> None:
+    matcher = parse_matcher({"id": {"not": "${first}"}})
+    assert matcher == Subset((("id", Not(Equals(ParamRef("first")))),))
+    assert match(matcher, {"id": 101}, variables={"first": 100}).matched
+    same = match(matcher, {"id": 100}, variables={"first": 100})
+    assert not same.matched
+    assert (same.path, same.expected, same.actual) == ("$.id", "not 100", "100")
+    assert not match(matcher, {}, variables={"first": 100}).matched  # absent never matches
+    assert match(parse_matcher({"not": {"one_of": [1, 2]}}), 3).matched
+    with pytest.raises(MatcherSyntaxError):
+        parse_matcher({"not": {"regex": 5}})

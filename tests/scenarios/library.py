@@ -49,6 +49,8 @@ CSMS_IDS = (
     "SC-CSMS-201",
     # the 2.0.1 block K CSMS cases of the catalogue (issue 18)
     *(f"TC_K_{n:02d}_CSMS" for n in (3, 4, 6, 8, 10, 19, *range(29, 37), 43, 44, 48, 50, 51, 52)),
+    # the ISO 15118 and last 2.0.1 block K CSMS cases (issue 18)
+    *(f"TC_K_{n:02d}_CSMS" for n in (2, 15, 53, 55, 57, 58, 59, 70)),
 )
 """The CSMS-side cases (``dut_role: csms``) under scenarios/csms/."""
 _FOLDERS = (  # the 2.0.1 folders have their own tests (test_ocpp201_*.py)

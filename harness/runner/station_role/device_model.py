@@ -134,10 +134,11 @@ def _station_variables(
         if limit_w is not None:
             out.append(Variable("EVSE", "Power", f"{limit_w:g}", "decimal", evse_id=evse))
     units = ",".join(sorted(u.value for u in d.units))
+    smart = "true" if d.smart_charging else "false"
     rw = "ReadWrite"
     out += [
-        Variable("SmartChargingCtrlr", "Enabled", "true", "boolean"),
-        Variable("SmartChargingCtrlr", "Available", "true", "boolean"),
+        Variable("SmartChargingCtrlr", "Enabled", smart, "boolean"),
+        Variable("SmartChargingCtrlr", "Available", smart, "boolean"),
         Variable("SmartChargingCtrlr", "RateUnit", units, "MemberList"),
         Variable("SmartChargingCtrlr", "ProfileStackLevel", str(d.max_stack_level), "integer"),
         Variable("SmartChargingCtrlr", "PeriodsPerSchedule", str(d.max_periods), "integer"),

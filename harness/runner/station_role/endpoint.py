@@ -128,6 +128,9 @@ class StationEndpoint:
         step took them or a later step began)."""
         self.all_requests: list[CsmsRequest] = []
         """Every request of the CSMS on this connection as it arrived."""
+        self.delivered: set[str] = set()
+        """Message ids of the requests handed to a step's waiter (claimed by an ``expect_*``
+        step, which judges them: not judged again as unasked)."""
         self.frame_violations: list[tuple[str, tuple[int, ...]]] = []
         """The CSMS's frames that broke OCPP-J and are no request (not JSON, nested too deep,
         no readable id, a binary frame...): ``(what, trace indices)``, in order."""
@@ -276,6 +279,7 @@ class StationEndpoint:
                 and (request.violation is not None or waiter.accepts(request.payload))
             ):
                 self.requests[index] = _claimed(request)
+                self.delivered.add(request.message_id)
                 waiter.future.set_result(request)
                 return waiter
         self._waiters.append(waiter)
@@ -304,10 +308,14 @@ class StationEndpoint:
 
     def faulty_profiles(self, *, exclude: set[str]) -> list[tuple[CsmsRequest, str]]:
         """Requests on this connection carrying a profile that broke the schema or a rule
-        (with what is wrong), except those whose message id is in ``exclude``."""
+        (with what is wrong), except those a step claimed (:attr:`delivered`: the step judged
+        it as the case says — e.g. a profile a conforming station rejects, TC_K_02_CSMS) and
+        those whose message id is in ``exclude``."""
         out = []
         for request in self.all_requests:
             if request.action not in PROFILE_ACTIONS or request.message_id in exclude:
+                continue
+            if request.message_id in self.delivered:
                 continue
             judgement = request.judgement
             if request.violation is not None:
@@ -364,8 +372,13 @@ class StationEndpoint:
             self.requests.append(request)
             self.all_requests.append(request)
             if waiter is not None and not waiter.future.done():
+                self.delivered.add(request.message_id)
                 waiter.future.set_result(request)
             self._send_owed()
+            if response is None and action in self.state.unsupported():
+                raise CallErrorReply(
+                    ErrorCode.NOT_SUPPORTED, f"the harness station does not support {action}"
+                )
             if response is None:
                 raise CallErrorReply(
                     ErrorCode.NOT_IMPLEMENTED, f"the harness station does not answer {action}"
@@ -406,6 +419,7 @@ class StationEndpoint:
         self.requests.append(request)
         self.all_requests.append(request)
         if waiter is not None and not waiter.future.done():
+            self.delivered.add(request.message_id)
             waiter.future.set_result(request)
 
 

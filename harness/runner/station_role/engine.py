@@ -11,7 +11,9 @@
   and the station's declaration (:func:`~harness.runner.station_role.judge.judge_profile`);
 * ``trigger`` — a hook command or the operator makes the CSMS act; a failed trigger makes the
   case INCONCLUSIVE (the CSMS was never told);
-* ``wait``, ``prompt``, ``repeat`` as for the other role.
+* ``wait``, ``prompt``, ``repeat`` as for the other role;
+* ``ev_schedule`` and ``expect_no_request`` for the ISO 15118 cases
+  (:mod:`~harness.runner.station_role.iso15118`).
 
 Before a trigger the station first sends what it owes the CSMS (a NotifyReport after
 GetBaseReport...) and waits until the CSMS has been quiet for :data:`TRIGGER_QUIET_S`, so the
@@ -51,11 +53,14 @@ from harness.runner.station_role.endpoint import (
     StationEndpoint,
     Waiter,
 )
+from harness.runner.station_role.iso15118 import ev_schedule_send, run_expect_no_request
 from harness.runner.station_role.judge import judge_composite_request, profile_purpose
 from harness.runner.station_role.trigger import hook_environment, make_csms_act
 from harness.runner.verdicts import CaseRecord
 from harness.scenario import (
     Case,
+    EvScheduleStep,
+    ExpectNoRequestStep,
     ExpectProfileStep,
     ExpectRequestStep,
     PromptResponse,
@@ -231,6 +236,11 @@ class StationCaseEngine:
                 await self._expect(step)
             case TriggerStep():
                 await self._trigger(step)
+            case EvScheduleStep():
+                now = self.clock.now()
+                await self._send(ev_schedule_send(step, variables=self._variables, now=now))
+            case ExpectNoRequestStep():
+                await run_expect_no_request(step, self._record, self)
             case WaitStep():
                 seconds = resolve_number(step.duration_s, variables=self._variables)
                 self._note(f"wait {seconds:g} s")
@@ -259,6 +269,12 @@ class StationCaseEngine:
         precondition is not met."""
         if self._record.judge(step, ok=ok, expected=expected, actual=actual, frames=frames):
             raise _Stop
+
+    def judge(
+        self, step: Step, *, ok: bool, expected: str, actual: str, frames: tuple[int, ...] = ()
+    ) -> None:
+        """The same, for step handlers of other modules (:mod:`.iso15118`)."""
+        self._judge(step, ok=ok, expected=expected, actual=actual, frames=frames)
 
     def _inconclusive(
         self, step: Step, *, expected: str, reason: str, frames: tuple[int, ...] = ()

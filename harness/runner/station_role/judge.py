@@ -56,6 +56,8 @@ class StationDeclaration:
     ChargingScheduleAllowedChargingRateUnit, ChargingScheduleMaxPeriods,
     MaxChargingProfilesInstalled; 2.x GetVariables of SmartChargingCtrlr) or from its
     operator (the maximum current). ``max_current_a`` is per phase; ``None``: no maximum.
+    ``smart_charging`` False: a station without smart charging, which answers the
+    smart-charging requests with CALLERROR NotSupported (TC_K_15_CSMS).
     """
 
     max_current_a: float | None = 32.0
@@ -65,6 +67,7 @@ class StationDeclaration:
     max_stack_level: int = 8
     max_periods: int = 24
     max_profiles: int = 16
+    smart_charging: bool = True
 
     def context(self) -> StationContext:
         """The oracle's view of the station, without transactions."""

@@ -196,8 +196,15 @@ class StationState(StationAnswers):
     # ---------------------------------------------------------------- answers
 
     def answerable(self) -> tuple[str, ...]:
-        """The CSMS requests this station answers (others get CALLERROR NotImplemented)."""
-        return tuple(self._answers())
+        """The CSMS requests this station answers (others get CALLERROR NotImplemented, or
+        NotSupported when :meth:`unsupported`)."""
+        unsupported = self.unsupported()
+        return tuple(a for a in self._answers() if a not in unsupported)
+
+    def unsupported(self) -> frozenset[str]:
+        """Requests this station recognises but does not support (CALLERROR NotSupported):
+        the smart-charging ones when it declares no smart charging."""
+        return frozenset() if self.declaration.smart_charging else SMART_CHARGING_REQUESTS
 
     def _answers(self) -> dict[str, Callable[[Mapping[str, Any], datetime], dict[str, Any]]]:
         common: dict[str, Callable[[Mapping[str, Any], datetime], dict[str, Any]]] = {
@@ -321,6 +328,12 @@ class StationState(StationAnswers):
         return {"status": "Accepted"}
 
 
+SMART_CHARGING_REQUESTS = frozenset(
+    {"SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule", "GetChargingProfiles"}
+)
+"""What a station without smart charging answers with CALLERROR NotSupported."""
+
+
 STATION_PARAMETERS = (
     "station_max_a",
     "station_units",
@@ -328,11 +341,13 @@ STATION_PARAMETERS = (
     "station_evses",
     "station_max_stack_level",
     "station_max_periods",
+    "station_smart_charging",
 )
 """Case parameters that describe the station the harness plays (a case declares the ones it
 relies on; a lab file sets them for every case): the maximum current per phase in A
 (0: none), the units it accepts (``A``, ``W`` or ``A,W``), its phases, EVSEs, highest stack
-level and periods per schedule."""
+level and periods per schedule, and whether it supports smart charging at all (default
+true)."""
 
 
 def declaration_from_parameters(parameters: Mapping[str, Any]) -> StationDeclaration:
@@ -349,6 +364,9 @@ def declaration_from_parameters(parameters: Mapping[str, Any]) -> StationDeclara
     if not units:
         raise ValueError("station_units: expected A, W or A,W, got nothing")
     max_a = float(parameters.get("station_max_a", base.max_current_a or 0))
+    smart = parameters.get("station_smart_charging", True)
+    if not isinstance(smart, bool):
+        raise ValueError(f"station_smart_charging: expected true or false, got {smart!r}")
     return StationDeclaration(
         max_current_a=max_a if max_a > 0 else None,
         units=units,
@@ -356,4 +374,5 @@ def declaration_from_parameters(parameters: Mapping[str, Any]) -> StationDeclara
         number_of_evses=int(parameters.get("station_evses", base.number_of_evses)),
         max_stack_level=int(parameters.get("station_max_stack_level", base.max_stack_level)),
         max_periods=int(parameters.get("station_max_periods", base.max_periods)),
+        smart_charging=smart,
     )

@@ -45,6 +45,20 @@ meant), ``no_criteria`` (GetChargingProfiles without its criteria), ``not_recurr
 id), ``clear_by_id`` (clears by id instead of by criteria), ``no_ems_limit`` /
 ``no_ems_cleared`` (NotifyChargingLimit / ClearedChargingLimit, which it otherwise answers,
 get a CALLERROR).
+
+ISO 15118 at the OCPP level (2.0.1, TC_K_53/55/57/58/59): it answers NotifyEVChargingNeeds
+Accepted and then sends a TxProfile for the running transaction (K15.FR.03); it answers
+NotifyEVChargingSchedule Accepted when every limit of the EV's schedule is within the limits
+of the last TxProfile it sent, else Rejected and then renegotiates with a new TxProfile
+(K15.FR.12/13). Actions: ``renegotiate`` (a new TxProfile for the running transaction, K16),
+``tx_profile_no_tx`` (a TxProfile of 7 A without a transaction, TC_K_02), ``not_supported``
+(a TxDefaultProfile of 6 A, TC_K_15), ``multiple`` (a TxDefaultProfile, then a
+ChargingStationMaxProfile, TC_K_70). Their faults: ``needs_once`` (a second
+NotifyEVChargingNeeds is Rejected and gets no profile), ``accept_exceeding`` (accepts an EV
+schedule above its limits), ``renegotiate_without_cause`` (a second TxProfile right after
+the EV's schedule was accepted), ``renegotiate_no_tx`` (the renegotiating TxProfile lacks
+the transactionId), ``same_id`` (the ChargingStationMaxProfile reuses the
+TxDefaultProfile's id).
 """
 
 from __future__ import annotations
@@ -89,6 +103,12 @@ FAULTS = frozenset(
         "clear_by_id",
         "no_ems_limit",
         "no_ems_cleared",
+        # for the ISO 15118 and remaining 2.0.1 block K CSMS cases (issue 18)
+        "needs_once",
+        "accept_exceeding",
+        "renegotiate_without_cause",
+        "renegotiate_no_tx",
+        "same_id",
     }
 )
 
@@ -289,6 +309,13 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
         self.tokens: dict[str, str] = {}
         self.known_evses: set[int] = set()
         self.reports: list[dict[str, Any]] = []
+        self.needs_seen = 0
+        self.tx_schedule: dict[str, Any] | None = None
+        """The schedule of the last TxProfile sent (what the EV's schedule must keep to)."""
+        self.ev_schedule_status = ""
+        self.tx_profile_id: int | None = None
+        """The id of the TxProfile sent for the transaction: a renegotiation replaces it
+        (K01.FR.05; a second id on the same stackLevel would break K01.FR.39)."""
 
     @on("BootNotification")
     def boot(self, **_: Any) -> Any:
@@ -368,9 +395,13 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
         out = {k: v for k, v in profile.items() if k != "schedule"}
         return {**out, "chargingSchedule": [schedule]}
 
-    async def set_profile(self, evse: int, purpose: str, tx: Any = None) -> None:
+    async def set_profile(
+        self, evse: int, purpose: str, tx: Any = None, *, limit_a: float = 16.0
+    ) -> None:
         self._check_evse(evse)
-        body = self._v201(self.brain.profile(purpose, tx=tx))
+        body = self._v201(self.brain.profile(purpose, tx=tx, limit_a=limit_a))
+        if purpose == "TxProfile":
+            self._replacing(body)
         await self.call(
             call201.SetChargingProfile(evse_id=evse, charging_profile=body),
             skip_schema_validation="malformed" in self.brain.faults,
@@ -414,6 +445,39 @@ class _Cp201(ChargePoint201):  # type: ignore[misc]
     def report_profiles(self, **_: Any) -> Any:
         return result201.ReportChargingProfiles()
 
+    def _replacing(self, body: dict[str, Any]) -> None:
+        """A TxProfile for the transaction: the one sent before is replaced (same id)."""
+        if self.tx_profile_id is not None and self.tx is not None:
+            body["id"] = self.tx_profile_id
+        self.tx_profile_id = body["id"]
+        self.tx_schedule = body["chargingSchedule"][0]
+
+    @on("NotifyEVChargingNeeds")
+    def ev_needs(self, **_: Any) -> Any:
+        self.needs_seen += 1
+        refused = "needs_once" in self.brain.faults and self.needs_seen > 1
+        return result201.NotifyEVChargingNeeds(status="Rejected" if refused else "Accepted")
+
+    @after("NotifyEVChargingNeeds")
+    async def schedule_for_needs(self, evse_id: int, **_: Any) -> None:
+        if "needs_once" in self.brain.faults and self.needs_seen > 1:
+            return
+        await self.set_profile(evse_id, "TxProfile", tx=self.tx)
+
+    @on("NotifyEVChargingSchedule")
+    def ev_schedule(self, charging_schedule: dict[str, Any], **_: Any) -> Any:
+        within = _within(charging_schedule, self.tx_schedule)
+        accepted = within or "accept_exceeding" in self.brain.faults
+        self.ev_schedule_status = "Accepted" if accepted else "Rejected"
+        return result201.NotifyEVChargingSchedule(status=self.ev_schedule_status)
+
+    @after("NotifyEVChargingSchedule")
+    async def after_ev_schedule(self, evse_id: int, **_: Any) -> None:
+        # K15.FR.13: after rejecting the EV's schedule the CSMS renegotiates (K16).
+        rejected = self.ev_schedule_status == "Rejected"
+        if rejected or "renegotiate_without_cause" in self.brain.faults:
+            await self.set_profile(evse_id, "TxProfile", tx=self.tx, limit_a=10.0)
+
     @on("NotifyChargingLimit")
     def charging_limit(self, **_: Any) -> Any:
         if "no_ems_limit" in self.brain.faults:
@@ -440,6 +504,24 @@ GET_PROFILES: dict[str, tuple[int | None, dict[str, Any]]] = {
     "external": (None, {"chargingProfilePurpose": "ChargingStationExternalConstraints"}),
 }
 """What ``get_profiles_<variant>`` asks for."""
+
+
+def _within(ev: dict[str, Any], csms: dict[str, Any] | None) -> bool:
+    """Every limit of the EV's schedule is at most the highest limit of the CSMS's (same
+    unit); the ``ocpp`` package hands both over with snake_case keys or camelCase."""
+    if csms is None:
+        return False
+
+    def limits(schedule: dict[str, Any]) -> list[float]:
+        periods = schedule.get("charging_schedule_period") or schedule.get(
+            "chargingSchedulePeriod", []
+        )
+        return [float(p["limit"]) for p in periods]
+
+    ev_unit = ev.get("charging_rate_unit") or ev.get("chargingRateUnit")
+    if ev_unit != csms.get("chargingRateUnit"):
+        return False
+    return max(limits(ev)) <= max(limits(csms))
 
 
 async def _act_k201(cp: _Cp201, what: str) -> bool:
@@ -479,6 +561,24 @@ async def _act_k201(cp: _Cp201, what: str) -> bool:
         else:
             criteria = {"chargingProfilePurpose": "TxDefaultProfile", "stackLevel": 0}
             await cp.call(call201.ClearChargingProfile(charging_profile_criteria=criteria))
+    elif what == "renegotiate":
+        tx = None if "renegotiate_no_tx" in faults else cp.tx
+        body = cp._v201(cp.brain.profile("TxProfile", tx=tx, limit_a=12.0))
+        if tx is None:  # still a profile for the running transaction, without its id
+            body["chargingProfileKind"] = "Absolute"
+            body["chargingSchedule"][0]["startSchedule"] = _now()
+        cp._replacing(body)
+        await cp.call(call201.SetChargingProfile(evse_id=1, charging_profile=body))
+    elif what == "tx_profile_no_tx":
+        await cp.set_profile(1, "TxProfile", tx=cp.tx, limit_a=7.0)
+    elif what == "not_supported":
+        await cp.set_profile(evse(1), "TxDefaultProfile", limit_a=6.0)
+    elif what == "multiple":
+        await cp.set_profile(1, "TxDefaultProfile")
+        body = cp._v201(cp.brain.profile("ChargingStationMaxProfile", limit_a=32.0))
+        if "same_id" in faults and cp.brain.last_default_id is not None:
+            body["id"] = cp.brain.last_default_id
+        await cp.call(call201.SetChargingProfile(evse_id=0, charging_profile=body))
     elif what in {"composite_evse", "composite_station"}:
         meant = 1 if what == "composite_evse" else 0
         await cp.call(

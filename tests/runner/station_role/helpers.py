@@ -37,6 +37,10 @@ K201_HOOKS = {
     "hook_replace": "replace",
     "hook_clear_criteria": "clear_criteria",
     **{f"hook_get_profiles_{v}": f"get_profiles_{v}" for v in GET_PROFILES},
+    "hook_renegotiate": "renegotiate",
+    "hook_tx_profile_no_tx": "tx_profile_no_tx",
+    "hook_not_supported": "not_supported",
+    "hook_multiple": "multiple",
 }
 """The hooks of the 2.0.1 block K cases of the catalogue (issue 18): :func:`run_suite` adds
 them to a 2.0.1 run, so that a lab file of the other cases need not name them."""

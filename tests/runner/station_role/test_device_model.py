@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from harness.clock import ScaledClock
 from harness.connection import OcppConnection
-from harness.runner.station_role import StationDeclaration, StationEndpoint, StationState
+from harness.runner.station_role import (
+    StationDeclaration,
+    StationEndpoint,
+    StationState,
+    declaration_from_parameters,
+)
 from harness.runner.station_role.device_model import DeviceModel
-from harness.session import CallReceived, Role
+from harness.session import CallErrorReceived, CallReceived, Role
 from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol, memory_pair
 
@@ -45,11 +52,11 @@ def test_get_and_set_variables_follow_the_model() -> None:
 class _Csms:
     """The CSMS end of a memory pair, recording the station's requests."""
 
-    def __init__(self, version: OcppVersion) -> None:
+    def __init__(self, version: OcppVersion, declaration: StationDeclaration | None = None) -> None:
         sub = OcppSubprotocol.V16 if version is OcppVersion.V16 else OcppSubprotocol.V201
         self.clock = ScaledClock(speed=1.0)
         station_end, csms_end = memory_pair("CP-1", sub)
-        self.state = StationState(version, StationDeclaration(number_of_evses=1))
+        self.state = StationState(version, declaration or StationDeclaration(number_of_evses=1))
         self.endpoint = StationEndpoint(station_end, clock=self.clock, state=self.state)
         self.got: list[tuple[str, dict[str, Any]]] = []
         actions = (
@@ -188,3 +195,52 @@ async def test_availability_change_waits_for_the_running_transaction() -> None:
         assert csms.state.open_transactions() == {}
         unknown = await csms.ask("RemoteStopTransaction", {"transactionId": 5})
         assert unknown == {"status": "Rejected"}
+
+
+async def test_a_station_without_smart_charging_answers_not_supported() -> None:
+    """TC_K_15_CSMS: station_smart_charging false — the smart-charging requests get CALLERROR
+    NotSupported (recognised, not supported), the model says SmartChargingCtrlr is not
+    available, and the request still reaches a waiting step."""
+    declaration = declaration_from_parameters({"station_smart_charging": False})
+    async with _Csms(OcppVersion.V201, declaration) as csms:
+        profile = {
+            "evseId": 1,
+            "chargingProfile": {
+                "id": 1,
+                "stackLevel": 0,
+                "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Relative",
+                "chargingSchedule": [
+                    {
+                        "id": 1,
+                        "chargingRateUnit": "A",
+                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.0}],
+                    }
+                ],
+            },
+        }
+        with pytest.raises(CallErrorReceived) as refused:
+            await csms.ask("SetChargingProfile", profile)
+        assert str(refused.value.code) == "NotSupported"
+        assert [r.action for r in csms.endpoint.all_requests] == ["SetChargingProfile"]
+        got = await csms.ask(
+            "GetVariables",
+            {
+                "getVariableData": [
+                    {"component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "Available"}}
+                ]
+            },
+        )
+        assert got["getVariableResult"][0]["attributeValue"] == "false"
+        with pytest.raises(CallErrorReceived) as unknown:  # not a smart-charging request
+            await csms.ask(
+                "GetLog",
+                {"requestId": 1, "logType": "DiagnosticsLog", "log": {"remoteLocation": "ftp://x"}},
+            )
+        assert str(unknown.value.code) == "NotImplemented"
+
+
+def test_station_smart_charging_must_be_a_boolean() -> None:
+    assert declaration_from_parameters({}).smart_charging is True
+    with pytest.raises(ValueError, match="station_smart_charging: expected true or false"):
+        declaration_from_parameters({"station_smart_charging": "no"})

@@ -34,7 +34,7 @@ async def test_every_case_passes_a_strict_csms_in_one_run_in_any_order(
             operator=AutoOperator(),
             seed=seed,
         )
-    cases, distinct_tokens = {"1.6": (6, 3), "2.0.1": (26, 4)}[version]
+    cases, distinct_tokens = {"1.6": (6, 3), "2.0.1": (34, 10)}[version]
     assert len(results) == cases
     for result in results.values():
         assert result.verdict is Verdict.PASS, f"{result.info.case_id}\n{failures(result)}"
