@@ -51,6 +51,7 @@ from harness.runner.fuzz_step import run_fuzz
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import (
     Operator,
+    Renegotiator,
     SimulationControl,
     VehiclesStayPluggedIn,
     WakeUpRecorder,
@@ -683,7 +684,9 @@ class CaseEngine:
             return
         if isinstance(self.control, VehiclesStayPluggedIn):
             self._note("unattended run: the vehicle stays plugged in, nothing done")
-        if step.action is VehicleAction.PLUG_IN:
+        if step.action is VehicleAction.RENEGOTIATE:
+            await self._renegotiate(step, evse)
+        elif step.action is VehicleAction.PLUG_IN:
             await self.control.plug_in(evse=evse)
         elif step.action is VehicleAction.UNPLUG:
             await self.control.unplug(evse=evse)
@@ -692,6 +695,22 @@ class CaseEngine:
         else:
             soc = resolve_number(step.soc_percent or 0.0, variables=self._variables)
             await self.control.set_soc(evse=evse, soc_percent=soc)
+
+    async def _renegotiate(self, step: VehicleStep, evse: int) -> None:
+        """An ISO 15118 vehicle's renegotiation: the simulated vehicle asks, or the operator
+        makes the vehicle (or EV emulator) ask; a vehicle that cannot ends the case
+        INCONCLUSIVE (what follows was never exercised)."""
+        if isinstance(self.control, Renegotiator):
+            if await self.control.renegotiate(evse=evse):
+                return
+            reason = f"the vehicle at EVSE {evse} cannot renegotiate (no ISO 15118 session)"
+        else:
+            prompt = step.lab_prompt(evse=evse)
+            if await self._ask(step, prompt, yes_no=False, timeout_s=None):
+                return
+            reason = f"the operator did not confirm: {prompt}"
+        self._unjudgeable(step, expected="the vehicle renegotiates", reason=reason)
+        raise _Stop
 
     async def _wake_up(self, step: ExpectWakeUpStep) -> None:
         """``expect_wake_up``: the station's record (simulation) or the operator's answer.

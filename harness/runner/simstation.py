@@ -64,6 +64,10 @@ class _Control:
     async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
         await self._station.set_external_limit(evse, limit_a=limit_a)
 
+    async def renegotiate(self, *, evse: int) -> bool:
+        result: bool = await self._station.renegotiate(evse)
+        return result
+
     async def wake_up_record(self, *, evse: int, since: datetime) -> WakeUpRecord:
         episode = self._station.core.wake_up_episode(evse, since=since)
         if episode is None:

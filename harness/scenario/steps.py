@@ -217,6 +217,8 @@ class VehicleAction(StrEnum):
     UNPLUG = "unplug"
     SET_SOC = "set_soc"
     WAKE = "wake"
+    RENEGOTIATE = "renegotiate"
+    """An ISO 15118 vehicle asks to renegotiate its charging schedule (OCPP 2.x K17)."""
 
 
 class VehicleStep(_Step):
@@ -242,6 +244,10 @@ class VehicleStep(_Step):
             VehicleAction.UNPLUG: "Unplug the vehicle from EVSE {evse}",
             VehicleAction.WAKE: "Wake the vehicle at EVSE {evse} (unlock it or open a door)",
             VehicleAction.SET_SOC: "Bring the vehicle at EVSE {evse} to the state of charge",
+            VehicleAction.RENEGOTIATE: (
+                "Make the ISO 15118 vehicle (or EV emulator) at EVSE {evse} renegotiate its"
+                " charging schedule"
+            ),
         }
         shown = self.evse if evse is None else evse
         return words[self.action].format(evse=shown) + ", then confirm."

@@ -320,6 +320,17 @@ class SimulatedStation:
         self._step()
         return result
 
+    async def renegotiate(self, evse_id: int) -> bool:
+        """The ISO 15118 vehicle on ``evse_id`` asks to renegotiate its charging schedule
+        (OCPP 2.x K17: the station reports its new needs); False when the OCPP version has
+        no such message or no ISO 15118 vehicle charges there."""
+        self._step()
+        hook = getattr(self.adapter, "ev_renegotiation", None)
+        done = bool(hook(evse_id)) if hook is not None else False
+        self._step()
+        self.poke()
+        return done
+
     async def stop_transaction(
         self, evse_id: int, *, reason: StopReason = StopReason.LOCAL
     ) -> None:

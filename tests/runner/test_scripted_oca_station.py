@@ -32,6 +32,11 @@ from harness.smartcharging.judge import (
 from harness.transport import OcppSubprotocol
 from tests.runner.fake_station import FakeBehaviour, FakeStation
 from tests.runner.fake_station201 import FakeStation201
+from tests.runner.fake_station_iso import (
+    FakeStation201WithoutSmartCharging,
+    IsoDeviation,
+    iso_station,
+)
 from tests.runner.helpers import CAPS, run_yaml
 
 LIBRARY = Path(__file__).parents[2] / "scenarios"
@@ -659,9 +664,73 @@ async def test_scripted_201_station_answers_tc_k_52_external_limits(
     assert all(rule in c.actual or rule in c.expected for c in failed), failed
 
 
+CAPS201_ISO15118 = Capabilities.model_validate(
+    {**CAPS201.model_dump(mode="json", exclude_none=True), "iso15118": True}
+)
+ISO_CASES: list[tuple[str, IsoDeviation, str, str]] = [
+    # (case, the deviation, the requirement it FAILs, a text of the FAIL's Actual)
+    ("TC_K_53_CS", IsoDeviation.SCHEDULE_OVER_LIMIT, "TC_K_53_CS", "expected ≤ 6, got 32"),
+    ("TC_K_54_CS", IsoDeviation.WAITS_AFTER_REJECTION, "TC_K_54_CS", "no TransactionEvent"),
+    ("TC_K_57_CS", IsoDeviation.IGNORES_RENEGOTIATION, "K17", "no NotifyEVChargingNeeds"),
+    ("TC_K_58_CS", IsoDeviation.KEEPS_FIRST_SCHEDULE, "K16", "no NotifyEVChargingSchedule"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "deviation", "requirement", "actual"), ISO_CASES, ids=[c[0] for c in ISO_CASES]
+)
+async def test_scripted_201_iso15118_station_answers_the_hlc_cases(
+    tmp_path: Path, case_id: str, deviation: IsoDeviation, requirement: str, actual: str
+) -> None:
+    """TC_K_53/54/57/58_CS (ISO 15118): a scripted station that reports the vehicle's needs,
+    agrees each TxProfile's limit with it (or its own limit when the needs are Rejected) and
+    reports the schedule: PASS; one deviation FAILs the requirement it breaks."""
+    text = (LIBRARY / "ocpp201" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "capabilities": CAPS201_ISO15118,
+    }
+    (result,), _, _ = await run_yaml(
+        tmp_path / "good", text, station_class=iso_station(None), **options
+    )
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    (result,), _, _ = await run_yaml(
+        tmp_path / "bad", text, station_class=iso_station(deviation), **options
+    )
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == [requirement], [c.actual for c in failed]
+    assert actual in failed[0].actual, failed[0].actual
+
+
+async def test_scripted_201_station_without_smart_charging_answers_tc_k_15(
+    tmp_path: Path,
+) -> None:
+    """TC_K_15_CS: a station declaring no smart charging answers SetChargingProfile CALLERROR
+    NotSupported: PASS; NotImplemented instead FAILs TC_K_15_CS."""
+    text = (LIBRARY / "ocpp201" / "TC_K_15_CS.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "station_class": FakeStation201WithoutSmartCharging,
+        "capabilities": CAPS201_WITHOUT_SMART_CHARGING,
+    }
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, **options)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    bad = FakeBehaviour(not_implemented={"SetChargingProfile"})
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], **options)
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert failed.requirement.id == "TC_K_15_CS"
+    assert "NotImplemented" in failed.actual, failed.actual
+
+
 SEPARATE_TESTS = {
     "TC_K_52_CS": test_scripted_201_station_answers_tc_k_52_external_limits,
     "TC_K_38_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_38,
+    "TC_K_15_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_15,
+    **dict.fromkeys(
+        (c[0] for c in ISO_CASES), test_scripted_201_iso15118_station_answers_the_hlc_cases
+    ),
 }
 """Cases with a test of their own (the station under another declaration)."""
 

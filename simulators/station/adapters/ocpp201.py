@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from harness.connection import Handler
-from harness.session import CallReceived
+from harness.connection import CallErrorReply, Handler
+from harness.session import CallReceived, ResultReceived
 from harness.versions import OcppVersion
 from simulators.station.adapters.common import (
     Measurand,
@@ -50,6 +51,7 @@ from simulators.station.faults import StationFault
 from simulators.station.metering import MeterSample, SampleReason
 from simulators.station.smartcharging import Accepted, PayloadError, Rejected
 from simulators.station.states import CHARGING_STATE_2X, ENERGY_STATES, status_2x
+from simulators.vehicle import VehicleParams
 
 __all__ = ["Ocpp201Adapter"]
 
@@ -142,22 +144,58 @@ class Ocpp201Adapter:
             self._sample(event.sample)
 
     def _iso15118_needs(self, event: TransactionStarted) -> None:
-        """K15: an ISO 15118 vehicle's charging needs (:mod:`.iso15118`)."""
+        """K15: an ISO 15118 vehicle's charging needs (:mod:`.iso15118`); no energy flows
+        until a schedule is agreed: the CSMS's TxProfile, or the station's own limits when
+        the CSMS rejects the needs or sends no profile within
+        ``iso15118_schedule_wait_s``."""
         evse_id = event.transaction.evse_id
         vehicle = self.host.vehicle(evse_id)
         if vehicle is None or not speaks_iso15118(vehicle.params):
             return
+        core = self.host.core
+        forever = core.config.has(StationFault.NO_CHARGING_WITHOUT_SCHEDULE)
+        wait = timedelta(seconds=core.config.iso15118_schedule_wait_s)
+        core.await_schedule(evse_id, until=None if forever else event.at + wait, now=event.at)
         soc = event.sample.soc_percent
-        payload = charging_needs(
-            evse_id=evse_id, params=vehicle.params, at=event.at, soc_percent=soc
-        )
-        self.host.enqueue("NotifyEVChargingNeeds", fixed(payload))
+        self._send_needs(evse_id, vehicle.params, at=event.at, soc_percent=soc)
+
+    def _send_needs(
+        self, evse_id: int, params: VehicleParams, *, at: datetime, soc_percent: float | None
+    ) -> None:
+        payload = charging_needs(evse_id=evse_id, params=params, at=at, soc_percent=soc_percent)
+
+        def answered(result: ResultReceived) -> None:
+            # K15: Rejected — the CSMS has no schedule to offer: go on with our own limits
+            # (a station under ``no_charging_without_schedule`` keeps waiting).
+            if result.payload.get("status") != "Rejected":
+                return
+            if not self.host.core.config.has(StationFault.NO_CHARGING_WITHOUT_SCHEDULE):
+                self.host.core.schedule_agreed(evse_id, now=self.host.now())
+                self.host.poke()
+
+        self.host.enqueue("NotifyEVChargingNeeds", fixed(payload), on_result=answered)
+
+    def ev_renegotiation(self, evse_id: int) -> bool:
+        """K17: the ISO 15118 vehicle on ``evse_id`` asks to renegotiate its schedule: its
+        new charging needs go to the CSMS (NotifyEVChargingNeeds); it charges on the agreed
+        schedule meanwhile. False when no ISO 15118 vehicle charges there."""
+        vehicle = self.host.vehicle(evse_id)
+        tx = self.host.core.transaction(evse_id)
+        if vehicle is None or tx is None or not speaks_iso15118(vehicle.params):
+            return False
+        if self.host.core.config.has(StationFault.IGNORES_EV_RENEGOTIATION):
+            return True  # the defect: the request goes nowhere
+        soc = None if vehicle.latest is None else vehicle.latest.soc_percent
+        self._send_needs(evse_id, vehicle.params, at=self.host.now(), soc_percent=soc)
+        return True
 
     def _iso15118_schedule(self, event: LimitApplied) -> None:
         """K17: the schedule (re)negotiated with an ISO 15118 vehicle (:mod:`.iso15118`)."""
         vehicle = self.host.vehicle(event.evse_id)
         if self.host.core.transaction(event.evse_id) is None or vehicle is None:
             return
+        if self.host.core.awaiting_schedule(event.evse_id):
+            return  # nothing agreed yet (ISO 15118-2 EVSEProcessing Ongoing)
         if speaks_iso15118(vehicle.params):
             payload = charging_schedule(event, schedule_id=next(self._schedule_ids))
             self.host.enqueue("NotifyEVChargingSchedule", fixed(payload))
@@ -307,19 +345,33 @@ class Ocpp201Adapter:
                 return {"status": "Accepted"}
         return {"status": "Rejected"}
 
+    def _smart_charging_supported(self, call: CallReceived) -> None:
+        """OCA TC_K_15_CS: a station without smart charging answers the smart-charging
+        requests with CALLERROR NotSupported (OCPP-J: recognised, not supported)."""
+        if not self.host.settings.smart_charging_enabled:
+            raise CallErrorReply("NotSupported", f"{call.action}: no smart charging here")
+
     async def _set_profile(self, call: CallReceived) -> dict[str, Any]:
+        self._smart_charging_supported(call)
         p = call.payload
         outcome = install_profile(self.host.core, self.version, p, now=self.host.now())
         self.host.poke()
         if isinstance(outcome, Accepted):
             raw = p["chargingProfile"]
-            self._raw_profiles[(int(p["evseId"]), int(raw["id"]))] = raw
+            evse_id = int(p["evseId"])
+            self._raw_profiles[(evse_id, int(raw["id"]))] = raw
+            core = self.host.core
+            if raw.get("chargingProfilePurpose") == "TxProfile" and evse_id in core.evse_ids:
+                # K15: the CSMS's schedule for an ISO 15118 vehicle waiting for one.
+                core.schedule_agreed(evse_id, now=self.host.now())
+                self.host.poke()
             return {"status": "Accepted"}
         if isinstance(outcome, Rejected):
             return _status("Rejected", outcome.reason_code, outcome.describe())
         return _status("Rejected", "InvalidValue", str(outcome))
 
     async def _clear_profile(self, call: CallReceived) -> dict[str, Any]:
+        self._smart_charging_supported(call)
         p = call.payload
         criteria = p.get("chargingProfileCriteria") or {}
         cleared = clear_profiles(
@@ -335,6 +387,7 @@ class Ocpp201Adapter:
         return {"status": "Accepted" if cleared or always else "Unknown"}
 
     async def _composite(self, call: CallReceived) -> dict[str, Any]:
+        self._smart_charging_supported(call)
         p = call.payload
         return composite(
             self.host.core,
@@ -346,6 +399,7 @@ class Ocpp201Adapter:
         )
 
     async def _get_profiles(self, call: CallReceived) -> dict[str, Any]:
+        self._smart_charging_supported(call)
         p = call.payload
         crit = p["chargingProfile"]
         ids = crit.get("chargingProfileId")
