@@ -272,6 +272,19 @@ class ExpectWakeUpStep(_Step):
         )
 
 
+class ReconnectStep(_Step):
+    """The DUT's connection ends — it reboots (after a Reset, say) — and the DUT connects
+    again within ``within_s`` (clock seconds from the step's start); the case goes on on the
+    new connection (the harness answers as before, the trace goes on). With ``boot`` the DUT
+    must also send a BootNotification on the new connection (the harness accepts it). A DUT
+    that keeps its connection open, or does not come back in time, fails the step (and ends
+    the case: what follows needs the new connection)."""
+
+    kind: Literal["reconnect"]
+    within_s: Seconds = 180.0
+    boot: StrictBool = Field(default=True, description="A BootNotification must follow")
+
+
 class ExternalLimitStep(_Step):
     """An external system (an energy management system, the grid operator) sets or lifts a
     limit at the station, outside OCPP (K12 in 2.0.1: the station reports it with
@@ -562,6 +575,7 @@ Step = Annotated[
     | PromptStep
     | ExpectSettledStep
     | ExpectWakeUpStep
+    | ReconnectStep
     | CompareCompositeStep
     | SetProfileStep
     | ClearProfileStep
@@ -582,6 +596,7 @@ CSMS_ROLE_ONLY = frozenset(
         "vehicle",
         "expect_settled",
         "expect_wake_up",
+        "reconnect",
         "compare_composite",
         "set_profile",
         "clear_profile",

@@ -63,6 +63,8 @@ changes its behaviour exactly where the real defect sits:
 * ``ignores_ev_renegotiation`` — 2.x adapter: when an ISO 15118 vehicle asks to renegotiate
   its schedule, the station does not report its new charging needs to the CSMS (no
   NotifyEVChargingNeeds) and keeps the schedule it has.
+* ``forgets_profiles_on_reset`` — 2.x adapter: the charging profiles are kept in volatile
+  memory only: after a reboot (Reset) the station has none (OCPP 2.0.1 K01: they persist).
 """
 
 from __future__ import annotations
@@ -111,6 +113,7 @@ class StationFault(StrEnum):
     NO_SCHEDULE_RENEGOTIATION = "no_schedule_renegotiation"
     NO_CHARGING_WITHOUT_SCHEDULE = "no_charging_without_schedule"
     IGNORES_EV_RENEGOTIATION = "ignores_ev_renegotiation"
+    FORGETS_PROFILES_ON_RESET = "forgets_profiles_on_reset"
 
 
 class FaultCatalogueError(ValueError):

@@ -1,6 +1,7 @@
 """Scripted 2.0.1 fake stations for the OCA block K cases that need more than profiles:
 an ISO 15118 vehicle's messages (TC_K_53/54/57/58_CS) and a station without smart charging
-(TC_K_15_CS). Fixed frames written from the cases' validations, not the simulator.
+(TC_K_15_CS), and one that keeps its profiles over a reboot (TC_K_13_CS). Fixed frames
+written from the cases' validations, not the simulator.
 
 :class:`FakeIsoStation201` reports the vehicle's charging needs after the transaction's
 Started event (NotifyEVChargingNeeds, AC parameters); when the CSMS rejects them it agrees a
@@ -24,7 +25,13 @@ from harness.session import ErrorCode, ResultReceived
 from tests.runner.fake_station import FakeBehaviour, FakeControl
 from tests.runner.fake_station201 import FakeStation201
 
-__all__ = ["FakeIsoStation201", "FakeStation201WithoutSmartCharging", "IsoDeviation", "iso_station"]
+__all__ = [
+    "FakeIsoStation201",
+    "FakeStation201WithoutSmartCharging",
+    "IsoDeviation",
+    "iso_station",
+    "rebooting_station",
+]
 
 
 class IsoDeviation(StrEnum):
@@ -156,3 +163,50 @@ class FakeStation201WithoutSmartCharging(FakeStation201):
 
     async def _SetChargingProfile(self, p: dict[str, Any]) -> dict[str, Any]:
         raise CallErrorReply(ErrorCode.NOT_SUPPORTED, "no smart charging here")
+
+
+class _RebootingStation201(FakeStation201):
+    """A 2.0.1 fake station that reboots on Reset (closes with 1012; the harness's provider
+    starts the next one, which boots with reason RemoteReset) and keeps its profiles over it
+    in ``flash`` (class-wide: the next instance reads it), unless ``forgets``; with
+    ``stays_up`` it answers Reset Accepted and does not reboot."""
+
+    flash: ClassVar[dict[int, tuple[int, dict[str, Any]]]]
+    forgets: ClassVar[bool] = False
+    stays_up: ClassVar[bool] = False
+
+    extra_actions = ("Reset",)
+
+    def _handler(self, action: str) -> Any:
+        inner = super()._handler(action)
+
+        async def handle(event: Any) -> dict[str, Any]:
+            if not self.kept:
+                self.kept = dict(type(self).flash)  # what the flash kept, read at start
+            answer: dict[str, Any] = await inner(event)
+            if action in ("SetChargingProfile", "ClearChargingProfile") and not self.forgets:
+                type(self).flash = dict(self.kept)
+            return answer
+
+        return handle
+
+    async def _Reset(self, p: dict[str, Any]) -> dict[str, Any]:
+        if not self.stays_up:
+            conn = self.conn
+            assert conn is not None
+
+            async def reboot() -> None:
+                await self.clock.sleep(1.0)
+                await conn.transport.close(code=1012, reason="reboot")
+
+            self._spawn(reboot())
+        return {"status": "Accepted"}
+
+
+def rebooting_station(*, forgets: bool = False, stays_up: bool = False) -> type[FakeStation201]:
+    """A fresh rebooting fake station class (its own flash; see :class:`_RebootingStation201`)."""
+    return type(
+        "RebootingStation201",
+        (_RebootingStation201,),
+        {"flash": {}, "forgets": forgets, "stays_up": stays_up},
+    )

@@ -36,6 +36,7 @@ from tests.runner.fake_station_iso import (
     FakeStation201WithoutSmartCharging,
     IsoDeviation,
     iso_station,
+    rebooting_station,
 )
 from tests.runner.helpers import CAPS, run_yaml
 
@@ -724,10 +725,46 @@ async def test_scripted_201_station_without_smart_charging_answers_tc_k_15(
     assert "NotImplemented" in failed.actual, failed.actual
 
 
+async def test_scripted_201_station_keeps_its_profile_over_a_reboot_tc_k_13(
+    tmp_path: Path,
+) -> None:
+    """TC_K_13_CS: the station accepts the TxDefaultProfile, reboots on Reset (closes 1012,
+    connects again, boots) and still reports it, its composite 6 A: PASS. One that forgets
+    its profiles in the reboot FAILs TC_K_13_CS; one that accepts the Reset and stays up
+    leaves the case INCONCLUSIVE (the reboot, a precondition, never happened)."""
+    text = (LIBRARY / "ocpp201" / "TC_K_13_CS.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {"subprotocol": OcppSubprotocol.V201, "capabilities": CAPS201}
+    flat_6 = FakeBehaviour(composite_script=fixed(flat(6.0), 300))
+    (result,), _, stations = await run_yaml(
+        tmp_path / "good", text, behaviours=[flat_6], station_class=rebooting_station(), **options
+    )
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    assert len(stations) == 2  # the one that rebooted, and the one after it
+    assert "Reset" in stations[0].received
+    assert "GetChargingProfiles" in stations[1].received
+
+    forgets = rebooting_station(forgets=True)
+    (result,), _, _ = await run_yaml(
+        tmp_path / "bad", text, behaviours=[flat_6], station_class=forgets, **options
+    )
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert {c.requirement.id for c in failed} == {"TC_K_13_CS"}
+    assert "NoProfiles" in failed[0].actual, failed[0].actual
+
+    stays_up = rebooting_station(stays_up=True)
+    (result,), _, _ = await run_yaml(
+        tmp_path / "up", text, behaviours=[flat_6], station_class=stays_up, **options
+    )
+    assert result.verdict is Verdict.INCONCLUSIVE, result.reason
+    assert "stayed open" in result.reason
+
+
 SEPARATE_TESTS = {
     "TC_K_52_CS": test_scripted_201_station_answers_tc_k_52_external_limits,
     "TC_K_38_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_38,
     "TC_K_15_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_15,
+    "TC_K_13_CS": test_scripted_201_station_keeps_its_profile_over_a_reboot_tc_k_13,
     **dict.fromkeys(
         (c[0] for c in ISO_CASES), test_scripted_201_iso15118_station_answers_the_hlc_cases
     ),

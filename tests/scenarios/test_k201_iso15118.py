@@ -1,7 +1,8 @@
 """The OCPP 2.0.1 block K station cases that need more of the simulators (issue 18): the
-ISO 15118 cases (TC_K_53/54/57/58_CS) with the ISO 15118 vehicle, and TC_K_15_CS on the
-simulated station built without smart charging. Each PASSes on the well-behaved simulated
-station and FAILs, naming the rule it checks, on the station fault that breaks that rule."""
+ISO 15118 cases (TC_K_53/54/57/58_CS) with the ISO 15118 vehicle, TC_K_15_CS on the
+simulated station built without smart charging, and TC_K_13_CS across a reboot. Each PASSes
+on the well-behaved simulated station and FAILs, naming the rule it checks, on the station
+fault that breaks that rule."""
 
 from __future__ import annotations
 
@@ -98,3 +99,26 @@ def test_tc_k_15_fails_a_station_that_does_not_answer_not_supported(
     (check,) = result.checks
     assert check.requirement.id == "TC_K_15_CS"
     assert actual in check.actual, check.actual
+
+
+def test_tc_k_13_passes_across_the_reboot_and_the_run_goes_on(tmp_path: Path) -> None:
+    # TC_K_13_CS reboots the station mid-case; the next case runs on the new connection.
+    paths = [OCPP201 / "TC_K_13_CS.yaml", OCPP201 / "TC_K_01_CS.yaml"]
+    results = run_201(paths, out=tmp_path)
+    assert {c: r.verdict for c, r in results.items()} == {
+        "TC_K_13_CS": Verdict.PASS,
+        "TC_K_01_CS": Verdict.PASS,
+    }, {c: r.reason for c, r in results.items()}
+    notes = " ".join(s.text for s in results["TC_K_13_CS"].steps)
+    assert "close code 1012" in notes
+    assert "connected again and booted" in notes
+
+
+def test_tc_k_13_fails_a_station_that_forgets_its_profiles_on_reset(tmp_path: Path) -> None:
+    path = OCPP201 / "TC_K_13_CS.yaml"
+    result = run_201([path], out=tmp_path, fault="forgets_profiles_on_reset")["TC_K_13_CS"]
+    assert result.verdict is Verdict.FAIL, result.reason
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert {c.requirement.id for c in failed} == {"TC_K_13_CS"}
+    assert any("NoProfiles" in c.actual for c in failed)
+    assert any("expected 6, got 32" in c.actual for c in failed)  # the composite too

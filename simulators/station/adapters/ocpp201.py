@@ -55,6 +55,9 @@ from simulators.vehicle import VehicleParams
 
 __all__ = ["Ocpp201Adapter"]
 
+_PERSISTENT = frozenset({"ChargingStationMaxProfile", "TxDefaultProfile"})
+"""The purposes whose profiles a station keeps over a reboot (K01)."""
+
 _STOP_TRIGGER = {
     StopReason.REMOTE: "RemoteStop",
     StopReason.LOCAL: "StopAuthorized",
@@ -88,7 +91,10 @@ class Ocpp201Adapter:
             "SetVariables": self._set_variables,
             "TriggerMessage": self._trigger,
             "ChangeAvailability": self._change_availability,
+            "Reset": self._reset,
         }
+        self._reboot_when_idle = False
+        self._restore()
 
     @property
     def handlers(self) -> Mapping[str, Handler]:
@@ -98,7 +104,7 @@ class Ocpp201Adapter:
     def boot_request(self) -> dict[str, Any]:
         c = self.host.core.config
         return {
-            "reason": "PowerUp",
+            "reason": self.host.memory.boot_reason or "PowerUp",
             "chargingStation": {
                 "vendorName": c.vendor,
                 "model": c.model,
@@ -109,6 +115,7 @@ class Ocpp201Adapter:
 
     def after_boot(self) -> None:
         core = self.host.core
+        self.host.memory.boot_reason = None
         self._connector_status.clear()
         for evse_id in core.evse_ids:
             self._status(evse_id, status_2x(core.state(evse_id), plugged=core.plugged(evse_id)))
@@ -140,6 +147,10 @@ class Ocpp201Adapter:
             self._iso15118_schedule(event)
         elif isinstance(event, TransactionEnded):
             self._ended(event)
+            core = self.host.core
+            if self._reboot_when_idle and all(core.transaction(e) is None for e in core.evse_ids):
+                self._reboot_when_idle = False  # B12: the Scheduled reset, now idle
+                self.host.reboot()
         elif isinstance(event, MeterSampleDue):
             self._sample(event.sample)
 
@@ -360,6 +371,7 @@ class Ocpp201Adapter:
             raw = p["chargingProfile"]
             evse_id = int(p["evseId"])
             self._raw_profiles[(evse_id, int(raw["id"]))] = raw
+            self._persist()
             core = self.host.core
             if raw.get("chargingProfilePurpose") == "TxProfile" and evse_id in core.evse_ids:
                 # K15: the CSMS's schedule for an ISO 15118 vehicle waiting for one.
@@ -383,6 +395,7 @@ class Ocpp201Adapter:
             now=self.host.now(),
         )
         self.host.poke()
+        self._persist()
         always = self.host.core.config.has(StationFault.CLEAR_ALWAYS_ACCEPTED)
         return {"status": "Accepted" if cleared or always else "Unknown"}
 
@@ -511,6 +524,46 @@ class Ocpp201Adapter:
         results = {str(core.set_available(e, available=available, now=now)) for e in evses}
         self.host.poke()
         return {"status": availability(results)}
+
+    # ------------------------------------------------------------------ reboot
+    async def _reset(self, call: CallReceived) -> dict[str, Any]:
+        """B11/B12: Reset of the whole station (an EVSE reset is Rejected: not supported).
+        Immediate: the transactions end (Reboot) and it reboots; OnIdle with a transaction
+        running: Scheduled, it reboots when the last one ends."""
+        p = call.payload
+        if p.get("evseId") is not None:
+            return _status("Rejected", "UnsupportedRequest", "no reset of a single EVSE")
+        core = self.host.core
+        busy = any(core.transaction(e) is not None for e in core.evse_ids)
+        if busy and p["type"] == "OnIdle":
+            self._reboot_when_idle = True
+            return {"status": "Scheduled"}
+        self.host.reboot()
+        return {"status": "Accepted"}
+
+    def _persist(self) -> None:
+        """K01: the installed profiles other than TxProfiles (and external limits) persist
+        over a reboot: write them to the station's memory — not under
+        ``forgets_profiles_on_reset``, whose memory stays empty."""
+        if self.host.core.config.has(StationFault.FORGETS_PROFILES_ON_RESET):
+            return
+        kept = {(i.evse_id, i.profile.profile_id) for i in self.host.core.installed_profiles}
+        self.host.memory.profiles = {
+            key: raw
+            for key, raw in self._raw_profiles.items()
+            if key in kept and raw.get("chargingProfilePurpose") in _PERSISTENT
+        }
+
+    def _restore(self) -> None:
+        """The profiles the station's memory kept (see :meth:`_persist`), installed again
+        at start."""
+        now = self.host.now()
+        for (evse_id, profile_id), raw in sorted(self.host.memory.profiles.items()):
+            payload = {"evseId": evse_id, "chargingProfile": raw}
+            if isinstance(
+                install_profile(self.host.core, self.version, payload, now=now), Accepted
+            ):
+                self._raw_profiles[(evse_id, profile_id)] = raw
 
     def discharge_allowed(self, evse_id: int) -> bool:
         """2.0.1 has no discharging."""

@@ -28,6 +28,7 @@ from simulators.station import (
     StationTransaction,
     load_faults,
 )
+from simulators.station.memory import StationMemory
 from simulators.station.runtime import SimulatedStation
 from simulators.station.smartcharging import (
     Accepted,
@@ -433,6 +434,43 @@ def ignores_ev_renegotiation() -> None:
     assert needs_sent(F.IGNORES_EV_RENEGOTIATION) == 1  # the renegotiation went nowhere
 
 
+def forgets_profiles_on_reset() -> None:
+    def after_reboot(fault: F | None) -> int:
+        faults = frozenset({fault}) if fault else frozenset()
+        config = StationConfig(ocpp_version=OcppVersion.V201, faults=faults)
+        memory = StationMemory()
+        first = SimulatedStation(config, clock=ManualClock(start=T0), memory=memory)
+        payload = {"evseId": 1, "chargingProfile": default_profile_201(6.0)}
+        call = CallReceived(Call("1", "SetChargingProfile", payload), "", T0, SessionVersion.V201)
+        answer = asyncio.run(first.adapter.handlers["SetChargingProfile"](call))
+        assert answer == {"status": "Accepted"}
+        # the station that boots after the reboot reads the same memory (its flash)
+        again = SimulatedStation(config, clock=ManualClock(start=T0), memory=memory)
+        return len(again.core.installed_profiles)
+
+    assert after_reboot(None) == 1  # K01: the TxDefaultProfile persists
+    assert after_reboot(F.FORGETS_PROFILES_ON_RESET) == 0
+
+
+def default_profile_201(limit_a: float) -> dict[str, Any]:
+    """A 2.0.1 TxDefaultProfile of ``limit_a`` from T0 for a day (as a CSMS sends it)."""
+    return {
+        "id": 7,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [
+            {
+                "id": 7,
+                "startSchedule": "2024-03-04T12:00:00Z",  # T0
+                "duration": 86400,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit_a}],
+            }
+        ],
+    }
+
+
 DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
     F.LATE_APPLY: late_apply,
@@ -456,6 +494,7 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.NO_SCHEDULE_RENEGOTIATION: no_schedule_renegotiation,
     F.NO_CHARGING_WITHOUT_SCHEDULE: no_charging_without_schedule,
     F.IGNORES_EV_RENEGOTIATION: ignores_ev_renegotiation,
+    F.FORGETS_PROFILES_ON_RESET: forgets_profiles_on_reset,
 }
 
 
