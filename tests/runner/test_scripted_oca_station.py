@@ -784,3 +784,33 @@ def test_every_oca_station_case_has_a_scripted_pass_and_deviation() -> None:
     covered = scripted_case_ids()
     assert sorted(files - covered) == [], "OCA station cases without a scripted-station test"
     assert sorted(covered - files) == [], "scripted-station entries without a case file"
+
+
+RENEGOTIATE_ONLY = """
+id: RENEG
+title: the vehicle renegotiates
+suite: test
+dut_role: station
+ocpp_versions: ["2.0.1"]
+requirements: [{id: R1, level: MUST, text: the vehicle renegotiates}]
+steps:
+  - kind: vehicle
+    action: renegotiate
+    evse: 1
+"""
+
+
+async def test_a_vehicle_that_cannot_renegotiate_leaves_the_case_inconclusive(
+    tmp_path: Path,
+) -> None:
+    """A ``renegotiate`` step whose vehicle cannot renegotiate (the plain fake station has no
+    ISO 15118 vehicle) ends the case INCONCLUSIVE, naming it: what follows was never
+    exercised."""
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "station_class": FakeStation201,
+        "capabilities": CAPS201,
+    }
+    (result,), _, _ = await run_yaml(tmp_path, RENEGOTIATE_ONLY, **options)
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "cannot renegotiate (no ISO 15118 session)" in result.reason

@@ -3,7 +3,9 @@
 CSMS → station: RequestStart/StopTransaction, SetChargingProfile, ClearChargingProfile,
 GetCompositeSchedule, GetChargingProfiles (answered with ReportChargingProfiles),
 Get/SetVariables (:mod:`~simulators.station.adapters.variables`), TriggerMessage,
-ChangeAvailability; anything else gets CALLERROR NotImplemented. Station → CSMS:
+ChangeAvailability, Reset (a reboot: the profiles other than TxProfiles persist in the
+station's memory); anything else gets CALLERROR NotImplemented. Without smart charging the
+smart-charging requests get CALLERROR NotSupported. Station → CSMS:
 BootNotification, Heartbeat, StatusNotification (when the connector status changes),
 Authorize, TransactionEvent Started/Updated/Ended (meter values inside) and MeterValues for
 clock-aligned or triggered samples outside a transaction.
