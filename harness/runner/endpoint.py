@@ -212,6 +212,11 @@ class CsmsEndpoint:
 
     # ---------------------------------------------------------------------- trace
 
+    @property
+    def trace_sink(self) -> TraceSink | None:
+        """Where frames go now (the running case's trace), if anywhere."""
+        return self._sink
+
     def set_trace(self, sink: TraceSink | None) -> None:
         """Send frames to ``sink`` from now on (a new case); forget old frame indices."""
         self._sink = sink

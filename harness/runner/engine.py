@@ -52,6 +52,7 @@ from harness.runner.meter_values_step import run_meter_values
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import (
     Operator,
+    Renegotiator,
     SimulationControl,
     VehiclesStayPluggedIn,
     WakeUpRecorder,
@@ -74,6 +75,7 @@ from harness.scenario import (
     OcppVersion,
     PromptResponse,
     PromptStep,
+    ReconnectStep,
     RepeatStep,
     SendStep,
     SetProfileStep,
@@ -102,11 +104,14 @@ from harness.smartcharging.judge import schedule_text
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
 
-__all__ = ["CaseEngine", "EngineOutcome", "StepObserver"]
+__all__ = ["CaseEngine", "EngineOutcome", "Reconnect", "StepObserver"]
 
 StepObserver = Callable[[str, int, Step, Mapping[str, Any]], None]
 """``(case id, step number, step, variables)`` as each step starts (numbered from 1 in the
 order run, repeats counted); must not raise or block."""
+Reconnect = Callable[[float], Awaitable[CsmsEndpoint | None]]
+"""Takes the DUT's next connection within the clock seconds given (see
+:attr:`CaseEngine.reconnect`)."""
 
 DEFAULT_TIME_TOLERANCE_S = 1.0
 """The max time deviation of composite checks when a case gives no ``max_time_deviation``
@@ -176,6 +181,10 @@ class CaseEngine:
         self.wait_progress = wait_progress
         """Told the time left during ``wait`` steps (a lab's countdown); see
         :mod:`harness.runner.progress`."""
+        self.reconnect: Reconnect | None = None
+        """Takes the DUT's next connection (``reconnect`` steps): given the clock seconds
+        it may wait, a new, not yet started endpoint, or ``None`` when none came. Set by
+        the run; without it a ``reconnect`` step cannot be run."""
         self.on_step: StepObserver | None = None
         """Told of each step as it starts (a live view shows the step running)."""
         self.stall_monitor = stall_monitor
@@ -320,6 +329,8 @@ class CaseEngine:
                 await self._settled(step)
             case ExpectWakeUpStep():
                 await self._wake_up(step)
+            case ReconnectStep():
+                await self._reconnect(step)
             case CompareCompositeStep():
                 await self._composite(step)
             case ExpectMeterValuesStep():
@@ -695,7 +706,9 @@ class CaseEngine:
                 )
                 raise _Stop
             self._note("unattended run: the vehicle stays plugged in, nothing done")
-        if step.action is VehicleAction.PLUG_IN:
+        if step.action is VehicleAction.RENEGOTIATE:
+            await self._renegotiate(step, evse)
+        elif step.action is VehicleAction.PLUG_IN:
             await self.control.plug_in(evse=evse)
         elif step.action is VehicleAction.UNPLUG:
             await self.control.unplug(evse=evse)
@@ -704,6 +717,79 @@ class CaseEngine:
         else:
             soc = resolve_number(step.soc_percent or 0.0, variables=self._variables)
             await self.control.set_soc(evse=evse, soc_percent=soc)
+
+    async def _renegotiate(self, step: VehicleStep, evse: int) -> None:
+        """An ISO 15118 vehicle's renegotiation: the simulated vehicle asks, or the operator
+        makes the vehicle (or EV emulator) ask; a vehicle that cannot ends the case
+        INCONCLUSIVE (what follows was never exercised)."""
+        if isinstance(self.control, Renegotiator):
+            if await self.control.renegotiate(evse=evse):
+                return
+            reason = f"the vehicle at EVSE {evse} cannot renegotiate (no ISO 15118 session)"
+        else:
+            prompt = step.lab_prompt(evse=evse)
+            if await self._ask(step, prompt, yes_no=False, timeout_s=None):
+                return
+            reason = f"the operator did not confirm: {prompt}"
+        self._unjudgeable(step, expected="the vehicle renegotiates", reason=reason)
+        raise _Stop
+
+    async def _reconnect(self, step: ReconnectStep) -> None:
+        """``reconnect``: the DUT's connection closes and a new one comes (a reboot); the
+        case goes on on it (see :class:`~harness.scenario.ReconnectStep`)."""
+        within_s = resolve_number(step.within_s, variables=self._variables)
+        boot = " and sends a BootNotification" if step.boot else ""
+        expected = f"the DUT closes its connection and connects again{boot} within {within_s:g} s"
+        self._note(f"reconnect: the DUT's connection ends and a new one comes ({within_s:g} s)")
+        if self.reconnect is None:
+            self._unjudgeable(step, expected=expected, reason="no new connection can be taken")
+            raise _Stop
+        old = self.endpoint
+        deadline = self.clock.monotonic() + old.patience_s(within_s)
+        if not old.closed:
+            closed = old.closed_waiter()
+            with contextlib.suppress(TimeoutError):
+                await self.clock.wait_for(closed, old.patience_s(within_s))
+            closed.cancel()
+        if not old.closed:
+            actual = f"the connection stayed open for {within_s:g} s"
+            self._judge(step, ok=False, expected=expected, actual=actual)
+            raise _Stop
+        for waiter in self._armed.values():
+            old.disarm(waiter)
+        self._armed.clear()
+        gone = old.closed_text()
+        new = await self.reconnect(max(0.0, deadline - self.clock.monotonic()))
+        if new is None:
+            actual = f"{gone}; no new connection within {within_s:g} s"
+            self._judge(step, ok=False, expected=expected, actual=actual)
+            raise _Stop
+        self._take(new)
+        if step.boot:
+            booted = asyncio.ensure_future(new.observations.booted.wait())
+            with contextlib.suppress(TimeoutError):
+                left = max(0.0, deadline - self.clock.monotonic())
+                await self.clock.wait_for(asyncio.shield(booted), left)
+            booted.cancel()
+            if not new.observations.booted.is_set():
+                actual = f"{gone}; connected again, but no BootNotification within {within_s:g} s"
+                self._judge(step, ok=False, expected=expected, actual=actual)
+                raise _Stop
+        actual = f"{gone}; connected again" + (" and booted" if step.boot else "")
+        self._judge(step, ok=True, expected=expected, actual=actual)
+
+    def _take(self, new: CsmsEndpoint) -> None:
+        """Go on on the DUT's new connection: the case's trace, the mirror (its profiles
+        stay), the lab meter."""
+        old = self.endpoint
+        new.set_trace(old.trace_sink)
+        new.outside = old.outside
+        new.on_transaction_ended = self.mirror.transaction_ended
+        self.mirror.observe(new.observations)
+        if self.lab_meter is not None:
+            self.lab_meter.attach(new.observations)
+        self.endpoint = new
+        new.start()
 
     async def _wake_up(self, step: ExpectWakeUpStep) -> None:
         """``expect_wake_up``: the station's record (simulation) or the operator's answer.

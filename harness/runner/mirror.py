@@ -50,6 +50,11 @@ class MirrorStore:
         self._supply_phases = supply_phases
         self._store = ProfileStore(self.version)
 
+    def observe(self, observations: ObservationLog) -> None:
+        """Take the transactions from ``observations`` from now on (the DUT reconnected
+        during a case: its new connection's log); the profiles stay."""
+        self._observations = observations
+
     def reset(self) -> None:
         """Forget every profile (the reset between cases cleared them on the DUT)."""
         self._store = ProfileStore(self.version)

@@ -128,6 +128,17 @@ class WakeUpRecord:
 
 
 @runtime_checkable
+class Renegotiator(Protocol):
+    """A simulation control whose ISO 15118 vehicle can ask to renegotiate its schedule
+    (``vehicle`` steps with ``renegotiate``); without one, the operator is asked."""
+
+    async def renegotiate(self, *, evse: int) -> bool:
+        """The vehicle at ``evse`` asks to renegotiate; False when it cannot (it does not
+        talk ISO 15118, or no transaction runs)."""
+        ...
+
+
+@runtime_checkable
 class WakeUpRecorder(Protocol):
     """A simulation control that can tell how its station woke the vehicle
     (``expect_wake_up`` steps); without one, the operator is asked."""

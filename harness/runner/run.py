@@ -117,8 +117,13 @@ class _Dut:
     """The current connection and its engine."""
 
     def __init__(self, endpoint: CsmsEndpoint, engine: CaseEngine) -> None:
-        self.endpoint = endpoint
+        assert engine.endpoint is endpoint
         self.engine = engine
+
+    @property
+    def endpoint(self) -> CsmsEndpoint:
+        """The connection the engine runs on (a ``reconnect`` step moves it to a new one)."""
+        return self.engine.endpoint
 
     async def close(self) -> None:
         await self.endpoint.close()
@@ -339,6 +344,16 @@ async def _connect(
         wait_progress=hooks.wait_progress,
     )
     engine.on_step = hooks.on_step
+
+    async def reconnect(timeout_s: float) -> CsmsEndpoint | None:
+        # A ``reconnect`` step: the DUT's next connection (not started: the engine gives it
+        # the case's trace first).
+        again = await provider.connect(timeout_s=timeout_s)
+        if again is None:
+            return None
+        return CsmsEndpoint(again, clock=clock, heartbeat_interval_s=opts.heartbeat_interval_s)
+
+    engine.reconnect = reconnect
     # A station that was already booted need not send BootNotification again; a connection
     # that closes meanwhile ends the wait (the next case takes the next connection).
     booted: asyncio.Future[Any] = asyncio.ensure_future(endpoint.observations.booted.wait())

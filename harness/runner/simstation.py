@@ -64,6 +64,10 @@ class _Control:
     async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
         await self._station.set_external_limit(evse, limit_a=limit_a)
 
+    async def renegotiate(self, *, evse: int) -> bool:
+        result: bool = await self._station.renegotiate(evse)
+        return result
+
     async def wake_up_record(self, *, evse: int, since: datetime) -> WakeUpRecord:
         episode = self._station.core.wake_up_episode(evse, since=since)
         if episode is None:
@@ -82,6 +86,7 @@ class _Builtin:
         vehicle_pkg: Any,
         spec: SimSpec,
         options: Mapping[str, Any],
+        memory: Any = None,
     ) -> None:
         catalogue = vehicle_pkg.load_catalogue()
         try:
@@ -112,6 +117,7 @@ class _Builtin:
             # The station is the device under test: the robustness cases' malformed frames
             # are on purpose, so its complaints go to the debug log, not the console.
             options=runtime.RuntimeOptions(violations_expected=True),
+            memory=memory,
         )
         self._control = _Control(self._station, params)
 
@@ -146,8 +152,16 @@ def builtin_factory(*, station_options: Mapping[str, Any] | None = None) -> Stat
     station_pkg = importlib.import_module("simulators.station")
     vehicle_pkg = importlib.import_module("simulators.vehicle")
 
+    memories: dict[tuple[str, str, str | None], Any] = {}
+
     def factory(spec: SimSpec) -> _Builtin:
-        return _Builtin(runtime, station_pkg, vehicle_pkg, spec, station_options or {})
+        # A station that replaces one of the same spec (after a reboot, or any disconnection)
+        # finds what that one wrote to its flash (simulators.station.memory).
+        key = (spec.station_id, spec.vehicle.id, spec.fault)
+        memory = memories.setdefault(
+            key, importlib.import_module("simulators.station.memory").StationMemory()
+        )
+        return _Builtin(runtime, station_pkg, vehicle_pkg, spec, station_options or {}, memory)
 
     return factory
 

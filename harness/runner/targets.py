@@ -37,7 +37,12 @@ from typing import Any, Protocol
 from harness.clock import Clock
 from harness.logs import get_logger
 from harness.results import DeviceKind, DeviceRef
-from harness.runner.operator import SimulationControl, WakeUpRecord, WakeUpRecorder
+from harness.runner.operator import (
+    Renegotiator,
+    SimulationControl,
+    WakeUpRecord,
+    WakeUpRecorder,
+)
 from harness.scenario import Environment, VehicleFacts
 from harness.transport import (
     DEFAULT_MAX_FRAME_BYTES,
@@ -246,6 +251,10 @@ class _ControlProxy:
 
     async def set_external_limit(self, *, evse: int, limit_a: float | None) -> None:
         await self._control().set_external_limit(evse=evse, limit_a=limit_a)
+
+    async def renegotiate(self, *, evse: int) -> bool:
+        control = self._control()
+        return isinstance(control, Renegotiator) and await control.renegotiate(evse=evse)
 
     async def wake_up_record(self, *, evse: int, since: datetime) -> WakeUpRecord:
         control = self._control()

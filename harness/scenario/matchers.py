@@ -13,6 +13,7 @@ YAML syntax (the parser turns it into the frozen matcher objects below)
   ``{approx: 16, tol: 0.5}`` / ``{approx: 7400, rel_tol: 0.05}`` · ``{regex: '^[0-9]+$'}``
   (full match on text) · ``{present: true}`` · ``{absent: true}`` ·
   ``{contains: [m1, m2]}`` (each matcher matches a different item of a list, in any order) ·
+  ``{every: m}`` (a list whose items all match ``m``) · ``{at_most: 6}`` (a number ≤ 6) ·
   ``{all_of: [m1, m2]}`` · ``{any_of: [m1, m2]}`` · ``{not: m}`` (a present value that ``m``
   does not match: ``{not: "${first_id}"}`` is a value other than the stored one).
 
@@ -43,8 +44,10 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "Approx",
+    "AtMost",
     "Contains",
     "Equals",
+    "Every",
     "Items",
     "MatchResult",
     "Matcher",
@@ -93,6 +96,13 @@ class Approx:
 
 
 @dataclass(frozen=True)
+class AtMost:
+    """A number no greater than ``value``."""
+
+    value: float | ParamRef
+
+
+@dataclass(frozen=True)
 class Regex:
     """A text that the regular expression matches as a whole."""
 
@@ -131,6 +141,13 @@ class Contains:
 
 
 @dataclass(frozen=True)
+class Every:
+    """A list (possibly empty) whose every element matches ``item``."""
+
+    item: Matcher
+
+
+@dataclass(frozen=True)
 class AllOf:
     """Every matcher matches."""
 
@@ -155,12 +172,14 @@ Matcher = (
     Equals
     | OneOf
     | Approx
+    | AtMost
     | Regex
     | Present
     | Absent
     | Subset
     | Items
     | Contains
+    | Every
     | AllOf
     | AnyOf
     | Not
@@ -170,12 +189,14 @@ MATCHER_TYPES = (
     Equals,
     OneOf,
     Approx,
+    AtMost,
     Regex,
     Present,
     Absent,
     Subset,
     Items,
     Contains,
+    Every,
     AllOf,
     AnyOf,
     Not,
@@ -184,7 +205,7 @@ MATCHER_TYPES = (
 
 MATCHER_KEYWORDS = frozenset(
     {"equals", "one_of", "approx", "tol", "rel_tol", "regex", "present", "absent"}
-    | {"contains", "all_of", "any_of", "not"}
+    | {"contains", "all_of", "any_of", "every", "at_most", "not"}
 )
 _OPERATORS = MATCHER_KEYWORDS - {"tol", "rel_tol"}
 
@@ -295,6 +316,15 @@ def _parse_operator(raw: Mapping[Any, Any], keys: set[str], path: tuple[str | in
         return Regex(arg)
     if op == "not":
         return Not(_parse(arg, here))
+    if op == "at_most":
+        ref = parse_whole_ref(arg) if isinstance(arg, str) else None
+        if isinstance(ref, ParamRef):
+            return AtMost(ref)
+        if isinstance(arg, bool) or not isinstance(arg, int | float) or not math.isfinite(arg):
+            raise MatcherSyntaxError(f"at_most expects a number, got {arg!r}", here)
+        return AtMost(float(arg))
+    if op == "every":
+        return Every(_parse(arg, here))
     if op in {"present", "absent"}:
         if arg is not True:
             raise MatcherSyntaxError(f"{op} expects 'true', got {arg!r}", here)
@@ -399,6 +429,18 @@ def _match(m: Matcher, actual: Any, path: str, variables: Mapping[str, Any]) -> 
         return MatchResult(ok, path, "one of " + ", ".join(map(_show, options)), _show(actual))
     if isinstance(m, Approx):
         return _match_approx(m, actual, path, variables)
+    if isinstance(m, AtMost):
+        bound = float(_resolve(m.value, variables))
+        number = not isinstance(actual, bool) and isinstance(actual, int | float | Decimal)
+        return MatchResult(number and actual <= bound, path, f"≤ {bound:g}", _show(actual))
+    if isinstance(m, Every):
+        if not isinstance(actual, list | tuple):
+            return MatchResult(False, path, "a list of " + describe(m, variables), _show(actual))
+        for index, item in enumerate(actual):
+            result = _match(m.item, item, f"{path}[{index}]", variables)
+            if not result.matched:
+                return result
+        return _ok(path, describe(m, variables), actual)
     if isinstance(m, Regex):
         ok = isinstance(actual, str) and re.fullmatch(m.pattern, actual) is not None
         return MatchResult(ok, path, f"text matching /{m.pattern}/", _show(actual))
@@ -499,6 +541,10 @@ def describe(m: Matcher, variables: Mapping[str, Any] | None = None) -> str:
         return f"{show(m.value)} {' or '.join(t for t in (tol, rel) if t)}"
     if isinstance(m, Regex):
         return f"text matching /{m.pattern}/"
+    if isinstance(m, AtMost):
+        return f"≤ {show(m.value)}"
+    if isinstance(m, Every):
+        return f"every item {describe(m.item, env)}"
     if isinstance(m, Present):
         return "present (any value)"
     if isinstance(m, Absent):

@@ -51,6 +51,8 @@ def _matcher_schema() -> dict[str, Any]:
             keyword("present", {"const": True}),
             keyword("absent", {"const": True}),
             keyword("contains", matcher_list),
+            keyword("every", ref),
+            keyword("at_most", {"type": ["number", "string"]}),
             keyword("all_of", matcher_list),
             keyword("any_of", matcher_list),
             keyword("not", ref),

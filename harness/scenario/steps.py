@@ -39,8 +39,8 @@ __all__ = [
     "CallErrorCode",
     "ClearProfileStep",
     "CompareCompositeStep",
-    "ExpectMeterValuesStep",
     "EvScheduleStep",
+    "ExpectMeterValuesStep",
     "ExpectNoRequestStep",
     "ExpectProfileStep",
     "ExpectRequestStep",
@@ -254,6 +254,8 @@ class VehicleAction(StrEnum):
     UNPLUG = "unplug"
     SET_SOC = "set_soc"
     WAKE = "wake"
+    RENEGOTIATE = "renegotiate"
+    """An ISO 15118 vehicle asks to renegotiate its charging schedule (OCPP 2.x K17)."""
 
 
 class VehicleStep(_Step):
@@ -282,6 +284,10 @@ class VehicleStep(_Step):
             VehicleAction.UNPLUG: "Unplug the vehicle from EVSE {evse}",
             VehicleAction.WAKE: "Wake the vehicle at EVSE {evse} (unlock it or open a door)",
             VehicleAction.SET_SOC: "Bring the vehicle at EVSE {evse} to the state of charge",
+            VehicleAction.RENEGOTIATE: (
+                "Make the ISO 15118 vehicle (or EV emulator) at EVSE {evse} renegotiate its"
+                " charging schedule"
+            ),
         }
         shown = self.evse if evse is None else evse
         return words[self.action].format(evse=shown) + ", then confirm."
@@ -304,6 +310,19 @@ class ExpectWakeUpStep(_Step):
             f"Did the vehicle at EVSE {evse} resume by itself, without the station "
             "interrupting the pilot (toggle or state F) and without an unplug?"
         )
+
+
+class ReconnectStep(_Step):
+    """The DUT's connection ends — it reboots (after a Reset, say) — and the DUT connects
+    again within ``within_s`` (clock seconds from the step's start); the case goes on on the
+    new connection (the harness answers as before, the trace goes on). With ``boot`` the DUT
+    must also send a BootNotification on the new connection (the harness accepts it). A DUT
+    that keeps its connection open, or does not come back in time, fails the step (and ends
+    the case: what follows needs the new connection)."""
+
+    kind: Literal["reconnect"]
+    within_s: Seconds = 180.0
+    boot: StrictBool = Field(default=True, description="A BootNotification must follow")
 
 
 class ExternalLimitStep(_Step):
@@ -620,6 +639,7 @@ Step = Annotated[
     | PromptStep
     | ExpectSettledStep
     | ExpectWakeUpStep
+    | ReconnectStep
     | CompareCompositeStep
     | ExpectMeterValuesStep
     | SetProfileStep
@@ -644,6 +664,7 @@ CSMS_ROLE_ONLY = frozenset(
         "expect_settled",
         "expect_wake_up",
         "expect_meter_values",
+        "reconnect",
         "compare_composite",
         "set_profile",
         "clear_profile",

@@ -47,6 +47,9 @@ class StationConfig:
     PWM for ``wake_up_toggle_s``, a state F wake-up holds F for ``wake_up_interrupt_s``.
     ``dc``: a DC station — no duty cycle: every vehicle's current is agreed over high-level
     communication (as for ISO 15118), at ``voltage_v`` (the DC voltage) on ``phases`` 1.
+    ``iso15118_schedule_wait_s``: how long, after reporting an ISO 15118 vehicle's charging
+    needs (2.x NotifyEVChargingNeeds), the station waits for the CSMS's TxProfile before it
+    agrees a schedule from its own limits (ISO 15118-2 lets the vehicle wait up to 60 s).
     """
 
     station_id: str = "SIM-STATION-1"
@@ -81,6 +84,7 @@ class StationConfig:
     wake_up_after_s: float = 90.0
     wake_up_toggle_s: float = 3.0
     wake_up_interrupt_s: float = 4.0
+    iso15118_schedule_wait_s: float = 30.0
 
     def __post_init__(self) -> None:
         def bad(name: str, expected: str) -> ValueError:
@@ -116,7 +120,12 @@ class StationConfig:
         for name in ("wake_up_after_s", "wake_up_toggle_s", "wake_up_interrupt_s"):
             if getattr(self, name) <= 0:
                 raise bad(name, "a duration > 0 s")
-        for name in ("apply_delay_s", "late_apply_delay_s", "connection_timeout_s"):
+        for name in (
+            "apply_delay_s",
+            "late_apply_delay_s",
+            "connection_timeout_s",
+            "iso15118_schedule_wait_s",
+        ):
             if getattr(self, name) < 0:
                 raise bad(name, "a duration ≥ 0 s")
         # accept unit names (or any StrEnum spelling them) as well as RateUnit members

@@ -186,6 +186,8 @@ class StationCore:
                 times.append(evse.interrupted_until)
             if evse.toggle_until is not None:
                 times.append(evse.toggle_until)
+            if evse.awaiting_schedule and evse.awaiting_until is not None:
+                times.append(evse.awaiting_until)
         for tracker in self._wake_ups.values():
             if (due := tracker.deadline()) is not None:
                 times.append(due)
@@ -211,6 +213,8 @@ class StationCore:
                 evse.interrupted_until = None
             if evse.toggle_until is not None and now >= evse.toggle_until:
                 evse.toggle_until = None
+            if evse.awaiting_until is not None and now >= evse.awaiting_until:
+                evse.awaiting_schedule, evse.awaiting_until = False, None
         self._refresh()
         if self.config.wake_up:
             self._wake_up_vehicles()
@@ -381,6 +385,7 @@ class StationCore:
         evse.transaction = None
         self._changed()
         evse.clear_limits()
+        evse.awaiting_schedule, evse.awaiting_until = False, None
         evse.next_sample_at = None
         # 1.6 §3.13.1 / 2.x K01: a TxProfile ends with its transaction.
         self._store.end_transaction(tx.transaction_id)
@@ -568,7 +573,13 @@ class StationCore:
             if evse.hlc and not target.digital:
                 # ISO 15118: the limit is agreed over high-level communication (5 % band).
                 target = replace(target, digital=True)
-            target = distort(target, previous=evse.target, config=config)
+            # A hold (below) is not a schedule agreed with the vehicle: a fault that keeps
+            # "the first schedule" keeps the one agreed after it.
+            previous = None if evse.schedule_held else evse.target
+            target = distort(target, previous=previous, config=config)
+            if evse.awaiting_schedule:
+                # ISO 15118-2: no schedule agreed yet (EVSEProcessing Ongoing): no energy.
+                target = replace(target, limit_a=0.0, digital=True)
             if evse.evse_id == immediate:
                 evse.clear_limits()
                 evse.target = target
@@ -577,6 +588,7 @@ class StationCore:
                     evse.locked_phases = target.phases  # the defect: kept all session
             else:
                 evse.want(target, effective_at=now + delay, now=now)
+            evse.schedule_held = evse.awaiting_schedule
 
     def _compute_targets(self, active: list[Evse]) -> dict[int, AppliedLimit]:
         """Targets from the engine now; valid until the next profile boundary."""
@@ -622,6 +634,30 @@ class StationCore:
         self._advance(now)
         self._evse(evse_id).hlc = on
         self._refresh()
+
+    def await_schedule(self, evse_id: int, *, until: datetime | None, now: datetime) -> None:
+        """ISO 15118 (OCPP 2.x K15): the vehicle on ``evse_id`` stated its charging needs and
+        the station waits for the CSMS's schedule before it lets energy flow — until
+        :meth:`schedule_agreed`, or ``until`` (then it goes on with its own limits; ``None``:
+        it waits for ever)."""
+        self._advance(now)
+        evse = self._evse(evse_id)
+        evse.awaiting_schedule, evse.awaiting_until = True, until
+        self._refresh()
+
+    def schedule_agreed(self, evse_id: int, *, now: datetime) -> None:
+        """The wait of :meth:`await_schedule` is over (a profile arrived, or the CSMS said it
+        has none): the EVSE's limit now comes from its profiles (or the station's own)."""
+        self._advance(now)
+        evse = self._evse(evse_id)
+        if evse.awaiting_schedule:
+            evse.awaiting_schedule, evse.awaiting_until = False, None
+            self._update_limits(immediate=evse_id)
+            self._refresh()
+
+    def awaiting_schedule(self, evse_id: int) -> bool:
+        """True while ``evse_id`` waits for a schedule (see :meth:`await_schedule`)."""
+        return self._evse(evse_id).awaiting_schedule
 
     def high_level_communication(self, evse_id: int) -> bool:
         """True while the vehicle on ``evse_id`` talks ISO 15118 with the station."""

@@ -75,6 +75,9 @@ class Evse:
     interruption: PilotLine = PilotLine.F
     toggle_until: datetime | None = None  # a wake-up pilot toggle: PWM off until then
     hlc: bool = False  # the vehicle talks ISO 15118: limits go through the agreed schedule
+    awaiting_schedule: bool = False  # ISO 15118: no energy until a schedule is agreed
+    awaiting_until: datetime | None = None  # ...or until then (None: no time-out)
+    schedule_held: bool = False  # ``target`` is that hold, not an agreed schedule
 
     # ------------------------------------------------------------------ status
     def move(self, event: ConnectorEvent, now: datetime) -> None:
@@ -155,6 +158,7 @@ class Evse:
         self.queue.clear()
         self.target = self.applied = None
         self.locked_phases = None
+        self.schedule_held = False
 
     def apply(self, limit: AppliedLimit, now: datetime) -> None:
         """Put ``limit`` on the pilot now; report it when it changes anything."""

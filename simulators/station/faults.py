@@ -56,6 +56,15 @@ changes its behaviour exactly where the real defect sits:
 * ``no_schedule_renegotiation`` — limit pipeline and 2.x adapter: with an ISO 15118 vehicle
   the station never renegotiates the schedule after the first one, so the vehicle keeps the
   limit agreed when the transaction started, and no NotifyEVChargingSchedule is sent.
+* ``no_charging_without_schedule`` — 2.x adapter: with an ISO 15118 vehicle whose charging
+  needs the CSMS rejects (no schedule to offer), or does not answer with a profile, the
+  station keeps the vehicle waiting for a schedule for ever instead of going on with its
+  own limits: no energy flows.
+* ``ignores_ev_renegotiation`` — 2.x adapter: when an ISO 15118 vehicle asks to renegotiate
+  its schedule, the station does not report its new charging needs to the CSMS (no
+  NotifyEVChargingNeeds) and keeps the schedule it has.
+* ``forgets_profiles_on_reset`` — 2.x adapter: the charging profiles are kept in volatile
+  memory only: after a reboot (Reset) the station has none (OCPP 2.0.1 K01: they persist).
 """
 
 from __future__ import annotations
@@ -102,6 +111,9 @@ class StationFault(StrEnum):
     IGNORES_BELOW_MINIMUM = "ignores_below_minimum"
     REPORTS_SUSPENDED_EVSE_FOR_EV = "reports_suspended_evse_for_ev"
     NO_SCHEDULE_RENEGOTIATION = "no_schedule_renegotiation"
+    NO_CHARGING_WITHOUT_SCHEDULE = "no_charging_without_schedule"
+    IGNORES_EV_RENEGOTIATION = "ignores_ev_renegotiation"
+    FORGETS_PROFILES_ON_RESET = "forgets_profiles_on_reset"
 
 
 class FaultCatalogueError(ValueError):

@@ -74,6 +74,7 @@ from simulators.station.events import (
 )
 from simulators.station.faults import StationFault
 from simulators.station.link import DirectVehicle, VehicleLink
+from simulators.station.memory import StationMemory
 from simulators.station.schedule import profile_boundaries
 from simulators.station.smartcharging import (
     ClearCriteria,
@@ -101,6 +102,11 @@ _SMART_CHARGING_ACTIONS = frozenset(
 VehicleLinkFactory = Callable[[int], Awaitable[VehicleLink]]
 """Makes the vehicle link :meth:`SimulatedStation.plug_in` uses for an EVSE id when no
 vehicle is given (e.g. :meth:`simulators.station.pilot_vehicle.MqttPilotVehicles.factory`)."""
+
+REBOOT_DELAY_S = 1.0
+"""Clock seconds between accepting a Reset and closing the connection to reboot."""
+REBOOT_CLOSE_CODE = 1012
+"""WebSocket close code of a reboot (RFC 6455: service restart)."""
 
 MAX_CATCH_UP_STEPS = 1000
 """At most this many late deadlines are replayed at one wakeup (then the loop moves on)."""
@@ -183,8 +189,10 @@ class SimulatedStation:
         seed: int = 0,
         options: RuntimeOptions | None = None,
         vehicle_link_factory: VehicleLinkFactory | None = None,
+        memory: StationMemory | None = None,
     ) -> None:
         self.config = config
+        self._memory = memory if memory is not None else StationMemory()
         self._link_factory = vehicle_link_factory
         self.clock = clock
         self.options = options or RuntimeOptions()
@@ -212,6 +220,7 @@ class SimulatedStation:
         self._close_code = 1001
         self._result_hook: tuple[str, ResultHook] | None = None
         self._hook_outcome: Awaitable[None] | None = None
+        self._reboot_task: asyncio.Future[None] | None = None
         self.stats = StationStats()
         self._log = get_logger("station", station=config.station_id)
         self.adapter: OcppAdapter = make_adapter(config.ocpp_version, self)
@@ -249,6 +258,30 @@ class SimulatedStation:
 
     def poke(self) -> None:
         self._wake.set()
+
+    @property
+    def memory(self) -> StationMemory:
+        """What this station keeps over a reboot (its flash; see :mod:`.memory`)."""
+        return self._memory
+
+    def reboot(self) -> None:
+        """Reboot after a Reset: every transaction ends (reason Reboot), and after
+        :data:`REBOOT_DELAY_S` (the answer to the Reset is out) the connection closes with
+        1012 (service restart). The next boot reads :attr:`memory` (its reason: RemoteReset);
+        whoever runs the station starts the next one (the harness's provider does)."""
+        now = self.clock.now()
+        self._step()
+        for evse_id in self._core.evse_ids:
+            if self._core.transaction(evse_id) is not None:
+                self._core.stop_transaction(evse_id, now=now, reason=StopReason.REBOOT)
+        self._step()
+        self._memory.boot_reason = "RemoteReset"
+
+        async def later() -> None:
+            await self.clock.sleep(REBOOT_DELAY_S)
+            await self.stop(code=REBOOT_CLOSE_CODE)
+
+        self._reboot_task = asyncio.ensure_future(later())
 
     async def call(self, action: str, payload: dict[str, Any]) -> ResultReceived | None:
         """Send a CALL after the queued ones and wait for its answer (``None``: it failed)."""
@@ -329,6 +362,17 @@ class SimulatedStation:
         result = self._core.start_transaction(evse_id, id_token=id_token, now=self.clock.now())
         self._step()
         return result
+
+    async def renegotiate(self, evse_id: int) -> bool:
+        """The ISO 15118 vehicle on ``evse_id`` asks to renegotiate its charging schedule
+        (OCPP 2.x K17: the station reports its new needs); False when the OCPP version has
+        no such message or no ISO 15118 vehicle charges there."""
+        self._step()
+        hook = getattr(self.adapter, "ev_renegotiation", None)
+        done = bool(hook(evse_id)) if hook is not None else False
+        self._step()
+        self.poke()
+        return done
 
     async def stop_transaction(
         self, evse_id: int, *, reason: StopReason = StopReason.LOCAL

@@ -37,6 +37,9 @@ class FakeStation201(FakeStation):
     external_limit_a: float | None = None
     """The EMS's limit on EVSE 1 (A per phase), ``None`` when there is none."""
 
+    extra_actions: tuple[str, ...] = ()
+    """More CSMS requests a subclass answers (with a ``_<Action>`` method)."""
+
     async def serve(self, transport: Transport) -> None:
         handlers = {
             name: self._handler(name)
@@ -48,6 +51,7 @@ class FakeStation201(FakeStation):
                 "GetCompositeSchedule",
                 "GetChargingProfiles",
                 "SetVariables",
+                *self.extra_actions,
             )
         }
         self.kept = {}

@@ -33,6 +33,12 @@ from harness.transport import OcppSubprotocol
 from tests.runner.fake_station import FakeBehaviour, FakeStation
 from tests.runner.fake_station201 import FakeStation201
 from tests.runner.fake_station_core16 import CoreDeviation, core_station
+from tests.runner.fake_station_iso import (
+    FakeStation201WithoutSmartCharging,
+    IsoDeviation,
+    iso_station,
+    rebooting_station,
+)
 from tests.runner.helpers import CAPS, run_yaml
 
 LIBRARY = Path(__file__).parents[2] / "scenarios"
@@ -661,9 +667,109 @@ async def test_scripted_201_station_answers_tc_k_52_external_limits(
     assert all(rule in c.actual or rule in c.expected for c in failed), failed
 
 
+CAPS201_ISO15118 = Capabilities.model_validate(
+    {**CAPS201.model_dump(mode="json", exclude_none=True), "iso15118": True}
+)
+ISO_CASES: list[tuple[str, IsoDeviation, str, str]] = [
+    # (case, the deviation, the requirement it FAILs, a text of the FAIL's Actual)
+    ("TC_K_53_CS", IsoDeviation.SCHEDULE_OVER_LIMIT, "TC_K_53_CS", "expected ≤ 6, got 32"),
+    ("TC_K_54_CS", IsoDeviation.WAITS_AFTER_REJECTION, "TC_K_54_CS", "no TransactionEvent"),
+    ("TC_K_57_CS", IsoDeviation.IGNORES_RENEGOTIATION, "K17", "no NotifyEVChargingNeeds"),
+    ("TC_K_58_CS", IsoDeviation.KEEPS_FIRST_SCHEDULE, "K16", "no NotifyEVChargingSchedule"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case_id", "deviation", "requirement", "actual"), ISO_CASES, ids=[c[0] for c in ISO_CASES]
+)
+async def test_scripted_201_iso15118_station_answers_the_hlc_cases(
+    tmp_path: Path, case_id: str, deviation: IsoDeviation, requirement: str, actual: str
+) -> None:
+    """TC_K_53/54/57/58_CS (ISO 15118): a scripted station that reports the vehicle's needs,
+    agrees each TxProfile's limit with it (or its own limit when the needs are Rejected) and
+    reports the schedule: PASS; one deviation FAILs the requirement it breaks."""
+    text = (LIBRARY / "ocpp201" / f"{case_id}.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "capabilities": CAPS201_ISO15118,
+    }
+    (result,), _, _ = await run_yaml(
+        tmp_path / "good", text, station_class=iso_station(None), **options
+    )
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    (result,), _, _ = await run_yaml(
+        tmp_path / "bad", text, station_class=iso_station(deviation), **options
+    )
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == [requirement], [c.actual for c in failed]
+    assert actual in failed[0].actual, failed[0].actual
+
+
+async def test_scripted_201_station_without_smart_charging_answers_tc_k_15(
+    tmp_path: Path,
+) -> None:
+    """TC_K_15_CS: a station declaring no smart charging answers SetChargingProfile CALLERROR
+    NotSupported: PASS; NotImplemented instead FAILs TC_K_15_CS."""
+    text = (LIBRARY / "ocpp201" / "TC_K_15_CS.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "station_class": FakeStation201WithoutSmartCharging,
+        "capabilities": CAPS201_WITHOUT_SMART_CHARGING,
+    }
+    (result,), _, _ = await run_yaml(tmp_path / "good", text, **options)
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    bad = FakeBehaviour(not_implemented={"SetChargingProfile"})
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, behaviours=[bad], **options)
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    (failed,) = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert failed.requirement.id == "TC_K_15_CS"
+    assert "NotImplemented" in failed.actual, failed.actual
+
+
+async def test_scripted_201_station_keeps_its_profile_over_a_reboot_tc_k_13(
+    tmp_path: Path,
+) -> None:
+    """TC_K_13_CS: the station accepts the TxDefaultProfile, reboots on Reset (closes 1012,
+    connects again, boots) and still reports it, its composite 6 A: PASS. One that forgets
+    its profiles in the reboot FAILs TC_K_13_CS; one that accepts the Reset and stays up
+    leaves the case INCONCLUSIVE (the reboot, a precondition, never happened)."""
+    text = (LIBRARY / "ocpp201" / "TC_K_13_CS.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {"subprotocol": OcppSubprotocol.V201, "capabilities": CAPS201}
+    flat_6 = FakeBehaviour(composite_script=fixed(flat(6.0), 300))
+    (result,), _, stations = await run_yaml(
+        tmp_path / "good", text, behaviours=[flat_6], station_class=rebooting_station(), **options
+    )
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    assert len(stations) == 2  # the one that rebooted, and the one after it
+    assert "Reset" in stations[0].received
+    assert "GetChargingProfiles" in stations[1].received
+
+    forgets = rebooting_station(forgets=True)
+    (result,), _, _ = await run_yaml(
+        tmp_path / "bad", text, behaviours=[flat_6], station_class=forgets, **options
+    )
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert {c.requirement.id for c in failed} == {"TC_K_13_CS"}
+    assert "NoProfiles" in failed[0].actual, failed[0].actual
+
+    stays_up = rebooting_station(stays_up=True)
+    (result,), _, _ = await run_yaml(
+        tmp_path / "up", text, behaviours=[flat_6], station_class=stays_up, **options
+    )
+    assert result.verdict is Verdict.INCONCLUSIVE, result.reason
+    assert "stayed open" in result.reason
+
+
 SEPARATE_TESTS = {
     "TC_K_52_CS": test_scripted_201_station_answers_tc_k_52_external_limits,
     "TC_K_38_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_38,
+    "TC_K_15_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_15,
+    "TC_K_13_CS": test_scripted_201_station_keeps_its_profile_over_a_reboot_tc_k_13,
+    **dict.fromkeys(
+        (c[0] for c in ISO_CASES), test_scripted_201_iso15118_station_answers_the_hlc_cases
+    ),
 }
 """Cases with a test of their own (the station under another declaration)."""
 
@@ -716,3 +822,33 @@ def test_every_oca_station_case_has_a_scripted_pass_and_deviation() -> None:
     covered = scripted_case_ids()
     assert sorted(files - covered) == [], "OCA station cases without a scripted-station test"
     assert sorted(covered - files) == [], "scripted-station entries without a case file"
+
+
+RENEGOTIATE_ONLY = """
+id: RENEG
+title: the vehicle renegotiates
+suite: test
+dut_role: station
+ocpp_versions: ["2.0.1"]
+requirements: [{id: R1, level: MUST, text: the vehicle renegotiates}]
+steps:
+  - kind: vehicle
+    action: renegotiate
+    evse: 1
+"""
+
+
+async def test_a_vehicle_that_cannot_renegotiate_leaves_the_case_inconclusive(
+    tmp_path: Path,
+) -> None:
+    """A ``renegotiate`` step whose vehicle cannot renegotiate (the plain fake station has no
+    ISO 15118 vehicle) ends the case INCONCLUSIVE, naming it: what follows was never
+    exercised."""
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "station_class": FakeStation201,
+        "capabilities": CAPS201,
+    }
+    (result,), _, _ = await run_yaml(tmp_path, RENEGOTIATE_ONLY, **options)
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "cannot renegotiate (no ISO 15118 session)" in result.reason

@@ -243,3 +243,22 @@ def test_not_matches_a_present_value_the_inner_matcher_rejects() -> None:
     assert match(parse_matcher({"not": {"one_of": [1, 2]}}), 3).matched
     with pytest.raises(MatcherSyntaxError):
         parse_matcher({"not": {"regex": 5}})
+def test_every_item_and_at_most_judge_a_schedule_within_a_limit() -> None:
+    within = parse_matcher({"chargingSchedulePeriod": {"every": {"limit": {"at_most": 6}}}})
+    periods = [{"limit": Decimal("6.0")}, {"limit": 5}]
+    assert match(within, {"chargingSchedulePeriod": periods}).matched
+    assert match(within, {"chargingSchedulePeriod": []}).matched  # no item breaks it
+    over = match(within, {"chargingSchedulePeriod": [{"limit": 6}, {"limit": 6.5}]})
+    assert not over.matched
+    assert over.path == "$.chargingSchedulePeriod[1].limit"
+    assert (over.expected, over.actual) == ("≤ 6", "6.5")
+    assert not match(within, {"chargingSchedulePeriod": {"limit": 1}}).matched  # not a list
+    assert not match(parse_matcher({"at_most": 6}), True).matched  # booleans are not numbers
+
+
+def test_at_most_takes_a_parameter_and_rejects_what_is_not_a_number() -> None:
+    bound = parse_matcher({"at_most": "${limit_a}"})
+    assert match(bound, 8, variables={"limit_a": 10}).matched
+    assert not match(bound, 12, variables={"limit_a": 10}).matched
+    with pytest.raises(MatcherSyntaxError, match="at_most expects a number"):
+        parse_matcher({"at_most": "six"})

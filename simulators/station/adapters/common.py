@@ -22,6 +22,7 @@ from simulators.station.core import StationCore
 from simulators.station.events import StartRefusal, StartRefused, StationEvent
 from simulators.station.faults import StationFault
 from simulators.station.link import VehicleLink
+from simulators.station.memory import StationMemory
 from simulators.station.metering import MeterSample
 
 __all__ = [
@@ -126,6 +127,14 @@ class StationHost(Protocol):
 
     def poke(self) -> None:
         """Something changed: let the simulation loop run a step now."""
+
+    @property
+    def memory(self) -> StationMemory:
+        """What the station keeps over a reboot (its flash)."""
+
+    def reboot(self) -> None:
+        """Reboot soon (a Reset): the transactions end, the connection closes; the next
+        start of the station reads :attr:`memory`."""
 
 
 class OcppAdapter(Protocol):

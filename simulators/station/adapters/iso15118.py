@@ -1,8 +1,12 @@
 """OCPP 2.x messages about an ISO 15118 vehicle (the ISO 15118-2 dialogue is not simulated).
 
 When a vehicle with ``iso15118`` starts a transaction, the station reports its charging
-needs (NotifyEVChargingNeeds, K15); each time the limit the station agreed with the vehicle
-changes (a renegotiated schedule, K17), it reports the schedule (NotifyEVChargingSchedule).
+needs (NotifyEVChargingNeeds, K15) and lets no energy flow until a schedule is agreed: the
+CSMS's TxProfile, or its own limits when the CSMS answers Rejected or sends no profile within
+``StationConfig.iso15118_schedule_wait_s`` (the 2.0.1 adapter and the core's
+``await_schedule``); each time the limit the station agreed with the vehicle changes (a
+renegotiated schedule, K16/K17), it reports the schedule (NotifyEVChargingSchedule). When the
+vehicle asks to renegotiate, its needs are reported again (K17).
 Bidirectional vehicles are the 2.1 adapter's (V2X charging needs).
 """
 

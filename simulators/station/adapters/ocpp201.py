@@ -3,7 +3,9 @@
 CSMS → station: RequestStart/StopTransaction, SetChargingProfile, ClearChargingProfile,
 GetCompositeSchedule, GetChargingProfiles (answered with ReportChargingProfiles),
 Get/SetVariables (:mod:`~simulators.station.adapters.variables`), TriggerMessage,
-ChangeAvailability; anything else gets CALLERROR NotImplemented. Station → CSMS:
+ChangeAvailability, Reset (a reboot: the profiles other than TxProfiles persist in the
+station's memory); anything else gets CALLERROR NotImplemented. Without smart charging the
+smart-charging requests get CALLERROR NotSupported. Station → CSMS:
 BootNotification, Heartbeat, StatusNotification (when the connector status changes),
 Authorize, TransactionEvent Started/Updated/Ended (meter values inside) and MeterValues for
 clock-aligned or triggered samples outside a transaction.
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
-from harness.connection import Handler
-from harness.session import CallReceived
+from harness.connection import CallErrorReply, Handler
+from harness.session import CallReceived, ResultReceived
 from harness.versions import OcppVersion
 from simulators.station.adapters.common import (
     Measurand,
@@ -50,8 +53,12 @@ from simulators.station.faults import StationFault
 from simulators.station.metering import MeterSample, SampleReason
 from simulators.station.smartcharging import Accepted, PayloadError, Rejected
 from simulators.station.states import CHARGING_STATE_2X, ENERGY_STATES, status_2x
+from simulators.vehicle import VehicleParams
 
 __all__ = ["Ocpp201Adapter"]
+
+_PERSISTENT = frozenset({"ChargingStationMaxProfile", "TxDefaultProfile"})
+"""The purposes whose profiles a station keeps over a reboot (K01)."""
 
 _STOP_TRIGGER = {
     StopReason.REMOTE: "RemoteStop",
@@ -86,7 +93,10 @@ class Ocpp201Adapter:
             "SetVariables": self._set_variables,
             "TriggerMessage": self._trigger,
             "ChangeAvailability": self._change_availability,
+            "Reset": self._reset,
         }
+        self._reboot_when_idle = False
+        self._restore()
 
     @property
     def handlers(self) -> Mapping[str, Handler]:
@@ -96,7 +106,7 @@ class Ocpp201Adapter:
     def boot_request(self) -> dict[str, Any]:
         c = self.host.core.config
         return {
-            "reason": "PowerUp",
+            "reason": self.host.memory.boot_reason or "PowerUp",
             "chargingStation": {
                 "vendorName": c.vendor,
                 "model": c.model,
@@ -107,6 +117,7 @@ class Ocpp201Adapter:
 
     def after_boot(self) -> None:
         core = self.host.core
+        self.host.memory.boot_reason = None
         self._connector_status.clear()
         for evse_id in core.evse_ids:
             self._status(evse_id, status_2x(core.state(evse_id), plugged=core.plugged(evse_id)))
@@ -138,26 +149,66 @@ class Ocpp201Adapter:
             self._iso15118_schedule(event)
         elif isinstance(event, TransactionEnded):
             self._ended(event)
+            core = self.host.core
+            if self._reboot_when_idle and all(core.transaction(e) is None for e in core.evse_ids):
+                self._reboot_when_idle = False  # B12: the Scheduled reset, now idle
+                self.host.reboot()
         elif isinstance(event, MeterSampleDue):
             self._sample(event.sample)
 
     def _iso15118_needs(self, event: TransactionStarted) -> None:
-        """K15: an ISO 15118 vehicle's charging needs (:mod:`.iso15118`)."""
+        """K15: an ISO 15118 vehicle's charging needs (:mod:`.iso15118`); no energy flows
+        until a schedule is agreed: the CSMS's TxProfile, or the station's own limits when
+        the CSMS rejects the needs or sends no profile within
+        ``iso15118_schedule_wait_s``."""
         evse_id = event.transaction.evse_id
         vehicle = self.host.vehicle(evse_id)
         if vehicle is None or not speaks_iso15118(vehicle.params):
             return
+        core = self.host.core
+        forever = core.config.has(StationFault.NO_CHARGING_WITHOUT_SCHEDULE)
+        wait = timedelta(seconds=core.config.iso15118_schedule_wait_s)
+        core.await_schedule(evse_id, until=None if forever else event.at + wait, now=event.at)
         soc = event.sample.soc_percent
-        payload = charging_needs(
-            evse_id=evse_id, params=vehicle.params, at=event.at, soc_percent=soc
-        )
-        self.host.enqueue("NotifyEVChargingNeeds", fixed(payload))
+        self._send_needs(evse_id, vehicle.params, at=event.at, soc_percent=soc)
+
+    def _send_needs(
+        self, evse_id: int, params: VehicleParams, *, at: datetime, soc_percent: float | None
+    ) -> None:
+        payload = charging_needs(evse_id=evse_id, params=params, at=at, soc_percent=soc_percent)
+
+        def answered(result: ResultReceived) -> None:
+            # K15: Rejected — the CSMS has no schedule to offer: go on with our own limits
+            # (a station under ``no_charging_without_schedule`` keeps waiting).
+            if result.payload.get("status") != "Rejected":
+                return
+            if not self.host.core.config.has(StationFault.NO_CHARGING_WITHOUT_SCHEDULE):
+                self.host.core.schedule_agreed(evse_id, now=self.host.now())
+                self.host.poke()
+
+        self.host.enqueue("NotifyEVChargingNeeds", fixed(payload), on_result=answered)
+
+    def ev_renegotiation(self, evse_id: int) -> bool:
+        """K17: the ISO 15118 vehicle on ``evse_id`` asks to renegotiate its schedule: its
+        new charging needs go to the CSMS (NotifyEVChargingNeeds); it charges on the agreed
+        schedule meanwhile. False when no ISO 15118 vehicle charges there."""
+        vehicle = self.host.vehicle(evse_id)
+        tx = self.host.core.transaction(evse_id)
+        if vehicle is None or tx is None or not speaks_iso15118(vehicle.params):
+            return False
+        if self.host.core.config.has(StationFault.IGNORES_EV_RENEGOTIATION):
+            return True  # the defect: the request goes nowhere
+        soc = None if vehicle.latest is None else vehicle.latest.soc_percent
+        self._send_needs(evse_id, vehicle.params, at=self.host.now(), soc_percent=soc)
+        return True
 
     def _iso15118_schedule(self, event: LimitApplied) -> None:
         """K17: the schedule (re)negotiated with an ISO 15118 vehicle (:mod:`.iso15118`)."""
         vehicle = self.host.vehicle(event.evse_id)
         if self.host.core.transaction(event.evse_id) is None or vehicle is None:
             return
+        if self.host.core.awaiting_schedule(event.evse_id):
+            return  # nothing agreed yet (ISO 15118-2 EVSEProcessing Ongoing)
         if speaks_iso15118(vehicle.params):
             payload = charging_schedule(event, schedule_id=next(self._schedule_ids))
             self.host.enqueue("NotifyEVChargingSchedule", fixed(payload))
@@ -307,19 +358,34 @@ class Ocpp201Adapter:
                 return {"status": "Accepted"}
         return {"status": "Rejected"}
 
+    def _smart_charging_supported(self, call: CallReceived) -> None:
+        """OCA TC_K_15_CS: a station without smart charging answers the smart-charging
+        requests with CALLERROR NotSupported (OCPP-J: recognised, not supported)."""
+        if not self.host.settings.smart_charging_enabled:
+            raise CallErrorReply("NotSupported", f"{call.action}: no smart charging here")
+
     async def _set_profile(self, call: CallReceived) -> dict[str, Any]:
+        self._smart_charging_supported(call)
         p = call.payload
         outcome = install_profile(self.host.core, self.version, p, now=self.host.now())
         self.host.poke()
         if isinstance(outcome, Accepted):
             raw = p["chargingProfile"]
-            self._raw_profiles[(int(p["evseId"]), int(raw["id"]))] = raw
+            evse_id = int(p["evseId"])
+            self._raw_profiles[(evse_id, int(raw["id"]))] = raw
+            self._persist()
+            core = self.host.core
+            if raw.get("chargingProfilePurpose") == "TxProfile" and evse_id in core.evse_ids:
+                # K15: the CSMS's schedule for an ISO 15118 vehicle waiting for one.
+                core.schedule_agreed(evse_id, now=self.host.now())
+                self.host.poke()
             return {"status": "Accepted"}
         if isinstance(outcome, Rejected):
             return _status("Rejected", outcome.reason_code, outcome.describe())
         return _status("Rejected", "InvalidValue", str(outcome))
 
     async def _clear_profile(self, call: CallReceived) -> dict[str, Any]:
+        self._smart_charging_supported(call)
         p = call.payload
         criteria = p.get("chargingProfileCriteria") or {}
         cleared = clear_profiles(
@@ -331,10 +397,12 @@ class Ocpp201Adapter:
             now=self.host.now(),
         )
         self.host.poke()
+        self._persist()
         always = self.host.core.config.has(StationFault.CLEAR_ALWAYS_ACCEPTED)
         return {"status": "Accepted" if cleared or always else "Unknown"}
 
     async def _composite(self, call: CallReceived) -> dict[str, Any]:
+        self._smart_charging_supported(call)
         p = call.payload
         return composite(
             self.host.core,
@@ -346,6 +414,7 @@ class Ocpp201Adapter:
         )
 
     async def _get_profiles(self, call: CallReceived) -> dict[str, Any]:
+        self._smart_charging_supported(call)
         p = call.payload
         crit = p["chargingProfile"]
         ids = crit.get("chargingProfileId")
@@ -457,6 +526,46 @@ class Ocpp201Adapter:
         results = {str(core.set_available(e, available=available, now=now)) for e in evses}
         self.host.poke()
         return {"status": availability(results)}
+
+    # ------------------------------------------------------------------ reboot
+    async def _reset(self, call: CallReceived) -> dict[str, Any]:
+        """B11/B12: Reset of the whole station (an EVSE reset is Rejected: not supported).
+        Immediate: the transactions end (Reboot) and it reboots; OnIdle with a transaction
+        running: Scheduled, it reboots when the last one ends."""
+        p = call.payload
+        if p.get("evseId") is not None:
+            return _status("Rejected", "UnsupportedRequest", "no reset of a single EVSE")
+        core = self.host.core
+        busy = any(core.transaction(e) is not None for e in core.evse_ids)
+        if busy and p["type"] == "OnIdle":
+            self._reboot_when_idle = True
+            return {"status": "Scheduled"}
+        self.host.reboot()
+        return {"status": "Accepted"}
+
+    def _persist(self) -> None:
+        """K01: the installed profiles other than TxProfiles (and external limits) persist
+        over a reboot: write them to the station's memory — not under
+        ``forgets_profiles_on_reset``, whose memory stays empty."""
+        if self.host.core.config.has(StationFault.FORGETS_PROFILES_ON_RESET):
+            return
+        kept = {(i.evse_id, i.profile.profile_id) for i in self.host.core.installed_profiles}
+        self.host.memory.profiles = {
+            key: raw
+            for key, raw in self._raw_profiles.items()
+            if key in kept and raw.get("chargingProfilePurpose") in _PERSISTENT
+        }
+
+    def _restore(self) -> None:
+        """The profiles the station's memory kept (see :meth:`_persist`), installed again
+        at start."""
+        now = self.host.now()
+        for (evse_id, profile_id), raw in sorted(self.host.memory.profiles.items()):
+            payload = {"evseId": evse_id, "chargingProfile": raw}
+            if isinstance(
+                install_profile(self.host.core, self.version, payload, now=now), Accepted
+            ):
+                self._raw_profiles[(evse_id, profile_id)] = raw
 
     def discharge_allowed(self, evse_id: int) -> bool:
         """2.0.1 has no discharging."""

@@ -115,7 +115,7 @@ def unsupported(subprotocol: str) -> Any:
     """A request the simulated station does not implement."""
     if subprotocol == V16:
         return c16.Reset(type="Soft")
-    return _CALLS[subprotocol].Reset(type="Immediate")
+    return _CALLS[subprotocol].UnlockConnector(evse_id=1, connector_id=1)  # 2.x has Reset
 
 
 # --------------------------------------------------------------------- reading what was sent

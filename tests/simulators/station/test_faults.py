@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from harness.clock import ManualClock
-from harness.session import Call, CallReceived
+from harness.session import Call, CallReceived, CallResult, ResultReceived
 from harness.session import OcppVersion as SessionVersion
 from harness.versions import OcppVersion
 from simulators.station import (
@@ -28,6 +28,7 @@ from simulators.station import (
     StationTransaction,
     load_faults,
 )
+from simulators.station.memory import StationMemory
 from simulators.station.runtime import SimulatedStation
 from simulators.station.smartcharging import (
     Accepted,
@@ -38,7 +39,7 @@ from simulators.station.smartcharging import (
     Rejected,
     accepted_payload,
 )
-from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile
+from tests.simulators.station.helpers import T0, Session, at, profile, tx_profile, vehicle
 
 F = StationFault
 # OCA TC_066_CS (1.6 TestCaseDocument table 82): the TxProfile overrules the TxDefault for the
@@ -377,6 +378,99 @@ def no_schedule_renegotiation() -> None:
     assert bad.current_a() == pytest.approx((16.0, 16.0, 16.0))  # the first schedule stays
 
 
+def _iso_station(fault: F | None) -> SimulatedStation:
+    """A 2.0.1 station with an ISO 15118 vehicle charging on EVSE 1 (its needs queued)."""
+    faults = frozenset({fault}) if fault else frozenset()
+    config = StationConfig(ocpp_version=OcppVersion.V201, faults=faults)
+    station = SimulatedStation(config, clock=ManualClock(start=T0))
+    asyncio.run(station.plug_in(1, vehicle("bev_iso15118")))
+    assert isinstance(station.core.start_transaction(1, id_token="T", now=T0), StationTransaction)
+    station._step()
+    return station
+
+
+def _queued(station: SimulatedStation) -> list[Any]:
+    """The station → CSMS CALLs waiting to be sent (a test reaches into the queue)."""
+    return list(station._queue._queue)  # type: ignore[attr-defined]
+
+
+def _answer(item: Any, payload: dict[str, Any]) -> None:
+    call = Call("1", item.action, item.build())
+    result = ResultReceived(call, CallResult("1", payload), "", T0, SessionVersion.V201)
+    item.on_result(result)
+
+
+def no_charging_without_schedule() -> None:
+    def after_rejection(fault: F | None) -> tuple[bool, float]:
+        station = _iso_station(fault)
+        (needs,) = [i for i in _queued(station) if i.action == "NotifyEVChargingNeeds"]
+        assert station.core.awaiting_schedule(1)  # no energy before a schedule is agreed
+        _answer(needs, {"status": "Rejected"})  # the CSMS has no schedule to offer
+        clock = station.clock
+        assert isinstance(clock, ManualClock)
+        for _ in range(12):  # past the station's wait for a profile (30 s)
+            clock.advance(10.0)
+            station._step()
+        link = station.vehicle(1)
+        assert link is not None
+        assert link.latest is not None
+        return station.core.awaiting_schedule(1), link.latest.current_a[0]
+
+    waiting, current = after_rejection(None)
+    assert not waiting
+    assert current > 6.0  # it goes on with its own limits
+    waiting, current = after_rejection(F.NO_CHARGING_WITHOUT_SCHEDULE)
+    assert waiting
+    assert current == 0.0  # the vehicle waits for ever
+
+
+def ignores_ev_renegotiation() -> None:
+    def needs_sent(fault: F | None) -> int:
+        station = _iso_station(fault)
+        assert asyncio.run(station.renegotiate(1))
+        return [i.action for i in _queued(station)].count("NotifyEVChargingNeeds")
+
+    assert needs_sent(None) == 2  # at the start, and the renegotiated needs
+    assert needs_sent(F.IGNORES_EV_RENEGOTIATION) == 1  # the renegotiation went nowhere
+
+
+def forgets_profiles_on_reset() -> None:
+    def after_reboot(fault: F | None) -> int:
+        faults = frozenset({fault}) if fault else frozenset()
+        config = StationConfig(ocpp_version=OcppVersion.V201, faults=faults)
+        memory = StationMemory()
+        first = SimulatedStation(config, clock=ManualClock(start=T0), memory=memory)
+        payload = {"evseId": 1, "chargingProfile": default_profile_201(6.0)}
+        call = CallReceived(Call("1", "SetChargingProfile", payload), "", T0, SessionVersion.V201)
+        answer = asyncio.run(first.adapter.handlers["SetChargingProfile"](call))
+        assert answer == {"status": "Accepted"}
+        # the station that boots after the reboot reads the same memory (its flash)
+        again = SimulatedStation(config, clock=ManualClock(start=T0), memory=memory)
+        return len(again.core.installed_profiles)
+
+    assert after_reboot(None) == 1  # K01: the TxDefaultProfile persists
+    assert after_reboot(F.FORGETS_PROFILES_ON_RESET) == 0
+
+
+def default_profile_201(limit_a: float) -> dict[str, Any]:
+    """A 2.0.1 TxDefaultProfile of ``limit_a`` from T0 for a day (as a CSMS sends it)."""
+    return {
+        "id": 7,
+        "stackLevel": 0,
+        "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [
+            {
+                "id": 7,
+                "startSchedule": "2024-03-04T12:00:00Z",  # T0
+                "duration": 86400,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit_a}],
+            }
+        ],
+    }
+
+
 DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.ACCEPTS_BUT_IGNORES: accepts_but_ignores,
     F.LATE_APPLY: late_apply,
@@ -398,6 +492,9 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.IGNORES_BELOW_MINIMUM: ignores_below_minimum,
     F.REPORTS_SUSPENDED_EVSE_FOR_EV: reports_suspended_evse_for_ev,
     F.NO_SCHEDULE_RENEGOTIATION: no_schedule_renegotiation,
+    F.NO_CHARGING_WITHOUT_SCHEDULE: no_charging_without_schedule,
+    F.IGNORES_EV_RENEGOTIATION: ignores_ev_renegotiation,
+    F.FORGETS_PROFILES_ON_RESET: forgets_profiles_on_reset,
 }
 
 
