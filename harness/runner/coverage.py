@@ -144,22 +144,24 @@ def render_coverage(coverage: Coverage) -> list[str]:
     inconsistencies, as printed by ``ocpp-harness list --coverage``."""
     lines: list[str] = []
     current = None
+    id_width = max([13, *(len(row.entry.id) for row in coverage.rows)])
     for row in coverage.rows:
         if row.block.block != current:
             current = row.block.block
             lines.append(f"{row.block.title} — {row.block.document}")
         entry = row.entry
         status = str(entry.status).replace("_", " ")
-        lines.append(f"  {entry.id:<13} {entry.side:<8} {status:<15} {entry.title}")
+        lines.append(f"  {entry.id:<{id_width}} {entry.side:<8} {status:<15} {entry.title}")
         if entry.reason:
-            lines.append(f"  {'':<13} {'':<8} {'':<15} reason: {entry.reason}")
+            lines.append(f"  {'':<{id_width}} {'':<8} {'':<15} reason: {entry.reason}")
     lines.append("")
+    width = max([40, *(len(count.title) for count in coverage.counts)])
     lines.append(
-        f"{'block':<40} {'side':<8} {'official':>8} {'implemented':>11} {'n/a':>4} {'missing':>7}"
+        f"{'block':<{width}} {'side':<8} {'official':>8} {'implemented':>11} {'n/a':>4} {'missing':>7}"
     )
     for count in coverage.counts:
         lines.append(
-            f"{count.title:<40} {count.side:<8} {count.official:>8} {count.implemented:>11} "
+            f"{count.title:<{width}} {count.side:<8} {count.official:>8} {count.implemented:>11} "
             f"{count.not_applicable:>4} {count.missing:>7}"
         )
     lines.append(f"ours (not OCA ids): {len(coverage.ours)} case id(s)")
