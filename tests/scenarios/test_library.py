@@ -39,6 +39,7 @@ from tests.scenarios.library import (
     SCHEMA_DIR,
     TC_IDS,
     V21_IDS,
+    V21_VP_IDS,
     VP2_IDS,
     VP_IDS,
     case_files,
@@ -67,7 +68,7 @@ def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
         [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *SC16_IDS, *VP2_IDS, *DC_IDS)]
         + [(i, v) for i in ROB_IDS for v in ("1.6", "2.0.1", "2.1")]
         + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *SC201_IDS, *VP2_IDS, "VP-22", *DC_IDS)]
-        + [(i, "2.1") for i in V21_IDS]
+        + [(i, "2.1") for i in (*V21_IDS, *V21_VP_IDS)]
     )
     assert sorted(keys) == sorted(expected)
     assert len(set(keys)) == len(keys)
