@@ -1,11 +1,12 @@
 """The compact vehicles × tests matrix in headless Chromium: its group labels (suite and
 category) never break inside a word, and it still fits 1 400 px.
 
-The columns are the vehicle programme's real cases at one station (OCPP 1.6: VP-01…VP-24
-without the 2.1 VP-14), with the library's categories, so narrow one-column groups such as
-``offered`` (VP-13) appear as they do in a full run; a second station ran VP-14 alone (a
-matrix of one column, as at a 2.1 station). A break after a hyphen ("vehicle-" /
-"programme") is a break between words.
+The columns are the vehicle programme's real cases at one station (OCPP 2.0.1, the widest:
+VP-01…VP-13 and VP-15…VP-24), with the library's categories, so narrow one-column groups
+such as ``offered`` (VP-13) appear as they do in a full run, and the rows carry the longest
+labels of the synthetic fleet; a second station ran VP-14 alone (a matrix of one column, as
+at a 2.1 station). A break after a hyphen ("vehicle-" / "programme") is a break between
+words.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from .builders import CP1, CP2, ev, result, store_run
 from .cdp import Browser
 
 WIDTH_PX = 1400
-VEHICLES = (ev("ev-a", 50.0), ev("ev-b", 30.0), ev("ev-c", 20.0))
+VEHICLES = (
+    ev("ev-a", 50.0, label="Synthetic BEV 3ph 11 kW bidirectional #1"),
+    ev("ev-b", 30.0, label="Synthetic BEV 3ph 11 kW ISO 15118 #1"),
+    ev("ev-c", 20.0, label="Synthetic PHEV 1ph 3.7 kW #1"),
+)
 
 BROKEN_WORDS = """
 Array.from(document.querySelectorAll('table.matrix.compact thead th.group')).flatMap(th => {
@@ -43,9 +48,9 @@ Array.from(document.querySelectorAll('table.matrix.compact thead th.group')).fla
 def _programme_run(root: Path) -> Path:
     from harness.scenario import load_cases
 
-    library = load_cases([SCENARIOS / "vehicle-programme"])
-    cases = [c for c in library if "1.6" in {str(v) for v in c.ocpp_versions}]
-    (alone,) = [c for c in library if c.id == "VP-14"]
+    cases = load_cases([SCENARIOS / "vehicle-programme-201"])
+    assert len(cases) == 23
+    (alone,) = [c for c in load_cases([SCENARIOS / "vehicle-programme"]) if c.id == "VP-14"]
     assert any(c.category == "offered" for c in cases)  # the label that broke ("offere d")
     results = [
         result(
