@@ -217,6 +217,12 @@ def _capabilities(path: Path | None, versions: tuple[str, ...]) -> Capabilities:
         raise InputProblem(str(exc)) from None
 
 
+def _dc_capabilities(caps: Capabilities) -> Capabilities:
+    from harness.runner import simstation
+
+    return simstation.dc_capabilities(caps)
+
+
 def _station_factory(faults: tuple[str, ...]) -> Any:
     from harness.runner import simstation
 
@@ -540,6 +546,10 @@ def _sim(
     fault = ",".join(faults) or None
 
     def fleet_job(vehicle: FleetVehicle, version: str, cases: list[PlannedCase]) -> FleetJob:
+        # A DC vehicle is plugged into the built-in DC station (simstation.DC_STATION), which
+        # declares dc: the AC cases are NOT_APPLICABLE there, the DC ones run.
+        dc = vehicle.facts is not None and vehicle.facts.dc is True
+
         def make(clock: Clock) -> SimProvider:
             station_id = f"SIM-{vehicle.id}-{version}"
             spec = SimSpec(station_id, _SUBPROTOCOL[version], clock, vehicle, fault)
@@ -553,7 +563,13 @@ def _sim(
             if version in (own := {str(v) for v in p.case.ocpp_versions})
             or (version == versions[0] and not own & set(versions))
         ]
-        return FleetJob(f"{vehicle.id} (OCPP {version})", make, _SUBPROTOCOL[version], fits)
+        return FleetJob(
+            f"{vehicle.id} (OCPP {version})",
+            make,
+            _SUBPROTOCOL[version],
+            fits,
+            capabilities=_dc_capabilities(caps) if dc else None,
+        )
 
     # The vehicle programme judges vehicles: its cases run with every fleet model. Every other
     # suite judges the station: once per station version, with the reference vehicle.

@@ -157,7 +157,8 @@ def render_coverage(coverage: Coverage) -> list[str]:
     lines.append("")
     width = max([40, *(len(count.title) for count in coverage.counts)])
     lines.append(
-        f"{'block':<{width}} {'side':<8} {'official':>8} {'implemented':>11} {'n/a':>4} {'missing':>7}"
+        f"{'block':<{width}} {'side':<8} {'official':>8} {'implemented':>11} "
+        f"{'n/a':>4} {'missing':>7}"
     )
     for count in coverage.counts:
         lines.append(

@@ -55,12 +55,14 @@ ProviderFactory = Callable[[Clock], SimProvider]
 @dataclass(frozen=True, slots=True)
 class FleetJob:
     """Cases to run on one simulated station with one vehicle model: the station's provider
-    factory, its label for messages, and the cases (with their parameters)."""
+    factory, its label for messages, and the cases (with their parameters). ``capabilities``:
+    this station's declaration when it is not the run's (the DC station of a DC vehicle)."""
 
     label: str
     make_provider: ProviderFactory
     ocpp_version: OcppSubprotocol
     planned: Sequence[PlannedCase]
+    capabilities: Capabilities | None = None
 
 
 def default_jobs(jobs: int | None, count: int) -> int:
@@ -95,7 +97,7 @@ async def _run_job(
         writer=writer,
         clock=clock,
         operator=AutoOperator(),
-        capabilities=capabilities,
+        capabilities=job.capabilities or capabilities,
         on_result=on_result,
     )
 

@@ -17,9 +17,18 @@ from typing import Any
 from harness.runner.inputs import RunnerInputError
 from harness.runner.operator import SimulationControl, WakeUpRecord
 from harness.runner.targets import SimSpec, StationFactory
+from harness.scenario import Capabilities
 from harness.transport import Transport
 
-__all__ = ["METER_INTERVAL_S", "WAKE_UP", "WAKE_UP_AFTER_S", "builtin_factory", "check_faults"]
+__all__ = [
+    "DC_STATION",
+    "METER_INTERVAL_S",
+    "WAKE_UP",
+    "WAKE_UP_AFTER_S",
+    "builtin_factory",
+    "check_faults",
+    "dc_capabilities",
+]
 
 METER_INTERVAL_S = 2
 """MeterValues interval of the built-in station in a run (clock seconds): fine enough for
@@ -31,6 +40,31 @@ WAKE_UP_AFTER_S = 90.0
 90 s although current is offered, it toggles the pilot, and 90 s later holds state F. The
 programme's resume checks (VP-04…VP-09: 60 s) judge a vehicle that needs this as not
 resumed; VP-20 allows for it and reports which method woke the vehicle."""
+
+DC_STATION: Mapping[str, Any] = {
+    "dc": True,
+    "phases": 1,
+    "phase_switching": False,
+    "voltage_v": 400.0,
+    "max_current_per_evse_a": 80.0,
+}
+"""The ``StationConfig`` fields of the built-in DC station (32 kW: one DC current of up to
+80 A at 400 V, agreed with the vehicle digitally, no duty cycle). A fleet vehicle whose
+parameters say ``dc`` is plugged into this station instead of the AC one; its declaration is
+:func:`dc_capabilities`."""
+
+
+def dc_capabilities(capabilities: Capabilities) -> Capabilities:
+    """The declaration of the built-in DC station: the AC station's ``capabilities`` with
+    ``dc``, one supply "phase" (the DC current), 80 A and no phase switching."""
+    return capabilities.model_copy(
+        update={
+            "dc": True,
+            "supply_phases": 1,
+            "max_current_a": float(DC_STATION["max_current_per_evse_a"]),
+            "phase_switching": False,
+        }
+    )
 
 
 class _Control:
@@ -141,7 +175,10 @@ def _oracle_version(spec: SimSpec) -> Any:
 def builtin_factory(*, station_options: Mapping[str, Any] | None = None) -> StationFactory:
     """The factory of built-in simulated stations; :class:`RunnerInputError` if this build has
     no station simulator runtime. ``station_options`` are further ``StationConfig`` fields
-    (e.g. ``supported_units``, ``smart_charging``) for stations other than the library's."""
+    (e.g. ``supported_units``, ``smart_charging``) for stations other than the library's.
+
+    A fleet vehicle that is ``dc`` (its parameters say so) gets the DC station
+    (:data:`DC_STATION`, under ``station_options``); every other vehicle the AC one."""
     try:
         runtime = importlib.import_module("simulators.station.runtime")
     except ImportError:
@@ -161,7 +198,9 @@ def builtin_factory(*, station_options: Mapping[str, Any] | None = None) -> Stat
         memory = memories.setdefault(
             key, importlib.import_module("simulators.station.memory").StationMemory()
         )
-        return _Builtin(runtime, station_pkg, vehicle_pkg, spec, station_options or {}, memory)
+        dc = spec.vehicle.facts is not None and spec.vehicle.facts.dc
+        options = {**(DC_STATION if dc else {}), **(station_options or {})}
+        return _Builtin(runtime, station_pkg, vehicle_pkg, spec, options, memory)
 
     return factory
 

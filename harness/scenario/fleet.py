@@ -112,6 +112,7 @@ def vehicle_facts(params: VehicleParams, *, name: str | None = None) -> VehicleF
         bidirectional=params.bidirectional,
         max_discharge_power_w=params.max_discharge_power_w,
         iso15118=params.iso15118,
+        dc=params.dc,
     )
 
 

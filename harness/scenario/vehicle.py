@@ -21,8 +21,10 @@ A case states what it needs of the vehicle in ``vehicle_needs`` (:func:`parse_ve
 
     vehicle_needs: [{phases: 3}]          # a three-phase vehicle
     vehicle_needs: [bidirectional, {max_discharge_power_w: 3680}]
+    vehicle_needs: [not dc]               # an AC case: not for a DC vehicle
 
-* a flag (``bidirectional``, ``iso15118``) — the vehicle must have it;
+* a flag (``bidirectional``, ``iso15118``, ``dc``) — the vehicle must have it;
+* ``not <flag>`` — the vehicle must not have it (the AC cases say ``not dc``);
 * ``{fact: minimum}`` (``phases``, ``max_current_a``, ``max_discharge_power_w``) — the fact
   must be at least that.
 
@@ -69,12 +71,13 @@ class VehicleFact(StrEnum):
     START_CURRENT_A = "start_current_a"
     BIDIRECTIONAL = "bidirectional"
     ISO15118 = "iso15118"
+    DC = "dc"
     MAX_DISCHARGE_POWER_W = "max_discharge_power_w"
 
     @property
     def is_flag(self) -> bool:
         """Whether the fact is true/false (else a number)."""
-        return self in (VehicleFact.BIDIRECTIONAL, VehicleFact.ISO15118)
+        return self in VEHICLE_FLAGS
 
     @property
     def is_whole(self) -> bool:
@@ -111,6 +114,11 @@ class VehicleFacts(BaseModel):
         description="Whether it talks ISO 15118 with the station (the limit reaches it "
         "through the schedule agreed over high-level communication).",
     )
+    dc: StrictBool | None = Field(
+        default=None,
+        description="Whether it is a DC vehicle, charged by a DC station (no duty cycle, "
+        "no phases: the AC cases of the vehicle programme do not apply).",
+    )
 
     def value(self, fact: VehicleFact) -> bool | int | float | None:
         """The value of ``fact``, or ``None`` when unknown."""
@@ -134,8 +142,12 @@ def _text(value: bool | int | float) -> str:
     return f"{value:g}"
 
 
-VEHICLE_FLAGS: tuple[VehicleFact, ...] = (VehicleFact.BIDIRECTIONAL, VehicleFact.ISO15118)
-"""Facts a case may need to be true."""
+VEHICLE_FLAGS: tuple[VehicleFact, ...] = (
+    VehicleFact.BIDIRECTIONAL,
+    VehicleFact.ISO15118,
+    VehicleFact.DC,
+)
+"""Facts a case may need to be true (or, with ``not``, false)."""
 VEHICLE_MINIMA: tuple[VehicleFact, ...] = (
     VehicleFact.PHASES,
     VehicleFact.MAX_CURRENT_A,
@@ -150,8 +162,12 @@ class VehicleNeed:
 
     fact: VehicleFact
     minimum: float | None = None
+    negated: bool = False
+    """``not <flag>``: the flag must be false."""
 
     def __str__(self) -> str:
+        if self.negated:
+            return f"a vehicle that is not {self.fact.value}"
         if self.minimum is None:
             return f"a {self.fact.value} vehicle"
         return f"a vehicle with {self.fact.value} ≥ {self.minimum:g}"
@@ -164,7 +180,10 @@ class VehicleNeed:
         value = facts.value(self.fact)
         if value is None:
             return None
-        if self.minimum is None:
+        if self.negated:
+            if not value:
+                return None
+        elif self.minimum is None:
             if value:
                 return None
         elif value >= self.minimum:
@@ -183,6 +202,14 @@ def parse_vehicle_need(raw: Any) -> VehicleNeed:
     """Parse one entry of ``vehicle_needs:``; raises a pydantic error saying what was expected."""
     flags = ", ".join(f.value for f in VEHICLE_FLAGS)
     minima = ", ".join(f.value for f in VEHICLE_MINIMA)
+    if isinstance(raw, str) and raw.startswith("not "):
+        name = raw.removeprefix("not ").strip()
+        if name in {f.value for f in VEHICLE_FLAGS}:
+            return VehicleNeed(VehicleFact(name), negated=True)
+        unknown = _unknown(name, VEHICLE_FLAGS)
+        raise PydanticCustomError(
+            "vehicle_need", f"{unknown} (only a flag can be negated: not {{{flags}}})"
+        )
     if isinstance(raw, str):
         if raw in {f.value for f in VEHICLE_FLAGS}:
             return VehicleNeed(VehicleFact(raw))
@@ -217,7 +244,11 @@ VehicleNeedField = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "enum": [f.value for f in VEHICLE_FLAGS]},
+                {
+                    "type": "string",
+                    "enum": [f.value for f in VEHICLE_FLAGS]
+                    + [f"not {f.value}" for f in VEHICLE_FLAGS],
+                },
                 {
                     "type": "object",
                     "minProperties": 1,

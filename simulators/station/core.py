@@ -652,7 +652,10 @@ class StationCore:
         evse = self._evse(evse_id)
         if evse.awaiting_schedule:
             evse.awaiting_schedule, evse.awaiting_until = False, None
-            self._update_limits(immediate=evse_id)
+            # The agreed schedule is in force at once — except on a station whose every new
+            # limit is late (late_apply): its defect holds for this one too.
+            late = self.config.has(StationFault.LATE_APPLY)
+            self._update_limits(immediate=None if late else evse_id)
             self._refresh()
 
     def awaiting_schedule(self, evse_id: int) -> bool:

@@ -94,6 +94,7 @@ PARAM_SPECS: Mapping[str, ParamSpec] = MappingProxyType(
         "requires_ventilation": ParamSpec("bool", "true or false", _anything),
         "bidirectional": ParamSpec("bool", "true or false", _anything),
         "iso15118": ParamSpec("bool", "true or false", _anything),
+        "dc": ParamSpec("bool", "true or false", _anything),
         "max_discharge_power_w": ParamSpec("float", "a power ≥ 0 W", _non_negative),
         "min_soc_percent": ParamSpec("float", _SOC, _between(0, 100)),
         "sleep_after_pause_s": ParamSpec("optional float", "null or a duration > 0 s", _positive),
@@ -133,6 +134,11 @@ class VehicleParams:
     the schedule agreed over high-level communication (the station signals the 5 % digital
     band), not from the duty cycle.
 
+    ``dc``: a DC vehicle (a CCS / CHAdeMO inlet, charged by a DC station): in a simulated
+    run it is plugged into a DC station (``StationConfig.dc``), and the AC cases of the
+    vehicle programme do not apply to it. ``phases`` 1 and ``voltage_v`` (the battery's DC
+    voltage) then give its power, P = U × I.
+
     Bidirectional: ``bidirectional`` vehicles accept a discharge setpoint up to
     ``max_discharge_power_w`` while SoC is above ``min_soc_percent``.
 
@@ -168,6 +174,7 @@ class VehicleParams:
     requires_ventilation: bool = False
     bidirectional: bool = False
     iso15118: bool = False
+    dc: bool = False
     max_discharge_power_w: float = 0.0
     min_soc_percent: float = 20.0
     sleep_after_pause_s: float | None = None

@@ -26,7 +26,7 @@ from harness.clock import LoopClock, run_virtual
 from harness.results import CaseResult, Manifest, RunStore, Verdict, new_run_id
 from harness.runner import AutoOperator, FleetVehicle, PlannedCase, SimProvider, SimSpec, run_cases
 from harness.runner.inputs import catalogue_vehicle, resolve_suites, sim_capabilities
-from harness.runner.simstation import builtin_factory
+from harness.runner.simstation import builtin_factory, dc_capabilities
 from harness.scenario import (
     Capabilities,
     Case,
@@ -76,7 +76,7 @@ VEHICLE_CATCHES: dict[str, tuple[Catch, ...]] = {
     "bev_bidirectional": (),
     "phev_1ph_16a": (),
     "bev_iso15118": (),
-    "bev_dc_32kw": (),  # on the AC station as a one-phase vehicle; VP-23 below on a DC one
+    "bev_dc_32kw": (),  # on the DC station: VP-23 and VP-24 (test_dc_cases_on_a_dc_station)
     # Field defects.
     "sleeps_after_long_pause": (
         Catch("VP-05", FAIL, "VP-05", NOT_RESUMED),
@@ -313,7 +313,13 @@ def test_every_catalogue_entry_has_its_catching_cases() -> None:
 @pytest.mark.parametrize("archetype", [n for n in CATALOGUE.names() if _well_behaved(n)])
 def test_a_well_behaved_archetype_passes_every_case(tmp_path: Path, archetype: str) -> None:
     vehicle = catalogue_vehicle(archetype)
-    results = _run(tmp_path, vehicle, sorted(CASES), overrides=WELL_BEHAVED_OVERRIDES)
+    assert vehicle.facts is not None
+    dc = vehicle.facts.dc is True  # plugged into the DC station, which declares dc
+    caps = _dc_capabilities() if dc else None
+    # The station suites judge the station with the fleet's reference (AC) vehicle; the DC
+    # vehicle meets only the vehicle programme.
+    ids = sorted(i for i in CASES if not dc or CASES[i].suite == "vehicle-programme")
+    results = _run(tmp_path, vehicle, ids, overrides=WELL_BEHAVED_OVERRIDES, capabilities=caps)
     bad = {
         case_id: f"{r.verdict.value}: {r.reason}"
         for case_id, r in results.items()
@@ -323,10 +329,17 @@ def test_a_well_behaved_archetype_passes_every_case(tmp_path: Path, archetype: s
     excluded = {
         case_id: r.reason for case_id, r in results.items() if r.verdict is Verdict.NOT_APPLICABLE
     }
-    # The built-in station is AC: VP-23 (a DC station) does not apply. Otherwise only a
-    # vehicle fact excludes a case: VP-10 (a phase switch) for a one-phase vehicle.
-    assert "dc" in excluded.pop("VP-23")
-    assert vehicle.facts is not None
+    if dc:  # every AC case, for the DC station and for the DC vehicle; the DC cases run
+        assert sorted(excluded) == sorted(set(ids) - set(DC_CASES))
+        for reason in excluded.values():
+            assert "needs not dc" in reason
+            assert "needs a vehicle that is not dc" in reason
+        assert all(results[i].verdict is Verdict.PASS for i in DC_CASES)
+        return
+    # The built-in station is AC: the DC cases do not apply. Otherwise only a vehicle fact
+    # excludes a case: VP-10 (a phase switch) for a one-phase vehicle.
+    for case_id in DC_CASES:
+        assert "needs dc" in excluded.pop(case_id)
     if vehicle.facts.phases == 1:
         assert excluded == {"VP-10": f"needs a vehicle with phases ≥ 3; {archetype} has phases: 1"}
     else:
@@ -373,40 +386,46 @@ def test_both_readings_of_a_limit_below_6_a_pass_vp_15(tmp_path: Path, policy: s
     assert low == ({0.0} if policy == "pause" else {6.0})
 
 
-DC_STATION: dict[str, object] = {
-    "dc": True,
-    "phases": 1,
-    "phase_switching": False,
-    "voltage_v": 400.0,
-    "max_current_per_evse_a": 80.0,
+DC_CASES = ("VP-23", "VP-24")
+"""The DC cases: NOT_APPLICABLE on the AC station; the dc vehicle gets the DC station."""
+
+DC_CATCHES: dict[str, tuple[Catch, ...]] = {
+    # The station's maximum, 32 kW, under a 20 kW limit, and through the 0 W pause.
+    "accepts_but_ignores": (
+        Catch("VP-23", FAIL, "VP-23", r"last 32000 W .*\(target 20000 W\)"),
+        Catch("VP-24", FAIL, "VP-24.pause", r"last 32000 W .*\(target 100 W\)"),
+    ),
+    # The pause applied 45 s late: still charging when the 15 s are up.
+    "late_apply": (Catch("VP-24", FAIL, "VP-24.pause", r"not settled within 15 s: last 32000 W"),),
 }
-"""A 32 kW DC station: no duty cycle, one DC current at 400 V."""
 
 
 def _dc_capabilities() -> Capabilities:
-    update = {"dc": True, "supply_phases": 1, "max_current_a": 80.0, "phase_switching": False}
-    return sim_capabilities(("1.6",)).model_copy(update=update)
+    return dc_capabilities(sim_capabilities(("1.6",)))
 
 
-@pytest.mark.parametrize(
-    ("fault", "verdict"), [(None, Verdict.PASS), ("accepts_but_ignores", Verdict.FAIL)]
-)
-def test_vp_23_on_a_dc_station(tmp_path: Path, fault: str | None, verdict: Verdict) -> None:
+def test_a_dc_vehicle_is_plugged_into_the_dc_station(tmp_path: Path) -> None:
+    # No station options: builtin_factory gives a dc vehicle the DC station by itself.
     vehicle = catalogue_vehicle("bev_dc_32kw")
-    results = _run(
-        tmp_path,
-        vehicle,
-        ["VP-23"],
-        fault=fault,
-        station_options=DC_STATION,
-        capabilities=_dc_capabilities(),
-    )
-    result = results["VP-23"]
-    if verdict is Verdict.PASS:
-        assert result.verdict is Verdict.PASS, result.reason
-    else:  # the station's maximum, 32 kW, under a 20 kW limit
-        _assert_caught(
-            results,
-            Catch("VP-23", FAIL, "VP-23", r"last 32000 W .*\(target 20000 W\)"),
-            "DC station accepts_but_ignores",
-        )
+    result = _run(tmp_path, vehicle, ["VP-23"], capabilities=_dc_capabilities())["VP-23"]
+    assert result.verdict is Verdict.PASS, result.reason
+    series = [s for s in result.series if s.quantity.value == "power_import"]
+    power = [p.value for s in series for p in s.samples if p.value is not None]
+    # Up to 80 A at 400 V before the 20 kW limit: on the AC station the same vehicle would
+    # be a one-phase one, held to 32 A × 230 V.
+    assert max(power) > 32 * 230 * 2
+
+
+@pytest.mark.parametrize("fault", sorted(DC_CATCHES))
+def test_a_dc_case_fails_on_its_fault(tmp_path: Path, fault: str) -> None:
+    catches = DC_CATCHES[fault]
+    vehicle = catalogue_vehicle("bev_dc_32kw")
+    ids = sorted({c.case_id for c in catches})
+    results = _run(tmp_path, vehicle, ids, fault=fault, capabilities=_dc_capabilities())
+    for catch in catches:
+        _assert_caught(results, catch, f"DC station {fault}")
+
+
+def test_every_dc_case_has_its_catching_fault() -> None:
+    assert {c.case_id for cs in DC_CATCHES.values() for c in cs} == set(DC_CASES)
+    assert {c.case_id for c in FAULT_CATCHES["accepts_but_ignores"]}.isdisjoint(DC_CASES)

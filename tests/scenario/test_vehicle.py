@@ -104,6 +104,27 @@ def test_a_flag_need_is_unmet_by_a_vehicle_without_it(write: Callable[[str, str]
     assert selects(case, _station(), vehicle=VehicleFacts(bidirectional=True)).runnable
 
 
+def test_a_negated_flag_excludes_a_vehicle_with_it(write: Callable[[str, str], Path]) -> None:
+    case = _case(write, MINIMAL + "vehicle_needs: [not dc]\n")
+    verdict = selects(case, _station(), vehicle=VehicleFacts(name="CCS car", dc=True))
+    assert verdict.reasons == ("needs a vehicle that is not dc; CCS car has dc: true",)
+    assert selects(case, _station(), vehicle=VehicleFacts(dc=False)).runnable
+    assert selects(case, _station(), vehicle=VehicleFacts(phases=3)).runnable  # dc unknown
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [("not phases", "only a flag can be negated"), ("not dcc", "did you mean 'dc'?")],
+)
+def test_only_a_known_flag_can_be_negated(
+    problems: Callable[[str], list[str]], entry: str, message: str
+) -> None:
+    found = problems(MINIMAL + f"vehicle_needs: [{entry}]\n")
+    assert len(found) == 1
+    assert "vehicle_needs" in found[0]
+    assert message in found[0]
+
+
 def test_a_lab_declares_the_plugged_vehicle_in_the_capability_file(
     write: Callable[[str, str], Path],
 ) -> None:

@@ -18,6 +18,11 @@ VP2_IDS = tuple(f"VP-{n}" for n in range(15, 22))
 """The programme's second edition (OCPP 1.6 and 2.0.1): below 6 A, pause status, odd limits,
 pause reaction time, a one-phase vehicle under a W limit, wake-up. VP-22 (ISO 15118) is 2.0.1
 only; VP-23 (a DC station) is in both but not for the built-in AC station."""
+DC_IDS = ("VP-23", "VP-24")
+"""The DC cases of the programme (OCPP 1.6 and 2.0.1): ``needs: [dc]``, judged on power; the
+built-in DC station runs them with a dc fleet vehicle. Every other case says ``not dc``."""
+V21_VP_IDS = (*VP2_IDS, "VP-22", *DC_IDS)
+"""The programme cases of scenarios/vehicle-programme-201 that list OCPP 2.1 too."""
 ROB_IDS = ("ROB-01", "ROB-02", "ROB-03")
 V21_IDS = (*(f"V2X-{n:02d}" for n in range(1, 11)), "VP-14")
 """The OCPP 2.1 cases: ``ocpp21/V2X-xx`` and the programme's VP-14."""

@@ -15,6 +15,7 @@ from harness.runner.simstation import builtin_factory
 from harness.runner.targets import FleetVehicle, SimProvider, SimSpec, StationFactory
 from harness.scenario import Capabilities, load_cases, parse_param_options, resolve_parameters
 from harness.transport import OcppSubprotocol
+from harness.versions import OcppVersion
 from tests.scenarios.library import SCENARIOS
 
 OCPP201 = SCENARIOS / "ocpp201"
@@ -31,26 +32,29 @@ def run_201(
     capabilities: Capabilities | None = None,
     factory: StationFactory | None = None,
     params: Sequence[str] = (),
+    version: OcppSubprotocol = OcppSubprotocol.V201,
 ) -> dict[str, CaseResult]:
     """The results by case id of ``paths`` against one simulated 2.0.1 station (with the
     vehicle ``archetype`` and the station ``fault``), as ``ocpp-harness run --ocpp 2.0.1``
     runs them: the built-in declaration for 2.0.1, virtual time, results in ``out``.
-    ``params`` are ``--param`` texts (``[CASE_ID:]NAME=VALUE``)."""
+    ``params`` are ``--param`` texts (``[CASE_ID:]NAME=VALUE``); ``version`` another
+    station version for cases that list it too (2.1: the built-in 2.1 declaration)."""
     cases = load_cases(list(paths))
     overrides = parse_param_options(list(params))
     planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
-    caps = capabilities or sim_capabilities(("2.0.1",))
+    number = OcppVersion.from_subprotocol(version).value
+    caps = capabilities or sim_capabilities((number,))
 
     async def main() -> list[CaseResult]:
         clock = LoopClock(start=START)
         vehicle = FleetVehicle("ev", archetype)
-        spec = SimSpec("SIM-201", OcppSubprotocol.V201, clock, vehicle, fault)
+        spec = SimSpec(f"SIM-{number}", version, clock, vehicle, fault)
         provider = SimProvider(factory or builtin_factory(), spec)
         manifest = Manifest(
             run_id=new_run_id(started_at=clock.now()),
             started_at=clock.now(),
             target="sim",
-            ocpp_versions=(OcppSubprotocol.V201,),
+            ocpp_versions=(version,),
         )
         with RunStore.create(out, manifest) as writer:
             results = await run_cases(

@@ -8,10 +8,18 @@ import jsonschema
 import yaml
 
 from harness.runner.inputs import sim_capabilities
+from harness.runner.simstation import dc_capabilities
 from harness.scenario import Case, load_capabilities, load_cases, selects
 from harness.smartcharging import OcppVersion, RateUnit
 from simulators.station.config import StationConfig
-from tests.scenarios.library import SCENARIOS, SCHEMA_DIR, SIM_STATION, V21_IDS, cases_for
+from tests.scenarios.library import (
+    DC_IDS,
+    SCENARIOS,
+    SCHEMA_DIR,
+    SIM_STATION,
+    V21_IDS,
+    cases_for,
+)
 
 # How the case library runs the simulator (the declaration's header says the same).
 SIM_CONFIG = StationConfig(ocpp_version=OcppVersion.V16, phase_switching=True)
@@ -50,13 +58,23 @@ def _station_cases(version: str) -> list[Case]:
 def test_the_simulated_station_runs_the_whole_library() -> None:
     declared = load_capabilities(SIM_STATION)
     verdicts = {case.id: selects(case, declared) for case in _station_cases("1.6")}
-    # 13 VP, 8 VP second edition, 10 OCA 1.6 smart charging, 9 OCA 1.6 Core (remote
+    # 13 VP, 7 VP second edition, 2 DC, 10 OCA 1.6 smart charging, 9 OCA 1.6 Core (remote
     # start/stop, meter values; TC_026_CS was SC-16-04), 4 SC-16, 3 robustness, SEC-01
-    assert len(verdicts) == 48
-    # The built-in station is AC: only the DC station's case is not for it.
+    assert len(verdicts) == 49
+    # The built-in station is AC: only the DC station's cases are not for it.
     excluded = {case_id: v.reasons for case_id, v in verdicts.items() if not v.runnable}
-    assert list(excluded) == ["VP-23"]
-    assert any("dc" in reason for reason in excluded["VP-23"])
+    assert list(excluded) == list(DC_IDS)
+    assert all(any("needs dc" in r for r in reasons) for reasons in excluded.values())
+
+
+def test_the_dc_station_runs_only_the_dc_programme_cases() -> None:
+    declared = dc_capabilities(load_capabilities(SIM_STATION))
+    verdicts = {case.id: selects(case, declared) for case in _station_cases("1.6")}
+    runnable = {case_id for case_id, v in verdicts.items() if v.runnable}
+    programme = {c.id for c in _station_cases("1.6") if c.suite == "vehicle-programme"}
+    assert runnable & programme == set(DC_IDS)
+    for case_id in programme - set(DC_IDS):
+        assert any("needs not dc" in r for r in verdicts[case_id].reasons), case_id
 
 
 def test_the_21_cases_need_the_built_in_21_declaration() -> None:
@@ -72,7 +90,7 @@ def test_the_21_cases_need_the_built_in_21_declaration() -> None:
 def test_without_phase_switching_vp_10_is_not_applicable_with_a_reason() -> None:
     declared = load_capabilities(SIM_STATION).model_copy(update={"phase_switching": False})
     verdicts = {case.id: selects(case, declared) for case in _station_cases("1.6")}
-    assert [case_id for case_id, v in verdicts.items() if not v.runnable] == ["VP-10", "VP-23"]
+    assert [case_id for case_id, v in verdicts.items() if not v.runnable] == ["VP-10", *DC_IDS]
     assert any("phase_switching" in reason for reason in verdicts["VP-10"].reasons)
 
 
@@ -86,7 +104,7 @@ def test_a_station_without_w_or_current_offered_skips_exactly_the_cases_that_nee
     )
     skipped = sorted(c.id for c in _station_cases("1.6") if not selects(c, narrow).runnable)
     # SC-16-01/02 ask a composite in the other unit (W); VP-11 and VP-20 limit in W;
-    # VP-13, VP-15 and VP-18 judge Current.Offered (VP-23 is for a DC station in any case).
+    # VP-13, VP-15 and VP-18 judge Current.Offered (VP-23/24 are for a DC station anyway).
     assert skipped == [
-        "SC-16-01", "SC-16-02", "VP-11", "VP-13", "VP-15", "VP-18", "VP-20", "VP-23"
+        "SC-16-01", "SC-16-02", "VP-11", "VP-13", "VP-15", "VP-18", "VP-20", *DC_IDS
     ]  # fmt: skip

@@ -32,6 +32,7 @@ from tests.scenarios.library import (
     CORE16_CSMS_IDS,
     CORE16_IDS,
     CSMS_IDS,
+    DC_IDS,
     K201_IDS,
     ROB_IDS,
     SC16_IDS,
@@ -40,6 +41,7 @@ from tests.scenarios.library import (
     SCHEMA_DIR,
     TC_IDS,
     V21_IDS,
+    V21_VP_IDS,
     VP2_IDS,
     VP_IDS,
     case_files,
@@ -65,11 +67,11 @@ def test_the_library_loads_as_one_set_with_the_expected_ids() -> None:
         for v in case.ocpp_versions
     ]
     expected = (
-        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *SC16_IDS, *VP2_IDS, "VP-23")]
+        [(i, "1.6") for i in (*PROGRAMME_IDS, *SECURITY_IDS, *SC16_IDS, *VP2_IDS, *DC_IDS)]
         + [(i, "1.6") for i in CORE16_IDS]
         + [(i, v) for i in ROB_IDS for v in ("1.6", "2.0.1", "2.1")]
-        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *SC201_IDS, *VP2_IDS, "VP-22", "VP-23")]
-        + [(i, "2.1") for i in V21_IDS]
+        + [(i, "2.0.1") for i in (*K201_IDS, *VP_IDS, *SC201_IDS, *VP2_IDS, "VP-22", *DC_IDS)]
+        + [(i, "2.1") for i in (*V21_IDS, *V21_VP_IDS)]
     )
     assert sorted(keys) == sorted(expected)
     assert len(set(keys)) == len(keys)
@@ -246,10 +248,11 @@ SECOND_EDITION = {  # category, and the measurand beside Current.Import a case n
     "VP-20": ("power", "Power.Active.Import"),
     "VP-21": ("pause", None),
     "VP-23": ("dc", "Power.Active.Import"),
+    "VP-24": ("dc", "Power.Active.Import"),
 }
 
 
-@pytest.mark.parametrize("case_id", [*VP2_IDS, "VP-23"])
+@pytest.mark.parametrize("case_id", [*VP2_IDS, *DC_IDS])
 def test_second_edition_case_shape(case_id: str) -> None:
     case = load_case(case_id)
     category, measurand = SECOND_EDITION[case_id]
@@ -259,7 +262,7 @@ def test_second_edition_case_shape(case_id: str) -> None:
     needs = {str(need) for need in case.needs}
     assert {"smart_charging", "purposes.tx"} <= needs
     # judged on current, except on a DC station (power only)
-    assert ("measurands.Current.Import" in needs) is (case_id != "VP-23")
+    assert ("measurands.Current.Import" in needs) is (case_id not in DC_IDS)
     assert measurand is None or f"measurands.{measurand}" in needs
     for step in walk(case.steps):  # a lab can tune every deadline and hold
         if step.kind in {"expect_settled", "expect_request"}:
@@ -328,3 +331,16 @@ def test_every_parameter_is_referenced(path: Any) -> None:
     ]
     engine_reads = {*STATION_PARAMETERS, TIME_DEVIATION_PARAMETER}
     assert [name for name in unused if name not in engine_reads] == []
+
+
+@pytest.mark.parametrize("folder", ["vehicle-programme", "vehicle-programme-201"])
+def test_the_ac_programme_cases_exclude_a_dc_station_and_a_dc_vehicle(folder: str) -> None:
+    for case in load_cases([SCENARIOS / folder]):
+        needs = {str(need) for need in case.needs}
+        vehicle_needs = {str(need) for need in case.vehicle_needs}
+        if case.id in DC_IDS:
+            assert "dc" in needs, case.id
+            assert "a dc vehicle" in vehicle_needs, case.id
+        elif case.id != "VP-14":  # judged on power alone; needs a bidirectional vehicle
+            assert "not dc" in needs, case.id
+            assert "a vehicle that is not dc" in vehicle_needs, case.id

@@ -5,6 +5,7 @@ station fault and vehicle archetype is caught by the case meant for it."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -13,10 +14,17 @@ import yaml
 
 from harness.results import Verdict
 from harness.runner.inputs import sim_capabilities
-from harness.runner.simstation import builtin_factory
+from harness.runner.simstation import DC_STATION, builtin_factory, dc_capabilities
 from harness.scenario import load_cases
 from harness.smartcharging import RateUnit
-from tests.scenarios.library import K201_IDS, SC201_IDS, SCHEMA_DIR, VP2_IDS, VP_IDS
+from tests.scenarios.library import (
+    K201_IDS,
+    SC201_IDS,
+    SCHEMA_DIR,
+    V21_VP_IDS,
+    VP2_IDS,
+    VP_IDS,
+)
 from tests.scenarios.sim201 import OCPP201, VP201, run_201
 from tests.scenarios.test_k201_iso15118 import ISO15118_IDS
 
@@ -31,7 +39,9 @@ SHORT = ("VP-05:pause_s=1h", "VP-07:delay_s=1h", "VP-08:period_s=5min", "VP-09:p
 def test_file_is_a_2_0_1_case_named_after_its_id_and_fits_the_schema(path: Path) -> None:
     (case,) = load_cases([path])
     assert case.id == path.stem
-    assert [str(v) for v in case.ocpp_versions] == ["2.0.1"]
+    # the later editions' programme cases serve 2.1 stations too (tests/scenarios/test_vp_ocpp21)
+    also_21 = path.parent == VP201 and case.id in V21_VP_IDS
+    assert [str(v) for v in case.ocpp_versions] == ["2.0.1", *(["2.1"] if also_21 else [])]
     schema = json.loads((SCHEMA_DIR / "scenario.schema.json").read_text(encoding="utf-8"))
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(document)] == []
@@ -40,7 +50,7 @@ def test_file_is_a_2_0_1_case_named_after_its_id_and_fits_the_schema(path: Path)
 def test_the_2_0_1_folders_hold_exactly_the_listed_cases() -> None:
     assert sorted(p.stem for p in OCPP201.glob("*.yaml")) == sorted(K201_IDS + SC201_IDS)
     assert sorted(p.stem for p in VP201.glob("*.yaml")) == sorted(
-        (*VP_IDS, *VP2_IDS, "VP-22", "VP-23")
+        (*VP_IDS, *VP2_IDS, "VP-22", "VP-23", "VP-24")
     )
 
 
@@ -174,35 +184,55 @@ def test_vehicle_archetype_is_caught_by_its_programme_case(
     assert requirement in flagged
 
 
-DC_STATION = {
-    "dc": True,
-    "phases": 1,
-    "phase_switching": False,
-    "voltage_v": 400.0,
-    "max_current_per_evse_a": 80.0,
-}
+DC_CATCHES = [
+    # (case, station fault, verdict, the failing requirement and a pattern of its Actual)
+    ("VP-23", None, Verdict.PASS, None),
+    ("VP-24", None, Verdict.PASS, None),
+    # The station's maximum, 32 kW, under a 20 kW limit / through the 0 W pause.
+    ("VP-23", "accepts_but_ignores", Verdict.FAIL, ("VP-23", r"last 32000 W")),
+    ("VP-24", "accepts_but_ignores", Verdict.FAIL, ("VP-24.pause", r"last 32000 W")),
+    ("VP-24", "late_apply", Verdict.FAIL, ("VP-24.pause", r"not settled within 15 s")),
+]
 
 
-@pytest.mark.parametrize(
-    ("fault", "verdict"), [(None, Verdict.PASS), ("accepts_but_ignores", Verdict.FAIL)]
-)
-def test_vp_23_on_a_dc_station(fault: str | None, verdict: Verdict, tmp_path: Path) -> None:
-    update = {"dc": True, "supply_phases": 1, "max_current_a": 80.0, "phase_switching": False}
+@pytest.mark.parametrize(("case_id", "fault", "verdict", "failing"), DC_CATCHES)
+def test_a_dc_case_on_a_dc_station(
+    case_id: str,
+    fault: str | None,
+    verdict: Verdict,
+    failing: tuple[str, str] | None,
+    tmp_path: Path,
+) -> None:
     result = run_201(
-        [VP201 / "VP-23.yaml"],
+        [VP201 / f"{case_id}.yaml"],
         out=tmp_path,
         fault=fault,
         archetype="bev_dc_32kw",
-        capabilities=sim_capabilities(("2.0.1",)).model_copy(update=update),
+        capabilities=dc_capabilities(sim_capabilities(("2.0.1",))),
         factory=builtin_factory(station_options=DC_STATION),
-    )["VP-23"]
+    )[case_id]
     assert result.verdict is verdict, result.reason
-    if verdict is Verdict.FAIL:
+    if failing is not None:
+        requirement, actual = failing
         failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
-        assert any(c.requirement.id == "VP-23" and "32000 W" in c.actual for c in failed)
+        assert any(c.requirement.id == requirement and re.search(actual, c.actual) for c in failed)
 
 
-def test_vp_23_does_not_apply_to_the_built_in_ac_station(tmp_path: Path) -> None:
-    result = run_201([VP201 / "VP-23.yaml"], out=tmp_path)["VP-23"]
+@pytest.mark.parametrize("case_id", ["VP-01", "VP-15", "VP-21", "VP-22"])
+def test_an_ac_case_does_not_apply_to_the_dc_station(case_id: str, tmp_path: Path) -> None:
+    result = run_201(
+        [VP201 / f"{case_id}.yaml"],
+        out=tmp_path,
+        archetype="bev_dc_32kw",
+        capabilities=dc_capabilities(sim_capabilities(("2.0.1",))),
+        factory=builtin_factory(station_options=DC_STATION),
+    )[case_id]
     assert result.verdict is Verdict.NOT_APPLICABLE
-    assert "dc" in result.reason
+    assert "needs not dc" in result.reason
+
+
+@pytest.mark.parametrize("case_id", ["VP-23", "VP-24"])
+def test_a_dc_case_does_not_apply_to_the_built_in_ac_station(case_id: str, tmp_path: Path) -> None:
+    result = run_201([VP201 / f"{case_id}.yaml"], out=tmp_path)[case_id]
+    assert result.verdict is Verdict.NOT_APPLICABLE
+    assert "needs dc" in result.reason
