@@ -46,6 +46,12 @@ def _describe(exc: BaseException) -> tuple[str, str]:
     return summary, "".join(traceback.format_exception(exc))
 
 
+# Enum members looked up once (an attribute of the enum class costs a descriptor call).
+_FAIL, _NON_STRICT = Verdict.FAIL, Verdict.NON_STRICT
+_JUDGED = frozenset({Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT})
+_MUST, _SHOULD = Level.MUST, Level.SHOULD
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """The verdict on one requirement within a case.
@@ -66,23 +72,32 @@ class CheckResult:
     detail: str | None = None
 
     def __post_init__(self) -> None:
-        rid = self.requirement.id
-        if not isinstance(self.verdict, Verdict):
-            raise ValueError(f"check {rid}: verdict must be a Verdict, got {self.verdict!r}")
+        verdict, level = self.verdict, self.requirement.level
+        if not isinstance(verdict, Verdict):
+            rid = self.requirement.id
+            raise ValueError(f"check {rid}: verdict must be a Verdict, got {verdict!r}")
         # A failed MUST is FAIL, a failed SHOULD is NON_STRICT -- never the other way round.
-        if self.verdict is Verdict.FAIL and self.requirement.level is not Level.MUST:
+        if verdict is _FAIL and level is not _MUST:
+            rid = self.requirement.id
             raise ValueError(f"check {rid}: FAIL needs a MUST (a failed SHOULD is NON_STRICT)")
-        if self.verdict is Verdict.NON_STRICT and self.requirement.level is not Level.SHOULD:
+        if verdict is _NON_STRICT and level is not _SHOULD:
+            rid = self.requirement.id
             raise ValueError(f"check {rid}: NON_STRICT needs a SHOULD (a failed MUST is FAIL)")
-        if self.verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT) and not (
-            self.expected.strip() and self.actual.strip()
-        ):
+        if verdict in _JUDGED and not (self.expected.strip() and self.actual.strip()):
+            rid = self.requirement.id
             raise ValueError(f"check {rid}: a judged check must say what was expected and seen")
-        frames = tuple(self.frames)
-        if any(not isinstance(i, int) or isinstance(i, bool) or i < 0 for i in frames):
-            raise ValueError(f"check {rid}: frame references must be indices >= 0, got {frames}")
-        object.__setattr__(self, "frames", frames)
-        object.__setattr__(self, "series", tuple(self.series))
+        frames = self.frames
+        if type(frames) is not tuple:
+            frames = tuple(frames)
+            object.__setattr__(self, "frames", frames)
+        for i in frames:
+            if not isinstance(i, int) or isinstance(i, bool) or i < 0:
+                rid = self.requirement.id
+                raise ValueError(
+                    f"check {rid}: frame references must be indices >= 0, got {frames}"
+                )
+        if type(self.series) is not tuple:
+            object.__setattr__(self, "series", tuple(self.series))
 
     @classmethod
     def passed(
@@ -270,6 +285,7 @@ class CaseInfo:
     ocpp_version: OcppSubprotocol
     devices: tuple[DeviceRef, ...]
     parameters: Mapping[str, JsonValue] = field(default_factory=dict, hash=False)
+    _key: str = field(default="", init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.case_id.strip():
@@ -288,7 +304,9 @@ class CaseInfo:
     @property
     def key(self) -> str:
         """The filesystem-safe key of this (case, devices) run; see :func:`case_key`."""
-        return case_key(self.case_id, self.devices)
+        if not self._key:  # a hash of the case and its devices: computed once
+            object.__setattr__(self, "_key", case_key(self.case_id, self.devices))
+        return self._key
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

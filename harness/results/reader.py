@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.results._json import Obj, ResultFormatError
 from harness.results.case import CaseResult
+from harness.results.decode import ResultDecoder
 from harness.results.manifest import (
     EVENTS,
     MANIFEST,
@@ -110,6 +111,7 @@ class RunReader:
         path = self.run_dir / RESULTS
         if not path.exists():
             raise RunStoreError(f"{path}: missing; the run folder is incomplete")
+        decoder = ResultDecoder()
         for lineno, value in _json_lines(path):
             where = f"{path}:{lineno}"
             if isinstance(value, dict):
@@ -118,7 +120,7 @@ class RunReader:
                 if with_series and isinstance(series_file, str):
                     value["series"] = self._series_list(series_file, where)
             try:
-                result = CaseResult.from_dict(value)
+                result = decoder.decode(value)
             except ResultFormatError as exc:
                 raise RunStoreError(f"{where}: {exc}") from None
             if not with_series and result.series:

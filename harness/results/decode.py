@@ -1,0 +1,183 @@
+"""Decoding stored results quickly (internal; used by :class:`RunReader`).
+
+:meth:`CaseResult.from_dict` checks every field through :class:`~harness.results._json.Obj`,
+which carries the field's path for its error messages; that bookkeeping costs more than
+parsing the line. :class:`ResultDecoder` decodes a well-formed line directly -- every field
+checked for its type and value as strictly, by the same constructors -- and hands anything
+it does not expect to :meth:`CaseResult.from_dict`, which then raises its precise error (or,
+for a value only it knows how to take, decodes it). So a bad line gives the same error as
+before, and a good one the same result, only sooner. Requirements and devices repeat from
+result to result; each is built once per decoder.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from harness.clock import utc
+from harness.results._json import Obj
+from harness.results.case import CaseResult
+from harness.results.devices import DeviceKind, DeviceRef
+from harness.results.measurement import MeasurementSource, Series
+from harness.results.model import CaseInfo, CheckResult, Interruption, StepRecord
+from harness.results.verdict import Level, Requirement, Verdict
+from harness.transport.base import OcppSubprotocol
+
+__all__ = ["ResultDecoder"]
+
+_VERDICTS = {v.value: v for v in Verdict}
+_LEVELS = {v.value: v for v in Level}
+_KINDS = {v.value: v for v in DeviceKind}
+_SOURCES = {v.value: v for v in MeasurementSource}
+_VERSIONS = {v.value: v for v in OcppSubprotocol}
+
+
+class _Unexpected(Exception):
+    """The line is not in the shape the fast path expects: let the careful decoder judge."""
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise _Unexpected
+    return value
+
+
+def _opt_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise _Unexpected
+    return value
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _Unexpected
+    return value
+
+
+def _time(value: Any) -> datetime:
+    return utc(_text(value))
+
+
+def _number(value: Any) -> float:
+    if type(value) is not float and type(value) is not int:
+        raise _Unexpected
+    if not math.isfinite(value):
+        raise _Unexpected
+    return float(value)
+
+
+class ResultDecoder:
+    """Decodes the objects of ``results.jsonl`` lines into :class:`CaseResult` values."""
+
+    def __init__(self) -> None:
+        self._requirements: dict[tuple[str, str, str], Requirement] = {}
+        self._devices: dict[tuple[str, str, str], DeviceRef] = {}
+
+    def decode(self, value: Any, *, path: str = "") -> CaseResult:
+        """The result stored as ``value``; raises
+        :class:`~harness.results._json.ResultFormatError` as :meth:`CaseResult.from_dict`
+        does (``path`` names the line in its messages)."""
+        try:
+            return self._fast(value)
+        except Exception:  # not the expected shape: the careful decoder says what is wrong
+            return CaseResult.from_dict(value, path=path)
+
+    def _fast(self, value: Any) -> CaseResult:
+        obj = _dict(value)
+        stop = None
+        raw_stop = obj.get("interruption")
+        if raw_stop is not None:
+            raw_stop = _dict(raw_stop)
+            stop = Interruption(
+                _VERDICTS[raw_stop["verdict"]],
+                _text(raw_stop["reason"]),
+                _opt_text(raw_stop.get("detail")),
+            )
+        steps = tuple(
+            StepRecord(_time(s["t"]), _index(s["index"]), _text(s["text"]))
+            for s in map(_dict, _list(obj["steps"]))
+        )
+        checks = tuple(self._check(_dict(c)) for c in _list(obj["checks"]))
+        series = tuple(
+            Series.from_obj(Obj(_dict(s), f"series[{i}]"))
+            for i, s in enumerate(_list(obj["series"]))
+        )
+        result = CaseResult(
+            self._info(_dict(obj["case"])),
+            _time(obj["started_at"]),
+            _time(obj["finished_at"]),
+            _number(obj["wall_duration_s"]),
+            checks,
+            steps,
+            stop,
+            _SOURCES[obj["measurement_source"]],
+            series,
+        )
+        key, verdict = obj.get("key"), obj.get("verdict")
+        if (key is not None and key != result.key) or (
+            verdict is not None and verdict != result.verdict.value
+        ):
+            raise _Unexpected
+        return result
+
+    def _check(self, obj: dict[str, Any]) -> CheckResult:
+        frames = _list(obj["frames"])
+        for i in frames:
+            if type(i) is not int:
+                raise _Unexpected
+        names = _list(obj["series"])
+        for name in names:
+            _text(name)
+        return CheckResult(
+            self._requirement(_dict(obj["requirement"])),
+            _VERDICTS[obj["verdict"]],
+            _text(obj["expected"]),
+            _text(obj["actual"]),
+            tuple(frames),
+            tuple(names),
+            _opt_text(obj.get("detail")),
+        )
+
+    def _requirement(self, obj: dict[str, Any]) -> Requirement:
+        key = (_text(obj["id"]), _text(obj["level"]), _text(obj["text"]))
+        found = self._requirements.get(key)
+        if found is None:
+            found = self._requirements[key] = Requirement(key[0], _LEVELS[key[1]], key[2])
+        return found
+
+    def _info(self, obj: dict[str, Any]) -> CaseInfo:
+        parameters = _dict(obj["parameters"])
+        return CaseInfo(
+            _text(obj["case_id"]),
+            _text(obj["title"]),
+            _text(obj["suite"]),
+            _text(obj["category"]),
+            _VERSIONS[obj["ocpp_version"]],
+            tuple(self._device(_dict(d)) for d in _list(obj["devices"])),
+            parameters,
+        )
+
+    def _device(self, obj: dict[str, Any]) -> DeviceRef:
+        attributes = obj["attributes"]
+        if not isinstance(attributes, Mapping):
+            raise _Unexpected
+        key = (_text(obj["kind"]), _text(obj["id"]), _text(obj["label"]))
+        if attributes:  # rare, and not hashable as it stands: built each time
+            return DeviceRef(_KINDS[key[0]], key[1], key[2], attributes)
+        found = self._devices.get(key)
+        if found is None:
+            found = self._devices[key] = DeviceRef(_KINDS[key[0]], key[1], key[2])
+        return found
+
+
+def _index(value: Any) -> int:
+    if type(value) is not int:
+        raise _Unexpected
+    return value

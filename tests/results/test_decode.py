@@ -1,0 +1,83 @@
+"""The fast result decoder agrees with ``CaseResult.from_dict`` on every input: the same
+result for a good line, the same error for a bad one."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.results import CaseResult
+from harness.results._json import ResultFormatError
+from harness.results.decode import ResultDecoder
+
+from .strategies import case_results, json_values, result_for
+
+
+def outcome(decode: Any, value: Any) -> tuple[str, Any]:
+    try:
+        return "ok", decode(value)
+    except ResultFormatError as exc:
+        return "error", str(exc)
+    except (TypeError, ValueError, AttributeError) as exc:  # as from_dict lets them through
+        return type(exc).__name__, str(exc)
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside ``value`` (dict keys and list indices)."""
+    out = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out += paths(item, (*prefix, i))
+    return out
+
+
+def thawed(value: Any) -> Any:
+    """A JSON value as ``json.loads`` gives it (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+@given(result=case_results())
+def test_a_good_line_decodes_to_the_same_result(result: CaseResult) -> None:
+    value = json.loads(result.to_json())
+    decoded = ResultDecoder().decode(copy.deepcopy(value))
+    assert decoded == CaseResult.from_dict(value) == result
+
+
+@given(
+    result=case_results(),
+    choice=st.integers(min_value=0),
+    replacement=json_values | st.sampled_from(["PASS", "MUST", "station", "ocpp1.6", -1, True]),
+    delete=st.booleans(),
+)
+def test_a_changed_line_gives_what_from_dict_gives(
+    result: CaseResult, choice: int, replacement: Any, delete: bool
+) -> None:
+    value = json.loads(result.to_json())
+    where = paths(value)
+    path = where[choice % len(where)]
+    parent = value
+    for step in path[:-1]:
+        parent = parent[step]
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = thawed(replacement)
+    fast = outcome(lambda v: ResultDecoder().decode(v), copy.deepcopy(value))
+    slow = outcome(CaseResult.from_dict, copy.deepcopy(value))
+    assert fast == slow
+
+
+def test_one_decoder_for_many_lines_shares_requirements_and_devices() -> None:
+    decoder = ResultDecoder()
+    first, second = (decoder.decode(json.loads(result_for(i).to_json())) for i in (1, 2))
+    assert first == result_for(1)
+    assert second == result_for(2)
+    assert first.checks[0].requirement is second.checks[0].requirement
+    assert first.info.devices[0] is second.info.devices[0]
