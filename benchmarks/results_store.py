@@ -1,16 +1,25 @@
-"""Run-store throughput: ours next to a naive baseline, medians of several repeats.
+"""Run-store throughput: ours next to plain JSON lines, interleaved, medians of repeats.
 
     PYTHONPATH=. python benchmarks/results_store.py [--cases 300] [--frames 3000] [--repeats 5]
 
-* results: ``RunWriter.write_result`` (one os.write + fsync per line) vs json.dumps into a
-  buffered file with no fsync (fast, but a crash loses the buffer);
-* frames: ``TraceSink.append`` (one unbuffered os.write per frame) vs a buffered file;
-* reading: ``RunReader.results()`` (full validation) vs bare ``json.loads`` per line.
+* write results: ``RunWriter.write_result`` (one os.write per line before it returns, fsync
+  in the background, ``finish`` waits for it) vs ``to_json`` + write + flush per line into
+  a buffered file with no fsync at all (fast, but the machine going down loses it);
+* write results, fsync each: the same with ``RunWriter.sync()`` after every line (what a
+  caller pays for waiting until each line is durable; the store did this before #22);
+* append frames: session trace records (``harness.session.TraceRecord``) into
+  ``TraceSink.append_record`` inside an event loop, as a run's endpoint does (buffered,
+  fsynced at ``finish``), vs ``json.dumps(record.to_json())`` lines into a buffered file;
+* read results: ``RunReader.results()`` (every field checked) vs bare ``json.loads`` of the
+  lines already in memory.
+
+Ratios are ours / baseline time (1.0 = as fast; the #22 goal is at most 2.0).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import statistics
 import tempfile
@@ -30,11 +39,21 @@ from harness.results import (
     Requirement,
     RunStore,
 )
+from harness.session import Direction, TraceRecord
 from harness.transport.base import OcppSubprotocol
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 REQ = Requirement("VP-01", Level.MUST, "settled at or below the limit")
-FRAME = {"t": "2026-01-01T00:00:00Z", "dir": "in", "raw": '[2,"1","MeterValues",{}]' * 8}
+RAW = (
+    '[2,"1","MeterValues",{"evseId":1,"meterValue":[{"timestamp":"2026-01-01T00:00:00Z",'
+    '"sampledValue":[{"value":7360.0,"measurand":"Power.Active.Import"}]}]}]'
+)
+
+
+def frame(i: int) -> TraceRecord:
+    return TraceRecord(
+        T0 + timedelta(milliseconds=37 * i), Direction.IN, RAW, "CP-1", 2, str(i), "MeterValues"
+    )
 
 
 def result(i: int) -> CaseResult:
@@ -47,14 +66,15 @@ def result(i: int) -> CaseResult:
     return CaseResult(info, T0, T0 + timedelta(minutes=15), 0.3, checks=checks)
 
 
-def timed(fn: Callable[[Path], None], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            fn(Path(tmp))
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed(fn: Callable[[Path], None]) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        fn(Path(tmp))
+        return time.perf_counter() - start
+
+
+def _manifest() -> Manifest:
+    return Manifest(run_id="b", started_at=T0, target="sim", ocpp_versions=(OcppSubprotocol.V201,))
 
 
 def main() -> None:
@@ -64,16 +84,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     results = [result(i) for i in range(args.cases)]
+    frames = [frame(i) for i in range(args.frames)]
 
     def ours_results(tmp: Path) -> None:
-        writer = RunStore.create(
-            tmp,
-            Manifest(
-                run_id="b", started_at=T0, target="sim", ocpp_versions=(OcppSubprotocol.V201,)
-            ),
-        )
+        writer = RunStore.create(tmp, _manifest())
         for r in results:
             writer.write_result(r)
+        writer.finish(finished_at=T0)
+
+    def ours_results_synced(tmp: Path) -> None:
+        writer = RunStore.create(tmp, _manifest())
+        for r in results:
+            writer.write_result(r)
+            writer.sync()
         writer.finish(finished_at=T0)
 
     def base_results(tmp: Path) -> None:
@@ -83,53 +106,51 @@ def main() -> None:
                 handle.flush()
 
     def ours_frames(tmp: Path) -> None:
-        writer = RunStore.create(
-            tmp,
-            Manifest(
-                run_id="b", started_at=T0, target="sim", ocpp_versions=(OcppSubprotocol.V201,)
-            ),
-        )
-        sink = writer.trace_sink("k")
-        for _ in range(args.frames):
-            sink.append(FRAME)
-        writer.finish(finished_at=T0)
+        async def run() -> None:
+            writer = RunStore.create(tmp, _manifest())
+            sink = writer.trace_sink("k")
+            for f in frames:
+                sink.append_record(f)
+            writer.finish(finished_at=T0)
+
+        asyncio.run(run())
 
     def base_frames(tmp: Path) -> None:
-        with (tmp / "t.jsonl").open("w") as handle:
-            for _ in range(args.frames):
-                handle.write(json.dumps(FRAME) + "\n")
+        async def run() -> None:
+            with (tmp / "t.jsonl").open("w") as handle:
+                for f in frames:
+                    handle.write(json.dumps(f.to_json(), ensure_ascii=False) + "\n")
 
-    rows = [
-        ("write results", args.cases, ours_results, base_results),
-        ("append frames", args.frames, ours_frames, base_frames),
-    ]
-    for name, n, ours, base in rows:
-        t_ours, t_base = timed(ours, args.repeats), timed(base, args.repeats)
-        print(
-            f"{name:14} ours {n / t_ours:10.0f}/s   baseline {n / t_base:10.0f}/s   "
-            f"ratio {t_ours / t_base:6.1f}x slower"
-        )
+        asyncio.run(run())
 
     with tempfile.TemporaryDirectory() as tmp:
         ours_results(Path(tmp))
         run_dir = Path(tmp) / "b"
-        t_read = statistics.median(
-            _time(lambda: list(RunStore.open(run_dir).results())) for _ in range(args.repeats)
-        )
         lines = (run_dir / "results.jsonl").read_text().splitlines()
-        t_json = statistics.median(
-            _time(lambda: [json.loads(x) for x in lines]) for _ in range(args.repeats)
-        )
+
+        def ours_read(_: Path) -> None:
+            list(RunStore.open(run_dir).results())
+
+        def base_read(_: Path) -> None:
+            [json.loads(x) for x in lines]
+
+        rows = [
+            ("write results", args.cases, ours_results, base_results),
+            ("  fsync each", args.cases, ours_results_synced, base_results),
+            ("append frames", args.frames, ours_frames, base_frames),
+            ("read results", args.cases, ours_read, base_read),
+        ]
+        times: dict[str, tuple[list[float], list[float]]] = {r[0]: ([], []) for r in rows}
+        for _ in range(args.repeats):  # interleaved: drift on a shared machine hits both
+            for name, _n, ours, base in rows:
+                times[name][0].append(timed(ours))
+                times[name][1].append(timed(base))
+    for name, n, _ours, _base in rows:
+        t_ours, t_base = (statistics.median(x) for x in times[name])
         print(
-            f"{'read results':14} ours {args.cases / t_read:10.0f}/s   baseline "
-            f"{args.cases / t_json:10.0f}/s   ratio {t_read / t_json:6.1f}x slower"
+            f"{name:14} ours {n / t_ours:10.0f}/s   baseline {n / t_base:10.0f}/s   "
+            f"ratio {t_ours / t_base:5.2f} (ours/baseline time)"
         )
-
-
-def _time(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 if __name__ == "__main__":

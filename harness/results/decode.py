@@ -13,8 +13,7 @@ result to result; each is built once per decoder.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from harness.clock import utc
@@ -62,6 +61,11 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _time(value: Any) -> datetime:
+    # The store writes "...Z"; Python 3.11's fromisoformat reads that as UTC directly.
+    if type(value) is str and value[-1:] == "Z":
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is UTC:
+            return parsed
     return utc(_text(value))
 
 
@@ -165,9 +169,7 @@ class ResultDecoder:
         )
 
     def _device(self, obj: dict[str, Any]) -> DeviceRef:
-        attributes = obj["attributes"]
-        if not isinstance(attributes, Mapping):
-            raise _Unexpected
+        attributes = _dict(obj["attributes"])
         key = (_text(obj["kind"]), _text(obj["id"]), _text(obj["label"]))
         if attributes:  # rare, and not hashable as it stands: built each time
             return DeviceRef(_KINDS[key[0]], key[1], key[2], attributes)

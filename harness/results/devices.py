@@ -75,6 +75,7 @@ class DeviceRef:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_KEY_JSON = json.JSONEncoder(ensure_ascii=False).encode  # as json.dumps(..., ensure_ascii=False)
 
 
 def _slug(text: str, limit: int) -> str:
@@ -90,8 +91,6 @@ def case_key(case_id: str, devices: Iterable[DeviceRef]) -> str:
     case-insensitive filesystems). Device order does not matter.
     """
     refs = sorted({(d.kind.value, d.id) for d in devices})
-    digest = hashlib.sha256(
-        json.dumps([case_id, refs], ensure_ascii=False).encode("utf-8")
-    ).hexdigest()[:12]
+    digest = hashlib.sha256(_KEY_JSON([case_id, refs]).encode("utf-8")).hexdigest()[:12]
     readable = "+".join(_slug(device_id, 40) for _, device_id in refs)[:100]
     return f"{_slug(case_id, 60)}__{readable or 'none'}__{digest}"
