@@ -12,7 +12,7 @@ each time, all on websockets with its default settings (permessage-deflate on):
   does (``CsmsEndpoint._trace``: each record into ``TraceSink.append_record`` of the
   results store, which redacts, builds the line from the frame's text and writes buffered
   lines at most 0.1 s after they happen), one trace file per connection in a temporary
-  folder, fsynced when the connection ends;
+  folder, fsynced when the connection ends (in a thread: in a run that is once per case);
 * ``ocpp``    — the ``ocpp`` package's ``ChargePoint`` with its defaults (validation through
   the thread pool).
 
@@ -127,7 +127,9 @@ def _disk_server_handler(folder: Path) -> Callable[[Any], Awaitable[None]]:
         try:
             await conn.wait_closed()
         finally:
-            sink.close()
+            # The fsync when a trace ends is once per case in a run (write_result); here it
+            # runs off the loop, or 100 connections ending would stall the others' calls.
+            await asyncio.to_thread(sink.close)
 
     return handle
 
