@@ -11,11 +11,11 @@ The on-disk format is described in ``FORMAT.md`` next to this module. In short::
 Writing: :meth:`RunStore.create` returns a :class:`RunWriter`. Each result line goes out in
 one ``os.write`` on an ``O_APPEND`` descriptor under a lock before ``write_result`` returns,
 so lines never interleave (async tasks or threads of one process) and a killed process loses
-at most the line being written; a background thread fsyncs the file right after (several
-lines per fsync when they come fast), and ``finish``/``close`` wait for it. Trace frames
-are buffered and written whole lines at a time, at most ``flush_after_s`` (0.1 s) after
-they happen; a case's trace is written and fsynced before its result line is written, so
-the frames a stored verdict cites are never lost.
+at most the line being written; a background thread fsyncs the file within 0.2 s (one
+fsync for the lines written meanwhile); ``finish``/``close``/``sync`` fsync at once and wait.
+Trace frames are buffered and written whole lines at a time, at most ``flush_after_s``
+(0.1 s) after they happen; a case's trace is written and fsynced before its result line
+is written, so the frames a stored verdict cites are never lost.
 
 Reading: :meth:`RunStore.open` returns a :class:`RunReader`. A torn last line (the run died
 while writing it) is skipped with a :class:`TornLineWarning`; a bad line anywhere else, or a
@@ -117,22 +117,27 @@ _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_default)
 
 
 class _Syncer:
-    """``fsync`` of one file in a background thread, soon after each :meth:`request`.
+    """``fsync`` of one file in a background thread, ``delay_s`` after a :meth:`request`.
 
-    Requests that come while an ``fsync`` runs are served by the next one (group commit),
-    and the caller never waits for the disk: a line written with ``os.write`` is already
-    safe from the process dying; the ``fsync`` makes it safe from the machine going down
-    too, a moment later. :meth:`wait` waits until everything requested is durable;
-    :meth:`stop` does so and ends the thread (before the file is closed). A failed
+    Lines written meanwhile share that ``fsync`` (group commit), and the caller never waits
+    for the disk: a line written with ``os.write`` is already safe from the process dying;
+    the ``fsync`` makes it safe from the machine going down too, within ``delay_s`` and the
+    time the disk takes. (Waiting a moment matters: on ext4 a write to a file being
+    fsynced waits for that fsync, so one fsync per line made every next line wait.)
+    :meth:`wait` asks for the ``fsync`` now and waits until everything requested is
+    durable; :meth:`stop` does so and ends the thread (before the file is closed). A failed
     ``fsync`` is kept and raised by the next :meth:`check`, :meth:`wait` or :meth:`stop`.
     """
 
-    def __init__(self, fd: int, path: Path) -> None:
+    def __init__(self, fd: int, path: Path, *, delay_s: float = 0.2) -> None:
         self._fd = fd
         self._path = path
+        self.delay_s = delay_s
         self._cond = threading.Condition()
         self._requested = 0
         self._done = 0
+        self._hurry = False
+        self._idle = False
         self._stopping = False
         self._error: RunStorageError | None = None
         self._thread: threading.Thread | None = None
@@ -146,15 +151,20 @@ class _Syncer:
                     target=self._run, name=f"fsync {self._path.name}", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            elif self._idle:  # wake the thread only when it waits for work (no GIL ping-pong)
+                self._idle = False
+                self._cond.notify_all()
 
     def _run(self) -> None:
         while True:
             with self._cond:
                 while self._done >= self._requested and not self._stopping:
+                    self._idle = True
                     self._cond.wait()
+                self._idle = False
                 if self._done >= self._requested:
                     return
+                self._cond.wait_for(lambda: self._hurry or self._stopping, self.delay_s)
                 target = self._requested
             error = None
             try:
@@ -164,6 +174,8 @@ class _Syncer:
             with self._cond:
                 self._error = self._error or error
                 self._done = target
+                if self._done >= self._requested:
+                    self._hurry = False
                 self._cond.notify_all()
 
     def check(self) -> None:
@@ -172,9 +184,13 @@ class _Syncer:
             raise self._error
 
     def wait(self) -> None:
-        """Return when everything requested so far is durable."""
+        """``fsync`` now; return when everything requested so far is durable."""
         with self._cond:
-            while self._done < self._requested and self._thread is not None:
+            target = self._requested
+            if self._done < target:
+                self._hurry = True
+                self._cond.notify_all()
+            while self._done < target and self._thread is not None:
                 self._cond.wait()
         self.check()
 
@@ -526,13 +542,14 @@ class RunWriter:
         Its trace sink, if any, is first closed (the case is over): its frames are written
         and fsynced, so the frames a check cites are durable before the verdict is stored.
         The result line goes out in one ``os.write`` before this returns (a process that
-        dies afterwards, even by SIGKILL, has it in the file); it is fsynced in the
-        background right after (:meth:`sync` waits for that; :meth:`finish` and
-        :meth:`close` do). A failed background fsync is raised by the next call. Refused, with a
-        :class:`RunStoreError` and nothing written or closed, when the key was already
-        written, or a check cites a frame beyond the recorded trace or a series the result
-        does not hold: both are harness defects (evidence must exist), so the caller should
-        store a :meth:`CaseResult.harness_error` for the case instead.
+        dies afterwards, even by SIGKILL, has it in the file); a background thread fsyncs
+        it within 0.2 s, together with any lines written meanwhile (:meth:`sync` fsyncs
+        now and waits; :meth:`finish` and :meth:`close` do). A failed background fsync is
+        raised by the next call. Refused, with a :class:`RunStoreError` and nothing written
+        or closed, when the key was already written, or a check cites a frame beyond the
+        recorded trace or a series the result does not hold: both are harness defects
+        (evidence must exist), so the caller should store a
+        :meth:`CaseResult.harness_error` for the case instead.
         """
         key = result.key
         with self._lock:
