@@ -2,16 +2,21 @@
 
     PYTHONPATH=. python benchmarks/results_store.py [--cases 300] [--frames 3000] [--repeats 5]
 
-* write results: ``RunWriter.write_result`` (one os.write per line before it returns, fsync
-  in the background, ``finish`` waits for it) vs ``to_json`` + write + flush per line into
-  a buffered file with no fsync at all (fast, but the machine going down loses it);
+* write results: ``RunWriter.write_result`` for every result (one os.write per line before
+  it returns, fsync in the background) and ``sync()`` at the end (every line durable) vs
+  ``to_json`` + write + flush per line into a buffered file with no fsync at all (fast, but
+  the machine going down loses it);
 * write results, fsync each: the same with ``RunWriter.sync()`` after every line (what a
   caller pays for waiting until each line is durable; the store did this before #22);
 * append frames: session trace records (``harness.session.TraceRecord``) into
-  ``TraceSink.append_record`` inside an event loop, as a run's endpoint does (buffered,
-  fsynced at ``finish``), vs ``json.dumps(record.to_json())`` lines into a buffered file;
+  ``TraceSink.append_record`` inside an event loop, as a run's endpoint does (buffered),
+  then ``sync()`` as at a verdict, vs ``json.dumps(record.to_json())`` lines into a
+  buffered file;
 * read results: ``RunReader.results()`` (every field checked) vs bare ``json.loads`` of the
-  lines already in memory.
+  lines already in memory;
+* run folder: the fixed cost of a run, ``RunStore.create`` + ``finish`` (the manifest
+  written atomically: four fsyncs of files and folders) vs a folder and a plain
+  ``run.json``. The rows above time the writing only, the folder already made.
 
 Ratios are ours / baseline time (1.0 = as fast; the #22 goal is at most 2.0).
 """
@@ -66,11 +71,10 @@ def result(i: int) -> CaseResult:
     return CaseResult(info, T0, T0 + timedelta(minutes=15), 0.3, checks=checks)
 
 
-def timed(fn: Callable[[Path], None]) -> float:
+def timed(fn: Callable[[Path], float]) -> float:
+    """Run ``fn`` in a fresh folder; it returns the seconds of what it measures."""
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        fn(Path(tmp))
-        return time.perf_counter() - start
+        return fn(Path(tmp))
 
 
 def _manifest() -> Manifest:
@@ -86,59 +90,85 @@ def main() -> None:
     results = [result(i) for i in range(args.cases)]
     frames = [frame(i) for i in range(args.frames)]
 
-    def ours_results(tmp: Path) -> None:
+    def ours_results(tmp: Path, *, each: bool = False) -> float:
         writer = RunStore.create(tmp, _manifest())
+        start = time.perf_counter()
         for r in results:
             writer.write_result(r)
+            if each:
+                writer.sync()
+        writer.sync()  # every line durable: the store's guarantee at the end of the batch
+        elapsed = time.perf_counter() - start
         writer.finish(finished_at=T0)
+        return elapsed
 
-    def ours_results_synced(tmp: Path) -> None:
-        writer = RunStore.create(tmp, _manifest())
-        for r in results:
-            writer.write_result(r)
-            writer.sync()
-        writer.finish(finished_at=T0)
+    def ours_results_synced(tmp: Path) -> float:
+        return ours_results(tmp, each=True)
 
-    def base_results(tmp: Path) -> None:
+    def base_results(tmp: Path) -> float:
+        start = time.perf_counter()
         with (tmp / "r.jsonl").open("w") as handle:
             for r in results:
                 handle.write(r.to_json() + "\n")
                 handle.flush()
+        return time.perf_counter() - start
 
-    def ours_frames(tmp: Path) -> None:
-        async def run() -> None:
+    def ours_frames(tmp: Path) -> float:
+        async def run() -> float:
             writer = RunStore.create(tmp, _manifest())
             sink = writer.trace_sink("k")
+            start = time.perf_counter()
             for f in frames:
                 sink.append_record(f)
+            sink.sync()  # every frame written and durable, as at a verdict
+            elapsed = time.perf_counter() - start
             writer.finish(finished_at=T0)
+            return elapsed
 
-        asyncio.run(run())
+        return asyncio.run(run())
 
-    def base_frames(tmp: Path) -> None:
-        async def run() -> None:
+    def base_frames(tmp: Path) -> float:
+        async def run() -> float:
+            start = time.perf_counter()
             with (tmp / "t.jsonl").open("w") as handle:
                 for f in frames:
                     handle.write(json.dumps(f.to_json(), ensure_ascii=False) + "\n")
+            return time.perf_counter() - start
 
-        asyncio.run(run())
+        return asyncio.run(run())
+
+    def ours_folder(tmp: Path) -> float:
+        start = time.perf_counter()
+        RunStore.create(tmp, _manifest()).finish(finished_at=T0)
+        return time.perf_counter() - start
+
+    def base_folder(tmp: Path) -> float:
+        start = time.perf_counter()
+        (tmp / "b").mkdir()
+        (tmp / "b" / "run.json").write_text(json.dumps(_manifest().to_dict()))
+        return time.perf_counter() - start
 
     with tempfile.TemporaryDirectory() as tmp:
         ours_results(Path(tmp))
         run_dir = Path(tmp) / "b"
         lines = (run_dir / "results.jsonl").read_text().splitlines()
 
-        def ours_read(_: Path) -> None:
+        def ours_read(_: Path) -> float:
+            start = time.perf_counter()
             list(RunStore.open(run_dir).results())
+            return time.perf_counter() - start
 
-        def base_read(_: Path) -> None:
+        def base_read(_: Path) -> float:
+            start = time.perf_counter()
             [json.loads(x) for x in lines]
+            return time.perf_counter() - start
 
         rows = [
             ("write results", args.cases, ours_results, base_results),
             ("  fsync each", args.cases, ours_results_synced, base_results),
             ("append frames", args.frames, ours_frames, base_frames),
             ("read results", args.cases, ours_read, base_read),
+            ("run folder", 1, ours_folder, base_folder),
         ]
         times: dict[str, tuple[list[float], list[float]]] = {r[0]: ([], []) for r in rows}
         for _ in range(args.repeats):  # interleaved: drift on a shared machine hits both

@@ -94,6 +94,8 @@ class ResultDecoder:
             return CaseResult.from_dict(value, path=path)
 
     def _fast(self, value: Any) -> CaseResult:
+        # Plain type tests and subscripts, no helper calls on the common path: most of the
+        # time of a decode is the calls, not the checks.
         obj = _dict(value)
         stop = None
         raw_stop = obj.get("interruption")
@@ -104,17 +106,26 @@ class ResultDecoder:
                 _text(raw_stop["reason"]),
                 _opt_text(raw_stop.get("detail")),
             )
-        steps = tuple(
-            StepRecord(_time(s["t"]), _index(s["index"]), _text(s["text"]))
-            for s in map(_dict, _list(obj["steps"]))
+        raw_steps, raw_checks, stored = obj["steps"], obj["checks"], obj["series"]
+        if type(raw_steps) is not list or type(raw_checks) is not list or type(stored) is not list:
+            raise _Unexpected
+        steps = (
+            tuple(
+                [StepRecord(_time(s["t"]), _index(s["index"]), _text(s["text"])) for s in raw_steps]
+            )
+            if raw_steps
+            else ()
         )
-        checks = tuple(self._check(_dict(c)) for c in _list(obj["checks"]))
-        series = tuple(
-            Series.from_obj(Obj(_dict(s), f"series[{i}]"))
-            for i, s in enumerate(_list(obj["series"]))
+        check = self._check
+        checks = tuple([check(c) for c in raw_checks])
+        # [] in results.jsonl; the reader puts a series file's content here
+        series = (
+            tuple([Series.from_obj(Obj(_dict(s), f"series[{i}]")) for i, s in enumerate(stored)])
+            if stored
+            else ()
         )
         result = CaseResult(
-            self._info(_dict(obj["case"])),
+            self._info(obj["case"]),
             _time(obj["started_at"]),
             _time(obj["finished_at"]),
             _number(obj["wall_duration_s"]),
@@ -131,51 +142,90 @@ class ResultDecoder:
             raise _Unexpected
         return result
 
-    def _check(self, obj: dict[str, Any]) -> CheckResult:
-        frames = _list(obj["frames"])
+    def _check(self, obj: Any) -> CheckResult:
+        if type(obj) is not dict:
+            raise _Unexpected
+        req, frames, names = obj["requirement"], obj["frames"], obj["series"]
+        expected, actual, detail = obj["expected"], obj["actual"], obj.get("detail")
+        if (
+            type(req) is not dict
+            or type(frames) is not list
+            or type(names) is not list
+            or type(expected) is not str
+            or type(actual) is not str
+            or (detail is not None and type(detail) is not str)
+        ):
+            raise _Unexpected
         for i in frames:
             if type(i) is not int:
                 raise _Unexpected
-        names = _list(obj["series"])
         for name in names:
-            _text(name)
+            if type(name) is not str:
+                raise _Unexpected
+        rkey = (req["id"], req["level"], req["text"])
+        requirement = self._requirements.get(rkey)
+        if requirement is None:
+            if type(rkey[0]) is not str or type(rkey[2]) is not str:
+                raise _Unexpected
+            requirement = Requirement(rkey[0], _LEVELS[rkey[1]], rkey[2])
+            self._requirements[rkey] = requirement
         return CheckResult(
-            self._requirement(_dict(obj["requirement"])),
+            requirement,
             _VERDICTS[obj["verdict"]],
-            _text(obj["expected"]),
-            _text(obj["actual"]),
+            expected,
+            actual,
             tuple(frames),
             tuple(names),
-            _opt_text(obj.get("detail")),
+            detail,
         )
 
-    def _requirement(self, obj: dict[str, Any]) -> Requirement:
-        key = (_text(obj["id"]), _text(obj["level"]), _text(obj["text"]))
-        found = self._requirements.get(key)
-        if found is None:
-            found = self._requirements[key] = Requirement(key[0], _LEVELS[key[1]], key[2])
-        return found
-
-    def _info(self, obj: dict[str, Any]) -> CaseInfo:
-        parameters = _dict(obj["parameters"])
+    def _info(self, obj: Any) -> CaseInfo:
+        if type(obj) is not dict:
+            raise _Unexpected
+        case_id, title, suite, category = (
+            obj["case_id"],
+            obj["title"],
+            obj["suite"],
+            obj["category"],
+        )
+        parameters, devices = obj["parameters"], obj["devices"]
+        if (
+            type(case_id) is not str
+            or type(title) is not str
+            or type(suite) is not str
+            or type(category) is not str
+            or type(parameters) is not dict
+            or type(devices) is not list
+        ):
+            raise _Unexpected
+        device = self._device
         return CaseInfo(
-            _text(obj["case_id"]),
-            _text(obj["title"]),
-            _text(obj["suite"]),
-            _text(obj["category"]),
+            case_id,
+            title,
+            suite,
+            category,
             _VERSIONS[obj["ocpp_version"]],
-            tuple(self._device(_dict(d)) for d in _list(obj["devices"])),
+            tuple([device(d) for d in devices]),
             parameters,
         )
 
-    def _device(self, obj: dict[str, Any]) -> DeviceRef:
-        attributes = _dict(obj["attributes"])
-        key = (_text(obj["kind"]), _text(obj["id"]), _text(obj["label"]))
+    def _device(self, obj: Any) -> DeviceRef:
+        if type(obj) is not dict:
+            raise _Unexpected
+        attributes, kind, id_, label = obj["attributes"], obj["kind"], obj["id"], obj["label"]
+        if (
+            type(attributes) is not dict
+            or type(kind) is not str
+            or type(id_) is not str
+            or type(label) is not str
+        ):
+            raise _Unexpected
         if attributes:  # rare, and not hashable as it stands: built each time
-            return DeviceRef(_KINDS[key[0]], key[1], key[2], attributes)
+            return DeviceRef(_KINDS[kind], id_, label, attributes)
+        key = (kind, id_, label)
         found = self._devices.get(key)
         if found is None:
-            found = self._devices[key] = DeviceRef(_KINDS[key[0]], key[1], key[2])
+            found = self._devices[key] = DeviceRef(_KINDS[kind], id_, label)
         return found
 
 

@@ -30,6 +30,8 @@ from harness.results.measurement import Series
 
 __all__ = ["RunReader"]
 
+_loads = json.JSONDecoder().decode
+
 
 def stored_path(path: Path) -> Path:
     """``path``, or its gzip-compressed form ``<path>.gz`` when only that exists (a
@@ -76,7 +78,7 @@ def _json_lines_of(path: Path, lines: Iterable[bytes]) -> Iterator[tuple[int, An
             )
             return
         try:
-            yield lineno, json.loads(raw)
+            yield lineno, _loads(raw.decode("utf-8"))  # a str skips json's encoding sniffing
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise RunStoreError(f"{path}:{lineno}: not a valid JSON line: {exc}") from None
 

@@ -4,6 +4,7 @@ result for a good line, the same error for a bad one."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from typing import Any
 
@@ -13,8 +14,9 @@ from hypothesis import strategies as st
 from harness.results import CaseResult
 from harness.results._json import ResultFormatError
 from harness.results.decode import ResultDecoder
+from harness.results.devices import DeviceRef, case_key
 
-from .strategies import case_results, json_values, result_for
+from .strategies import case_results, devices, ids, json_values, result_for
 
 
 def outcome(decode: Any, value: Any) -> tuple[str, Any]:
@@ -81,3 +83,13 @@ def test_one_decoder_for_many_lines_shares_requirements_and_devices() -> None:
     assert second == result_for(2)
     assert first.checks[0].requirement is second.checks[0].requirement
     assert first.info.devices[0] is second.info.devices[0]
+
+
+@given(case_id=ids | st.text(max_size=5), refs=st.lists(devices, max_size=3))
+def test_the_key_hash_is_that_of_the_case_and_devices_as_json(
+    case_id: str, refs: list[DeviceRef]
+) -> None:
+    pairs = sorted({(d.kind.value, d.id) for d in refs})
+    text = json.dumps([case_id, pairs], ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    assert case_key(case_id, refs).endswith(f"__{digest}")
