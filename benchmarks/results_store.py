@@ -12,8 +12,10 @@
   ``TraceSink.append_record`` inside an event loop, as a run's endpoint does (buffered),
   then ``sync()`` as at a verdict, vs ``json.dumps(record.to_json())`` lines into a
   buffered file;
-* read results: ``RunReader.results()`` (every field checked) vs bare ``json.loads`` of the
-  lines already in memory;
+* read results: ``RunReader.results()`` (every field checked, the model built) vs bare
+  ``json.loads`` of the lines already in memory;
+* read index: ``RunReader.index()`` (each line's key and verdict, the model built only on
+  demand) vs the same;
 * run folder: the fixed cost of a run, ``RunStore.create`` + ``finish`` (the manifest
   written atomically: four fsyncs of files and folders) vs a folder and a plain
   ``run.json``. The rows above time the writing only, the folder already made.
@@ -158,6 +160,11 @@ def main() -> None:
             list(RunStore.open(run_dir).results())
             return time.perf_counter() - start
 
+        def ours_index(_: Path) -> float:
+            start = time.perf_counter()
+            [(r.key, r.verdict) for r in RunStore.open(run_dir).index()]
+            return time.perf_counter() - start
+
         def base_read(_: Path) -> float:
             start = time.perf_counter()
             [json.loads(x) for x in lines]
@@ -168,6 +175,7 @@ def main() -> None:
             ("  fsync each", args.cases, ours_results_synced, base_results),
             ("append frames", args.frames, ours_frames, base_frames),
             ("read results", args.cases, ours_read, base_read),
+            ("read index", args.cases, ours_index, base_read),
             ("run folder", 1, ours_folder, base_folder),
         ]
         times: dict[str, tuple[list[float], list[float]]] = {r[0]: ([], []) for r in rows}

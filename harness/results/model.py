@@ -292,12 +292,15 @@ class CaseInfo:
             raise ValueError("a case needs a non-empty case_id")
         if not isinstance(self.ocpp_version, OcppSubprotocol):
             raise ValueError(f"case {self.case_id}: ocpp_version must be an OcppSubprotocol")
-        devices = tuple(self.devices)
+        devices = self.devices
+        if type(devices) is not tuple:
+            devices = tuple(devices)
+            object.__setattr__(self, "devices", devices)
         if not devices:
             raise ValueError(f"case {self.case_id}: at least one device is needed")
-        if len({(d.kind, d.id) for d in devices}) != len(devices):
+        # str(kind): the kind's value (an enum member's own hash is a Python-level call)
+        if len(devices) > 1 and len({(str(d.kind), d.id) for d in devices}) != len(devices):
             raise ValueError(f"case {self.case_id}: a device is listed twice")
-        object.__setattr__(self, "devices", devices)
         params = freeze_json(dict(self.parameters), f"case {self.case_id} parameters")
         object.__setattr__(self, "parameters", params)
 

@@ -1,22 +1,25 @@
 """The fast result decoder agrees with ``CaseResult.from_dict`` on every input: the same
-result for a good line, the same error for a bad one."""
+result for a good line, the same error for a bad one. The lazy index of a run."""
 
 from __future__ import annotations
 
 import copy
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.results import CaseResult
+from harness.results import CaseResult, Manifest, RunStore, RunStoreError, Verdict
 from harness.results._json import ResultFormatError
 from harness.results.decode import ResultDecoder
 from harness.results.devices import DeviceRef, case_key
+from harness.transport.base import OcppSubprotocol
 
-from .strategies import case_results, devices, ids, json_values, result_for
+from .strategies import T0, case_results, devices, ids, json_values, result_for
 
 
 def outcome(decode: Any, value: Any) -> tuple[str, Any]:
@@ -93,3 +96,41 @@ def test_the_key_hash_is_that_of_the_case_and_devices_as_json(
     text = json.dumps([case_id, pairs], ensure_ascii=False)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     assert case_key(case_id, refs).endswith(f"__{digest}")
+
+
+def _run(tmp_path: Path) -> Path:
+    versions = (OcppSubprotocol.V16,)
+    writer = RunStore.create(tmp_path, Manifest("r", T0, "sim", versions))
+    writer.write_result(result_for(1))
+    writer.write_result(result_for(2, Verdict.FAIL))
+    writer.finish(finished_at=T0)
+    return tmp_path / "r"
+
+
+def test_the_index_gives_keys_and_verdicts_and_results_on_demand(tmp_path: Path) -> None:
+    rows = list(RunStore.open(_run(tmp_path)).index())
+    assert [(r.key, r.verdict) for r in rows] == [
+        (result_for(1).key, Verdict.PASS),
+        (result_for(2).key, Verdict.FAIL),
+    ]
+    assert [r.result() for r in rows] == [result_for(1), result_for(2, Verdict.FAIL)]
+
+
+def test_the_index_checks_the_whole_result_when_asked(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    path = run / "results.jsonl"
+    lines = path.read_text().splitlines()
+    lines[0] = lines[0].replace('"verdict": "PASS", "reason"', '"verdict": "FAIL", "reason"')
+    path.write_text("\n".join(lines) + "\n")
+    first = next(iter(RunStore.open(run).index()))
+    assert first.verdict is Verdict.FAIL  # as stored
+    with pytest.raises(RunStoreError, match=r"results\.jsonl:1: verdict: stored 'FAIL'"):
+        first.result()
+
+
+def test_an_index_line_without_key_or_verdict_names_its_line(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    with (run / "results.jsonl").open("a") as handle:
+        handle.write('{"key": "x", "verdict": "MAYBE"}\n')
+    with pytest.raises(RunStoreError, match=r"results\.jsonl:3: "):
+        list(RunStore.open(run).index())
