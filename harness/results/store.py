@@ -255,6 +255,8 @@ class TraceSink:
         self._lines: list[str] = []
         self._chars = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._timer_serial = 0
         self._error: RunStorageError | None = None
 
     @property
@@ -305,13 +307,15 @@ class TraceSink:
                 if loop is None:
                     self._write_locked()
                 else:
-                    self._timer = loop.call_later(self.flush_after_s, self._timed_flush)
+                    self._timer_serial += 1
+                    self._timer = loop.call_later(
+                        self.flush_after_s, self._timed_flush, self._timer_serial
+                    )
+                    self._timer_loop = loop
         return index
 
     def _write_locked(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._drop_timer()
         if not self._lines or self._fd is None:
             return
         data = "".join(self._lines).encode("utf-8")
@@ -324,9 +328,17 @@ class TraceSink:
             self._error = exc
             raise
 
-    def _timed_flush(self) -> None:
+    def _drop_timer(self) -> None:
+        # Cancelled only from its own loop's thread (a handle is not thread-safe); from any
+        # other thread it is left to fire and find nothing to write.
+        timer, self._timer = self._timer, None
+        if timer is not None and asyncio_events._get_running_loop() is self._timer_loop:
+            timer.cancel()
+
+    def _timed_flush(self, serial: int) -> None:
         with self._lock:
-            self._timer = None
+            if serial == self._timer_serial:  # not a timer dropped from another thread
+                self._timer = None
             with contextlib.suppress(RunStorageError):  # kept in _error, raised by the next call
                 self._write_locked()
 
@@ -361,9 +373,7 @@ class TraceSink:
                 with _storage(self.path):
                     os.fsync(self._fd)
             finally:
-                if self._timer is not None:
-                    self._timer.cancel()
-                    self._timer = None
+                self._drop_timer()
                 self._lines.clear()
                 os.close(self._fd)
                 self._fd = None

@@ -243,3 +243,20 @@ def test_appending_to_a_closed_trace_is_refused(tmp_path: Path) -> None:
     sink.close()
     with pytest.raises(RunStoreError, match="closed"):
         sink.append_record(record("[]"))
+
+
+async def test_closing_from_another_thread_leaves_the_loops_timer_alone(tmp_path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _loop, context: errors.append(context))
+    path = tmp_path / "t.jsonl"
+    sink = TraceSink(path, "k", flush_after_s=0.01)
+    sink.append_record(record('[2,"1","Heartbeat",{}]'))
+    await asyncio.to_thread(sink.close)  # as session_throughput.py closes its traces
+    assert path.read_bytes().count(b"\n") == 1
+    later = asyncio.Event()
+    loop.call_later(0.05, later.set)  # runs after the sink's timer (due at 0.01 s)
+    await asyncio.wait_for(later.wait(), 30)
+    assert errors == []  # the timer fired and found nothing to write
+    assert path.read_bytes().count(b"\n") == 1
+    loop.set_exception_handler(None)
