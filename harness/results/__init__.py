@@ -29,7 +29,7 @@ from harness.results.manifest import (
 )
 from harness.results.measurement import MeasurementSource, Phase, Quantity, Sample, Series, Unit
 from harness.results.model import CaseInfo, CheckResult, Interruption, StepRecord
-from harness.results.reader import RunReader
+from harness.results.reader import RunReader, StoredResult
 from harness.results.store import EventLog, OutsideTrace, RunStore, RunWriter, TraceSink
 from harness.results.verdict import Level, Requirement, Summary, Verdict, combine, worst
 
@@ -58,6 +58,7 @@ __all__ = [
     "Sample",
     "Series",
     "StepRecord",
+    "StoredResult",
     "Summary",
     "TornLineWarning",
     "TraceSink",

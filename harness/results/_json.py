@@ -46,7 +46,7 @@ def require_utc(value: datetime, what: str) -> datetime:
     """Return ``value`` converted to UTC; raise ``ValueError`` if it is naive."""
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
-    return value.astimezone(UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def freeze_json(value: Any, what: str) -> Any:

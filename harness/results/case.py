@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from harness.results._json import Obj, ResultFormatError, dump_time, require_utc
@@ -47,8 +47,11 @@ class CaseResult:
 
     def __post_init__(self) -> None:
         cid = self.info.case_id
-        start = require_utc(self.started_at, f"case {cid} started_at")
-        end = require_utc(self.finished_at, f"case {cid} finished_at")
+        start, end = self.started_at, self.finished_at
+        if type(start) is not datetime or start.tzinfo is not UTC:  # else: as it is
+            start = require_utc(start, f"case {cid} started_at")
+        if type(end) is not datetime or end.tzinfo is not UTC:
+            end = require_utc(end, f"case {cid} finished_at")
         if end < start:
             raise ValueError(f"case {cid}: finished_at {dump_time(end)} is before started_at")
         object.__setattr__(self, "started_at", start)
@@ -58,15 +61,20 @@ class CaseResult:
             raise ValueError(f"case {cid}: wall_duration_s must be finite and >= 0, got {wall}")
         object.__setattr__(self, "wall_duration_s", wall)
         for name in ("checks", "steps", "series"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+            value = getattr(self, name)
+            if type(value) is not tuple:
+                object.__setattr__(self, name, tuple(value))
         if self.did_not_run and (self.checks or self.steps or self.series):
             raise ValueError(f"case {cid}: a case that did not run has no checks, steps or series")
-        names = [s.name for s in self.series]
-        if len(set(names)) != len(names):
-            raise ValueError(f"case {cid}: series names must be unique, got {names}")
-        measured = [s.name for s in self.series if s.quantity is not Quantity.LIMIT]
-        if measured and self.measurement_source is MeasurementSource.NONE:
-            raise ValueError(f"case {cid}: measured series {measured} need a measurement_source")
+        if self.series:
+            names = [s.name for s in self.series]
+            if len(set(names)) != len(names):
+                raise ValueError(f"case {cid}: series names must be unique, got {names}")
+            measured = [s.name for s in self.series if s.quantity is not Quantity.LIMIT]
+            if measured and self.measurement_source is MeasurementSource.NONE:
+                raise ValueError(
+                    f"case {cid}: measured series {measured} need a measurement_source"
+                )
 
     # -- constructors for the two cases that are not "ran and was judged" -----------------
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -75,8 +76,12 @@ class DeviceRef:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_string: Callable[[str], str] = (
+    json.encoder.encode_basestring
+)  # a JSON string, as ensure_ascii=False
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of its arguments; ids repeat in a run
 def _slug(text: str, limit: int) -> str:
     return _UNSAFE.sub("-", text).strip("-.")[:limit] or "x"
 
@@ -90,8 +95,10 @@ def case_key(case_id: str, devices: Iterable[DeviceRef]) -> str:
     case-insensitive filesystems). Device order does not matter.
     """
     refs = sorted({(d.kind.value, d.id) for d in devices})
-    digest = hashlib.sha256(
-        json.dumps([case_id, refs], ensure_ascii=False).encode("utf-8")
-    ).hexdigest()[:12]
+    # json.dumps([case_id, refs], ensure_ascii=False), written out (this runs for every
+    # result read back, to check its stored key)
+    pairs = ", ".join([f"[{_string(kind)}, {_string(id_)}]" for kind, id_ in refs])
+    text = f"[{_string(case_id)}, [{pairs}]]"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
     readable = "+".join(_slug(device_id, 40) for _, device_id in refs)[:100]
     return f"{_slug(case_id, 60)}__{readable or 'none'}__{digest}"

@@ -46,6 +46,12 @@ def _describe(exc: BaseException) -> tuple[str, str]:
     return summary, "".join(traceback.format_exception(exc))
 
 
+# Enum members looked up once (an attribute of the enum class costs a descriptor call).
+_FAIL, _NON_STRICT = Verdict.FAIL, Verdict.NON_STRICT
+_JUDGED = frozenset({Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT})
+_MUST, _SHOULD = Level.MUST, Level.SHOULD
+
+
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     """The verdict on one requirement within a case.
@@ -66,23 +72,32 @@ class CheckResult:
     detail: str | None = None
 
     def __post_init__(self) -> None:
-        rid = self.requirement.id
-        if not isinstance(self.verdict, Verdict):
-            raise ValueError(f"check {rid}: verdict must be a Verdict, got {self.verdict!r}")
+        verdict, level = self.verdict, self.requirement.level
+        if not isinstance(verdict, Verdict):
+            rid = self.requirement.id
+            raise ValueError(f"check {rid}: verdict must be a Verdict, got {verdict!r}")
         # A failed MUST is FAIL, a failed SHOULD is NON_STRICT -- never the other way round.
-        if self.verdict is Verdict.FAIL and self.requirement.level is not Level.MUST:
+        if verdict is _FAIL and level is not _MUST:
+            rid = self.requirement.id
             raise ValueError(f"check {rid}: FAIL needs a MUST (a failed SHOULD is NON_STRICT)")
-        if self.verdict is Verdict.NON_STRICT and self.requirement.level is not Level.SHOULD:
+        if verdict is _NON_STRICT and level is not _SHOULD:
+            rid = self.requirement.id
             raise ValueError(f"check {rid}: NON_STRICT needs a SHOULD (a failed MUST is FAIL)")
-        if self.verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NON_STRICT) and not (
-            self.expected.strip() and self.actual.strip()
-        ):
+        if verdict in _JUDGED and not (self.expected.strip() and self.actual.strip()):
+            rid = self.requirement.id
             raise ValueError(f"check {rid}: a judged check must say what was expected and seen")
-        frames = tuple(self.frames)
-        if any(not isinstance(i, int) or isinstance(i, bool) or i < 0 for i in frames):
-            raise ValueError(f"check {rid}: frame references must be indices >= 0, got {frames}")
-        object.__setattr__(self, "frames", frames)
-        object.__setattr__(self, "series", tuple(self.series))
+        frames = self.frames
+        if type(frames) is not tuple:
+            frames = tuple(frames)
+            object.__setattr__(self, "frames", frames)
+        for i in frames:
+            if not isinstance(i, int) or isinstance(i, bool) or i < 0:
+                rid = self.requirement.id
+                raise ValueError(
+                    f"check {rid}: frame references must be indices >= 0, got {frames}"
+                )
+        if type(self.series) is not tuple:
+            object.__setattr__(self, "series", tuple(self.series))
 
     @classmethod
     def passed(
@@ -270,25 +285,31 @@ class CaseInfo:
     ocpp_version: OcppSubprotocol
     devices: tuple[DeviceRef, ...]
     parameters: Mapping[str, JsonValue] = field(default_factory=dict, hash=False)
+    _key: str = field(default="", init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.case_id.strip():
             raise ValueError("a case needs a non-empty case_id")
         if not isinstance(self.ocpp_version, OcppSubprotocol):
             raise ValueError(f"case {self.case_id}: ocpp_version must be an OcppSubprotocol")
-        devices = tuple(self.devices)
+        devices = self.devices
+        if type(devices) is not tuple:
+            devices = tuple(devices)
+            object.__setattr__(self, "devices", devices)
         if not devices:
             raise ValueError(f"case {self.case_id}: at least one device is needed")
-        if len({(d.kind, d.id) for d in devices}) != len(devices):
+        # str(kind): the kind's value (an enum member's own hash is a Python-level call)
+        if len(devices) > 1 and len({(str(d.kind), d.id) for d in devices}) != len(devices):
             raise ValueError(f"case {self.case_id}: a device is listed twice")
-        object.__setattr__(self, "devices", devices)
         params = freeze_json(dict(self.parameters), f"case {self.case_id} parameters")
         object.__setattr__(self, "parameters", params)
 
     @property
     def key(self) -> str:
         """The filesystem-safe key of this (case, devices) run; see :func:`case_key`."""
-        return case_key(self.case_id, self.devices)
+        if not self._key:  # a hash of the case and its devices: computed once
+            object.__setattr__(self, "_key", case_key(self.case_id, self.devices))
+        return self._key
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""

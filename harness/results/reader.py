@@ -13,6 +13,7 @@ from typing import Any
 
 from harness.results._json import Obj, ResultFormatError
 from harness.results.case import CaseResult
+from harness.results.decode import ResultDecoder
 from harness.results.manifest import (
     EVENTS,
     MANIFEST,
@@ -26,8 +27,11 @@ from harness.results.manifest import (
     check_name,
 )
 from harness.results.measurement import Series
+from harness.results.verdict import Verdict
 
-__all__ = ["RunReader"]
+__all__ = ["RunReader", "StoredResult"]
+
+_loads = json.JSONDecoder().decode
 
 
 def stored_path(path: Path) -> Path:
@@ -75,9 +79,44 @@ def _json_lines_of(path: Path, lines: Iterable[bytes]) -> Iterator[tuple[int, An
             )
             return
         try:
-            yield lineno, json.loads(raw)
+            yield lineno, _loads(raw.decode("utf-8"))  # a str skips json's encoding sniffing
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise RunStoreError(f"{path}:{lineno}: not a valid JSON line: {exc}") from None
+
+
+_VERDICTS = {v.value: v for v in Verdict}
+
+
+class StoredResult:
+    """One line of ``results.jsonl`` read by :meth:`RunReader.index`: its ``key`` and
+    ``verdict`` at once, the whole :class:`CaseResult` on demand."""
+
+    __slots__ = ("_decoder", "_result", "_value", "key", "verdict", "where")
+
+    def __init__(
+        self, key: str, verdict: Verdict, value: dict[str, Any], where: str, decoder: ResultDecoder
+    ) -> None:
+        self.key = key
+        self.verdict = verdict
+        self.where = where
+        """``file:line`` of the result."""
+        self._value = value
+        self._decoder = decoder
+        self._result: CaseResult | None = None
+
+    def result(self) -> CaseResult:
+        """The whole result (without its series), every field checked; raises
+        :class:`RunStoreError` naming the line when it is not a valid result or its stored
+        key or verdict disagree with its content."""
+        if self._result is None:
+            value = dict(self._value)
+            value.pop("series_file", None)
+            value.pop("trace_file", None)
+            try:
+                self._result = self._decoder.decode(value)
+            except ResultFormatError as exc:
+                raise RunStoreError(f"{self.where}: {exc}") from None
+        return self._result
 
 
 class RunReader:
@@ -110,6 +149,7 @@ class RunReader:
         path = self.run_dir / RESULTS
         if not path.exists():
             raise RunStoreError(f"{path}: missing; the run folder is incomplete")
+        decoder = ResultDecoder()
         for lineno, value in _json_lines(path):
             where = f"{path}:{lineno}"
             if isinstance(value, dict):
@@ -118,12 +158,37 @@ class RunReader:
                 if with_series and isinstance(series_file, str):
                     value["series"] = self._series_list(series_file, where)
             try:
-                result = CaseResult.from_dict(value)
+                result = decoder.decode(value)
             except ResultFormatError as exc:
                 raise RunStoreError(f"{where}: {exc}") from None
             if not with_series and result.series:
                 result = replace(result, series=())
             yield result
+
+    def index(self) -> Iterator[StoredResult]:
+        """The stored results in the order written, each as its line's ``key`` and
+        ``verdict`` (checked to be a string and a verdict) with the whole result decoded only
+        when :meth:`StoredResult.result` is asked for (fully checked then, as by
+        :meth:`results`, series not loaded). For what needs only keys and verdicts (which
+        cases are done, a summary count), at the cost of ``json.loads`` per line. A torn
+        last line gives a :class:`TornLineWarning`."""
+        path = self.run_dir / RESULTS
+        if not path.exists():
+            raise RunStoreError(f"{path}: missing; the run folder is incomplete")
+        decoder = ResultDecoder()
+        for lineno, value in _json_lines(path):
+            where = f"{path}:{lineno}"
+            key = stored = None
+            if type(value) is dict:
+                key, stored = value.get("key"), value.get("verdict")
+            verdict = _VERDICTS.get(stored) if type(stored) is str else None
+            if type(key) is not str or verdict is None:
+                try:  # the careful decoder names what is wrong
+                    decoder.decode(value)
+                except ResultFormatError as exc:
+                    raise RunStoreError(f"{where}: {exc}") from None
+                raise RunStoreError(f"{where}: expected a 'key' string and a 'verdict'")
+            yield StoredResult(key, verdict, value, where, decoder)
 
     def _series_list(self, name: str, where: str) -> Any:
         path = self.run_dir / name

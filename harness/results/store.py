@@ -9,25 +9,31 @@ The on-disk format is described in ``FORMAT.md`` next to this module. In short::
         series/<case-key>.json   the case's measurement series (written before its result)
 
 Writing: :meth:`RunStore.create` returns a :class:`RunWriter`. Each result line goes out in
-one ``os.write`` on an ``O_APPEND`` descriptor under a lock, then ``fsync``; so lines never
-interleave (async tasks or threads of one process) and a crash loses at most the line being
-written. Trace frames are also written one ``os.write`` each (no user-space buffer: a killed
-process loses nothing already appended) and are fsynced when the sink closes.
+one ``os.write`` on an ``O_APPEND`` descriptor under a lock before ``write_result`` returns,
+so lines never interleave (async tasks or threads of one process) and a killed process loses
+at most the line being written; a background thread fsyncs the file within 0.2 s (one
+fsync for the lines written meanwhile); ``finish``/``close``/``sync`` fsync at once and wait.
+Trace frames are buffered and written whole lines at a time, at most ``flush_after_s``
+(0.1 s) after they happen; a case's trace is written and fsynced before its result line
+is written, so the frames a stored verdict cites are never lost.
 
 Reading: :meth:`RunStore.open` returns a :class:`RunReader`. A torn last line (the run died
 while writing it) is skipped with a :class:`TornLineWarning`; a bad line anywhere else, or a
 missing or unknown manifest, raises :class:`RunStoreError` naming the file and line.
 
-One process writes a run. Calls are synchronous: an ``fsync`` per result blocks the event loop
-for a moment, once per case, which is negligible next to a case's duration.
+One process writes a run (or several, each its own writer: :meth:`RunStore.attach`). Calls
+are synchronous: the ``fsync`` of a case's trace blocks the event loop for a moment, once
+per case, which is negligible next to a case's duration.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
 import threading
+from asyncio import events as asyncio_events
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -51,7 +57,8 @@ from harness.results.manifest import (
     manifest_bytes,
 )
 from harness.results.reader import RunReader
-from harness.security.redaction import redact, redact_frame
+from harness.results.traceline import FrameRecord, TraceLines
+from harness.security.redaction import FrameRedactor, redact
 
 __all__ = ["EventLog", "OutsideTrace", "RunStore", "RunWriter", "TraceSink"]
 
@@ -95,40 +102,162 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _dumps(value: Any) -> str:
-    def default(obj: Any) -> Any:
-        if isinstance(obj, datetime):
-            return dump_time(obj)
-        if isinstance(obj, Mapping):
-            return dict(obj)
-        if isinstance(obj, tuple):
-            return list(obj)
-        raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
+def _default(obj: Any) -> Any:
+    if isinstance(obj, datetime):
+        return dump_time(obj)
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON-serialisable")
 
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, default=default)
+
+_dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, default=_default).encode
+"""One JSON document as text (datetimes as ISO 8601 UTC); one encoder for every line."""
+
+
+class _Syncer:
+    """``fsync`` of one file in a background thread, ``delay_s`` after a :meth:`request`.
+
+    Lines written meanwhile share that ``fsync`` (group commit), and the caller never waits
+    for the disk: a line written with ``os.write`` is already safe from the process dying;
+    the ``fsync`` makes it safe from the machine going down too, within ``delay_s`` and the
+    time the disk takes. (Waiting a moment matters: on ext4 a write to a file being
+    fsynced waits for that fsync, so one fsync per line made every next line wait.)
+    :meth:`wait` asks for the ``fsync`` now and waits until everything requested is
+    durable; :meth:`stop` does so and ends the thread (before the file is closed). A failed
+    ``fsync`` is kept and raised by the next :meth:`check`, :meth:`wait` or :meth:`stop`.
+    """
+
+    def __init__(self, fd: int, path: Path, *, delay_s: float = 0.2) -> None:
+        self._fd = fd
+        self._path = path
+        self.delay_s = delay_s
+        self._cond = threading.Condition()
+        self._requested = 0
+        self._done = 0
+        self._hurry = False
+        self._idle = False
+        self._stopping = False
+        self._error: RunStorageError | None = None
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        """Ask for an ``fsync`` of everything written so far."""
+        with self._cond:
+            self._requested += 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name=f"fsync {self._path.name}", daemon=True
+                )
+                self._thread.start()
+            elif self._idle:  # wake the thread only when it waits for work (no GIL ping-pong)
+                self._idle = False
+                self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._done >= self._requested and not self._stopping:
+                    self._idle = True
+                    self._cond.wait()
+                self._idle = False
+                if self._done >= self._requested:
+                    return
+                self._cond.wait_for(lambda: self._hurry or self._stopping, self.delay_s)
+                target = self._requested
+            error = None
+            try:
+                os.fsync(self._fd)
+            except OSError as exc:
+                error = RunStorageError.of(self._path, exc)
+            with self._cond:
+                self._error = self._error or error
+                self._done = target
+                if self._done >= self._requested:
+                    self._hurry = False
+                self._cond.notify_all()
+
+    def check(self) -> None:
+        """Raise the failure of an earlier background ``fsync``, if any."""
+        if self._error is not None:
+            raise self._error
+
+    def wait(self) -> None:
+        """``fsync`` now; return when everything requested so far is durable."""
+        with self._cond:
+            target = self._requested
+            if self._done < target:
+                self._hurry = True
+                self._cond.notify_all()
+            while self._done < target and self._thread is not None:
+                self._cond.wait()
+        self.check()
+
+    def stop(self) -> None:
+        """:meth:`wait`, then end the thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        self.check()
 
 
 class TraceSink:
     """Appends one case's wire frames to ``traces/<case-key>.jsonl`` as they happen.
 
-    Each frame is any JSON-able mapping (the session layer's trace record: ``t``, ``dir``,
-    ``raw``, ``station``, ``type``, ``id``, ``action``); datetimes become ISO 8601 UTC.
-    :meth:`append` returns the frame's index, which checks cite as evidence.
+    :meth:`append_record` takes the session layer's record (``harness.session.TraceRecord``)
+    and writes its line straight from the frame's text (:mod:`harness.results.traceline`);
+    :meth:`append` takes any JSON-able mapping (``t``, ``dir``, ``raw``, ``station``,
+    ``type``, ``id``, ``action``, ...; datetimes become ISO 8601 UTC). Both return the
+    frame's index, which checks cite as evidence.
 
-    Each frame's ``raw`` text goes through :func:`harness.security.redaction.redact_frame`
-    first: passwords (OCPP AuthorizationKey, BasicAuthPassword, credential fields), private
-    keys and the given ``secrets`` never reach the disk; a frame without them is stored as is.
+    Each frame's ``raw`` text goes through the same rules as
+    :func:`harness.security.redaction.redact_frame` first: passwords (OCPP AuthorizationKey,
+    BasicAuthPassword, credential fields), private keys and the given ``secrets`` never
+    reach the disk; a frame without them is stored as is.
+
+    Lines are buffered and written in one ``os.write`` (so the file only ever holds whole
+    lines but the last, which a crash may tear): when ``flush_after_s`` of wall time has
+    passed since the oldest unwritten frame (a timer on the event loop of the thread that
+    appends), when ``buffer_chars`` are waiting, on :meth:`flush`, :meth:`sync` and
+    :meth:`close`. A frame appended from a thread without a running event loop is written
+    at once. A killed process therefore loses at most the frames of its last
+    ``flush_after_s``; :meth:`sync` (called by :meth:`RunWriter.write_result` through
+    :meth:`close`, before the case's result is written) makes every frame durable, so the
+    frames a stored verdict cites are never lost. A write that fails in the timer is raised
+    (as :class:`RunStorageError`) by the next call.
     """
 
-    def __init__(self, path: Path, key: str, *, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        path: Path,
+        key: str,
+        *,
+        secrets: Iterable[str] = (),
+        flush_after_s: float = 0.1,
+        buffer_chars: int = 64 * 1024,
+    ) -> None:
         self.key = key
         self.path = path
+        self.flush_after_s = flush_after_s
+        self.buffer_chars = buffer_chars
         self._secrets = tuple(secrets)
+        self._redact = FrameRedactor(self._secrets)
+        self._lines_of = TraceLines(self._redact, _dumps)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
         with _storage(path):
             self._fd: int | None = os.open(path, flags, 0o644)
         self._count = 0
         self._lock = threading.Lock()
+        self._lines: list[str] = []
+        self._chars = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._timer_serial = 0
+        self._error: RunStorageError | None = None
 
     @property
     def count(self) -> int:
@@ -141,41 +270,120 @@ class TraceSink:
         return self._fd is None
 
     def append(self, frame: Mapping[str, Any]) -> int:
-        """Write ``frame`` as one line now; return its index in the trace (from 0)."""
+        """Append ``frame`` (a JSON-able mapping) as one line; return its index (from 0)."""
         record = dict(frame)
         raw = record.get("raw")
         if isinstance(raw, str):
-            record["raw"] = redact_frame(raw, secrets=self._secrets)
+            record["raw"] = self._redact(raw)
         try:
-            line = (_dumps(record) + "\n").encode("utf-8")
+            line = _dumps(record) + "\n"
         except (TypeError, ValueError) as exc:
             raise RunStoreError(f"{self.path}: frame {self._count} is not JSON: {exc}") from None
+        return self._put(line)
+
+    def append_record(self, record: FrameRecord) -> int:
+        """Append the session layer's trace record (``harness.session.TraceRecord``) as one
+        line, built from its text without a detour through a dict; return its index."""
+        try:
+            line = self._lines_of.line(record)
+        except (TypeError, ValueError) as exc:
+            raise RunStoreError(f"{self.path}: frame {self._count} is not JSON: {exc}") from None
+        return self._put(line)
+
+    def _put(self, line: str) -> int:
         with self._lock:
             if self._fd is None:
                 raise RunStoreError(f"{self.path}: the trace of {self.key} is closed")
-            with _storage(self.path):
-                _write_all(self._fd, line)
+            if self._error is not None:
+                raise self._error
             index = self._count
             self._count += 1
+            self._lines.append(line)
+            self._chars += len(line)
+            if self._chars >= self.buffer_chars:
+                self._write_locked()
+            elif self._timer is None:
+                loop = asyncio_events._get_running_loop()
+                if loop is None:
+                    self._write_locked()
+                else:
+                    self._timer_serial += 1
+                    self._timer = loop.call_later(
+                        self.flush_after_s, self._timed_flush, self._timer_serial
+                    )
+                    self._timer_loop = loop
         return index
 
-    def close(self) -> None:
-        """Flush the trace to disk and close it (idempotent; closed even when the flush
-        fails, which raises :class:`RunStorageError`)."""
+    def _write_locked(self) -> None:
+        self._drop_timer()
+        if not self._lines or self._fd is None:
+            return
+        data = "".join(self._lines).encode("utf-8")
+        self._lines.clear()
+        self._chars = 0
+        try:
+            with _storage(self.path):
+                _write_all(self._fd, data)
+        except RunStorageError as exc:
+            self._error = exc
+            raise
+
+    def _drop_timer(self) -> None:
+        # Cancelled only from its own loop's thread (a handle is not thread-safe); from any
+        # other thread it is left to fire and find nothing to write.
+        timer, self._timer = self._timer, None
+        if timer is not None and asyncio_events._get_running_loop() is self._timer_loop:
+            timer.cancel()
+
+    def _timed_flush(self, serial: int) -> None:
         with self._lock:
-            fd, self._fd = self._fd, None
-            if fd is not None:
-                try:
-                    with _storage(self.path):
-                        os.fsync(fd)
-                finally:
-                    os.close(fd)
+            if serial == self._timer_serial:  # not a timer dropped from another thread
+                self._timer = None
+            with contextlib.suppress(RunStorageError):  # kept in _error, raised by the next call
+                self._write_locked()
+
+    def flush(self) -> None:
+        """Write the buffered frames now (raises :class:`RunStorageError` on failure)."""
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            self._write_locked()
+
+    def sync(self) -> None:
+        """Write the buffered frames and ``fsync`` the file: every frame appended so far is
+        durable when this returns."""
+        with self._lock:
+            if self._error is not None:
+                raise self._error
+            self._write_locked()
+            if self._fd is not None:
+                with _storage(self.path):
+                    os.fsync(self._fd)
+
+    def close(self) -> None:
+        """Write what is buffered, flush the trace to disk and close it (idempotent; closed
+        even when the write or flush fails, which raises :class:`RunStorageError`)."""
+        with self._lock:
+            if self._fd is None:
+                return
+            try:
+                if self._error is not None:
+                    raise self._error
+                self._write_locked()
+                with _storage(self.path):
+                    os.fsync(self._fd)
+            finally:
+                self._drop_timer()
+                self._lines.clear()
+                os.close(self._fd)
+                self._fd = None
 
 
 class OutsideTrace:
     """The frames of the DUT's connections outside any case, ``outside.jsonl``.
 
-    Every frame is written in full, like a case's trace, up to ``max_frames``; after that
+    Every frame is written in full, like a case's trace (buffered the same way, fsynced at
+    close), up to ``max_frames``; after that
     (a flood) frames are only counted per direction, message type and action, and the counts
     are written as one last line ``{"summary": {...}, "counted_only": N}`` when the trace
     closes (also ``flush_summary``). Nothing the peer sent is silently lost.
@@ -202,13 +410,31 @@ class OutsideTrace:
 
     def append(self, frame: Mapping[str, Any]) -> int | None:
         """Record ``frame``; its line index, or ``None`` when it was only counted."""
+        if self._counted(frame.get("dir"), frame.get("type"), frame.get("action")):
+            return None
+        return self._sink.append(frame)
+
+    def append_record(self, record: FrameRecord) -> int | None:
+        """Record the session layer's trace record (see :meth:`TraceSink.append_record`);
+        its line index, or ``None`` when it was only counted."""
+        direction = getattr(record.direction, "value", record.direction)
+        if self._counted(direction, record.message_type, record.action):
+            return None
+        return self._sink.append_record(record)
+
+    def _counted(self, direction: object, kind: object, action: object) -> bool:
+        """Count one frame; True when it is past ``max_frames`` (counted only)."""
         with self._lock:
-            key = f"{frame.get('dir')} {frame.get('type')} {frame.get('action') or ''}".strip()
+            key = f"{direction} {kind} {action or ''}".strip()
             self._counts[key] = self._counts.get(key, 0) + 1
             if self._sink.count >= self.max_frames:
                 self._counted_only += 1
-                return None
-        return self._sink.append(frame)
+                return True
+        return False
+
+    def flush(self) -> None:
+        """Write the buffered frames now (see :class:`TraceSink`)."""
+        self._sink.flush()
 
     def close(self) -> None:
         """Write the counts (``summary``: frames per ``dir type action``) and close."""
@@ -272,6 +498,7 @@ class RunWriter:
             self._fd: int | None = os.open(
                 run_dir / RESULTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
             )
+        self._syncer = _Syncer(self._fd, run_dir / RESULTS)
         self._outside: OutsideTrace | None = None
         self._events: EventLog | None = None
 
@@ -320,17 +547,24 @@ class RunWriter:
         events.append(event, at=at, **fields)
 
     def write_result(self, result: CaseResult) -> None:
-        """Append ``result`` as one line of ``results.jsonl`` (fsynced before returning).
+        """Append ``result`` as one line of ``results.jsonl``.
 
-        Its trace sink, if any, is then closed (the case is over). Refused, with a
-        :class:`RunStoreError` and nothing written or closed, when the key was already
-        written, or a check cites a frame beyond the recorded trace or a series the result
-        does not hold: both are harness defects (evidence must exist), so the caller should
-        store a :meth:`CaseResult.harness_error` for the case instead.
+        Its trace sink, if any, is first closed (the case is over): its frames are written
+        and fsynced, so the frames a check cites are durable before the verdict is stored.
+        The result line goes out in one ``os.write`` before this returns (a process that
+        dies afterwards, even by SIGKILL, has it in the file); a background thread fsyncs
+        it within 0.2 s, together with any lines written meanwhile (:meth:`sync` fsyncs
+        now and waits; :meth:`finish` and :meth:`close` do). A failed background fsync is
+        raised by the next call. Refused, with a :class:`RunStoreError` and nothing written
+        or closed, when the key was already written, or a check cites a frame beyond the
+        recorded trace or a series the result does not hold: both are harness defects
+        (evidence must exist), so the caller should store a
+        :meth:`CaseResult.harness_error` for the case instead.
         """
         key = result.key
         with self._lock:
             self._require_open()
+            self._syncer.check()
             if key in self._written:
                 raise RunStoreError(f"{self.run_dir}: case key {key} was already written")
             sink = self._sinks.get(key)
@@ -353,8 +587,13 @@ class RunWriter:
             assert self._fd is not None
             with _storage(self.run_dir / RESULTS):
                 _write_all(self._fd, (_dumps(line) + "\n").encode("utf-8"))
-                os.fsync(self._fd)
             self._written.add(key)
+            self._syncer.request()
+
+    def sync(self) -> None:
+        """Return when every result written so far is fsynced (raises
+        :class:`RunStorageError` when a background fsync failed)."""
+        self._syncer.wait()
 
     def _check_evidence(self, result: CaseResult, frames: int) -> None:
         names = {s.name for s in result.series}
@@ -417,6 +656,10 @@ class RunWriter:
             except RunStorageError as exc:
                 errors.append(exc)
         if self._fd is not None:
+            try:
+                self._syncer.stop()  # every result fsynced, the thread ended
+            except RunStorageError as exc:
+                errors.append(exc)
             os.close(self._fd)
             self._fd = None
         if strict and errors:

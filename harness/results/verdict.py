@@ -85,10 +85,8 @@ def combine(a: Verdict, b: Verdict) -> Verdict:
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict:
     """:func:`combine` over many verdicts; ``NOT_APPLICABLE`` for none."""
-    result = Verdict.NOT_APPLICABLE
-    for verdict in verdicts:
-        result = combine(result, verdict)
-    return result
+    # Severities are distinct, so the most severe is unique (combine's tie rule never applies).
+    return max(verdicts, key=_SEVERITY.__getitem__, default=Verdict.NOT_APPLICABLE)
 
 
 class Level(StrEnum):

@@ -231,9 +231,9 @@ class CsmsEndpoint:
             if self._sink is None or self._sink.closed:
                 self._last_in_index = None
                 if self.outside is not None and not self.outside.closed:
-                    self.outside.append(record.to_json())
+                    self.outside.append_record(record)
                 return
-            index = self._sink.append(record.to_json())
+            index = self._sink.append_record(record)
         except RunStorageError as exc:  # the receive loop goes on; the run stops after the case
             self.storage_error = self.storage_error or exc
             self._last_in_index = None

@@ -236,7 +236,7 @@ class _Parallel:
         self.current[number] = -1
         job = self.jobs_list[index]
         provider = job.make_provider(ScaledClock())
-        written = {r.key for r in RunStore.open(self.writer.run_dir).results(with_series=False)}
+        written = {r.key for r in RunStore.open(self.writer.run_dir).index()}
         now = datetime.now(UTC)
         reason = (
             f"the worker process running {job.label} ended (exit code {exitcode}) before "

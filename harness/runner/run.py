@@ -15,7 +15,8 @@ open :class:`~harness.results.RunWriter`. Per case it
    case's own trace — a reset that cannot reach idle makes the case INCONCLUSIVE naming what
    is busy; a request the declaration promises answered "not supported" makes it FAIL;
 4. runs the :class:`~harness.runner.engine.CaseEngine` and writes the
-   :class:`~harness.results.CaseResult` at once (fsynced: a crash loses nothing judged).
+   :class:`~harness.results.CaseResult` at once (in the file before the next case: a crash
+   of the harness loses nothing judged; fsynced within 0.2 s, its trace before it).
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from typing import Any, Final, TextIO
 
 __all__ = [
     "REDACTED",
+    "FrameRedactor",
     "RedactProcessor",
     "redact",
     "redact_frame",
@@ -231,6 +232,29 @@ def redact_frame(raw: str, *, secrets: Iterable[str] = ()) -> str:
     # The in-place edit hit something else too (a secret equal to another value, odd
     # escaping): write the redacted structure instead.
     return json.dumps(hidden, ensure_ascii=False, separators=(",", ":"))
+
+
+class FrameRedactor:
+    """:func:`redact_frame` with its ``secrets`` fixed, for a stream of frames (a trace).
+
+    ``FrameRedactor(secrets)(raw) == redact_frame(raw, secrets=secrets)`` for every ``raw``:
+    the same rules, only the test "can this frame hold a secret at all?" is compiled once
+    into one regular expression (the markers :func:`redact_frame` looks for, the secrets,
+    ``@``), so the common frame without any of them costs one scan and is returned as is.
+    """
+
+    __slots__ = ("_gate", "_secrets")
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = _secret_list(secrets)
+        needles = (*_FRAME_MARKERS, *self._secrets, "@")
+        self._gate = re.compile("|".join(re.escape(n) for n in needles))
+
+    def __call__(self, raw: str) -> str:
+        """``raw`` with its secrets hidden; ``raw`` itself when it holds none."""
+        if self._gate.search(raw) is None:
+            return raw
+        return redact_frame(raw, secrets=self._secrets)
 
 
 def _collect_secret_strings(obj: Any, into: set[str]) -> None:

@@ -181,7 +181,7 @@ class StationEndpoint:
         if self._sink is None or self._sink.closed:
             self._last_in = None
             return
-        index = self._sink.append(record.to_json())
+        index = self._sink.append_record(record)
         if record.direction is Direction.IN:
             self._last_in = index
         if record.message_id is not None:

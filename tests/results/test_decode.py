@@ -1,0 +1,136 @@
+"""The fast result decoder agrees with ``CaseResult.from_dict`` on every input: the same
+result for a good line, the same error for a bad one. The lazy index of a run."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.results import CaseResult, Manifest, RunStore, RunStoreError, Verdict
+from harness.results._json import ResultFormatError
+from harness.results.decode import ResultDecoder
+from harness.results.devices import DeviceRef, case_key
+from harness.transport.base import OcppSubprotocol
+
+from .strategies import T0, case_results, devices, ids, json_values, result_for
+
+
+def outcome(decode: Any, value: Any) -> tuple[str, Any]:
+    try:
+        return "ok", decode(value)
+    except ResultFormatError as exc:
+        return "error", str(exc)
+    except (TypeError, ValueError, AttributeError) as exc:  # as from_dict lets them through
+        return type(exc).__name__, str(exc)
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path to a value inside ``value`` (dict keys and list indices)."""
+    out = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out += paths(item, (*prefix, i))
+    return out
+
+
+def thawed(value: Any) -> Any:
+    """A JSON value as ``json.loads`` gives it (tuples become lists)."""
+    return json.loads(json.dumps(value))
+
+
+@given(result=case_results())
+def test_a_good_line_decodes_to_the_same_result(result: CaseResult) -> None:
+    value = json.loads(result.to_json())
+    decoded = ResultDecoder().decode(copy.deepcopy(value))
+    assert decoded == CaseResult.from_dict(value) == result
+
+
+@given(
+    result=case_results(),
+    choice=st.integers(min_value=0),
+    replacement=json_values | st.sampled_from(["PASS", "MUST", "station", "ocpp1.6", -1, True]),
+    delete=st.booleans(),
+)
+def test_a_changed_line_gives_what_from_dict_gives(
+    result: CaseResult, choice: int, replacement: Any, delete: bool
+) -> None:
+    value = json.loads(result.to_json())
+    where = paths(value)
+    path = where[choice % len(where)]
+    parent = value
+    for step in path[:-1]:
+        parent = parent[step]
+    if delete and isinstance(parent, dict):
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = thawed(replacement)
+    fast = outcome(lambda v: ResultDecoder().decode(v), copy.deepcopy(value))
+    slow = outcome(CaseResult.from_dict, copy.deepcopy(value))
+    assert fast == slow
+
+
+def test_one_decoder_for_many_lines_shares_requirements_and_devices() -> None:
+    decoder = ResultDecoder()
+    first, second = (decoder.decode(json.loads(result_for(i).to_json())) for i in (1, 2))
+    assert first == result_for(1)
+    assert second == result_for(2)
+    assert first.checks[0].requirement is second.checks[0].requirement
+    assert first.info.devices[0] is second.info.devices[0]
+
+
+@given(case_id=ids | st.text(max_size=5), refs=st.lists(devices, max_size=3))
+def test_the_key_hash_is_that_of_the_case_and_devices_as_json(
+    case_id: str, refs: list[DeviceRef]
+) -> None:
+    pairs = sorted({(d.kind.value, d.id) for d in refs})
+    text = json.dumps([case_id, pairs], ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    assert case_key(case_id, refs).endswith(f"__{digest}")
+
+
+def _run(tmp_path: Path) -> Path:
+    versions = (OcppSubprotocol.V16,)
+    writer = RunStore.create(tmp_path, Manifest("r", T0, "sim", versions))
+    writer.write_result(result_for(1))
+    writer.write_result(result_for(2, Verdict.FAIL))
+    writer.finish(finished_at=T0)
+    return tmp_path / "r"
+
+
+def test_the_index_gives_keys_and_verdicts_and_results_on_demand(tmp_path: Path) -> None:
+    rows = list(RunStore.open(_run(tmp_path)).index())
+    assert [(r.key, r.verdict) for r in rows] == [
+        (result_for(1).key, Verdict.PASS),
+        (result_for(2).key, Verdict.FAIL),
+    ]
+    assert [r.result() for r in rows] == [result_for(1), result_for(2, Verdict.FAIL)]
+
+
+def test_the_index_checks_the_whole_result_when_asked(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    path = run / "results.jsonl"
+    lines = path.read_text().splitlines()
+    lines[0] = lines[0].replace('"verdict": "PASS", "reason"', '"verdict": "FAIL", "reason"')
+    path.write_text("\n".join(lines) + "\n")
+    first = next(iter(RunStore.open(run).index()))
+    assert first.verdict is Verdict.FAIL  # as stored
+    with pytest.raises(RunStoreError, match=r"results\.jsonl:1: verdict: stored 'FAIL'"):
+        first.result()
+
+
+def test_an_index_line_without_key_or_verdict_names_its_line(tmp_path: Path) -> None:
+    run = _run(tmp_path)
+    with (run / "results.jsonl").open("a") as handle:
+        handle.write('{"key": "x", "verdict": "MAYBE"}\n')
+    with pytest.raises(RunStoreError, match=r"results\.jsonl:3: "):
+        list(RunStore.open(run).index())
