@@ -22,30 +22,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.clock import Clock
-from harness.connection import ConnectionClosed, OcppConnection
+from harness.connection import OcppConnection
 from harness.results import OutsideTrace, RunStorageError, TraceSink
+from harness.runner.endpoint_base import CallOutcome, EndpointBase
 from harness.runner.handlers import DefaultAnswers
 from harness.runner.observations import ObservationLog, ObservedTransaction
 from harness.session import (
-    CallErrorReceived,
     CallReceived,
-    CallTimeout,
     Direction,
     Event,
     Malformation,
     OcppVersion,
     ProtocolViolation,
-    RemoteProtocolError,
-    ResultReceived,
     Role,
     TraceRecord,
 )
-from harness.transport import Transport, policy_close_reason
+from harness.transport import Transport
 
 __all__ = [
     "MIN_WALL_TIMEOUT_S",
@@ -63,19 +60,6 @@ MIN_WALL_TIMEOUT_S = 5.0
 this many *wall* seconds: a simulated DUT's reaction time is processing time, not clock
 time, so a 30 s timeout must not shrink to 16 ms at speed 1800. Real time (speed 1) and
 discrete-event time (a manual clock) are unaffected."""
-
-
-@dataclass(frozen=True, slots=True)
-class CallOutcome:
-    """What came of one CALL the harness sent. Exactly one of the first four is set."""
-
-    payload: dict[str, Any] | None = None
-    error_code: str | None = None
-    error_description: str = ""
-    failure: str | None = None
-    """No valid answer: ``"timeout"``, ``"closed"`` or ``"invalid"`` (see ``detail``)."""
-    detail: str = ""
-    frames: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +112,10 @@ class Waiter:
         return self.accepts is None or self.accepts(payload)
 
 
-class CsmsEndpoint:
+class CsmsEndpoint(EndpointBase):
     """The harness as CSMS on one connection to the DUT (see the module docstring)."""
+
+    peer = "the DUT"
 
     def __init__(
         self,
@@ -140,7 +126,7 @@ class CsmsEndpoint:
         heartbeat_interval_s: int = 300,
         min_wall_timeout_s: float = MIN_WALL_TIMEOUT_S,
     ) -> None:
-        self.clock = clock
+        super().__init__(clock=clock)
         self.min_wall_timeout_s = min_wall_timeout_s
         self.observations = observations or ObservationLog()
         self._sink: TraceSink | None = None
@@ -148,7 +134,6 @@ class CsmsEndpoint:
         self.storage_error: RunStorageError | None = None
         """The first failure to write a frame (full disk ...): the run must stop."""
         """Where frames go while no case runs (boot, between cases); ``None``: nowhere."""
-        self._frames_by_id: dict[str, list[int]] = {}
         self._waiters: list[Waiter] = []
         self._unclaimed: list[tuple[str, Received]] = []
         self._last_in_index: int | None = None
@@ -173,7 +158,6 @@ class CsmsEndpoint:
             on_event=self._seen,
         )
         self.on_transaction_ended: Callable[[ObservedTransaction], None] | None = None
-        self._closed_task: asyncio.Future[None] | None = None
         self.answers.on_transaction_ended = self._transaction_ended
 
     # ----------------------------------------------------------------- properties
@@ -187,28 +171,6 @@ class CsmsEndpoint:
     def station_id(self) -> str:
         """The DUT's station id (from the connection path)."""
         return self.connection.session.station_id
-
-    @property
-    def closed(self) -> bool:
-        """True once the connection is closed."""
-        return self.connection.transport.closed
-
-    def start(self) -> None:
-        """Start answering the DUT."""
-        self.connection.start()
-        if self._closed_task is None:
-            self._closed_task = asyncio.ensure_future(self.connection.wait_closed())
-
-    def closed_waiter(self) -> asyncio.Future[None]:
-        """A future that completes when the connection closes (cancel it freely)."""
-        if self._closed_task is None:
-            self.start()
-        assert self._closed_task is not None
-        return asyncio.shield(self._closed_task)
-
-    async def close(self) -> None:
-        """Close the connection."""
-        await self.connection.close()
 
     # ---------------------------------------------------------------------- trace
 
@@ -265,27 +227,6 @@ class CsmsEndpoint:
         """Answers that came after their CALL had timed out (since the case began)."""
         return tuple(self._late)
 
-    @property
-    def policy_close(self) -> str | None:
-        """Why the harness closed the connection under a limit or policy (size, rate, a newer
-        connection of the station); ``None`` if it did not."""
-        return policy_close_reason(self.connection.transport)
-
-    def closed_text(self) -> str:
-        """How the connection ended, in words (for verdicts)."""
-        transport = self.connection.transport
-        policy = self.policy_close
-        if policy is not None:
-            return f"the harness closed the connection: {policy}"
-        code = transport.close_code
-        reason = transport.close_reason or ""
-        how = f" (close code {code}{', ' + reason if reason else ''})" if code else ""
-        return f"the DUT's connection closed{how}"
-
-    def frames_of(self, message_id: str) -> tuple[int, ...]:
-        """Trace indices (current case) of the frames with this message id."""
-        return tuple(self._frames_by_id.get(message_id, ()))
-
     # ------------------------------------------------------------------- calling
 
     def patience_s(self, timeout_s: float) -> float:
@@ -309,6 +250,11 @@ class CsmsEndpoint:
         if action in _REMOTE_STARTS and outcome.payload is not None:
             self._start_accepted(payload, outcome.payload)
         return outcome
+
+    def _call_timed_out(self, message_id: str, action: str) -> None:
+        self._timed_out[message_id] = action
+        if len(self._timed_out) > 1000:  # bounded: forget the oldest
+            del self._timed_out[next(iter(self._timed_out))]
 
     def _start_accepted(self, request: Mapping[str, Any], answer: Mapping[str, Any]) -> None:
         """Remember an accepted remote start whose transaction has not been seen (a 2.x
@@ -334,47 +280,6 @@ class CsmsEndpoint:
                 text, answer_id=answer_id, timeout_s=self.patience_s(timeout_s)
             ),
         )
-
-    async def _outcome(
-        self, action: str, timeout_s: float, pending: Awaitable[ResultReceived]
-    ) -> CallOutcome:
-        try:
-            result = await pending
-        except CallErrorReceived as exc:
-            return CallOutcome(
-                error_code=str(exc.code),
-                error_description=str(exc.description or ""),
-                frames=self.frames_of(exc.message_id),
-            )
-        except CallTimeout as exc:
-            self._timed_out[exc.message_id] = action
-            if len(self._timed_out) > 1000:  # bounded: forget the oldest
-                del self._timed_out[next(iter(self._timed_out))]
-            return CallOutcome(
-                failure="timeout",
-                detail=f"no answer to {action} within {timeout_s:g} s",
-                frames=self.frames_of(exc.message_id),
-            )
-        except RemoteProtocolError as exc:
-            message_id = exc.violation.message_id
-            return CallOutcome(
-                failure="invalid",
-                detail=f"invalid answer to {action}: {exc}",
-                frames=self.frames_of(message_id) if message_id is not None else (),
-            )
-        except ConnectionClosed:
-            return CallOutcome(failure="closed", detail=self._closed_text(action))
-        return CallOutcome(payload=dict(result.payload), frames=self.frames_of(result.message_id))
-
-    def _closed_text(self, action: str) -> str:
-        policy = self.policy_close
-        if policy is not None:
-            return f"the harness closed the connection before {action} was answered: {policy}"
-        transport = self.connection.transport
-        code = transport.close_code
-        reason = transport.close_reason or ""
-        how = f" (close code {code}{', ' + reason if reason else ''})" if code else ""
-        return f"the DUT's connection closed before it answered {action}{how}"
 
     # ------------------------------------------------------------------ requests
 

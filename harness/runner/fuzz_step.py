@@ -23,15 +23,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import hypothesis
 
 from harness.robustness import Probe, generate_probes
+from harness.runner.step_host import StepHost
+from harness.runner.stepping import StopCase
+from harness.runner.verdicts import CaseRecord
 from harness.scenario import FuzzStep, Level, resolve_int, resolve_number
-
-if TYPE_CHECKING:
-    from harness.runner.step_host import StepHost
 
 __all__ = ["run_fuzz"]
 
@@ -39,20 +38,21 @@ _SHOWN = 5
 """Wrong answers spelt out in a FAIL's text (all of them are counted)."""
 
 
-async def run_fuzz(engine: StepHost, step: FuzzStep) -> bool:
-    """Run ``step``; ``False`` when the DUT's connection closed (the case must stop)."""
-    variables = engine.variables()
+async def run_fuzz(step: FuzzStep, record: CaseRecord, host: StepHost) -> None:
+    """Run ``step``; raises :class:`~harness.runner.stepping.StopCase` when the DUT's
+    connection closed (the case must stop)."""
+    variables = record.variables
     seed = resolve_int(step.seed, variables=variables)
     count = resolve_int(step.count, variables=variables)
     timeout_s = resolve_number(step.timeout_s, variables=variables)
-    caps = engine.capabilities
-    context = engine.mirror.context()
+    caps = host.capabilities
+    context = host.mirror.context()
     if caps is not None:
         context = replace(
             context, max_stack_level=caps.max_stack_level, max_periods=caps.max_periods
         )
     probes = generate_probes(
-        version=engine.endpoint.version,
+        version=host.endpoint.version,
         seed_value=seed,
         count=count,
         context=context,
@@ -61,15 +61,15 @@ async def run_fuzz(engine: StepHost, step: FuzzStep) -> bool:
     )
     if not probes:
         # A barrage of no requests proves nothing: the check cannot pass vacuously.
-        engine.unjudgeable(
+        record.unjudgeable(
             step,
             expected=f"{count} malformed requests from seed {seed}",
             reason=f"seed {seed}: the generator made no request for these actions and "
             "mutations, so nothing was checked",
         )
-        return True
+        return
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(p.mutation for p in probes).items()))
-    engine.note(
+    record.note(
         f"fuzz: {len(probes)} requests from seed {seed} (hypothesis {hypothesis.__version__}; "
         f"{kinds})"
     )
@@ -82,22 +82,22 @@ async def run_fuzz(engine: StepHost, step: FuzzStep) -> bool:
     codes: list[tuple[Probe, str, tuple[int, ...]]] = []
     tally: Counter[str] = Counter()
     for probe in probes:
-        outcome = await engine.endpoint.call_raw(
+        outcome = await host.endpoint.call_raw(
             probe.frame, answer_id=probe.answer_id, timeout_s=timeout_s, label=probe.describe()
         )
         if outcome.failure == "closed":
             shown = _listed(wrong)
-            engine.judge(
+            host.judge(
                 step,
                 ok=False,
                 expected=expected,
                 actual=(
-                    f"seed {seed}: {engine.endpoint.closed_text()} after request "
+                    f"seed {seed}: {host.endpoint.closed_text()} after request "
                     f"{probe.describe()}{'; before that: ' + shown if shown else ''}"
                 ),
                 frames=_frames(wrong, outcome.frames),
             )
-            return False
+            raise StopCase
         answered = outcome.failure != "timeout"
         problem = (
             outcome.detail
@@ -124,14 +124,14 @@ async def run_fuzz(engine: StepHost, step: FuzzStep) -> bool:
     else:
         summary = ", ".join(f"{n}× {what}" for what, n in sorted(tally.items()))
         actual = f"seed {seed}: all {len(probes)} answered as required ({summary})"
-    engine.judge(step, ok=not wrong, expected=expected, actual=actual, frames=_frames(wrong, ()))
+    host.judge(step, ok=not wrong, expected=expected, actual=actual, frames=_frames(wrong, ()))
     answered_with_codes = sum(n for what, n in tally.items() if what.startswith("CALLERROR"))
     code_actual = (
         f"seed {seed}: {len(codes)} CALLERROR(s) with another code: {_listed(codes)}"
         if codes
         else f"seed {seed}: every CALLERROR ({answered_with_codes}) carries an expected code"
     )
-    engine.judge(
+    host.judge(
         step.model_copy(update={"level": Level.SHOULD}),
         ok=not codes,
         expected="each CALLERROR carries a code the specification's definitions give for its "
@@ -139,7 +139,6 @@ async def run_fuzz(engine: StepHost, step: FuzzStep) -> bool:
         actual=code_actual,
         frames=_frames(codes, ()),
     )
-    return True
 
 
 def _listed(wrong: list[tuple[Probe, str, tuple[int, ...]]]) -> str:

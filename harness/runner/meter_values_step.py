@@ -21,6 +21,7 @@ from harness.scenario.values import ParamRef, SubstitutionError, substitute
 
 if TYPE_CHECKING:
     from harness.runner.step_host import StepHost
+    from harness.runner.verdicts import CaseRecord
 
 __all__ = [
     "DEFAULT_MEASURAND",
@@ -133,9 +134,9 @@ def _hms(stamp: datetime) -> str:
     return stamp.strftime("%H:%M:%S.%f")[:-3]
 
 
-async def run_meter_values(engine: StepHost, step: ExpectMeterValuesStep) -> None:
-    """Run one ``expect_meter_values`` step on ``engine`` and record its check."""
-    await judge_meter_values(step, variables=engine.variables(), note=engine.note, host=engine)
+async def run_meter_values(step: ExpectMeterValuesStep, record: CaseRecord, host: StepHost) -> None:
+    """Run one ``expect_meter_values`` step and record its check."""
+    await judge_meter_values(step, variables=record.variables, note=record.note, host=host)
 
 
 async def judge_meter_values(

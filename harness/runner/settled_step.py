@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from harness.results import MeasurementSource
 from harness.runner.observations import MeterSample
 from harness.runner.settle import SettleJudge, SettleState
+from harness.runner.step_host import StepHost
+from harness.runner.verdicts import CaseRecord
 from harness.scenario import ExpectSettledStep, Quantity, resolve_int, resolve_number
-
-if TYPE_CHECKING:
-    from harness.runner.step_host import StepHost
 
 __all__ = ["run_settled"]
 
@@ -39,9 +37,9 @@ def _values(group: Sequence[MeterSample], quantity: Quantity) -> list[float]:
     return total[:1] or ([sum(phased)] if phased else [])
 
 
-def _limit(engine: StepHost, quantity: Quantity, evse: int, at: datetime) -> float | None:
-    limit = engine.mirror.limit_at(evse_id=evse, at=at)
-    engine.endpoint.observations.record_limit(
+def _limit(host: StepHost, quantity: Quantity, evse: int, at: datetime) -> float | None:
+    limit = host.mirror.limit_at(evse_id=evse, at=at)
+    host.endpoint.observations.record_limit(
         at, evse, None if limit.current_a is None else float(limit.current_a), "A"
     )
     if quantity is Quantity.POWER_EXPORT:
@@ -51,9 +49,9 @@ def _limit(engine: StepHost, quantity: Quantity, evse: int, at: datetime) -> flo
     return None if value is None else float(value)
 
 
-async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
-    """Run one ``expect_settled`` step on ``engine`` and record its check."""
-    variables = engine.variables()
+async def run_settled(step: ExpectSettledStep, record: CaseRecord, host: StepHost) -> None:
+    """Run one ``expect_settled`` step and record its check."""
+    variables = record.variables
     evse = resolve_int(step.evse, variables=variables)
     within_s = resolve_number(step.within_s, variables=variables)
     hold_s = resolve_number(step.hold_s, variables=variables)
@@ -61,17 +59,15 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
     rel_tolerance = resolve_number(step.rel_tolerance, variables=variables)
     scale = resolve_number(step.scale, variables=variables)
     quantity, unit = step.quantity, step.quantity.unit
-    clock, log = engine.clock, engine.endpoint.observations
+    clock, log = host.clock, host.endpoint.observations
     start_s, start_at = clock.monotonic(), clock.now()
-    monitor = engine.stall_monitor
+    monitor = host.stall_monitor
     wall_mark = monitor.wall_now() if monitor is not None else 0.0
     # Samples carry the DUT's time (see observations.dut_time); on an accelerated clock they
     # arrive late by the processing time, so the deadline is judged with some patience.
     speed = clock.speed
     lag_s = (
-        0.0
-        if speed == float("inf")
-        else max(2.0, min(engine.endpoint.patience_s(0.0), 0.2 * speed))
+        0.0 if speed == float("inf") else max(2.0, min(host.endpoint.patience_s(0.0), 0.2 * speed))
     )
     judge = SettleJudge(
         relation=step.relation,
@@ -93,14 +89,14 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
         f"within {within_s:g} s"
     )
     # Issue #8: current and power come from the lab meter when the run has one.
-    meter = engine.lab_meter
+    meter = host.lab_meter
     if meter is not None and not meter.provides(quantity.measurand):
         meter = None
     source = MeasurementSource.LAB_METER if meter is not None else MeasurementSource.METER_VALUES
-    engine.measured_by(source)
+    host.measured_by(source)
     if meter is not None:
         expected += f" — measured by the {meter.label}"
-    engine.note(f"expect_settled: {expected}")
+    record.note(f"expect_settled: {expected}")
     series = tuple(n for n in _SERIES[quantity] if n != "limit" or step.target.uses_limit)
     seen = len(log.samples)
     target: float | None = None
@@ -123,11 +119,11 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
             if not values:
                 continue
             at = group[0].t
-            limit = _limit(engine, quantity, evse, at) if step.target.uses_limit else None
+            limit = _limit(host, quantity, evse, at) if step.target.uses_limit else None
             try:
                 target = step.target.evaluate(limit=limit, variables=variables) * scale
             except ValueError:
-                engine.unjudgeable(
+                record.unjudgeable(
                     step,
                     expected=expected,
                     reason="the target is 'limit' and the oracle has no limit in force",
@@ -148,7 +144,7 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
             # never the station's: INCONCLUSIVE, not FAIL.
             silent_s = clock.monotonic() - last_reading_s
             if silent_s >= meter.silent_after_s:
-                engine.unjudgeable(
+                record.unjudgeable(
                     step,
                     expected=expected,
                     reason=(
@@ -161,9 +157,9 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
                 )
                 return
             wait_s = meter.silent_after_s - silent_s
-        await engine.wait_closed_or(log.changed.wait(), wait_s + 1e-6)
-        if engine.endpoint.closed and log.changed.is_set() is False:
-            engine.judge(
+        await host.wait_closed_or(log.changed.wait(), wait_s + 1e-6)
+        if host.endpoint.closed and log.changed.is_set() is False:
+            host.judge(
                 step,
                 ok=False,
                 expected=expected,
@@ -180,7 +176,7 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
             f"settled: {values_text} {unit} (target {target_text}) from "
             f"+{judge.run_start_s - judge.start_s:.1f} s, held {hold_s:g} s"
         )
-        engine.judge(
+        host.judge(
             step,
             ok=True,
             expected=expected,
@@ -191,7 +187,7 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
     elif judge.state is SettleState.NOT_SETTLED and (
         stall_s := monitor.worst_clock_stall_s(wall_mark) if monitor is not None else 0.0
     ) > max(1.0, 0.2 * within_s):
-        engine.unjudgeable(
+        record.unjudgeable(
             step,
             expected=expected,
             reason=(
@@ -206,7 +202,7 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
             f"not settled within {within_s:g} s: last {values_text} {unit}{at_text} "
             f"(target {target_text}); {judge.samples_seen} sample(s) seen"
         )
-        engine.judge(
+        host.judge(
             step,
             ok=False,
             expected=expected,
@@ -226,6 +222,6 @@ async def run_settled(engine: StepHost, step: ExpectSettledStep) -> None:
             else f"no later sample confirmed the hold of {hold_s:g} s (last {values_text} "
             f"{unit}{at_text})"
         )
-        engine.unjudgeable(
+        record.unjudgeable(
             step, expected=expected, reason=reason, frames=tuple(judge.recent_frames), series=series
         )

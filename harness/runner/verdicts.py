@@ -10,7 +10,12 @@ kept in their own modules):
 * every text that reaches a check or the step log is redacted
   (:func:`harness.security.redaction.redact`: passwords, credentials, private keys), so a
   secret the DUT echoes never reaches ``results.jsonl`` or a report;
-* every step-log line is cut at :data:`NOTE_LIMIT_CHARS`.
+* every step-log line is cut at :data:`NOTE_LIMIT_CHARS`;
+* a value a step stores (``store``) is kept in the case's variables (:meth:`CaseRecord.store`);
+  when that step fails without storing it, a later step that needs it is **not run**
+  (:meth:`CaseRecord.missing_cause`, :meth:`CaseRecord.not_run`): its requirement is left
+  INCONCLUSIVE, the failure already recorded decides the case — never an ERROR of the
+  harness (the DUT broke a rule; nothing in the harness or the case is wrong).
 
 What to conclude (a failed precondition stops the case, a connection our policy closed makes a
 step unjudgeable) stays with the engine; this class only records.
@@ -18,16 +23,17 @@ step unjudgeable) stays with the engine; this class only records.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from harness.clock import Clock
 from harness.results import CheckResult, Level, Requirement, StepRecord
-from harness.scenario import Case, Step, resolve_text
+from harness.scenario import Case, Step, SubstitutionError, extract, resolve_text
 from harness.security.redaction import redact
 
-__all__ = ["NOTE_LIMIT_CHARS", "CaseRecord", "redact_text"]
+__all__ = ["NOTE_LIMIT_CHARS", "CaseRecord", "redact_text", "short_json"]
 
 NOTE_LIMIT_CHARS = 500
 """A step-log line longer than this is cut (the full text, where it matters, is in a check
@@ -39,18 +45,26 @@ def redact_text(text: str) -> str:
     return str(redact(text))
 
 
+def short_json(value: Any, limit: int = 300) -> str:
+    """``value`` as compact JSON for a note or a check text, cut at ``limit`` characters
+    (``…``). Passwords in a payload (AuthorizationKey, BasicAuthPassword, credential fields)
+    are hidden first: a cut could split one."""
+    text = json.dumps(redact(value), separators=(",", ":"), default=str, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class CaseRecord:
     """Checks and step log of one run of ``case``.
 
     ``variables`` is the engine's live mapping of parameters and stored values (read when a
-    text is resolved, never written); ``notes`` open the step log."""
+    text is resolved; written by :meth:`store`); ``notes`` open the step log."""
 
     def __init__(
         self,
         case: Case,
         *,
         clock: Clock,
-        variables: Mapping[str, Any],
+        variables: dict[str, Any],
         notes: Sequence[str] = (),
     ) -> None:
         self.case = case
@@ -58,8 +72,52 @@ class CaseRecord:
         self.variables = variables
         self.checks: list[CheckResult] = []
         self.log: list[StepRecord] = [StepRecord(clock.now(), 0, self._clean(t)) for t in notes]
+        self.started = clock.now()
+        """When the case began (clock time)."""
         self.step = 0
         """The number of the running step (from 1; repeats counted); 0 before the first."""
+        self._unstored: dict[str, int] = {}
+        """Variable → the number of the step that should have stored it and failed."""
+
+    # ------------------------------------------------------------------ variables
+
+    def store(self, store: Mapping[str, str], payload: Mapping[str, Any]) -> str | None:
+        """Save the values ``store`` names (variable → payload path) from ``payload``;
+        return what was missing (a step failure's Actual), or ``None``."""
+        for name, path in store.items():
+            try:
+                self.variables[name] = extract(payload, path)
+            except LookupError as exc:
+                return f"the payload has no {path} to store as {name} ({exc})"
+            self._unstored.pop(name, None)
+        return None
+
+    def _remember_unstored(self, step: Step) -> None:
+        """``step`` failed (or was not judged): what it should have stored and did not is
+        remembered, so that a later step needing it is not run (:meth:`missing_cause`)."""
+        names: Mapping[str, str] = getattr(step, "store", None) or {}
+        for name in names:
+            if name not in self.variables:
+                self._unstored[name] = self.step
+
+    def missing_cause(self, error: SubstitutionError) -> str | None:
+        """Why a reference could not be resolved, when the reason is an earlier step that
+        failed before storing the value (``None``: the case refers to something no step
+        stores — a defect of the case, an ERROR)."""
+        name = error.name
+        if name is None or name not in self._unstored:
+            return None
+        return f"step {self._unstored[name]}, which should have stored ${{{name}}}, failed"
+
+    def not_run(self, step: Step, *, cause: str) -> None:
+        """Record that ``step`` was not run because ``cause`` (see :meth:`missing_cause`):
+        its requirement is INCONCLUSIVE (the earlier failure is recorded already)."""
+        self.note(f"step {self.step}: not run — {cause}")
+        self.inconclusive(
+            step,
+            expected="the step runs with the values earlier steps stored",
+            reason=f"not run: {cause} (that failure is recorded)",
+        )
 
     # ------------------------------------------------------------------ texts
 
@@ -125,6 +183,7 @@ class CaseRecord:
                 )
             return False
         self.note(f"{where}: not met — {actual}")
+        self._remember_unstored(step)
         if step.precondition and declared is None:
             self.checks.append(
                 CheckResult.inconclusive(
@@ -153,6 +212,7 @@ class CaseRecord:
         series: tuple[str, ...] = (),
     ) -> None:
         """Record an INCONCLUSIVE check: the harness could not judge ``step``."""
+        self._remember_unstored(step)
         self.checks.append(
             CheckResult.inconclusive(
                 self.requirement(step),
@@ -162,6 +222,19 @@ class CaseRecord:
                 series=series,
             )
         )
+
+    def unjudgeable(
+        self,
+        step: Step,
+        *,
+        expected: str,
+        reason: str,
+        frames: tuple[int, ...] = (),
+        series: tuple[str, ...] = (),
+    ) -> None:
+        """A step log line ``cannot judge — reason`` and an INCONCLUSIVE check."""
+        self.note(f"step {self.step}: cannot judge — {reason}")
+        self.inconclusive(step, expected=expected, reason=reason, frames=frames, series=series)
 
     def failed(
         self, requirement: Requirement, *, expected: str, actual: str, frames: tuple[int, ...] = ()

@@ -57,6 +57,9 @@ _NOW_TERM = re.compile(r"\s*([+-])\s*([^+-]+)")
 class SubstitutionError(ValueError):
     """A ``${...}`` reference names nothing known, or is not well formed."""
 
+    name: str | None = None
+    """The variable that is not known, when that is the fault (else ``None``)."""
+
 
 class PathError(LookupError):
     """A payload path (``a.b[0].c``) does not lead to a value."""
@@ -256,7 +259,9 @@ def _lookup(name: str, variables: Mapping[str, Any]) -> Any:
         return variables[name]
     except KeyError:
         known = ", ".join(sorted(variables)) or "none"
-        raise SubstitutionError(f"unknown variable '${{{name}}}' (known: {known})") from None
+        error = SubstitutionError(f"unknown variable '${{{name}}}' (known: {known})")
+        error.name = name
+        raise error from None
 
 
 def _interpolate(text: str, *, variables: Mapping[str, Any], now: datetime) -> str:

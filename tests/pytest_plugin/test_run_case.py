@@ -166,7 +166,7 @@ def test_run_suite_takes_a_suite_name_of_the_library(
             run = run_suite("ocpp16")
             run.assert_passed()
             assert {"TC_056_CS", "TC_066_CS"} <= set(run.verdicts)
-            assert {r.info.suite for r in run.results} == {"ocpp16-smart-charging"}
+            assert {r.info.suite for r in run.results} == {"ocpp16-smart-charging", "ocpp16-core"}
 
         def test_unknown_suite(run_suite):
             run_suite("ocpp99")

@@ -48,6 +48,9 @@ class FakeBehaviour:
     """Actions it never answers."""
     disconnect_on: str | None = None
     """Close the connection when this action arrives."""
+    close_before_boot: bool = False
+    """Close the connection at once, before sending BootNotification (during the harness's
+    boot wait)."""
     start_before_answer: bool = False
     """Send StartTransaction before answering RemoteStartTransaction."""
     start_delay_s: float = 0.0
@@ -131,6 +134,9 @@ class FakeStation:
 
     # ---- serving
     async def serve(self, transport: Transport) -> None:
+        if self.b.close_before_boot:
+            await transport.close(code=1001)
+            return
         handlers = {
             name: self._handler(name)
             for name in (

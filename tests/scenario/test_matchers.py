@@ -243,6 +243,8 @@ def test_not_matches_a_present_value_the_inner_matcher_rejects() -> None:
     assert match(parse_matcher({"not": {"one_of": [1, 2]}}), 3).matched
     with pytest.raises(MatcherSyntaxError):
         parse_matcher({"not": {"regex": 5}})
+
+
 def test_every_item_and_at_most_judge_a_schedule_within_a_limit() -> None:
     within = parse_matcher({"chargingSchedulePeriod": {"every": {"limit": {"at_most": 6}}}})
     periods = [{"limit": Decimal("6.0")}, {"limit": 5}]

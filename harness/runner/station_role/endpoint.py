@@ -12,7 +12,8 @@ charging-station role:
 * a request that breaks the schema is answered with CALLERROR by the session and still
   reaches the waiter, with the violation (the CSMS's fault, judged by the step);
 * :meth:`call` sends a request to the CSMS and turns every outcome into a
-  :class:`~harness.runner.endpoint.CallOutcome`; calls go one at a time (OCPP-J: one CALL
+  :class:`~harness.runner.endpoint_base.CallOutcome` (as the CSMS role does:
+  :class:`~harness.runner.endpoint_base.EndpointBase`); calls go one at a time (OCPP-J: one CALL
   outstanding per side);
 * what the station owes the CSMS after an answer (NotifyReport after GetBaseReport, the
   message a TriggerMessage asked for, StatusNotification after ChangeAvailability...) is sent
@@ -29,22 +30,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.clock import Clock
-from harness.connection import CallErrorReply, ConnectionClosed, OcppConnection
+from harness.connection import CallErrorReply, OcppConnection
 from harness.results import TraceSink
-from harness.runner.endpoint import CallOutcome
-from harness.runner.engine import plain_json
+from harness.runner.endpoint_base import CallOutcome, EndpointBase, plain_json
 from harness.runner.station_role.judge import ProfileJudgement
 from harness.runner.station_role.state import StationState
 from harness.session import (
-    CallErrorReceived,
     CallReceived,
-    CallTimeout,
     Direction,
     ErrorCode,
     Event,
     Malformation,
     ProtocolViolation,
-    RemoteProtocolError,
     Role,
     TraceRecord,
     initiators,
@@ -100,8 +97,10 @@ class Waiter:
     )
 
 
-class StationEndpoint:
+class StationEndpoint(EndpointBase):
     """The harness as charging station on one connection to the CSMS (see the module)."""
+
+    peer = "the CSMS"
 
     def __init__(
         self,
@@ -111,12 +110,10 @@ class StationEndpoint:
         state: StationState,
         sink: TraceSink | None = None,
     ) -> None:
-        self.clock = clock
+        super().__init__(clock=clock)
         self.state = state
         self._sink = sink
-        self._frames_by_id: dict[str, list[int]] = {}
         self._waiters: list[Waiter] = []
-        self._closed: asyncio.Future[None] | None = None
         self._answerable = frozenset(state.answerable())
         self._call_lock = asyncio.Lock()
         self._last_request = clock.monotonic()
@@ -153,28 +150,6 @@ class StationEndpoint:
             keep_trace=False,
         )
 
-    @property
-    def closed(self) -> bool:
-        """True once the connection is closed."""
-        return self.connection.transport.closed
-
-    def start(self) -> None:
-        """Start answering the CSMS."""
-        self.connection.start()
-        if self._closed is None:
-            self._closed = asyncio.ensure_future(self.connection.wait_closed())
-
-    def closed_waiter(self) -> asyncio.Future[None]:
-        """Completes when the connection closes; cancelling it leaves the connection alone."""
-        if self._closed is None:
-            self.start()
-        assert self._closed is not None
-        return asyncio.shield(self._closed)
-
-    async def close(self) -> None:
-        """Close the connection (normal closure)."""
-        await self.connection.close()
-
     # ---------------------------------------------------------------------- trace
 
     def _trace(self, record: TraceRecord) -> None:
@@ -186,10 +161,6 @@ class StationEndpoint:
             self._last_in = index
         if record.message_id is not None:
             self._frames_by_id.setdefault(record.message_id, []).append(index)
-
-    def frames_of(self, message_id: str) -> tuple[int, ...]:
-        """Trace indices of the frames with this message id."""
-        return tuple(self._frames_by_id.get(message_id, ()))
 
     # -------------------------------------------------------------------- calling
 
@@ -204,32 +175,12 @@ class StationEndpoint:
     async def _call(
         self, action: str, payload: Mapping[str, Any], *, timeout_s: float
     ) -> CallOutcome:
-        try:
-            result = await self.connection.call(action, dict(payload), timeout_s=timeout_s)
-        except CallErrorReceived as exc:
-            return CallOutcome(
-                error_code=str(exc.code),
-                error_description=str(exc.description or ""),
-                frames=self.frames_of(exc.message_id),
-            )
-        except CallTimeout as exc:
-            return CallOutcome(
-                failure="timeout",
-                detail=f"the CSMS did not answer {action} within {timeout_s:g} s",
-                frames=self.frames_of(exc.message_id),
-            )
-        except RemoteProtocolError as exc:
-            return CallOutcome(failure="invalid", detail=f"invalid answer to {action}: {exc}")
-        except ConnectionClosed:
-            transport = self.connection.transport
-            how = f" (close code {transport.close_code})" if transport.close_code else ""
-            return CallOutcome(
-                failure="closed",
-                detail=f"the CSMS closed the connection before answering {action}{how}",
-            )
-        answer = dict(result.payload)
-        self.state.request_answered(action, dict(payload), answer, at=self.clock.now())
-        return CallOutcome(payload=answer, frames=self.frames_of(result.message_id))
+        outcome = await self._outcome(
+            action, timeout_s, self.connection.call(action, dict(payload), timeout_s=timeout_s)
+        )
+        if outcome.payload is not None:
+            self.state.request_answered(action, dict(payload), outcome.payload, at=self.clock.now())
+        return outcome
 
     async def settle(self, *, timeout_s: float, quiet_s: float = 0.0) -> None:
         """Wait (at most ``timeout_s`` clock seconds) until the requests the station owed
