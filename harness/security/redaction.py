@@ -78,18 +78,23 @@ _NAMED_FIELD = re.compile(
     r'("(?:[A-Za-z_]*[Pp]assword|[Aa]uthorization|[Pp]rivate_?[Kk]ey|[Ss]ecret|simPin)"'
     r'\s*:\s*)"(?:[^"\\]|\\.)*("?)'
 )
-_FRAME_MARKERS: Final = (
-    *_OCPP_MARKERS,
-    "assword",
-    "PRIVATE KEY",
-    "uthorization",
-    "ecret",
-    "simPin",
-    "vpn",
-    "Basic ",
-    "Bearer ",
-    "rivate",
-)
+# The test "can this frame hold a secret at all?": every word a sensitive key can contain,
+# in any letter case and with ``_`` or ``-`` between its letters (keys are compared that
+# way, see _norm), the credential schemes, and any JSON \u escape (a key spelled with
+# escapes is only seen once parsed).
+_GATE_WORDS: Final = ("passw", "authorization", "secret", "simpin", "vpn", "private")
+
+
+def _gate_pattern(extra: Iterable[str] = ()) -> re.Pattern[str]:
+    words = ["[_-]*".join(re.escape(c) for c in word) for word in _GATE_WORDS]
+    literal = [re.escape(n) for n in ("basic ", "bearer ", "\\u")]
+    pieces = [*words, *literal]
+    gate = "(?i:" + "|".join(pieces) + ")"
+    case_exact = [re.escape(n) for n in extra]
+    return re.compile("|".join([gate, *case_exact]))
+
+
+_FRAME_GATE: Final = _gate_pattern()
 
 
 def _credentials(match: re.Match[str]) -> str:
@@ -199,7 +204,7 @@ def redact_frame(raw: str, *, secrets: Iterable[str] = ()) -> str:
     """
     listed = _secret_list(secrets)
     if (
-        not any(marker in raw for marker in _FRAME_MARKERS)
+        _FRAME_GATE.search(raw) is None
         and not any(s in raw for s in listed)
         and ("@" not in raw or not _URL_USERINFO.search(raw))
     ):
@@ -247,8 +252,7 @@ class FrameRedactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets = _secret_list(secrets)
-        needles = (*_FRAME_MARKERS, *self._secrets, "@")
-        self._gate = re.compile("|".join(re.escape(n) for n in needles))
+        self._gate = _gate_pattern((*self._secrets, "@"))
 
     def __call__(self, raw: str) -> str:
         """``raw`` with its secrets hidden; ``raw`` itself when it holds none."""

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from harness.logs import configure_logging, get_logger
 from harness.security import REDACTED, RedactProcessor, redact, redact_frame
+from harness.security.redaction import FrameRedactor
 
 SECRET = "S3cret-Passw0rd-0123"
 PEM = (
@@ -219,3 +220,22 @@ def test_tracebacks_in_logs_are_redacted(json_lines: bool) -> None:
     assert "failed" in text
     assert SECRET not in text
     assert "Q1AxOnNlY3JldA==" not in text
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["PASSWORD", "passwd", "Pass_Word", "SIM-PIN", "\\u0070assword", "ProxyAUTHORIZATION"],
+)
+def test_a_sensitive_key_in_any_spelling_is_hidden_by_both_frame_redactors(key: str) -> None:
+    # The quick "can this frame hold a secret?" test once looked for case-exact fragments
+    # ("assword"): a frame whose only secret was under PASSWORD or passwd went out as it was.
+    raw = '[2,"7","DataTransfer",{"vendorId":"v","data":{"' + key + '":"hunter2-42"}}]'
+    for redacted in (redact_frame(raw), FrameRedactor()(raw)):
+        assert "hunter2-42" not in redacted, redacted
+        assert json.loads(redacted)[3]["data"] == {json.loads(f'"{key}"'): REDACTED}
+
+
+def test_a_frame_without_any_secret_is_returned_as_it_is() -> None:
+    raw = '[2,"8","MeterValues",{"evseId":1,"meterValue":[]}]'
+    assert redact_frame(raw) is raw
+    assert FrameRedactor()(raw) is raw
