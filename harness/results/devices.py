@@ -46,6 +46,10 @@ class DeviceRef:
             raise ValueError(f"device kind must be a DeviceKind, got {self.kind!r}")
         if not self.id:
             raise ValueError(f"a {self.kind.value} needs a non-empty id")
+        if not isinstance(self.attributes, Mapping):
+            raise ValueError(
+                f"device {self.id} attributes: expected an object, got {self.attributes!r}"
+            )
         attributes = freeze_json(dict(self.attributes), f"device {self.id} attributes")
         for name, value in attributes.items():
             if not isinstance(value, Scalar):

@@ -134,3 +134,27 @@ def test_an_index_line_without_key_or_verdict_names_its_line(tmp_path: Path) -> 
         handle.write('{"key": "x", "verdict": "MAYBE"}\n')
     with pytest.raises(RunStoreError, match=r"results\.jsonl:3: "):
         list(RunStore.open(run).index())
+
+
+def _with_attributes(value: Any, attributes: Any) -> bool:
+    """Set every device's ``attributes`` inside ``value`` to ``attributes``; any found?"""
+    found = False
+    if isinstance(value, dict):
+        if "attributes" in value and "kind" in value:
+            value["attributes"], found = attributes, True
+        for item in value.values():
+            found = _with_attributes(item, attributes) or found
+    elif isinstance(value, list):
+        for item in value:
+            found = _with_attributes(item, attributes) or found
+    return found
+
+
+@pytest.mark.parametrize("attributes", [[1, 2], "fw 3.1", 7, [["a", "b"]]])
+def test_device_attributes_that_are_not_an_object_are_a_format_error(attributes: Any) -> None:
+    # Both decoders once let a TypeError (a traceback for the user) through here.
+    value = json.loads(result_for(1).to_json())
+    assert _with_attributes(value, attributes)
+    for decode in (ResultDecoder().decode, CaseResult.from_dict):
+        with pytest.raises(ResultFormatError, match="attributes: expected an object"):
+            decode(copy.deepcopy(value))
