@@ -43,6 +43,7 @@ from harness.smartcharging.model import (
 from harness.smartcharging.payloads import (
     PayloadError,
     external_limit_request,
+    parse_clear_charging_profile,
     parse_set_charging_profile,
 )
 from harness.smartcharging.responses import (
@@ -88,6 +89,7 @@ __all__ = [
     "convert",
     "external_limit_request",
     "limit_digit_problems",
+    "parse_clear_charging_profile",
     "parse_composite_response",
     "parse_set_charging_profile",
     "rejected_response",
