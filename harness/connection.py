@@ -29,7 +29,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from datetime import datetime
 from types import EllipsisType, TracebackType
-from typing import Any
+from typing import Any, assert_never
 
 from harness.clock import Clock
 from harness.logs import get_logger
@@ -47,6 +47,7 @@ from harness.session import (
     OcppVersion,
     ProtocolViolation,
     RemoteProtocolError,
+    ResultErrorReceived,
     ResultReceived,
     Role,
     SendReceived,
@@ -340,54 +341,52 @@ class OcppConnection:
                 self._on_event(event)
 
     def _route(self, event: Event) -> None:
-        kind = type(event)
-        if kind is ResultReceived:
-            assert isinstance(event, ResultReceived)
-            future = self._waiting.get(event.message_id)
-            if future is not None and not future.done():
-                future.set_result(event)
-        elif kind is CallReceived:
-            assert isinstance(event, CallReceived)
-            self._spawn(self._answer(event))
-        elif kind is ErrorReceived:
-            assert isinstance(event, ErrorReceived)
-            self._fail(
-                event.message_id,
-                CallErrorReceived(
-                    action=event.action,
-                    message_id=event.message_id,
-                    code=event.error.error_code,
-                    description=event.error.error_description,
-                    details=event.error.error_details,
-                ),
-            )
-        elif kind is ProtocolViolation:
-            assert isinstance(event, ProtocolViolation)
-            self.violations.append(event)
-            log = self._log.debug if self.violations_expected else self._log.warning
-            log(
-                "protocol_violation",
-                kind=event.violation.kind.value,
-                detail=event.violation.detail,
-                raw=event.raw[:200],
-            )
-            if event.call is not None:
-                self._fail(event.call.message_id, RemoteProtocolError(event.violation))
-        elif kind is CallTimedOut:
-            assert isinstance(event, CallTimedOut)
-            self._fail(
-                event.call.message_id,
-                CallTimeout(
-                    action=event.call.action,
-                    message_id=event.call.message_id,
-                    timeout_s=event.timeout_s,
-                ),
-            )
-        elif kind is SendReceived:
-            assert isinstance(event, SendReceived)
-            send_handler = self._send_handlers.get(event.action)
-            if send_handler is not None:
-                self._spawn(self._handle_send(send_handler, event))
+        match event:
+            case ResultReceived():
+                future = self._waiting.get(event.message_id)
+                if future is not None and not future.done():
+                    future.set_result(event)
+            case CallReceived():
+                self._spawn(self._answer(event))
+            case ErrorReceived():
+                self._fail(
+                    event.message_id,
+                    CallErrorReceived(
+                        action=event.action,
+                        message_id=event.message_id,
+                        code=event.error.error_code,
+                        description=event.error.error_description,
+                        details=event.error.error_details,
+                    ),
+                )
+            case ProtocolViolation():
+                self.violations.append(event)
+                log = self._log.debug if self.violations_expected else self._log.warning
+                log(
+                    "protocol_violation",
+                    kind=event.violation.kind.value,
+                    detail=event.violation.detail,
+                    raw=event.raw[:200],
+                )
+                if event.call is not None:
+                    self._fail(event.call.message_id, RemoteProtocolError(event.violation))
+            case CallTimedOut():
+                self._fail(
+                    event.call.message_id,
+                    CallTimeout(
+                        action=event.call.action,
+                        message_id=event.call.message_id,
+                        timeout_s=event.timeout_s,
+                    ),
+                )
+            case SendReceived():
+                send_handler = self._send_handlers.get(event.action)
+                if send_handler is not None:
+                    self._spawn(self._handle_send(send_handler, event))
+            case ResultErrorReceived():
+                pass  # the peer's complaint about one of our answers: in the trace, no waiter
+            case _:
+                assert_never(event)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run ``coro`` now, up to its first real suspension; continue it in a task if needed.
