@@ -44,7 +44,6 @@ from harness.session import (
     LocalProtocolError,
     OcppError,
     OcppSession,
-    OcppVersion,
     ProtocolViolation,
     RemoteProtocolError,
     ResultErrorReceived,
@@ -146,7 +145,7 @@ class OcppConnection:
         ``session_options`` go to :class:`OcppSession` (``allow_concurrent_calls``, ...).
         """
         session = OcppSession(
-            version=OcppVersion.from_subprotocol(transport.subprotocol),
+            version=transport.subprotocol.version,
             role=role,
             station_id=transport.station_id,
             **session_options,

@@ -334,7 +334,7 @@ class LabServer:
 
         await self._slots.take(transport, on_replaced=replaced)
         status.connected = True
-        status.ocpp = str(transport.subprotocol.value).removeprefix("ocpp")
+        status.ocpp = transport.subprotocol.version.value
         try:
             run = self.runs.get(sid)
             if run is not None and run.done:
@@ -474,7 +474,7 @@ class LabServer:
         run_id = new_run_id(started_at=self.clock.now())
         with contextlib.suppress(RunStoreError):
             run_id = check_name(f"{run_id}-{sid}", "run id")
-        versions = tuple(OcppSubprotocol(f"ocpp{v}") for v in caps.ocpp_versions)
+        versions = tuple(OcppSubprotocol.of(v) for v in caps.ocpp_versions)
         options: dict[str, Any] = {
             "strict": self.plan.strict,
             "station": sid,

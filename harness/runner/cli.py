@@ -98,11 +98,6 @@ computing of the station's steps, and the verdicts do not depend on the machine'
 ``--speed F`` runs on a scaled wall clock instead (for watching a run, or for debugging a
 timing question); above ~1000 a loaded machine's stalls start to show in the verdicts."""
 
-_SUBPROTOCOL = {
-    "1.6": OcppSubprotocol.V16,
-    "2.0.1": OcppSubprotocol.V201,
-    "2.1": OcppSubprotocol.V21,
-}
 _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}$")
 
 
@@ -513,7 +508,7 @@ def _manifest(
         run_id=new_run_id(started_at=clock.now()),
         started_at=clock.now(),
         target=target,
-        ocpp_versions=tuple(_SUBPROTOCOL[v] for v in versions),
+        ocpp_versions=tuple(OcppSubprotocol.of(v) for v in versions),
         options=options,
     )
 
@@ -542,7 +537,7 @@ def _sim(
     def fleet_job(vehicle: FleetVehicle, version: str, cases: list[PlannedCase]) -> FleetJob:
         def make(clock: Clock) -> SimProvider:
             station_id = f"SIM-{vehicle.id}-{version}"
-            spec = SimSpec(station_id, _SUBPROTOCOL[version], clock, vehicle, fault)
+            spec = SimSpec(station_id, OcppSubprotocol.of(version), clock, vehicle, fault)
             return SimProvider(factory, spec, station_device_id=f"SIM-{version}")
 
         # A station of one version runs the cases of that version; a case of none of the
@@ -553,7 +548,7 @@ def _sim(
             if version in (own := {str(v) for v in p.case.ocpp_versions})
             or (version == versions[0] and not own & set(versions))
         ]
-        return FleetJob(f"{vehicle.id} (OCPP {version})", make, _SUBPROTOCOL[version], fits)
+        return FleetJob(f"{vehicle.id} (OCPP {version})", make, OcppSubprotocol.of(version), fits)
 
     # The vehicle programme judges vehicles: its cases run with every fleet model. Every other
     # suite judges the station: once per station version, with the reference vehicle.

@@ -38,7 +38,6 @@ from harness.session import (
     Direction,
     Event,
     Malformation,
-    OcppVersion,
     ProtocolViolation,
     RemoteProtocolError,
     ResultReceived,
@@ -46,6 +45,7 @@ from harness.session import (
     TraceRecord,
 )
 from harness.transport import Transport, policy_close_reason
+from harness.versions import OcppVersion
 
 __all__ = [
     "MIN_WALL_TIMEOUT_S",
@@ -156,7 +156,7 @@ class CsmsEndpoint:
         self._late: list[SeenViolation] = []
         self._timed_out: dict[str, str] = {}  # message id -> action, of our timed-out CALLs
         self.answers = DefaultAnswers(
-            version=OcppVersion.from_subprotocol(transport.subprotocol),
+            version=transport.subprotocol.version,
             clock=clock,
             observations=self.observations,
             heartbeat_interval_s=heartbeat_interval_s,

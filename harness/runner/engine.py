@@ -69,7 +69,6 @@ from harness.scenario import (
     ExpectWakeUpStep,
     ExternalLimitStep,
     FuzzStep,
-    OcppVersion,
     PromptResponse,
     PromptStep,
     RepeatStep,
@@ -94,8 +93,9 @@ from harness.smartcharging import (
     limit_digit_problems,
     parse_composite_response,
 )
-from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging.judge import schedule_text
+from harness.versions import OcppVersion
+from harness.versions import OcppVersion as OracleVersion
 
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter

@@ -28,8 +28,8 @@ from harness.smartcharging import (
     parse_clear_charging_profile,
     parse_set_charging_profile,
 )
-from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging.composite import InstalledProfile
+from harness.versions import OcppVersion
 
 __all__ = ["MirrorStore"]
 
@@ -45,7 +45,7 @@ class MirrorStore:
         evse_ids: tuple[int, ...] = (1,),
         supply_phases: int = 3,
     ) -> None:
-        self.version = OracleVersion(version)
+        self.version = OcppVersion(version)
         self._observations = observations
         self._evse_ids = evse_ids
         self._supply_phases = supply_phases
@@ -96,7 +96,7 @@ class MirrorStore:
         if limit_a is None:
             return
         payload = external_limit_request(evse_id, limit_a=limit_a, start=at)
-        _, profile = parse_set_charging_profile(payload, version=OracleVersion.V201)
+        _, profile = parse_set_charging_profile(payload, version=OcppVersion.V201)
         self._store.install_accepted(evse_id, profile)
 
     def transaction_ended(self, transaction: ObservedTransaction) -> None:
@@ -110,7 +110,7 @@ class MirrorStore:
         profile = payload.get("chargingProfile")
         if not isinstance(profile, Mapping):
             return
-        if self.version is OracleVersion.V16:
+        if self.version is OcppVersion.V16:
             evse = payload.get("connectorId", 1)
             self.accepted_set({"connectorId": evse, "csChargingProfiles": profile})
         else:

@@ -57,7 +57,8 @@ from harness.session.frames import (
 from harness.session.payloads import to_payload
 from harness.session.schemas import PayloadKind, schema_set
 from harness.session.trace import Direction, TraceRecord, TraceSink
-from harness.session.versions import OcppVersion, Role, initiators
+from harness.session.versions import Role, initiators
+from harness.versions import OcppVersion
 
 __all__ = ["OcppSession"]
 

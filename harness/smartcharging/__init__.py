@@ -3,7 +3,7 @@
 Pure functions and values, no I/O and no clock reads: instants come in as aware UTC
 datetimes, station state as a :class:`StationContext`.
 
-Typical use (a station simulator)::
+Typical use (a station simulator; ``OcppVersion`` comes from :mod:`harness.versions`)::
 
     store = ProfileStore(OcppVersion.V201)
     evse_id, profile = parse_set_charging_profile(payload, version=OcppVersion.V201)
@@ -31,7 +31,6 @@ from harness.smartcharging.model import (
     ChargingProfile,
     ChargingSchedule,
     Kind,
-    OcppVersion,
     OperationMode,
     Purpose,
     RateUnit,
@@ -69,7 +68,6 @@ __all__ = [
     "InstalledProfile",
     "InstantLimit",
     "Kind",
-    "OcppVersion",
     "OperationMode",
     "PayloadError",
     "ProfileStore",

@@ -23,7 +23,6 @@ from harness.smartcharging.model import (
     ChargingProfile,
     ChargingSchedule,
     Kind,
-    OcppVersion,
     OperationMode,
     Purpose,
     RateUnit,
@@ -31,6 +30,7 @@ from harness.smartcharging.model import (
     SchedulePeriod,
 )
 from harness.smartcharging.store import ClearCriteria
+from harness.versions import OcppVersion
 
 __all__ = [
     "EXTERNAL_LIMIT_PROFILE_ID",

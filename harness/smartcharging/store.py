@@ -21,7 +21,6 @@ from harness.smartcharging.composite import (
 from harness.smartcharging.model import (
     ChargingProfile,
     Kind,
-    OcppVersion,
     OperationMode,
     Purpose,
     RateUnit,
@@ -30,6 +29,7 @@ from harness.smartcharging.model import (
 from harness.smartcharging.responses import composite_response, rejected_response
 from harness.smartcharging.rules import Rejected, validate_profile
 from harness.smartcharging.units import PRECISION, convert
+from harness.versions import OcppVersion
 
 __all__ = ["Accepted", "ClearCriteria", "InstantLimit", "ProfileStore"]
 

@@ -14,13 +14,13 @@ from harness.lab import LabPlan, LabServer, StationState
 from harness.results import RunStore, Verdict
 from harness.runner import PlannedCase, RunOptions
 from harness.scenario import load_capabilities, load_case_file, resolve_parameters
-from harness.smartcharging import OcppVersion
 from harness.transport import (
     OcppSubprotocol,
     TransportClosed,
     WebSocketTransport,
     connect_ocpp,
 )
+from harness.versions import OcppVersion
 from simulators.station.config import StationConfig
 from simulators.station.runtime import SimulatedStation
 

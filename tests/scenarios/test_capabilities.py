@@ -9,7 +9,8 @@ import yaml
 
 from harness.runner.inputs import sim_capabilities
 from harness.scenario import Case, load_capabilities, load_cases, selects
-from harness.smartcharging import OcppVersion, RateUnit
+from harness.smartcharging import RateUnit
+from harness.versions import OcppVersion
 from simulators.station.config import StationConfig
 from tests.scenarios.library import SCENARIOS, SCHEMA_DIR, SIM_STATION, V21_IDS, cases_for
 

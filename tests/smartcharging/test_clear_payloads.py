@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from harness.smartcharging import (
-    ClearCriteria,
-    OcppVersion,
-    PayloadError,
-    Purpose,
-    parse_clear_charging_profile,
-)
+from harness.smartcharging import ClearCriteria, PayloadError, Purpose, parse_clear_charging_profile
+from harness.versions import OcppVersion
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21
 

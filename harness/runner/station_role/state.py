@@ -23,7 +23,6 @@ from harness.runner.station_role.judge import (
     judge_profile,
 )
 from harness.smartcharging import (
-    OcppVersion,
     ProfileStore,
     RateUnit,
     StationContext,
@@ -31,6 +30,7 @@ from harness.smartcharging import (
     parse_clear_charging_profile,
     rejected_response,
 )
+from harness.versions import OcppVersion
 
 __all__ = ["StationState"]
 

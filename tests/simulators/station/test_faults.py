@@ -16,7 +16,6 @@ import pytest
 
 from harness.clock import ManualClock
 from harness.session import Call, CallReceived
-from harness.session import OcppVersion as SessionVersion
 from harness.versions import OcppVersion
 from simulators.station import (
     ENDLESS_DURATION_S,
@@ -252,7 +251,7 @@ def ignores_allowed_energy_transfer() -> None:
         assert station.adapter.discharge_allowed(1)  # nothing restricted yet
         payload = {"transactionId": tx.transaction_id, "allowedEnergyTransfer": ["AC_three_phase"]}
         call = CallReceived(
-            Call("1", "NotifyAllowedEnergyTransfer", payload), "", T0, SessionVersion.V21
+            Call("1", "NotifyAllowedEnergyTransfer", payload), "", T0, OcppVersion.V21
         )
         answer = asyncio.run(station.adapter.handlers["NotifyAllowedEnergyTransfer"](call))
         assert answer == {"status": "Accepted"}
@@ -284,7 +283,7 @@ def accepts_invalid_v2x_profile() -> None:
 
 def _handle(station: SimulatedStation, action: str, payload: dict[str, Any]) -> Any:
     """The 1.6 adapter's answer to ``action`` (as if the CSMS had sent it)."""
-    call = CallReceived(Call("1", action, payload), "", T0, SessionVersion.V16)
+    call = CallReceived(Call("1", action, payload), "", T0, OcppVersion.V16)
     return asyncio.run(station.adapter.handlers[action](call))
 
 
