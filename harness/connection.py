@@ -406,7 +406,9 @@ class OcppConnection:
         0.3 s, two runs): with 1 connection 0.80 and 0.95 of the calls/s, 1.11 and 1.12 x the
         CPU (84 against 75 µs); with 100, 1.03 and 1.01, CPU 1.03 and 0.98 x. One connection,
         the usual conformance run, pays more than the 3 % this shortcut had to save, so it
-        stays on Python 3.11; from 3.12 an eager task does the same.
+        stays on Python 3.11. From 3.12 an eager task does the same, the supported way: on
+        3.12.1 it measured 0.99 x the trampoline's CPU per call over WebSockets with 1
+        connection (0.86 x with 100; 15 repeats), 1.05 x over the in-memory pair (21 repeats).
 
         While the handler runs eagerly, ``asyncio.current_task()`` is a stand-in for the task
         it continues in (:class:`_HandlerTask`), not the receive loop's task: an
