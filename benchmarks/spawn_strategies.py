@@ -50,7 +50,7 @@ import session_throughput
 from harness.clock import ScaledClock
 from harness.connection import OcppConnection
 from harness.logs import configure_logging
-from harness.session import Role
+from harness.session import CallReceived, Role
 from harness.transport.memory import memory_pair
 
 Spawn = Callable[[OcppConnection, Coroutine[Any, Any, None]], None]
@@ -144,6 +144,10 @@ def _one_run(strategy: str, seconds: float, connections: list[int]) -> dict[int,
     return {row["connections"]: row for row in report["rows"]}
 
 
+async def _heartbeat(_: CallReceived) -> dict[str, Any]:
+    return {"currentTime": "2025-01-01T00:00:00Z"}
+
+
 async def _memory_client(n: int, seconds: float) -> tuple[int, int]:
     station_end, csms_end = memory_pair(f"CS{n}")
     clock = ScaledClock()
@@ -151,7 +155,7 @@ async def _memory_client(n: int, seconds: float) -> tuple[int, int]:
         csms_end,
         role=Role.CSMS,
         clock=clock,
-        handlers={"Heartbeat": session_throughput._session_heartbeat},
+        handlers={"Heartbeat": _heartbeat},
     )
     station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
     csms.start()
