@@ -397,14 +397,14 @@ class OcppConnection:
         Most handlers answer without suspending, so this saves the trip through the event loop
         that an ordinary task costs per incoming CALL. Measured with
         ``benchmarks/spawn_strategies.py`` on 2026-12-07 (Python 3.11.7, a shared 2-core
-        machine under heavy load; Heartbeat calls one after another on each connection; rows
-        interleaved; ratio = median over the repeats of each row against the trampoline row
-        next to it). An ordinary task instead, over loopback WebSockets (the ``session`` rows
-        of ``session_throughput.py``, 21 repeats of 0.5 s): with 1 connection 0.86 of the
-        calls/s (medians 1 423 against 1 628) and 1.09 x the CPU per call (199 against
-        181 µs); with 100 connections 0.99 and 0.95 x. Over the in-memory pair (31 repeats of
-        0.3 s, two runs): with 1 connection 0.80 and 0.95 of the calls/s, 1.11 and 1.12 x the
-        CPU (84 against 75 µs); with 100, 1.03 and 1.01, CPU 1.03 and 0.98 x. One connection,
+        machine, load average 4-11; Heartbeat calls one after another on each connection;
+        rows interleaved; ratio = median over the repeats of each row against the trampoline
+        row next to it). An ordinary task instead, with 1 connection: over loopback
+        WebSockets (the ``session`` rows of ``session_throughput.py``, 0.5 s rows, four runs
+        of 11-21 repeats) 0.71-1.04 of the calls/s and 1.01-1.09 x the CPU per call (the
+        last run, 21 repeats: medians 2 929 against 3 268 calls/s, 151 against 135 µs); over
+        the in-memory pair (0.3 s rows, three runs of 15-31 repeats) 1.11-1.15 x the CPU per
+        call. With 10 or 100 connections no consistent cost (0.90-1.08 x). One connection,
         the usual conformance run, pays more than the 3 % this shortcut had to save, so it
         stays on Python 3.11. From 3.12 an eager task does the same, the supported way: on
         3.12.1 it measured 0.99 x the trampoline's CPU per call over WebSockets with 1
