@@ -15,7 +15,6 @@ from harness.smartcharging import (
     ChargingProfile,
     ChargingSchedule,
     Kind,
-    OcppVersion,
     ProfileStore,
     Purpose,
     RateUnit,
@@ -24,6 +23,7 @@ from harness.smartcharging import (
     StationContext,
     Transaction,
 )
+from harness.versions import OcppVersion
 
 T0 = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
 

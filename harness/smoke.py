@@ -25,11 +25,11 @@ from harness.session import (
     CallReceived,
     CallTimeout,
     LocalProtocolError,
-    OcppVersion,
     RemoteProtocolError,
     Role,
 )
-from harness.transport import TransportError, connect_ocpp, serve_ocpp
+from harness.transport import OcppSubprotocol, TransportError, connect_ocpp, serve_ocpp
+from harness.versions import OcppVersion
 
 __all__ = ["Outcome", "SmokeCheck", "csms_handlers", "run_command", "run_smoke"]
 
@@ -99,7 +99,7 @@ class _Csms:
     connections: dict[str, OcppConnection] = field(default_factory=dict)
 
     async def accept(self, transport: Any) -> None:
-        version = OcppVersion.from_subprotocol(transport.subprotocol)
+        version = transport.subprotocol.version
         conn = OcppConnection.open(
             transport, role=Role.CSMS, clock=self.clock, handlers=self.handlers(version, self.clock)
         )
@@ -134,15 +134,16 @@ async def _one_station(
     def check(name: str, outcome: Outcome, expected: str, actual: str) -> None:
         checks.append(SmokeCheck(version, name, outcome, expected, actual))
 
+    subprotocol = OcppSubprotocol.of(version)
     try:
-        transport = await connect_ocpp(url, subprotocols=[version.subprotocol])
+        transport = await connect_ocpp(url, subprotocols=[subprotocol])
     except TransportError as exc:
-        check("connect", Outcome.ERROR, f"a {version.subprotocol} connection", str(exc))
+        check("connect", Outcome.ERROR, f"a {subprotocol} connection", str(exc))
         return checks
     negotiated = str(transport.subprotocol)
-    ok = negotiated == version.subprotocol
+    ok = negotiated == subprotocol
     check("subprotocol", Outcome.PASS if ok else Outcome.FAIL,
-          f"{version.subprotocol} negotiated", f"{negotiated} negotiated")  # fmt: skip
+          f"{subprotocol} negotiated", f"{negotiated} negotiated")  # fmt: skip
     station = OcppConnection.open(transport, role=Role.CHARGING_STATION, clock=clock)
     async with station:
         for action, payload in _station_requests(version, clock):

@@ -1,10 +1,14 @@
-"""The OCPP-J protocol versions: the one enum every package uses."""
+"""The OCPP-J protocol versions: the one enum every package uses.
+
+This module imports nothing of the project, so any layer may use it (the session, the
+oracle, the scenario language, the simulators). Which WebSocket subprotocol carries a version
+is the transport's business: :class:`harness.transport.OcppSubprotocol` (``.version``,
+``OcppSubprotocol.of(version)``).
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
-
-from harness.transport.base import OcppSubprotocol
 
 __all__ = ["OcppVersion"]
 
@@ -15,21 +19,3 @@ class OcppVersion(StrEnum):
     V16 = "1.6"
     V201 = "2.0.1"
     V21 = "2.1"
-
-    @classmethod
-    def from_subprotocol(cls, subprotocol: OcppSubprotocol) -> OcppVersion:
-        """The version that a negotiated WebSocket subprotocol stands for."""
-        return {
-            OcppSubprotocol.V16: cls.V16,
-            OcppSubprotocol.V201: cls.V201,
-            OcppSubprotocol.V21: cls.V21,
-        }[subprotocol]
-
-    @property
-    def subprotocol(self) -> OcppSubprotocol:
-        """The WebSocket subprotocol that carries this version."""
-        return {
-            OcppVersion.V16: OcppSubprotocol.V16,
-            OcppVersion.V201: OcppSubprotocol.V201,
-            OcppVersion.V21: OcppSubprotocol.V21,
-        }[self]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harness.clock import ManualClock
-from harness.connection import CallErrorReply, ConnectionClosed, OcppConnection
+from harness.connection import CallErrorReply, ConnectionClosed, OcppConnection, _Continued
 from harness.session import (
     CallErrorReceived,
     CallReceived,
@@ -181,6 +181,67 @@ async def test_handler_that_suspends_is_continued_in_a_task() -> None:
         gate.set()
         result = await task
         assert result.payload == {"currentTime": NOW}
+
+
+@pytest.mark.parametrize("expires_after_s", [0, 0.05], ids=["before-the-task-runs", "later"])
+async def test_handler_may_open_asyncio_timeout_before_its_first_suspension(
+    expires_after_s: float,
+) -> None:
+    """``asyncio.timeout()`` binds to the current task: for a handler that is its own (or its
+    stand-in while it runs eagerly), so an expiring timeout cancels the handler (answered
+    InternalError), never the receive loop. Expiring at once, the cancel comes before the
+    handler's task has run a step; after 50 ms, while the task waits."""
+    gate = asyncio.Event()
+    entered: list[asyncio.Task[Any] | None] = []
+
+    async def guarded(_: CallReceived) -> dict[str, Any]:
+        entered.append(asyncio.current_task())
+        async with asyncio.timeout(30):
+            await asyncio.sleep(0)
+            return {"currentTime": NOW}
+
+    async def expiring(_: CallReceived) -> dict[str, Any]:
+        async with asyncio.timeout(expires_after_s):
+            await gate.wait()  # never set
+        return {"currentTime": NOW}
+
+    station, csms, _ = _pair(Heartbeat=guarded, Authorize=expiring)
+    async with csms, station:
+        receiver = csms._receiver
+        assert (await station.call("Heartbeat", {}, timeout_s=30)).payload == {"currentTime": NOW}
+        assert entered[0] is not None
+        assert entered[0] is not receiver
+        with pytest.raises(CallErrorReceived) as failed:
+            await station.call("Authorize", {"idTag": "X"}, timeout_s=30)
+        assert failed.value.code == "InternalError"
+        # The receive loop lives on: the next CALL is still answered.
+        assert (await station.call("Heartbeat", {}, timeout_s=30)).payload == {"currentTime": NOW}
+        assert receiver is not None
+        assert not receiver.done()
+    assert any("TimeoutError" in e for e in csms.local_errors), csms.local_errors
+
+
+async def test_a_continued_handler_can_also_be_awaited_directly() -> None:
+    """The coroutine :meth:`OcppConnection._spawn` hands to a task after the eager part is a
+    complete coroutine: awaited, it yields where the handler waits and returns its end."""
+    gate = asyncio.Event()
+    done: list[str] = []
+
+    async def handler() -> None:
+        await gate.wait()
+        done.append("answered")
+
+    async def awaiting(continued: _Continued) -> None:
+        await continued
+
+    coro = handler()
+    first = coro.send(None)  # the eager part: runs up to the wait
+    waiter = asyncio.ensure_future(awaiting(_Continued(coro, first)))
+    await asyncio.sleep(0)
+    assert not waiter.done()
+    gate.set()
+    await asyncio.wait_for(waiter, 5)
+    assert done == ["answered"]
 
 
 async def test_handler_can_call_the_peer_before_answering() -> None:

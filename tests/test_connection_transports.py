@@ -11,8 +11,9 @@ from structlog.testing import capture_logs
 
 from harness.clock import ManualClock, ScaledClock
 from harness.connection import OcppConnection
-from harness.session import CallReceived, Malformation, OcppVersion, Role
+from harness.session import CallReceived, Malformation, Role
 from harness.transport import OcppSubprotocol, connect_ocpp, memory_pair, serve_ocpp
+from harness.versions import OcppVersion
 
 NOW = "2025-01-01T00:00:00Z"
 BOOT = {
@@ -43,7 +44,7 @@ async def _exchange(station: OcppConnection, version: OcppVersion) -> None:
 
 @pytest.mark.parametrize("subprotocol", list(OcppSubprotocol))
 async def test_sessions_talk_over_the_memory_pair(subprotocol: OcppSubprotocol) -> None:
-    version = OcppVersion.from_subprotocol(subprotocol)
+    version = subprotocol.version
     clock = ManualClock()
     station_end, csms_end = memory_pair("CS-MEM", subprotocol)
     csms = OcppConnection.open(csms_end, role=Role.CSMS, clock=clock, handlers=HANDLERS)
@@ -57,7 +58,7 @@ async def test_sessions_talk_over_the_memory_pair(subprotocol: OcppSubprotocol) 
 
 @pytest.mark.parametrize("subprotocol", list(OcppSubprotocol))
 async def test_sessions_talk_over_websockets_on_loopback(subprotocol: OcppSubprotocol) -> None:
-    version = OcppVersion.from_subprotocol(subprotocol)
+    version = subprotocol.version
     clock = ScaledClock()
     accepted: list[OcppConnection] = []
 

@@ -11,8 +11,9 @@ import structlog
 from harness.cli import main
 from harness.clock import Clock
 from harness.connection import CallErrorReply, Handler
-from harness.session import CallReceived, OcppVersion
+from harness.session import CallReceived
 from harness.smoke import Outcome, csms_handlers, report, run_smoke
+from harness.versions import OcppVersion
 
 
 @pytest.fixture

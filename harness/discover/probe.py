@@ -30,15 +30,9 @@ from harness.discover.advertised import (
 from harness.runner.handlers import DefaultAnswers
 from harness.runner.identity import boot_info
 from harness.runner.observations import ObservationLog
-from harness.session import (
-    CallErrorReceived,
-    CallReceived,
-    CallTimeout,
-    OcppVersion,
-    RemoteProtocolError,
-    Role,
-)
+from harness.session import CallErrorReceived, CallReceived, CallTimeout, RemoteProtocolError, Role
 from harness.transport import OcppServer, Transport, serve_ocpp
+from harness.versions import OcppVersion
 
 __all__ = ["DiscoveryError", "advertised_by", "discover"]
 
@@ -89,7 +83,7 @@ async def discover(
 
 
 async def _query(transport: Transport, clock: Clock, timeout_s: float) -> Discovered:
-    version = OcppVersion.from_subprotocol(transport.subprotocol)
+    version = transport.subprotocol.version
     log = ObservationLog()
     answers = DefaultAnswers(
         version=version,

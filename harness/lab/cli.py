@@ -38,7 +38,7 @@ from harness.console import (
     report_url,
     start_console,
 )
-from harness.exitcodes import ExitCode, worst
+from harness.exitcodes import ExitCode
 from harness.lab.operators import DEFAULT_OPERATOR_PREFIX, MqttDesk, OperatorError
 from harness.lab.probes import (
     ProbeAttempt,
@@ -48,7 +48,7 @@ from harness.lab.probes import (
 )
 from harness.lab.server import LabPlan, LabServer
 from harness.runner.inputs import RunnerInputError
-from harness.runner.output import InputProblem
+from harness.runner.output import InputProblem, finish_stations
 from harness.runner.run import PlannedCase, RunOptions
 from harness.runner.selection import select_cases
 from harness.scenario import (
@@ -309,16 +309,7 @@ async def _serve(
             f"(security profile {int(profile.profile)}); operator prompts {where}"
         )
         await server.wait_done()
-        summaries = server.summaries()
-        for sid, summary in summaries.items():
-            click.echo(f"{sid}: {summary.line()}")
-        storage = server.storage_errors()
-        for sid, reason in storage.items():
-            click.echo(f"error: [{sid}] {reason}", err=True)
-        if not summaries:
-            return int(ExitCode.INCONCLUSIVE)  # no station came: nothing was judged
-        codes = [s.exit_code for s in summaries.values()]
-        return int(worst(*codes, *(ExitCode.STORAGE for _ in storage)))
+        return finish_stations(server.summaries(), server.storage_errors())
     return int(ExitCode.HARNESS_ERROR)  # pragma: no cover (the stack does not swallow exceptions)
 
 

@@ -55,6 +55,7 @@ from harness.results import (
 from harness.results.manifest import check_name
 from harness.runner.endpoint import CsmsEndpoint
 from harness.runner.operator import Operator, SimulationControl, VehiclesStayPluggedIn
+from harness.runner.output import finish_run
 from harness.runner.progress import format_duration
 from harness.runner.run import PlannedCase, RunOptions, run_cases
 from harness.runner.targets import ConnectionSlots, EventRecorder, next_open
@@ -68,7 +69,6 @@ from harness.transport import (
     Transport,
     serve_ocpp,
 )
-from reports import DEFAULT_FORMATS, ReportError, write_reports
 
 __all__ = ["LabPlan", "LabServer", "Refusal", "StationRun"]
 
@@ -334,7 +334,7 @@ class LabServer:
 
         await self._slots.take(transport, on_replaced=replaced)
         status.connected = True
-        status.ocpp = str(transport.subprotocol.value).removeprefix("ocpp")
+        status.ocpp = transport.subprotocol.version.value
         try:
             run = self.runs.get(sid)
             if run is not None and run.done:
@@ -474,7 +474,7 @@ class LabServer:
         run_id = new_run_id(started_at=self.clock.now())
         with contextlib.suppress(RunStoreError):
             run_id = check_name(f"{run_id}-{sid}", "run id")
-        versions = tuple(OcppSubprotocol(f"ocpp{v}") for v in caps.ocpp_versions)
+        versions = tuple(OcppSubprotocol.of(v) for v in caps.ocpp_versions)
         options: dict[str, Any] = {
             "strict": self.plan.strict,
             "station": sid,
@@ -494,19 +494,21 @@ class LabServer:
 
     def _finished(self, run: StationRun, *, wall_s: float) -> None:
         sid = run.station_id
-        summary = Summary.of((r.verdict for r in run.results), strict=self.plan.strict)
-        self._echo(f"[{sid}] run finished: {summary.line()} ({wall_s:.1f} s)")
-        if run.run_dir is not None:
-            self._echo(f"[{sid}] run folder: {run.run_dir}")
-            try:
-                paths = write_reports(
-                    run.run_dir, run.run_dir / "report", DEFAULT_FORMATS, strict=self.plan.strict
-                )
-            except (ReportError, OSError) as exc:
-                self._echo(f"[{sid}] warning: the report could not be written: {exc}")
-            else:
-                for path in paths.values():
-                    self._echo(f"[{sid}] report: {path}")
+
+        def echo(line: str) -> None:  # every line names its station; blank lines stay blank
+            self._echo(f"[{sid}] {line}" if line else "")
+
+        # The run's own lines (recap, summary, run folder, reports) as `run` prints them.
+        # Unlike `run`, serve leaves the traces plain (uncompacted), as it always has.
+        finish_run(
+            run.results,
+            run.run_dir,
+            strict=self.plan.strict,
+            wall_s=wall_s,
+            echo=echo,
+            warn=echo,
+            compact=False,
+        )
         self._show()
         limit = self.plan.station_limit
         if limit is not None and sum(r.done for r in self.runs.values()) >= limit:

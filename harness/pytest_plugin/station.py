@@ -26,8 +26,8 @@ from typing import Any, TypeVar
 
 from harness.clock import Clock, LoopClock
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint
-from harness.smartcharging import OcppVersion
 from harness.transport import memory_pair
+from harness.versions import OcppVersion
 from simulators.station import StationConfig, StationFault
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import load_catalogue

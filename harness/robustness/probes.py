@@ -34,9 +34,8 @@ from harness.robustness.answers import Answer, Fault, answer_for
 from harness.session.errors import ErrorCode, Malformation
 from harness.session.frames import FrameError, parse_frame
 from harness.session.schemas import PayloadKind, schema_set
-from harness.session.versions import OcppVersion
-from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging import StationContext, parse_set_charging_profile, violations
+from harness.versions import OcppVersion
 
 __all__ = ["MUTATIONS", "Probe", "fuzz_actions", "generate_probes"]
 
@@ -472,7 +471,7 @@ def _finish(
     if draft.mutation == "extreme_profile":
         if fault is not None:
             return None
-        oracle = OracleVersion(version.value)
+        oracle = OcppVersion(version.value)
         try:
             evse_id, profile = parse_set_charging_profile(draft.payload, version=oracle)
         except ValueError:

@@ -98,11 +98,6 @@ computing of the station's steps, and the verdicts do not depend on the machine'
 ``--speed F`` runs on a scaled wall clock instead (for watching a run, or for debugging a
 timing question); above ~1000 a loaded machine's stalls start to show in the verdicts."""
 
-_SUBPROTOCOL = {
-    "1.6": OcppSubprotocol.V16,
-    "2.0.1": OcppSubprotocol.V201,
-    "2.1": OcppSubprotocol.V21,
-}
 _ADDRESS = re.compile(r"^\[?[A-Za-z0-9_.:-]*\]?:\d{1,5}$")
 
 
@@ -519,7 +514,7 @@ def _manifest(
         run_id=new_run_id(started_at=clock.now()),
         started_at=clock.now(),
         target=target,
-        ocpp_versions=tuple(_SUBPROTOCOL[v] for v in versions),
+        ocpp_versions=tuple(OcppSubprotocol.of(v) for v in versions),
         options=options,
     )
 
@@ -552,7 +547,7 @@ def _sim(
 
         def make(clock: Clock) -> SimProvider:
             station_id = f"SIM-{vehicle.id}-{version}"
-            spec = SimSpec(station_id, _SUBPROTOCOL[version], clock, vehicle, fault)
+            spec = SimSpec(station_id, OcppSubprotocol.of(version), clock, vehicle, fault)
             return SimProvider(factory, spec, station_device_id=f"SIM-{version}")
 
         # A station of one version runs the cases of that version; a case of none of the
@@ -566,7 +561,7 @@ def _sim(
         return FleetJob(
             f"{vehicle.id} (OCPP {version})",
             make,
-            _SUBPROTOCOL[version],
+            OcppSubprotocol.of(version),
             fits,
             capabilities=_dc_capabilities(caps) if dc else None,
         )

@@ -55,8 +55,8 @@ from harness.runner.station_role import (
 )
 from harness.runner.station_role.engine import TRIGGER_QUIET_S
 from harness.scenario import Capabilities, DutRole, Environment, selects
-from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol, TransportError, connect_ocpp
+from harness.versions import OcppVersion
 
 __all__ = [
     "IDENTITY_PARAMETERS",
@@ -68,12 +68,6 @@ __all__ = [
 
 IDENTITY_PARAMETERS = ("id_tag", "id_token", "transaction_id")
 """Case parameters that are identity patterns (see :mod:`harness.identities`)."""
-
-_SUBPROTOCOL = {
-    "1.6": OcppSubprotocol.V16,
-    "2.0.1": OcppSubprotocol.V201,
-    "2.1": OcppSubprotocol.V21,
-}
 
 
 def csms_capabilities(versions: Sequence[str]) -> Capabilities:
@@ -164,7 +158,7 @@ async def run_cases_connect(
             title=case.title,
             suite=case.suite,
             category=case.category or "",
-            ocpp_version=_SUBPROTOCOL[version],
+            ocpp_version=OcppSubprotocol.of(version),
             devices=(csms,),
             parameters=dict(item.parameters),
         )
@@ -250,7 +244,7 @@ async def _run_one(
         )
     try:
         transport = await connect_ocpp(
-            url, subprotocols=(_SUBPROTOCOL[version],), open_timeout_s=open_timeout_s
+            url, subprotocols=(OcppSubprotocol.of(version),), open_timeout_s=open_timeout_s
         )
     except TransportError as exc:  # HandshakeRefused is a TransportError too
         return CaseResult(
@@ -323,7 +317,7 @@ async def run_connect(
         run_id=new_run_id(started_at=clock.now()),
         started_at=clock.now(),
         target=f"connect {url}",
-        ocpp_versions=tuple(_SUBPROTOCOL[v] for v in versions),
+        ocpp_versions=tuple(OcppSubprotocol.of(v) for v in versions),
         options={"strict": strict},
         devices=(DeviceRef(DeviceKind.CSMS, url, caps.name or url),),
     )

@@ -37,12 +37,12 @@ from harness.session import (
     Direction,
     Event,
     Malformation,
-    OcppVersion,
     ProtocolViolation,
     Role,
     TraceRecord,
 )
 from harness.transport import Transport
+from harness.versions import OcppVersion
 
 __all__ = [
     "MIN_WALL_TIMEOUT_S",
@@ -141,7 +141,7 @@ class CsmsEndpoint(EndpointBase):
         self._late: list[SeenViolation] = []
         self._timed_out: dict[str, str] = {}  # message id -> action, of our timed-out CALLs
         self.answers = DefaultAnswers(
-            version=OcppVersion.from_subprotocol(transport.subprotocol),
+            version=transport.subprotocol.version,
             clock=clock,
             observations=self.observations,
             heartbeat_interval_s=heartbeat_interval_s,

@@ -44,7 +44,6 @@ from harness.runner.run import PlannedCase, case_info, run_cases
 from harness.runner.targets import SimProvider
 from harness.scenario import Capabilities
 from harness.transport import OcppSubprotocol
-from harness.versions import OcppVersion
 
 __all__ = ["FleetJob", "default_jobs", "run_fleet"]
 
@@ -243,7 +242,7 @@ class _Parallel:
             "this case was judged; the other results are kept"
         )
         for item in job.planned:
-            version = OcppVersion.from_subprotocol(job.ocpp_version).value
+            version = job.ocpp_version.version.value
             info = case_info(item, provider, (), version)
             if info.key in written:
                 continue

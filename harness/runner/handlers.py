@@ -21,7 +21,8 @@ from harness.runner.observations import (
     meter_samples,
 )
 from harness.scenario.values import format_utc
-from harness.session import CallReceived, OcppVersion, Role, initiators
+from harness.session import CallReceived, Role, initiators
+from harness.versions import OcppVersion
 
 __all__ = ["DefaultAnswers"]
 

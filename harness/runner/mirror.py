@@ -25,10 +25,11 @@ from harness.smartcharging import (
     StationContext,
     Transaction,
     external_limit_request,
+    parse_clear_charging_profile,
     parse_set_charging_profile,
 )
-from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging.composite import InstalledProfile
+from harness.versions import OcppVersion
 
 __all__ = ["MirrorStore"]
 
@@ -44,7 +45,7 @@ class MirrorStore:
         evse_ids: tuple[int, ...] = (1,),
         supply_phases: int = 3,
     ) -> None:
-        self.version = OracleVersion(version)
+        self.version = OcppVersion(version)
         self._observations = observations
         self._evse_ids = evse_ids
         self._supply_phases = supply_phases
@@ -82,34 +83,15 @@ class MirrorStore:
         request (the harness sent it, so that is the scenario's or the harness's mistake).
         """
         evse_id, profile = parse_set_charging_profile(dict(payload), version=self.version)
-        items = self._store.installed
-        kept = [i for i in items if not self._replaces(evse_id, profile, i)]
         # Install without the oracle's validation: the DUT has decided to accept it.
-        self._store._items = (*kept, InstalledProfile(evse_id, profile))
-        self._store._cache.clear()
-
-    def _replaces(self, evse_id: int, new: Any, old: InstalledProfile) -> bool:
-        return self._store._replaces(evse_id, new, old)
+        self._store.install_accepted(evse_id, profile)
 
     def accepted_clear(self, payload: Mapping[str, Any]) -> None:
-        """The DUT accepted this ClearChargingProfile request: clear the same profiles."""
-        if self.version is OracleVersion.V16:
-            purpose = payload.get("chargingProfilePurpose")
-            criteria = ClearCriteria(
-                profile_id=payload.get("id"),
-                evse_id=payload.get("connectorId"),
-                purpose=_purpose(purpose),
-                stack_level=payload.get("stackLevel"),
-            )
-        else:
-            raw = payload.get("chargingProfileCriteria") or {}
-            criteria = ClearCriteria(
-                profile_id=payload.get("chargingProfileId"),
-                evse_id=raw.get("evseId"),
-                purpose=_purpose(raw.get("chargingProfilePurpose")),
-                stack_level=raw.get("stackLevel"),
-            )
-        self._store.clear(criteria)
+        """The DUT accepted this ClearChargingProfile request: clear the same profiles.
+
+        Raises :class:`~harness.smartcharging.PayloadError` as :meth:`accepted_set` does.
+        """
+        self._store.clear(parse_clear_charging_profile(dict(payload), version=self.version))
 
     def external_limit(self, *, evse_id: int, limit_a: float | None, at: datetime) -> None:
         """An external system limited ``evse_id`` to ``limit_a`` from ``at`` (``None``: lifted
@@ -119,26 +101,13 @@ class MirrorStore:
         if limit_a is None:
             return
         payload = external_limit_request(evse_id, limit_a=limit_a, start=at)
-        _, profile = parse_set_charging_profile(payload, version=OracleVersion.V201)
-        self._store._items = (*self._store.installed, InstalledProfile(evse_id, profile))
-        self._store._cache.clear()
+        _, profile = parse_set_charging_profile(payload, version=OcppVersion.V201)
+        self._store.install_accepted(evse_id, profile)
 
     def transaction_ended(self, transaction: ObservedTransaction) -> None:
         """TxProfiles live as long as their transaction (1.6 §3.13.1, K01.FR.26 in 2.x);
         one given with the start request (no transactionId) belongs to the EVSE's transaction."""
-        self._store.end_transaction(transaction.transaction_id)
-        kept = tuple(
-            i
-            for i in self._store.installed
-            if not (
-                i.profile.purpose is Purpose.TX
-                and i.profile.transaction_id is None
-                and i.evse_id == transaction.evse
-            )
-        )
-        if kept != self._store.installed:
-            self._store._items = kept
-            self._store._cache.clear()
+        self._store.end_transaction(transaction.transaction_id, evse_id=transaction.evse)
 
     def accepted_start(self, payload: Mapping[str, Any]) -> None:
         """The DUT accepted RemoteStartTransaction / RequestStartTransaction: a
@@ -146,7 +115,7 @@ class MirrorStore:
         profile = payload.get("chargingProfile")
         if not isinstance(profile, Mapping):
             return
-        if self.version is OracleVersion.V16:
+        if self.version is OcppVersion.V16:
             evse = payload.get("connectorId", 1)
             self.accepted_set({"connectorId": evse, "csChargingProfiles": profile})
         else:
@@ -178,11 +147,3 @@ class MirrorStore:
             default_limit=default_limit,
             tx_default_resumes=tx_default_resumes,
         )
-
-
-def _purpose(text: object) -> Purpose | None:
-    if text is None:
-        return None
-    if text == "ChargePointMaxProfile":
-        return Purpose.STATION_MAX
-    return Purpose(str(text))

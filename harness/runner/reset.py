@@ -38,7 +38,8 @@ from harness.clock import Clock
 from harness.runner.declared import declared_unsupported
 from harness.runner.endpoint import CallOutcome, CsmsEndpoint
 from harness.runner.operator import VehiclesStayPluggedIn
-from harness.scenario import Capabilities, Case, OcppVersion, Step
+from harness.scenario import Capabilities, Case, Step
+from harness.versions import OcppVersion
 
 if TYPE_CHECKING:
     from harness.runner.engine import CaseEngine

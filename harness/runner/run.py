@@ -65,12 +65,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ConnectedCallback", "PlannedCase", "RunOptions", "reset", "run_cases"]
 
-_SUBPROTOCOL = {
-    "1.6": OcppSubprotocol.V16,
-    "2.0.1": OcppSubprotocol.V201,
-    "2.1": OcppSubprotocol.V21,
-}
-
 
 @dataclass(frozen=True, slots=True)
 class PlannedCase:
@@ -306,7 +300,7 @@ def case_info(
         title=case.title,
         suite=case.suite,
         category=case.category or "",
-        ocpp_version=_SUBPROTOCOL[version],
+        ocpp_version=OcppSubprotocol.of(version),
         devices=(*devices, *extra),
         parameters=dict(item.parameters),
     )

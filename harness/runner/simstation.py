@@ -134,7 +134,7 @@ class _Builtin:
             raise RunnerInputError(f"fleet vehicle {spec.vehicle.id}: {exc}") from None
         config = station_pkg.StationConfig(
             station_id=spec.station_id,
-            ocpp_version=_oracle_version(spec),
+            ocpp_version=spec.subprotocol.version,
             meter_interval_s=METER_INTERVAL_S,
             faults=faults,
             **{
@@ -164,12 +164,6 @@ class _Builtin:
 
     async def stop(self) -> None:
         await self._station.stop()
-
-
-def _oracle_version(spec: SimSpec) -> Any:
-    from harness.smartcharging import OcppVersion
-
-    return OcppVersion(spec.subprotocol.value.removeprefix("ocpp"))
 
 
 def builtin_factory(*, station_options: Mapping[str, Any] | None = None) -> StationFactory:

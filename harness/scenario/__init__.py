@@ -42,7 +42,7 @@ from harness.scenario.capabilities import (
 )
 from harness.scenario.checks import check_case, check_raw_case
 from harness.scenario.errors import Problem, ScenarioLoadError, SourceLocation
-from harness.scenario.fields import LIMIT, DutRole, LimitRef, OcppVersion, Target
+from harness.scenario.fields import LIMIT, DutRole, LimitRef, Target
 from harness.scenario.loader import (
     LoadedCase,
     LoadResult,
@@ -142,7 +142,6 @@ __all__ = [
     "Mutation",
     "Need",
     "NowRef",
-    "OcppVersion",
     "OperationMode",
     "ParamRef",
     "ParamType",

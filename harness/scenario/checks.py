@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from harness.scenario.errors import FieldPath
-from harness.scenario.fields import Name, OcppVersion, VersionField
+from harness.scenario.fields import Name, VersionField
 from harness.scenario.matchers import (
     AllOf,
     AnyOf,
@@ -68,6 +68,7 @@ from harness.scenario.values import (
     parse_whole_ref,
     references_in,
 )
+from harness.versions import OcppVersion
 
 __all__ = ["check_case", "check_raw_case", "known_actions"]
 

@@ -36,7 +36,6 @@ __all__ = [
     "MatcherField",
     "Name",
     "NonNegative",
-    "OcppVersion",
     "Payload",
     "Percent",
     "Seconds",

@@ -25,7 +25,6 @@ from harness.scenario.fields import (
     MatcherField,
     Name,
     NonNegative,
-    OcppVersion,
     Payload,
     Percent,
     Seconds,
@@ -34,6 +33,7 @@ from harness.scenario.fields import (
 )
 from harness.scenario.matchers import Equals, Matcher, Subset
 from harness.scenario.values import ParamRef, parse_whole_ref, resolve_int, substitute
+from harness.versions import OcppVersion
 
 __all__ = [
     "CallErrorCode",

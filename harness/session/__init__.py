@@ -45,7 +45,7 @@ from harness.session.payloads import Typed, to_payload, typed_payload
 from harness.session.schemas import PayloadKind, SchemaFault, SchemaSet, schema_set
 from harness.session.session import OcppSession
 from harness.session.trace import Direction, TraceRecord, TraceSink
-from harness.session.versions import OcppVersion, Role, initiators
+from harness.session.versions import Role, initiators
 
 __all__ = [
     "ACCEPTABLE",
@@ -70,7 +70,6 @@ __all__ = [
     "MessageType",
     "OcppError",
     "OcppSession",
-    "OcppVersion",
     "PayloadKind",
     "ProtocolViolation",
     "RemoteProtocolError",

@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from harness.session.versions import OcppVersion
+from harness.versions import OcppVersion
 
 __all__ = [
     "ACCEPTABLE",

@@ -15,7 +15,7 @@ from harness.session.errors import Violation
 from harness.session.frames import Call, CallError, CallResult, CallResultError, Send
 from harness.session.payloads import Typed, typed_payload
 from harness.session.schemas import PayloadKind
-from harness.session.versions import OcppVersion
+from harness.versions import OcppVersion
 
 __all__ = [
     "CallReceived",

@@ -62,7 +62,7 @@ class Call:
 
     def to_list(self) -> list[Any]:
         """The frame as the JSON array it is sent as."""
-        return [2, self.message_id, self.action, self.payload]
+        return [MessageType.CALL, self.message_id, self.action, self.payload]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,7 @@ class CallResult:
 
     def to_list(self) -> list[Any]:
         """The frame as the JSON array it is sent as."""
-        return [3, self.message_id, self.payload]
+        return [MessageType.CALLRESULT, self.message_id, self.payload]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +90,13 @@ class CallError:
 
     def to_list(self) -> list[Any]:
         """The frame as the JSON array it is sent as."""
-        return [4, self.message_id, self.error_code, self.error_description, self.error_details]
+        return [
+            MessageType.CALLERROR,
+            self.message_id,
+            self.error_code,
+            self.error_description,
+            self.error_details,
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +111,13 @@ class CallResultError:
 
     def to_list(self) -> list[Any]:
         """The frame as the JSON array it is sent as."""
-        return [5, self.message_id, self.error_code, self.error_description, self.error_details]
+        return [
+            MessageType.CALLRESULTERROR,
+            self.message_id,
+            self.error_code,
+            self.error_description,
+            self.error_details,
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +131,7 @@ class Send:
 
     def to_list(self) -> list[Any]:
         """The frame as the JSON array it is sent as."""
-        return [6, self.message_id, self.action, self.payload]
+        return [MessageType.SEND, self.message_id, self.action, self.payload]
 
 
 Frame = Call | CallResult | CallError | CallResultError | Send
@@ -152,7 +164,13 @@ def serialize(frame: Frame) -> str:
     return dumps(frame.to_list())
 
 
-_LENGTH = {2: 4, 3: 3, 4: 5, 5: 5, 6: 4}
+_LENGTH = {
+    MessageType.CALL: 4,
+    MessageType.CALLRESULT: 3,
+    MessageType.CALLERROR: 5,
+    MessageType.CALLRESULTERROR: 5,
+    MessageType.SEND: 4,
+}
 
 MAX_NESTING: Final = 64
 """Deepest nesting of arrays and objects :func:`parse_frame` accepts (the frame's own array
@@ -223,48 +241,50 @@ def parse_frame(text: str) -> Frame:
             f"message id of {len(message_id)} characters (at most 36 allowed)",
             message_type=data[0] if type(data[0]) is int else None,
         )
-    type_id = data[0]
-    if type(type_id) is not int or type_id not in _LENGTH:
+    if type(data[0]) is not int or data[0] not in _LENGTH:
         raise FrameError(
             Malformation.BAD_MESSAGE_TYPE,
-            f"unknown MessageTypeId {type_id!r}",
+            f"unknown MessageTypeId {data[0]!r}",
             message_id=message_id,
         )
+    type_id = MessageType(data[0])
     expected = _LENGTH[type_id]
     if len(data) != expected:
         raise FrameError(
             Malformation.BAD_FRAME,
-            f"{MessageType(type_id).name} has {expected} elements, got {len(data)}",
+            f"{type_id.name} has {expected} elements, got {len(data)}",
             message_id=message_id,
             message_type=type_id,
         )
-    if type_id == 3:
-        if type(data[2]) is not dict:
-            raise FrameError(
-                Malformation.FORMAT,
-                "CALLRESULT payload is not a JSON object",
-                message_id=message_id,
-                message_type=type_id,
-            )
-        return CallResult(message_id, data[2])
-    if type_id in (2, 6):
-        if type(data[2]) is not str:
-            raise FrameError(
-                Malformation.BAD_FRAME,
-                "the action (third element) is not a string",
-                message_id=message_id,
-                message_type=type_id,
-            )
-        if type(data[3]) is not dict:
-            raise FrameError(
-                Malformation.FORMAT,
-                "the payload (fourth element) is not a JSON object",
-                message_id=message_id,
-                message_type=type_id,
-            )
-        if type_id == 2:
-            return Call(message_id, data[2], data[3])
-        return Send(message_id, data[2], data[3])
+    match type_id:
+        case MessageType.CALLRESULT:
+            if type(data[2]) is not dict:
+                raise FrameError(
+                    Malformation.FORMAT,
+                    "CALLRESULT payload is not a JSON object",
+                    message_id=message_id,
+                    message_type=type_id,
+                )
+            return CallResult(message_id, data[2])
+        case MessageType.CALL | MessageType.SEND:
+            if type(data[2]) is not str:
+                raise FrameError(
+                    Malformation.BAD_FRAME,
+                    "the action (third element) is not a string",
+                    message_id=message_id,
+                    message_type=type_id,
+                )
+            if type(data[3]) is not dict:
+                raise FrameError(
+                    Malformation.FORMAT,
+                    "the payload (fourth element) is not a JSON object",
+                    message_id=message_id,
+                    message_type=type_id,
+                )
+            if type_id is MessageType.CALL:
+                return Call(message_id, data[2], data[3])
+            return Send(message_id, data[2], data[3])
+    # CALLERROR and CALLRESULTERROR: [type, id, code, description, details]
     if type(data[2]) is not str or type(data[3]) is not str or type(data[4]) is not dict:
         raise FrameError(
             Malformation.BAD_FRAME,
@@ -272,6 +292,6 @@ def parse_frame(text: str) -> Frame:
             message_id=message_id,
             message_type=type_id,
         )
-    if type_id == 4:
+    if type_id is MessageType.CALLERROR:
         return CallError(message_id, data[2], data[3], data[4])
     return CallResultError(message_id, data[2], data[3], data[4])

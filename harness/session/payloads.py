@@ -24,7 +24,7 @@ from typing import Any
 from ocpp.charge_point import remove_nones, snake_to_camel_case
 
 from harness.session.schemas import PayloadKind
-from harness.session.versions import OcppVersion
+from harness.versions import OcppVersion
 
 __all__ = ["Typed", "build", "dataclass_for", "to_payload", "typed_payload"]
 

@@ -32,7 +32,7 @@ import fastjsonschema
 import ocpp
 
 from harness.session.errors import Malformation
-from harness.session.versions import OcppVersion
+from harness.versions import OcppVersion
 
 __all__ = ["PayloadKind", "SchemaFault", "SchemaSet", "schema_set"]
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import EllipsisType
-from typing import Any
+from typing import Any, assert_never
 
 from harness.session.errors import (
     CODE_FOR,
@@ -57,7 +57,8 @@ from harness.session.frames import (
 from harness.session.payloads import to_payload
 from harness.session.schemas import PayloadKind, schema_set
 from harness.session.trace import Direction, TraceRecord, TraceSink
-from harness.session.versions import OcppVersion, Role, initiators
+from harness.session.versions import Role, initiators
+from harness.versions import OcppVersion
 
 __all__ = ["OcppSession"]
 
@@ -367,30 +368,34 @@ class OcppSession:
             frame = parse_frame(text)
         except FrameError as exc:
             return self._malformed(exc, text, now)
-        kind = type(frame)
-        if kind is CallResult:
-            return self._on_result(frame, text, now)  # type: ignore[arg-type]
-        if kind is Call:
-            return self._on_call(frame, text, now)  # type: ignore[arg-type]
-        if kind is CallError:
-            return self._on_error(frame, text, now)  # type: ignore[arg-type]
-        if self.version is not OcppVersion.V21:
-            # CALLRESULTERROR and SEND exist from OCPP 2.1 on.
-            return self._malformed(
-                FrameError(
-                    Malformation.BAD_MESSAGE_TYPE,
-                    f"MessageTypeId {frame.message_type.value} does not exist in "
-                    f"OCPP {self.version}",
-                    message_id=frame.message_id,
-                ),
-                text,
-                now,
-            )
-        if kind is Send:
-            return self._on_send(frame, text, now)  # type: ignore[arg-type]
-        assert isinstance(frame, CallResultError)
-        self._record(Direction.IN, text, now, 5, frame.message_id, None, ())
-        return [ResultErrorReceived(frame, text, now)]
+        match frame:
+            case CallResult():
+                return self._on_result(frame, text, now)
+            case Call():
+                return self._on_call(frame, text, now)
+            case CallError():
+                return self._on_error(frame, text, now)
+            case Send() | CallResultError() if self.version is not OcppVersion.V21:
+                # CALLRESULTERROR and SEND exist from OCPP 2.1 on.
+                return self._malformed(
+                    FrameError(
+                        Malformation.BAD_MESSAGE_TYPE,
+                        f"MessageTypeId {frame.message_type.value} does not exist in "
+                        f"OCPP {self.version}",
+                        message_id=frame.message_id,
+                    ),
+                    text,
+                    now,
+                )
+            case Send():
+                return self._on_send(frame, text, now)
+            case CallResultError():
+                self._record(
+                    Direction.IN, text, now, MessageType.CALLRESULTERROR, frame.message_id, None, ()
+                )
+                return [ResultErrorReceived(frame, text, now)]
+            case _:
+                assert_never(frame)
 
     def receive_binary(self, data: bytes, *, now: datetime) -> list[Event]:
         """Record a binary WebSocket frame: a violation, never answered (no id to answer).
@@ -471,7 +476,7 @@ class OcppSession:
         violation = self._violation(exc.kind, exc.detail, message_id=exc.message_id)
         # A response or a SEND is never answered (a CALLERROR must not answer a response);
         # OCPP 2.0.1 Part 4 §4.2.3: when the message id cannot be read, answer with "-1".
-        answerable = exc.message_type not in (3, 4, 5, 6) or (
+        answerable = exc.message_type not in _NEVER_ANSWERED or (
             exc.kind is Malformation.BAD_MESSAGE_TYPE
         )
         answer_id = (exc.message_id or UNREADABLE_ID) if answerable else None
@@ -486,7 +491,7 @@ class OcppSession:
                 message_id=mid,
                 action=action,
             )
-            return self._reject(v, text, now, 2, answer_id=mid)
+            return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
         if action not in self._schemas.actions:
             v = self._violation(
                 Malformation.UNKNOWN_ACTION,
@@ -494,7 +499,7 @@ class OcppSession:
                 message_id=mid,
                 action=action,
             )
-            return self._reject(v, text, now, 2, answer_id=mid)
+            return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
         if action in self._schemas.send_actions:
             v = self._violation(
                 Malformation.WRONG_DIRECTION,
@@ -502,7 +507,7 @@ class OcppSession:
                 message_id=mid,
                 action=action,
             )
-            return self._reject(v, text, now, 2, answer_id=mid)
+            return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
         if self.role.peer not in initiators(self.version, action):
             v = self._violation(
                 Malformation.WRONG_DIRECTION,
@@ -510,13 +515,13 @@ class OcppSession:
                 message_id=mid,
                 action=action,
             )
-            return self._reject(v, text, now, 2, answer_id=mid)
+            return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
         fault = self._schemas.check(action, PayloadKind.REQUEST, call.payload)
         if fault is not None:
             v = self._violation(
                 fault.kind, fault.detail, message_id=mid, action=action, path=fault.path
             )
-            return self._reject(v, text, now, 2, answer_id=mid)
+            return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
         events: list[Event] = []
         violations: tuple[Violation, ...] = ()
         earlier = self._used_ids.get(mid)
@@ -549,7 +554,7 @@ class OcppSession:
         self._used_ids[mid] = action
         if len(self._used_ids) > _USED_IDS_KEPT:
             del self._used_ids[next(iter(self._used_ids))]
-        self._record(Direction.IN, text, now, 2, mid, action, violations)
+        self._record(Direction.IN, text, now, MessageType.CALL, mid, action, violations)
         events.append(CallReceived(call, text, now, self.version))
         return events
 
@@ -562,7 +567,7 @@ class OcppSession:
                 f"CALLRESULT for {mid!r}, which is not an outstanding CALL of ours",
                 message_id=mid,
             )
-            return self._reject(v, text, now, 3, answer_id=None)
+            return self._reject(v, text, now, MessageType.CALLRESULT, answer_id=None)
         call = pending.call
         fault = (
             None
@@ -578,9 +583,15 @@ class OcppSession:
             # have no frame for that answer, so nothing is sent (the fault is recorded).
             answer = mid if self.version is OcppVersion.V21 else None
             return self._reject(
-                v, text, now, 3, answer_id=answer, call=call, answer_type=CallResultError
+                v,
+                text,
+                now,
+                MessageType.CALLRESULT,
+                answer_id=answer,
+                call=call,
+                answer_type=CallResultError,
             )
-        self._record(Direction.IN, text, now, 3, mid, call.action, ())
+        self._record(Direction.IN, text, now, MessageType.CALLRESULT, mid, call.action, ())
         return [ResultReceived(call, result, text, now, self.version)]
 
     def _on_error(self, error: CallError, text: str, now: datetime) -> list[Event]:
@@ -592,7 +603,7 @@ class OcppSession:
                 f"CALLERROR for {mid!r}, which is not an outstanding CALL of ours",
                 message_id=mid,
             )
-            return self._reject(v, text, now, 4, answer_id=None)
+            return self._reject(v, text, now, MessageType.CALLERROR, answer_id=None)
         action = pending.call.action
         events: list[Event] = []
         violations: tuple[Violation, ...] = ()
@@ -605,7 +616,7 @@ class OcppSession:
             )
             violations = (v,)
             events.append(ProtocolViolation(v, text, now))
-        self._record(Direction.IN, text, now, 4, mid, action, violations)
+        self._record(Direction.IN, text, now, MessageType.CALLERROR, mid, action, violations)
         events.append(ErrorReceived(pending.call, error, text, now))
         return events
 
@@ -633,10 +644,16 @@ class OcppSession:
                     fault.kind, fault.detail, message_id=mid, action=action, path=fault.path
                 )
         if v is not None:
-            return self._reject(v, text, now, 6, answer_id=None)  # SEND is never answered
-        self._record(Direction.IN, text, now, 6, mid, action, ())
+            return self._reject(
+                v, text, now, MessageType.SEND, answer_id=None
+            )  # SEND is never answered
+        self._record(Direction.IN, text, now, MessageType.SEND, mid, action, ())
         return [SendReceived(send, text, now, self.version)]
 
+
+_NEVER_ANSWERED = frozenset(
+    {MessageType.CALLRESULT, MessageType.CALLERROR, MessageType.CALLRESULTERROR, MessageType.SEND}
+)
 
 _USED_IDS_KEPT = 10_000
 """How many of the peer's CALL ids a session remembers to flag a reused one (bounded memory
@@ -650,4 +667,4 @@ def _summary(text: str) -> tuple[int | None, str | None, str | None]:
     except FrameError as exc:
         return exc.message_type, exc.message_id, None
     action = frame.action if isinstance(frame, Call | Send) else None
-    return int(frame.message_type), frame.message_id, action
+    return frame.message_type, frame.message_id, action

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from harness.versions import OcppVersion
 
-__all__ = ["OcppVersion", "Role", "initiators"]
+__all__ = ["Role", "initiators"]
 
 
 class Role(StrEnum):

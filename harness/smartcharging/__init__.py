@@ -3,7 +3,7 @@
 Pure functions and values, no I/O and no clock reads: instants come in as aware UTC
 datetimes, station state as a :class:`StationContext`.
 
-Typical use (a station simulator)::
+Typical use (a station simulator; ``OcppVersion`` comes from :mod:`harness.versions`)::
 
     store = ProfileStore(OcppVersion.V201)
     evse_id, profile = parse_set_charging_profile(payload, version=OcppVersion.V201)
@@ -31,7 +31,6 @@ from harness.smartcharging.model import (
     ChargingProfile,
     ChargingSchedule,
     Kind,
-    OcppVersion,
     OperationMode,
     Purpose,
     RateUnit,
@@ -43,6 +42,7 @@ from harness.smartcharging.model import (
 from harness.smartcharging.payloads import (
     PayloadError,
     external_limit_request,
+    parse_clear_charging_profile,
     parse_set_charging_profile,
 )
 from harness.smartcharging.responses import (
@@ -68,7 +68,6 @@ __all__ = [
     "InstalledProfile",
     "InstantLimit",
     "Kind",
-    "OcppVersion",
     "OperationMode",
     "PayloadError",
     "ProfileStore",
@@ -88,6 +87,7 @@ __all__ = [
     "convert",
     "external_limit_request",
     "limit_digit_problems",
+    "parse_clear_charging_profile",
     "parse_composite_response",
     "parse_set_charging_profile",
     "rejected_response",

@@ -15,12 +15,12 @@ from harness.smartcharging.composite import InstalledProfile
 from harness.smartcharging.model import (
     ChargingProfile,
     Kind,
-    OcppVersion,
     OperationMode,
     Purpose,
     SchedulePeriod,
     StationContext,
 )
+from harness.versions import OcppVersion
 
 __all__ = ["RuleInput"]
 

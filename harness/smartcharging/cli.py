@@ -17,7 +17,6 @@ from harness.exitcodes import ExitCode
 from harness.session.frames import MAX_NESTING, nests_deeper_than
 from harness.smartcharging.model import (
     ChargingProfile,
-    OcppVersion,
     Purpose,
     RateUnit,
     StationContext,
@@ -27,6 +26,7 @@ from harness.smartcharging.payloads import PayloadError, parse_set_charging_prof
 from harness.smartcharging.responses import composite_response
 from harness.smartcharging.rules import Rejected
 from harness.smartcharging.store import ProfileStore
+from harness.versions import OcppVersion
 
 __all__ = ["schedule_command"]
 

@@ -21,10 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 from harness.smartcharging.composite import CompositePeriod, CompositeSchedule, to_epoch_ms
-from harness.smartcharging.model import DEFAULT_NUMBER_PHASES, OcppVersion
+from harness.smartcharging.model import DEFAULT_NUMBER_PHASES
 from harness.smartcharging.payloads import schema_validator
 from harness.smartcharging.responses import iso, parse_composite_response
 from harness.smartcharging.units import PRECISION
+from harness.versions import OcppVersion
 
 __all__ = [
     "READING_TX_DEFAULT_RESUMES",

@@ -13,15 +13,12 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from harness.versions import OcppVersion
-
 __all__ = [
     "DEFAULT_NUMBER_PHASES",
     "DEFAULT_VOLTAGE_V",
     "ChargingProfile",
     "ChargingSchedule",
     "Kind",
-    "OcppVersion",
     "OperationMode",
     "Purpose",
     "RateUnit",

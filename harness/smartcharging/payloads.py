@@ -1,9 +1,12 @@
-"""Parse SetChargingProfile request payloads (as a CSMS sends them) into the model.
+"""Parse SetChargingProfile and ClearChargingProfile request payloads (as a CSMS sends them)
+into the model.
 
 The payload's shape is first checked against the JSON schema the ``ocpp`` package ships for
 that version; a violation becomes a :class:`PayloadError` naming the field and what was
-expected. 1.6 payloads carry ``connectorId`` + ``csChargingProfiles``; 2.x payloads
-``evseId`` + ``chargingProfile``.
+expected. 1.6 SetChargingProfile payloads carry ``connectorId`` + ``csChargingProfiles``; 2.x
+payloads ``evseId`` + ``chargingProfile``. ClearChargingProfile: 1.6 has its criteria at the top
+(``id``, ``connectorId``, ``chargingProfilePurpose``, ``stackLevel``), 2.x has
+``chargingProfileId`` and a ``chargingProfileCriteria`` object.
 """
 
 from __future__ import annotations
@@ -20,18 +23,20 @@ from harness.smartcharging.model import (
     ChargingProfile,
     ChargingSchedule,
     Kind,
-    OcppVersion,
     OperationMode,
     Purpose,
     RateUnit,
     Recurrency,
     SchedulePeriod,
 )
+from harness.smartcharging.store import ClearCriteria
+from harness.versions import OcppVersion
 
 __all__ = [
     "EXTERNAL_LIMIT_PROFILE_ID",
     "PayloadError",
     "external_limit_request",
+    "parse_clear_charging_profile",
     "parse_set_charging_profile",
     "schema_validator",
 ]
@@ -116,6 +121,54 @@ def _schedule(raw: dict[str, Any], field: str) -> ChargingSchedule:
     )
 
 
+def _check_schema(payload: Any, version: OcppVersion, action: str) -> None:
+    try:
+        schema_validator(version, action)(payload)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        path = ".".join(str(p) for p in exc.path[1:]) or "(payload)"
+        text = str(exc.message)
+        # fastjsonschema says "data.a.b must be integer"; keep "must be integer".
+        expected = text.split(" ", 1)[1] if text.startswith("data") and " " in text else text
+        raise PayloadError(path, expected) from None
+
+
+def _purpose(text: str, version: OcppVersion) -> Purpose:
+    # 1.6 names the station-wide maximum ChargePointMaxProfile (the schema allows no other name).
+    if version is OcppVersion.V16 and text == "ChargePointMaxProfile":
+        return Purpose.STATION_MAX
+    return Purpose(text)
+
+
+def parse_clear_charging_profile(payload: Any, *, version: OcppVersion) -> ClearCriteria:
+    """The criteria of a ClearChargingProfile request payload (absent fields match anything;
+    no field at all clears every profile).
+
+    1.6: ``id``, ``connectorId``, ``chargingProfilePurpose``, ``stackLevel``; 2.0.1 and 2.1:
+    ``chargingProfileId`` and ``chargingProfileCriteria`` (``evseId``,
+    ``chargingProfilePurpose``, ``stackLevel``). Raises :class:`PayloadError` when the payload
+    does not match the version's schema (a wrong type, a purpose of another version, ...).
+    """
+    _check_schema(payload, version, "ClearChargingProfile")
+    if version is OcppVersion.V16:
+        criteria, field = payload, "chargingProfilePurpose"
+        profile_id, evse_id = payload.get("id"), payload.get("connectorId")
+    else:
+        criteria = payload.get("chargingProfileCriteria", {})
+        field = "chargingProfileCriteria.chargingProfilePurpose"
+        profile_id, evse_id = payload.get("chargingProfileId"), criteria.get("evseId")
+    purpose_text = criteria.get("chargingProfilePurpose")
+    try:
+        purpose = None if purpose_text is None else _purpose(purpose_text, version)
+    except ValueError:  # a purpose the schema knows and the model does not
+        raise PayloadError(field, f"a known purpose, got {purpose_text!r}") from None
+    return ClearCriteria(
+        profile_id=profile_id,
+        evse_id=evse_id,
+        purpose=purpose,
+        stack_level=criteria.get("stackLevel"),
+    )
+
+
 def parse_set_charging_profile(
     payload: Any, *, version: OcppVersion
 ) -> tuple[int, ChargingProfile]:
@@ -123,21 +176,12 @@ def parse_set_charging_profile(
 
     Raises :class:`PayloadError` when the payload does not match the version's schema.
     """
-    try:
-        schema_validator(version, "SetChargingProfile")(payload)
-    except fastjsonschema.JsonSchemaValueException as exc:
-        path = ".".join(str(p) for p in exc.path[1:]) or "(payload)"
-        text = str(exc.message)
-        # fastjsonschema says "data.a.b must be integer"; keep "must be integer".
-        expected = text.split(" ", 1)[1] if text.startswith("data") and " " in text else text
-        raise PayloadError(path, expected) from None
+    _check_schema(payload, version, "SetChargingProfile")
     if version is OcppVersion.V16:
         evse_id = int(payload["connectorId"])
         raw = payload["csChargingProfiles"]
         prefix = "csChargingProfiles"
-        purpose_text = raw["chargingProfilePurpose"]
-        max_16 = purpose_text == "ChargePointMaxProfile"
-        purpose = Purpose.STATION_MAX if max_16 else Purpose(purpose_text)
+        purpose = _purpose(raw["chargingProfilePurpose"], version)
         schedules: tuple[ChargingSchedule, ...] = (
             _schedule(raw["chargingSchedule"], f"{prefix}.chargingSchedule"),
         )

@@ -13,7 +13,8 @@ from typing import Any
 
 from harness.clock import utc
 from harness.smartcharging.composite import CompositePeriod, CompositeSchedule
-from harness.smartcharging.model import OcppVersion, OperationMode, RateUnit
+from harness.smartcharging.model import OperationMode, RateUnit
+from harness.versions import OcppVersion
 
 __all__ = [
     "composite_response",

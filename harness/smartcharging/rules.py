@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from harness.smartcharging import checks as c
 from harness.smartcharging.checks import RuleInput
 from harness.smartcharging.composite import InstalledProfile
-from harness.smartcharging.model import ChargingProfile, OcppVersion, StationContext
+from harness.smartcharging.model import ChargingProfile, StationContext
+from harness.versions import OcppVersion
 
 __all__ = ["RULES", "Rejected", "Rule", "RuleInput", "validate_profile", "violations"]
 

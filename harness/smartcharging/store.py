@@ -21,7 +21,6 @@ from harness.smartcharging.composite import (
 from harness.smartcharging.model import (
     ChargingProfile,
     Kind,
-    OcppVersion,
     OperationMode,
     Purpose,
     RateUnit,
@@ -30,6 +29,7 @@ from harness.smartcharging.model import (
 from harness.smartcharging.responses import composite_response, rejected_response
 from harness.smartcharging.rules import Rejected, validate_profile
 from harness.smartcharging.units import PRECISION, convert
+from harness.versions import OcppVersion
 
 __all__ = ["Accepted", "ClearCriteria", "InstantLimit", "ProfileStore"]
 
@@ -119,6 +119,13 @@ class ProfileStore:
         )
         if rejected is not None:
             return rejected
+        return self.install_accepted(evse_id, profile)
+
+    def install_accepted(self, evse_id: int, profile: ChargingProfile) -> Accepted:
+        """Install ``profile`` on ``evse_id`` without validating it, replacing as :meth:`install`
+        does: for a device that has already accepted it (the harness mirroring what a device
+        under test holds) or a limit set locally, whose validity is not this store's question.
+        """
         replaced = [i for i in self._items if self._replaces(evse_id, profile, i)]
         kept = tuple(i for i in self._items if i not in replaced)
         self._items = (*kept, InstalledProfile(evse_id, profile))
@@ -143,16 +150,32 @@ class ProfileStore:
             self._cache.clear()
         return tuple(i.profile.profile_id for i in gone)
 
-    def end_transaction(self, transaction_id: str) -> tuple[int, ...]:
-        """Drop the TxProfiles of a finished transaction (they live as long as it, 1.6 §3.13.1)."""
-        return self._drop(
-            lambda i: i.profile.purpose is Purpose.TX and i.profile.transaction_id == transaction_id
-        )
+    def end_transaction(
+        self, transaction_id: str, *, evse_id: int | None = None
+    ) -> tuple[int, ...]:
+        """Drop the TxProfiles of a finished transaction (they live as long as it, 1.6 §3.13.1,
+        K01.FR.26 in 2.x); return their ids.
+
+        With ``evse_id`` (the EVSE the transaction ran on), TxProfiles on that EVSE without a
+        transactionId go too: one given with the start request belongs to the transaction it
+        started.
+        """
+
+        def ended(item: InstalledProfile) -> bool:
+            profile = item.profile
+            if profile.purpose is not Purpose.TX:
+                return False
+            if profile.transaction_id is None:
+                return evse_id is not None and item.evse_id == evse_id
+            return profile.transaction_id == transaction_id
+
+        return self._drop(ended)
 
     def _drop(self, predicate: Callable[[InstalledProfile], bool]) -> tuple[int, ...]:
         gone = tuple(i for i in self._items if predicate(i))
-        self._items = tuple(i for i in self._items if i not in gone)
-        self._cache.clear()
+        if gone:
+            self._items = tuple(i for i in self._items if i not in gone)
+            self._cache.clear()
         return tuple(i.profile.profile_id for i in gone)
 
     def composite(

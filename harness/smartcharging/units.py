@@ -10,12 +10,8 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal
 
-from harness.smartcharging.model import (
-    DEFAULT_NUMBER_PHASES,
-    DEFAULT_VOLTAGE_V,
-    OcppVersion,
-    RateUnit,
-)
+from harness.smartcharging.model import DEFAULT_NUMBER_PHASES, DEFAULT_VOLTAGE_V, RateUnit
+from harness.versions import OcppVersion
 
 __all__ = ["PRECISION", "convert", "round_toward_zero"]
 

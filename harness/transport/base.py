@@ -24,6 +24,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from harness.versions import OcppVersion
+
 __all__ = [
     "MAX_CLOSE_REASON_BYTES",
     "BinaryFrameReceived",
@@ -47,6 +49,17 @@ class OcppSubprotocol(StrEnum):
     V16 = "ocpp1.6"
     V201 = "ocpp2.0.1"
     V21 = "ocpp2.1"
+
+    @classmethod
+    def of(cls, version: OcppVersion | str) -> OcppSubprotocol:
+        """The subprotocol that carries ``version`` (OCPP-J: ``ocpp`` + the version), given
+        as an :class:`OcppVersion` or its text (``"2.0.1"``); ``ValueError`` for another text."""
+        return cls(f"ocpp{OcppVersion(version).value}")
+
+    @property
+    def version(self) -> OcppVersion:
+        """The protocol version this subprotocol stands for."""
+        return OcppVersion(self.value.removeprefix("ocpp"))
 
 
 class TransportError(Exception):

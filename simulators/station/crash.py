@@ -13,8 +13,8 @@ from __future__ import annotations
 from harness.logs import get_logger
 from harness.session.frames import Call, FrameError, parse_frame
 from harness.session.schemas import PayloadKind, schema_set
-from harness.session.versions import OcppVersion
 from harness.transport import DelegatingTransport, Transport, TransportClosed
+from harness.versions import OcppVersion
 
 __all__ = ["CRASH_CLOSE_CODE", "CrashOnMalformed", "malformed_request"]
 
@@ -43,7 +43,7 @@ class CrashOnMalformed(DelegatingTransport):
 
     def __init__(self, inner: Transport) -> None:
         super().__init__(inner)
-        self._version = OcppVersion.from_subprotocol(inner.subprotocol)
+        self._version = inner.subprotocol.version
         self._log = get_logger("station.fault", station=inner.station_id)
 
     async def recv(self) -> str:

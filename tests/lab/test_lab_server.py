@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -14,13 +15,13 @@ from harness.lab import LabPlan, LabServer, StationState
 from harness.results import RunStore, Verdict
 from harness.runner import PlannedCase, RunOptions
 from harness.scenario import load_capabilities, load_case_file, resolve_parameters
-from harness.smartcharging import OcppVersion
 from harness.transport import (
     OcppSubprotocol,
     TransportClosed,
     WebSocketTransport,
     connect_ocpp,
 )
+from harness.versions import OcppVersion
 from simulators.station.config import StationConfig
 from simulators.station.runtime import SimulatedStation
 
@@ -99,6 +100,20 @@ async def test_operator_no_fails_and_a_station_without_declaration_is_closed(
     assert result.verdict is Verdict.FAIL
     assert "[CP-1] LAB_01: FAIL" in "\n".join(lines)
     assert server.summaries()["CP-1"].ok is False
+    # The run's end as `run` prints it (harness.runner.output), each line naming the station:
+    # the recap with the question answered "no", the summary, the run folder, its reports.
+    assert "[CP-1] Recap of cases that did not pass:" in lines
+    assert any(line.startswith("[CP-1] ") and "charging" in line for line in lines), lines
+    assert any(line.startswith("[CP-1] 0 passed, 1 failed, 0 inconclusive") for line in lines), (
+        lines
+    )
+    assert f"[CP-1] Run folder: {run_dir}" in lines
+    reports = [line.split(": ", 1)[1] for line in lines if line.startswith("[CP-1] Report: ")]
+    assert reports == [str(run_dir / "report" / "index.html")]
+    assert await asyncio.to_thread(os.path.isfile, reports[0])
+    end = lines[lines.index("[CP-1] Recap of cases that did not pass:") :]
+    end = end[: next(i for i, line in enumerate(end) if line.startswith("[CP-1] Report: "))]
+    assert all(line == "" or line.startswith("[CP-1] ") for line in end), end
 
 
 async def test_a_station_back_after_its_run_is_served_idly(tmp_path: Path) -> None:

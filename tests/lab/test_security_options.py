@@ -20,8 +20,8 @@ from harness.security.options import (
     secret_forms,
     station_profile,
 )
-from harness.smartcharging import OcppVersion
 from harness.transport import HandshakeRefused, TransportError
+from harness.versions import OcppVersion
 from simulators.station.config import StationConfig
 from simulators.station.runtime import SimulatedStation
 from tests.conftest import free_port

@@ -16,8 +16,8 @@ from harness.results import RunStore, Verdict
 from harness.runner import AutoOperator, PlannedCase, RunOptions
 from harness.scenario import load_capabilities, load_case_file, resolve_parameters
 from harness.security import ProfileLevel, SecurityProfile, connect_options, tls_refusal
-from harness.smartcharging import OcppVersion
 from harness.transport import HandshakeRefused, TransportError
+from harness.versions import OcppVersion
 from simulators.station.config import StationConfig
 from simulators.station.runtime import SimulatedStation
 from tests.security.conftest import OTHER_PASSWORD, PASSWORD, Lab, make_lab

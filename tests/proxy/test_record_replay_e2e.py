@@ -23,7 +23,7 @@ from harness.proxy import RecordingProxy, load_recording
 from harness.results import RunStore
 from harness.scenario import load_cases
 from harness.scenario.steps import ExpectRequestStep, SendStep
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.station import StationConfig
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import load_catalogue

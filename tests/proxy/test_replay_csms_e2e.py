@@ -28,7 +28,7 @@ from harness.clock import ScaledClock
 from harness.proxy import RecordingProxy
 from harness.scenario import load_cases
 from harness.scenario.fields import DutRole
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.station import StationConfig
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import load_catalogue

@@ -16,8 +16,8 @@ from harness.clock import ScaledClock
 from harness.results import Manifest, RunStore, Verdict, new_run_id
 from harness.runner import ListenProvider, PlannedCase, RunOptions, run_cases
 from harness.scenario import load_case_file, resolve_parameters
-from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol
+from harness.versions import OcppVersion
 from simulators.station import StationConfig
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import load_catalogue

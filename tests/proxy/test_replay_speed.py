@@ -25,7 +25,7 @@ from harness.clock import ScaledClock
 from harness.proxy import RecordingProxy
 from harness.scenario import load_cases
 from harness.scenario.steps import SendStep, WaitStep
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.station import StationConfig
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import load_catalogue

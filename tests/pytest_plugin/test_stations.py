@@ -97,7 +97,7 @@ import asyncio
 import threading
 
 from harness.clock import ScaledClock
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.station import StationConfig
 from simulators.station.runtime import SimulatedStation
 

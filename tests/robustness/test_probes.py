@@ -11,9 +11,10 @@ import pytest
 from harness.robustness import fuzz_actions, generate_probes
 from harness.robustness.probes import MUTATIONS
 from harness.scenario import Mutation
-from harness.session import OcppSession, OcppVersion, Role
+from harness.session import OcppSession, Role
 from harness.session.schemas import PayloadKind, schema_set
 from harness.smartcharging import StationContext
+from harness.versions import OcppVersion
 
 CONTEXT = StationContext(max_stack_level=8, max_periods=24)
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -31,8 +31,8 @@ from harness.smartcharging import (
     Transaction,
     parse_set_charging_profile,
 )
-from harness.smartcharging import OcppVersion as OV
 from harness.transport import Transport
+from harness.versions import OcppVersion
 
 
 @dataclass
@@ -113,7 +113,7 @@ class FakeStation:
     def __init__(self, clock: Clock, behaviour: FakeBehaviour | None = None) -> None:
         self.clock = clock
         self.b = behaviour or FakeBehaviour()
-        self.store = ProfileStore(OV.V16)
+        self.store = ProfileStore(OcppVersion.V16)
         self.plugged = False
         self.soc = 50.0
         self.tx: Transaction | None = None
@@ -288,7 +288,7 @@ class FakeStation:
         if self._refused(p) and not self.b.accept_every_profile:
             return {"status": "Rejected"}
         # kept in a ProfileStore only for its meter (and the composite when not scripted)
-        evse, profile = parse_set_charging_profile(plain_json(p), version=OV.V16)
+        evse, profile = parse_set_charging_profile(plain_json(p), version=OcppVersion.V16)
         self.store.install(evse, profile, self.context())
         return {"status": "Accepted"}
 

@@ -15,8 +15,8 @@ from harness.clock import ScaledClock
 from harness.results import CaseResult, Manifest, RunStore, Verdict, new_run_id
 from harness.runner import AutoOperator, ListenProvider, PlannedCase, RunOptions, run_cases
 from harness.scenario import load_case_file, resolve_parameters
-from harness.session import OcppVersion
 from harness.transport import OcppSubprotocol
+from harness.versions import OcppVersion
 from simulators.station.crash import malformed_request
 from tests.runner.helpers import CAPS
 

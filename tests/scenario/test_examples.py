@@ -13,7 +13,6 @@ from harness.scenario import (
     ExpectRequestStep,
     ExpectSettledStep,
     Level,
-    OcppVersion,
     ParamRef,
     Relation,
     SetProfileStep,
@@ -23,6 +22,7 @@ from harness.scenario import (
     selects,
 )
 from harness.scenario.schema import capabilities_json_schema, scenario_json_schema
+from harness.versions import OcppVersion
 
 DATA = Path(__file__).parent / "data"
 CASES = DATA / "cases"

@@ -12,7 +12,6 @@ from harness.scenario import (
     LIMIT,
     ClearProfileStep,
     Level,
-    OcppVersion,
     ParamRef,
     Quantity,
     SendStep,
@@ -26,6 +25,7 @@ from harness.scenario import (
     substitute,
 )
 from harness.scenario.yamlsource import read_yaml_text
+from harness.versions import OcppVersion
 from tests.scenario.conftest import MINIMAL
 
 Problems = Callable[[str], list[str]]

@@ -20,7 +20,6 @@ import pytest
 from harness.scenario import (
     ClearProfileStep,
     ExpectRequestStep,
-    OcppVersion,
     RepeatStep,
     SendStep,
     SetProfileStep,
@@ -30,6 +29,7 @@ from harness.scenario import (
     resolve_parameters,
     substitute,
 )
+from harness.versions import OcppVersion
 
 CASES = Path(__file__).parent / "data" / "cases"
 NOW = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)

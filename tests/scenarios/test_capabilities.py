@@ -10,7 +10,8 @@ import yaml
 from harness.runner.inputs import sim_capabilities
 from harness.runner.simstation import dc_capabilities
 from harness.scenario import Case, load_capabilities, load_cases, selects
-from harness.smartcharging import OcppVersion, RateUnit
+from harness.smartcharging import RateUnit
+from harness.versions import OcppVersion
 from simulators.station.config import StationConfig
 from tests.scenarios.library import (
     DC_IDS,

@@ -16,7 +16,6 @@ from harness.scenario import (
     CompareCompositeStep,
     ExpectRequestStep,
     Level,
-    OcppVersion,
     ParamRef,
     SendStep,
     SetProfileStep,
@@ -27,6 +26,7 @@ from harness.scenario import (
 )
 from harness.scenario.checks import known_actions
 from harness.scenario.matchers import Equals, OneOf, Subset
+from harness.versions import OcppVersion
 from tests.scenario.test_runner_view import _messages, _schema
 from tests.scenarios.library import (
     CORE16_CSMS_IDS,

@@ -11,13 +11,13 @@ from harness.scenario import (
     CallErrorCode,
     ClearProfileStep,
     CompareCompositeStep,
-    OcppVersion,
     SendStep,
     SetProfileStep,
     match,
     resolve_parameters,
     substitute,
 )
+from harness.versions import OcppVersion
 from tests.scenarios.library import load_case, walk
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -33,7 +33,6 @@ from harness.scenario import (
     ClearProfileStep,
     ExpectRequestStep,
     Level,
-    OcppVersion,
     SendStep,
     SetProfileStep,
     load_cases,
@@ -42,6 +41,7 @@ from harness.scenario import (
 )
 from harness.scenario.matchers import Equals, OneOf, Subset
 from harness.transport import OcppSubprotocol
+from harness.versions import OcppVersion
 from tests.scenarios.library import SCENARIOS, V21_IDS, walk
 
 V21_DIR = SCENARIOS / "ocpp21"

@@ -12,7 +12,6 @@ from decimal import Decimal
 from harness.scenario import (
     ClearProfileStep,
     CompareCompositeStep,
-    OcppVersion,
     SetProfileStep,
     resolve_int,
     resolve_number,
@@ -27,8 +26,8 @@ from harness.smartcharging import (
     Transaction,
     parse_set_charging_profile,
 )
-from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging import Purpose as OraclePurpose
+from harness.versions import OcppVersion
 from tests.scenarios.library import load_case
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -45,14 +44,14 @@ def _composites(case_id: str, context: StationContext) -> list[list[tuple[int, D
     variables = resolve_parameters(case)
     if "max_time_deviation" in variables:  # the documents' x: 4 s from set to request
         variables["max_time_deviation"] = 4.0
-    store = ProfileStore(OracleVersion.V16)
+    store = ProfileStore(OcppVersion.V16)
     found: list[list[tuple[int, Decimal | None]]] = []
     for step in case.steps:
         if isinstance(step, SetProfileStep):
             payload = substitute(
                 step.as_send(OcppVersion.V16).payload, variables=variables, now=NOW
             )
-            evse_id, profile = parse_set_charging_profile(payload, version=OracleVersion.V16)
+            evse_id, profile = parse_set_charging_profile(payload, version=OcppVersion.V16)
             assert type(store.install(evse_id, profile, context)).__name__ == "Accepted"
         elif isinstance(step, ClearProfileStep) and step.requirement is not None:
             payload = step.as_send(OcppVersion.V16).payload

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harness.session import OcppSession, OcppVersion, Role
+from harness.session import OcppSession, Role
+from harness.versions import OcppVersion
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 

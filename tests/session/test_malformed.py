@@ -6,14 +6,8 @@ import json
 
 import pytest
 
-from harness.session import (
-    ACCEPTABLE,
-    ErrorReceived,
-    Malformation,
-    OcppVersion,
-    ProtocolViolation,
-    Role,
-)
+from harness.session import ACCEPTABLE, ErrorReceived, Malformation, ProtocolViolation, Role
+from harness.versions import OcppVersion
 from tests.session.conftest import T0, make_session
 
 BOOT_16 = {"chargePointVendor": "V", "chargePointModel": "M"}

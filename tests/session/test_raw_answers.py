@@ -11,11 +11,11 @@ from harness.session import (
     ErrorReceived,
     LocalProtocolError,
     OcppSession,
-    OcppVersion,
     ProtocolViolation,
     ResultReceived,
     Role,
 )
+from harness.versions import OcppVersion
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,14 +9,8 @@ import pytest
 from ocpp.v201 import call as call201
 from ocpp.v201 import datatypes as dt201
 
-from harness.session import (
-    CallReceived,
-    Malformation,
-    OcppVersion,
-    PayloadKind,
-    Role,
-    schema_set,
-)
+from harness.session import CallReceived, Malformation, PayloadKind, Role, schema_set
+from harness.versions import OcppVersion
 from tests.session.conftest import T0, make_session
 
 

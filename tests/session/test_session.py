@@ -17,7 +17,6 @@ from harness.session import (
     ErrorReceived,
     LocalProtocolError,
     Malformation,
-    OcppVersion,
     ProtocolViolation,
     ResultErrorReceived,
     ResultReceived,
@@ -25,6 +24,7 @@ from harness.session import (
     SendReceived,
     parse_frame,
 )
+from harness.versions import OcppVersion
 from tests.session.conftest import T0, at, make_session
 
 HEARTBEAT_RESULT = {"currentTime": "2025-01-01T00:00:00Z"}

@@ -11,7 +11,6 @@ import pytest
 
 from harness.smartcharging import (
     InstalledProfile,
-    OcppVersion,
     ProfileStore,
     Purpose,
     RateUnit,
@@ -27,6 +26,7 @@ from harness.smartcharging.judge import (
     RULE_START,
     RULE_TX_OVERRULES,
 )
+from harness.versions import OcppVersion
 from tests.smartcharging.helpers import (
     T0,
     TC066_EXPECTED,

@@ -17,7 +17,6 @@ import pytest
 from harness.cli import main
 from harness.smartcharging import (
     Accepted,
-    OcppVersion,
     ProfileStore,
     RateUnit,
     StationContext,
@@ -26,6 +25,7 @@ from harness.smartcharging import (
     composite_response,
     parse_set_charging_profile,
 )
+from harness.versions import OcppVersion
 from tests.smartcharging.helpers import (
     T0,
     TC066_EXPECTED,

@@ -11,7 +11,6 @@ import pytest
 from harness.cli import main
 from harness.smartcharging import (
     Kind,
-    OcppVersion,
     OperationMode,
     PayloadError,
     Purpose,
@@ -20,6 +19,7 @@ from harness.smartcharging import (
     parse_set_charging_profile,
 )
 from harness.smartcharging.payloads import schema_validator
+from harness.versions import OcppVersion
 from tests.smartcharging.helpers import T0, iso, oca_tc066_16, payload2x
 
 D = Decimal

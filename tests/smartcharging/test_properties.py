@@ -13,7 +13,6 @@ from harness.smartcharging import (
     ChargingProfile,
     CompositeSchedule,
     InstalledProfile,
-    OcppVersion,
     ProfileStore,
     Purpose,
     RateUnit,
@@ -23,6 +22,7 @@ from harness.smartcharging import (
     convert,
 )
 from harness.smartcharging.units import round_toward_zero
+from harness.versions import OcppVersion
 from tests.smartcharging.helpers import at, profile
 
 D = Decimal

@@ -14,7 +14,6 @@ import pytest
 from harness.smartcharging import (
     CompositeSchedule,
     InstalledProfile,
-    OcppVersion,
     OperationMode,
     Purpose,
     RateUnit,
@@ -26,6 +25,7 @@ from harness.smartcharging import (
     parse_composite_response,
     rejected_response,
 )
+from harness.versions import OcppVersion
 from tests.smartcharging.helpers import T0, profile
 
 D = Decimal

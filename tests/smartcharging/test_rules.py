@@ -12,7 +12,6 @@ from harness.smartcharging import (
     ChargingProfile,
     InstalledProfile,
     Kind,
-    OcppVersion,
     OperationMode,
     Purpose,
     RateUnit,
@@ -22,6 +21,7 @@ from harness.smartcharging import (
     validate_profile,
     violations,
 )
+from harness.versions import OcppVersion
 from tests.smartcharging.helpers import T0, at, profile
 
 V16, V201, V21 = OcppVersion.V16, OcppVersion.V201, OcppVersion.V21

@@ -8,7 +8,6 @@ from decimal import Decimal
 from harness.smartcharging import (
     Accepted,
     ClearCriteria,
-    OcppVersion,
     OperationMode,
     ProfileStore,
     Purpose,
@@ -18,6 +17,7 @@ from harness.smartcharging import (
     Transaction,
     parse_set_charging_profile,
 )
+from harness.versions import OcppVersion
 from tests.smartcharging.helpers import T0, at, oca_tc066_16, profile
 
 D = Decimal

@@ -38,7 +38,7 @@ from typing import Any
 
 from harness.runner.station_role.device_model import DeviceModel, notify_reports
 from harness.runner.station_role.judge import StationDeclaration
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 
 __all__ = ["Outgoing", "StationAnswers", "iso"]
 

@@ -47,8 +47,8 @@ from harness.session import (
     initiators,
     schema_set,
 )
-from harness.session import OcppVersion as SessionVersion
 from harness.transport import Transport
+from harness.versions import OcppVersion
 
 __all__ = ["PROFILE_ACTIONS", "CsmsRequest", "StationEndpoint", "Waiter"]
 
@@ -132,7 +132,7 @@ class StationEndpoint(EndpointBase):
         """The CSMS's frames that broke OCPP-J and are no request (not JSON, nested too deep,
         no readable id, a binary frame...): ``(what, trace indices)``, in order."""
         self._last_in: int | None = None
-        version = SessionVersion(str(state.version))
+        version = OcppVersion(str(state.version))
         schemas = schema_set(version)
         csms_actions = {
             a for a in schemas.actions - schemas.send_actions if Role.CSMS in initiators(version, a)

@@ -24,7 +24,6 @@ from typing import Any
 from harness.smartcharging import (
     ChargingProfile,
     InstalledProfile,
-    OcppVersion,
     PayloadError,
     Purpose,
     RateUnit,
@@ -33,6 +32,7 @@ from harness.smartcharging import (
     violations,
 )
 from harness.smartcharging.model import DEFAULT_VOLTAGE_V
+from harness.versions import OcppVersion
 
 __all__ = [
     "Finding",

@@ -23,15 +23,14 @@ from harness.runner.station_role.judge import (
     judge_profile,
 )
 from harness.smartcharging import (
-    ClearCriteria,
-    OcppVersion,
     ProfileStore,
-    Purpose,
     RateUnit,
     StationContext,
     Transaction,
+    parse_clear_charging_profile,
     rejected_response,
 )
+from harness.versions import OcppVersion
 
 __all__ = ["StationState"]
 
@@ -260,31 +259,7 @@ class StationState(StationAnswers):
         return {"status": "Accepted"}
 
     def _clear(self, payload: Mapping[str, Any], _at: datetime) -> dict[str, Any]:
-        if self.version is OcppVersion.V16:
-            purpose_text = payload.get("chargingProfilePurpose")
-            purpose = (
-                Purpose.STATION_MAX
-                if purpose_text == "ChargePointMaxProfile"
-                else Purpose(purpose_text)
-                if purpose_text
-                else None
-            )
-            criteria = ClearCriteria(
-                profile_id=payload.get("id"),
-                evse_id=payload.get("connectorId"),
-                purpose=purpose,
-                stack_level=payload.get("stackLevel"),
-            )
-        else:
-            given = payload.get("chargingProfileCriteria", {})
-            purpose_text = given.get("chargingProfilePurpose")
-            criteria = ClearCriteria(
-                profile_id=payload.get("chargingProfileId"),
-                evse_id=given.get("evseId"),
-                purpose=Purpose(purpose_text) if purpose_text else None,
-                stack_level=given.get("stackLevel"),
-            )
-        cleared = self.store.clear(criteria)
+        cleared = self.store.clear(parse_clear_charging_profile(payload, version=self.version))
         return {"status": "Accepted" if cleared else "Unknown"}
 
     def _composite(self, payload: Mapping[str, Any], at: datetime) -> dict[str, Any]:

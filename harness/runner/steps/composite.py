@@ -12,9 +12,9 @@ from harness.runner.steps.send import declared
 from harness.runner.verdicts import CaseRecord, short_json
 from harness.scenario import CompareCompositeStep, resolve_int, resolve_number
 from harness.scenario.model import OUR_SOURCE
-from harness.smartcharging import OcppVersion as OracleVersion
 from harness.smartcharging import compare_composite, parse_composite_response
 from harness.smartcharging.judge import schedule_text
+from harness.versions import OcppVersion
 
 __all__ = [
     "DEFAULT_TIME_TOLERANCE_S",
@@ -36,8 +36,8 @@ async def run_composite(step: CompareCompositeStep, record: CaseRecord, host: St
     evse = resolve_int(step.evse, variables=variables)
     duration = int(resolve_number(step.duration_s, variables=variables))
     tolerance = resolve_number(step.tolerance, variables=variables)
-    version = OracleVersion(str(host.endpoint.version))
-    key = "connectorId" if version is OracleVersion.V16 else "evseId"
+    version = OcppVersion(str(host.endpoint.version))
+    key = "connectorId" if version is OcppVersion.V16 else "evseId"
     payload = {key: evse, "duration": duration, "chargingRateUnit": step.unit}
     record.note(f"compare_composite: GetCompositeSchedule {short_json(payload)}")
     clock = host.clock
@@ -81,7 +81,7 @@ async def run_composite(step: CompareCompositeStep, record: CaseRecord, host: St
     case = record.case
     unlimited = (
         default_limit is None
-        and version is not OracleVersion.V21
+        and version is not OcppVersion.V21
         and any(p.limit is None for p in expected.periods)
     )
     if unlimited and case.source != OUR_SOURCE:

@@ -19,7 +19,7 @@ from harness.runner.stepping import StopCase
 from harness.runner.verdicts import CaseRecord, short_json
 from harness.scenario import ExpectRequestStep, describe, match, resolve_number, substitute
 from harness.smartcharging import ONE_DIGIT_RULE, limit_digit_problems
-from harness.smartcharging import OcppVersion as OracleVersion
+from harness.versions import OcppVersion
 
 __all__ = ["arm_request", "run_expect_request"]
 
@@ -100,7 +100,7 @@ async def run_expect_request(step: ExpectRequestStep, record: CaseRecord, host: 
             )
             host.judge(step, ok=False, expected=expected, actual=actual, frames=frames)
             return
-    digits = limit_digit_problems(received.payload, OracleVersion(str(endpoint.version)))
+    digits = limit_digit_problems(received.payload, OcppVersion(str(endpoint.version)))
     if digits:
         shown = "; ".join(f"{path}: {value}" for path, value in digits[:5])
         host.judge(

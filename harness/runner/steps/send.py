@@ -19,7 +19,6 @@ from harness.runner.stepping import StopCase
 from harness.runner.verdicts import CaseRecord, short_json
 from harness.scenario import (
     ClearProfileStep,
-    OcppVersion,
     SendStep,
     SetProfileStep,
     describe,
@@ -27,6 +26,7 @@ from harness.scenario import (
     resolve_number,
     substitute,
 )
+from harness.versions import OcppVersion
 
 __all__ = ["declared", "record_limits", "run_send"]
 

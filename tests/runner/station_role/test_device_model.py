@@ -16,8 +16,8 @@ from harness.runner.station_role import (
 )
 from harness.runner.station_role.device_model import DeviceModel
 from harness.session import CallErrorReceived, CallReceived, Role
-from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol, memory_pair
+from harness.versions import OcppVersion
 
 
 def _item(component: dict[str, Any], variable: str, **extra: Any) -> dict[str, Any]:

@@ -25,8 +25,9 @@ from harness.runner.station_role import (
 from harness.runner.station_role.trigger import make_csms_act
 from harness.scenario import ScenarioLoadError, load_cases
 from harness.session import CallErrorReceived, Role
-from harness.smartcharging import OcppVersion, RateUnit
+from harness.smartcharging import RateUnit
 from harness.transport import OcppSubprotocol, memory_pair
+from harness.versions import OcppVersion
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ import ocpp.exceptions
 import pytest
 
 from harness.clock import ScaledClock
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.station import StationConfig, StationTransaction
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import load_catalogue

@@ -16,7 +16,6 @@ import pytest
 
 from harness.clock import ManualClock
 from harness.session import Call, CallReceived, CallResult, ResultReceived
-from harness.session import OcppVersion as SessionVersion
 from harness.versions import OcppVersion
 from simulators.station import (
     ENDLESS_DURATION_S,
@@ -253,7 +252,7 @@ def ignores_allowed_energy_transfer() -> None:
         assert station.adapter.discharge_allowed(1)  # nothing restricted yet
         payload = {"transactionId": tx.transaction_id, "allowedEnergyTransfer": ["AC_three_phase"]}
         call = CallReceived(
-            Call("1", "NotifyAllowedEnergyTransfer", payload), "", T0, SessionVersion.V21
+            Call("1", "NotifyAllowedEnergyTransfer", payload), "", T0, OcppVersion.V21
         )
         answer = asyncio.run(station.adapter.handlers["NotifyAllowedEnergyTransfer"](call))
         assert answer == {"status": "Accepted"}
@@ -285,7 +284,7 @@ def accepts_invalid_v2x_profile() -> None:
 
 def _handle(station: SimulatedStation, action: str, payload: dict[str, Any]) -> Any:
     """The 1.6 adapter's answer to ``action`` (as if the CSMS had sent it)."""
-    call = CallReceived(Call("1", action, payload), "", T0, SessionVersion.V16)
+    call = CallReceived(Call("1", action, payload), "", T0, OcppVersion.V16)
     return asyncio.run(station.adapter.handlers[action](call))
 
 
@@ -396,7 +395,7 @@ def _queued(station: SimulatedStation) -> list[Any]:
 
 def _answer(item: Any, payload: dict[str, Any]) -> None:
     call = Call("1", item.action, item.build())
-    result = ResultReceived(call, CallResult("1", payload), "", T0, SessionVersion.V201)
+    result = ResultReceived(call, CallResult("1", payload), "", T0, OcppVersion.V201)
     item.on_result(result)
 
 
@@ -441,7 +440,7 @@ def forgets_profiles_on_reset() -> None:
         memory = StationMemory()
         first = SimulatedStation(config, clock=ManualClock(start=T0), memory=memory)
         payload = {"evseId": 1, "chargingProfile": default_profile_201(6.0)}
-        call = CallReceived(Call("1", "SetChargingProfile", payload), "", T0, SessionVersion.V201)
+        call = CallReceived(Call("1", "SetChargingProfile", payload), "", T0, OcppVersion.V201)
         answer = asyncio.run(first.adapter.handlers["SetChargingProfile"](call))
         assert answer == {"status": "Accepted"}
         # the station that boots after the reboot reads the same memory (its flash)

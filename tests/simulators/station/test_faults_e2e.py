@@ -16,8 +16,8 @@ import pytest
 from harness.clock import ScaledClock
 from harness.connection import OcppConnection
 from harness.session import CallReceived, Event, ProtocolViolation, RemoteProtocolError, Role
-from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol, memory_pair
+from harness.versions import OcppVersion
 from simulators.station import StationConfig, StationFault, StationTransaction
 from simulators.station.adapters.common import iso
 from simulators.station.runtime import SimulatedStation

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from harness.clock import ScaledClock
-from harness.smartcharging import OcppVersion
+from harness.versions import OcppVersion
 from simulators.pilot import MqttSettings
 from simulators.station import StationConfig
 from simulators.station.pilot_vehicle import MqttPilotVehicles, PilotLinkVehicle

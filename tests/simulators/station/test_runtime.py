@@ -13,8 +13,8 @@ import pytest
 from harness.clock import ScaledClock
 from harness.connection import OcppConnection
 from harness.session import CallReceived, Role
-from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol, memory_pair
+from harness.versions import OcppVersion
 from simulators.station import StationConfig
 from simulators.station.adapters.common import iso
 from simulators.station.link import DirectVehicle

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from harness.clock import AdjustableClock, ScaledClock, utc
-from harness.smartcharging import OcppVersion
 from harness.transport import OcppSubprotocol
+from harness.versions import OcppVersion
 from simulators.station.config import StationConfig
 from simulators.station.runtime import SimulatedStation
 from tests.fake_transport import FakeTransport, fake_pair
