@@ -51,6 +51,7 @@ from harness.runner.fuzz_step import run_fuzz
 from harness.runner.meter_values_step import run_meter_values
 from harness.runner.mirror import MirrorStore
 from harness.runner.operator import (
+    OfflineTaker,
     Operator,
     Renegotiator,
     SimulationControl,
@@ -73,6 +74,7 @@ from harness.scenario import (
     ExternalLimitStep,
     FuzzStep,
     OcppVersion,
+    OfflineStep,
     PromptResponse,
     PromptStep,
     ReconnectStep,
@@ -331,6 +333,8 @@ class CaseEngine:
                 await self._wake_up(step)
             case ReconnectStep():
                 await self._reconnect(step)
+            case OfflineStep():
+                await self._offline(step)
             case CompareCompositeStep():
                 await self._composite(step)
             case ExpectMeterValuesStep():
@@ -776,6 +780,60 @@ class CaseEngine:
                 self._judge(step, ok=False, expected=expected, actual=actual)
                 raise _Stop
         actual = f"{gone}; connected again" + (" and booted" if step.boot else "")
+        self._judge(step, ok=True, expected=expected, actual=actual)
+
+    async def _offline(self, step: OfflineStep) -> None:
+        """``offline``: the station loses its connection for ``duration_s`` and works
+        offline (see :class:`~harness.scenario.OfflineStep`); a ``reconnect`` step takes its
+        next connection."""
+        started = self.clock.monotonic()
+        duration_s = resolve_number(step.duration_s, variables=self._variables)
+        close_s = resolve_number(step.close_within_s, variables=self._variables)
+        evse = resolve_int(step.evse, variables=self._variables)
+        id_token = None
+        if step.id_token is not None:
+            now = self.clock.now()
+            id_token = str(substitute(step.id_token, variables=self._variables, now=now))
+        expected = f"the station goes offline (its connection closes) for {duration_s:g} s"
+        self._note(f"offline: the station loses its connection for {duration_s:g} s")
+        sim = self.control if isinstance(self.control, OfflineTaker) else None
+        go, token, back = step.lab_prompts(evse=evse, duration_s=duration_s, id_token=id_token)
+        if sim is not None:
+            ok = await sim.go_offline()
+        else:
+            ok = bool(await self._ask(step, go, yes_no=False, timeout_s=None))
+            if ok:  # the harness's end: the station's network is down, it cannot close it
+                await self.endpoint.close()
+        if not ok:
+            self._unjudgeable(step, expected=expected, reason="the station cannot go offline")
+            raise _Stop
+        old = self.endpoint
+        if not old.closed:
+            closed = old.closed_waiter()
+            with contextlib.suppress(TimeoutError):
+                await self.clock.wait_for(closed, old.patience_s(close_s))
+            closed.cancel()
+        if not old.closed:
+            actual = f"the connection stayed open for {close_s:g} s"
+            self._judge(step, ok=False, expected=expected, actual=actual)
+            raise _Stop
+        if id_token is not None:
+            self._note(f"offline: idToken {id_token} presented at EVSE {evse}")
+            if sim is not None:
+                presented = await sim.present_token(evse=evse, id_token=id_token)
+            else:
+                presented = bool(await self._ask(step, token, yes_no=False, timeout_s=None))
+            if not presented:
+                reason = f"no transaction started offline with idToken {id_token}"
+                self._unjudgeable(step, expected=expected, reason=reason)
+                raise _Stop
+        left_s = duration_s - (self.clock.monotonic() - started)
+        if left_s > 0:
+            await self.clock.sleep(left_s)
+        if sim is None and not await self._ask(step, back, yes_no=False, timeout_s=None):
+            self._unjudgeable(step, expected=expected, reason=f"not confirmed: {back}")
+            raise _Stop
+        actual = f"{old.closed_text()}; offline for {duration_s:g} s"
         self._judge(step, ok=True, expected=expected, actual=actual)
 
     def _take(self, new: CsmsEndpoint) -> None:

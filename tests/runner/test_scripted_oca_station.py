@@ -37,6 +37,7 @@ from tests.runner.fake_station_iso import (
     FakeStation201WithoutSmartCharging,
     IsoDeviation,
     iso_station,
+    offline_iso_station,
     rebooting_station,
 )
 from tests.runner.helpers import CAPS, run_yaml
@@ -706,6 +707,29 @@ async def test_scripted_201_iso15118_station_answers_the_hlc_cases(
     assert actual in failed[0].actual, failed[0].actual
 
 
+async def test_scripted_201_offline_iso15118_station_answers_tc_k_56(tmp_path: Path) -> None:
+    """TC_K_56_CS (ISO 15118 offline): a scripted station that goes offline, authorizes the
+    token locally, agrees the schedule from its TxDefaultProfile and sends the queued
+    TransactionEvents (offline true) and NotifyEVChargingSchedule once back: PASS; the same
+    events without offline true FAIL E04 and TC_K_56_CS."""
+    text = (LIBRARY / "ocpp201" / "TC_K_56_CS.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "capabilities": CAPS201_ISO15118,
+    }
+    (result,), _, stations = await run_yaml(
+        tmp_path / "good", text, station_class=offline_iso_station(None), **options
+    )
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    assert len(stations) == 1  # the same station came back, no restart
+    unmarked = offline_iso_station(IsoDeviation.UNMARKED_OFFLINE_EVENTS)
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, station_class=unmarked, **options)
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == ["E04", "TC_K_56_CS"], [c.actual for c in failed]
+    assert all("no TransactionEvent" in c.actual for c in failed)
+
+
 async def test_scripted_201_station_without_smart_charging_answers_tc_k_15(
     tmp_path: Path,
 ) -> None:
@@ -767,6 +791,7 @@ SEPARATE_TESTS = {
     "TC_K_38_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_38,
     "TC_K_15_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_15,
     "TC_K_13_CS": test_scripted_201_station_keeps_its_profile_over_a_reboot_tc_k_13,
+    "TC_K_56_CS": test_scripted_201_offline_iso15118_station_answers_tc_k_56,
     **dict.fromkeys(
         (c[0] for c in ISO_CASES), test_scripted_201_iso15118_station_answers_the_hlc_cases
     ),
