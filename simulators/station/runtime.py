@@ -398,6 +398,9 @@ class SimulatedStation:
         A station that is offline (:meth:`go_offline`) stops simulating."""
         self._close_code = code
         self._stopped.set()
+        if self._offline and not self.stats.connected:
+            self._fail_queue()  # stopped for good while offline: nothing will be sent
+        self._offline = False
         task, self._offline_task = self._offline_task, None
         if task is not None:
             task.cancel()

@@ -151,3 +151,20 @@ async def test_no_offline_flag_sends_them_unmarked() -> None:
     events = [p for a, p in after if a == "TransactionEvent"]
     assert events
     assert all("offline" not in e for e in events)
+
+
+async def test_a_station_stopped_while_offline_stops_simulating_and_sends_nothing_later() -> None:
+    clock = ScaledClock(speed=SPEED)
+    config = StationConfig(station_id="CP1", ocpp_version=OcppVersion.V201)
+    station = SimulatedStation(config, clock=clock)
+    conn, task = await _connected(station, clock, [], asyncio.Event())
+    async with conn:
+        await station.wait_booted(timeout_s=60)
+        await station.go_offline()
+        await clock.wait_for(task, 30)
+    assert station.offline
+    pending = asyncio.ensure_future(station.call("Heartbeat", {}))
+    await asyncio.sleep(0)
+    await station.stop()
+    assert not station.offline
+    assert await clock.wait_for(pending, 5) is None  # failed, not left waiting
