@@ -20,6 +20,7 @@ from typing import Protocol, TextIO, runtime_checkable
 __all__ = [
     "AutoOperator",
     "NoOperator",
+    "OfflineTaker",
     "Operator",
     "SimulationControl",
     "TerminalOperator",
@@ -135,6 +136,21 @@ class Renegotiator(Protocol):
     async def renegotiate(self, *, evse: int) -> bool:
         """The vehicle at ``evse`` asks to renegotiate; False when it cannot (it does not
         talk ISO 15118, or no transaction runs)."""
+        ...
+
+
+@runtime_checkable
+class OfflineTaker(Protocol):
+    """A simulation control whose station can lose its connection to the CSMS and work
+    offline (``offline`` steps); without one, the operator is asked."""
+
+    async def go_offline(self) -> bool:
+        """The station loses its connection and works offline until it connects again;
+        False when it cannot."""
+        ...
+
+    async def present_token(self, *, evse: int, id_token: str) -> bool:
+        """A driver presents ``id_token`` at ``evse``; False when no transaction starts."""
         ...
 
 

@@ -102,6 +102,14 @@ class _Control:
         result: bool = await self._station.renegotiate(evse)
         return result
 
+    async def go_offline(self) -> bool:
+        await self._station.go_offline()
+        return bool(self._station.offline)
+
+    async def present_token(self, *, evse: int, id_token: str) -> bool:
+        result = await self._station.present_token(evse, id_token)
+        return type(result).__name__ != "StartRefused"
+
     async def wake_up_record(self, *, evse: int, since: datetime) -> WakeUpRecord:
         episode = self._station.core.wake_up_episode(evse, since=since)
         if episode is None:
@@ -158,6 +166,11 @@ class _Builtin:
     @property
     def control(self) -> SimulationControl:
         return self._control
+
+    @property
+    def offline(self) -> bool:
+        """Offline (an ``offline`` step): the next connection resumes this station."""
+        return bool(self._station.offline)
 
     async def serve(self, transport: Transport) -> None:
         await self._station.run(transport)

@@ -38,6 +38,7 @@ from harness.clock import Clock
 from harness.logs import get_logger
 from harness.results import DeviceKind, DeviceRef
 from harness.runner.operator import (
+    OfflineTaker,
     Renegotiator,
     SimulationControl,
     WakeUpRecord,
@@ -256,6 +257,16 @@ class _ControlProxy:
         control = self._control()
         return isinstance(control, Renegotiator) and await control.renegotiate(evse=evse)
 
+    async def go_offline(self) -> bool:
+        control = self._control()
+        return isinstance(control, OfflineTaker) and await control.go_offline()
+
+    async def present_token(self, *, evse: int, id_token: str) -> bool:
+        control = self._control()
+        return isinstance(control, OfflineTaker) and await control.present_token(
+            evse=evse, id_token=id_token
+        )
+
     async def wake_up_record(self, *, evse: int, since: datetime) -> WakeUpRecord:
         control = self._control()
         if not isinstance(control, WakeUpRecorder):
@@ -300,8 +311,14 @@ class SimProvider:
         self.vehicle_facts: VehicleFacts | None = spec.vehicle.facts
 
     async def connect(self, *, timeout_s: float | None) -> Transport | None:
-        await self.close()
         station_end, csms_end = memory_pair(self.spec.station_id, self.spec.subprotocol)
+        station = self.station
+        if station is not None and getattr(station, "offline", False):
+            # back from an ``offline`` step: the same station resumes (its transactions and
+            # queued messages), no restart
+            self._task = asyncio.create_task(station.serve(station_end))
+            return csms_end
+        await self.close()
         station = self._factory(self.spec)
         self.station = station
         self._task = asyncio.create_task(station.serve(station_end))

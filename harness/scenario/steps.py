@@ -50,6 +50,7 @@ __all__ = [
     "FuzzStep",
     "Level",
     "Mutation",
+    "OfflineStep",
     "PromptResponse",
     "PromptStep",
     "Quantity",
@@ -323,6 +324,40 @@ class ReconnectStep(_Step):
     kind: Literal["reconnect"]
     within_s: Seconds = 180.0
     boot: StrictBool = Field(default=True, description="A BootNotification must follow")
+
+
+class OfflineStep(_Step):
+    """The station loses its connection to the CSMS for ``duration_s`` (clock seconds from the
+    step's start) and works offline meanwhile (OCPP 2.0.1 E04, K15 offline: OCA TC_K_56_CS).
+    In simulation the simulated station drops its connection and goes on simulating and
+    queueing; in a lab the operator takes the station's network down (the harness then
+    closes its end). With ``id_token`` a driver presents that token at ``evse`` while the
+    station is offline (it authorizes locally: the reusable state "Authorized (local)"; in a
+    lab an operator prompt). When the time is up the station may connect again (in a lab:
+    the operator brings the network back): a ``reconnect`` step (``boot: false``) takes the
+    new connection. Fails when the connection is still open ``close_within_s`` after the
+    step's start."""
+
+    kind: Literal["offline"]
+    duration_s: Seconds = 60.0
+    close_within_s: Seconds = 30.0
+    evse: Integer = 1
+    id_token: str | None = Field(
+        default=None, description="A token presented at the EVSE offline (local authorization)"
+    )
+
+    def lab_prompts(
+        self, *, evse: int, duration_s: float, id_token: str | None
+    ) -> tuple[str, str, str]:
+        """The operator instructions in a lab: take it offline, present ``id_token`` (the
+        resolved :attr:`id_token`), bring it back."""
+        return (
+            f"Take the charging station offline: disconnect its network link to the CSMS (keep "
+            f"it powered) for about {duration_s:g} s, then confirm",
+            f"Present the idToken {id_token} at EVSE {evse} (the station authorizes it "
+            "locally while offline), then confirm",
+            "Bring the charging station back online (reconnect its network link), then confirm",
+        )
 
 
 class ExternalLimitStep(_Step):
@@ -640,6 +675,7 @@ Step = Annotated[
     | ExpectSettledStep
     | ExpectWakeUpStep
     | ReconnectStep
+    | OfflineStep
     | CompareCompositeStep
     | ExpectMeterValuesStep
     | SetProfileStep
@@ -665,6 +701,7 @@ CSMS_ROLE_ONLY = frozenset(
         "expect_wake_up",
         "expect_meter_values",
         "reconnect",
+        "offline",
         "compare_composite",
         "set_profile",
         "clear_profile",

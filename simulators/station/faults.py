@@ -65,6 +65,11 @@ changes its behaviour exactly where the real defect sits:
   NotifyEVChargingNeeds) and keeps the schedule it has.
 * ``forgets_profiles_on_reset`` — 2.x adapter: the charging profiles are kept in volatile
   memory only: after a reboot (Reset) the station has none (OCPP 2.0.1 K01: they persist).
+* ``drops_offline_events`` — 2.x adapter: the TransactionEvents of a time offline
+  (:meth:`~simulators.station.runtime.SimulatedStation.go_offline`) are discarded instead of
+  queued, so the CSMS never learns what happened meanwhile.
+* ``no_offline_flag`` — 2.x adapter: the TransactionEvents queued offline are sent once back
+  without ``offline: true`` (OCPP 2.0.1 E04).
 """
 
 from __future__ import annotations
@@ -113,6 +118,8 @@ class StationFault(StrEnum):
     NO_SCHEDULE_RENEGOTIATION = "no_schedule_renegotiation"
     NO_CHARGING_WITHOUT_SCHEDULE = "no_charging_without_schedule"
     IGNORES_EV_RENEGOTIATION = "ignores_ev_renegotiation"
+    DROPS_OFFLINE_EVENTS = "drops_offline_events"
+    NO_OFFLINE_FLAG = "no_offline_flag"
     FORGETS_PROFILES_ON_RESET = "forgets_profiles_on_reset"
 
 

@@ -61,6 +61,7 @@ from simulators.station.adapters.common import (
     OcppAdapter,
     ResultHook,
     StationSettings,
+    fixed,
 )
 from simulators.station.config import StationConfig
 from simulators.station.core import StationCore
@@ -221,6 +222,9 @@ class SimulatedStation:
         self._result_hook: tuple[str, ResultHook] | None = None
         self._hook_outcome: Awaitable[None] | None = None
         self._reboot_task: asyncio.Future[None] | None = None
+        self._offline = False
+        self._offline_task: asyncio.Task[None] | None = None
+        self._retry: _Outgoing | None = None  # the CALL the connection loss interrupted
         self.stats = StationStats()
         self._log = get_logger("station", station=config.station_id)
         self.adapter: OcppAdapter = make_adapter(config.ocpp_version, self)
@@ -247,6 +251,11 @@ class SimulatedStation:
     def enqueue(self, action: str, build: Builder, *, on_result: ResultHook | None = None) -> None:
         """Queue a station → CSMS CALL (sent in order, one at a time, once booted)."""
         self._queue.put_nowait(_Outgoing(action, build, on_result, None))
+
+    @property
+    def offline(self) -> bool:
+        """True from :meth:`go_offline` until the next :meth:`run` (the CSMS unreachable)."""
+        return self._offline
 
     def vehicle(self, evse_id: int) -> VehicleLink | None:
         slot = self._slots.get(evse_id)
@@ -357,7 +366,9 @@ class SimulatedStation:
         self, evse_id: int, id_token: str
     ) -> StationTransaction | StartPending | StartRefused:
         """A driver presents ``id_token`` at ``evse_id``: Authorize with the CSMS, then start."""
-        if not await self.adapter.authorize(id_token):
+        # Offline (go_offline) the station authorizes locally: it accepts the token, as
+        # with OCPP 2.x LocalAuthorizeOffline and OfflineTxForUnknownIdEnabled (C15).
+        if not self._offline and not await self.adapter.authorize(id_token):
             return StartRefused(StartRefusal.NOT_AUTHORIZED, "the CSMS did not accept the token")
         result = self._core.start_transaction(evse_id, id_token=id_token, now=self.clock.now())
         self._step()
@@ -383,8 +394,32 @@ class SimulatedStation:
         self._step()
 
     async def stop(self, *, code: int = 1001) -> None:
-        """End :meth:`run`: close the connection with ``code`` (1000 normal, 1001 going away)."""
+        """End :meth:`run`: close the connection with ``code`` (1000 normal, 1001 going away).
+        A station that is offline (:meth:`go_offline`) stops simulating."""
         self._close_code = code
+        self._stopped.set()
+        if self._offline and not self.stats.connected:
+            self._fail_queue()  # stopped for good while offline: nothing will be sent
+        self._offline = False
+        task, self._offline_task = self._offline_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def go_offline(self) -> None:
+        """The CSMS becomes unreachable (the network is down): the connection closes (1001)
+        and :meth:`run` returns, but the station goes on simulating (vehicles, transactions,
+        meter) and keeps what it has to send — the 2.x adapters mark the TransactionEvents
+        of this time ``offline`` and agree ISO 15118 schedules from the station's own
+        profiles. The next :meth:`run` (the CSMS reachable again) resumes: no
+        BootNotification (the station did not reboot), the queued messages go first, in
+        order. No effect when not connected or already offline."""
+        if self._offline or not self.stats.connected or self._stopped.is_set():
+            return
+        self._step()
+        self._offline = True
+        self._close_code = 1001
         self._stopped.set()
 
     # ------------------------------------------------------------------ running
@@ -409,6 +444,15 @@ class SimulatedStation:
 
     async def run(self, transport: Transport) -> None:
         """Speak OCPP over ``transport`` until :meth:`stop` or until the CSMS closes."""
+        resumed = self._offline
+        if resumed:  # back from go_offline: the same station, its queue and its boot
+            self._offline = False
+            self._stopped.clear()
+            task, self._offline_task = self._offline_task, None
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if StationFault.CRASHES_ON_MALFORMED in self.config.faults:
             transport = CrashOnMalformed(transport)
         conn = OcppConnection.open(
@@ -429,7 +473,7 @@ class SimulatedStation:
         tasks = [
             asyncio.create_task(self._simulate()),
             asyncio.create_task(self._send_loop(conn)),
-            asyncio.create_task(self._boot_and_heartbeat(conn)),
+            asyncio.create_task(self._boot_and_heartbeat(conn, resumed=resumed)),
         ]
         try:
             async with conn:
@@ -446,7 +490,10 @@ class SimulatedStation:
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            self._fail_queue()
+            if self._offline:  # keep simulating (and queueing) until the next run()
+                self._offline_task = asyncio.create_task(self._simulate())
+            else:
+                self._fail_queue()
 
     def _count(self, event: Event) -> None:
         if isinstance(event, CallReceived):
@@ -479,10 +526,11 @@ class SimulatedStation:
             self._log.warning("call_failed", action=action, error=str(exc))
             return None
 
-    async def _boot_and_heartbeat(self, conn: OcppConnection) -> None:
+    async def _boot_and_heartbeat(self, conn: OcppConnection, *, resumed: bool = False) -> None:
         """BootNotification until Accepted (retry after the interval the CSMS gives, also
-        while Pending/Rejected), then Heartbeat at the interval the CSMS gave."""
-        while True:
+        while Pending/Rejected), then Heartbeat at the interval the CSMS gave. ``resumed``
+        (back after :meth:`go_offline`, already booted): heartbeats only."""
+        while not (resumed and self._booted.is_set()):
             sent_at = self.clock.monotonic()
             result = await self._call(conn, "BootNotification", self.adapter.boot_request())
             payload = {} if result is None else result.payload
@@ -532,7 +580,9 @@ class SimulatedStation:
     async def _send_loop(self, conn: OcppConnection) -> None:
         await self._booted.wait()
         while True:
-            item = await self._queue.get()
+            item, self._retry = self._retry, None
+            if item is None:
+                item = await self._queue.get()
             payload = item.build()
             if payload is None:
                 if item.done is not None and not item.done.done():
@@ -542,6 +592,9 @@ class SimulatedStation:
             try:
                 result = await self._call(conn, item.action, payload)
             except ConnectionClosed:
+                if self._offline:  # sent again (its payload as built now) once back
+                    self._retry = _Outgoing(item.action, fixed(payload), item.on_result, item.done)
+                    return
                 if item.done is not None and not item.done.done():
                     item.done.set_result(None)
                 return

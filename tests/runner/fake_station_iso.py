@@ -22,6 +22,8 @@ from harness.clock import Clock
 from harness.connection import CallErrorReply
 from harness.scenario.values import format_utc
 from harness.session import ErrorCode, ResultReceived
+from harness.smartcharging import Transaction
+from harness.transport import Transport
 from tests.runner.fake_station import FakeBehaviour, FakeControl
 from tests.runner.fake_station201 import FakeStation201
 
@@ -30,6 +32,7 @@ __all__ = [
     "FakeStation201WithoutSmartCharging",
     "IsoDeviation",
     "iso_station",
+    "offline_iso_station",
     "rebooting_station",
 ]
 
@@ -45,6 +48,8 @@ class IsoDeviation(StrEnum):
     """The vehicle's renegotiation goes nowhere (no new needs)."""
     KEEPS_FIRST_SCHEDULE = "keeps_first_schedule"
     """A later TxProfile is Accepted but no schedule is renegotiated or reported."""
+    UNMARKED_OFFLINE_EVENTS = "unmarked_offline_events"
+    """The TransactionEvents queued offline are sent once back without offline true."""
 
 
 class _IsoControl(FakeControl):
@@ -150,6 +155,107 @@ class FakeIsoStation201(FakeStation201):
         if self.deviation is not IsoDeviation.IGNORES_RENEGOTIATION:
             self._later(self._needs())
         return True
+
+
+class _OfflineControl(_IsoControl):
+    def __init__(self, station: FakeOfflineIsoStation201) -> None:
+        super().__init__(station)
+        self._offline = station
+
+    async def go_offline(self) -> bool:
+        return await self._offline.go_offline()
+
+    async def present_token(self, *, evse: int, id_token: str) -> bool:
+        return self._offline.present_token(id_token)
+
+
+class FakeOfflineIsoStation201(FakeIsoStation201):
+    """The ISO 15118 fake station that can go offline (OCA TC_K_56_CS): it closes its
+    connection (1001); a token presented meanwhile is authorized locally, the schedule is
+    agreed from its TxDefaultProfile's first limit, and the TransactionEvents (Started,
+    ChargingStateChanged Charging; offline true) and the NotifyEVChargingSchedule are queued;
+    the same station serves the next connection (the provider sees :attr:`offline`), boots
+    again and sends the queue first."""
+
+    def __init__(self, clock: Clock, behaviour: FakeBehaviour | None = None) -> None:
+        super().__init__(clock, behaviour)
+        self.control = _OfflineControl(self)
+        self.offline = False
+        self._queued: list[tuple[str, dict[str, Any]]] = []
+
+    async def serve(self, transport: Transport) -> None:
+        self.offline = False
+        await super().serve(transport)
+
+    async def go_offline(self) -> bool:
+        assert self.conn is not None
+        self.offline = True
+        await self.conn.transport.close(code=1001, reason="offline")
+        return True
+
+    def present_token(self, id_token: str) -> bool:
+        if not self.offline:
+            return False
+        defaults = [
+            p for _, p in self.kept.values() if p["chargingProfilePurpose"] == "TxDefaultProfile"
+        ]
+        limit = self.b.max_current_a
+        if defaults:
+            limit = float(defaults[0]["chargingSchedule"][0]["chargingSchedulePeriod"][0]["limit"])
+        now = format_utc(self.clock.now())
+        self.tx = Transaction(f"tx-{self._seq + 1}", self.clock.now())
+        marked = {} if self.deviation is IsoDeviation.UNMARKED_OFFLINE_EVENTS else {"offline": True}
+        tx_id = self.tx.transaction_id
+        started = {
+            "eventType": "Started",
+            "timestamp": now,
+            "triggerReason": "Authorized",
+            "seqNo": 0,
+            "transactionInfo": {"transactionId": tx_id, "chargingState": "EVConnected"},
+            "evse": {"id": 1, "connectorId": 1},
+            "idToken": {"idToken": id_token, "type": "ISO14443"},
+            **marked,
+        }
+        schedule = {
+            "timeBase": now,
+            "evseId": 1,
+            "chargingSchedule": {
+                "id": 1,
+                "chargingRateUnit": "A",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit, "numberPhases": 3}],
+            },
+        }
+        charging = {
+            "eventType": "Updated",
+            "timestamp": now,
+            "triggerReason": "ChargingStateChanged",
+            "seqNo": 1,
+            "transactionInfo": {"transactionId": tx_id, "chargingState": "Charging"},
+            **marked,
+        }
+        self._seq += 1
+        self._queued += [
+            ("TransactionEvent", started),
+            ("NotifyEVChargingSchedule", schedule),
+            ("TransactionEvent", charging),
+        ]
+        return True
+
+    async def _meter_loop(self) -> None:
+        # runs once booted on a connection: the messages queued offline go first
+        queued, self._queued = self._queued, []
+        for action, payload in queued:
+            await self._call(action, payload)
+
+
+def offline_iso_station(deviation: IsoDeviation | None) -> type[FakeOfflineIsoStation201]:
+    """The scripted offline ISO 15118 station class, with ``deviation`` (``None``: as
+    documented)."""
+    return type(
+        f"FakeOfflineIsoStation201_{deviation}",
+        (FakeOfflineIsoStation201,),
+        {"deviation": deviation},
+    )
 
 
 def iso_station(deviation: IsoDeviation | None) -> type[FakeIsoStation201]:

@@ -37,6 +37,7 @@ from tests.runner.fake_station_iso import (
     FakeStation201WithoutSmartCharging,
     IsoDeviation,
     iso_station,
+    offline_iso_station,
     rebooting_station,
 )
 from tests.runner.helpers import CAPS, run_yaml
@@ -706,6 +707,35 @@ async def test_scripted_201_iso15118_station_answers_the_hlc_cases(
     assert actual in failed[0].actual, failed[0].actual
 
 
+async def test_scripted_201_offline_iso15118_station_answers_tc_k_56(tmp_path: Path) -> None:
+    """TC_K_56_CS (ISO 15118 offline): a scripted station that goes offline, authorizes the
+    token locally, agrees the schedule from its TxDefaultProfile and sends the queued
+    TransactionEvents (offline true) and NotifyEVChargingSchedule once back: PASS; the same
+    events without offline true FAIL E04 and TC_K_56_CS."""
+    text = (LIBRARY / "ocpp201" / "TC_K_56_CS.yaml").read_text(encoding="utf-8")
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "capabilities": CAPS201_ISO15118,
+    }
+    (result,), _, stations = await run_yaml(
+        tmp_path / "good", text, station_class=offline_iso_station(None), **options
+    )
+    assert result.verdict is Verdict.PASS, [(c.expected, c.actual) for c in result.checks]
+    assert len(stations) == 1  # the same station came back, no restart
+    unmarked = offline_iso_station(IsoDeviation.UNMARKED_OFFLINE_EVENTS)
+    (result,), _, _ = await run_yaml(tmp_path / "bad", text, station_class=unmarked, **options)
+    assert result.verdict is Verdict.FAIL, [(c.expected, c.actual) for c in result.checks]
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    assert [c.requirement.id for c in failed] == ["E04", "TC_K_56_CS"], [c.actual for c in failed]
+    assert all("no TransactionEvent" in c.actual for c in failed)
+    # a simulated station that cannot go offline: nothing after it can be judged
+    (result,), _, _ = await run_yaml(
+        tmp_path / "online", text, station_class=iso_station(None), **options
+    )
+    assert result.verdict is Verdict.INCONCLUSIVE, result.reason
+    assert "cannot go offline" in result.reason
+
+
 async def test_scripted_201_station_without_smart_charging_answers_tc_k_15(
     tmp_path: Path,
 ) -> None:
@@ -767,6 +797,7 @@ SEPARATE_TESTS = {
     "TC_K_38_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_38,
     "TC_K_15_CS": test_scripted_201_station_without_smart_charging_answers_tc_k_15,
     "TC_K_13_CS": test_scripted_201_station_keeps_its_profile_over_a_reboot_tc_k_13,
+    "TC_K_56_CS": test_scripted_201_offline_iso15118_station_answers_tc_k_56,
     **dict.fromkeys(
         (c[0] for c in ISO_CASES), test_scripted_201_iso15118_station_answers_the_hlc_cases
     ),
@@ -852,3 +883,65 @@ async def test_a_vehicle_that_cannot_renegotiate_leaves_the_case_inconclusive(
     (result,), _, _ = await run_yaml(tmp_path, RENEGOTIATE_ONLY, **options)
     assert result.verdict is Verdict.INCONCLUSIVE
     assert "cannot renegotiate (no ISO 15118 session)" in result.reason
+
+
+OFFLINE_ONLY = """
+id: OFFL
+title: the station offline for a while
+suite: test
+dut_role: station
+ocpp_versions: ["2.0.1"]
+requirements: [{id: R1, level: MUST, text: the station goes offline}]
+steps:
+  - kind: offline
+    requirement: R1
+    duration_s: 30
+    evse: 1
+    id_token: TOKEN7
+  - kind: reconnect
+    within_s: 60
+"""
+
+
+class _RecordingOperator:
+    """Acknowledges every prompt and keeps its text."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def ask(self, message: str, *, yes_no: bool) -> bool | None:
+        self.asked.append(message)
+        return True
+
+
+async def test_offline_in_a_lab_is_operator_prompts_and_the_harness_closes_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a simulation control (a lab), the ``offline`` step asks the operator to take
+    the station's network down, to present the token and to bring it back; the harness
+    closes its end of the connection, and the step waits the whole offline time (the fake
+    station here is restarted by the ``reconnect``: the offline work is the operator's)."""
+    import tests.runner.helpers as helpers
+
+    class LabProvider(helpers.SimProvider):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.control = None
+
+    monkeypatch.setattr(helpers, "SimProvider", LabProvider)
+    operator = _RecordingOperator()
+    options: dict[str, Any] = {
+        "subprotocol": OcppSubprotocol.V201,
+        "station_class": FakeStation201,
+        "capabilities": CAPS201,
+        "operator": operator,
+    }
+    (result,), _, _ = await run_yaml(tmp_path, OFFLINE_ONLY, **options)
+    assert result.verdict is Verdict.PASS, (result.reason, result.interruption)
+    offline, back = result.checks
+    assert "offline for 30 s" in offline.actual
+    assert "connected again" in back.actual
+    assert len(operator.asked) == 3
+    assert "disconnect its network link" in operator.asked[0]
+    assert "TOKEN7 at EVSE 1" in operator.asked[1]
+    assert "back online" in operator.asked[2]

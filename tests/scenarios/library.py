@@ -72,7 +72,7 @@ _FOLDERS = (  # the 2.0.1 folders have their own tests (test_ocpp201_*.py)
 K201_IDS = tuple(
     f"TC_K_{n:02d}_CS"
     for n in (*range(1, 13), 14, 16, 19, *range(21, 25), 28, *range(29, 43), 47, 52, 60)
-) + tuple(f"TC_K_{n}_CS" for n in (13, 15, 53, 54, 57, 58))  # reboot, no SC, ISO 15118
+) + tuple(f"TC_K_{n}_CS" for n in (13, 15, 53, 54, 56, 57, 58))  # reboot, no SC, ISO 15118
 """The OCPP 2.0.1 station cases (scenarios/ocpp201); the 2.0.1 vehicle programme
 (scenarios/vehicle-programme-201) reuses VP_IDS."""
 SC16_IDS = tuple(f"SC-16-{n:02d}" for n in (1, 2, 3, 5))

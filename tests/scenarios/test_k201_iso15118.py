@@ -1,5 +1,5 @@
 """The OCPP 2.0.1 block K station cases that need more of the simulators (issue 18): the
-ISO 15118 cases (TC_K_53/54/57/58_CS) with the ISO 15118 vehicle, TC_K_15_CS on the
+ISO 15118 cases (TC_K_53/54/56/57/58_CS) with the ISO 15118 vehicle, TC_K_15_CS on the
 simulated station built without smart charging, and TC_K_13_CS across a reboot. Each PASSes
 on the well-behaved simulated station and FAILs, naming the rule it checks, on the station
 fault that breaks that rule."""
@@ -15,7 +15,7 @@ from harness.runner.inputs import sim_capabilities
 from harness.runner.simstation import builtin_factory
 from tests.scenarios.sim201 import OCPP201, run_201
 
-ISO15118_IDS = ("TC_K_53_CS", "TC_K_54_CS", "TC_K_57_CS", "TC_K_58_CS")
+ISO15118_IDS = ("TC_K_53_CS", "TC_K_54_CS", "TC_K_56_CS", "TC_K_57_CS", "TC_K_58_CS")
 """The cases for an ISO 15118 vehicle (``vehicle_needs: [iso15118]``)."""
 ISO = "bev_iso15118"
 
@@ -55,6 +55,30 @@ def test_a_station_fault_fails_the_iso15118_case(
     failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
     assert [c.requirement.id for c in failed] == [requirement], [c.actual for c in failed]
     assert actual in failed[0].actual, failed[0].actual
+
+
+def test_tc_k_56_passes_offline_with_the_queued_messages_once_back(tmp_path: Path) -> None:
+    # the station goes offline, starts charging on its TxDefaultProfile, comes back
+    path = OCPP201 / "TC_K_56_CS.yaml"
+    result = run_201([path], out=tmp_path, archetype=ISO)["TC_K_56_CS"]
+    assert result.verdict is Verdict.PASS, result.reason
+    actual = " ".join(c.actual for c in result.checks)
+    assert "offline for 60 s" in actual
+    assert '"offline":true' in actual.replace(" ", "")
+    assert {c.requirement.id for c in result.checks} == {"TC_K_56_CS", "E04"}
+
+
+@pytest.mark.parametrize("fault", ["drops_offline_events", "no_offline_flag"])
+def test_tc_k_56_fails_a_station_that_loses_or_unmarks_its_offline_events(
+    fault: str, tmp_path: Path
+) -> None:
+    path = OCPP201 / "TC_K_56_CS.yaml"
+    result = run_201([path], out=tmp_path, fault=fault, archetype=ISO)["TC_K_56_CS"]
+    assert result.verdict is Verdict.FAIL, f"{result.verdict.value}: {result.reason}"
+    failed = [c for c in result.checks if c.verdict is Verdict.FAIL]
+    # the authorization's event marked offline (E04), the start of charging marked offline
+    assert [c.requirement.id for c in failed] == ["E04", "TC_K_56_CS"], [c.actual for c in failed]
+    assert all("no TransactionEvent" in c.actual for c in failed)
 
 
 def test_the_iso15118_cases_do_not_apply_to_a_vehicle_without_it(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from harness.runner.step_host import StepHost
 from harness.runner.stepping import StepKinds
 from harness.runner.steps.composite import run_composite
 from harness.runner.steps.expect_request import run_expect_request
+from harness.runner.steps.offline import run_offline
 from harness.runner.steps.prompt import run_prompt
 from harness.runner.steps.reconnect import run_reconnect
 from harness.runner.steps.send import run_send
@@ -30,6 +31,7 @@ from harness.scenario import (
     ExpectWakeUpStep,
     ExternalLimitStep,
     FuzzStep,
+    OfflineStep,
     PromptStep,
     ReconnectStep,
     SendStep,
@@ -59,6 +61,7 @@ def csms_role_kinds() -> StepKinds[StepHost]:
             FuzzStep: run_fuzz,
             ExpectMeterValuesStep: run_meter_values,
             ReconnectStep: run_reconnect,
+            OfflineStep: run_offline,
         },
         role="the harness as CSMS (dut_role: station)",
     )

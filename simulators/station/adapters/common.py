@@ -122,6 +122,10 @@ class StationHost(Protocol):
     def vehicle(self, evse_id: int) -> VehicleLink | None:
         """The vehicle plugged into ``evse_id``, if any."""
 
+    @property
+    def offline(self) -> bool:
+        """True while the CSMS is unreachable (what is sent meanwhile waits in the queue)."""
+
     def set_meter_interval(self, interval_s: int) -> None:
         """Change the sampled meter interval of transactions (clock seconds, 0: off)."""
 

@@ -166,6 +166,11 @@ class Ocpp201Adapter:
         if vehicle is None or not speaks_iso15118(vehicle.params):
             return
         core = self.host.core
+        if self.host.offline:
+            # K15 offline: no CSMS to ask; the schedule agreed with the vehicle comes from the
+            # station's own profiles (its TxDefaultProfile), reported once back
+            # (NotifyEVChargingSchedule, queued with the first limit applied).
+            return
         forever = core.config.has(StationFault.NO_CHARGING_WITHOUT_SCHEDULE)
         wait = timedelta(seconds=core.config.iso15118_schedule_wait_s)
         core.await_schedule(evse_id, until=None if forever else event.at + wait, now=event.at)
@@ -283,6 +288,12 @@ class Ocpp201Adapter:
             payload["meterValue"] = [self.meter_value(sample)]
         if event_type == "Ended":
             self._seq.pop(tx.transaction_id, None)
+        if self.host.offline:  # E04: queued while offline, sent once back, offline true
+            config = self.host.core.config
+            if config.has(StationFault.DROPS_OFFLINE_EVENTS):
+                return  # the defect: what happened offline is never reported
+            if not config.has(StationFault.NO_OFFLINE_FLAG):
+                payload["offline"] = True
         self.host.enqueue("TransactionEvent", fixed(payload))
 
     def meter_value(self, sample: MeterSample) -> dict[str, Any]:

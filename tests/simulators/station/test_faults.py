@@ -451,6 +451,27 @@ def forgets_profiles_on_reset() -> None:
     assert after_reboot(F.FORGETS_PROFILES_ON_RESET) == 0
 
 
+def _offline_events(fault: F | None) -> list[dict[str, Any]]:
+    """The TransactionEvents of a time offline that reach the CSMS once back."""
+    from tests.simulators.station.test_offline import _offline_session
+
+    _, after = asyncio.run(_offline_session(fault))
+    events = [p for a, p in after if a == "TransactionEvent"]
+    return [e for e in events if e["eventType"] == "Started" or e.get("offline")]
+
+
+def drops_offline_events() -> None:
+    assert _offline_events(None)  # queued offline, sent once back
+    assert _offline_events(F.DROPS_OFFLINE_EVENTS) == []
+
+
+def no_offline_flag() -> None:
+    assert all(e.get("offline") is True for e in _offline_events(None))
+    unmarked = _offline_events(F.NO_OFFLINE_FLAG)
+    assert unmarked  # the Started event of the offline time comes, but unmarked
+    assert all("offline" not in e for e in unmarked)
+
+
 def default_profile_201(limit_a: float) -> dict[str, Any]:
     """A 2.0.1 TxDefaultProfile of ``limit_a`` from T0 for a day (as a CSMS sends it)."""
     return {
@@ -494,6 +515,8 @@ DEMONSTRATIONS: dict[F, Callable[[], None]] = {
     F.NO_CHARGING_WITHOUT_SCHEDULE: no_charging_without_schedule,
     F.IGNORES_EV_RENEGOTIATION: ignores_ev_renegotiation,
     F.FORGETS_PROFILES_ON_RESET: forgets_profiles_on_reset,
+    F.DROPS_OFFLINE_EVENTS: drops_offline_events,
+    F.NO_OFFLINE_FLAG: no_offline_flag,
 }
 
 
