@@ -64,7 +64,14 @@ from harness.runner.steps import csms_role_kinds
 from harness.runner.steps.composite import DEFAULT_TIME_TOLERANCE_S, TIME_DEVIATION_PARAMETER
 from harness.runner.steps.expect_request import arm_request
 from harness.runner.verdicts import CaseRecord
-from harness.scenario import Capabilities, Case, ExpectRequestStep, RepeatStep, Step
+from harness.scenario import (
+    Capabilities,
+    Case,
+    ExpectRequestStep,
+    ReconnectStep,
+    RepeatStep,
+    Step,
+)
 
 if TYPE_CHECKING:
     from harness.runner.labmeter import LabMeter
@@ -214,9 +221,11 @@ class CaseEngine(StepWalker[StepHost]):
         if not isinstance(step, ExpectRequestStep):
             self._arm_following(later)
 
-    def can_run(self) -> bool:
-        """A step never begins on a closed connection (:meth:`run` names the close)."""
-        return not self.endpoint.closed
+    def can_run(self, step: Step) -> bool:
+        """A step never begins on a closed connection (:meth:`run` names the close) — but
+        ``reconnect``, which takes the DUT's next one (after an ``offline`` step, the
+        connection is already closed when it begins)."""
+        return not self.endpoint.closed or isinstance(step, ReconnectStep)
 
     def _arm_following(self, later: Sequence[Step]) -> None:
         """Arm the expect_request steps that directly follow (also the first ones inside a

@@ -112,8 +112,8 @@ class StepWalker(Generic[H]):
     def before(self, step: Step, later: Sequence[Step]) -> None:
         """Called before ``step`` runs, with the steps that follow it at its level."""
 
-    def can_run(self) -> bool:
-        """Whether the next step may begin (``False``: the case stops, nothing recorded)."""
+    def can_run(self, step: Step) -> bool:
+        """Whether ``step`` may begin (``False``: the case stops, nothing recorded)."""
         return True
 
     async def walk(self, steps: Sequence[Step]) -> None:
@@ -124,7 +124,7 @@ class StepWalker(Generic[H]):
 
     async def run_step(self, step: Step) -> None:
         """Run one step (a ``repeat``: its inner steps per binding)."""
-        if not self.can_run():
+        if not self.can_run(step):
             raise StopCase
         record = self.record
         record.step += 1

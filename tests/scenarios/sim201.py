@@ -15,7 +15,6 @@ from harness.runner.simstation import builtin_factory
 from harness.runner.targets import FleetVehicle, SimProvider, SimSpec, StationFactory
 from harness.scenario import Capabilities, load_cases, parse_param_options, resolve_parameters
 from harness.transport import OcppSubprotocol
-from harness.versions import OcppVersion
 from tests.scenarios.library import SCENARIOS
 
 OCPP201 = SCENARIOS / "ocpp201"
@@ -42,7 +41,7 @@ def run_201(
     cases = load_cases(list(paths))
     overrides = parse_param_options(list(params))
     planned = [PlannedCase(c, resolve_parameters(c, overrides)) for c in cases]
-    number = OcppVersion.from_subprotocol(version).value
+    number = version.version.value
     caps = capabilities or sim_capabilities((number,))
 
     async def main() -> list[CaseResult]:

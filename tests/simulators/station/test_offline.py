@@ -10,7 +10,6 @@ from typing import Any
 from harness.clock import ScaledClock
 from harness.connection import OcppConnection
 from harness.session import Call, CallReceived, Role
-from harness.session import OcppVersion as SessionVersion
 from harness.transport import OcppSubprotocol, memory_pair
 from harness.versions import OcppVersion
 from simulators.station import StationConfig, StationFault
@@ -80,7 +79,7 @@ async def _offline_session(fault: StationFault | None) -> tuple[Seen, Seen]:
     station = SimulatedStation(config, clock=clock)
     payload = {"evseId": 1, "chargingProfile": _tx_default(LIMIT_A)}
     call = CallReceived(
-        Call("1", "SetChargingProfile", payload), "", clock.now(), SessionVersion.V201
+        Call("1", "SetChargingProfile", payload), "", clock.now(), OcppVersion.V201
     )
     assert await station.adapter.handlers["SetChargingProfile"](call) == {"status": "Accepted"}
     before: Seen = []
