@@ -143,6 +143,7 @@ async def background() -> AsyncIterator[list[asyncio.Task[Any]]]:
             await task
 
 
+@pytest.mark.long
 async def test_console_in_chromium_equals_terminal_run(
     tmp_path: Path, screenshots: Path | None, background: list[asyncio.Task[Any]]
 ) -> None:
