@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pytest
 
-from harness.clock import LoopClock, run_virtual
+from harness.clock import run_virtual
 from harness.versions import OcppVersion
 from simulators.station import StationConfig, StationCore, StationTransaction
 from simulators.station.runtime import SimulatedStation
@@ -25,29 +25,12 @@ from simulators.vehicle import Vehicle, VehicleParams, load_catalogue
 from tests.simulators.station import requests as rq
 from tests.simulators.station.csms import run_csms
 from tests.simulators.station.helpers import T0, Session, profile
+from tests.virtual import PacedLoopClock
 
 SIX_HOURS_S = 6 * 3600
 # 16 A for six hours from the transaction's start, then 0 A: the energy is that of exactly
 # six hours, whatever the moment the session is stopped afterwards.
 PERIODS = [(0, 16.0), (SIX_HOURS_S, 0.0)]
-
-
-class PacedLoopClock(LoopClock):
-    """Virtual loop time that reports a finite ``speed``: code that floors its steps at
-    wall time × speed steps as it would at that speed; it counts the sleeps (wakeups)."""
-
-    def __init__(self, *, speed: float) -> None:
-        super().__init__()
-        self._speed = speed
-        self.sleeps = 0
-
-    @property
-    def speed(self) -> float:
-        return self._speed
-
-    async def sleep_until(self, deadline: float) -> None:
-        self.sleeps += 1
-        await super().sleep_until(deadline)
 
 
 def params() -> VehicleParams:
