@@ -1,4 +1,5 @@
-"""Fixtures shared by the whole test suite: real services the tests need."""
+"""Fixtures shared by the whole test suite: real services the tests need; the order the
+tests start in."""
 
 from __future__ import annotations
 
@@ -21,6 +22,16 @@ from hypothesis import settings
 settings.register_profile("repeatable", derandomize=True, deadline=None, database=None)
 settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` (tens of seconds of wall time each) start first.
+
+    The run is spread over parallel workers (pyproject's addopts): a long test that starts
+    last would end the run alone on one worker while the others idle. The sort is stable,
+    so the other tests keep their order.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 @dataclass(frozen=True)

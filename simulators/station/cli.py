@@ -468,8 +468,9 @@ async def _run(plan: _Plan) -> int:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, interrupted)
     ever_connected: set[str] = set()
+    starters: list[asyncio.Task[None]] = []
     tasks = [
-        asyncio.create_task(_drive(s, plan, clock, i * plan.stagger_s, ever_connected))
+        asyncio.create_task(_drive(s, plan, clock, i * plan.stagger_s, ever_connected, starters))
         for i, s in enumerate(stations)
     ]
     summary = asyncio.create_task(_summaries(stations, clock))
@@ -479,6 +480,11 @@ async def _run(plan: _Plan) -> int:
     waiting: set[asyncio.Future[Any]] = {all_done, stopped}
     await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     if stop.is_set():
+        # No transaction may start after the wind-down looked for the running ones (a start
+        # still waiting for its Authorize answer would charge on, never ended).
+        for starter in starters:
+            starter.cancel()
+        await asyncio.gather(*starters, return_exceptions=True)
         ended = await _end_transactions(stations, timeout_wall_s=WIND_DOWN_WALL_S)
         _line(f"ended {ended} transaction(s) before closing")
     for station in stations:
@@ -533,13 +539,16 @@ async def _drive(
     clock: Clock,
     delay_s: float,
     connected: set[str],
+    starters: list[asyncio.Task[None]],
 ) -> None:
-    """Connect (a few attempts), plug in, start; run until stopped or closed by the CSMS."""
+    """Connect (a few attempts), plug in, start; run until stopped or closed by the CSMS.
+    The task that plugs in and starts is added to ``starters`` (cancelled at the wind-down)."""
     await asyncio.sleep(delay_s)
     sid = station.config.station_id
     url = f"{plan.csms}/{sid}"
     number = int(sid[len(plan.prefix) :])
     starter = asyncio.create_task(_start_charging(station, plan, number))
+    starters.append(starter)
     options = connect_options(plan.security[sid])
     try:
         for attempt in range(1, CONNECT_ATTEMPTS + 1):

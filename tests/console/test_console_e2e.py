@@ -15,6 +15,7 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,21 @@ def _stored_points(run: Path, quantity: Quantity, phase: Phase | None) -> set[tu
     }
 
 
+async def _terminal_run(out: Path) -> str:
+    """The same run with its prompts answered on serve's terminal; serve's output."""
+    serve = await _serve(out, "--no-console", stdin=b"\n" * 8)
+    stations: list[Child] = []
+    try:
+        stations = await _stations(serve)
+        assert await serve.wait(timeout_s=240) == 0, serve.output
+        for station in stations:
+            assert await station.wait(timeout_s=30) == 0, station.output
+    finally:
+        for child in (serve, *stations):
+            await child.stop()
+    return serve.output
+
+
 @pytest.fixture
 def screenshots() -> Path | None:
     folder = os.environ.get("CONSOLE_SCREENSHOTS")
@@ -114,11 +130,30 @@ def screenshots() -> Path | None:
     return Path(folder)
 
 
+@pytest.fixture
+async def background() -> AsyncIterator[list[asyncio.Task[Any]]]:
+    """Tasks the test runs alongside; cancelled (their processes stopped) if still running
+    when the test ends early."""
+    tasks: list[asyncio.Task[Any]] = []
+    yield tasks
+    for task in tasks:
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+
+
+@pytest.mark.long
 async def test_console_in_chromium_equals_terminal_run(
-    tmp_path: Path, screenshots: Path | None
+    tmp_path: Path, screenshots: Path | None, background: list[asyncio.Task[Any]]
 ) -> None:
     from playwright.async_api import async_playwright
 
+    # The run answered on the terminal goes on meanwhile (the two are independent: own
+    # serve, own stations, own ports); its results are compared at the end.
+    out2 = tmp_path / "terminal"
+    terminal = asyncio.create_task(_terminal_run(out2))
+    background.append(terminal)
     # --- the run answered in the browser --------------------------------------------
     out = tmp_path / "browser"
     serve = await _serve(out, "--console-port", "0")
@@ -226,20 +261,10 @@ async def test_console_in_chromium_equals_terminal_run(
     assert {v for _, v in limits} >= {16.0, 10.0, 6.0}
     assert limits <= {(round(t, 3), v) for t, v in limit_series}
 
-    # --- the same run answered on the terminal --------------------------------------
-    out2 = tmp_path / "terminal"
-    serve2 = await _serve(out2, "--no-console", stdin=b"\n" * 8)
-    stations2: list[Child] = []
-    try:
-        stations2 = await _stations(serve2)
-        assert await serve2.wait(timeout_s=240) == 0, serve2.output
-        for station in stations2:
-            assert await station.wait(timeout_s=30) == 0, station.output
-    finally:
-        for child in (serve2, *stations2):
-            await child.stop()
+    # --- the same run answered on the terminal (it ran meanwhile) ----------------------
+    serve2_output = await asyncio.wait_for(terminal, 300)
     terminal_runs = _runs(out2)
-    assert "Console:" not in serve2.output
+    assert "Console:" not in serve2_output
     for sid in STATIONS:
         assert [a["by"] for a in _answers(terminal_runs[sid])] == ["terminal", "terminal"]
         assert _results(browser_runs[sid]) == _results(terminal_runs[sid])

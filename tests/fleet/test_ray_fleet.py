@@ -18,6 +18,9 @@ from simulators.fleet.csms import MiniCsms, serve_csms
 from simulators.fleet.ray_fleet import run_on_ray, shard_plan
 
 ROOT = Path(__file__).resolve().parents[2]
+# One local Ray cluster for this module: its tests run on one xdist worker (``--dist
+# loadgroup``), never one cluster per worker.
+pytestmark = pytest.mark.xdist_group("ray")
 
 
 def test_shard_plan_covers_every_station_once() -> None:

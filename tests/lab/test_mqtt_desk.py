@@ -27,10 +27,16 @@ async def test_prompt_is_retained_until_answered_and_stale_answers_are_ignored(
     mosquitto: Broker,
 ) -> None:
     settings = MqttSettings.from_url(mosquitto.url, prefix="desk-test")
-    async with MqttDesk(settings, now=lambda: NOW) as desk:
+    async with (
+        MqttDesk(settings, now=lambda: NOW) as desk,
+        aiomqtt.Client(mosquitto.host, port=mosquitto.port) as witness,
+    ):
+        await witness.subscribe("desk-test/prompt/+", qos=1)
         operator = desk.operator("CP7")
         asked = asyncio.create_task(operator.ask("Is the LED green?", yes_no=True))
-        await asyncio.sleep(0.2)  # published before the operator's app connects: retained
+        # The broker has the prompt (the witness got it) before the operator's app connects:
+        # the app can only see it because it is retained.
+        await asyncio.wait_for(_next_prompt(witness), 10)
         async with aiomqtt.Client(mosquitto.host, port=mosquitto.port) as app:
             await app.subscribe("desk-test/prompt/+", qos=1)
             topic, prompt = await asyncio.wait_for(_next_prompt(app), 5)
@@ -51,18 +57,23 @@ async def test_prompt_is_retained_until_answered_and_stale_answers_are_ignored(
             await app.publish(ack, json.dumps({"id": "CP7-1", "answer": False}), qos=1)
             assert await asyncio.wait_for(asked, 5) is False
         # Answered: the retained prompt is cleared, a new subscriber sees nothing pending.
+        # A retained message is sent on subscribing, before anything published later: once the
+        # late subscriber's own marker (published after subscribing) is back, it has seen
+        # whatever was retained.
         async with aiomqtt.Client(mosquitto.host, port=mosquitto.port) as late:
             await late.subscribe("desk-test/prompt/CP7", qos=1)
+            await late.subscribe("desk-test/marker", qos=1)
+            await late.publish("desk-test/marker", b"end", qos=1)
             pending: list[bytes] = []
 
             async def collect() -> None:
                 async for message in late.messages:
+                    if str(message.topic) == "desk-test/marker":
+                        return
                     assert isinstance(message.payload, bytes)
                     pending.append(message.payload)
 
-            collector = asyncio.create_task(collect())
-            await asyncio.sleep(0.3)
-            collector.cancel()
+            await asyncio.wait_for(collect(), 10)
             assert all(p == b"" for p in pending)
 
 

@@ -7,12 +7,19 @@ that start drifts ahead (``${now+56s}`` after a few wall seconds), so the replay
 started in the future and the station drew its 32 A. ``from-trace`` reads each side's clock
 from the instants it sends (``currentTime``, ``timestamp``) and keeps the start at
 ``${now}``; the replay, in virtual time and at ``--speed``, then PASSes.
+
+The recording itself runs on a virtual-time loop (proxy, CSMS and station share it, on
+loopback) with fixed starting instants: the proxy's clock is the loop's time, the two
+sides' clock runs ``SPEED`` times faster. On a scaled wall clock a loaded machine shifted
+the sides' instants against the proxy's stamps by a second now and then, and the replayed
+profile then started a second late (32 A for its first second: a FAIL).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -21,7 +28,7 @@ import pytest
 from ocpp.v16 import call as c16
 
 from harness.cli import main
-from harness.clock import ScaledClock
+from harness.clock import LoopClock, run_virtual
 from harness.proxy import RecordingProxy
 from harness.scenario import load_cases
 from harness.scenario.steps import SendStep, WaitStep
@@ -35,12 +42,41 @@ from tests.simulators.station.csms import run_csms
 
 SPEED = 20.0
 """The two sides' clock; the proxy's runs at 1 (as ``ocpp-harness proxy`` does)."""
+START = datetime(2026, 3, 1, 10, 0, 0, 250_000, tzinfo=UTC)
+"""Both clocks' first instant (a quarter second past: the sides' whole-second stamps are
+not on the proxy's)."""
+
+
+class FastLoopClock(LoopClock):
+    """The event loop's (virtual) time, ``speed`` times faster."""
+
+    def __init__(self, *, speed: float, start: datetime) -> None:
+        super().__init__(start=start)
+        self._speed = speed
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    def monotonic(self) -> float:
+        return super().monotonic() * self._speed
+
+    def now(self) -> datetime:
+        return START + timedelta(seconds=self.monotonic())
+
+    async def sleep_until(self, deadline: float) -> None:
+        await asyncio.sleep(max(0.0, deadline - self.monotonic()) / self._speed)
+
+    async def wait_for(self, awaitable: Any, timeout_s: float | None) -> Any:
+        return await super().wait_for(
+            awaitable, None if timeout_s is None else timeout_s / self._speed
+        )
 
 
 async def record_fast(root: Path) -> Path:
     """A session whose sides run at ``SPEED`` through a wall-clock proxy; the trace file."""
-    fast = ScaledClock(speed=SPEED)
-    wall = ScaledClock()
+    fast = FastLoopClock(speed=SPEED, start=START)
+    wall = LoopClock(start=START)
     station = SimulatedStation(
         StationConfig(ocpp_version=OcppVersion.V16, station_id="CP1", meter_interval_s=5),
         clock=fast,
@@ -53,7 +89,7 @@ async def record_fast(root: Path) -> Path:
 
 
 async def _session(
-    root: Path, fast: ScaledClock, wall: ScaledClock, station: SimulatedStation
+    root: Path, fast: FastLoopClock, wall: LoopClock, station: SimulatedStation
 ) -> Path:
     async with run_csms("ocpp1.6") as csms:
         writer = new_writer(root, f"proxy {csms.url}", wall)
@@ -95,7 +131,7 @@ async def _session(
 
 @pytest.mark.parametrize("speed", ["virtual", "5"])
 def test_a_recorded_start_stays_now_in_the_replay_at_any_speed(tmp_path: Path, speed: str) -> None:
-    trace = asyncio.run(record_fast(tmp_path / "recorded"))
+    trace = run_virtual(record_fast(tmp_path / "recorded"))
     out = tmp_path / "replay.yaml"
     args = ["scenario", "from-trace", str(trace), "--role", "station", "--out", str(out)]
     assert main(args) == 0

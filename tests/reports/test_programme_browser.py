@@ -88,6 +88,7 @@ HEADLINE = re.compile(
 )
 
 
+@pytest.mark.long
 def test_headline_and_matrix_width_of_the_full_library_report(
     browser: Browser, full_run: Path
 ) -> None:

@@ -27,12 +27,14 @@ from simulators.station.config import StationConfig
 ROOT = Path(__file__).parents[2]
 SUITE = ROOT / "scenarios" / "ocpp16"
 CAPABILITIES = ROOT / "scenarios" / "capabilities" / "sim-station.yaml"
-SPEED = "10"
+SPEED = "4"
 """Clock speed of both processes. The composite cases judge the station's schedule start
-within ± 2 clock seconds, i.e. 200 ms of wall time between the two processes' clocks at
-speed 10 (the clock sync at boot errs by about half a round trip, a few ms); waits for the
-station are floored at 5 wall seconds anyway. The whole suite then takes ~2 s of wall time
-once the station is connected; the rest is the start-up of two Python processes."""
+within the max time deviation (1 s, the OCA tool's) of the request's time: 250 ms of wall
+time between the two processes' clocks at speed 4 (the clock sync at boot errs by about
+half a round trip: a few ms idle, but at speed 10 a loaded machine under parallel test
+workers once put the station a second behind, TC_082_CS FAIL). Waits for the station are
+floored at 5 wall seconds anyway. The whole suite then takes ~5 s of wall time once the
+station is connected; the rest is the start-up of two Python processes."""
 RUN_TIMEOUT_S = 120.0
 """Only bounds a hang: ~10 s on an idle 2-CPU machine, ~37 s with a load average of 10."""
 CABLE_EVENT_CASES = ("TC_010_CS", "TC_011_1_CS", "TC_011_2_CS")

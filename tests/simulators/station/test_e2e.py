@@ -1,5 +1,10 @@
 """End to end: a simulated station of each version over real websockets (127.0.0.1) against
-a CSMS written with the ``ocpp`` package, on an accelerated clock."""
+a CSMS written with the ``ocpp`` package, on an accelerated clock.
+
+The clock is virtual (``tests.virtual``: the CSMS shares the test's loop), reporting speed
+40 so that the station steps as at that speed: "sleep 12 clock seconds, then read the
+meter" does not depend on the load of the machine (on a scaled wall clock 25 ms of load
+were a clock second)."""
 
 from __future__ import annotations
 
@@ -12,13 +17,13 @@ import fastjsonschema
 import ocpp.exceptions
 import pytest
 
-from harness.clock import ScaledClock
 from harness.versions import OcppVersion
 from simulators.station import StationConfig, StationTransaction
 from simulators.station.runtime import SimulatedStation
 from simulators.vehicle import load_catalogue
 from tests.simulators.station import requests as rq
 from tests.simulators.station.csms import run_csms
+from tests.virtual import PacedLoopClock, on_virtual_time
 
 VERSION = {rq.V16: OcppVersion.V16, rq.V201: OcppVersion.V201, rq.V21: OcppVersion.V21}
 SPEED = 40.0  # one clock second = 25 ms
@@ -27,9 +32,9 @@ SPEED = 40.0  # one clock second = 25 ms
 @asynccontextmanager
 async def live(
     subprotocol: str, *, archetype: str = "bev_3ph_16a", speed: float = SPEED, **config: Any
-) -> AsyncIterator[tuple[SimulatedStation, Any, ScaledClock]]:
+) -> AsyncIterator[tuple[SimulatedStation, Any, PacedLoopClock]]:
     """A booted station ``CP1`` connected to a test CSMS; yields (station, csms side, clock)."""
-    clock = ScaledClock(speed=speed)
+    clock = PacedLoopClock(speed=speed)
     settings = {"station_id": "CP1", "meter_interval_s": 5, **config}
     station = SimulatedStation(
         StationConfig(ocpp_version=VERSION[subprotocol], **settings),
@@ -74,21 +79,22 @@ def phase_currents(cp: Any, subprotocol: str) -> list[float]:
 
 
 @pytest.mark.parametrize("subprotocol", rq.VERSIONS)
+@on_virtual_time
 async def test_boot_transaction_and_tx_profile_limit_followed(subprotocol: str) -> None:
     async with live(subprotocol) as (station, cp, _clock):
         assert cp.calls("BootNotification")
         await cp.wait_for(lambda: cp.calls("StatusNotification"))
         tx_id = await started(station, cp, subprotocol)
-        # vehicle delay 2 s + ramp, then a sample (every 5 s): ~10 clock s; waited for with
-        # wall-time patience, since a loaded machine delays the station's loop
-        await cp.wait_for(lambda: near(phase_currents(cp, subprotocol), 16), timeout_s=10)
+        # vehicle delay 2 s + ramp, then a sample (every 5 s): ~10 clock s (the bound is in
+        # virtual clock seconds)
+        await cp.wait_for(lambda: near(phase_currents(cp, subprotocol), 16), timeout_s=60)
 
         profile = rq.tx_profile(subprotocol, tx_id=tx_id, limit=10)
         answer = await cp.ask(rq.set_profile(subprotocol, profile))
         assert answer["status"] == "Accepted"
         sent = len(rq.meter_values(cp, subprotocol))
         # apply delay 1 s + vehicle delay 2 s + ramp, then a sample
-        await cp.wait_for(lambda: near(phase_currents(cp, subprotocol), 10), timeout_s=10)
+        await cp.wait_for(lambda: near(phase_currents(cp, subprotocol), 10), timeout_s=60)
         assert len(rq.meter_values(cp, subprotocol)) > sent
         assert rq.latest(cp, subprotocol, "Current.Offered")[None] == pytest.approx(10)
 
@@ -106,6 +112,7 @@ async def test_boot_transaction_and_tx_profile_limit_followed(subprotocol: str) 
 
 
 @pytest.mark.parametrize("subprotocol", rq.VERSIONS)
+@on_virtual_time
 async def test_remote_start_with_tx_profile_then_clear(subprotocol: str) -> None:
     async with live(subprotocol) as (station, cp, clock):
         await station.plug_in(1)
@@ -130,6 +137,7 @@ async def test_remote_start_with_tx_profile_then_clear(subprotocol: str) -> None
         assert answer["status"] == "Unknown"
 
 
+@on_virtual_time
 async def test_16_configuration_keys() -> None:
     from ocpp.v16 import call
 
@@ -161,6 +169,7 @@ def variable(component: str, name: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("subprotocol", [rq.V201, rq.V21])
+@on_virtual_time
 async def test_2x_smart_charging_variables(subprotocol: str) -> None:
     module = rq._CALLS[subprotocol]
     names = ["Enabled", "Available", "LimitChangeSignificance", "PeriodsPerSchedule",
@@ -201,6 +210,7 @@ async def test_2x_smart_charging_variables(subprotocol: str) -> None:
 
 
 @pytest.mark.parametrize("subprotocol", rq.VERSIONS)
+@on_virtual_time
 async def test_trigger_message(subprotocol: str) -> None:
     async with live(subprotocol) as (station, cp, _clock):
         await started(station, cp, subprotocol)
@@ -218,6 +228,7 @@ async def test_trigger_message(subprotocol: str) -> None:
 
 
 @pytest.mark.parametrize("subprotocol", rq.VERSIONS)
+@on_virtual_time
 async def test_unsupported_action_gets_not_implemented(subprotocol: str) -> None:
     async with live(subprotocol) as (_, cp, _clock):
         with pytest.raises(ocpp.exceptions.NotImplementedError):
@@ -225,6 +236,7 @@ async def test_unsupported_action_gets_not_implemented(subprotocol: str) -> None
         assert cp.last_error()[2] == "NotImplemented"
 
 
+@on_virtual_time
 async def test_21_central_setpoint_negative_makes_the_vehicle_export() -> None:
     async with live(rq.V21, archetype="bev_bidirectional", reports_soc=True) as (
         station,
@@ -252,6 +264,7 @@ async def test_21_central_setpoint_negative_makes_the_vehicle_export() -> None:
 
 
 @pytest.mark.parametrize("subprotocol", [rq.V201, rq.V21])
+@on_virtual_time
 async def test_2x_get_charging_profiles_reports_what_is_installed(subprotocol: str) -> None:
     module = rq._CALLS[subprotocol]
     async with live(subprotocol) as (station, cp, _clock):
@@ -274,6 +287,7 @@ async def test_2x_get_charging_profiles_reports_what_is_installed(subprotocol: s
 
 
 @pytest.mark.parametrize("subprotocol", rq.VERSIONS)
+@on_virtual_time
 async def test_remote_stop_then_unplug(subprotocol: str) -> None:
     async with live(subprotocol) as (station, cp, clock):
         tx_id = await started(station, cp, subprotocol)
@@ -308,6 +322,7 @@ async def test_remote_stop_then_unplug(subprotocol: str) -> None:
         )
 
 
+@on_virtual_time
 async def test_21_allowed_energy_transfer_without_bpt_stops_export() -> None:
     async with live(rq.V21, archetype="bev_bidirectional") as (station, cp, clock):
         tx_id = await started(station, cp, rq.V21)
@@ -336,6 +351,7 @@ async def test_21_allowed_energy_transfer_without_bpt_stops_export() -> None:
     ("subprotocol", "fault"),
     [(rq.V16, "too_many_decimals"), (rq.V201, "empty_composite"), (rq.V21, "empty_composite")],
 )
+@on_virtual_time
 async def test_the_ocpp_package_really_validates_the_composite_answer(
     subprotocol: str, fault: str
 ) -> None:
@@ -357,6 +373,7 @@ async def test_the_ocpp_package_really_validates_the_composite_answer(
 
 
 @pytest.mark.parametrize("subprotocol", rq.VERSIONS)
+@on_virtual_time
 async def test_change_availability(subprotocol: str) -> None:
     module = rq._CALLS[subprotocol]
     async with live(subprotocol) as (station, cp, _clock):

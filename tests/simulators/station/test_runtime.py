@@ -1,5 +1,9 @@
 """SimulatedStation's own behaviour over the in-memory pair: boot retries, heartbeats,
-ordering, stop."""
+ordering, stop.
+
+Every test runs on a virtual-time loop (``run_virtual`` and ``LoopClock``): the station and
+the CSMS share the loop, so clock time moves only when both wait, and intervals and
+waits are exact whatever the load of the machine."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from harness.clock import ScaledClock
+from harness.clock import LoopClock, run_virtual
 from harness.connection import OcppConnection
 from harness.session import CallReceived, Role
 from harness.transport import OcppSubprotocol, memory_pair
@@ -21,11 +25,13 @@ from simulators.station.link import DirectVehicle
 from simulators.station.runtime import SimulatedStation, subprotocol_for
 from simulators.vehicle import PilotOffer, Vehicle, VehicleParams
 
-SPEED = 100.0
+
+def test_boot_retries_after_pending_and_rejected_then_heartbeats() -> None:
+    run_virtual(_boot_retries_after_pending_and_rejected_then_heartbeats())
 
 
-async def test_boot_retries_after_pending_and_rejected_then_heartbeats() -> None:
-    clock = ScaledClock(speed=SPEED)
+async def _boot_retries_after_pending_and_rejected_then_heartbeats() -> None:
+    clock = LoopClock()
     station_end, csms_end = memory_pair("CP1", OcppSubprotocol.V201)
     boots = iter([("Pending", 10), ("Rejected", 5), ("Accepted", 30)])
     seen: list[tuple[str, datetime]] = []
@@ -62,8 +68,12 @@ async def test_boot_retries_after_pending_and_rejected_then_heartbeats() -> None
 
 
 @pytest.mark.parametrize("version", list(OcppVersion))
-async def test_messages_before_boot_wait_and_keep_their_order(version: OcppVersion) -> None:
-    clock = ScaledClock(speed=SPEED)
+def test_messages_before_boot_wait_and_keep_their_order(version: OcppVersion) -> None:
+    run_virtual(_messages_before_boot_wait_and_keep_their_order(version))
+
+
+async def _messages_before_boot_wait_and_keep_their_order(version: OcppVersion) -> None:
+    clock = LoopClock()
     station_end, csms_end = memory_pair("CP1", subprotocol_for(version))
     seen: list[str] = []
 
@@ -91,8 +101,12 @@ async def test_messages_before_boot_wait_and_keep_their_order(version: OcppVersi
     assert csms_end.close_code == 1001
 
 
-async def test_16_start_not_authorized_by_the_csms_is_stopped_deauthorized() -> None:
-    clock = ScaledClock(speed=SPEED)
+def test_16_start_not_authorized_by_the_csms_is_stopped_deauthorized() -> None:
+    run_virtual(_16_start_not_authorized_by_the_csms_is_stopped_deauthorized())
+
+
+async def _16_start_not_authorized_by_the_csms_is_stopped_deauthorized() -> None:
+    clock = LoopClock()
     station_end, csms_end = memory_pair("CP1", OcppSubprotocol.V16)
     seen: list[tuple[str, dict[str, Any]]] = []
 
@@ -137,8 +151,12 @@ class RecordingLink(DirectVehicle):
         super().set_pilot(offer)
 
 
-async def test_any_vehicle_link_can_be_plugged_in() -> None:
-    clock = ScaledClock(speed=SPEED)
+def test_any_vehicle_link_can_be_plugged_in() -> None:
+    run_virtual(_any_vehicle_link_can_be_plugged_in())
+
+
+async def _any_vehicle_link_can_be_plugged_in() -> None:
+    clock = LoopClock()
     station_end, csms_end = memory_pair("CP1", OcppSubprotocol.V201)
 
     async def answer(event: CallReceived) -> dict[str, Any]:
