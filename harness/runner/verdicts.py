@@ -130,8 +130,11 @@ class CaseRecord:
         return redact_text(text)[:NOTE_LIMIT_CHARS]
 
     def note(self, text: str) -> None:
-        """Add a line to the step log (redacted, cut at :data:`NOTE_LIMIT_CHARS`)."""
-        self.log.append(StepRecord(self.clock.now(), self.step - 1, self._clean(text)))
+        """Add a line to the step log (redacted, cut at :data:`NOTE_LIMIT_CHARS`), under the
+        running step (under the first when no step has run: a case that ends before its first
+        step still gets its notes, e.g. the protocol findings)."""
+        index = max(self.step - 1, 0)
+        self.log.append(StepRecord(self.clock.now(), index, self._clean(text)))
 
     # ------------------------------------------------------------------ checks
 

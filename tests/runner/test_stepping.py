@@ -121,3 +121,16 @@ async def test_a_kind_the_role_does_not_run_names_the_role(tmp_path: Path) -> No
     walker.kinds = StepKinds({}, role="a test role")
     with pytest.raises(ValueError, match="'send' cannot run with a test role"):
         await walker.walk(case.steps)
+
+
+def test_a_note_before_the_first_step_goes_under_the_first(tmp_path: Path) -> None:
+    # A case whose connection closed before it began runs no step, but its protocol
+    # findings are still noted: that once raised "step index must be >= 0" (ERROR).
+    record = CaseRecord(
+        _case(tmp_path), clock=ManualClock(start=datetime(2026, 1, 1, tzinfo=UTC)), variables={}
+    )
+    assert record.step == 0
+    record.note("2 protocol violation(s) of the DUT")
+    assert [(line.index, line.text) for line in record.log] == [
+        (0, "2 protocol violation(s) of the DUT")
+    ]
