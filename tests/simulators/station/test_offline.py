@@ -78,9 +78,7 @@ async def _offline_session(fault: StationFault | None) -> tuple[Seen, Seen]:
     config = StationConfig(station_id="CP1", ocpp_version=OcppVersion.V201, faults=faults)
     station = SimulatedStation(config, clock=clock)
     payload = {"evseId": 1, "chargingProfile": _tx_default(LIMIT_A)}
-    call = CallReceived(
-        Call("1", "SetChargingProfile", payload), "", clock.now(), OcppVersion.V201
-    )
+    call = CallReceived(Call("1", "SetChargingProfile", payload), "", clock.now(), OcppVersion.V201)
     assert await station.adapter.handlers["SetChargingProfile"](call) == {"status": "Accepted"}
     before: Seen = []
     conn, task = await _connected(station, clock, before, asyncio.Event())
