@@ -15,7 +15,8 @@ import yaml
 from harness.results import Verdict
 from harness.runner.inputs import sim_capabilities
 from harness.runner.simstation import DC_STATION, builtin_factory, dc_capabilities
-from harness.scenario import load_cases
+from harness.scenario import load_cases, selects
+from harness.scenario.fleet import load_fleet
 from harness.smartcharging import RateUnit
 from tests.scenarios.library import (
     K201_IDS,
@@ -27,6 +28,8 @@ from tests.scenarios.library import (
 )
 from tests.scenarios.sim201 import OCPP201, VP201, run_201
 from tests.scenarios.test_k201_iso15118 import ISO15118_IDS
+
+FLEETS = Path(__file__).parents[2] / "scenarios" / "fleets"
 
 FILES_201 = sorted([*OCPP201.glob("*.yaml"), *VP201.glob("*.yaml")])
 # Shorter pauses and periods where only the archetype's threshold (30 min, 15 min) or count of
@@ -236,3 +239,16 @@ def test_a_dc_case_does_not_apply_to_the_built_in_ac_station(case_id: str, tmp_p
     result = run_201([VP201 / f"{case_id}.yaml"], out=tmp_path)[case_id]
     assert result.verdict is Verdict.NOT_APPLICABLE
     assert "needs dc" in result.reason
+
+
+def test_the_pause_status_case_does_not_apply_to_an_iso15118_vehicle() -> None:
+    # The station offers no current to an ISO 15118 vehicle before a schedule is agreed, so
+    # VP-17's "the station offers current" never holds there (it FAILed a conforming pair in
+    # the whole-library run); the fleet's other vehicles still run it.
+    (case,) = load_cases([VP201 / "VP-17.yaml"])
+    declared = sim_capabilities(("2.0.1",))
+    fleet = load_fleet(FLEETS / "synthetic-fleet.yaml")
+    verdicts = {model.id: selects(case, declared, vehicle=model.facts) for model in fleet.models}
+    assert not verdicts["syn-bev-iso15118-01"].runnable
+    assert any("not iso15118" in r for r in verdicts["syn-bev-iso15118-01"].reasons)
+    assert verdicts["syn-bev-3ph-11kw-01"].runnable
