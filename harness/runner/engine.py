@@ -68,7 +68,6 @@ from harness.scenario import (
     Capabilities,
     Case,
     ExpectRequestStep,
-    ReconnectStep,
     RepeatStep,
     Step,
 )
@@ -222,10 +221,10 @@ class CaseEngine(StepWalker[StepHost]):
             self._arm_following(later)
 
     def can_run(self, step: Step) -> bool:
-        """A step never begins on a closed connection (:meth:`run` names the close) — but
-        ``reconnect``, which takes the DUT's next one (after an ``offline`` step, the
-        connection is already closed when it begins)."""
-        return not self.endpoint.closed or isinstance(step, ReconnectStep)
+        """A step never begins on a closed connection (:meth:`run` names the close), unless
+        it does not need one (``reconnect`` takes the DUT's next connection; after an
+        ``offline`` step the connection is already closed when it begins)."""
+        return not self.endpoint.closed or not step.needs_open_connection
 
     def _arm_following(self, later: Sequence[Step]) -> None:
         """Arm the expect_request steps that directly follow (also the first ones inside a

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -104,6 +104,10 @@ class _Step(BaseModel):
         default=False,
         description="Setup, not a check: if it fails the case is INCONCLUSIVE, not FAIL.",
     )
+
+    needs_open_connection: ClassVar[bool] = True
+    """Whether the step can only begin on the DUT's open connection (the engine stops the
+    case before a step that needs one when it has closed)."""
 
 
 class SendStep(_Step):
@@ -320,6 +324,8 @@ class ReconnectStep(_Step):
     must also send a BootNotification on the new connection (the harness accepts it). A DUT
     that keeps its connection open, or does not come back in time, fails the step (and ends
     the case: what follows needs the new connection)."""
+
+    needs_open_connection: ClassVar[bool] = False  # it takes the DUT's next connection
 
     kind: Literal["reconnect"]
     within_s: Seconds = 180.0
