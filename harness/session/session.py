@@ -147,7 +147,8 @@ class OcppSession:
         self._used_ids: dict[str, str] = {}  # ids of the peer's CALLs taken, oldest first
         self._out: list[str] = []
         self._trace: list[TraceRecord] = []
-        # Rows not yet turned into TraceRecords (built when the trace is read: cheaper per frame)
+        # Rows not yet turned into TraceRecords (built when the trace is read: cheaper per
+        # frame), see _record for their form.
         self._rows: list[tuple[Any, ...]] = []
 
     # ------------------------------------------------------------------ state
@@ -156,7 +157,20 @@ class OcppSession:
     def trace(self) -> list[TraceRecord]:
         """Every frame sent and received so far (when ``keep_trace``), oldest first."""
         if self._rows:
-            self._trace.extend(TraceRecord(*row) for row in self._rows)
+            station = self.station_id
+            self._trace.extend(
+                TraceRecord(
+                    t,
+                    Direction.IN if inbound else Direction.OUT,
+                    text,
+                    station,
+                    _TYPE_OF.get(kind, kind) if type(kind) is int else (kind and kind[0]),
+                    message_id,
+                    action,
+                    violations,
+                )
+                for t, inbound, text, kind, message_id, action, violations in self._rows
+            )
             self._rows.clear()
         return self._trace
 
@@ -354,11 +368,26 @@ class OcppSession:
         action: str | None,
         violations: tuple[Violation, ...],
     ) -> None:
-        row = (now, direction, text, self.station_id, message_type, message_id, action, violations)
         if self._sink is not None:
-            self._sink(TraceRecord(*row))
+            self._sink(
+                TraceRecord(
+                    now, direction, text, self.station_id, message_type, message_id, action,
+                    violations,
+                )
+            )  # fmt: skip
         if self._keep_trace:
-            self._rows.append(row)
+            # Plain values only (no enum member: the garbage collector keeps any tuple that
+            # holds one tracked, and scans it in every full collection while the session
+            # lives; a tuple of str, int, datetime and () it untracks at its first pass).
+            # A MessageType goes in as its int, any other int as a 1-tuple (a malformed
+            # frame's type), so the trace gives each back as it was.
+            kind: int | tuple[int] | None = (
+                int(message_type) if type(message_type) is MessageType else
+                (message_type,) if message_type is not None else None
+            )  # fmt: skip
+            self._rows.append(
+                (now, direction is Direction.IN, text, kind, message_id, action, violations)
+            )
 
     # -------------------------------------------------------------- receiving
 
@@ -650,6 +679,8 @@ class OcppSession:
         self._record(Direction.IN, text, now, MessageType.SEND, mid, action, ())
         return [SendReceived(send, text, now, self.version)]
 
+
+_TYPE_OF: dict[int, MessageType] = {int(t): t for t in MessageType}
 
 _NEVER_ANSWERED = frozenset(
     {MessageType.CALLRESULT, MessageType.CALLERROR, MessageType.CALLRESULTERROR, MessageType.SEND}
