@@ -8,10 +8,11 @@ compact (no spaces) and keeps non-ASCII characters as they are.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["dumps", "loads"]
+__all__ = ["dumps", "encode_string", "loads"]
 
 
 def _reject_constant(name: str) -> Any:
@@ -22,6 +23,8 @@ _DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_reject_constant
 _SCAN = _DECODER.scan_once  # type: ignore[attr-defined]
 _FAST = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _encode_string = json.encoder.encode_basestring
+encode_string: Callable[[str], str] = _encode_string
+"""The JSON string literal of a ``str``, as :func:`dumps` writes it (non-ASCII kept)."""
 
 
 def _no_default(value: Any) -> Any:

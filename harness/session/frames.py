@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, Final
 
-from harness.session.codec import dumps, loads
+from harness.session.codec import dumps, encode_string, loads
 from harness.session.errors import Malformation
 
 __all__ = [
@@ -161,6 +161,13 @@ class FrameError(ValueError):
 
 def serialize(frame: Frame) -> str:
     """The compact JSON text of ``frame`` (decimals written exactly)."""
+    # The two frames of every exchange, written directly: the same text as dumps(to_list()).
+    if type(frame) is CallResult:
+        if type(frame.message_id) is str:
+            return f"[3,{_encode_string(frame.message_id)},{dumps(frame.payload)}]"
+    elif type(frame) is Call and type(frame.message_id) is str and type(frame.action) is str:
+        mid, action = _encode_string(frame.message_id), _encode_string(frame.action)
+        return f"[2,{mid},{action},{dumps(frame.payload)}]"
     return dumps(frame.to_list())
 
 
@@ -181,6 +188,10 @@ depth is checked on the text *before* it is parsed."""
 MAX_FRAME_CHARS: Final = 16 * 1024 * 1024
 """Longest frame text :func:`parse_frame` parses (the transports bound the bytes earlier;
 this bounds callers that hand text in directly, e.g. trace files)."""
+
+_encode_string = encode_string
+
+_TYPES: Final = {int(t): t for t in MessageType}
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
@@ -241,13 +252,13 @@ def parse_frame(text: str) -> Frame:
             f"message id of {len(message_id)} characters (at most 36 allowed)",
             message_type=data[0] if type(data[0]) is int else None,
         )
-    if type(data[0]) is not int or data[0] not in _LENGTH:
+    type_id = _TYPES.get(data[0]) if type(data[0]) is int else None
+    if type_id is None:
         raise FrameError(
             Malformation.BAD_MESSAGE_TYPE,
             f"unknown MessageTypeId {data[0]!r}",
             message_id=message_id,
         )
-    type_id = MessageType(data[0])
     expected = _LENGTH[type_id]
     if len(data) != expected:
         raise FrameError(

@@ -21,6 +21,7 @@ from harness.session import (
     parse_frame,
     serialize,
 )
+from harness.session.codec import dumps
 from harness.session.frames import MAX_NESTING
 
 EXAMPLES: list[tuple[str, Frame]] = [
@@ -124,6 +125,12 @@ def test_serialize_then_parse_is_identity(frame: Frame) -> None:
     parsed = parse_frame(text)
     assert _same(parsed.to_list(), frame.to_list())
     assert serialize(parsed) == text  # and serialize∘parse is identity on that text
+
+
+@given(_frames)
+def test_serialize_writes_what_the_encoder_writes_for_the_list(frame: Frame) -> None:
+    # Call and CallResult are written directly (the frames of every exchange): same text.
+    assert serialize(frame) == dumps(frame.to_list())
 
 
 @pytest.mark.parametrize("text", ["[2,NaN]", '[3,"1",{"x":Infinity}]', "[1] [2]", ""])

@@ -25,16 +25,15 @@ def test_the_kept_trace_equals_the_records_the_sink_saw() -> None:
     assert kinds[:2] == [(MessageType.CALL, MessageType), (MessageType.CALLRESULT, MessageType)]
     assert kinds[2] == (2, int)
     assert [r.direction for r in csms.trace][:2] == [Direction.IN, Direction.OUT]
-    assert [json.dumps(r.to_json()) for r in csms.trace] == [
-        json.dumps(r.to_json()) for r in seen
-    ]
+    assert [json.dumps(r.to_json()) for r in csms.trace] == [json.dumps(r.to_json()) for r in seen]
 
 
 def test_kept_rows_are_left_alone_by_the_garbage_collector() -> None:
     station = make_session(OcppVersion.V16, Role.CHARGING_STATION)
     for n in range(50):
         call = station.send_call("Heartbeat", {}, now=at(n))
-        station.receive_text(f'[3,"{call.message_id}",{{"currentTime":"2025-01-01T00:00:00Z"}}]', now=at(n))
+        answer = f'[3,"{call.message_id}",{{"currentTime":"2025-01-01T00:00:00Z"}}]'
+        station.receive_text(answer, now=at(n))
     gc.collect()
     rows = station._rows
     assert len(rows) == 100
