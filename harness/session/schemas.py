@@ -131,7 +131,7 @@ class _Validator:
     first fault, like a validator that fastjsonschema compiles.
     """
 
-    __slots__ = ("_multiples", "_validate")
+    __slots__ = ("_multiples", "_validate", "plain")
 
     def __init__(self, schema: dict[str, Any]) -> None:
         multiples: list[_MultipleOf] = []
@@ -141,6 +141,9 @@ class _Validator:
             stripped, use_default=False, detailed_exceptions=True
         )
         self._multiples = tuple(multiples)
+        self.plain: Callable[[Any], Any] | None = None if multiples else self._validate
+        """The compiled function itself, when the schema has no ``multipleOf`` (the same
+        checks without this wrapper's call)."""
 
     def __call__(self, payload: Any) -> None:
         self._validate(payload)
@@ -199,7 +202,14 @@ class SchemaSet:
         """Actions carried by SEND frames (they have no response schema)."""
         self._validators: dict[tuple[str, PayloadKind], _Validator] = {}
         # Per-kind lookups by action name alone: the hot path avoids building a tuple key.
-        self._by_kind: dict[PayloadKind, dict[str, _Validator]] = {
+        # A schema without multipleOf is looked up as fastjsonschema's own function.
+        self._by_kind: dict[PayloadKind, dict[str, Callable[[Any], Any]]] = {
+            PayloadKind.REQUEST: {},
+            PayloadKind.RESPONSE: {},
+        }
+        # The verdict on the empty payload ({}: Heartbeat, ClearCache, many responses...),
+        # per action and kind, made once: a schema's verdict depends on the payload only.
+        self._empty: dict[PayloadKind, dict[str, SchemaFault | None]] = {
             PayloadKind.REQUEST: {},
             PayloadKind.RESPONSE: {},
         }
@@ -219,7 +229,7 @@ class SchemaSet:
         validate = self._validators.get(key)
         if validate is None:
             validate = self._validators[key] = _Validator(self.schema(action, kind))
-            self._by_kind[kind][action] = validate
+            self._by_kind[kind][action] = validate.plain or validate
         return validate
 
     def check(self, action: str, kind: PayloadKind, payload: Any) -> SchemaFault | None:
@@ -227,7 +237,19 @@ class SchemaSet:
 
         Raises :class:`KeyError` if the version has no such action.
         """
-        validate = self._by_kind[kind].get(action) or self.validator(action, kind)
+        if type(payload) is dict and not payload:
+            empty = self._empty[kind]
+            if action in empty:
+                return empty[action]
+            fault = empty[action] = self._check(action, kind, payload)
+            return fault
+        return self._check(action, kind, payload)
+
+    def _check(self, action: str, kind: PayloadKind, payload: Any) -> SchemaFault | None:
+        validate = self._by_kind[kind].get(action)
+        if validate is None:
+            self.validator(action, kind)
+            validate = self._by_kind[kind][action]
         try:
             validate(payload)
         except fastjsonschema.JsonSchemaValueException as exc:

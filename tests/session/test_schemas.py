@@ -143,3 +143,22 @@ def test_other_faults_are_still_found_where_multiple_of_is_checked() -> None:
     fault = schema_set(OcppVersion.V16).check("SetChargingProfile", PayloadKind.REQUEST, payload)
     assert fault is not None
     assert fault.rule == "required"
+
+
+def test_the_verdict_on_the_empty_payload_is_remembered_and_the_same(version: OcppVersion) -> None:
+    schemas = schema_set(version)
+    for action in sorted(schemas.actions):
+        kinds = [PayloadKind.REQUEST]
+        if action not in schemas.send_actions:
+            kinds.append(PayloadKind.RESPONSE)
+        for kind in kinds:
+            validate = schemas.validator(action, kind)
+            try:
+                validate({})
+                expected = None
+            except Exception as exc:  # fastjsonschema's fault
+                expected = getattr(exc, "rule", "?")
+            for _ in range(2):  # the first verdict made, the second remembered
+                fault = schemas.check(action, kind, {})
+                assert (None if fault is None else fault.rule) == expected, (action, kind)
+    assert schemas.check("Heartbeat", PayloadKind.REQUEST, {"x": 1}) is not None
