@@ -32,7 +32,7 @@ from asyncio.tasks import _enter_task, _leave_task
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Mapping
 from datetime import datetime
 from types import EllipsisType, TracebackType
-from typing import Any, assert_never, cast
+from typing import Any, assert_never
 
 from harness.clock import Clock
 from harness.logs import get_logger
@@ -422,10 +422,10 @@ class OcppConnection:
             return
         loop = asyncio.get_running_loop()
         receiver = asyncio.current_task()
-        stand_in = _HandlerTask()
+        stand_in: Any = _HandlerTask()  # what current_task() gives while the handler runs
         if receiver is not None:
             _leave_task(loop, receiver)
-            _enter_task(loop, cast("asyncio.Task[Any]", stand_in))
+            _enter_task(loop, stand_in)
         try:
             first = coro.send(None)
         except StopIteration:
@@ -436,7 +436,7 @@ class OcppConnection:
             return
         finally:
             if receiver is not None:
-                _leave_task(loop, cast("asyncio.Task[Any]", stand_in))
+                _leave_task(loop, stand_in)
                 _enter_task(loop, receiver)
         task = loop.create_task(_Continued(coro, first))
         stand_in.bind(task)

@@ -144,6 +144,11 @@ class OcppSession:
         self._ids = message_ids if message_ids is not None else _default_ids()
         self._outgoing: dict[str, _Pending] = {}
         self._incoming: dict[str, str] = {}
+        # Actions already found to exist, to go as CALL and to be ours to send (_callable)
+        # or the peer's (_peer_callable): the checks depend on the action, version and role
+        # only, so each action is checked once.
+        self._callable: set[str] = set()
+        self._peer_callable: set[str] = set()
         self._used_ids: dict[str, str] = {}  # ids of the peer's CALLs taken, oldest first
         self._out: list[str] = []
         self._trace: list[TraceRecord] = []
@@ -186,7 +191,11 @@ class OcppSession:
 
     def next_deadline(self) -> datetime | None:
         """When the earliest outstanding CALL times out (``None``: nothing to wait for)."""
-        deadlines = [p.deadline for p in self._outgoing.values() if p.deadline is not None]
+        outgoing = self._outgoing
+        if len(outgoing) == 1:  # the usual case: one CALL at a time
+            for pending in outgoing.values():
+                return pending.deadline
+        deadlines = [p.deadline for p in outgoing.values() if p.deadline is not None]
         return min(deadlines) if deadlines else None
 
     @property
@@ -220,7 +229,9 @@ class OcppSession:
         """
         data = payload if type(payload) is dict else to_payload(payload)
         if self.validate_outgoing:
-            self._check_outgoing_action(action, sent_as=MessageType.CALL)
+            if action not in self._callable:
+                self._check_outgoing_action(action, sent_as=MessageType.CALL)
+                self._callable.add(action)
             self._check_outgoing_payload(action, PayloadKind.REQUEST, data)
         # OCPP-J 1.6 §4.1.1 / 2.0.1 Part 4 §4.1.1: a party SHALL NOT send a CALL until all
         # CALLs it sent before were answered or timed out.
@@ -521,30 +532,32 @@ class OcppSession:
                 action=action,
             )
             return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
-        if action not in self._schemas.actions:
-            v = self._violation(
-                Malformation.UNKNOWN_ACTION,
-                f"OCPP {self.version} has no action {action!r}",
-                message_id=mid,
-                action=action,
-            )
-            return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
-        if action in self._schemas.send_actions:
-            v = self._violation(
-                Malformation.WRONG_DIRECTION,
-                f"{action} is sent as SEND, not as CALL",
-                message_id=mid,
-                action=action,
-            )
-            return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
-        if self.role.peer not in initiators(self.version, action):
-            v = self._violation(
-                Malformation.WRONG_DIRECTION,
-                f"a {self.role.peer.value} may not send {action}",
-                message_id=mid,
-                action=action,
-            )
-            return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
+        if action not in self._peer_callable:
+            if action not in self._schemas.actions:
+                v = self._violation(
+                    Malformation.UNKNOWN_ACTION,
+                    f"OCPP {self.version} has no action {action!r}",
+                    message_id=mid,
+                    action=action,
+                )
+                return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
+            if action in self._schemas.send_actions:
+                v = self._violation(
+                    Malformation.WRONG_DIRECTION,
+                    f"{action} is sent as SEND, not as CALL",
+                    message_id=mid,
+                    action=action,
+                )
+                return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
+            if self.role.peer not in initiators(self.version, action):
+                v = self._violation(
+                    Malformation.WRONG_DIRECTION,
+                    f"a {self.role.peer.value} may not send {action}",
+                    message_id=mid,
+                    action=action,
+                )
+                return self._reject(v, text, now, MessageType.CALL, answer_id=mid)
+            self._peer_callable.add(action)
         fault = self._schemas.check(action, PayloadKind.REQUEST, call.payload)
         if fault is not None:
             v = self._violation(

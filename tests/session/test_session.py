@@ -255,3 +255,20 @@ def test_binary_frame_is_recorded_as_a_violation() -> None:
     assert event.violation.kind is Malformation.BINARY_FRAME
     assert csms.trace[-1].raw == "<binary:00ff>"
     assert csms.data_to_send() == []
+
+
+def test_action_checks_hold_every_time_not_only_the_first(version: OcppVersion) -> None:
+    # The session remembers actions found fine; one found wrong is judged again each time.
+    csms = make_session(version, Role.CSMS)
+    for n in range(3):
+        (wrong,) = csms.receive_text(f'[2,"r{n}","Reset",{{"type":"Hard"}}]', now=T0)
+        assert isinstance(wrong, ProtocolViolation)
+        assert wrong.violation.kind is Malformation.WRONG_DIRECTION
+        (unknown,) = csms.receive_text(f'[2,"u{n}","NoSuchAction",{{}}]', now=T0)
+        assert isinstance(unknown, ProtocolViolation)
+        assert unknown.violation.kind is Malformation.UNKNOWN_ACTION
+        (fine,) = csms.receive_text(f'[2,"h{n}","Heartbeat",{{}}]', now=T0)
+        assert isinstance(fine, CallReceived)
+        csms.send_result(f"h{n}", HEARTBEAT_RESULT, now=T0)
+        with pytest.raises(LocalProtocolError):
+            csms.send_call("Heartbeat", {}, now=T0)  # a station's action, not the CSMS's
