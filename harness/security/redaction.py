@@ -299,8 +299,9 @@ class FrameRedactor:
 
     def __call__(self, raw: str) -> str:
         """``raw`` with its secrets hidden; ``raw`` itself when it holds none."""
-        if "@" in raw or _may_hold_secret(raw) or _secrets_present(raw, self._secrets):
-            return redact_frame(raw, secrets=self._secrets)
+        secrets = self._secrets
+        if "@" in raw or _may_hold_secret(raw) or (secrets and _secrets_present(raw, secrets)):
+            return redact_frame(raw, secrets=secrets)
         return raw
 
 
