@@ -47,8 +47,10 @@ def loads(text: str) -> Any:
 
     Raises :class:`ValueError` (``json.JSONDecodeError``) for text that is not JSON.
     """
+    # Leading whitespace skipped without copying the text when there is none (a frame).
+    start = len(text) - len(text.lstrip(_WHITESPACE)) if text[:1] in _WHITESPACE else 0
     try:
-        value, end = _SCAN(text, len(text) - len(text.lstrip(_WHITESPACE)))
+        value, end = _SCAN(text, start)
     except StopIteration as exc:
         raise json.JSONDecodeError("Expecting value", text, exc.value) from None
     if end != len(text) and text[end:].strip(_WHITESPACE):

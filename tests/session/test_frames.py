@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,7 @@ from harness.session import (
     parse_frame,
     serialize,
 )
-from harness.session.codec import dumps
+from harness.session.codec import dumps, loads
 from harness.session.frames import MAX_NESTING
 
 EXAMPLES: list[tuple[str, Frame]] = [
@@ -157,3 +158,19 @@ def test_nesting_up_to_the_limit_parses_and_brackets_in_strings_do_not_count() -
     ok = '[2,"1","A",' + '{"a":' * depth + "1" + "}" * depth + "]"
     assert parse_frame(ok).message_id == "1"
     assert parse_frame('[2,"1","A",{"s":"' + "[" * 5000 + '"}]').message_id == "1"
+
+
+@given(
+    lead=st.text(alphabet=" \t\n\r", max_size=3),
+    body=st.sampled_from(['[2,"1","Heartbeat",{}]', '{"a":1.50}', "[]", "x", "", "[1]]"]),
+    trail=st.text(alphabet=" \t\n\r", max_size=3),
+)
+def test_codec_loads_agrees_with_the_json_module(lead: str, body: str, trail: str) -> None:
+    text = lead + body + trail
+    try:
+        expected: Any = json.loads(text, parse_float=Decimal)
+    except ValueError:
+        with pytest.raises(json.JSONDecodeError, match=r"Expecting value|Extra data"):
+            loads(text)
+        return
+    assert loads(text) == expected
