@@ -27,16 +27,17 @@ from simulators.station.config import StationConfig
 ROOT = Path(__file__).parents[2]
 SUITE = ROOT / "scenarios" / "ocpp16"
 CAPABILITIES = ROOT / "scenarios" / "capabilities" / "sim-station.yaml"
-SPEED = "4"
+SPEED = "2"
 """Clock speed of both processes. The composite cases judge the station's schedule start
-within the max time deviation (1 s, the OCA tool's) of the request's time: 250 ms of wall
-time between the two processes' clocks at speed 4 (the clock sync at boot errs by about
+within the max time deviation (1 s, the OCA tool's) of the request's time: 500 ms of wall
+time between the two processes' clocks at speed 2 (the clock sync at boot errs by about
 half a round trip: a few ms idle, but at speed 10 a loaded machine under parallel test
-workers once put the station a second behind, TC_082_CS FAIL). Waits for the station are
-floored at 5 wall seconds anyway. The whole suite then takes ~5 s of wall time once the
-station is connected; the rest is the start-up of two Python processes."""
+workers once put the station a second behind, TC_082_CS FAIL, and at speed 4 a load average
+of 15 once turned SC-16-02 into a FAIL over the network). Waits for the station are floored
+at 5 wall seconds anyway. The whole suite then takes ~10 s of wall time once the station is
+connected; the rest is the start-up of two Python processes."""
 RUN_TIMEOUT_S = 120.0
-"""Only bounds a hang: ~10 s on an idle 2-CPU machine, ~37 s with a load average of 10."""
+"""Only bounds a hang: ~15 s on an idle 2-CPU machine, ~45 s with a load average of 10."""
 CABLE_EVENT_CASES = ("TC_010_CS", "TC_011_1_CS", "TC_011_2_CS")
 """Cases with a plug-in or unplug as a precondition (OCA 1.6 remote start: cable first,
 remote start first, time out)."""
