@@ -283,6 +283,10 @@ class LoopClock(Clock):
         self._start = start if start is not None else datetime.now(UTC)
         if self._start.tzinfo is None:
             raise ValueError("clock start must be timezone-aware")
+        # now() at the loop time it was last computed for: under virtual time the loop's
+        # time stands still while every task of an instant runs, and they all ask.
+        self._now_at = self._t0
+        self._now = self._start
 
     @property
     def speed(self) -> float:
@@ -292,7 +296,11 @@ class LoopClock(Clock):
         return self._loop.time() - self._t0
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=self.monotonic())
+        t = self._loop.time()
+        if t != self._now_at:
+            self._now = self._start + timedelta(seconds=t - self._t0)
+            self._now_at = t
+        return self._now
 
     async def sleep_until(self, deadline: float) -> None:
         await asyncio.sleep(max(0.0, deadline - self.monotonic()))

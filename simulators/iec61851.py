@@ -198,6 +198,8 @@ def _check_duty(duty_percent: float) -> None:
 
 def duty_band(duty_percent: float) -> DutyBand:
     """Classify a duty cycle (0–100 %); raises ``ValueError`` outside that range."""
+    if 8.0 <= duty_percent <= 97.0:  # the common case first (called per pilot reading)
+        return DutyBand.CURRENT
     _check_duty(duty_percent)
     if duty_percent < 3.0:
         return DutyBand.FAULT

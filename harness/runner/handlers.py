@@ -100,11 +100,11 @@ class DefaultAnswers:
 
     def _default(self, event: CallReceived) -> dict[str, Any]:
         action, v16 = event.action, self.version is OcppVersion.V16
-        now = format_utc(self.clock.now())
         if action == "BootNotification":
+            now = format_utc(self.clock.now())
             return {"status": "Accepted", "currentTime": now, "interval": self.heartbeat_interval_s}
         if action == "Heartbeat":
-            return {"currentTime": now}
+            return {"currentTime": format_utc(self.clock.now())}
         if action == "Authorize":
             return (
                 {"idTagInfo": {"status": "Accepted"}}

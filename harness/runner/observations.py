@@ -81,8 +81,8 @@ class ObservedTransaction:
     start: datetime
 
 
-def _unit_factor(unit: str | None) -> float:
-    return 1000.0 if unit in {"kW", "kWh", "kvar", "kVA"} else 1.0
+_KILO_UNITS = frozenset({"kW", "kWh", "kvar", "kVA"})
+"""Units whose values :func:`meter_samples` converts to W, Wh, var, VA."""
 
 
 def meter_samples(
@@ -106,7 +106,8 @@ def meter_samples(
     for entry in meter_value:
         when = dut_time(entry.get("timestamp"), arrival=at)
         for sampled in entry.get("sampledValue", ()) or ():
-            if not isinstance(sampled, Mapping):
+            # ``type(...) is dict`` first: decoded JSON, and much cheaper than the ABC check
+            if type(sampled) is not dict and not isinstance(sampled, Mapping):
                 continue
             try:
                 value = float(sampled.get("value"))  # type: ignore[arg-type]
@@ -118,12 +119,16 @@ def meter_samples(
                     rejected.append((frame, f"{what} value {sampled.get('value')!r}"))
                 continue
             unit = sampled.get("unit")
-            if unit is None and isinstance(sampled.get("unitOfMeasure"), Mapping):
-                unit = sampled["unitOfMeasure"].get("unit")
+            if unit is None:
+                of = sampled.get("unitOfMeasure")
+                if type(of) is dict or isinstance(of, Mapping):
+                    unit = of.get("unit")
             phase = sampled.get("phase")
             phase = _PHASE_ALIASES.get(phase, phase) if isinstance(phase, str) else None
             measurand = str(sampled.get("measurand") or "Energy.Active.Import.Register")
-            out.append(MeterSample(when, evse, measurand, phase, value * _unit_factor(unit), frame))
+            if unit in _KILO_UNITS:
+                value *= 1000.0
+            out.append(MeterSample(when, evse, measurand, phase, value, frame))
     return out
 
 
@@ -270,11 +275,17 @@ class ObservationLog:
         if any(v is not None for _, v in setpoints):
             out.append(Series.of(Quantity.SETPOINT, unit=Unit.W, points=setpoints))
 
+        # One pass over the samples (in order), then each series sorted by time (stable).
+        grouped: dict[tuple[str, str | None], list[tuple[datetime, float | None]]] = {}
+        for s in chosen:
+            key = (s.measurand, s.phase)
+            found = grouped.get(key)
+            if found is None:
+                grouped[key] = found = []
+            found.append((s.t, s.value))
+
         def points(measurand: str, phase: str | None) -> list[tuple[datetime, float | None]]:
-            found = [
-                (s.t, s.value) for s in chosen if s.measurand == measurand and s.phase == phase
-            ]
-            return sorted(found, key=lambda p: p[0])
+            return sorted(grouped.get((measurand, phase), ()), key=lambda p: p[0])
 
         offered = points("Current.Offered", None)
         if offered:

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from simulators.iec61851 import BelowMinimumPolicy
 from simulators.station.config import StationConfig
 from simulators.station.events import (
     AvailabilityResult,
@@ -78,6 +79,12 @@ class Evse:
     awaiting_schedule: bool = False  # ISO 15118: no energy until a schedule is agreed
     awaiting_until: datetime | None = None  # ...or until then (None: no time-out)
     schedule_held: bool = False  # ``target`` is that hold, not an agreed schedule
+    # The last pilot_for() result and what it was computed from (``applied`` is immutable:
+    # the same object is the same limit), since the station asks for the pilot many times
+    # per step and the limit changes rarely.
+    _offer_of: tuple[AppliedLimit | None, PilotLine, BelowMinimumPolicy, PilotOffer] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     # ------------------------------------------------------------------ status
     def move(self, event: ConnectorEvent, now: datetime) -> None:
@@ -187,7 +194,17 @@ class Evse:
         if self.toggle_until is not None and line is PilotLine.NORMAL:
             phases = 0 if self.applied is None else self.applied.phases
             return PilotOffer(duty_percent=100.0, energized_phases=phases)  # PWM stopped
-        return pilot_for(self.applied, policy=self.config.below_minimum, line=line)
+        applied, policy, cached = self.applied, self.config.below_minimum, self._offer_of
+        if (
+            cached is not None
+            and cached[0] is applied
+            and cached[1] is line
+            and cached[2] is policy
+        ):
+            return cached[3]
+        offer = pilot_for(applied, policy=policy, line=line)
+        self._offer_of = (applied, line, policy, offer)
+        return offer
 
     # ------------------------------------------------------------------ meter
     def sample(self, reason: SampleReason, now: datetime) -> MeterSample:

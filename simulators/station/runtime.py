@@ -626,9 +626,17 @@ class SimulatedStation:
 
     async def _simulate(self) -> None:
         while True:
-            self._catch_up()
-            self._step()
+            caught_up = self._catch_up()
             now = self.clock.now()
+            if caught_up is not None and caught_up[0] == now:
+                # The last catch-up step was at this very instant and nothing ran since: a
+                # step at now would change nothing (no clock time for the vehicles, every
+                # deadline up to now done, the same pilot), and the deadlines it found hold.
+                deadlines = caught_up[1]
+            else:
+                self._step()
+                now = self.clock.now()
+                deadlines = (self._core.next_deadline(), self._next_boundary(now))
             # Periodic steps are floored at min_wall_step_s of wall time; deadlines (a limit
             # reaching the pilot, a sample, a profile boundary) are finite and kept exact.
             period = self.options.step_s
@@ -636,28 +644,35 @@ class SimulatedStation:
             if steady_s > period:
                 period = min(steady_s, self.options.idle_step_s)
             wait_s = max(period, self._min_step_s())
-            for deadline in (self._core.next_deadline(), self._next_boundary(now)):
+            for deadline in deadlines:
                 if deadline is not None:
                     wait_s = min(wait_s, max(0.0, (deadline - now).total_seconds()))
+            # The wait's machinery (a task for the event, asyncio.wait_for's timer and its
+            # cancellation) sets how many loop turns the station takes to react, so at one
+            # instant of virtual time it decides which of two simultaneous events comes
+            # first: a cheaper wait would reorder them (and change a case's course).
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await self.clock.wait_for(self._wake.wait(), wait_s)
 
-    def _catch_up(self) -> None:
+    def _catch_up(self) -> tuple[datetime, tuple[datetime | None, datetime | None]] | None:
         """Step at every deadline the loop woke up late for, in order, before stepping at
         now: what the vehicle and the meter do then does not depend on how late the event
-        loop ran (at speed 36 000, 5 ms late is three clock minutes)."""
+        loop ran (at speed 36 000, 5 ms late is three clock minutes).
+
+        Returns ``None`` when it stepped at no deadline; else the core's time after its last
+        step and the deadlines it then found (the core's, the next profile boundary)."""
         core = self._core
+        stepped = False
         for _ in range(MAX_CATCH_UP_STEPS):
             now = self.clock.now()
-            due = [
-                d
-                for d in (core.next_deadline(), self._next_boundary(core.now))
-                if d is not None and core.now < d <= now
-            ]
+            found = (core.next_deadline(), self._next_boundary(core.now))
+            due = [d for d in found if d is not None and core.now < d <= now]
             if not due:
-                return
+                return (core.now, found) if stepped else None
             self._step(min(due))
+            stepped = True
+        return None
 
     def _next_boundary(self, now: datetime) -> datetime | None:
         """The next profile period boundary that may change a running transaction's limit

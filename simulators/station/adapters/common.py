@@ -187,7 +187,19 @@ def fixed(payload: Mapping[str, Any]) -> Builder:
 
 def iso(instant: datetime) -> str:
     """``2024-01-01T12:00:00.000Z`` (milliseconds, UTC)."""
-    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+    global _iso_last
+    last = _iso_last
+    if last[0] is instant:  # a sample's time is written twice (event and meter value)
+        return last[1]
+    if instant.year < 1000:  # isoformat pads the year to four digits, strftime does not
+        text = instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}Z"
+    else:  # isoformat truncates to milliseconds, as microsecond // 1000 does
+        text = instant.isoformat(timespec="milliseconds")[:23] + "Z"
+    _iso_last = (instant, text)
+    return text
+
+
+_iso_last: tuple[datetime | None, str] = (None, "")
 
 
 _UNITS = {
