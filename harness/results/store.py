@@ -57,8 +57,8 @@ from harness.results.manifest import (
     manifest_bytes,
 )
 from harness.results.reader import RunReader
-from harness.results.traceline import FrameRecord, TraceLines
-from harness.security.redaction import FrameRedactor, redact
+from harness.results.traceline import FrameRecord, QuickFrameRedactor, TraceLines
+from harness.security.redaction import redact
 
 __all__ = ["EventLog", "OutsideTrace", "RunStore", "RunWriter", "TraceSink"]
 
@@ -245,7 +245,7 @@ class TraceSink:
         self.flush_after_s = flush_after_s
         self.buffer_chars = buffer_chars
         self._secrets = tuple(secrets)
-        self._redact = FrameRedactor(self._secrets)
+        self._redact = QuickFrameRedactor(self._secrets)
         self._lines_of = TraceLines(self._redact, _dumps)
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL
         with _storage(path):

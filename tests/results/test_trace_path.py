@@ -28,7 +28,7 @@ from harness.results import (
     TraceSink,
 )
 from harness.results.store import _dumps
-from harness.results.traceline import TraceLines
+from harness.results.traceline import _LOWER_GATE, QuickFrameRedactor, TraceLines
 from harness.security import REDACTED, redact_frame
 from harness.security.redaction import FrameRedactor
 from harness.session import Direction, Malformation, TraceRecord
@@ -152,6 +152,41 @@ def test_a_naive_time_takes_the_dict_route() -> None:
 @example(raw="vpn", secrets=[])
 def test_the_frame_redactor_is_redact_frame(raw: str, secrets: list[str]) -> None:
     assert FrameRedactor(secrets)(raw) == redact_frame(raw, secrets=secrets)
+
+
+# Text around the words FrameRedactor's gate looks for, in any letter case, with separators
+# and escapes, the non-ASCII letters that match ASCII ones when case is ignored (Kelvin K,
+# long s, dotless i), and plain frames.
+_GATE_PIECES = st.sampled_from(
+    ["passw", "PaSs_W", "authoriz-ation", "AUTHORIZATION", "SeCrEt", "simpin", "s-i_m-pin",
+     "VPN", "vpn", "private", "pRiVaTe", "basic ", "BEARER ", "\\u0070", "\\U", "@", "a@b",
+     "\u212a", "\u017f", "\u0131", "pa\u017fsw", "é", '[2,"1","Heartbeat",{}]', "-", "_",
+     " ", "x", "Q", "S3cret", "pass", "wor"]
+)  # fmt: skip
+_gate_texts = st.lists(_GATE_PIECES | st.text(max_size=4), max_size=8).map("".join)
+
+
+@given(raw=_gate_texts | st.text(max_size=60),
+       secrets=st.sampled_from([(), (SECRET,), ("x", '"q"'), ("pass",), ("K",)]))  # fmt: skip
+@example(raw="\u212aey", secrets=())
+@example(raw="PASSW", secrets=())
+def test_the_quick_redactor_is_the_frame_redactor(raw: str, secrets: tuple[str, ...]) -> None:
+    assert QuickFrameRedactor(secrets)(raw) == FrameRedactor(secrets)(raw)
+
+
+@given(raw=_gate_texts)
+def test_the_quick_gate_passes_only_what_the_frame_redactors_gate_passes(raw: str) -> None:
+    """The quick test may send a frame to the full redactor needlessly, never the other way:
+    whatever it lets through untouched, FrameRedactor's own gate lets through too."""
+    assert _LOWER_GATE is not None  # the shape of redaction's gate is still understood
+    full_gate = FrameRedactor()._gate
+    if raw.isascii() and _LOWER_GATE.search(raw.lower()) is None:
+        assert full_gate.search(raw) is None
+
+
+def test_the_quick_redactor_hands_every_secret_frame_to_the_full_one() -> None:
+    for raw, secret in SECRET_FRAMES:
+        assert secret not in QuickFrameRedactor([SECRET])(raw)
 
 
 @pytest.mark.parametrize(("raw", "secret"), SECRET_FRAMES)
