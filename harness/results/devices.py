@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -107,12 +107,20 @@ def case_key(case_id: str, devices: Iterable[DeviceRef]) -> str:
     return case_key_of(case_id, [(d.kind.value, d.id) for d in devices])
 
 
-def case_key_of(case_id: str, devices: Iterable[tuple[str, str]]) -> str:
+def case_key_of(case_id: str, devices: Collection[tuple[str, str]]) -> str:
     """:func:`case_key` of devices given as (kind, id) strings (``DeviceKind`` values)."""
-    refs = sorted(set(devices))
-    # json.dumps([case_id, refs], ensure_ascii=False), written out (this runs for every
-    # result read back, to check its stored key)
-    pairs = ", ".join([f"[{_string(kind)}, {_string(id_)}]" for kind, id_ in refs])
-    digest = hashlib.sha256(f"[{_string(case_id)}, [{pairs}]]".encode()).hexdigest()[:12]
+    # sorted(set(devices)), without building a set for the usual one or two devices (this
+    # runs for every result read back, to check its stored key)
+    if len(devices) == 2:
+        a, b = devices
+        refs = [a] if a == b else [a, b] if a < b else [b, a]
+    elif len(devices) == 1:
+        refs = list(devices)
+    else:
+        refs = sorted(set(devices))
+    string = _string
+    # json.dumps([case_id, refs], ensure_ascii=False), written out
+    pairs = ", ".join([f"[{string(kind)}, {string(id_)}]" for kind, id_ in refs])
+    digest = hashlib.sha256(f"[{string(case_id)}, [{pairs}]]".encode()).hexdigest()[:12]
     readable = "+".join([_slug(device_id, 40) for _, device_id in refs])[:100]
     return f"{_slug(case_id, 60)}__{readable or 'none'}__{digest}"
