@@ -131,7 +131,9 @@ class ResultDecoder:
     """Decodes the objects of ``results.jsonl`` lines into :class:`CaseResult` values."""
 
     def __init__(self) -> None:
-        self._requirements: dict[tuple[str, str, str], Requirement] = {}
+        self._every_requirement: dict[tuple[str, str, str], Requirement] = {}
+        self._requirements: dict[str, Requirement] = {}
+        """The last requirement of each id: most lines repeat it (checked against the line)."""
         self._devices: dict[tuple[str, str, str], DeviceRef] = {}
 
     def decode(self, value: Any, *, path: str = "") -> CaseResult:
@@ -186,14 +188,10 @@ class ResultDecoder:
                 if type(c) is not dict:
                     raise _Unexpected
                 req = c["requirement"]
-                rkey = (req["id"], req["level"], req["text"])
-                requirement = requirements.get(rkey)
-                if requirement is None:
-                    # (req is a dict: any other JSON value fails the subscripts above)
-                    if type(rkey[0]) is not str or type(rkey[2]) is not str:
-                        raise _Unexpected
-                    requirement = Requirement(rkey[0], _LEVELS[rkey[1]], rkey[2])
-                    requirements[rkey] = requirement
+                rid, rlevel, rtext = req["id"], req["level"], req["text"]
+                requirement = requirements.get(rid)  # the last one of that id
+                if requirement is None or requirement.text != rtext or requirement.level != rlevel:
+                    requirement = self._requirement(rid, rlevel, rtext)
                 verdict = _VERDICTS[c["verdict"]]
                 expected, actual, detail = c["expected"], c["actual"], c.get("detail")
                 frames, names = c["frames"], c["series"]
@@ -313,6 +311,17 @@ class ResultDecoder:
         result.series = ()
         result.__class__ = _RESULT
         return result  # type: ignore[no-any-return]
+
+    def _requirement(self, rid: Any, level: Any, text: Any) -> Requirement:
+        # (only dicts get this far: any other JSON value fails the subscripts)
+        if type(rid) is not str or type(level) is not str or type(text) is not str:
+            raise _Unexpected
+        key = (rid, level, text)
+        requirement = self._every_requirement.get(key)
+        if requirement is None:
+            requirement = self._every_requirement[key] = Requirement(rid, _LEVELS[level], text)
+        self._requirements[rid] = requirement
+        return requirement
 
     def _info(self, obj: Any) -> CaseInfo:
         if type(obj) is not dict:

@@ -17,8 +17,11 @@ from hypothesis import strategies as st
 
 from harness.results import (
     CaseResult,
+    CheckResult,
     Interruption,
+    Level,
     Manifest,
+    Requirement,
     RunStore,
     RunStoreError,
     StepRecord,
@@ -29,7 +32,7 @@ from harness.results.decode import ResultDecoder, _fields_of
 from harness.results.devices import _UNSAFE, DeviceRef, _slug, case_key
 from harness.transport.base import OcppSubprotocol
 
-from .strategies import T0, case_results, devices, ids, json_values, result_for
+from .strategies import T0, case_results, devices, ids, info, json_values, result_for
 
 
 def outcome(decode: Any, value: Any) -> tuple[str, Any]:
@@ -290,3 +293,17 @@ def test_a_wrong_field_is_named_with_its_file_and_line(
         result_for(1).key,
         result_for(2).key,
     ]
+
+
+def test_requirements_of_one_id_with_other_texts_or_levels_are_kept_apart() -> None:
+    must = Requirement("VP-01", Level.MUST, "settles")
+    should = Requirement("VP-01", Level.SHOULD, "settles")
+    other = Requirement("VP-01", Level.MUST, "settles quickly")
+    decoder = ResultDecoder()
+    for requirement in (must, should, other, must, other, should):
+        check = CheckResult.failed(requirement, expected="≤ 6 A", actual="16 A")
+        result = CaseResult(info(), T0, T0, 0.1, checks=(check,))
+        decoded = decoder.decode(json.loads(result.to_json()))
+        assert decoded == result
+        assert decoded.checks[0].requirement == requirement
+        assert decoded.checks[0].verdict is check.verdict
