@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from harness.security.redaction import _FRAME_GATE, FrameRedactor
+from harness.security.redaction import _FRAME_GATE, _GATE_WORDS, FrameRedactor
 
 __all__ = ["FrameRecord", "QuickFrameRedactor", "TraceLines"]
 
@@ -55,20 +55,24 @@ class FrameRecord(Protocol):
 _UNSET = object()
 
 
-def _lower_gate() -> re.Pattern[str] | None:
-    """:data:`harness.security.redaction._FRAME_GATE` (``(?i:...)``, what may hold a secret)
-    made case-exact, for text already lowered, plus the ``@`` FrameRedactor adds; ``None``
-    when that pattern is not of the expected shape (then every frame takes the full test)."""
-    pattern = _FRAME_GATE.pattern
-    if not (pattern.startswith("(?i:") and pattern.endswith(")")):
-        return None
-    inner = pattern[4:-1]
-    if "(?" in inner or any(c.isupper() for c in inner):  # lowered text would not match
-        return None
-    return re.compile(f"(?:{inner})|@")
+_LITERALS = ("basic ", "bearer ", "\\u")
+"""The literal pieces of redaction's gate, beside its words (letter case ignored)."""
 
 
-_LOWER_GATE = _lower_gate()
+def _gate_understood() -> bool:
+    """Whether :data:`harness.security.redaction._FRAME_GATE` ("can this frame hold a secret
+    at all?") is still made of :data:`~harness.security.redaction._GATE_WORDS` (lowercase
+    ASCII letters; ``_`` or ``-`` allowed between them) and :data:`_LITERALS`, letter case
+    ignored, as :class:`QuickFrameRedactor` asks it. If redaction's gate ever changes,
+    every frame takes its full test (correct, only slower) until this is brought in line."""
+    words = ["[_-]*".join(re.escape(c) for c in word) for word in _GATE_WORDS]
+    pattern = "(?i:" + "|".join([*words, *(re.escape(x) for x in _LITERALS)]) + ")"
+    return _FRAME_GATE.pattern == pattern and all(
+        w.isascii() and w.isalpha() and w.islower() for w in _GATE_WORDS
+    )
+
+
+_QUICK = _gate_understood()
 
 
 class QuickFrameRedactor:
@@ -76,12 +80,14 @@ class QuickFrameRedactor:
 
     ``QuickFrameRedactor(secrets)(raw) == FrameRedactor(secrets)(raw)`` for every ``raw``.
     FrameRedactor first asks "can this frame hold a secret at all?" with one regular
-    expression that ignores letter case, which Python's ``re`` runs several times slower
-    than a case-exact one (it was most of a trace line's cost). For ASCII text (nearly
-    every OCPP frame) the same question is asked here of ``raw.lower()`` case-exactly --
-    for ASCII, ignoring case is lowering both sides -- and the configured secrets, which
-    are matched case-exactly, are looked for in ``raw`` itself. A frame that may hold a
-    secret, or is not ASCII, goes to FrameRedactor unchanged.
+    expression (its words in any letter case, ``_`` or ``-`` allowed between their letters;
+    ``basic ``, ``bearer ``, ``\\u``; ``@``; the configured secrets case-exactly), which
+    Python's ``re`` tries at nearly every position of the frame: most of a trace line's
+    cost. For ASCII text (nearly every OCPP frame) the same question is asked here with
+    substring tests: ignoring case is lowering the text (for ASCII); a word with ``_``/``-``
+    between its letters is the word in the text with every ``_`` and ``-`` removed; the
+    secrets are looked for in ``raw`` itself. A frame that may hold a secret, or is not
+    ASCII, goes to FrameRedactor unchanged.
     """
 
     __slots__ = ("_full", "_secrets")
@@ -93,14 +99,20 @@ class QuickFrameRedactor:
 
     def __call__(self, raw: str) -> str:
         """``raw`` with its secrets hidden; ``raw`` itself when it holds none."""
-        if (
-            _LOWER_GATE is not None
-            and raw.isascii()
-            and _LOWER_GATE.search(raw.lower()) is None
-            and not any(s in raw for s in self._secrets)
-        ):
-            return raw
-        return self._full(raw)
+        if not (_QUICK and raw.isascii()):
+            return self._full(raw)
+        low = raw.lower()
+        if "@" in low or "\\u" in low or "basic " in low or "bearer " in low:
+            return self._full(raw)
+        if "-" in low or "_" in low:
+            low = low.replace("-", "").replace("_", "")
+        for word in _GATE_WORDS:
+            if word in low:
+                return self._full(raw)
+        for secret in self._secrets:
+            if secret in raw:
+                return self._full(raw)
+        return raw
 
 
 def _opt(value: object) -> str:
