@@ -1,6 +1,6 @@
 """Run-store throughput: ours next to plain JSON lines, interleaved, medians of repeats.
 
-    PYTHONPATH=. python benchmarks/results_store.py [--cases 300] [--frames 3000] [--repeats 5]
+    python benchmarks/results_store.py [--cases 300] [--frames 3000] [--repeats 5]
 
 * write results: ``RunWriter.write_result`` for every result (one os.write per line before
   it returns, fsync in the background) and ``sync()`` at the end (every line durable) vs
@@ -29,12 +29,19 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+# The checkout this file is in, not whatever `harness` the interpreter would find first (run
+# as `python benchmarks/results_store.py`, that is an installed copy, e.g. another worktree's
+# editable install: its figures would be that code's).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness import __file__ as harness_file
 from harness.results import (
     CaseInfo,
     CaseResult,
@@ -89,6 +96,7 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=3000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    print(f"harness from {Path(harness_file).parent}")
     results = [result(i) for i in range(args.cases)]
     frames = [frame(i) for i in range(args.frames)]
 

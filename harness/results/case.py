@@ -136,7 +136,9 @@ class CaseResult:
     @property
     def reason(self) -> str:
         """One line saying why the case has its verdict."""
-        verdict = self.verdict
+        return self._reason(self.verdict)
+
+    def _reason(self, verdict: Verdict) -> str:
         if self.interruption is not None and (
             self.did_not_run or self.interruption.verdict.severity >= verdict.severity
         ):
@@ -168,11 +170,12 @@ class CaseResult:
         """JSON-ready form. ``key``, ``verdict`` and ``reason`` are included for readers
         in other languages; :meth:`from_dict` checks that they agree with the rest."""
         stop = self.interruption
+        verdict = self.verdict  # worked out once for both fields
         return {
             "key": self.key,
             "case": self.info.to_dict(),
-            "verdict": self.verdict.value,
-            "reason": self.reason,
+            "verdict": verdict.value,
+            "reason": self._reason(verdict),
             "started_at": dump_time(self.started_at),
             "finished_at": dump_time(self.finished_at),
             "wall_duration_s": self.wall_duration_s,

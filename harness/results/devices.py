@@ -6,14 +6,15 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping
+import string
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from harness.results._json import Obj, ResultFormatError, freeze_json, thaw_json
 
-__all__ = ["DeviceKind", "DeviceRef", "case_key"]
+__all__ = ["DeviceKind", "DeviceRef", "case_key", "case_key_of"]
 
 Scalar = str | int | float | bool | None
 
@@ -85,9 +86,14 @@ _string: Callable[[str], str] = (
 )  # a JSON string, as ensure_ascii=False
 
 
+_SAFE = string.ascii_letters + string.digits + "._-"
+
+
 @functools.lru_cache(maxsize=4096)  # a pure function of its arguments; ids repeat in a run
 def _slug(text: str, limit: int) -> str:
-    return _UNSAFE.sub("-", text).strip("-.")[:limit] or "x"
+    if text.strip(_SAFE):  # some character to replace (else the substitution is a no-op)
+        text = _UNSAFE.sub("-", text)
+    return text.strip("-.")[:limit] or "x"
 
 
 def case_key(case_id: str, devices: Iterable[DeviceRef]) -> str:
@@ -98,11 +104,23 @@ def case_key(case_id: str, devices: Iterable[DeviceRef]) -> str:
     exact case id and device kinds/ids makes keys that slug alike differ (also on
     case-insensitive filesystems). Device order does not matter.
     """
-    refs = sorted({(d.kind.value, d.id) for d in devices})
-    # json.dumps([case_id, refs], ensure_ascii=False), written out (this runs for every
-    # result read back, to check its stored key)
-    pairs = ", ".join([f"[{_string(kind)}, {_string(id_)}]" for kind, id_ in refs])
-    text = f"[{_string(case_id)}, [{pairs}]]"
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
-    readable = "+".join(_slug(device_id, 40) for _, device_id in refs)[:100]
+    return case_key_of(case_id, [(d.kind.value, d.id) for d in devices])
+
+
+def case_key_of(case_id: str, devices: Collection[tuple[str, str]]) -> str:
+    """:func:`case_key` of devices given as (kind, id) strings (``DeviceKind`` values)."""
+    # sorted(set(devices)), without building a set for the usual one or two devices (this
+    # runs for every result read back, to check its stored key)
+    if len(devices) == 2:
+        a, b = devices
+        refs = [a] if a == b else [a, b] if a < b else [b, a]
+    elif len(devices) == 1:
+        refs = list(devices)
+    else:
+        refs = sorted(set(devices))
+    string = _string
+    # json.dumps([case_id, refs], ensure_ascii=False), written out
+    pairs = ", ".join([f"[{string(kind)}, {string(id_)}]" for kind, id_ in refs])
+    digest = hashlib.sha256(f"[{string(case_id)}, [{pairs}]]".encode()).hexdigest()[:12]
+    readable = "+".join([_slug(device_id, 40) for _, device_id in refs])[:100]
     return f"{_slug(case_id, 60)}__{readable or 'none'}__{digest}"

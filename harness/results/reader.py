@@ -6,7 +6,7 @@ import gzip
 import json
 import warnings
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,10 @@ from harness.results.verdict import Verdict
 
 __all__ = ["RunReader", "StoredResult"]
 
-_loads = json.JSONDecoder().decode
+_DECODER = json.JSONDecoder()
+_loads = _DECODER.decode
+_scan: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+"""The decoder's scanner (json's C scanner): one JSON value at an index, and where it ends."""
 
 
 def stored_path(path: Path) -> Path:
@@ -68,6 +71,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def _json_lines_of(path: Path, lines: Iterable[bytes]) -> Iterator[tuple[int, Any]]:
+    scan = _scan
     for lineno, raw in enumerate(lines, start=1):
         if not raw.endswith(b"\n"):
             warnings.warn(
@@ -79,7 +83,18 @@ def _json_lines_of(path: Path, lines: Iterable[bytes]) -> Iterator[tuple[int, An
             )
             return
         try:
-            yield lineno, _loads(raw.decode("utf-8"))  # a str skips json's encoding sniffing
+            text = raw.decode("utf-8")  # a str skips json's encoding sniffing
+            # json's own C scanner, without JSONDecoder.decode's two whitespace regexes
+            # around it: a line as the store writes it is one value and its newline. Any
+            # other line (spaces, \r\n, extra data, an error) is read by json.loads, which
+            # then judges it (and words any error) as it always did.
+            try:
+                value, end = scan(text, 0)
+            except (StopIteration, ValueError):
+                end = -1
+            if end != len(text) - 1:
+                value = _loads(text)
+            yield lineno, value
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise RunStoreError(f"{path}:{lineno}: not a valid JSON line: {exc}") from None
 
@@ -149,18 +164,17 @@ class RunReader:
         path = self.run_dir / RESULTS
         if not path.exists():
             raise RunStoreError(f"{path}: missing; the run folder is incomplete")
-        decoder = ResultDecoder()
+        decode = ResultDecoder().decode
         for lineno, value in _json_lines(path):
-            where = f"{path}:{lineno}"
-            if isinstance(value, dict):
+            if type(value) is dict:
                 series_file = value.pop("series_file", None)
                 value.pop("trace_file", None)
                 if with_series and isinstance(series_file, str):
-                    value["series"] = self._series_list(series_file, where)
+                    value["series"] = self._series_list(series_file, f"{path}:{lineno}")
             try:
-                result = decoder.decode(value)
+                result = decode(value)
             except ResultFormatError as exc:
-                raise RunStoreError(f"{where}: {exc}") from None
+                raise RunStoreError(f"{path}:{lineno}: {exc}") from None
             if not with_series and result.series:
                 result = replace(result, series=())
             yield result

@@ -154,6 +154,14 @@ def test_the_frame_redactor_is_redact_frame(raw: str, secrets: list[str]) -> Non
     assert FrameRedactor(secrets)(raw) == redact_frame(raw, secrets=secrets)
 
 
+# Text around the words FrameRedactor's gate looks for, in any letter case, with separators
+# and escapes, the non-ASCII letters that match ASCII ones when case is ignored (Kelvin K,
+# long s, dotless i), and plain frames.
+def test_the_trace_lines_redactor_hides_every_secret() -> None:
+    for raw, secret in SECRET_FRAMES:
+        assert secret not in FrameRedactor([SECRET])(raw)
+
+
 @pytest.mark.parametrize(("raw", "secret"), SECRET_FRAMES)
 async def test_no_secret_reaches_the_trace_file(tmp_path: Path, raw: str, secret: str) -> None:
     sink = TraceSink(tmp_path / "t.jsonl", "k", secrets=[SECRET])
