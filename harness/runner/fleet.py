@@ -9,11 +9,8 @@ long one), runs its cases on its own event loop
 — virtual time (:func:`~harness.clock.run_virtual`) unless a speed is given — and appends
 each result to the run folder itself (``results.jsonl`` is opened ``O_APPEND`` and every line
 is one ``write``, so the lines of several writers never interleave; see
-``harness/results/FORMAT.md``). Once a vehicle's cases are done, the worker compacts (gzips)
-their traces and series the way the parent's :func:`~harness.results.compact.compact_run`
-would after the run, which then has only what no worker compacted left: the compaction,
-~5 s of one core for the whole library, is shared and overlaps the running. The parent only
-prints progress, from the results the workers send back.
+``harness/results/FORMAT.md``). The parent only prints progress, from the results the
+workers send back.
 
 A worker that dies (killed, out of memory) loses only the case it was running: the parent
 writes an ERROR result, naming the worker's exit, for every case of that vehicle that did not
@@ -23,18 +20,16 @@ come back, and the other workers go on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import multiprocessing
 import os
 import queue
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
-from pathlib import Path
 from typing import Any
 
 from harness.clock import Clock, LoopClock, ScaledClock, run_virtual
@@ -46,8 +41,6 @@ from harness.results import (
     RunWriter,
     Verdict,
 )
-from harness.results.compact import _compress as compress_file
-from harness.results.manifest import SERIES, TRACES
 from harness.runner.operator import AutoOperator
 from harness.runner.run import PlannedCase, case_info, run_cases
 from harness.runner.targets import SimProvider
@@ -269,17 +262,6 @@ def longest_first(jobs_list: Sequence[FleetJob]) -> list[int]:
     return sorted(range(len(jobs_list)), key=lambda i: -len(jobs_list[i].planned))
 
 
-def compact_cases(run_dir: Path, keys: Iterable[str]) -> None:
-    """Gzip the traces and series of the cases with ``keys`` (written and finished), as
-    :func:`~harness.results.compact.compact_run` does for a whole run folder; a failure
-    costs nothing (the file stays plain, the parent's compaction tries again)."""
-    for key in keys:
-        for path in (run_dir / TRACES / f"{key}.jsonl", run_dir / SERIES / f"{key}.json"):
-            if path.exists():
-                with contextlib.suppress(OSError):
-                    compress_file(path)
-
-
 def _exit_with_parent(parent_pid: int) -> None:
     """End this worker as soon as the parent is gone (killed: nobody would read the results,
     and an orphan would keep a CPU busy for nothing). What it judged is already stored."""
@@ -297,19 +279,12 @@ def _worker(number: int, parent: _Parallel, parent_pid: int) -> None:
     _exit_with_parent(parent_pid)
     writer = RunStore.attach(parent.writer.run_dir, parent.manifest)
     events = parent.events
-    keys: list[str] = []  # of the current job's results
-
-    def judged(result: CaseResult) -> None:
-        keys.append(result.key)
-        events.put(result.to_dict())
-
     try:
         while True:
             index = parent.tasks.get()
             if index is None:
                 break
             parent.current[number] = index
-            keys.clear()
             _run_in_loop(
                 parent.speed,
                 _run_job(
@@ -317,11 +292,10 @@ def _worker(number: int, parent: _Parallel, parent_pid: int) -> None:
                     writer=writer,
                     capabilities=parent.capabilities,
                     speed=parent.speed,
-                    on_result=judged,
+                    on_result=lambda result: events.put(result.to_dict()),
                 ),
             )
             parent.current[number] = -1
-            compact_cases(writer.run_dir, keys)
     finally:
         writer.close()
         events.close()

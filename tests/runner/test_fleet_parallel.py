@@ -3,7 +3,6 @@ worker dies, and no orphaned worker when the run itself is killed."""
 
 from __future__ import annotations
 
-import gzip
 import os
 import re
 import signal
@@ -17,13 +16,7 @@ import pytest
 from harness.cli import main
 from harness.clock import Clock, ScaledClock
 from harness.results import Manifest, RunStore, Verdict, new_run_id
-from harness.runner.fleet import (
-    FleetJob,
-    compact_cases,
-    default_jobs,
-    longest_first,
-    run_fleet,
-)
+from harness.runner.fleet import FleetJob, default_jobs, longest_first, run_fleet
 from harness.runner.inputs import sim_capabilities
 from harness.runner.run import PlannedCase
 from harness.runner.simstation import builtin_factory
@@ -87,8 +80,6 @@ def test_two_workers_give_the_same_results_as_one(
         assert reader.finished
         for result in reader.results():
             assert reader.trace(result.key)  # every case's frames, whoever wrote them
-        # compacted, by the workers or after the run
-        assert not list((_run_dir(out) / "traces").glob("*.jsonl"))
     assert len(runs["2"]) == 8
     assert runs["1"] == runs["2"]
     assert Verdict.FAIL in runs["2"].values()
@@ -101,30 +92,6 @@ def test_the_jobs_with_most_cases_are_queued_first_equals_in_their_order() -> No
 
     jobs = [job("a", 3), job("b", 23), job("c", 11), job("d", 23), job("e", 104)]
     assert [jobs[i].label for i in longest_first(jobs)] == ["e", "b", "d", "c", "a"]
-
-
-def test_a_workers_compaction_gzips_only_the_finished_cases_files(tmp_path: Path) -> None:
-    (tmp_path / "traces").mkdir()
-    (tmp_path / "series").mkdir()
-    files = {
-        "traces/K1.jsonl": b'{"t": 1}\n',
-        "series/K1.json": b'{"key": "K1", "series": []}\n',
-        "traces/K2.jsonl": b'{"t": 2}\n',  # another case, not finished by this worker
-        "traces/K3.jsonl": b'{"t": 3}\n',  # no series: nothing to do there
-    }
-    for name, data in files.items():
-        (tmp_path / name).write_bytes(data)
-    compact_cases(tmp_path, ["K1", "K3", "K4"])  # K4 recorded nothing
-    for name in ("traces/K1.jsonl", "series/K1.json", "traces/K3.jsonl"):
-        assert not (tmp_path / name).exists()
-        assert gzip.decompress((tmp_path / f"{name}.gz").read_bytes()) == files[name]
-    assert (tmp_path / "traces/K2.jsonl").read_bytes() == files["traces/K2.jsonl"]
-    assert not (tmp_path / "traces/K2.jsonl.gz").exists()
-    assert sorted(p.name for p in (tmp_path / "traces").iterdir()) == [
-        "K1.jsonl.gz",
-        "K2.jsonl",
-        "K3.jsonl.gz",
-    ]
 
 
 def test_default_jobs() -> None:
