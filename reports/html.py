@@ -127,7 +127,11 @@ def shown_frames(frames: Sequence[dict[str, Any]], cited: Iterable[int]) -> list
 
 
 def _frame_rows(
-    frames: Sequence[dict[str, Any]], cited: dict[int, list[str]], *, trace_href: str
+    frames: Sequence[dict[str, Any]],
+    cited: dict[int, list[str]],
+    *,
+    trace_href: str,
+    shown: Sequence[int] | None = None,
 ) -> Markup:
     """The rows of the frames table: index, time, direction, station, message, raw text
     (escaped), and the requirements citing the frame (those rows get class ``cited``); a
@@ -137,7 +141,8 @@ def _frame_rows(
     thousands of pages, and one ``html.escape`` per field is several times faster."""
     rows = []
     previous = -1
-    shown = shown_frames(frames, cited)
+    if shown is None:
+        shown = shown_frames(frames, cited)
     for i in shown:
         if i > previous + 1:
             rows.append(_omitted_row(i - previous - 1, trace_href))
@@ -203,6 +208,8 @@ def _case_page(
     devices = " + ".join(d.id for d in result.info.devices)
     plot = render_plot(series, title=f"{result.info.case_id} {devices}: limit, offered, measured")
     zoomed = _zoomed_plots(result, frames, series, devices)
+    cited = _citations(result)
+    shown = shown_frames(frames, cited)  # once: it walks every frame of the trace
     return template.render(
         r=result,
         devices=devices,
@@ -211,8 +218,8 @@ def _case_page(
         key=key,
         back=f"../index.html#{matrix_of[key]}" if key in matrix_of else "../index.html",
         frame_count=len(frames),
-        frame_rows=_frame_rows(frames, _citations(result), trace_href=trace_href),
-        frames_shown=min(len(frames), len(shown_frames(frames, _citations(result)))),
+        frame_rows=_frame_rows(frames, cited, trace_href=trace_href, shown=shown),
+        frames_shown=min(len(frames), len(shown)),
         css_href="../" + STYLESHEET,
         plot=plot,
         zoomed=zoomed,

@@ -3,7 +3,9 @@
 A ``--target sim`` run plays every case with every vehicle model of the fleet (and every OCPP
 version asked for), each vehicle on its own simulated station. Vehicles are independent, so
 :func:`run_fleet` shares them among ``jobs`` worker processes (forked, so nothing is imported
-twice); every worker pulls the next vehicle from a queue, runs its cases on its own event loop
+twice); every worker pulls the next vehicle from a queue (the jobs with the most cases first,
+so that the last ones are short and neither worker idles long while the other finishes a
+long one), runs its cases on its own event loop
 — virtual time (:func:`~harness.clock.run_virtual`) unless a speed is given — and appends
 each result to the run folder itself (``results.jsonl`` is opened ``O_APPEND`` and every line
 is one ``write``, so the lines of several writers never interleave; see
@@ -174,7 +176,7 @@ class _Parallel:
         self.current = ctx.Array("i", [-1] * jobs, lock=False)
 
     def run(self) -> None:
-        for index in range(len(self.jobs_list)):
+        for index in longest_first(self.jobs_list):
             self.tasks.put(index)
         for _ in range(self.jobs):
             self.tasks.put(None)
@@ -251,6 +253,13 @@ class _Parallel:
             )
             self.writer.write_result(result)
             self.on_result(result)
+
+
+def longest_first(jobs_list: Sequence[FleetJob]) -> list[int]:
+    """Indices of ``jobs_list``, the jobs with the most cases first (in their order among
+    equals): taken from a queue by the workers, the last ones are the shortest, so the run
+    does not end with one worker idle while another plays a long vehicle programme."""
+    return sorted(range(len(jobs_list)), key=lambda i: -len(jobs_list[i].planned))
 
 
 def _exit_with_parent(parent_pid: int) -> None:

@@ -4,10 +4,17 @@ PyYAML is asked to *compose* the document (nodes with start marks); we then buil
 Python values ourselves so that each field path — ``("steps", 2, "timeout_s")`` — maps to
 its line and column, and so that a duplicate key is an error instead of a silent overwrite.
 Date-like scalars stay text (OCPP payloads carry RFC 3339 strings, not datetimes).
+
+Scanning and parsing is libyaml's (C, several times faster than PyYAML's pure-Python scanner:
+loading the whole library took ~2.6 s, most of it there) when PyYAML was built with it; the
+nodes are still composed here, with the same marks. Text that libyaml refuses, or that our
+composer refuses, is read again by the pure-Python parser, so every problem reported names
+the same line, column and message whichever parser is installed.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +23,7 @@ import yaml
 
 from harness.scenario.errors import FieldPath, Problem, SourceLocation
 
-__all__ = ["Located", "read_yaml", "read_yaml_text"]
+__all__ = ["Located", "read_yaml", "read_yaml_text", "read_yaml_text_pure"]
 
 
 MAX_DEPTH = 100
@@ -32,22 +39,72 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         # PyYAML's parser is iterative; composing recurses once per level, so it is bounded
         # here, before any Python value is built.
-        if self._depth >= MAX_DEPTH:
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
-            raise yaml.composer.ComposerError(
-                None, None, f"mappings/sequences nest deeper than {MAX_DEPTH} levels", mark
-            )
-        self._depth += 1
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        return _bounded(self, super().compose_node, parent, index)
+
+
+def _bounded(loader: Any, compose: Any, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+    """``compose(parent, index)`` one level deeper; a problem past :data:`MAX_DEPTH`."""
+    if loader._depth >= MAX_DEPTH:
+        mark = loader.peek_event().start_mark
+        raise yaml.composer.ComposerError(
+            None, None, f"mappings/sequences nest deeper than {MAX_DEPTH} levels", mark
+        )
+    loader._depth += 1
+    try:
+        node: yaml.Node | None = compose(parent, index)
+        return node
+    finally:
+        loader._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+_UNSURE_CHARS = re.compile("[\t\r\ufeff\x85\u2028\u2029]")
+
+
+class _Unsure(Exception):
+    """Text the fast path leaves to the pure-Python parser."""
+
+
+_CParser: Any = None
+if getattr(yaml, "__with_libyaml__", False):  # PyYAML built with libyaml
+    _CParser = yaml.cyaml.CParser  # type: ignore[attr-defined]
+
+if _CParser is not None:
+
+    class _CLoader(yaml.composer.Composer, _CParser, yaml.resolver.Resolver):  # type: ignore[misc]
+        """libyaml's scanner and parser (``CParser``: its events carry the same marks) under
+        PyYAML's Python composer (its ``get_single_node`` comes before the C one), bounded
+        like :class:`_Loader`, with its resolvers."""
+
+        yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+        _depth = 0
+
+        def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+            # An explicit tag (rare in our files) resolves differently in libyaml's events
+            # (``! ""`` is a text there, null in PyYAML): leave such text to the pure parser.
+            if getattr(self.peek_event(), "tag", None) is not None:
+                raise _Unsure("an explicit tag")
+            return _bounded(self, super().compose_node, parent, index)
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+
+def _compose_fast(text: str) -> yaml.Node | None:
+    """The document's node by libyaml's parser; raises whatever it or the composer raises
+    (the caller then reads ``text`` again with the pure-Python parser)."""
+    loader = _CLoader(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+        return node
+    finally:
+        loader.dispose()
 
 
 @dataclass
@@ -89,6 +146,23 @@ def read_yaml(path: Path, *, display: str | None = None) -> tuple[Located | None
 
 def read_yaml_text(text: str, *, file: str) -> tuple[Located | None, list[Problem]]:
     """Like :func:`read_yaml` for text already in memory (``file`` names it in errors)."""
+    if _CParser is not None and text.endswith("\n") and not _UNSURE_CHARS.search(text):
+        # libyaml ends a last line without a line break with one of its own, which moves
+        # the marks of what is empty at the end; it takes tabs where PyYAML refuses them and
+        # counts columns differently around a BOM and some line breaks: such text is read
+        # by the pure parser.
+        try:
+            node = _compose_fast(text)
+        except Exception:  # the pure-Python parser says what is wrong
+            pass
+        else:
+            return _located(node, file)
+    return read_yaml_text_pure(text, file=file)
+
+
+def read_yaml_text_pure(text: str, *, file: str) -> tuple[Located | None, list[Problem]]:
+    """:func:`read_yaml_text` with PyYAML's pure-Python parser (also its fallback: its
+    problems are the ones reported)."""
     loader: _Loader | None = None
     try:
         loader = _Loader(text)
@@ -113,6 +187,10 @@ def read_yaml_text(text: str, *, file: str) -> tuple[Located | None, list[Proble
     finally:
         if loader is not None:
             loader.dispose()
+    return _located(node, file)
+
+
+def _located(node: yaml.Node | None, file: str) -> tuple[Located | None, list[Problem]]:
     if node is None:
         return None, [Problem(SourceLocation(file, 1, 1), (), "the file is empty")]
     located = Located(data=None, file=file)

@@ -16,7 +16,7 @@ import pytest
 from harness.cli import main
 from harness.clock import Clock, ScaledClock
 from harness.results import Manifest, RunStore, Verdict, new_run_id
-from harness.runner.fleet import FleetJob, default_jobs, run_fleet
+from harness.runner.fleet import FleetJob, default_jobs, longest_first, run_fleet
 from harness.runner.inputs import sim_capabilities
 from harness.runner.run import PlannedCase
 from harness.runner.simstation import builtin_factory
@@ -83,6 +83,15 @@ def test_two_workers_give_the_same_results_as_one(
     assert len(runs["2"]) == 8
     assert runs["1"] == runs["2"]
     assert Verdict.FAIL in runs["2"].values()
+
+
+def test_the_jobs_with_most_cases_are_queued_first_equals_in_their_order() -> None:
+    def job(label: str, count: int) -> FleetJob:
+        planned = [PlannedCase(load_cases(CASES[:1])[0], {})] * count
+        return FleetJob(label, lambda clock: None, OcppSubprotocol.V16, planned)  # type: ignore[arg-type,return-value]
+
+    jobs = [job("a", 3), job("b", 23), job("c", 11), job("d", 23), job("e", 104)]
+    assert [jobs[i].label for i in longest_first(jobs)] == ["e", "b", "d", "c", "a"]
 
 
 def test_default_jobs() -> None:
