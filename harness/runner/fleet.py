@@ -91,7 +91,11 @@ async def _run_job(
     speed: float | None,
     on_result: Callable[[CaseResult], None],
 ) -> None:
-    clock = _clock(speed, datetime.now(UTC))
+    # A virtual clock starts on a whole second: what happens at one virtual instant then comes
+    # in the same order in every run (the start's microseconds used to decide, through the
+    # microsecond rounding of instants, which of two events at the same second came first).
+    start = datetime.now(UTC)
+    clock = _clock(speed, start if speed is not None else start.replace(microsecond=0))
     await run_cases(
         job.planned,
         provider=job.make_provider(clock),

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -185,3 +186,36 @@ def test_killing_the_run_ends_its_workers_and_keeps_what_they_judged(tmp_path: P
     reader = RunStore.open(run_dir)
     assert not reader.finished
     assert sorted(r.info.case_id for r in reader.results()) == ["QUICK", "QUICK"]
+
+
+def test_a_virtual_clock_starts_on_a_whole_second(tmp_path: Path) -> None:
+    """In virtual time each fleet job's clock starts on a whole second, so what happens at
+    one virtual instant comes in the same order in every run (the start's microseconds once
+    decided it, through the microsecond rounding of instants)."""
+    factory = builtin_factory()
+    starts: list[datetime] = []
+    vehicle = FleetVehicle("ev1", "bev_3ph_16a", label="ev1")
+
+    def make(clock: Clock) -> SimProvider:
+        starts.append(clock.now())
+        spec = SimSpec("SIM-ev1", OcppSubprotocol.V16, clock, vehicle)
+        return SimProvider(factory, spec, station_device_id="SIM-1.6")
+
+    now = ScaledClock().now()
+    manifest = Manifest(
+        run_id=new_run_id(started_at=now), started_at=now, target="sim", ocpp_versions=()
+    )
+    jobs = [FleetJob(f"ev{i}", make, OcppSubprotocol.V16, []) for i in range(5)]
+    with RunStore.create(tmp_path, manifest) as writer:
+        run_fleet(
+            jobs,
+            writer=writer,
+            manifest=manifest,
+            capabilities=sim_capabilities(("1.6",)),
+            speed=None,
+            jobs=1,
+            on_result=lambda r: None,
+        )
+    assert len(starts) == 5
+    assert [s.microsecond for s in starts] == [0] * 5
+    assert all(abs((s - now).total_seconds()) < 60 for s in starts)  # still today's time
