@@ -78,8 +78,12 @@ def default_jobs(jobs: int | None, count: int) -> int:
 
 
 def _clock(speed: float | None, start: datetime) -> Clock:
+    """A fleet job's clock: virtual time (``speed`` None) from ``start``'s whole second, so
+    what happens at one virtual instant comes in the same order in every run (the start's
+    microseconds used to decide, through the microsecond rounding of instants, which of two
+    events at the same second came first); else the wall clock scaled, from ``start``."""
     if speed is None:
-        return LoopClock(start=start)
+        return LoopClock(start=start.replace(microsecond=0))
     return ScaledClock(speed=speed, start=start)
 
 
@@ -91,11 +95,7 @@ async def _run_job(
     speed: float | None,
     on_result: Callable[[CaseResult], None],
 ) -> None:
-    # A virtual clock starts on a whole second: what happens at one virtual instant then comes
-    # in the same order in every run (the start's microseconds used to decide, through the
-    # microsecond rounding of instants, which of two events at the same second came first).
-    start = datetime.now(UTC)
-    clock = _clock(speed, start if speed is not None else start.replace(microsecond=0))
+    clock = _clock(speed, datetime.now(UTC))
     await run_cases(
         job.planned,
         provider=job.make_provider(clock),
