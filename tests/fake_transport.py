@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from harness.transport.base import OcppSubprotocol, TransportClosed
 
@@ -59,5 +60,95 @@ def fake_pair(
     """``(station_end, csms_end)``."""
     a = FakeTransport(subprotocol, station_id)
     b = FakeTransport(subprotocol, station_id)
+    a.peer, b.peer = b, a
+    return a, b
+
+
+class ListeningFakeTransport(FakeTransport):
+    """As :class:`FakeTransport`, but offering ``listen()`` and ``send_now()`` as
+    :class:`~harness.transport.ws.WebSocketTransport` does: each message reaches the
+    listener in an event-loop callback of its own (as a socket read would), not in a task.
+
+    Set ``send_now_accepts`` to how many more texts ``send_now`` takes (``None``: all); after
+    that it refuses, and the connection must fall back to ``send``.
+    """
+
+    def __init__(self, subprotocol: OcppSubprotocol, station_id: str) -> None:
+        super().__init__(subprotocol, station_id)
+        self._listener: Callable[[str | bytes], None] | None = None
+        self._listen_end: asyncio.Future[None] | None = None
+        self.send_now_accepts: int | None = None
+        self.sent_now: list[str] = []
+        self.listened = False
+
+    async def send(self, text: str) -> None:
+        if self._closed or self.peer is None:
+            raise TransportClosed(1006)
+        self.sent.append(text)
+        assert isinstance(self.peer, ListeningFakeTransport)
+        self.peer.arrive(text)
+
+    def send_now(self, text: str) -> bool:
+        if self._closed or self.peer is None or self.send_now_accepts == 0:
+            return False
+        if self.send_now_accepts is not None:
+            self.send_now_accepts -= 1
+        self.sent.append(text)
+        self.sent_now.append(text)
+        assert isinstance(self.peer, ListeningFakeTransport)
+        self.peer.arrive(text)
+        return True
+
+    def arrive(self, item: str | None) -> None:
+        """``item`` (``None``: the close) reaches this end, in a callback of its own."""
+        asyncio.get_running_loop().call_soon(self._deliver, item)
+
+    def _deliver(self, item: str | None) -> None:
+        listener, end = self._listener, self._listen_end
+        if listener is None or end is None:
+            self.inbox.put_nowait(item)
+            return
+        if item is None:
+            self._closed = True
+            if not end.done():
+                end.set_result(None)
+            return
+        try:
+            listener(item)
+        except BaseException as exc:
+            self._listener = None
+            if not end.done():
+                end.set_exception(exc)
+
+    async def listen(self, on_message: Callable[[str | bytes], None]) -> None:
+        self.listened = True
+        while not self.inbox.empty():
+            item = self.inbox.get_nowait()
+            if item is None:
+                self._closed = True
+                raise TransportClosed(1000)
+            on_message(item)
+        self._listener = on_message
+        self._listen_end = asyncio.get_running_loop().create_future()
+        try:
+            await self._listen_end
+        finally:
+            self._listener = None
+        raise TransportClosed(1000)
+
+    async def close(self, *, code: int = 1000, reason: str = "") -> None:
+        if not self._closed:
+            self._closed = True
+            self.arrive(None)
+            if isinstance(self.peer, ListeningFakeTransport):
+                self.peer.arrive(None)
+
+
+def listening_fake_pair(
+    subprotocol: OcppSubprotocol = OcppSubprotocol.V16, station_id: str = "CS1"
+) -> tuple[ListeningFakeTransport, ListeningFakeTransport]:
+    """``(station_end, csms_end)`` of :class:`ListeningFakeTransport`."""
+    a = ListeningFakeTransport(subprotocol, station_id)
+    b = ListeningFakeTransport(subprotocol, station_id)
     a.peer, b.peer = b, a
     return a, b

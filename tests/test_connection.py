@@ -20,9 +20,31 @@ from harness.session import (
     Role,
 )
 from harness.transport.base import OcppSubprotocol
-from tests.fake_transport import fake_pair
+from tests import fake_transport
+from tests.fake_transport import FakeTransport
 
 NOW = "2025-01-01T00:00:00Z"
+
+_LISTENING = [False]
+
+
+@pytest.fixture(autouse=True, params=["recv", "listen"])
+def _receive_path(request: pytest.FixtureRequest) -> Any:
+    """Every test runs over both receive paths of :class:`OcppConnection`: a transport read
+    with ``recv()`` in the receive loop, and one that hands each message to ``listen()``'s
+    callback and sends with ``send_now()`` (as the WebSocket transport does)."""
+    _LISTENING[0] = request.param == "listen"
+    yield
+    _LISTENING[0] = False
+
+
+def fake_pair(
+    subprotocol: OcppSubprotocol = OcppSubprotocol.V16,
+) -> tuple[FakeTransport, FakeTransport]:
+    """The transport pair for the receive path this test runs over."""
+    if _LISTENING[0]:
+        return fake_transport.listening_fake_pair(subprotocol)
+    return fake_transport.fake_pair(subprotocol)
 
 
 async def heartbeat(_: CallReceived) -> dict[str, Any]:
@@ -337,3 +359,57 @@ async def test_call_before_start_is_our_error() -> None:
     station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=ManualClock())
     with pytest.raises(LocalProtocolError, match="start"):
         await station.call("Heartbeat", {})
+
+
+async def test_sending_keeps_order_when_send_now_cannot_take_a_text() -> None:
+    """A text ``send_now`` refuses goes out with ``send``; while it waits there, later texts
+    wait behind it instead of overtaking it with ``send_now``."""
+    station_end, csms_end = fake_transport.listening_fake_pair()
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=ManualClock())
+    gate = asyncio.Event()
+    plain_send = station_end.send
+
+    async def slow_send(text: str) -> None:
+        await gate.wait()  # a full write buffer
+        await plain_send(text)
+
+    station_end.send = slow_send  # type: ignore[method-assign]
+    async with station:
+        station_end.send_now_accepts = 1
+        await station.send_raw('"first"')  # taken at once
+        second = asyncio.create_task(station.send_raw('"second"'))  # refused: waits in send
+        await asyncio.sleep(0)
+        station_end.send_now_accepts = None  # send_now would take anything now ...
+        third = asyncio.create_task(station.send_raw('"third"'))
+        await asyncio.sleep(0)
+        assert station_end.sent == ['"first"']  # ... but the third waits behind the second
+        gate.set()
+        await asyncio.wait_for(asyncio.gather(second, third), 5)
+    assert station_end.sent == ['"first"', '"second"', '"third"']
+    assert station_end.sent_now == ['"first"']
+    assert [r.raw for r in station.session.trace] == ['"first"', '"second"', '"third"']
+    del csms_end
+
+
+async def test_over_a_listening_transport_frames_come_by_callback_and_go_out_at_once() -> None:
+    """With ``listen()``, the CSMS answers inside the transport's callback and the station's
+    caller is woken straight from it; every frame goes out with ``send_now``."""
+    station_end, csms_end = fake_transport.listening_fake_pair()
+    station, csms, _ = _pair_over(station_end, csms_end, Heartbeat=heartbeat)
+    async with csms, station:
+        assert (await station.call("Heartbeat", {})).payload == {"currentTime": NOW}
+        assert (await station.call("Heartbeat", {})).payload == {"currentTime": NOW}
+    assert station_end.listened
+    assert csms_end.listened
+    assert csms_end.sent_now == csms_end.sent  # every answer went out at once
+    assert len(csms_end.sent) == 2
+    assert station_end.sent_now == station_end.sent
+
+
+def _pair_over(
+    station_end: FakeTransport, csms_end: FakeTransport, **csms_handlers: Any
+) -> tuple[OcppConnection, OcppConnection, ManualClock]:
+    clock = ManualClock()
+    csms = OcppConnection.open(csms_end, role=Role.CSMS, clock=clock, handlers=csms_handlers)
+    station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=clock)
+    return station, csms, clock

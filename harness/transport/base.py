@@ -122,6 +122,13 @@ class Transport(Protocol):
 
     One task may wait in :meth:`recv` while others :meth:`send`; two concurrent ``recv``
     calls on one transport are a caller error.
+
+    A transport may offer two more methods, which :class:`~harness.connection.OcppConnection`
+    uses when present (the WebSocket transport does; wrappers and the in-memory pair do not):
+    ``async listen(on_message)`` hands each incoming message (``str``, or ``bytes`` for a
+    binary frame) to a callback as it arrives, and raises :class:`TransportClosed` at the
+    end as :meth:`recv` would; ``send_now(text) -> bool`` sends without awaiting when that
+    needs no waiting, and returns False (nothing sent) otherwise.
     """
 
     @property

@@ -18,8 +18,10 @@ The server lives in :mod:`harness.transport.ws_server`.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import ssl as ssl_lib
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
@@ -27,14 +29,16 @@ from urllib.parse import unquote, urlsplit
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.asyncio.connection import Connection
+from websockets.asyncio.messages import MAX_FRAGMENTS
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import (
     ConnectionClosed,
     InvalidHandshake,
     InvalidStatus,
     InvalidURI,
 )
-from websockets.frames import CloseCode
-from websockets.protocol import State
+from websockets.frames import CloseCode, Frame, Opcode
+from websockets.protocol import Event, State
 from websockets.typing import Subprotocol
 
 from harness import __version__
@@ -56,6 +60,9 @@ from harness.transport.limits import (
 __all__ = [
     "DEFAULT_MAX_FRAME_BYTES",
     "USER_AGENT",
+    "MessageListener",
+    "OcppClientConnection",
+    "OcppServerConnection",
     "WebSocketTransport",
     "connect_ocpp",
     "station_id_from_path",
@@ -104,6 +111,225 @@ def transport_closed_from(exc: ConnectionClosed) -> TransportClosed:
     return TransportClosed(CloseCode.ABNORMAL_CLOSURE, "")
 
 
+MessageListener = Callable[[str | bytes], None]
+"""Takes one complete incoming message: ``str`` for a text frame, ``bytes`` for a binary one."""
+
+
+class _Inbox:
+    """The complete data messages of one connection, assembled by us from its frames.
+
+    websockets hands every frame to :meth:`frame` (see :class:`_OcppWire`) instead of to its
+    own queue. A message either waits here for :meth:`get` (what
+    :meth:`WebSocketTransport.recv` awaits), or, once a listener is set (:meth:`listen`), is
+    handed to it at once, inside the event loop's callback that read it from the socket: the
+    receiver then needs no task of its own to wake, which is what an OCPP session wants.
+
+    Reassembly, the UTF-8 check and flow control are those of websockets' own queue: a
+    fragmented message is joined (at most ``MAX_FRAGMENTS`` frames, else close 1009), a text
+    message that is not UTF-8 closes the connection with 1007, and reading from the socket
+    pauses while more than ``high`` messages wait unread (resumes at ``low``). The size limit
+    is enforced before, by the protocol (close 1009).
+    """
+
+    __slots__ = (
+        "_conn",
+        "_ended",
+        "_fragment_text",
+        "_fragments",
+        "_listen_end",
+        "_listener",
+        "_lost",
+        "_messages",
+        "_paused",
+        "_stopping",
+        "_waiter",
+    )
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._messages: collections.deque[str | bytes] = collections.deque()
+        self._fragments: list[bytes | bytearray | memoryview] | None = None
+        self._fragment_text = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._listener: MessageListener | None = None
+        self._listen_end: asyncio.Future[None] | None = None
+        self._ended = False  # no more messages: the connection is lost or we failed it
+        self._lost = False  # the TCP connection is gone (close codes are final)
+        self._paused = False
+        self._stopping: asyncio.Task[None] | None = None
+
+    # ----------------------------------------------------------- from websockets
+
+    def frame(self, frame: Frame) -> None:
+        """One incoming data frame (text, binary or continuation)."""
+        if self._ended:
+            return
+        opcode = frame.opcode
+        data: bytes | bytearray | memoryview
+        if opcode is Opcode.CONT:
+            fragments = self._fragments
+            if fragments is None:  # the protocol rejects this before; never reached
+                return
+            if len(fragments) >= MAX_FRAGMENTS:
+                self._fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments", None)
+                return
+            fragments.append(frame.data)
+            if not frame.fin:
+                return
+            self._fragments = None
+            data = b"".join(fragments)
+            text = self._fragment_text
+        elif not frame.fin:
+            self._fragments = [frame.data]
+            self._fragment_text = opcode is Opcode.TEXT
+            return
+        else:
+            data = frame.data
+            text = opcode is Opcode.TEXT
+        message: str | bytes
+        if text:
+            try:
+                message = data.decode() if type(data) is bytes else bytes(data).decode()
+            except UnicodeDecodeError as exc:
+                self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}", exc)
+                return
+        else:
+            message = bytes(data)
+        listener = self._listener
+        if listener is not None:
+            listener(message)
+            return
+        self._messages.append(message)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        high = self._conn.max_queue_high
+        if high is not None and len(self._messages) > high and not self._paused:
+            self._paused = True
+            self._conn.transport.pause_reading()
+
+    def lost(self) -> None:
+        """The connection is closed: no message comes any more."""
+        self._ended = self._lost = True
+        self._wake()
+
+    # --------------------------------------------------------------- to readers
+
+    async def get(self) -> str | bytes | None:
+        """The next message; ``None`` once the connection is closed and all were read."""
+        while not self._messages:
+            if self._lost:
+                return None
+            if self._waiter is not None:
+                raise RuntimeError("two coroutines wait in recv() on one connection")
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        message = self._messages.popleft()
+        low = self._conn.max_queue_low
+        if self._paused and (low is None or len(self._messages) <= low):
+            self._paused = False
+            self._conn.transport.resume_reading()
+        return message
+
+    def listen(self, listener: MessageListener) -> asyncio.Future[None]:
+        """Hand the waiting messages to ``listener``, then every new one as it arrives.
+
+        Returns a future that is done when the connection is closed; :meth:`stop` ends it
+        earlier (then with the exception given there).
+        """
+        if self._listener is not None or self._waiter is not None:
+            raise RuntimeError("a connection has one reader: it is already being read")
+        end = asyncio.get_running_loop().create_future()
+        self._listen_end = end
+        while self._messages and not end.done():
+            listener(self._messages.popleft())
+        if self._paused:
+            self._paused = False
+            self._conn.transport.resume_reading()
+        if self._lost:
+            self._wake()
+        elif not end.done():
+            self._listener = listener
+        return end
+
+    def stop(self, exc: BaseException | None = None) -> None:
+        """Stop handing messages to the listener (the rest are dropped): its future ends,
+        with ``exc`` if given."""
+        self._listener = None
+        self._ended = True
+        end = self._listen_end
+        if end is not None and not end.done():
+            if exc is None:
+                end.set_result(None)
+            else:
+                end.set_exception(exc)
+
+    def unlisten(self) -> None:
+        """The listener is gone (its reader was cancelled): keep messages for :meth:`get`."""
+        self._listener = None
+        self._listen_end = None
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        end = self._listen_end
+        if end is not None and not end.done() and self._lost:
+            end.set_result(None)
+
+    def _fail(self, code: CloseCode, reason: str, exc: BaseException | None) -> None:
+        """Close the connection for a message we cannot take, as websockets' own recv would:
+        readers see the close once the closing handshake is over."""
+        self._ended = True
+        self._listener = None
+        conn = self._conn
+        if exc is not None:
+            conn.set_connection_exc(exc)
+        loop = asyncio.get_running_loop()
+        self._stopping = loop.create_task(_fail_connection(conn, code, reason))
+
+
+async def _fail_connection(conn: Connection, code: CloseCode, reason: str) -> None:
+    with contextlib.suppress(ConnectionClosed):
+        async with conn.send_context():
+            conn.protocol.fail(code, reason)
+
+
+class _OcppWire:
+    """Mixed into websockets' connection classes: data frames go to our :class:`_Inbox`
+    (``ocpp_inbox``), everything else (handshake, ping, pong, close) to websockets."""
+
+    ocpp_inbox: _Inbox
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self.ocpp_inbox = _Inbox(self)  # type: ignore[arg-type]
+
+    def process_event(self, event: Event) -> None:
+        if type(event) is Frame and event.opcode in _DATA_OPCODES:
+            self.ocpp_inbox.frame(event)
+        else:
+            super().process_event(event)  # type: ignore[misc]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)  # type: ignore[misc]
+        self.ocpp_inbox.lost()
+
+
+_DATA_OPCODES: Final = frozenset((Opcode.TEXT, Opcode.BINARY, Opcode.CONT))
+
+
+class OcppClientConnection(_OcppWire, ClientConnection):
+    """websockets' client connection with our message inbox (see :class:`_Inbox`)."""
+
+
+class OcppServerConnection(_OcppWire, ServerConnection):
+    """websockets' server connection with our message inbox (see :class:`_Inbox`)."""
+
+
 class WebSocketTransport:
     """One OCPP-J WebSocket connection; satisfies :class:`~harness.transport.base.Transport`.
 
@@ -114,7 +340,7 @@ class WebSocketTransport:
 
     def __init__(
         self,
-        connection: Connection,
+        connection: OcppClientConnection | OcppServerConnection,
         *,
         station_id: str,
         subprotocol: OcppSubprotocol,
@@ -123,6 +349,7 @@ class WebSocketTransport:
         max_messages_per_s: float | None = None,
     ) -> None:
         self._ws = connection
+        self._inbox = connection.ocpp_inbox
         self._rate = (
             IncomingRateLimit(max_messages_per_s) if max_messages_per_s is not None else None
         )
@@ -187,24 +414,82 @@ class WebSocketTransport:
         except ConnectionClosed as exc:
             raise transport_closed_from(exc) from None
 
+    def send_now(self, text: str) -> bool:
+        """Send ``text`` as one text frame at once, without awaiting, when that can be done
+        the way :meth:`send` would do it without suspending: the connection is open and the
+        socket's write buffer is below its limit. Returns False (nothing sent) otherwise;
+        then :meth:`send` it."""
+        ws = self._ws
+        if ws.protocol.state is not State.OPEN or ws.paused or ws.transport.is_closing():
+            return False
+        ws.protocol.send_text(text.encode())
+        try:
+            ws.send_data()
+        except Exception as exc:  # as send(): the connection is dropped, readers see it
+            ws.set_connection_exc(exc)
+            ws.transport.abort()
+        return True
+
     async def recv(self) -> str:
         """The next text frame; see :class:`~harness.transport.base.Transport`.
 
         A message over the size limit closes the connection with 1009, one over the rate
         limit with 1008; both raise :class:`TransportClosed` and set :attr:`policy_close`.
         """
-        try:
-            message = await self._ws.recv()
-        except ConnectionClosed as exc:
-            self._note_size_limit(exc)
-            raise transport_closed_from(exc) from None
+        message = await self._inbox.get()
+        if message is None:
+            raise self._closed_now()
         if self._rate is not None and not self._rate.admit(asyncio.get_running_loop().time()):
-            reason = f"incoming rate limit exceeded: more than {self._rate.describe()}"
-            await self.close_for_policy(reason, code=RATE_LIMIT_CLOSE_CODE)
-            raise TransportClosed(RATE_LIMIT_CLOSE_CODE, fit_close_reason(reason))
+            raise await self._close_for_rate()
         if isinstance(message, str):
             return message
         raise BinaryFrameReceived(message)
+
+    async def listen(self, on_message: MessageListener) -> None:
+        """Hand every incoming message to ``on_message`` until the connection closes, then
+        raise :class:`TransportClosed` as :meth:`recv` would.
+
+        A text frame comes as ``str``, a binary one as ``bytes``. ``on_message`` runs inside
+        the event loop's callback that read the message from the socket, before anything
+        else happens on the loop: no task is woken per message (what :meth:`recv` costs), so
+        it must not block. Messages that arrived before are handed over first, from here.
+        If ``on_message`` raises, listening stops and the exception is raised here. The
+        rate limit applies as in :meth:`recv`; listening is exclusive with :meth:`recv`.
+        """
+        inbox = self._inbox
+        rate = self._rate
+        time = asyncio.get_running_loop().time
+        over_rate = False
+
+        def deliver(message: str | bytes) -> None:
+            nonlocal over_rate
+            if rate is not None and not rate.admit(time()):
+                over_rate = True
+                inbox.stop()
+                return
+            try:
+                on_message(message)
+            except BaseException as exc:
+                inbox.stop(exc)
+
+        try:
+            await inbox.listen(deliver)
+        finally:
+            inbox.unlisten()
+        if over_rate:
+            raise await self._close_for_rate()
+        raise self._closed_now()
+
+    def _closed_now(self) -> TransportClosed:
+        exc = self._ws.protocol.close_exc
+        self._note_size_limit(exc)
+        return transport_closed_from(exc)
+
+    async def _close_for_rate(self) -> TransportClosed:
+        assert self._rate is not None
+        reason = f"incoming rate limit exceeded: more than {self._rate.describe()}"
+        await self.close_for_policy(reason, code=RATE_LIMIT_CLOSE_CODE)
+        return TransportClosed(RATE_LIMIT_CLOSE_CODE, fit_close_reason(reason))
 
     def _note_size_limit(self, exc: ConnectionClosed) -> None:
         sent = exc.sent
@@ -323,6 +608,7 @@ class connect_ocpp:
             "ping_interval": ping_interval_s,
             "ping_timeout": ping_timeout_s,
             "max_size": max_frame_bytes,
+            "create_connection": OcppClientConnection,
         }
         if ssl is not None:
             self._options["ssl"] = ssl
@@ -372,6 +658,7 @@ class connect_ocpp:
         get_logger("transport.ws").debug(
             "connected", url=self.url, station_id=self.station_id, subprotocol=subprotocol
         )
+        assert isinstance(ws, OcppClientConnection)  # the create_connection option
         return WebSocketTransport(
             ws,
             station_id=self.station_id,

@@ -67,6 +67,7 @@ from harness.transport.limits import AuthThrottle
 from harness.transport.ws import (
     DEFAULT_MAX_FRAME_BYTES,
     USER_AGENT,
+    OcppServerConnection,
     WebSocketTransport,
     station_id_from_path,
 )
@@ -228,6 +229,7 @@ class OcppServer:
             select_subprotocol=self._select_subprotocol,
             process_request=self._check_request,
             server_header=USER_AGENT,
+            create_connection=OcppServerConnection,
             **self._options,
             **extra,
         )
@@ -424,6 +426,7 @@ class OcppServer:
             )
             await connection.close(CloseCode.PROTOCOL_ERROR, fit_close_reason(text))
             return
+        assert isinstance(connection, OcppServerConnection)  # serve()'s create_connection
         transport = WebSocketTransport(
             connection,
             station_id=station_id,
