@@ -10,7 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from random import Random
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout first
 
 from harness.versions import OcppVersion
 from tests.simulators.station.smartcharging.differential import engine_answer, oracle_answer

@@ -8,7 +8,7 @@ runner), over 1000 (in-process) / 300 (MQTT) round trips. The local broker runs 
 mosquitto's ``set_tcp_nodelay true`` and with its default (Nagle's algorithm on), to show
 what that setting is worth.
 
-    PYTHONPATH=. python benchmarks/pilot_link.py [--mqtt mqtt://127.0.0.1:1883]
+    python benchmarks/pilot_link.py [--mqtt mqtt://127.0.0.1:1883]
 """
 
 from __future__ import annotations
@@ -20,10 +20,13 @@ import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout first
 
 from simulators.iec61851 import current_to_duty
 from simulators.pilot import (

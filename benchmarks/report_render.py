@@ -1,6 +1,6 @@
 """Report rendering time for a vehicle-programme run: 150 vehicles × 14 cases at one station.
 
-    PYTHONPATH=. python benchmarks/report_render.py [--vehicles 150] [--repeats 3]
+    python benchmarks/report_render.py [--vehicles 150] [--repeats 3]
 
 Generates, in a temporary folder, a stored run like a lab's: each case with ~30 OCPP frames
 (profiles, responses, MeterValues) and, for measurement cases, series of a few hundred
@@ -19,10 +19,13 @@ import os
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout first
 
 from harness.results import (
     CaseInfo,

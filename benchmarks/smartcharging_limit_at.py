@@ -6,10 +6,14 @@ Run: ``python benchmarks/smartcharging_limit_at.py``. Not part of the test run.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout first
 
 from harness.smartcharging import (
     ChargingProfile,

@@ -6,20 +6,30 @@ ticks. Baseline side by side: the vehicle alone driven with the same pilot plan.
 three times; prints median wall time, simulated seconds per wall second, the core's share
 of the time, and the metered energy's deviation from 1 s ticks.
 
-    PYTHONPATH=. python benchmarks/station_ticks.py
+    python benchmarks/station_ticks.py
 """
 
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from harness.smartcharging import ChargingProfile, ChargingSchedule, Kind, Purpose, RateUnit
-from harness.smartcharging import SchedulePeriod as P
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout first
+
 from simulators.iec61851 import current_to_duty
 from simulators.station import StationConfig, StationCore, StationTransaction
+from simulators.station.smartcharging.model import (
+    ChargingProfile,
+    ChargingSchedule,
+    Kind,
+    Purpose,
+    RateUnit,
+)
+from simulators.station.smartcharging.model import SchedulePeriod as P
 from simulators.vehicle import PilotOffer, Vehicle, load_catalogue
 
 T0 = datetime(2024, 3, 4, 12, tzinfo=UTC)
@@ -41,7 +51,9 @@ def with_core(tick_s: float) -> tuple[float, float]:
     assert isinstance(tx, StationTransaction)
     periods = tuple(P(k * STEP_S, Decimal(str(a))) for k, a in enumerate(PLAN))
     schedule = ChargingSchedule(unit=RateUnit.A, periods=periods)
-    profile = ChargingProfile(1, 0, Purpose.TX, Kind.RELATIVE, (schedule,), transaction_id="1")
+    profile = ChargingProfile(
+        1, 0, Purpose.TX, Kind.RELATIVE, (schedule,), transaction_id=tx.transaction_id
+    )
     core.set_charging_profile(1, profile, now=T0)
     began = time.perf_counter()
     t = 0.0

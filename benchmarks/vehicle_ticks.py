@@ -4,14 +4,18 @@ Runs a 6-hour session (limit changes and a pause every 45 min) for every catalog
 with ticks of 1 s (the baseline), 10 s and 60 s; repeats each three times and prints the
 median wall time, simulated seconds per wall second, and the energy deviation from 1 s ticks.
 
-    PYTHONPATH=. python benchmarks/vehicle_ticks.py
+    python benchmarks/vehicle_ticks.py
 """
 
 from __future__ import annotations
 
 import random
 import statistics
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout first
 
 from simulators.iec61851 import current_to_duty
 from simulators.vehicle import PilotOffer, Vehicle, load_catalogue
