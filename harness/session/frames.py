@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Final
 
 from harness.session.codec import dumps, encode_string, loads
 from harness.session.errors import Malformation
+from harness.session.slotinit import direct_init
 
 __all__ = [
     "MAX_FRAME_CHARS",
@@ -51,6 +52,7 @@ class MessageType(IntEnum):
     SEND = 6
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class Call:
     """A request: ``[2, message_id, action, payload]``."""
@@ -65,6 +67,7 @@ class Call:
         return [MessageType.CALL, self.message_id, self.action, self.payload]
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class CallResult:
     """A successful response: ``[3, message_id, payload]``."""
@@ -78,6 +81,7 @@ class CallResult:
         return [MessageType.CALLRESULT, self.message_id, self.payload]
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class CallError:
     """An error response: ``[4, message_id, error_code, error_description, error_details]``."""
@@ -99,6 +103,7 @@ class CallError:
         ]
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class CallResultError:
     """OCPP 2.1's error about a CALLRESULT: ``[5, message_id, code, description, details]``."""
@@ -120,6 +125,7 @@ class CallResultError:
         ]
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class Send:
     """OCPP 2.1's unconfirmed message: ``[6, message_id, action, payload]`` (never answered)."""
