@@ -239,7 +239,8 @@ class OcppSession:
             if action not in self._callable:
                 self._check_outgoing_action(action, sent_as=_CALL)
                 self._callable.add(action)
-            self._check_outgoing_payload(action, _REQUEST, data)
+            if self._schemas.check(action, _REQUEST, data) is not None:
+                self._check_outgoing_payload(action, _REQUEST, data)  # raises, with the fault
         # OCPP-J 1.6 §4.1.1 / 2.0.1 Part 4 §4.1.1: a party SHALL NOT send a CALL until all
         # CALLs it sent before were answered or timed out.
         if self._outgoing and not self.allow_concurrent_calls:
@@ -271,8 +272,8 @@ class OcppSession:
         if action is None:
             raise LocalProtocolError(f"no CALL with id {message_id!r} is waiting for an answer")
         data = payload if type(payload) is dict else to_payload(payload)
-        if self.validate_outgoing:
-            self._check_outgoing_payload(action, _RESPONSE, data)
+        if self.validate_outgoing and self._schemas.check(action, _RESPONSE, data) is not None:
+            self._check_outgoing_payload(action, _RESPONSE, data)  # raises, with the fault
         del self._incoming[message_id]
         result = CallResult(message_id, data)
         self._emit(serialize(result), now, _CALLRESULT, message_id, action)
@@ -595,7 +596,8 @@ class OcppSession:
             violations += (v,)
             events.append(ProtocolViolation(v, text, now))
         self._incoming[mid] = action
-        self._used_ids.pop(mid, None)
+        if earlier is not None:
+            del self._used_ids[mid]  # re-inserted below: the newest again
         self._used_ids[mid] = action
         if len(self._used_ids) > _USED_IDS_KEPT:
             del self._used_ids[next(iter(self._used_ids))]
