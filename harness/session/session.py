@@ -160,8 +160,8 @@ class OcppSession:
         self._out: list[str] = []
         self._trace: list[TraceRecord] = []
         # Rows not yet turned into TraceRecords (built when the trace is read: cheaper per
-        # frame), see _record for their form.
-        self._rows: list[tuple[Any, ...]] = []
+        # frame), seven values per frame one after the other, see _record for their form.
+        self._rows: list[Any] = []
 
     # ------------------------------------------------------------------ state
 
@@ -181,7 +181,9 @@ class OcppSession:
                     action,
                     violations,
                 )
-                for t, inbound, text, kind, message_id, action, violations in self._rows
+                for t, inbound, text, kind, message_id, action, violations in zip(
+                    *[iter(self._rows)] * 7, strict=True
+                )
             )
             self._rows.clear()
         return self._trace
@@ -395,16 +397,17 @@ class OcppSession:
                 )
             )  # fmt: skip
         if self._keep_trace:
-            # Plain values only (no enum member: the garbage collector keeps any tuple that
-            # holds one tracked, and scans it in every full collection while the session
-            # lives; a tuple of str, int, datetime and () it untracks at its first pass).
-            # A MessageType goes in as its int, any other int as a 1-tuple (a malformed
-            # frame's type), so the trace gives each back as it was.
+            # Plain values only, straight into the list: no object the garbage collector
+            # tracks is left per frame. (A tuple per row was one: each counted towards the
+            # next young collection, ~700 allocations apart, until that collection untracked
+            # it; an enum member would keep a tuple tracked for good.) A MessageType goes in
+            # as its int, any other int as a 1-tuple (a malformed frame's type), so the trace
+            # gives each back as it was.
             kind: int | tuple[int] | None = (
                 int(message_type) if type(message_type) is MessageType else
                 (message_type,) if message_type is not None else None
             )  # fmt: skip
-            self._rows.append((now, direction is _IN, text, kind, message_id, action, violations))
+            self._rows += (now, direction is _IN, text, kind, message_id, action, violations)
 
     # -------------------------------------------------------------- receiving
 
