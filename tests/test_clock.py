@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+import types
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+import harness.clock
 from harness.clock import AdjustableClock, ManualClock, ScaledClock, utc
 
 
@@ -31,6 +35,48 @@ async def test_scaled_clock_wait_for_times_out_in_clock_seconds() -> None:
     clock = ScaledClock(speed=100.0)
     with pytest.raises(TimeoutError, match="5 s of clock time"):
         await clock.wait_for(asyncio.sleep(10), timeout_s=5.0)
+
+
+# Wall-clock readings in seconds (time.monotonic() is float seconds since boot), including
+# ones whose scaled offset falls on half a microsecond, where rounding decides.
+_READINGS = st.floats(min_value=0.0, max_value=1e6, allow_nan=False) | st.sampled_from(
+    [0.0, 5e-7, 1.5e-6, 2.5e-6, 1.0000005, 123.4567895, 86400.0000005, 999999.9999995]
+)
+
+
+@given(
+    wall0=_READINGS,
+    later=_READINGS,
+    speed=st.sampled_from([1.0, 2.0, 3.0, 60.0, 3600.0, 0.1]) | st.floats(1e-3, 1e4),
+    start_us=st.integers(0, 10**6 - 1),
+)
+@example(wall0=0.0, later=5e-7, speed=1.0, start_us=0)
+@example(wall0=1.0, later=1.0000025, speed=1.0, start_us=999_999)
+def test_scaled_clock_now_is_start_plus_monotonic_to_the_microsecond(
+    wall0: float, later: float, speed: float, start_us: int
+) -> None:
+    """now() is start + timedelta(seconds=monotonic()): the same instant, rounded the same
+    way, as the clock's monotonic reading (the formula before now() was made cheaper)."""
+    readings = iter([wall0, later, later])
+    fake_time = types.SimpleNamespace(monotonic=lambda: next(readings))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(harness.clock, "time", fake_time)
+        start = datetime(2025, 6, 1, 12, 0, 0, start_us, tzinfo=UTC)
+        clock = ScaledClock(speed=speed, start=start)
+        now = clock.now()
+        monotonic = clock.monotonic()
+    assert now == start + timedelta(seconds=monotonic)
+    assert now == start + timedelta(seconds=(later - wall0) * speed)
+    assert now.tzinfo is start.tzinfo
+
+
+def test_scaled_clock_now_follows_monotonic() -> None:
+    clock = ScaledClock(speed=1000.0, start=datetime(2025, 1, 1, tzinfo=UTC))
+    before = clock.monotonic()
+    now = clock.now()
+    after = clock.monotonic()
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    assert start + timedelta(seconds=before) <= now <= start + timedelta(seconds=after)
 
 
 def test_scaled_clock_rejects_bad_speed() -> None:

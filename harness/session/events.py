@@ -15,6 +15,7 @@ from harness.session.errors import Violation
 from harness.session.frames import Call, CallError, CallResult, CallResultError, Send
 from harness.session.payloads import Typed, typed_payload
 from harness.session.schemas import PayloadKind
+from harness.session.slotinit import direct_init
 from harness.versions import OcppVersion
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class CallReceived:
     """The peer sent a valid CALL; answer it with ``send_result`` or ``send_error``."""
@@ -55,6 +57,7 @@ class CallReceived:
         return typed_payload(self.version, self.call.action, PayloadKind.REQUEST, self.payload)
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class ResultReceived:
     """The peer answered our ``call`` with a valid CALLRESULT."""
@@ -82,6 +85,7 @@ class ResultReceived:
         return typed_payload(self.version, self.call.action, PayloadKind.RESPONSE, self.payload)
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class ErrorReceived:
     """The peer answered our ``call`` with a CALLERROR (a refusal, not by itself a fault)."""
@@ -100,6 +104,7 @@ class ErrorReceived:
         return self.call.action
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class ResultErrorReceived:
     """OCPP 2.1: the peer rejected a CALLRESULT we sent (CALLRESULTERROR)."""
@@ -110,6 +115,7 @@ class ResultErrorReceived:
     action: str | None = None
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class SendReceived:
     """OCPP 2.1: the peer sent a valid SEND (unconfirmed; nothing to answer)."""
@@ -132,6 +138,7 @@ class SendReceived:
         return typed_payload(self.version, self.send.action, PayloadKind.REQUEST, self.payload)
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class ProtocolViolation:
     """The peer broke the protocol (a FAIL of the peer).
@@ -148,6 +155,7 @@ class ProtocolViolation:
     reply: str | None = None
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class CallTimedOut:
     """Our ``call`` got no response before its deadline; its slot is free again."""

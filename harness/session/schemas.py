@@ -243,7 +243,15 @@ class SchemaSet:
                 return empty[action]
             fault = empty[action] = self._check(action, kind, payload)
             return fault
-        return self._check(action, kind, payload)
+        # _check's body, without the call (every frame with a payload comes here)
+        validate = self._by_kind[kind].get(action)
+        if validate is None:
+            return self._check(action, kind, payload)
+        try:
+            validate(payload)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            return _fault(exc)
+        return None
 
     def _check(self, action: str, kind: PayloadKind, payload: Any) -> SchemaFault | None:
         validate = self._by_kind[kind].get(action)

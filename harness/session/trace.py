@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from harness.session.errors import Violation
+from harness.session.slotinit import direct_init
 
 __all__ = ["Direction", "TraceRecord", "TraceSink"]
 
@@ -29,6 +30,7 @@ class Direction(StrEnum):
     IN = "in"
 
 
+@direct_init
 @dataclass(frozen=True, slots=True)
 class TraceRecord:
     """One frame on the wire, as sent or received."""

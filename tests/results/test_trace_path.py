@@ -8,6 +8,7 @@ dict route's ``json.dumps(record.to_json())``), what is redacted (exactly
 from __future__ import annotations
 
 import asyncio
+import enum
 import json
 import os
 import time
@@ -31,7 +32,7 @@ from harness.results.store import _dumps
 from harness.results.traceline import TraceLines
 from harness.security import REDACTED, redact_frame
 from harness.security.redaction import FrameRedactor
-from harness.session import Direction, Malformation, TraceRecord
+from harness.session import Direction, Malformation, MessageType, TraceRecord
 from harness.session.errors import ErrorCode, Violation
 from harness.transport.base import OcppSubprotocol
 
@@ -138,6 +139,65 @@ def test_a_line_built_from_the_frame_is_the_dict_routes_line(
     # a second frame one second on (the cached date/time and station are refreshed)
     later = record(raw, t=t + timedelta(seconds=1, microseconds=7) if t.year < 9999 else t)
     assert lines.line(later) == dict_route(later, secrets)
+
+
+_EDGES = [
+    datetime(2026, 12, 7, 23, 59, 59, tzinfo=UTC),
+    datetime(1000, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 58, tzinfo=UTC),
+]
+
+
+class _OtherDirection(enum.StrEnum):
+    IN = "inbound"
+    OUT = "out"
+
+
+@given(
+    start=st.sampled_from(_EDGES) | _times,
+    frames=st.lists(
+        st.tuples(
+            st.integers(-2_000_000, 2_000_000),  # microseconds from start
+            st.sampled_from([*Direction, *_OtherDirection]),
+            st.none() | st.integers(0, 7) | st.sampled_from([*MessageType, True]),
+            st.sampled_from(["CP-1", "CP-2", ""]),
+            st.none() | st.sampled_from(["1", "abcd1234-17", 'q"\\\u00e9']),
+            st.none() | st.sampled_from(["Heartbeat", "BootNotification", "Ä"]),
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+)
+@example(  # the next second's first instant, then the last instant of year 9999
+    start=datetime(2026, 12, 7, 23, 59, 59, tzinfo=UTC),
+    frames=[
+        (500_000, Direction.IN, 2, "CP-1", "1", "Heartbeat"),
+        (1_000_000, Direction.OUT, 3, "CP-1", "1", "Heartbeat"),
+        (999_999, _OtherDirection.IN, MessageType.CALL, "CP-1", "1", None),
+    ],
+)
+@example(
+    start=datetime(9999, 12, 31, 23, 59, 59, 999_998, tzinfo=UTC),
+    frames=[(0, Direction.IN, 2, "CP-1", "1", None), (1, Direction.IN, 2, "CP-1", "1", None),
+            (1, Direction.OUT, True, "CP-2", None, "Ä")],
+)  # fmt: skip
+def test_each_line_of_a_trace_is_the_dict_routes_line(
+    start: datetime,
+    frames: list[tuple[int, enum.Enum, int | None, str, str | None, str | None]],
+) -> None:
+    """One TraceLines over many frames: what it keeps from frame to frame (the second, the
+    station, the directions) never shows in a line (times moving back and forth across
+    seconds, the years 1000 and 9999, alternating directions, types as ints or members)."""
+    lines = TraceLines(FrameRedactor(), _dumps)
+    raw = '[2,"1","Heartbeat",{}]'
+    for offset_us, direction, kind, station, message_id, action in frames:
+        try:
+            t = start + timedelta(microseconds=offset_us)
+        except OverflowError:
+            continue
+        rec = record(raw, t=t, direction=direction, message_type=kind, station=station,
+                     message_id=message_id, action=action)  # fmt: skip
+        assert lines.line(rec) == dict_route(rec)
 
 
 def test_a_naive_time_takes_the_dict_route() -> None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import harness.session.session
 from harness.session import ACCEPTABLE, ErrorReceived, Malformation, ProtocolViolation, Role
 from harness.versions import OcppVersion
 from tests.session.conftest import T0, make_session
@@ -143,6 +144,26 @@ def test_an_id_reused_after_its_call_was_answered_is_flagged(version: OcppVersio
     assert "already answered" in violations[0].violation.detail
     assert csms.unanswered_calls == {"same": "Heartbeat"}  # delivered, to be answered
     assert csms.data_to_send() == []  # no CALLERROR: the first was answered
+
+
+def test_a_reused_id_is_remembered_as_the_newest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bounded memory of the peer's ids forgets the oldest first; a reused id counts as
+    used again when it is reused."""
+    monkeypatch.setattr(harness.session.session, "_USED_IDS_KEPT", 3)
+    csms = make_session(OcppVersion.V16, Role.CSMS)
+
+    def exchange(mid: str) -> list[Malformation]:
+        events = csms.receive_text(f'[2,"{mid}","Heartbeat",{{}}]', now=T0)
+        csms.send_result(mid, {"currentTime": "2025-01-01T00:00:00Z"}, now=T0)
+        return [e.violation.kind for e in events if isinstance(e, ProtocolViolation)]
+
+    assert exchange("a") == []
+    assert exchange("b") == []
+    assert exchange("a") == [Malformation.DUPLICATE_ID]  # order now: b, a
+    assert exchange("c") == []
+    assert exchange("d") == []  # four ids: b, the oldest, is forgotten
+    assert exchange("a") == [Malformation.DUPLICATE_ID]
+    assert exchange("b") == []
 
 
 @pytest.mark.parametrize(

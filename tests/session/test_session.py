@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from ocpp.v16 import call as call16
 from ocpp.v16 import datatypes as dt16
 from ocpp.v16.enums import ChargingProfilePurposeType, ChargingRateUnitType
@@ -76,6 +79,20 @@ def test_call_times_out_by_clock_tick_and_frees_the_slot(version: OcppVersion) -
     late = station.receive_text(json.dumps([3, call.message_id, HEARTBEAT_RESULT]), now=at(32))
     assert isinstance(late[0], ProtocolViolation)  # an answer after the timeout is unknown
     assert late[0].violation.kind is Malformation.UNKNOWN_RESPONSE_ID
+
+
+@given(
+    timeout=st.floats(min_value=0.0, max_value=1e6)
+    | st.integers(0, 10**6)
+    | st.sampled_from([5e-7, 1.5e-6, 30.0000005, 0.1234565])
+)
+def test_a_deadline_is_now_plus_the_timeout_to_the_microsecond(timeout: float) -> None:
+    station = make_session(OcppVersion.V16, Role.CHARGING_STATION)
+    station.send_call("Heartbeat", {}, now=T0, timeout_s=timeout)
+    assert station.next_deadline() == T0 + timedelta(seconds=timeout)
+    raw = make_session(OcppVersion.V16, Role.CHARGING_STATION)
+    raw.send_raw('[2,"x","Heartbeat",{}]', now=T0, answer_id="x", timeout_s=timeout)
+    assert raw.next_deadline() == T0 + timedelta(seconds=timeout)
 
 
 def test_no_timeout_means_no_deadline() -> None:
