@@ -54,3 +54,38 @@ def test_help_imports_no_sub_command() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
     assert "schedule" in proc.stdout
+
+
+def test_the_schedule_command_loads_no_tls_websocket_or_ocpp_package_code() -> None:
+    """``schedule`` (the oracle on a vector) needs the session's frames and the redaction of
+    the security package, not its certificates: ``cryptography``, ``websockets``, the ``ocpp``
+    package's code (its empty top package only locates the schemas) and ``jsonschema`` stay
+    unloaded (issue #22: start-up within 8x python -c pass)."""
+    code = (
+        "import sys\n"
+        "import harness.smartcharging.judge, harness.session, harness.security.redaction\n"
+        "heavy = ('cryptography', 'websockets', 'jsonschema', 'harness.transport',\n"
+        "         'harness.security.certs', 'harness.security.profiles')\n"
+        "print(sorted(m for m in sys.modules\n"
+        "             if m.split('.')[0] in heavy or m in heavy or m.startswith('ocpp.')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_security_package_still_offers_every_name_it_lists() -> None:
+    """``harness.security`` imports its names on first use: each one listed in ``__all__`` is
+    there, the very object of its submodule, and an unknown name is an AttributeError."""
+    import importlib
+
+    import harness.security as security
+
+    for name in security.__all__:
+        value = getattr(security, name)
+        module = importlib.import_module(f"harness.security.{security._SUBMODULE_OF[name]}")
+        assert value is getattr(module, name), name
+    assert set(security._SUBMODULE_OF) == set(security.__all__)
+    assert set(security.__all__) <= set(dir(security))
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = security.nothing_here

@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ocpp.charge_point import remove_nones, snake_to_camel_case
-
 from harness.session.schemas import PayloadKind
 from harness.versions import OcppVersion
 
@@ -135,6 +133,9 @@ def _convert(hint: Any, value: Any, *, extra: dict[str, Any], path: str) -> Any:
 def to_payload(value: Any) -> dict[str, Any]:
     """A dataclass (or mapping) as the camelCase JSON object to send; ``None`` fields dropped."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # Imported here: ocpp.charge_point loads jsonschema, which most commands never need.
+        from ocpp.charge_point import remove_nones, snake_to_camel_case
+
         data = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
         converted: dict[str, Any] = snake_to_camel_case(remove_nones(data))
         return converted
