@@ -89,6 +89,9 @@ async def _serve(
             if runner.done():
                 runner.result()  # the link ended: raise its LinkError
             runner.cancel()
+            while not runner.done():  # a cancel swallowed down there is repeated
+                await asyncio.wait({runner}, timeout=1.0)
+                runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
     finally:

@@ -204,17 +204,18 @@ class _MqttPort:
             raise LinkError(*self._lost.args)
         payload = encode(message)
         try:
-            if qos == 0:  # nothing to wait for
-                await self._client.publish(topic, payload, qos=0, retain=retain)
-            else:
-                await self._confirmed(self._client.publish(topic, payload, qos=qos, retain=retain))
+            # Even a QoS 0 message goes through a task of its own: when paho cannot write it
+            # at once, aiomqtt waits for it to leave with asyncio.wait_for, which on Python
+            # 3.11 swallows a cancel that meets the departure; the caller (a vehicle's run
+            # loop being stopped) would then carry on as if never cancelled.
+            await self._confirmed(self._client.publish(topic, payload, qos=qos, retain=retain))
         except aiomqtt.MqttError as error:
             lost = LinkError(f"cannot publish to {topic} at {self.settings.url}: {error}")
             self._lose(lost)  # no reconnect: any broker failure ends the link
             raise lost from None
 
     async def _confirmed(self, publishing: Coroutine[Any, Any, None]) -> None:
-        """Await a QoS ≥ 1 publish, or fail as soon as the connection is seen lost.
+        """Await a publish, or fail as soon as the connection is seen lost.
 
         aiomqtt would otherwise wait for the broker's acknowledgement until its own timeout,
         even after the connection dropped.

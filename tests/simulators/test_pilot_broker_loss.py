@@ -27,3 +27,47 @@ async def test_a_lost_broker_ends_the_runner_with_a_link_error(
             with pytest.raises(LinkError, match=f"at {url}"):  # the reader or a publish saw it
                 await within(runner, "the runner to notice the lost broker")
             assert end.closed
+
+
+class _SwallowingClient:
+    """An aiomqtt client whose publish swallows a cancel, as aiomqtt's wait for a QoS 0
+    message to leave does on Python 3.11 when the cancel meets the departure
+    (``asyncio.wait_for`` returns the result instead of raising)."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+
+    async def publish(self, *args: object, **kwargs: object) -> None:
+        self.entered.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            return
+
+
+@pytest.mark.parametrize("qos", [0, 1])
+async def test_a_publish_that_swallows_a_cancel_does_not_keep_its_caller_running(
+    qos: int,
+) -> None:
+    """Stopping a vehicle cancels its run loop while it may be publishing a reading (QoS 0):
+    the cancel must end the loop even when the library's publish swallows it (it did, and
+    ``ocpp-harness vehicle`` then ignored SIGTERM now and then)."""
+    from simulators.pilot.link import LinkStats, LinkStatus
+    from simulators.pilot.mqtt import _MqttPort
+
+    port = _MqttPort(
+        MqttSettings.from_url("mqtt://127.0.0.1:1"),
+        role="vehicle",
+        stats=LinkStats(),
+        routes={},
+        on_lost=lambda _: None,
+    )
+    client = _SwallowingClient()
+    port._client = client  # type: ignore[assignment]
+    publishing = asyncio.create_task(
+        port.publish("t/x", LinkStatus(online=True), qos=qos, retain=False)
+    )
+    await asyncio.wait_for(client.entered.wait(), 5)
+    publishing.cancel()
+    await asyncio.wait({publishing}, timeout=5)
+    assert publishing.cancelled()
