@@ -354,11 +354,7 @@ class OcppConnection:
                     events = self.session.receive_text(text, now=self.clock.now())
                 if self.session.has_data_to_send:  # e.g. a CALLERROR for a malformed frame
                     await self._flush()
-                for event in events:
-                    try:
-                        self._dispatch(event)
-                    except Exception as exc:  # our defect (e.g. in on_event): keep receiving
-                        self.local_errors.append(f"dispatching {type(event).__name__}: {exc!r}")
+                self._dispatch_all(events)
         except (TransportClosed, ConnectionClosed):
             pass
         finally:
@@ -375,15 +371,19 @@ class OcppConnection:
             events = self.session.receive_binary(message, now=self.clock.now())
         if self.session.has_data_to_send:  # e.g. a CALLERROR for a malformed frame
             self._spawn(self._flush_quietly())
+        self._dispatch_all(events)
+
+    async def _flush_quietly(self) -> None:
+        """:meth:`_flush`, when a closed connection needs no telling (nobody waits)."""
+        with contextlib.suppress(ConnectionClosed):
+            await self._flush()
+
+    def _dispatch_all(self, events: list[Event]) -> None:
         for event in events:
             try:
                 self._dispatch(event)
             except Exception as exc:  # our defect (e.g. in on_event): keep receiving
                 self.local_errors.append(f"dispatching {type(event).__name__}: {exc!r}")
-
-    async def _flush_quietly(self) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            await self._flush()
 
     def _dispatch(self, event: Event) -> None:
         try:
@@ -549,8 +549,7 @@ class OcppConnection:
                     self.session.send_error(
                         mid, ErrorCode.INTERNAL_ERROR, "invalid response built", now=now()
                     )
-        with contextlib.suppress(ConnectionClosed):
-            await self._flush()
+        await self._flush_quietly()
 
 
 if sys.version_info >= (3, 12):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import TypeVar
 
 from harness.transport.base import OcppSubprotocol, TransportClosed
 
@@ -54,12 +55,19 @@ class FakeTransport:
                 self.peer.inbox.put_nowait(None)
 
 
+_T = TypeVar("_T", bound="FakeTransport")
+
+
 def fake_pair(
     subprotocol: OcppSubprotocol = OcppSubprotocol.V16, station_id: str = "CS1"
 ) -> tuple[FakeTransport, FakeTransport]:
     """``(station_end, csms_end)``."""
-    a = FakeTransport(subprotocol, station_id)
-    b = FakeTransport(subprotocol, station_id)
+    return _pair(FakeTransport, subprotocol, station_id)
+
+
+def _pair(kind: type[_T], subprotocol: OcppSubprotocol, station_id: str) -> tuple[_T, _T]:
+    a = kind(subprotocol, station_id)
+    b = kind(subprotocol, station_id)
     a.peer, b.peer = b, a
     return a, b
 
@@ -84,20 +92,21 @@ class ListeningFakeTransport(FakeTransport):
     async def send(self, text: str) -> None:
         if self._closed or self.peer is None:
             raise TransportClosed(1006)
-        self.sent.append(text)
-        assert isinstance(self.peer, ListeningFakeTransport)
-        self.peer.arrive(text)
+        self._to_peer(text)
 
     def send_now(self, text: str) -> bool:
         if self._closed or self.peer is None or self.send_now_accepts == 0:
             return False
         if self.send_now_accepts is not None:
             self.send_now_accepts -= 1
-        self.sent.append(text)
         self.sent_now.append(text)
+        self._to_peer(text)
+        return True
+
+    def _to_peer(self, text: str) -> None:
+        self.sent.append(text)
         assert isinstance(self.peer, ListeningFakeTransport)
         self.peer.arrive(text)
-        return True
 
     def arrive(self, item: str | None) -> None:
         """``item`` (``None``: the close) reaches this end, in a callback of its own."""
@@ -148,7 +157,4 @@ def listening_fake_pair(
     subprotocol: OcppSubprotocol = OcppSubprotocol.V16, station_id: str = "CS1"
 ) -> tuple[ListeningFakeTransport, ListeningFakeTransport]:
     """``(station_end, csms_end)`` of :class:`ListeningFakeTransport`."""
-    a = ListeningFakeTransport(subprotocol, station_id)
-    b = ListeningFakeTransport(subprotocol, station_id)
-    a.peer, b.peer = b, a
-    return a, b
+    return _pair(ListeningFakeTransport, subprotocol, station_id)

@@ -367,9 +367,11 @@ async def test_sending_keeps_order_when_send_now_cannot_take_a_text() -> None:
     station_end, csms_end = fake_transport.listening_fake_pair()
     station = OcppConnection.open(station_end, role=Role.CHARGING_STATION, clock=ManualClock())
     gate = asyncio.Event()
+    waiting_in_send = asyncio.Event()
     plain_send = station_end.send
 
     async def slow_send(text: str) -> None:
+        waiting_in_send.set()
         await gate.wait()  # a full write buffer
         await plain_send(text)
 
@@ -378,10 +380,12 @@ async def test_sending_keeps_order_when_send_now_cannot_take_a_text() -> None:
         station_end.send_now_accepts = 1
         await station.send_raw('"first"')  # taken at once
         second = asyncio.create_task(station.send_raw('"second"'))  # refused: waits in send
-        await asyncio.sleep(0)
+        await asyncio.wait_for(waiting_in_send.wait(), 5)
         station_end.send_now_accepts = None  # send_now would take anything now ...
         third = asyncio.create_task(station.send_raw('"third"'))
-        await asyncio.sleep(0)
+        async with asyncio.timeout(5):
+            while station._sending < 2:  # noqa: ASYNC110 (the third queues for the lock)
+                await asyncio.sleep(0)
         assert station_end.sent == ['"first"']  # ... but the third waits behind the second
         gate.set()
         await asyncio.wait_for(asyncio.gather(second, third), 5)

@@ -199,7 +199,7 @@ async def test_two_readers_at_once_are_refused() -> None:
     async with running_server() as (server, accepted), _peer(server.url("L9")):
         transport = await accepted.next()
         first = asyncio.create_task(transport.recv())
-        await asyncio.sleep(0)  # the first waits now
+        await _wait_for(lambda: transport._inbox._waiter is not None)  # the first waits now
         with pytest.raises(RuntimeError, match="one reader"):
             await transport.listen(lambda _: None)
         with pytest.raises(RuntimeError, match="two coroutines"):
